@@ -1,0 +1,46 @@
+# The two commands a newcomer runs:
+#   make demo   local MariaDB primary/replica + HAProxy + TLS, then the bootstrap
+#   make test   the whole test suite (what .ci/run calls)
+SHELL := /bin/bash
+PY := .venv/bin/python
+VENV_STAMP := .venv/.installed
+
+.PHONY: demo test unit integration lint typecheck check system-deps venv down clean
+
+$(VENV_STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV_STAMP)
+
+# Debian packages the local environment and the integration tests need.
+system-deps:
+	./scripts/install-system-deps.sh
+
+demo: system-deps venv
+	$(PY) -m scripts.local_env up
+	$(PY) -m scripts.bootstrap --outputs .local/outputs.json
+	$(PY) -m scripts.local_env status
+
+down: venv
+	$(PY) -m scripts.local_env down
+
+unit: venv
+	$(PY) -m pytest tests/unit -q
+
+integration: system-deps venv
+	$(PY) -m pytest tests/integration -q
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: venv
+	$(PY) -m mypy
+
+test: system-deps venv lint typecheck
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf .local .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Operational Python: outputs parser, bootstrap, local environment, Automation API."""
