@@ -1,0 +1,184 @@
+"""Ec2Host: the Amazon Linux 2023 host in a public subnet (MySQL client, optional proxy)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+TOKEN = "mysql-platform:ec2_host:Ec2Host"
+SSH_USER = "ec2-user"  # Amazon Linux's default login
+SSM_CORE_POLICY = "AmazonSSMManagedInstanceCore"
+# Amazon's public SSM parameters always name the current AL2023 image per architecture.
+AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
+# Egress for package installs and the SSM agent; ingress is what is restricted.
+ANY_IPV4 = "0.0.0.0/0"
+
+
+@dataclass(frozen=True)
+class IngressRule:
+    """One TCP ingress rule on the host: a port from a CIDR or a security group."""
+
+    port: int
+    description: str
+    cidr: str | None = None
+    security_group_id: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
+class Ec2HostArgs:
+    vpc_id: pulumi.Input[str]
+    subnet_id: pulumi.Input[str]
+    """A public subnet: the host is reached from outside by SSH or Session Manager."""
+    user_data: pulumi.Input[str]
+    instance_type: str = "t3.micro"
+    """Default t3.micro: free tier."""
+    ssh_allowed_cidrs: Sequence[str] = ()
+    """Empty: no SSH ingress at all (Session Manager still works)."""
+    ssh_public_key: str = ""
+    """Empty: no EC2 key pair."""
+    extra_ingress: Sequence[IngressRule] = ()
+    root_volume_gib: int = 8
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def architecture(instance_type: str) -> str:
+    """AMI architecture for an instance type: Graviton families (t4g, m7g, c6gn...) are arm64."""
+    family = instance_type.split(".", 1)[0]
+    return "arm64" if re.match(r"[a-z]+\d+g", family) else "x86_64"
+
+
+def _assume_role_policy() -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ec2.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+
+
+class Ec2Host(pulumi.ComponentResource):
+    """An EC2 instance with IMDSv2, an encrypted gp3 root volume, SSM access and a tight security group."""
+
+    instance_id: pulumi.Output[str]
+    public_ip: pulumi.Output[str]
+    public_dns: pulumi.Output[str]
+    private_ip: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    ssh_user: str = SSH_USER
+
+    def __init__(self, name: str, args: Ec2HostArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TOKEN, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description=f"{name}: SSH from allowed CIDRs only",
+            tags={**tags, "Name": f"{name}-sg"},
+            opts=child,
+        )
+        self._ingress_rules(name, sg, args)
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-egress-all",
+            security_group_id=sg.id,
+            ip_protocol="-1",
+            cidr_ipv4=ANY_IPV4,
+            description="Outbound for package installs and the SSM agent",
+            opts=child,
+        )
+        profile = self._instance_profile(name, tags)
+        key_name = self._key_pair(name, args.ssh_public_key, tags)
+        ami = aws.ssm.get_parameter_output(
+            name=AMI_PARAMETER.format(arch=architecture(args.instance_type)),
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        instance = aws.ec2.Instance(
+            f"{name}-instance",
+            ami=ami.value,
+            instance_type=args.instance_type,
+            subnet_id=args.subnet_id,
+            vpc_security_group_ids=[sg.id],
+            associate_public_ip_address=True,
+            iam_instance_profile=profile.name,
+            key_name=key_name,
+            # IMDSv2 only: a stolen-credential SSRF cannot read the role's credentials.
+            metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1
+            ),
+            root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(
+                volume_type="gp3", volume_size=args.root_volume_gib, encrypted=True, delete_on_termination=True
+            ),
+            user_data=args.user_data,
+            # cloud-init runs user data once: a changed script only takes effect on a new instance.
+            user_data_replace_on_change=True,
+            tags={**tags, "Name": f"{name}-instance"},
+            # A newer AL2023 image must not replace a running host on every `pulumi up`.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami"]),
+        )
+
+        self.instance_id = instance.id
+        self.public_ip = instance.public_ip
+        self.public_dns = instance.public_dns
+        self.private_ip = instance.private_ip
+        self.security_group_id = sg.id
+        self.register_outputs(
+            {
+                "instance_id": self.instance_id,
+                "public_ip": self.public_ip,
+                "public_dns": self.public_dns,
+                "security_group_id": self.security_group_id,
+            }
+        )
+
+    def _ingress_rules(self, name: str, sg: aws.ec2.SecurityGroup, args: Ec2HostArgs) -> None:
+        rules = [IngressRule(22, "SSH from an allowed CIDR", cidr=c) for c in args.ssh_allowed_cidrs]
+        rules.extend(args.extra_ingress)
+        for i, rule in enumerate(rules):
+            is_v6 = rule.cidr is not None and ":" in rule.cidr
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-ingress-{rule.port}-{i + 1}",
+                security_group_id=sg.id,
+                ip_protocol="tcp",
+                from_port=rule.port,
+                to_port=rule.port,
+                cidr_ipv4=rule.cidr if rule.cidr and not is_v6 else None,
+                cidr_ipv6=rule.cidr if is_v6 else None,
+                referenced_security_group_id=rule.security_group_id,
+                description=rule.description,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+    def _instance_profile(self, name: str, tags: Mapping[str, str]) -> aws.iam.InstanceProfile:
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-role", assume_role_policy=_assume_role_policy(), tags=dict(tags), opts=child
+        )
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        # Session Manager needs only this managed policy; no SSH key or open port required.
+        aws.iam.RolePolicyAttachment(
+            f"{name}-ssm-core",
+            role=role.name,
+            policy_arn=partition.partition.apply(lambda p: f"arn:{p}:iam::aws:policy/{SSM_CORE_POLICY}"),
+            opts=child,
+        )
+        return aws.iam.InstanceProfile(f"{name}-profile", role=role.name, tags=dict(tags), opts=child)
+
+    def _key_pair(self, name: str, public_key: str, tags: Mapping[str, str]) -> pulumi.Output[str] | None:
+        if not public_key:
+            return None
+        key = aws.ec2.KeyPair(
+            f"{name}-key", public_key=public_key, tags=dict(tags), opts=pulumi.ResourceOptions(parent=self)
+        )
+        return key.key_name

@@ -1,0 +1,77 @@
+"""ReplicatedMySql: a MySqlDatabase primary plus asynchronous RDS read replicas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.database import MySqlDatabase, MySqlDatabaseArgs
+
+TOKEN = "mysql-platform:replicated:ReplicatedMySql"
+
+
+@dataclass(frozen=True)
+class ReplicatedMySqlArgs:
+    primary: MySqlDatabaseArgs
+    replica_count: int = 1
+    """Asynchronous read replicas (0-5); the primary needs backup retention >= 1."""
+    replica_instance_class: str = ""
+    """Empty: the primary's class."""
+
+
+class ReplicatedMySql(pulumi.ComponentResource):
+    """A writer and N readers. Readers may lag: they replay the primary's binlog asynchronously."""
+
+    primary: MySqlDatabase
+    replicas: list[aws.rds.Instance]
+    writer_host: pulumi.Output[str]
+    writer_port: pulumi.Output[int]
+    readers: pulumi.Output[list[dict[str, object]]]
+
+    def __init__(
+        self, name: str, args: ReplicatedMySqlArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TOKEN, name, None, opts)
+        if args.replica_count > 0 and args.primary.backup_retention_days < 1:
+            # Backups are required in order to create a replica; fail before AWS does.
+            raise ValueError(
+                f"{name}: {args.replica_count} replicas need backup retention >= 1 day on the primary, "
+                f"got {args.primary.backup_retention_days}"
+            )
+        self.primary = MySqlDatabase(f"{name}-primary", args.primary, pulumi.ResourceOptions(parent=self))
+        self.replicas = [self._replica(name, i + 1, args) for i in range(args.replica_count)]
+
+        self.writer_host = self.primary.address
+        self.writer_port = self.primary.port
+        self.readers = pulumi.Output.all(*[pulumi.Output.all(r.address, r.port) for r in self.replicas]).apply(
+            lambda pairs: [{"host": host, "port": port} for host, port in pairs]
+        )
+        self.register_outputs(
+            {"writer_host": self.writer_host, "writer_port": self.writer_port, "readers": self.readers}
+        )
+
+    def _replica(self, name: str, index: int, args: ReplicatedMySqlArgs) -> aws.rds.Instance:
+        p = args.primary
+        # A same-region replica inherits engine, credentials, db name, subnet group and
+        # encryption from its source; setting any of them makes AWS reject it.
+        return aws.rds.Instance(
+            f"{name}-replica-{index}",
+            replicate_source_db=self.primary.identifier,
+            instance_class=args.replica_instance_class or p.instance_class,
+            storage_type="gp3",
+            max_allocated_storage=p.max_allocated_storage_gib,
+            vpc_security_group_ids=[self.primary.security_group.id],
+            parameter_group_name=self.primary.parameter_group.name,
+            publicly_accessible=p.publicly_accessible,
+            multi_az=False,
+            auto_minor_version_upgrade=True,
+            deletion_protection=p.deletion_protection,
+            # A replica holds no data of its own worth a snapshot: the primary's backups do.
+            skip_final_snapshot=True,
+            copy_tags_to_snapshot=True,
+            enabled_cloudwatch_logs_exports=list(p.log_exports),
+            tags={**p.tags, "role": "replica"},
+            opts=pulumi.ResourceOptions(parent=self, protect=p.deletion_protection),
+        )

@@ -1,0 +1,252 @@
+"""Run the Pulumi program under Pulumi's own mocks and record what it registers.
+
+- Config comes from the committed ``Pulumi.<stack>.yaml`` (plus optional overrides),
+  so the stack files themselves are what the tests check.
+- Invokes are answered with their full result shapes (as the AWS provider would).
+- Every registration is recorded with its parent URN and resource options.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.settings import get_root_resource
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = "mysql-platform"
+ZONES = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]
+
+
+@dataclass
+class Registered:
+    """One resource registration as the engine would have seen it."""
+
+    type: str
+    name: str
+    urn: str
+    parent_urn: str
+    custom: bool
+    protect: bool
+    ignore_changes: list[str]
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def plain(self, key: str) -> Any:
+        """An input with any secret wrapper removed."""
+        return unwrap(self.inputs.get(key))
+
+    def is_secret(self, key: str) -> bool:
+        return rpc.is_rpc_secret(self.inputs.get(key))
+
+
+def unwrap(value: Any) -> Any:
+    if rpc.is_rpc_secret(value):
+        return unwrap(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def _invoke_result(token: str, args: Mapping[str, Any]) -> dict[str, Any]:
+    """Full result shapes of the invokes the program makes."""
+    if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+        return {
+            "id": "us-east-1",
+            "names": ZONES,
+            "zoneIds": [f"use1-az{i + 1}" for i in range(len(ZONES))],
+            "groupNames": ["us-east-1"] * len(ZONES),
+            "state": args.get("state", "available"),
+            "region": "us-east-1",
+            "allAvailabilityZones": None,
+            "excludeNames": None,
+            "excludeZoneIds": None,
+            "filters": None,
+        }
+    if token == "aws:ssm/getParameter:getParameter":
+        return {
+            "id": args["name"],
+            "arn": f"arn:aws:ssm:us-east-1::parameter{args['name']}",
+            "name": args["name"],
+            "type": "String",
+            "value": "ami-0abcdef1234567890",
+            "insecureValue": "ami-0abcdef1234567890",
+            "version": 104,
+            "withDecryption": True,
+            "region": "us-east-1",
+        }
+    if token == "aws:index/getPartition:getPartition":
+        return {
+            "id": "aws",
+            "partition": "aws",
+            "dnsSuffix": "amazonaws.com",
+            "reverseDnsPrefix": "com.amazonaws",
+            "region": "us-east-1",
+        }
+    raise AssertionError(f"unexpected invoke {token}; add its full result shape to the mocks")
+
+
+class RecordingMocks(pulumi_mocks.Mocks):
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.outputs: dict[str, dict[str, Any]] = {}
+        self._counter = 0
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        self.calls.append((args.token, dict(args.args)))
+        return _invoke_result(args.token, args.args), []
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self._counter += 1
+        resource_id = f"{args.name}-id"
+        state = {**unwrap(args.inputs), **self._computed(args, self._counter)}
+        self.outputs[args.name] = state
+        return resource_id, state
+
+    @staticmethod
+    def _computed(args: pulumi_mocks.MockResourceArgs, n: int) -> dict[str, Any]:
+        """Attributes AWS computes, in the shapes the provider returns."""
+        t, name = args.typ, args.name
+        if t == "aws:rds/instance:Instance":
+            ident = f"{name}-{n:04d}"
+            address = f"{ident}.abc123xyz.us-east-1.rds.amazonaws.com"
+            return {
+                "identifier": ident,
+                "address": address,
+                "port": 3306,
+                "endpoint": f"{address}:3306",
+                "arn": f"arn:aws:rds:us-east-1:123456789012:db:{ident}",
+                "engineVersionActual": "8.0.40",
+            }
+        if t == "aws:ec2/instance:Instance":
+            return {
+                "publicIp": f"198.51.100.{n % 250}",
+                "publicDns": f"ec2-198-51-100-{n % 250}.compute-1.amazonaws.com",
+                "privateIp": f"10.40.0.{n % 250}",
+            }
+        if t in ("aws:rds/parameterGroup:ParameterGroup", "aws:rds/subnetGroup:SubnetGroup"):
+            return {"name": f"{name}-{n:04d}"}
+        if t == "aws:ec2/keyPair:KeyPair":
+            return {"keyName": f"{name}-{n:04d}"}
+        if t == "aws:iam/role:Role" or t == "aws:iam/instanceProfile:InstanceProfile":
+            return {"name": f"{name}-{n:04d}", "arn": f"arn:aws:iam::123456789012:role/{name}"}
+        if t == "random:index/randomPassword:RandomPassword":
+            return {"result": f"Gen3rated-{n}-Pw!Aa99", "bcryptHash": "$2a$10$mock"}
+        return {}
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The mock monitor, also keeping each registration's parent and options."""
+
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.registered: list[Registered] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.registered.append(
+                Registered(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    parent_urn=request.parent,
+                    custom=request.custom,
+                    protect=request.protect,
+                    ignore_changes=list(request.ignoreChanges),
+                    inputs=rpc.deserialize_properties(request.object),
+                )
+            )
+        return response
+
+
+def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The stack file's config as the engine hands it to a program: namespaced keys, string values."""
+    data = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"] if stack else {}
+    merged: dict[str, Any] = dict(data or {})
+    for key, value in (overrides or {}).items():
+        merged[key if ":" in key else f"{PROJECT}:{key}"] = value
+    return {k: _config_string(v) for k, v in merged.items() if v is not None}
+
+
+def _config_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
+@dataclass
+class ProgramRun:
+    stack: str
+    preview: bool
+    resources: list[Registered]
+    calls: list[tuple[str, dict[str, Any]]]
+    exports: dict[str, Any]
+    secret_exports: set[str]
+
+    def of_type(self, type_token: str) -> list[Registered]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def one(self, type_token: str, name: str) -> Registered:
+        found = [r for r in self.resources if r.type == type_token and r.name == name]
+        assert len(found) == 1, f"expected one {type_token} named {name}, found {len(found)}"
+        return found[0]
+
+    def by_urn(self, urn: str) -> Registered:
+        return next(r for r in self.resources if r.urn == urn)
+
+    def id_of(self, r: Registered) -> str:
+        return f"{r.name}-id"
+
+
+def run_program(
+    program: Callable[[], None],
+    stack: str,
+    *,
+    preview: bool = False,
+    overrides: Mapping[str, Any] | None = None,
+    stack_file: str | None = None,
+) -> ProgramRun:
+    """Run ``program`` under mocks with the stack file's config; return what it registered and exported.
+
+    ``stack_file`` names the Pulumi.<x>.yaml to load when it differs from the stack name
+    (e.g. prod's file under a stack named ``production``).
+    """
+    mocks = RecordingMocks()
+    monitor = RecordingMonitor(mocks)
+    # A fresh root stack per run, or one run's exports and URNs leak into the next.
+    pulumi_settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_all_config(stack_config(stack_file if stack_file is not None else stack, overrides))
+    resolved: dict[str, Any] = {}
+    secrets: set[str] = set()
+
+    async def _resolve(exports: dict[str, Any]) -> None:
+        for key, value in exports.items():
+            out = pulumi.Output.from_input(value)
+            resolved[key] = await out.future()
+            if await out.is_secret():
+                secrets.add(key)
+
+    @pulumi.runtime.test
+    def _run() -> Any:
+        program()
+        root = get_root_resource()
+        exports = dict(root.outputs) if root is not None else {}  # type: ignore[attr-defined]
+        return pulumi.Output.from_input(asyncio.ensure_future(_resolve(exports)))
+
+    _run()
+    return ProgramRun(stack, preview, monitor.registered, mocks.calls, resolved, secrets)
