@@ -1,0 +1,284 @@
+"""Bootstrap a database from the stack outputs: migrations, app user, replication check.
+
+    python -m scripts.bootstrap --outputs FILE [--sql-dir DIR] [--ssl-ca PATH] ...
+
+Exit codes (also in the README):
+    0  ok
+    2  bad input: arguments, unreadable/malformed outputs, bad migration files
+    3  cannot connect to or authenticate with the writer (or the connection was lost)
+    4  a migration failed, an applied migration was edited/removed, lock timeout
+    5  replication check failed (a reader did not return the heartbeat in time)
+
+Python API: :func:`bootstrap` does the work and raises; :func:`run` prints and
+returns an exit code. Both take a parsed :class:`StackOutputs` and :class:`Options`;
+``Options.writer``/``Options.readers`` substitute the endpoints (an SSH tunnel).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from mysql.connector.connection import MySQLConnection
+
+from components.contract import Endpoint, StackOutputs
+from scripts import app_user, db, migrations, outputs, replication_check
+from scripts.migrations import MigrationError, MigrationFileError, RunResult
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_CONNECT = 3
+EXIT_MIGRATION = 4
+EXIT_REPLICATION = 5
+
+DEFAULT_SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+
+class BadInput(ValueError):
+    """An option or file given to the bootstrap is unusable."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything the bootstrap needs besides the outputs. Defaults are the CLI's."""
+
+    sql_dir: Path = DEFAULT_SQL_DIR
+    ssl_ca: str | None = None  # overrides StackOutputs.ssl_ca
+    connect_timeout_s: float = 60.0  # overall deadline for reaching the writer
+    replication_timeout_s: float = 30.0
+    lock_timeout_s: int = 120
+    ops_schema: str = "ops"  # holds schema_history (runner) and heartbeat (V002)
+    app_user: str = "app"
+    app_user_host: str = "%"
+    app_schema: str = "app"
+    # None: next to the outputs file (CLI) or .local/<environment>-<user>.password (API).
+    app_password_file: Path | None = None
+    skip_replication_check: bool = False
+    # Endpoint overrides, e.g. local ends of an SSH tunnel; None means "from the outputs".
+    writer: Endpoint | None = None
+    readers: tuple[Endpoint, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    databases: tuple[str, ...]
+    migrations: RunResult
+    app_user: app_user.AppUser
+    lags: tuple[replication_check.ReaderLag, ...] = field(default=())
+
+
+def _ca(outputs_: StackOutputs, options: Options) -> str | None:
+    ca = options.ssl_ca or outputs_.ssl_ca
+    if ca is not None and not Path(ca).is_file():
+        raise BadInput(f"--ssl-ca: CA file '{ca}' does not exist or is not a file")
+    return ca
+
+
+def _target(outputs_: StackOutputs, endpoint: Endpoint, ca: str | None) -> db.Target:
+    return db.Target(
+        host=endpoint.host,
+        port=endpoint.port,
+        user=outputs_.db.username,
+        password=outputs_.db_password,
+        ssl_ca=ca,
+    )
+
+
+def _validate(options: Options) -> None:
+    for name, value in (("ops schema", options.ops_schema), ("app schema", options.app_schema)):
+        try:
+            migrations.validate_identifier(value, name)
+        except ValueError as exc:
+            raise BadInput(str(exc)) from None
+    try:
+        app_user.validate(options.app_user, options.app_user_host)
+    except app_user.AppUserError as exc:
+        raise BadInput(str(exc)) from None
+    for name, seconds in (
+        ("--connect-timeout", options.connect_timeout_s),
+        ("--replication-timeout", options.replication_timeout_s),
+        ("--lock-timeout", options.lock_timeout_s),
+    ):
+        if seconds <= 0:
+            raise BadInput(f"{name} must be a positive number of seconds, got {seconds}")
+
+
+def password_file(outputs_: StackOutputs, options: Options, outputs_path: Path | None) -> Path:
+    if options.app_password_file is not None:
+        return options.app_password_file
+    name = f"{outputs_.environment}-{options.app_user}.password"
+    return (outputs_path.parent if outputs_path else Path(".local")) / name
+
+
+def bootstrap(
+    outputs_: StackOutputs,
+    options: Options,
+    *,
+    outputs_path: Path | None = None,
+    progress: Callable[[str], None] = print,
+) -> Report:
+    """Apply migrations, ensure the app user, check replication. Raises on failure.
+
+    Errors: BadInput / MigrationFileError / OutputsError (bad input), db.DbError
+    (connect), MigrationError, ReplicationCheckError.
+    """
+    _validate(options)
+    ca = _ca(outputs_, options)
+    found = migrations.discover(options.sql_dir)  # bad files fail before any connection
+    writer = _target(outputs_, options.writer or outputs_.db.writer, ca)
+    readers = [_target(outputs_, e, ca) for e in options.readers or outputs_.db.readers]
+    if ca is None:
+        progress("warning: no CA given (--ssl-ca or ssl_ca in the outputs): server identity is NOT verified")
+    backoff = db.Backoff(deadline_s=options.connect_timeout_s)
+    with db.connection(writer, backoff) as conn:
+        progress(f"connected to writer {writer.describe()}")
+        runner = migrations.Runner(
+            conn, history_schema=options.ops_schema, lock_timeout_s=options.lock_timeout_s, progress=progress
+        )
+        result = runner.run(found)
+        user = _ensure_app_user(conn, outputs_, options, outputs_path)
+        lags: list[replication_check.ReaderLag] = []
+        if not options.skip_replication_check:
+            lags = replication_check.check(
+                conn, readers, schema=options.ops_schema, timeout_s=options.replication_timeout_s
+            )
+        return Report(_databases(conn), result, user, tuple(lags))
+
+
+def _ensure_app_user(
+    conn: MySQLConnection, outputs_: StackOutputs, options: Options, outputs_path: Path | None
+) -> app_user.AppUser:
+    if options.app_schema not in _databases(conn):
+        raise MigrationError(
+            f"application schema '{options.app_schema}' does not exist after the migrations: "
+            "create it in a migration or pass --app-schema"
+        )
+    try:
+        source = app_user.resolve_password(password_file(outputs_, options, outputs_path))
+    except app_user.AppUserError as exc:
+        raise BadInput(str(exc)) from None
+    return app_user.ensure(
+        conn, name=options.app_user, host=options.app_user_host, schema=options.app_schema, password=source
+    )
+
+
+def _databases(conn: MySQLConnection) -> tuple[str, ...]:
+    # The seed ends with SHOW DATABASES; the summary shows the same list.
+    with conn.cursor() as cur:
+        cur.execute("SHOW DATABASES")
+        return tuple(str(row[0]) for row in cur.fetchall())  # type: ignore[index]
+
+
+def summary(report: Report) -> list[str]:
+    applied = len(report.migrations.applied)
+    lines = [
+        f"databases: {', '.join(report.databases)}",
+        f"migrations: {applied} applied, {report.migrations.skipped} skipped",
+        f"app user: {report.app_user.describe()}",
+    ]
+    if report.lags:
+        lines += [f"replica lag: {lag.describe()}" for lag in report.lags]
+    else:
+        lines.append("replica lag: not checked (no readers, or --skip-replication-check)")
+    return lines
+
+
+# Exception type -> (exit code, what kind of failure it is). Order matters: first match wins.
+_FAILURES: tuple[tuple[type[BaseException], int, str], ...] = (
+    (BadInput, EXIT_BAD_INPUT, "bad input"),
+    (outputs.OutputsError, EXIT_BAD_INPUT, "bad input"),
+    (MigrationFileError, EXIT_BAD_INPUT, "bad migration file"),
+    (db.DbError, EXIT_CONNECT, "connection"),
+    (MigrationError, EXIT_MIGRATION, "migration"),
+    (replication_check.ReplicationCheckError, EXIT_REPLICATION, "replication check"),
+)
+
+
+def run(
+    outputs_: StackOutputs,
+    options: Options,
+    *,
+    outputs_path: Path | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Bootstrap, print progress and summary to ``out``, errors to ``err``; return the exit code."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+
+    def progress(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    try:
+        report = bootstrap(outputs_, options, outputs_path=outputs_path, progress=progress)
+    except tuple(kind for kind, _, _ in _FAILURES) as exc:
+        code, label = next((c, lbl) for kind, c, lbl in _FAILURES if isinstance(exc, kind))
+        print(f"bootstrap: {label} error: {db.scrub(str(exc), outputs_.db_password)}", file=err)
+        return code
+    for line in summary(report):
+        progress(line)
+    return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m scripts.bootstrap",
+        description="Apply migrations, create the application user and check replication.",
+        epilog="exit codes: 0 ok, 2 bad input, 3 cannot connect/authenticate, "
+        "4 migration failed, 5 replication check failed",
+    )
+    p.add_argument("--outputs", required=True, type=Path, help="stack outputs JSON (pulumi/local_env)")
+    p.add_argument("--sql-dir", type=Path, default=DEFAULT_SQL_DIR, help="migrations (default: sql/)")
+    p.add_argument("--ssl-ca", help="CA to verify the server with (default: ssl_ca from the outputs)")
+    p.add_argument("--connect-timeout", type=float, default=60.0, metavar="S", help="default 60")
+    p.add_argument("--replication-timeout", type=float, default=30.0, metavar="S", help="default 30")
+    p.add_argument("--lock-timeout", type=int, default=120, metavar="S", help="default 120")
+    p.add_argument("--ops-schema", default="ops", help="schema of schema_history/heartbeat (ops)")
+    p.add_argument("--app-user", default="app", help="application user name (default: app)")
+    p.add_argument("--app-user-host", default="%", help="its host part (default: %%)")
+    p.add_argument("--app-schema", default="app", help="schema the app user may use (default: app)")
+    p.add_argument(
+        "--app-password-file",
+        type=Path,
+        help=f"read the app password from F, or write a generated one there (0600); "
+        f"${app_user.PASSWORD_ENV} wins if set (default: <outputs dir>/<env>-<user>.password)",
+    )
+    p.add_argument("--skip-replication-check", action="store_true")
+    return p
+
+
+def options_from_args(args: argparse.Namespace) -> Options:
+    return Options(
+        sql_dir=args.sql_dir,
+        ssl_ca=args.ssl_ca,
+        connect_timeout_s=args.connect_timeout,
+        replication_timeout_s=args.replication_timeout,
+        lock_timeout_s=args.lock_timeout,
+        ops_schema=args.ops_schema,
+        app_user=args.app_user,
+        app_user_host=args.app_user_host,
+        app_schema=args.app_schema,
+        app_password_file=args.app_password_file,
+        skip_replication_check=args.skip_replication_check,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad arguments, 0 on --help
+        return int(exc.code or 0)
+    try:
+        parsed = outputs.from_json_file(args.outputs)
+    except outputs.OutputsError as exc:
+        print(f"bootstrap: bad input error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return run(parsed, options_from_args(args), outputs_path=args.outputs)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
