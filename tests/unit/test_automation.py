@@ -1,0 +1,313 @@
+"""scripts.automation: argument and error handling, pins, error mapping, outputs.
+
+Nothing here runs the Pulumi CLI: where the CLI matters, PATH is emptied so the
+real lookup fails for real. Operations against AWS are in tests/live.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pulumi import automation as auto
+from pulumi.automation.errors import create_command_error
+from semver import VersionInfo
+
+from components.contract import Secret
+from scripts import automation
+from scripts.automation import (
+    BadInput,
+    OperationFailed,
+    Options,
+    PulumiCliError,
+    PulumiCliMissing,
+    StackBusy,
+    StackNotFound,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+OUTPUTS = {
+    "environment": "prod",
+    "vpc_id": "vpc-0123",
+    "host": {
+        "instance_id": "i-0abc",
+        "public_ip": "198.51.100.7",
+        "public_dns": "ec2-198-51-100-7.compute-1.amazonaws.com",
+        "ssh_user": "ec2-user",
+    },
+    "db": {
+        "engine": "mysql",
+        "engine_version": "8.0.40",
+        "writer": {"host": "db-primary.abc.us-east-1.rds.amazonaws.com", "port": 3306},
+        "readers": [{"host": "db-replica-1.abc.us-east-1.rds.amazonaws.com", "port": 3306}],
+        "database": "app",
+        "username": "admin",
+        "publicly_accessible": False,
+        "multi_az": True,
+    },
+    "db_password": "s3cr3t-Pa55w0rd-xyz",
+}
+
+
+def _as_automation(data: dict[str, object]) -> dict[str, auto.OutputValue]:
+    return {k: auto.OutputValue(value=v, secret=k == "db_password") for k, v in data.items()}
+
+
+@pytest.fixture
+def no_pulumi_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A PATH with no pulumi on it (whether or not this machine has one), ssh etc. irrelevant here."""
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.delenv("PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK", raising=False)
+    return empty
+
+
+# --- command line: arguments ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["bad name", "", "../prod", "dev;rm", "a/b/c/d", "dev/", "dev@x", "x" * 101])
+def test_rejects_bad_stack_name(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert automation.main(["preview", name]) == automation.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "invalid stack name" in err
+    assert repr(name) in err
+
+
+@pytest.mark.parametrize("name", ["dev", "prod", "feature_x.1", "acme/dev", "acme/mysql-platform/prod"])
+def test_accepts_pulumi_stack_names(name: str) -> None:
+    assert automation.validate_stack_name(name) == name
+
+
+@pytest.mark.parametrize(
+    ("pair", "message"),
+    [
+        ("dbInstanceClass", "expected KEY=VALUE"),
+        ("=db.t4g.micro", "invalid config key ''"),
+        ("bad key=1", "invalid config key 'bad key'"),
+        ("a:b:c=1", "invalid config key 'a:b:c'"),
+    ],
+)
+def test_rejects_bad_config_syntax(pair: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert automation.main(["preview", "dev", "--config", pair]) == automation.EXIT_USAGE
+    assert message in capsys.readouterr().err
+
+
+def test_config_value_may_contain_equals_and_namespace() -> None:
+    assert automation.parse_config_pair("aws:region=eu-west-1") == ("aws:region", "eu-west-1")
+    assert automation.parse_config_pair("tags=a=b") == ("tags", "a=b")
+
+
+def test_rejects_secret_from_unset_env_var(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NOT_SET_ANYWHERE_42", raising=False)
+    code = automation.main(["preview", "dev", "--secret-from-env", "dbPassword=NOT_SET_ANYWHERE_42"])
+    assert code == automation.EXIT_USAGE
+    assert "'NOT_SET_ANYWHERE_42' is not set" in capsys.readouterr().err
+
+
+def test_rejects_backend_that_is_not_a_url(capsys: pytest.CaptureFixture[str]) -> None:
+    assert automation.main(["preview", "dev", "--backend", "my-bucket"]) == automation.EXIT_USAGE
+    assert "invalid backend URL 'my-bucket'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["up", "refresh", "destroy"])
+def test_rejects_changing_command_without_yes(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert automation.main([command, "dev"]) == automation.EXIT_USAGE
+    assert "pass --yes" in capsys.readouterr().err
+
+
+def test_rejects_unknown_command() -> None:
+    with pytest.raises(SystemExit) as exc:
+        automation.main(["deploy", "dev"])
+    assert exc.value.code == 2
+
+
+def test_rejects_work_dir_without_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = automation.main(["preview", "dev", "--work-dir", str(tmp_path)])
+    assert code == automation.EXIT_USAGE
+    assert "has no Pulumi.yaml" in capsys.readouterr().err
+
+
+def test_help_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        automation.main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for code in (0, 2, 5, 6, 7, 8):
+        assert f"\n  {code}  " in out
+
+
+def test_options_from_args_keeps_secrets_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PW_FOR_TEST", "hunter2-long")
+    args = automation.build_parser().parse_args(
+        ["up", "dev", "--inline", "--config", "aws:region=eu-west-1", "--secret-from-env", "dbPw=PW_FOR_TEST"]
+    )
+    options = automation.options_from_args(args, os.environ)
+    assert options.source is automation.ProgramSource.INLINE
+    assert options.config["aws:region"] == "eu-west-1"
+    assert options.config["dbPw"] == Secret("hunter2-long")
+    values = automation.config_map(options.config)
+    assert values["dbPw"].secret is True
+    assert values["aws:region"].secret is False
+    assert "hunter2" not in repr(values)
+
+
+# --- the CLI is missing ---------------------------------------------------------------------
+
+
+def test_missing_cli_is_a_clear_error_and_exit_code(
+    no_pulumi_on_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert automation.main(["preview", "dev"]) == automation.EXIT_CLI_MISSING
+    err = capsys.readouterr().err
+    assert "Pulumi CLI was not found" in err
+    assert "on PATH" in err
+    assert automation.CLI_INSTALL_HINT in err
+    assert str(automation.minimum_cli_version()) in err
+
+
+def test_missing_cli_raises_pulumi_cli_missing_from_the_api(no_pulumi_on_path: Path) -> None:
+    with pytest.raises(PulumiCliMissing, match="not found"):
+        automation.outputs("dev")
+
+
+def test_missing_cli_under_pulumi_root_names_the_path(tmp_path: Path) -> None:
+    with pytest.raises(PulumiCliMissing) as exc:
+        automation.pulumi_command(Options(pulumi_root=tmp_path))
+    assert str(tmp_path / "bin" / "pulumi") in str(exc.value)
+
+
+def test_too_old_cli_maps_to_cli_error() -> None:
+    error = auto.InvalidVersionError("Minimum version requirement failed.")
+    mapped = automation.map_cli_error(error, "`pulumi`", VersionInfo.parse("3.272.0"))
+    assert type(mapped) is PulumiCliError
+    assert mapped.exit_code == automation.EXIT_CLI_MISSING
+    assert "3.272.0" in str(mapped)
+
+
+def test_import_does_no_work(no_pulumi_on_path: Path) -> None:
+    """Importing and --help must work without the CLI (services import us at start-up)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    code = "import scripts.automation as a; a.main(['--help'])"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "exit codes" in result.stdout
+
+
+# --- pins from requirements.txt ---------------------------------------------------------------
+
+
+def test_plugin_versions_come_from_requirements_and_match_installed_sdks() -> None:
+    versions = automation.plugin_versions()
+    assert versions == {
+        "aws": "v" + importlib.metadata.version("pulumi-aws"),
+        "random": "v" + importlib.metadata.version("pulumi-random"),
+    }
+
+
+def test_plugin_versions_follow_the_file(tmp_path: Path) -> None:
+    req = tmp_path / "requirements.txt"
+    req.write_text(
+        "# comment\npulumi==3.1.0\nPulumi_AWS == 6.0.1  # aws\npulumi-random==4.0.0 ; python_version>'3'\n"
+    )
+    assert automation.plugin_versions(req) == {"aws": "v6.0.1", "random": "v4.0.0"}
+    assert automation.minimum_cli_version(req) == VersionInfo.parse("3.1.0")
+
+
+def test_rejects_requirements_without_a_plugin_pin(tmp_path: Path) -> None:
+    req = tmp_path / "requirements.txt"
+    req.write_text("pulumi==3.1.0\npulumi-aws>=6\npulumi-random==4.0.0\n")
+    with pytest.raises(BadInput, match=r"does not pin pulumi-aws \(expected a line 'pulumi-aws==X.Y.Z'\)"):
+        automation.plugin_versions(req)
+
+
+def test_minimum_cli_version_is_the_pinned_sdk() -> None:
+    assert automation.minimum_cli_version() == VersionInfo.parse(importlib.metadata.version("pulumi"))
+
+
+# --- CommandError mapping ---------------------------------------------------------------------
+
+
+def _command_error(stderr: str, stdout: str = "") -> auto.CommandError:
+    # Exactly how the Automation API builds its errors from a failed CLI run.
+    return create_command_error(auto.CommandResult(stdout=stdout, stderr=stderr, code=255))
+
+
+@pytest.mark.parametrize(
+    "stderr",
+    [
+        "error: [409] Conflict: Another update is currently in progress.",
+        "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end "
+        "or delete the lock file with `pulumi cancel`.",
+    ],
+)
+def test_concurrent_update_maps_to_stack_busy(stderr: str) -> None:
+    error = _command_error(stderr)
+    assert isinstance(error, auto.ConcurrentUpdateError)
+    mapped = automation.map_command_error(error, "prod", "up")
+    assert isinstance(mapped, StackBusy)
+    assert mapped.exit_code == automation.EXIT_STACK_BUSY == 7
+    assert "stack 'prod' is busy" in str(mapped)
+    assert "nothing was changed" in str(mapped)
+    assert stderr.splitlines()[0] in str(mapped)
+
+
+def test_missing_stack_maps_to_stack_not_found() -> None:
+    error = _command_error("error: no stack named 'qa' found")
+    mapped = automation.map_command_error(error, "qa", "stack output")
+    assert isinstance(mapped, StackNotFound)
+    assert mapped.exit_code == automation.EXIT_STACK_NOT_FOUND
+
+
+def test_other_failures_keep_the_end_of_stderr() -> None:
+    noise = "\n".join(f"line {i}" for i in range(40))
+    error = _command_error(noise + "\nerror: creating RDS DB Instance: InvalidParameterCombination")
+    mapped = automation.map_command_error(error, "dev", "up")
+    assert type(mapped) is OperationFailed
+    assert mapped.exit_code == automation.EXIT_OPERATION_FAILED
+    assert "pulumi up on stack 'dev' failed" in str(mapped)
+    assert "InvalidParameterCombination" in str(mapped)
+    assert "line 0\n" not in str(mapped)
+
+
+def test_translated_maps_inside_the_block() -> None:
+    with pytest.raises(StackBusy), automation._translated("dev", "destroy"):
+        raise _command_error("error: [409] Conflict: Another update is currently in progress.")
+
+
+# --- outputs ----------------------------------------------------------------------------------
+
+
+def test_outputs_are_unwrapped_from_automation_values() -> None:
+    parsed = automation._parse_outputs(_as_automation(OUTPUTS), "prod")
+    assert parsed.environment == "prod"
+    assert parsed.db.writer.host == "db-primary.abc.us-east-1.rds.amazonaws.com"
+    assert parsed.db.readers[0].port == 3306
+    assert parsed.db.publicly_accessible is False
+    assert parsed.db_password == Secret("s3cr3t-Pa55w0rd-xyz")
+
+
+def test_rejects_outputs_missing_a_key() -> None:
+    broken = {k: v for k, v in OUTPUTS.items() if k != "host"}
+    with pytest.raises(BadInput, match=r"stack 'prod': outputs: missing key 'host'"):
+        automation._parse_outputs(_as_automation(broken), "prod")
+
+
+def test_rendered_outputs_mask_the_password_unless_asked() -> None:
+    parsed = automation._parse_outputs(_as_automation(OUTPUTS), "prod")
+    masked = automation.render_outputs(parsed)
+    assert "s3cr3t" not in masked
+    assert json.loads(masked)["db_password"] == "[secret]"
+    assert json.loads(automation.render_outputs(parsed, show_secrets=True))["db_password"] == (
+        "s3cr3t-Pa55w0rd-xyz"
+    )
