@@ -1,0 +1,1094 @@
+"""The local environment: real MariaDB primary/replica + HAProxy + TLS on loopback.
+
+``python -m scripts.local_env up|down|status|failover`` (see ``--help``).
+
+It produces the same outputs contract as a Pulumi stack, so the bootstrap and
+the tests run the whole path on a machine without an AWS account:
+
+- ``db.writer`` / ``db.readers`` are the servers themselves, as RDS endpoints
+  are: a reader is a real replica, so a replication check against it fails when
+  the replica is down instead of silently reading the primary through the proxy;
+- ``proxy`` is HAProxy's writer and reader ports (the EC2 host's role on AWS);
+- ``db.engine`` is ``"mariadb"`` (an RDS engine name too) so that callers that
+  need engine-specific SQL (``MASTER_GTID_WAIT`` vs ``WAIT_FOR_EXECUTED_GTID_SET``)
+  can choose; ``db.engine_version`` is the server's real version (``10.11.19``);
+- ``ssl_ca`` is the CA that signed the server certificate.
+
+Every process is a plain child started with ``start_new_session`` (it outlives
+the CLI), recorded by pid in ``state.json`` and stopped by that pid only after
+checking that the pid still runs our own configuration file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from components.contract import DbInfo, Endpoint, HostInfo, ProxyInfo, Secret, StackOutputs
+from components.haproxy_config import (
+    READER_SECTION,
+    WRITER_SECTION,
+    HAProxySpec,
+    ServerSpec,
+    render_haproxy_config,
+)
+
+Role = Literal["primary", "replica"]
+ROLES: tuple[Role, Role] = ("primary", "replica")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_STATE_DIR = REPO_ROOT / ".local"
+LOOPBACK = "127.0.0.1"
+ADMIN_USER = "admin"
+# Local management account, unix socket only (never reachable over TCP).
+OPS_USER = "ops"
+REPL_USER = "repl"
+SERVER_NAMES = ("db1", "db2")
+HAPROXY = "haproxy"
+# sockaddr_un.sun_path is 108 bytes including the NUL.
+MAX_SOCKET_PATH = 107
+# Ports below Linux's ephemeral range (32768+), so an outgoing connection
+# cannot grab one between our free-port check and the server's bind.
+PORT_RANGE = (20000, 32000)
+READY_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 30.0
+POLL_S = 0.01
+# A commit waits at most this long for the replica's ack before the primary
+# falls back to async (the server default of 10 s would stall writers when the
+# replica dies).
+SEMI_SYNC_TIMEOUT_MS = 500
+STATE_VERSION = 1
+_PASSWORD_RE = re.compile(r"^[A-Za-z0-9_-]{20,}$")
+
+# Privileges of the RDS MySQL master user, as MariaDB names them, plus SLAVE
+# MONITOR (SHOW SLAVE STATUS, which RDS grants through REPLICATION CLIENT).
+# Deliberately not ALL: ALL includes READ_ONLY ADMIN (writes despite read_only
+# on the replica) and SUPER (SET GLOBAL read_only), which RDS never grants.
+ADMIN_PRIVILEGES = (
+    "SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, RELOAD, PROCESS, REFERENCES, INDEX, "
+    "ALTER, SHOW DATABASES, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, "
+    "REPLICATION SLAVE, BINLOG MONITOR, SLAVE MONITOR, CREATE VIEW, SHOW VIEW, "
+    "CREATE ROUTINE, ALTER ROUTINE, CREATE USER, EVENT, TRIGGER"
+)
+
+
+class LocalEnvError(RuntimeError):
+    """The local environment could not do what was asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    name: str
+    pid: int | None
+    port: int | None
+    alive: bool
+
+
+# --- small process / network helpers ------------------------------------------
+
+
+# Server binaries live in /usr/sbin, which a non-root user's PATH often lacks.
+_SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
+REQUIRED_BINARIES = ("mariadbd", "mariadb-install-db", "mariadb", "haproxy", "openssl")
+
+
+def find_binary(name: str) -> str | None:
+    """Absolute path of ``name`` from PATH or the sbin directories, or None."""
+    found = shutil.which(name)
+    if found:
+        return found
+    for directory in _SBIN_DIRS:
+        candidate = Path(directory) / name
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
+
+
+def missing_binaries() -> list[str]:
+    """The programs the local environment needs that this machine lacks."""
+    return [name for name in REQUIRED_BINARIES if find_binary(name) is None]
+
+
+def _binary(name: str) -> str:
+    found = find_binary(name)
+    if found is None:
+        raise LocalEnvError(
+            f"'{name}' not found in PATH or {_SBIN_DIRS}; install the system packages (make system-deps)"
+        )
+    return found
+
+
+def _proc_state(pid: int) -> str | None:
+    """The state letter from /proc/PID/stat, or None when the pid is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    # The command name is in parentheses and may contain spaces.
+    return stat.rsplit(")", 1)[1].split()[0]
+
+
+def _alive(pid: int | None) -> bool:
+    # A killed process lingers as a zombie until reaped; kill -0 says alive.
+    return pid is not None and _proc_state(pid) not in (None, "Z", "X")
+
+
+def _cmdline_has(pid: int, marker: str) -> bool:
+    try:
+        return marker in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # Same option the servers set, so a TIME_WAIT leftover does not count as taken.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            return False
+    return True
+
+
+def _listening(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((LOOPBACK, port)) == 0
+
+
+def _pick_ports(count: int, taken: set[int]) -> list[int]:
+    chosen: list[int] = []
+    for _ in range(1000):
+        port = PORT_RANGE[0] + secrets.randbelow(PORT_RANGE[1] - PORT_RANGE[0])
+        if port not in taken and port not in chosen and _port_free(port):
+            chosen.append(port)
+            if len(chosen) == count:
+                return chosen
+    raise LocalEnvError(f"could not find {count} free TCP ports on {LOOPBACK} in {PORT_RANGE}")
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return f"(no log at {path})"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _new_password() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file that only the owner can read, never briefly world-readable."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def _runtime_api(sock_path: str, command: str, timeout: float = 2.0) -> str:
+    """Send one command to HAProxy's runtime API and return its answer."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect(sock_path)
+        sock.sendall(command.encode() + b"\n")
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks).decode(errors="replace")
+
+
+# --- the environment ----------------------------------------------------------
+
+
+class LocalEnv:
+    """One local topology: its state dir holds data, config, TLS, logs and state."""
+
+    def __init__(self, state_dir: Path, *, semi_sync: bool = False) -> None:
+        self.state_dir = Path(state_dir).resolve()
+        self.semi_sync = semi_sync
+        self.outputs_path = self.state_dir / "outputs.json"
+        self.state_path = self.state_dir / "state.json"
+        self.secrets_path = self.state_dir / "secrets.json"
+        self.tls_dir = self.state_dir / "tls"
+        self.ca_path = self.tls_dir / "ca.pem"
+        self.haproxy_cfg = self.state_dir / "haproxy" / "haproxy.cfg"
+        # Popen handles of the processes this Python process started, so they
+        # are reaped (no zombies) when they exit.
+        self._children: dict[str, subprocess.Popen[bytes]] = {}
+        self._state: dict[str, Any] = {}
+        self._secrets: dict[str, str] = {}
+
+    # ----- public API ---------------------------------------------------------
+
+    def up(self) -> StackOutputs:
+        """Start whatever is not running; create everything on first use. Idempotent."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._load()
+        if not self._state.get("initialized"):
+            self._initialize()
+        else:
+            self._check_mode()
+            self._ensure_socket_dir()
+            for role in ROLES:
+                if not self._server_alive(self._server_of(role)):
+                    self.start(role)
+            if not self._haproxy_alive():
+                self._start_haproxy()
+        outputs = self._build_outputs()
+        self._write_outputs(outputs)
+        return outputs
+
+    def down(self, *, purge: bool = False) -> None:
+        """Stop exactly the processes recorded in the state file; ``purge`` also deletes all data."""
+        self._load()
+        names = [HAPROXY, *SERVER_NAMES] if self._state else []
+        for name in names:
+            self._signal(name, signal.SIGTERM)
+        for name in names:
+            if not self._wait_exit(name, STOP_TIMEOUT_S):
+                self._signal(name, signal.SIGKILL)
+                self._wait_exit(name, 5.0)
+        for name in names:
+            self._set_pid(name, None)
+        if self._state:
+            self._save()
+            self._remove_tmp_socket_dir()
+            still = [p for p in self._all_ports() if _listening(p)]
+            if still:
+                raise LocalEnvError(f"after down, something still listens on ports {still}")
+        if purge:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+            self._state = {}
+
+    def status(self) -> dict[str, Any]:
+        """Processes, roles and replication state; never a password."""
+        self._load()
+        if not self._state:
+            return {"state_dir": str(self.state_dir), "initialized": False, "processes": []}
+        procs = [self._process_info(n) for n in (*SERVER_NAMES, HAPROXY)]
+        roles = dict(self._state["roles"])
+        result: dict[str, Any] = {
+            "state_dir": str(self.state_dir),
+            "initialized": bool(self._state.get("initialized")),
+            "semi_sync": bool(self._state.get("semi_sync")),
+            "roles": roles,
+            "processes": [p.__dict__ for p in procs],
+            "replication": self._replication_status(roles["replica"]),
+        }
+        return result
+
+    def kill(self, role: Role) -> None:
+        """SIGKILL the server in ``role`` and wait until it has really exited."""
+        self._load()
+        name = self._server_of(role)
+        self._signal(name, signal.SIGKILL)
+        if not self._wait_exit(name, 10.0):
+            raise LocalEnvError(f"{role} ({name}) did not exit 10 s after SIGKILL")
+
+    def stop(self, role: Role) -> None:
+        """Shut the server in ``role`` down cleanly."""
+        self._load()
+        name = self._server_of(role)
+        self._signal(name, signal.SIGTERM)
+        if not self._wait_exit(name, STOP_TIMEOUT_S):
+            raise LocalEnvError(f"{role} ({name}) did not shut down within {STOP_TIMEOUT_S:.0f} s")
+
+    def start(self, role: Role) -> None:
+        """(Re)start the server in ``role`` on its datadir and port; a replica resumes replicating."""
+        self._load()
+        name = self._server_of(role)
+        if self._server_alive(name):
+            return
+        self._ensure_socket_dir()
+        port = self._state["servers"][name]["port"]
+        if not _port_free(port):
+            raise LocalEnvError(f"cannot start {role} ({name}): port {port} is taken by another process")
+        self._launch_server(name)
+        self._wait_server_ready(name)
+        if role == "replica" and self._state["servers"][name].get("needs_rejoin"):
+            self._rejoin_as_replica(name)
+
+    def failover(self) -> StackOutputs:
+        """Promote the replica, repoint HAProxy and rewrite outputs.json (filled in by phase 2)."""
+        raise NotImplementedError("failover is not implemented yet")
+
+    # ----- accessors tests use -------------------------------------------------
+
+    @property
+    def admin_password(self) -> Secret:
+        self._load()
+        return Secret(self._secrets["admin"])
+
+    def port(self, target: Literal["primary", "replica", "writer", "reader"]) -> int:
+        """The TCP port of a server (by role) or of a proxy port."""
+        self._load()
+        if target == "writer":
+            return int(self._state["haproxy"]["writer_port"])
+        if target == "reader":
+            return int(self._state["haproxy"]["reader_port"])
+        return int(self._state["servers"][self._server_of(target)]["port"])
+
+    def pid(self, name: str) -> int | None:
+        """Pid of ``primary``/``replica``/``haproxy`` (or a server name), None when stopped."""
+        self._load()
+        if name in ROLES:
+            name = self._server_of("primary" if name == "primary" else "replica")
+        return self._pid_of(name)
+
+    def all_ports(self) -> list[int]:
+        self._load()
+        return self._all_ports()
+
+    def connect(
+        self,
+        target: Literal["primary", "replica", "writer", "reader"] = "writer",
+        *,
+        user: str = ADMIN_USER,
+        password: str | None = None,
+        database: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """A TLS connection (certificate and host name verified) as the admin user by default."""
+        # Imported here: the CLI's down/status do not need the connector.
+        import mysql.connector
+
+        if password is None:
+            password = self.admin_password.reveal()
+        params: dict[str, Any] = {
+            "host": LOOPBACK,
+            "port": self.port(target),
+            "user": user,
+            "password": password,
+            "ssl_ca": str(self.ca_path),
+            "ssl_verify_cert": True,
+            "ssl_verify_identity": True,
+            "autocommit": True,
+            "connection_timeout": 5,
+            "use_pure": True,
+        }
+        if database is not None:
+            params["database"] = database
+        params.update(kwargs)
+        return mysql.connector.connect(**params)
+
+    @contextlib.contextmanager
+    def ops_cursor(self, role: Role) -> Iterator[Any]:
+        """A privileged cursor over the server's unix socket (local management only)."""
+        self._load()
+        with self._ops_connection(self._server_of(role)) as conn, contextlib.closing(conn.cursor()) as cur:
+            yield cur
+
+    # ----- initialization ------------------------------------------------------
+
+    def _initialize(self) -> None:
+        if self._state:
+            # A previous up failed half-way: start from nothing.
+            self.down()
+            self._wipe_generated()
+        self._state = self._new_state()
+        self._secrets = {k: _new_password() for k in ("admin", "repl", "ops")}
+        _write_private(self.secrets_path, json.dumps(self._secrets))
+        self._save()
+        self._ensure_socket_dir()
+        try:
+            self._make_tls()
+            self._install_datadirs()
+            for name in SERVER_NAMES:
+                self._launch_server(name)
+            for name in SERVER_NAMES:
+                self._wait_server_ready(name)
+            self._create_accounts(self._server_of("primary"))
+            self._configure_replica(self._server_of("replica"), self._server_of("primary"))
+            self._wait_replica_caught_up()
+            self._check_admin_grants()
+            self._start_haproxy()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.down()
+            raise
+        self._state["initialized"] = True
+        self._save()
+
+    def _new_state(self) -> dict[str, Any]:
+        ports = _pick_ports(4, set())
+        return {
+            "version": STATE_VERSION,
+            "initialized": False,
+            "semi_sync": self.semi_sync,
+            "socket_dir": None,
+            "servers": {
+                name: {"port": ports[i], "server_id": i + 1, "pid": None, "needs_rejoin": False}
+                for i, name in enumerate(SERVER_NAMES)
+            },
+            "roles": {"primary": SERVER_NAMES[0], "replica": SERVER_NAMES[1]},
+            "haproxy": {"writer_port": ports[2], "reader_port": ports[3], "pid": None},
+            "engine_version": None,
+        }
+
+    def _wipe_generated(self) -> None:
+        for sub in ("db1", "db2", "tls", "haproxy", "run"):
+            shutil.rmtree(self.state_dir / sub, ignore_errors=True)
+        for f in (self.outputs_path, self.state_path, self.secrets_path):
+            f.unlink(missing_ok=True)
+
+    def _check_mode(self) -> None:
+        recorded = bool(self._state.get("semi_sync"))
+        if recorded != self.semi_sync:
+            want = "semi-sync" if self.semi_sync else "async"
+            have = "semi-sync" if recorded else "async"
+            raise LocalEnvError(
+                f"{self.state_dir} holds a {have} environment but {want} was asked; "
+                "run `down --purge` first to recreate it"
+            )
+
+    def _make_tls(self) -> None:
+        """A throwaway CA and a server certificate for 127.0.0.1 and localhost."""
+        self.tls_dir.mkdir(parents=True, exist_ok=True)
+        ca_key = self.tls_dir / "ca.key"
+        key, csr, cert = (self.tls_dir / n for n in ("server.key", "server.csr", "server.pem"))
+        ext = self.tls_dir / "server.ext"
+        ext.write_text(
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=critical,CA:FALSE\n"
+            "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+            "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n"
+        )
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        self._run(
+            ["openssl", "req", "-x509", *ec, "-keyout", ca_key, "-out", self.ca_path, "-days", "3650",
+             "-subj", "/CN=mysql-platform local CA",
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+            "generate the local CA",
+        )  # fmt: skip
+        self._run(
+            ["openssl", "req", *ec, "-keyout", key, "-out", csr, "-subj", "/CN=localhost"],
+            "generate the server key",
+        )
+        self._run(
+            ["openssl", "x509", "-req", "-in", csr, "-CA", self.ca_path, "-CAkey", ca_key,
+             "-CAcreateserial", "-out", cert, "-days", "825", "-extfile", ext],
+            "sign the server certificate",
+        )  # fmt: skip
+        # Nothing else is ever signed: the CA key has no reason to outlive this.
+        for leftover in (ca_key, csr, ext, self.tls_dir / "ca.srl"):
+            leftover.unlink(missing_ok=True)
+        os.chmod(key, 0o600)
+
+    def _install_datadirs(self) -> None:
+        primary, replica = self._server_of("primary"), self._server_of("replica")
+        self._write_server_cnf(primary)
+        self._write_server_cnf(replica)
+        datadir = self._datadir(primary)
+        self._run(
+            [_binary("mariadb-install-db"), f"--defaults-file={self._cnf(primary)}",
+             "--auth-root-authentication-method=socket", "--skip-test-db"],
+            "initialize the primary datadir",
+        )  # fmt: skip
+        # A copy of a fresh datadir is a valid replica seed and far faster than
+        # a second install (both start with empty binlogs).
+        shutil.copytree(datadir, self._datadir(replica), symlinks=True)
+
+    def _create_accounts(self, name: str) -> None:
+        s = self._secrets
+        self._root_sql(
+            name,
+            f"""
+            CREATE USER '{OPS_USER}'@'localhost' IDENTIFIED VIA mysql_native_password
+                USING PASSWORD('{s["ops"]}');
+            GRANT ALL PRIVILEGES ON *.* TO '{OPS_USER}'@'localhost' WITH GRANT OPTION;
+            CREATE USER '{REPL_USER}'@'{LOOPBACK}' IDENTIFIED VIA mysql_native_password
+                USING PASSWORD('{s["repl"]}') REQUIRE SSL;
+            GRANT REPLICATION SLAVE ON *.* TO '{REPL_USER}'@'{LOOPBACK}';
+            CREATE USER '{ADMIN_USER}'@'%' IDENTIFIED VIA mysql_native_password
+                USING PASSWORD('{s["admin"]}') REQUIRE SSL;
+            GRANT {ADMIN_PRIVILEGES} ON *.* TO '{ADMIN_USER}'@'%' WITH GRANT OPTION;
+            """,
+        )
+        self._state["engine_version"] = self._root_sql(name, "SELECT VERSION();").strip()
+
+    def _check_admin_grants(self) -> None:
+        for role in ROLES:
+            with self.ops_cursor(role) as cur:
+                cur.execute(f"SHOW GRANTS FOR '{ADMIN_USER}'@'%'")
+                grants = " ".join(row[0] for row in cur.fetchall()).upper()
+            for forbidden in ("READ_ONLY ADMIN", "SUPER", "ALL PRIVILEGES"):
+                if forbidden in grants:
+                    raise LocalEnvError(
+                        f"the {ADMIN_USER} user on the {role} has {forbidden}; "
+                        "it would bypass read_only on the replica"
+                    )
+
+    def _configure_replica(self, replica: str, primary: str) -> None:
+        self._root_sql(replica, self._change_master_sql(primary, "slave_pos") + "START SLAVE;")
+
+    def _change_master_sql(self, primary: str, gtid_mode: str) -> str:
+        port = self._state["servers"][primary]["port"]
+        password = self._secrets["repl"]
+        if not _PASSWORD_RE.fullmatch(password):
+            raise LocalEnvError("the replication password in secrets.json is not a generated one")
+        return (
+            f"STOP SLAVE; CHANGE MASTER TO MASTER_HOST='{LOOPBACK}', MASTER_PORT={port}, "
+            f"MASTER_USER='{REPL_USER}', MASTER_PASSWORD='{password}', MASTER_SSL=1, "
+            f"MASTER_SSL_CA='{self.ca_path}', MASTER_SSL_VERIFY_SERVER_CERT=1, "
+            f"MASTER_CONNECT_RETRY=1, MASTER_USE_GTID={gtid_mode};"
+        )
+
+    def _wait_replica_caught_up(self, timeout: float = READY_TIMEOUT_S) -> None:
+        pos = self._root_sql(self._server_of("primary"), "SELECT @@GLOBAL.gtid_binlog_pos;").strip()
+        if not re.fullmatch(r"[0-9,-]*", pos):
+            raise LocalEnvError(f"unexpected gtid_binlog_pos {pos!r} on the primary")
+        # As root: the accounts this waits for may not have reached the replica yet.
+        replica = self._server_of("replica")
+        waited = self._root_sql(replica, f"SELECT MASTER_GTID_WAIT('{pos}', {timeout});").strip()
+        if waited != "0":
+            raise LocalEnvError(
+                f"the replica did not reach the primary's GTID {pos} within {timeout:.0f} s: "
+                f"{self._replication_status(replica)}"
+            )
+
+    # ----- servers -------------------------------------------------------------
+
+    def _server_of(self, role: Role) -> str:
+        if role not in ROLES:
+            raise LocalEnvError(f"unknown role {role!r}; expected one of {ROLES}")
+        if not self._state:
+            raise LocalEnvError(f"no local environment in {self.state_dir}; run `up` first")
+        return str(self._state["roles"][role])
+
+    def _role_of(self, name: str) -> Role:
+        return "primary" if self._state["roles"]["primary"] == name else "replica"
+
+    def _datadir(self, name: str) -> Path:
+        return self.state_dir / name / "data"
+
+    def _cnf(self, name: str) -> Path:
+        return self.state_dir / name / "my.cnf"
+
+    def _error_log(self, name: str) -> Path:
+        return self.state_dir / name / "error.log"
+
+    def _socket(self, name: str) -> str:
+        return f"{self._state['socket_dir']}/{name}.sock"
+
+    def _write_server_cnf(self, name: str) -> None:
+        rec = self._state["servers"][name]
+        (self.state_dir / name).mkdir(parents=True, exist_ok=True)
+        tls = self.tls_dir
+        lines = [
+            "# Generated by scripts.local_env; rewritten on every start.",
+            "[mariadbd]",
+            *(["user=root"] if os.geteuid() == 0 else []),
+            f"datadir={self._datadir(name)}",
+            f"socket={self._socket(name)}",
+            f"pid-file={self.state_dir / name / 'mariadbd.pid'}",
+            f"log-error={self._error_log(name)}",
+            f"port={rec['port']}",
+            f"bind-address={LOOPBACK}",
+            f"server-id={rec['server_id']}",
+            # Without /etc/mysql the server would default to latin1.
+            "character-set-server=utf8mb4",
+            "collation-server=utf8mb4_unicode_ci",
+            "log-bin=binlog",
+            "relay-log=relay-bin",
+            "binlog_format=ROW",
+            "log_slave_updates=ON",
+            "gtid_strict_mode=ON",
+            # HAProxy's TCP checks are connections that never log in; without
+            # the host cache they cannot get 127.0.0.1 blocked (max_connect_errors).
+            "skip-name-resolve",
+            "max_connect_errors=1000000",
+            "log_warnings=1",
+            f"ssl_ca={tls / 'ca.pem'}",
+            f"ssl_cert={tls / 'server.pem'}",
+            f"ssl_key={tls / 'server.key'}",
+            "require_secure_transport=ON",
+            f"read_only={'OFF' if self._role_of(name) == 'primary' else 'ON'}",
+            # Small footprint: two servers run on a laptop or a CI runner.
+            "innodb_buffer_pool_size=32M",
+            "innodb_log_file_size=8M",
+            "innodb_log_buffer_size=2M",
+            "key_buffer_size=1M",
+            "aria_pagecache_buffer_size=8M",
+            "performance_schema=OFF",
+            "max_connections=200",
+        ]
+        if self._state["semi_sync"]:
+            # In the file, not SET GLOBAL, so a restarted server keeps it; both
+            # sides on both servers so a promoted replica is a semi-sync primary.
+            lines += [
+                "rpl_semi_sync_master_enabled=ON",
+                "rpl_semi_sync_slave_enabled=ON",
+                f"rpl_semi_sync_master_timeout={SEMI_SYNC_TIMEOUT_MS}",
+                "rpl_semi_sync_master_wait_no_slave=OFF",
+                # Lossless: the commit is acknowledged only once the replica has it.
+                "rpl_semi_sync_master_wait_point=AFTER_SYNC",
+            ]
+        self._cnf(name).write_text("\n".join(lines) + "\n")
+
+    def _launch_server(self, name: str) -> None:
+        self._write_server_cnf(name)
+        log = self.state_dir / name / "stdout.log"
+        with open(log, "ab") as out:
+            # --defaults-file must come first, and be absolute (plugins fail to load otherwise).
+            proc = subprocess.Popen(
+                [_binary("mariadbd"), f"--defaults-file={self._cnf(name)}"],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._children[name] = proc
+        self._set_pid(name, proc.pid)
+        self._save()
+
+    def _wait_server_ready(self, name: str, timeout: float = READY_TIMEOUT_S) -> None:
+        """Wait for a real ``SELECT 1`` (``mariadb-admin ping`` succeeds even on access denied)."""
+        deadline = time.monotonic() + timeout
+        pid = self._pid_of(name)
+        sock = Path(self._socket(name))
+        last_error = ""
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                self._reap(name)
+                raise LocalEnvError(
+                    f"{name} (mariadbd, port {self._state['servers'][name]['port']}) exited during "
+                    f"startup; tail of {self._error_log(name)}:\n{_tail(self._error_log(name))}"
+                )
+            if sock.exists():
+                try:
+                    self._root_sql(name, "SELECT 1;")
+                    return
+                except LocalEnvError as exc:
+                    last_error = str(exc)
+            time.sleep(POLL_S)
+        raise LocalEnvError(
+            f"{name} not ready after {timeout:.0f} s ({last_error or 'no socket yet'}); "
+            f"tail of {self._error_log(name)}:\n{_tail(self._error_log(name))}"
+        )
+
+    def _server_alive(self, name: str) -> bool:
+        pid = self._pid_of(name)
+        return pid is not None and _alive(pid) and _cmdline_has(pid, str(self._cnf(name)))
+
+    def _rejoin_as_replica(self, name: str) -> None:
+        """A former primary follows the new one (it may refuse if it has writes the new one lacks)."""
+        primary = self._server_of("primary")
+        # current_pos: its own binlog is its position, it was never a replica of this primary.
+        self._root_sql(name, self._change_master_sql(primary, "current_pos") + "START SLAVE;")
+        self._state["servers"][name]["needs_rejoin"] = False
+        self._save()
+        self._sync_haproxy()
+
+    def _root_sql(self, name: str, sql: str) -> str:
+        """Run SQL as the OS-authenticated root over the unix socket (before any account exists).
+
+        The SQL goes through stdin, never argv, so passwords in it are not in /proc.
+        """
+        try:
+            done = subprocess.run(
+                [_binary("mariadb"), "--no-defaults", f"--socket={self._socket(name)}", "--batch",
+                 "--skip-column-names", "--connect-timeout=5"],
+                input=sql.encode(),
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            raise LocalEnvError(f"SQL on {name} did not finish within 60 s") from None
+        if done.returncode != 0:
+            raise LocalEnvError(f"SQL on {name} failed: {self._scrub(done.stderr.decode(errors='replace'))}")
+        return done.stdout.decode()
+
+    @contextlib.contextmanager
+    def _ops_connection(self, name: str) -> Iterator[Any]:
+        import mysql.connector
+
+        conn = mysql.connector.connect(
+            unix_socket=self._socket(name),
+            user=OPS_USER,
+            password=self._secrets["ops"],
+            autocommit=True,
+            connection_timeout=5,
+            use_pure=True,
+        )
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def _replication_status(self, name: str) -> dict[str, Any]:
+        if not self._server_alive(name):
+            return {"server": name, "running": False, "error": "server is not running"}
+        try:
+            with self._ops_connection(name) as conn, contextlib.closing(conn.cursor(dictionary=True)) as cur:
+                cur.execute("SHOW SLAVE STATUS")
+                row = cur.fetchone()
+                cur.execute("SELECT @@GLOBAL.read_only AS ro, @@GLOBAL.gtid_current_pos AS pos")
+                extra = cur.fetchone()
+        except Exception as exc:  # status must report, not crash
+            return {"server": name, "running": False, "error": self._scrub(str(exc))}
+        if row is None:
+            return {"server": name, "running": False, "error": "not configured as a replica"}
+        return {
+            "server": name,
+            "running": row["Slave_IO_Running"] == "Yes" and row["Slave_SQL_Running"] == "Yes",
+            "io_running": row["Slave_IO_Running"],
+            "sql_running": row["Slave_SQL_Running"],
+            "seconds_behind_master": row["Seconds_Behind_Master"],
+            "gtid_io_pos": row["Gtid_IO_Pos"],
+            "gtid_current_pos": extra["pos"],
+            "read_only": bool(extra["ro"]),
+            "last_error": self._scrub(row["Last_IO_Error"] or row["Last_SQL_Error"] or ""),
+        }
+
+    # ----- HAProxy -------------------------------------------------------------
+
+    def _runtime_socket(self) -> str:
+        return f"{self._state['socket_dir']}/haproxy.sock"
+
+    def haproxy_spec(self) -> HAProxySpec:
+        """The proxy's spec for the current roles (the runtime API mirrors it after a failover)."""
+        self._load()
+        primary, replica = self._server_of("primary"), self._server_of("replica")
+        servers = self._state["servers"]
+        return HAProxySpec(
+            bind_address=LOOPBACK,
+            writer_port=self._state["haproxy"]["writer_port"],
+            reader_port=self._state["haproxy"]["reader_port"],
+            primary=ServerSpec("primary", LOOPBACK, servers[primary]["port"]),
+            replicas=(ServerSpec("replica1", LOOPBACK, servers[replica]["port"]),),
+            runtime_api_socket=self._runtime_socket(),
+            log_target="stderr format raw local0",
+            header_comments=(f"local environment in {self.state_dir}",),
+        )
+
+    def _start_haproxy(self) -> None:
+        for key in ("writer_port", "reader_port"):
+            port = self._state["haproxy"][key]
+            if not _port_free(port):
+                raise LocalEnvError(f"cannot start HAProxy: {key} {port} is taken by another process")
+        self.haproxy_cfg.parent.mkdir(parents=True, exist_ok=True)
+        self.haproxy_cfg.write_text(render_haproxy_config(self.haproxy_spec()))
+        log = self.haproxy_cfg.parent / "haproxy.log"
+        with open(log, "ab") as out:
+            # -db: stay in the foreground, so the pid we record is HAProxy's own.
+            proc = subprocess.Popen(
+                [_binary("haproxy"), "-db", "-f", str(self.haproxy_cfg)],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._children[HAPROXY] = proc
+        self._set_pid(HAPROXY, proc.pid)
+        self._save()
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if not _alive(proc.pid):
+                self._reap(HAPROXY)
+                raise LocalEnvError(f"HAProxy exited during startup; tail of {log}:\n{_tail(log)}")
+            with contextlib.suppress(OSError):
+                if "Name: HAProxy" in _runtime_api(self._runtime_socket(), "show info"):
+                    return
+            time.sleep(POLL_S)
+        raise LocalEnvError(f"HAProxy not ready after {READY_TIMEOUT_S:.0f} s; tail of {log}:\n{_tail(log)}")
+
+    def _haproxy_alive(self) -> bool:
+        pid = self._pid_of(HAPROXY)
+        return pid is not None and _alive(pid) and _cmdline_has(pid, str(self.haproxy_cfg))
+
+    def haproxy_command(self, command: str) -> str:
+        """Run a runtime API command (e.g. ``show servers state``)."""
+        self._load()
+        return _runtime_api(self._runtime_socket(), command)
+
+    def _sync_haproxy(self) -> None:
+        """Point the running proxy at the current roles and rewrite its config file to match."""
+        spec = self.haproxy_spec()
+        self.haproxy_cfg.write_text(render_haproxy_config(spec))
+        if not self._haproxy_alive():
+            return
+        replica = spec.replicas[0]
+        targets = [
+            (WRITER_SECTION, spec.primary, self._server_of("primary")),
+            (READER_SECTION, spec.primary, self._server_of("primary")),
+            (READER_SECTION, replica, self._server_of("replica")),
+        ]
+        for backend, server, name in targets:
+            where = f"{backend}/{server.name}"
+            self._api_ok(f"set server {where} addr {server.host} port {server.port}")
+            # Do not wait for health checks: we know which server is up.
+            health = "up" if self._server_alive(name) else "down"
+            self._api_ok(f"set server {where} health {health}")
+
+    def _api_ok(self, command: str) -> None:
+        answer = _runtime_api(self._runtime_socket(), command).strip()
+        # Success is an empty answer or an informational sentence; failures say so.
+        if any(word in answer.lower() for word in ("unknown", "error", "invalid", "require", "no such")):
+            raise LocalEnvError(f"HAProxy runtime API refused '{command}': {answer}")
+
+    # ----- outputs ---------------------------------------------------------------
+
+    def _build_outputs(self) -> StackOutputs:
+        servers = self._state["servers"]
+        primary, replica = self._server_of("primary"), self._server_of("replica")
+        readers: tuple[Endpoint, ...] = ()
+        if not servers[replica].get("needs_rejoin"):
+            readers = (Endpoint(LOOPBACK, servers[replica]["port"]),)
+        version = str(self._state.get("engine_version") or "")
+        return StackOutputs(
+            environment="local",
+            vpc_id="local",
+            host=HostInfo(
+                instance_id="local", public_ip=LOOPBACK, public_dns="localhost", ssh_user=getpass.getuser()
+            ),
+            db=DbInfo(
+                engine="mariadb",
+                # RDS reports "8.0.39"; the server says "10.11.19-MariaDB-0+deb12u1".
+                engine_version=version.split("-", 1)[0],
+                writer=Endpoint(LOOPBACK, servers[primary]["port"]),
+                readers=readers,
+                database="",
+                username=ADMIN_USER,
+                publicly_accessible=False,
+                multi_az=False,
+            ),
+            db_password=Secret(self._secrets["admin"]),
+            proxy=ProxyInfo(
+                host=LOOPBACK,
+                writer_port=self._state["haproxy"]["writer_port"],
+                reader_port=self._state["haproxy"]["reader_port"],
+            ),
+            ssl_ca=str(self.ca_path),
+        )
+
+    def _write_outputs(self, outputs: StackOutputs) -> None:
+        text = json.dumps(outputs.to_dict(reveal_secrets=True), indent=2) + "\n"
+        # Unchanged outputs are not rewritten: a second `up` changes nothing.
+        if self.outputs_path.exists() and self.outputs_path.read_text() == text:
+            return
+        _write_private(self.outputs_path, text)
+
+    # ----- state ---------------------------------------------------------------------
+
+    def _load(self) -> None:
+        if self._state or not self.state_path.exists():
+            return
+        try:
+            self._state = json.loads(self.state_path.read_text())
+            self._secrets = json.loads(self.secrets_path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise LocalEnvError(f"cannot read the state in {self.state_dir}: {exc}") from None
+        if self._state.get("version") != STATE_VERSION:
+            raise LocalEnvError(
+                f"{self.state_path} has version {self._state.get('version')!r}, expected {STATE_VERSION}; "
+                "run `down --purge` and `up` again"
+            )
+
+    def _save(self) -> None:
+        _write_private(self.state_path, json.dumps(self._state, indent=2) + "\n")
+
+    def _record(self, name: str) -> dict[str, Any]:
+        if name == HAPROXY:
+            return dict(self._state["haproxy"])
+        return dict(self._state["servers"][name])
+
+    def _pid_of(self, name: str) -> int | None:
+        pid = self._record(name).get("pid")
+        return int(pid) if pid is not None else None
+
+    def _set_pid(self, name: str, pid: int | None) -> None:
+        (self._state["haproxy"] if name == HAPROXY else self._state["servers"][name])["pid"] = pid
+
+    def _all_ports(self) -> list[int]:
+        if not self._state:
+            return []
+        ports = [int(s["port"]) for s in self._state["servers"].values()]
+        return [
+            *ports,
+            int(self._state["haproxy"]["writer_port"]),
+            int(self._state["haproxy"]["reader_port"]),
+        ]
+
+    def _ensure_socket_dir(self) -> None:
+        """Unix sockets go under the state dir unless its path is too long for sockaddr_un."""
+        current = self._state.get("socket_dir")
+        if current and Path(current).is_dir():
+            return
+        preferred = self.state_dir / "run"
+        longest = max([*SERVER_NAMES, HAPROXY], key=len) + ".sock"
+        if len(str(preferred / longest).encode()) <= MAX_SOCKET_PATH:
+            preferred.mkdir(mode=0o700, exist_ok=True)
+            self._state["socket_dir"] = str(preferred)
+        else:
+            self._state["socket_dir"] = tempfile.mkdtemp(prefix="mysql-platform-")
+        self._save()
+
+    def _remove_tmp_socket_dir(self) -> None:
+        current = self._state.get("socket_dir")
+        if current and not Path(current).is_relative_to(self.state_dir):
+            shutil.rmtree(current, ignore_errors=True)
+            self._state["socket_dir"] = None
+            self._save()
+
+    # ----- process control ---------------------------------------------------------
+
+    def _marker(self, name: str) -> str:
+        return str(self.haproxy_cfg if name == HAPROXY else self._cnf(name))
+
+    def _signal(self, name: str, sig: signal.Signals) -> None:
+        pid = self._pid_of(name)
+        # Only a pid that still runs our own config file is ours (pids get reused).
+        if pid is None or not _alive(pid) or not _cmdline_has(pid, self._marker(name)):
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+    def _wait_exit(self, name: str, timeout: float) -> bool:
+        pid = self._pid_of(name)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._reap(name)
+            if not _alive(pid):
+                self._reap(name)
+                return True
+            time.sleep(POLL_S)
+        return False
+
+    def _reap(self, name: str) -> None:
+        proc = self._children.get(name)
+        if proc is not None and proc.poll() is not None:
+            del self._children[name]
+
+    def _process_info(self, name: str) -> ProcessInfo:
+        rec = self._record(name)
+        alive = self._haproxy_alive() if name == HAPROXY else self._server_alive(name)
+        port = rec.get("port") if name != HAPROXY else rec.get("writer_port")
+        return ProcessInfo(name=name, pid=rec.get("pid"), port=port, alive=alive)
+
+    def _run(self, argv: list[Any], what: str) -> None:
+        done = subprocess.run(
+            [_binary(str(argv[0])), *(str(a) for a in argv[1:])],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            tail = "\n".join(done.stderr.decode(errors="replace").splitlines()[-15:])
+            raise LocalEnvError(f"could not {what} ({argv[0]} exited {done.returncode}):\n{tail}")
+
+    def _scrub(self, text: str) -> str:
+        for value in self._secrets.values():
+            text = text.replace(value, "********")
+        return text
+
+
+# --- CLI ----------------------------------------------------------------------------
+
+
+def _print_status(status: dict[str, Any]) -> None:
+    print(f"state dir: {status['state_dir']}")
+    if not status.get("initialized"):
+        print("no local environment here (run `up`)")
+        return
+    print(f"replication: {'semi-sync' if status['semi_sync'] else 'async'}; roles: {status['roles']}")
+    for p in status["processes"]:
+        print(f"  {p['name']:8} pid={p['pid']!s:8} port={p['port']!s:6} {'alive' if p['alive'] else 'DOWN'}")
+    repl = status["replication"]
+    print(
+        "  replica {server}: running={running} io={io} sql={sql} behind={behind}s gtid={gtid} {err}".format(
+            server=repl.get("server"),
+            running=repl.get("running"),
+            io=repl.get("io_running", "-"),
+            sql=repl.get("sql_running", "-"),
+            behind=repl.get("seconds_behind_master", "-"),
+            gtid=repl.get("gtid_current_pos", "-"),
+            err=repl.get("error") or repl.get("last_error") or "",
+        ).rstrip()
+    )
+
+
+def _print_outputs(env: LocalEnv, outputs: StackOutputs, took: float) -> None:
+    db, proxy = outputs.db, outputs.proxy
+    assert proxy is not None
+    print(f"local environment up in {took:.2f} s ({env.state_dir})")
+    print(f"  writer   {db.writer.host}:{db.writer.port}   (primary, {db.engine} {db.engine_version})")
+    for r in db.readers:
+        print(f"  reader   {r.host}:{r.port}   (replica)")
+    print(f"  proxy    {proxy.host}:{proxy.writer_port} writes, {proxy.host}:{proxy.reader_port} reads")
+    print(f"  user     {db.username} (password in {env.outputs_path}, mode 0600)")
+    print(f"  TLS CA   {outputs.ssl_ca}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.local_env",
+        description="Local MariaDB primary/replica + HAProxy + TLS on loopback, "
+        "with the stack outputs contract.",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=DEFAULT_STATE_DIR,
+        help=f"where data, config, logs and outputs.json live (default: {DEFAULT_STATE_DIR})",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start (or create) the environment; idempotent")
+    up.add_argument("--semi-sync", action="store_true", help="semi-synchronous replication (default async)")
+    down = sub.add_parser("down", help="stop the processes this environment started")
+    down.add_argument("--purge", action="store_true", help="also delete the state dir (data, TLS, outputs)")
+    status = sub.add_parser("status", help="processes and replication state")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    sub.add_parser("failover", help="promote the replica and repoint HAProxy to it")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    env = LocalEnv(args.state_dir, semi_sync=getattr(args, "semi_sync", False))
+    try:
+        if args.command == "up":
+            started = time.monotonic()
+            outputs = env.up()
+            _print_outputs(env, outputs, time.monotonic() - started)
+        elif args.command == "down":
+            started = time.monotonic()
+            env.down(purge=args.purge)
+            print(f"local environment down in {time.monotonic() - started:.2f} s")
+        elif args.command == "status":
+            status = env.status()
+            print(json.dumps(status, indent=2)) if args.json else _print_status(status)
+        elif args.command == "failover":
+            started = time.monotonic()
+            outputs = env.failover()
+            took = time.monotonic() - started
+            print(f"failover done in {took:.2f} s; the writer is now port {outputs.db.writer.port}")
+    except LocalEnvError as exc:
+        print(f"local_env {args.command}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
