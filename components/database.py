@@ -86,7 +86,9 @@ class MySqlDatabase(pulumi.ComponentResource):
             f"{name}-params",
             family=args.parameter_group_family,
             description=f"{name}: utf8mb4, TLS required, row-based binlog",
-            parameters=[aws.rds.ParameterGroupParameterArgs(name=k, value=v) for k, v in BASE_PARAMETERS.items()],
+            parameters=[
+                aws.rds.ParameterGroupParameterArgs(name=k, value=v) for k, v in BASE_PARAMETERS.items()
+            ],
             tags=tags,
             opts=child,
         )
@@ -107,9 +109,7 @@ class MySqlDatabase(pulumi.ComponentResource):
         self.address = self.instance.address
         self.port = self.instance.port
         self.password = pulumi.Output.secret(secret.result)
-        self.register_outputs(
-            {"identifier": self.identifier, "address": self.address, "port": self.port}
-        )
+        self.register_outputs({"identifier": self.identifier, "address": self.address, "port": self.port})
 
     def _security_group(
         self, name: str, args: MySqlDatabaseArgs, tags: Mapping[str, str]

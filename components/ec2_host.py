@@ -118,7 +118,10 @@ class Ec2Host(pulumi.ComponentResource):
                 http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1
             ),
             root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(
-                volume_type="gp3", volume_size=args.root_volume_gib, encrypted=True, delete_on_termination=True
+                volume_type="gp3",
+                volume_size=args.root_volume_gib,
+                encrypted=True,
+                delete_on_termination=True,
             ),
             user_data=args.user_data,
             # cloud-init runs user data once: a changed script only takes effect on a new instance.

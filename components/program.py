@@ -24,7 +24,10 @@ def availability_zones(count: int) -> list[str]:
     zones = aws.get_availability_zones(state="available").names
     if len(zones) < count:
         raise ConfigError(
-            [f"azCount: got {count}; the region offers only {len(zones)} available zones ({', '.join(zones)})"]
+            [
+                f"azCount: got {count}; the region offers only {len(zones)} available zones "
+                f"({', '.join(zones)})"
+            ]
         )
     return list(zones[:count])
 

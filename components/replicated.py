@@ -45,9 +45,9 @@ class ReplicatedMySql(pulumi.ComponentResource):
 
         self.writer_host = self.primary.address
         self.writer_port = self.primary.port
-        self.readers = pulumi.Output.all(*[pulumi.Output.all(r.address, r.port) for r in self.replicas]).apply(
-            lambda pairs: [{"host": host, "port": port} for host, port in pairs]
-        )
+        self.readers = pulumi.Output.all(
+            *[pulumi.Output.all(r.address, r.port) for r in self.replicas]
+        ).apply(lambda pairs: [{"host": host, "port": port} for host, port in pairs])
         self.register_outputs(
             {"writer_host": self.writer_host, "writer_port": self.writer_port, "readers": self.readers}
         )

@@ -43,7 +43,9 @@ class Field:
 
 FIELDS: Final[tuple[Field, ...]] = (
     Field("vpcCidr", "string", "10.40.0.0/16", "IPv4 CIDR of the dedicated VPC (/16 to /24)."),
-    Field("azCount", "integer", 2, "Availability zones to spread subnets over (at least 2, RDS requires it)."),
+    Field(
+        "azCount", "integer", 2, "Availability zones to spread subnets over (at least 2, RDS requires it)."
+    ),
     Field("hostInstanceType", "string", "t3.micro", "EC2 instance type of the host (t3.micro is free tier)."),
     Field(
         "sshAllowedCidrs",
@@ -52,12 +54,34 @@ FIELDS: Final[tuple[Field, ...]] = (
         "CIDRs admitted to SSH (22) on the host. Empty: no SSH ingress; use Session Manager.",
     ),
     Field("sshPublicKey", "string", "", "OpenSSH public key for an EC2 key pair. Empty: no key pair."),
-    Field("dbEngineVersion", "string", "8.0", "RDS MySQL engine version: a line (8.0, 8.4) or MAJOR.MINOR.PATCH."),
-    Field("dbInstanceClass", "string", "db.t4g.micro", "RDS instance class of the primary (db.t4g.micro is free tier)."),
-    Field("dbReplicaInstanceClass", "string", "", "RDS instance class of the replicas. Empty: same as the primary."),
-    Field("dbAllocatedStorageGib", "integer", 20, "Initial gp3 storage of the primary, in GiB (at least 20)."),
+    Field(
+        "dbEngineVersion",
+        "string",
+        "8.0",
+        "RDS MySQL engine version: a line (8.0, 8.4) or MAJOR.MINOR.PATCH.",
+    ),
+    Field(
+        "dbInstanceClass",
+        "string",
+        "db.t4g.micro",
+        "RDS instance class of the primary (db.t4g.micro is free tier).",
+    ),
+    Field(
+        "dbReplicaInstanceClass",
+        "string",
+        "",
+        "RDS instance class of the replicas. Empty: same as the primary.",
+    ),
+    Field(
+        "dbAllocatedStorageGib", "integer", 20, "Initial gp3 storage of the primary, in GiB (at least 20)."
+    ),
     Field("dbMaxAllocatedStorageGib", "integer", 100, "Storage autoscaling ceiling, in GiB (>= allocated)."),
-    Field("dbBackupRetentionDays", "integer", 1, "Automated backup retention in days (0-35; replicas need >= 1)."),
+    Field(
+        "dbBackupRetentionDays",
+        "integer",
+        1,
+        "Automated backup retention in days (0-35; replicas need >= 1).",
+    ),
     Field("dbMultiAz", "boolean", False, "Run the primary Multi-AZ (a synchronous standby in another AZ)."),
     Field("dbPubliclyAccessible", "boolean", False, "Give the DB a public endpoint (public subnets)."),
     Field(
@@ -197,6 +221,9 @@ _RESERVED_USERS = frozenset({"rdsadmin", "rdsrepladmin", "root", "mysql.sys", "m
 def _check_cidrs(key: str, cidrs: list[str], problems: list[str]) -> None:
     for cidr in cidrs:
         try:
+            if "/" not in cidr:
+                # AWS takes CIDR notation only; a bare address is a likely typo for /32.
+                raise ValueError("no prefix length; a single address is x.x.x.x/32")
             network = ipaddress.ip_network(cidr, strict=True)
         except ValueError as exc:
             problems.append(
@@ -205,7 +232,8 @@ def _check_cidrs(key: str, cidrs: list[str], problems: list[str]) -> None:
             continue
         if network.prefixlen == 0:
             problems.append(
-                f"{key}: got {cidr!r}; the whole internet is never allowed; name your own address, e.g. x.x.x.x/32"
+                f"{key}: got {cidr!r}; the whole internet is never allowed; "
+                "name your own address, e.g. x.x.x.x/32"
             )
 
 
@@ -214,7 +242,8 @@ def _check_engine_version(version: str, problems: list[str]) -> None:
     if match is None or f"{match.group(1)}.{match.group(2)}" not in SUPPORTED_ENGINE_LINES:
         lines = ", ".join(SUPPORTED_ENGINE_LINES)
         problems.append(
-            f"dbEngineVersion: got {version!r}; expected a MySQL line ({lines}) or MAJOR.MINOR.PATCH such as 8.0.40"
+            f"dbEngineVersion: got {version!r}; expected a MySQL line ({lines}) "
+            "or MAJOR.MINOR.PATCH such as 8.0.40"
         )
 
 
@@ -265,7 +294,9 @@ def _check_network(values: Mapping[str, Any], problems: list[str]) -> None:
     try:
         vpc = ipaddress.IPv4Network(values["vpcCidr"], strict=True)
     except ValueError as exc:
-        problems.append(f"vpcCidr: got {values['vpcCidr']!r}; expected an IPv4 CIDR like 10.40.0.0/16 ({exc})")
+        problems.append(
+            f"vpcCidr: got {values['vpcCidr']!r}; expected an IPv4 CIDR like 10.40.0.0/16 ({exc})"
+        )
         return
     if not 16 <= vpc.prefixlen <= 24:
         problems.append(f"vpcCidr: got {values['vpcCidr']!r}; expected a prefix length from /16 to /24")
@@ -278,7 +309,9 @@ def _check_names(values: Mapping[str, Any], problems: list[str]) -> None:
         ("dbUsername", _IDENTIFIER, "1-16 letters, digits or _ starting with a letter"),
     ]
     if values["dbReplicaInstanceClass"]:
-        checks.append(("dbReplicaInstanceClass", _INSTANCE_CLASS, "an RDS class such as db.t4g.micro, or empty"))
+        checks.append(
+            ("dbReplicaInstanceClass", _INSTANCE_CLASS, "an RDS class such as db.t4g.micro, or empty")
+        )
     if values["dbName"]:
         checks.append(("dbName", _DB_NAME, "1-64 letters, digits or _ starting with a letter, or empty"))
     if values["sshPublicKey"]:
@@ -316,7 +349,9 @@ def parse_settings(stack: str, get: RawGetter) -> Settings:
         problems = validate(stack, values)
     if problems:
         raise ConfigError(problems)
-    kwargs = {snake_case(k): tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    kwargs: dict[str, Any] = {
+        snake_case(k): tuple(v) if isinstance(v, list) else v for k, v in values.items()
+    }
     return Settings(stack=stack, **kwargs)
 
 

@@ -54,9 +54,7 @@ def _port(obj: Mapping[str, Any], key: str, path: str) -> int:
     value = _require(obj, key, path)
     # bool is an int subclass; a port of True is a bug upstream.
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise OutputsError(
-            f"outputs: key '{path}{key}' must be a TCP port (1-65535), got {_describe(value)}"
-        )
+        raise OutputsError(f"outputs: key '{path}{key}' must be a TCP port (1-65535), got {_describe(value)}")
     return value
 
 

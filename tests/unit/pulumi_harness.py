@@ -149,11 +149,13 @@ class RecordingMocks(pulumi_mocks.Mocks):
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The mock monitor, also keeping each registration's parent and options."""
 
+    mocks: RecordingMocks
+
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
         self.registered: list[Registered] = []
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:  # gRPC method name, overridden
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self.registered.append(
@@ -196,6 +198,11 @@ class ProgramRun:
     calls: list[tuple[str, dict[str, Any]]]
     exports: dict[str, Any]
     secret_exports: set[str]
+    resource_outputs: dict[str, dict[str, Any]]
+
+    def outputs_of(self, r: Registered) -> dict[str, Any]:
+        """The state the mocked provider returned for a resource (inputs plus computed attributes)."""
+        return self.resource_outputs[r.name]
 
     def of_type(self, type_token: str) -> list[Registered]:
         return [r for r in self.resources if r.type == type_token]
@@ -219,14 +226,16 @@ def run_program(
     preview: bool = False,
     overrides: Mapping[str, Any] | None = None,
     stack_file: str | None = None,
+    monitor: RecordingMonitor | None = None,
 ) -> ProgramRun:
     """Run ``program`` under mocks with the stack file's config; return what it registered and exported.
 
     ``stack_file`` names the Pulumi.<x>.yaml to load when it differs from the stack name
     (e.g. prod's file under a stack named ``production``).
     """
-    mocks = RecordingMocks()
-    monitor = RecordingMonitor(mocks)
+    if monitor is None:
+        monitor = RecordingMonitor(RecordingMocks())
+    mocks = monitor.mocks
     # A fresh root stack per run, or one run's exports and URNs leak into the next.
     pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
@@ -249,4 +258,4 @@ def run_program(
         return pulumi.Output.from_input(asyncio.ensure_future(_resolve(exports)))
 
     _run()
-    return ProgramRun(stack, preview, monitor.registered, mocks.calls, resolved, secrets)
+    return ProgramRun(stack, preview, monitor.registered, mocks.calls, resolved, secrets, mocks.outputs)

@@ -1,0 +1,39 @@
+"""Fixtures that run the Pulumi program under mocks with the committed stack files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from components.program import program
+from tests.unit.pulumi_harness import ProgramRun, run_program
+
+# Every entry point that runs the same program: __main__.py calls it, and the
+# Automation API's inline program passes it as `program=`.
+PROGRAMS: dict[str, Callable[[], None]] = {"program": program}
+
+
+@pytest.fixture(params=[False, True], ids=["up", "preview"])
+def preview(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+@pytest.fixture(params=sorted(PROGRAMS))
+def entry_point(request: pytest.FixtureRequest) -> Callable[[], None]:
+    return PROGRAMS[request.param]
+
+
+@pytest.fixture
+def dev(entry_point: Callable[[], None], preview: bool) -> ProgramRun:
+    return run_program(entry_point, "dev", preview=preview)
+
+
+@pytest.fixture
+def prod(entry_point: Callable[[], None], preview: bool) -> ProgramRun:
+    return run_program(entry_point, "prod", preview=preview)
+
+
+@pytest.fixture(params=["dev", "prod"])
+def any_stack(request: pytest.FixtureRequest, entry_point: Callable[[], None], preview: bool) -> ProgramRun:
+    return run_program(entry_point, request.param, preview=preview)

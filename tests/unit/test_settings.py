@@ -1,0 +1,182 @@
+"""Configuration: every rejected value has its own test, and nothing is registered when it fails."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from components.program import program
+from components.settings import FIELDS, ConfigError, parse_settings, snake_case
+from tests.unit.pulumi_harness import ROOT, RecordingMocks, RecordingMonitor, run_program, stack_config
+
+
+def settings_for(stack: str = "dev", stack_file: str | None = None, **overrides: Any):  # type: ignore[no-untyped-def]
+    raw = stack_config(stack_file or stack, overrides)
+    return parse_settings(stack, lambda key: raw.get(f"mysql-platform:{key}"))
+
+
+def rejects(stack: str = "dev", stack_file: str | None = None, **overrides: Any) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        settings_for(stack, stack_file, **overrides)
+    return info.value
+
+
+def assert_problem(err: ConfigError, key: str, *fragments: str) -> None:
+    matching = [p for p in err.problems if p.startswith(f"{key}:")]
+    assert matching, f"no problem reported for {key}: {err.problems}"
+    for fragment in fragments:
+        assert any(fragment in p for p in matching), f"{fragment!r} not in {matching}"
+
+
+def test_committed_stacks_are_valid() -> None:
+    dev = settings_for("dev")
+    prod = settings_for("prod")
+    assert dev.db_publicly_accessible and dev.db_allowed_cidrs == ("203.0.113.10/32",)
+    assert not prod.db_publicly_accessible and prod.db_multi_az
+    assert dev.parameter_group_family == "mysql8.0"
+
+
+def test_rejects_public_db_without_allowed_cidr() -> None:
+    err = rejects(dbAllowedCidrs=[])
+    assert_problem(err, "dbAllowedCidrs", "got []", "at least one allowed CIDR")
+
+
+@pytest.mark.parametrize("key", ["dbAllowedCidrs", "sshAllowedCidrs"])
+@pytest.mark.parametrize("cidr", ["0.0.0.0/0", "::/0"])
+def test_rejects_the_whole_internet(key: str, cidr: str) -> None:
+    err = rejects(**{key: ["203.0.113.10/32", cidr]})
+    assert_problem(err, key, repr(cidr), "whole internet is never allowed")
+
+
+@pytest.mark.parametrize(
+    "cidr", ["203.0.113.10", "203.0.113.300/32", "10.0.0.1/24", "banana", "203.0.113.0/33"]
+)
+def test_rejects_malformed_cidr(cidr: str) -> None:
+    err = rejects(sshAllowedCidrs=[cidr])
+    assert_problem(err, "sshAllowedCidrs", repr(cidr), "expected a CIDR")
+
+
+@pytest.mark.parametrize("count", [-1, 6])
+def test_rejects_replica_count_out_of_range(count: int) -> None:
+    assert_problem(rejects(dbReplicaCount=count), "dbReplicaCount", f"got {count}", "expected 0-5")
+
+
+def test_rejects_replicas_without_backups() -> None:
+    err = rejects(dbReplicaCount=1, dbBackupRetentionDays=0)
+    assert_problem(err, "dbBackupRetentionDays", "got 0", "need at least 1")
+
+
+def test_accepts_no_backups_when_there_are_no_replicas() -> None:
+    assert settings_for(dbReplicaCount=0, dbBackupRetentionDays=0).db_backup_retention_days == 0
+
+
+@pytest.mark.parametrize("gib", [10, 19])
+def test_rejects_storage_below_20_gib(gib: int) -> None:
+    assert_problem(rejects(dbAllocatedStorageGib=gib), "dbAllocatedStorageGib", f"got {gib}", "20-")
+
+
+def test_rejects_storage_above_the_max_allocated() -> None:
+    err = rejects(dbAllocatedStorageGib=200, dbMaxAllocatedStorageGib=100)
+    assert_problem(err, "dbMaxAllocatedStorageGib", "got 100", "at least dbAllocatedStorageGib (200)")
+
+
+@pytest.mark.parametrize("count", [0, 1])
+def test_rejects_fewer_than_two_availability_zones(count: int) -> None:
+    assert_problem(rejects(azCount=count), "azCount", f"got {count}", "RDS subnet groups need two AZs")
+
+
+@pytest.mark.parametrize("version", ["8", "eight", "8.0.x", "5.6", "8.0.40.1", "v8.0", ""])
+def test_rejects_malformed_engine_version(version: str) -> None:
+    assert_problem(rejects(dbEngineVersion=version), "dbEngineVersion", repr(version), "MAJOR.MINOR.PATCH")
+
+
+@pytest.mark.parametrize("version", ["8.0", "8.0.40", "8.4", "8.4.3"])
+def test_accepts_engine_versions(version: str) -> None:
+    assert settings_for(dbEngineVersion=version).db_engine_version == version
+
+
+@pytest.mark.parametrize("stack", ["prod", "production", "Production"])
+def test_rejects_public_db_on_a_production_stack(stack: str) -> None:
+    err = rejects(stack, stack_file="dev")
+    assert_problem(err, "dbPubliclyAccessible", f"stack {stack!r}", "production stack keeps its DB private")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("dbReplicaCount", "two", "expected an integer"),
+        ("dbMultiAz", "yes", "expected true or false"),
+        ("dbAllowedCidrs", "203.0.113.10/32", "expected a list of strings"),
+        ("dbInstanceClass", "t3.micro", "an RDS class"),
+        ("dbUsername", "rdsadmin", "reserved"),
+        ("dbLogExports", ["error", "binlog"], "expected any of"),
+        ("vpcCidr", "10.0.0.0/8", "/16 to /24"),
+        ("sshPublicKey", "not-a-key", "an OpenSSH public key"),
+    ],
+)
+def test_rejects_other_bad_values(key: str, value: Any, expected: str) -> None:
+    raw = stack_config("dev")
+    # Strings are passed as the engine would pass them (raw), lists as their JSON form.
+    raw[f"mysql-platform:{key}"] = value if isinstance(value, str) else json.dumps(value)
+    with pytest.raises(ConfigError) as info:
+        parse_settings("dev", lambda k: raw.get(f"mysql-platform:{k}"))
+    assert_problem(info.value, key, expected)
+
+
+def test_reports_every_problem_at_once() -> None:
+    err = rejects(dbReplicaCount=9, azCount=1, dbEngineVersion="x")
+    assert {p.split(":")[0] for p in err.problems} >= {"dbReplicaCount", "azCount", "dbEngineVersion"}
+    assert "invalid configuration for project 'mysql-platform'" in str(err)
+
+
+@pytest.mark.parametrize("preview", [False, True])
+def test_fails_before_any_resource_is_registered(preview: bool) -> None:
+    monitor = RecordingMonitor(RecordingMocks())
+    with pytest.raises(ConfigError, match="dbAllowedCidrs"):
+        run_program(
+            program, "dev", preview=preview, overrides={"dbAllowedCidrs": ["0.0.0.0/0"]}, monitor=monitor
+        )
+    assert monitor.registered == []
+    assert monitor.mocks.calls == []
+
+
+def test_fails_when_the_region_has_too_few_zones() -> None:
+    with pytest.raises(ConfigError, match="azCount: got 5; the region offers only 4"):
+        run_program(program, "dev", overrides={"azCount": 5})
+
+
+# --- Pulumi.yaml schema and settings.py stay in step ----------------------------------------
+
+
+def test_pulumi_yaml_declares_every_key_with_type_description_and_default() -> None:
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["name"] == "mysql-platform"
+    assert project["runtime"]["name"] == "python"
+    schema = project["config"]
+    assert list(schema) == [f.key for f in FIELDS]
+    for f in FIELDS:
+        entry = schema[f.key]
+        assert entry["type"] == f.type, f.key
+        assert entry["default"] == f.default, f.key
+        assert entry["description"] == f.description, f.key
+
+
+def test_stack_files_only_set_declared_keys() -> None:
+    declared = {f.key for f in FIELDS}
+    for stack in ("dev", "prod"):
+        for key in stack_config(stack):
+            namespace, _, name = key.partition(":")
+            assert namespace in ("mysql-platform", "aws"), key
+            if namespace == "mysql-platform":
+                assert name in declared, f"Pulumi.{stack}.yaml sets undeclared {key}"
+
+
+def test_settings_fields_match_declared_keys() -> None:
+    from dataclasses import fields
+
+    from components.settings import Settings
+
+    assert [f.name for f in fields(Settings)] == ["stack", *[snake_case(f.key) for f in FIELDS]]
