@@ -23,6 +23,7 @@ API drives it, it does not replace it. Nothing happens at import time.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import enum
 import importlib
 import json
@@ -34,12 +35,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TextIO, TypeVar
 
 from pulumi import automation as auto
 from semver import VersionInfo
 
 from components.contract import Secret, StackOutputs
+from scripts import bootstrap as bootstrap_module
+from scripts import tunnel
 from scripts.outputs import OutputsError, from_automation
 
 PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
@@ -54,11 +57,12 @@ CLI_INSTALL_HINT: Final = (
     "or see https://www.pulumi.com/docs/install/) and make sure `pulumi` is on PATH"
 )
 
-# Exit codes of the command line (also documented in --help).
+# Exit codes of the command line (also documented in --help). 3-5 are left to the
+# bootstrap, whose codes `bootstrap` passes through unchanged.
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1  # unexpected error
 EXIT_USAGE: Final = 2  # bad arguments or bad input (stack name, --config, work dir, outputs)
-EXIT_STACK_NOT_FOUND: Final = 5
+EXIT_STACK_NOT_FOUND: Final = 9
 EXIT_CLI_MISSING: Final = 6  # Pulumi CLI missing, unusable or too old
 EXIT_STACK_BUSY: Final = 7  # another update holds the stack's lock
 EXIT_OPERATION_FAILED: Final = 8  # the pulumi operation itself failed
@@ -437,6 +441,50 @@ def _parse_outputs(raw: Mapping[str, Any], stack_name: str) -> StackOutputs:
         raise BadInput(f"stack '{stack_name}': {exc} (has `up` completed on this stack?)") from None
 
 
+def bootstrap(
+    stack_outputs: StackOutputs,
+    bootstrap_options: bootstrap_module.Options | None = None,
+    access: tunnel.HostAccess | None = None,
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Run the bootstrap against these outputs; returns the bootstrap's exit code.
+
+    Goes through an SSH tunnel via the EC2 host when ``access.via_host`` is set or
+    the DB is private (not publicly accessible, environment not ``local``). A tunnel
+    that cannot be opened is a connection failure: the bootstrap's exit code 3.
+    """
+    options = bootstrap_options or bootstrap_module.Options()
+    access = access or tunnel.HostAccess()
+    err = err or sys.stderr
+    try:
+        writer, readers = bootstrap_module.endpoints(stack_outputs, options)
+        with tunnel.via_host(stack_outputs, access, writer, readers) as (local_writer, local_readers):
+            local = dataclasses.replace(options, writer=local_writer, readers=local_readers)
+            return bootstrap_module.run(stack_outputs, local, out=out, err=err)
+    except bootstrap_module.BadInput as exc:
+        print(f"bootstrap: bad input error: {exc}", file=err)
+        return bootstrap_module.EXIT_BAD_INPUT
+    except tunnel.TunnelError as exc:
+        print(f"bootstrap: connection error: {exc}", file=err)
+        return bootstrap_module.EXIT_CONNECT
+
+
+def up_and_bootstrap(
+    stack_name: str,
+    options: Options = Options(),
+    bootstrap_options: bootstrap_module.Options | None = None,
+    access: tunnel.HostAccess | None = None,
+) -> int:
+    """``up``, then the bootstrap with the outputs that ``up`` returned; the bootstrap's exit code.
+
+    Raises like :func:`up` when the update fails (the bootstrap does not run then).
+    """
+    result = up(stack_name, options)
+    return bootstrap(_parse_outputs(result.outputs, stack_name), bootstrap_options, access)
+
+
 # --- command line -----------------------------------------------------------------------------
 
 _EPILOG = f"""\
@@ -448,7 +496,8 @@ commands:
   outputs    print the outputs contract as JSON (password masked unless --show-secrets)
   bootstrap  read the stack's outputs and run the bootstrap (schema) against its database;
              through an SSH tunnel via the EC2 host with --via-host, or automatically when the
-             DB is not publicly accessible and the stack is not 'local'
+             DB is not publicly accessible and the stack is not 'local' (key: --ssh-key, else
+             $MYSQL_PLATFORM_SSH_KEY, else ~/.ssh/id_ed25519|id_ecdsa|id_rsa)
 
 backend: default is your current `pulumi login`; --backend file://~ is `pulumi login --local`,
   --backend s3://bucket/prefix keeps state in S3 (DIY backends need PULUMI_CONFIG_PASSPHRASE).
@@ -461,7 +510,9 @@ exit codes:
   {EXIT_CLI_MISSING}  the Pulumi CLI is missing, broken or older than the pinned SDK
   {EXIT_STACK_BUSY}  another update holds the stack's lock; nothing was changed, retry later
   {EXIT_OPERATION_FAILED}  the pulumi operation failed (its output says why)
-  bootstrap passes the bootstrap's own exit code through (see `python -m scripts.bootstrap --help`)
+  bootstrap (and up --bootstrap) pass the bootstrap's own codes through: 2 bad input,
+     3 cannot connect or authenticate (including: the SSH tunnel could not be opened),
+     4 migration failed, 5 replication check failed
 """
 
 _NEEDS_YES = frozenset({"up", "refresh", "destroy"})
@@ -507,17 +558,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--pulumi-root", type=Path, metavar="DIR", help="use DIR/bin/pulumi, not PATH")
     parser.add_argument("--yes", action="store_true", help="confirm up, refresh and destroy")
     parser.add_argument("--show-secrets", action="store_true", help="outputs: print the password")
-    parser.add_argument(
-        "--bootstrap-arg",
-        metavar="ARG",
-        action="append",
-        default=[],
-        help="bootstrap: extra argument for the bootstrap, repeatable (e.g. --bootstrap-arg=--dry-run)",
-    )
-    tunnel = parser.add_argument_group("tunnel (bootstrap)")
-    tunnel.add_argument("--via-host", action="store_true", help="reach the DB through the EC2 host")
-    tunnel.add_argument("--ssh-key", type=Path, metavar="PATH", help="private key for the EC2 host")
-    tunnel.add_argument("--ssh-port", type=int, default=22, metavar="PORT", help="host's SSH port (22)")
+    boot = parser.add_argument_group("bootstrap (the bootstrap command, or up --bootstrap)")
+    boot.add_argument("--bootstrap", action="store_true", help="up: run the bootstrap after a successful up")
+    boot.add_argument("--ssl-ca", metavar="PATH", help="CA bundle to verify the DB (RDS: global-bundle.pem)")
+    boot.add_argument("--sql-dir", type=Path, metavar="DIR", help="migrations (default: sql/)")
+    boot.add_argument("--skip-replication-check", action="store_true")
+    boot.add_argument("--via-host", action="store_true", help="reach the DB through the EC2 host (SSH)")
+    boot.add_argument("--ssh-key", type=Path, metavar="PATH", help="private key for the EC2 host")
+    boot.add_argument("--ssh-port", type=int, default=22, metavar="PORT", help="host's SSH port (22)")
+    boot.add_argument("--known-hosts", type=Path, metavar="FILE", help="ssh known_hosts file to use")
     return parser
 
 
@@ -547,6 +596,22 @@ def options_from_args(args: argparse.Namespace, environ: Mapping[str, str]) -> O
     )
 
 
+def _bootstrap_args(args: argparse.Namespace) -> tuple[bootstrap_module.Options, tunnel.HostAccess]:
+    defaults = bootstrap_module.Options()
+    options = dataclasses.replace(
+        defaults,
+        sql_dir=args.sql_dir or defaults.sql_dir,
+        ssl_ca=args.ssl_ca,
+        skip_replication_check=args.skip_replication_check,
+    )
+    if not 1 <= args.ssh_port <= 65535:
+        raise BadInput(f"--ssh-port must be 1-65535, got {args.ssh_port}")
+    access = tunnel.HostAccess(
+        via_host=args.via_host, key_path=args.ssh_key, ssh_port=args.ssh_port, known_hosts=args.known_hosts
+    )
+    return options, access
+
+
 def render_outputs(stack_outputs: StackOutputs, *, show_secrets: bool = False) -> str:
     """The outputs as ``pulumi stack output --json`` prints them; the password masked by default."""
     return json.dumps(stack_outputs.to_dict(reveal_secrets=show_secrets), indent=2, sort_keys=True)
@@ -562,14 +627,23 @@ def _summary(result: auto.UpResult | auto.RefreshResult | auto.DestroyResult) ->
     return f"{result.summary.kind}: {result.summary.result} ({counts})"
 
 
+def _up_command(args: argparse.Namespace, options: Options) -> int:
+    boot = _bootstrap_args(args) if args.bootstrap else None  # bad flags fail before the update
+    result = up(args.stack, options)
+    _print_line(_summary(result))
+    if boot is None:
+        return EXIT_OK
+    return bootstrap(_parse_outputs(result.outputs, args.stack), *boot)
+
+
 def _dispatch(args: argparse.Namespace, options: Options) -> int:
     stack = args.stack
     if args.command == "preview":
-        result = preview(stack, options)
-        counts = ", ".join(f"{op} {n}" for op, n in sorted(result.change_summary.items()))
+        changes = preview(stack, options).change_summary
+        counts = ", ".join(f"{op} {n}" for op, n in sorted(changes.items()))
         _print_line(f"preview: {counts or 'no changes'}")
     elif args.command == "up":
-        _print_line(_summary(up(stack, options)))
+        return _up_command(args, options)
     elif args.command == "refresh":
         _print_line(_summary(refresh(stack, options)))
     elif args.command == "destroy":
@@ -577,7 +651,7 @@ def _dispatch(args: argparse.Namespace, options: Options) -> int:
     elif args.command == "outputs":
         print(render_outputs(outputs(stack, options), show_secrets=args.show_secrets))
     else:
-        return _bootstrap_command(args, outputs(stack, options))
+        return bootstrap(outputs(stack, options), *_bootstrap_args(args))
     return EXIT_OK
 
 
@@ -599,7 +673,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def _bootstrap_command(args: argparse.Namespace, stack_outputs: StackOutputs) -> int:
-    raise NotImplementedError("wired once scripts.bootstrap exposes run()")

@@ -281,8 +281,58 @@ def tunnelled_outputs(
         yield dataclasses.replace(outputs, db=db)
 
 
+@dataclass(frozen=True)
+class HostAccess:
+    """How the bootstrap may go through the EC2 host (its --via-host/--ssh-* options).
+
+    The tunnel is used when ``via_host`` is set, or automatically when the outputs
+    say the DB is not publicly accessible and the environment is not ``local``.
+    ``key_path`` None means :func:`default_key_path`.
+    """
+
+    via_host: bool = False
+    key_path: Path | None = None
+    ssh_port: int = DEFAULT_SSH_PORT
+    known_hosts: Path | None = None
+    config_file: Path | None = None
+    ready_timeout_s: float = DEFAULT_READY_TIMEOUT_S
+
+
+def wanted(outputs: StackOutputs, access: HostAccess) -> bool:
+    return access.via_host or needs_tunnel(outputs)
+
+
+def target_for(outputs: StackOutputs, access: HostAccess) -> SshTarget:
+    key = access.key_path or default_key_path()
+    if key is None:
+        raise TunnelError(
+            f"the database of '{outputs.environment}' is reached through the EC2 host "
+            f"{outputs.host.public_dns or outputs.host.public_ip}, but no SSH key was given: pass --ssh-key "
+            "PATH or set MYSQL_PLATFORM_SSH_KEY (or use Session Manager, see the README)"
+        )
+    return SshTarget.from_outputs(
+        outputs, key, port=access.ssh_port, known_hosts=access.known_hosts, config_file=access.config_file
+    )
+
+
+@contextmanager
+def via_host(
+    outputs: StackOutputs, access: HostAccess, writer: Endpoint, readers: Sequence[Endpoint]
+) -> Iterator[tuple[Endpoint, tuple[Endpoint, ...]]]:
+    """Yield the (writer, readers) to connect to: as given, or local forwards through the host.
+
+    One ssh process carries every forward; it is gone when the block exits.
+    """
+    if not wanted(outputs, access):
+        yield writer, tuple(readers)
+        return
+    target = target_for(outputs, access)
+    with open_tunnel(target, [writer, *readers], ready_timeout_s=access.ready_timeout_s) as tunnel:
+        yield tunnel.endpoints[0], tunnel.endpoints[1:]
+
+
 def default_key_path() -> Path | None:
-    """``$MYSQL_PLATFORM_SSH_KEY`` if set, else the first of ~/.ssh/id_ed25519, id_rsa that exists."""
+    """``$MYSQL_PLATFORM_SSH_KEY`` if set, else the first existing ~/.ssh/id_ed25519, id_ecdsa, id_rsa."""
     env = os.environ.get("MYSQL_PLATFORM_SSH_KEY")
     if env:
         return Path(env)

@@ -141,7 +141,7 @@ def test_help_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
         automation.main(["--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for code in (0, 2, 5, 6, 7, 8):
+    for code in (0, 2, 6, 7, 8, 9):
         assert f"\n  {code}  " in out
 
 
