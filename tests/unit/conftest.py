@@ -7,11 +7,12 @@ from collections.abc import Callable
 import pytest
 
 from components.program import program
+from scripts import automation
 from tests.unit.pulumi_harness import ProgramRun, run_program
 
-# Every entry point that runs the same program: __main__.py calls it, and the
-# Automation API's inline program passes it as `program=`.
-PROGRAMS: dict[str, Callable[[], None]] = {"program": program}
+# Every entry point that runs the program: __main__.py calls `program`, and the
+# Automation API passes `inline_program()` as `program=`. Each program test runs on both.
+PROGRAMS: dict[str, Callable[[], None]] = {"main": program, "inline": automation.inline_program()}
 
 
 @pytest.fixture(params=[False, True], ids=["up", "preview"])

@@ -1,16 +1,12 @@
-"""The program's unit tests again, through the Automation API's inline entry point.
+"""The Automation API's inline entry point is the program __main__.py runs.
 
-``scripts.automation`` hands ``inline_program()`` to ``create_or_select_stack(program=...)``.
-Importing test_program's tests here collects them a second time, in this module,
-where the ``entry_point`` fixture below replaces conftest's: every assertion
-about the program is checked against the exact function the inline path runs,
-with no test copied. (If conftest's PROGRAMS gains an "inline" entry, delete this file.)
+Every test in test_program.py also runs through ``automation.inline_program()``
+(conftest's ``entry_point`` fixture is parametrised over both entry points).
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,14 +15,8 @@ import components.program
 from scripts import automation
 from scripts.outputs import parse_outputs
 from tests.unit.pulumi_harness import run_program
-from tests.unit.test_program import *  # noqa: F403 - the same assertions, collected again here
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def entry_point() -> Callable[[], None]:
-    return automation.inline_program()
 
 
 def test_inline_program_is_the_function_main_runs() -> None:
