@@ -27,7 +27,7 @@ from mysql.connector.connection import MySQLConnection
 
 from components.contract import Secret
 
-PASSWORD_ENV = "MYSQL_PLATFORM_APP_PASSWORD"  # noqa: S105 - a variable name, not a password
+PASSWORD_ENV = "MYSQL_PLATFORM_APP_PASSWORD"
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "EXECUTE", "SHOW VIEW")
 USER_RE = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 HOST_RE = re.compile(r"^[A-Za-z0-9_.%:-]{1,255}$")

@@ -58,7 +58,10 @@ class Options:
     # None: next to the outputs file (CLI) or .local/<environment>-<user>.password (API).
     app_password_file: Path | None = None
     skip_replication_check: bool = False
+    # Connect through the outputs' read/write-split proxy (writer_port/reader_port).
+    via_proxy: bool = False
     # Endpoint overrides, e.g. local ends of an SSH tunnel; None means "from the outputs".
+    # They win over via_proxy.
     writer: Endpoint | None = None
     readers: tuple[Endpoint, ...] | None = None
 
@@ -107,6 +110,22 @@ def _validate(options: Options) -> None:
             raise BadInput(f"{name} must be a positive number of seconds, got {seconds}")
 
 
+def endpoints(outputs_: StackOutputs, options: Options) -> tuple[Endpoint, tuple[Endpoint, ...]]:
+    """Writer and readers: overrides first, then the proxy if asked, else ``db.writer``/``db.readers``."""
+    writer, readers = outputs_.db.writer, outputs_.db.readers
+    if options.via_proxy:
+        proxy = outputs_.proxy
+        if proxy is None:
+            raise BadInput("--via-proxy: the outputs have no 'proxy' object (is the proxy enabled?)")
+        writer = Endpoint(proxy.host, proxy.writer_port)
+        readers = (Endpoint(proxy.host, proxy.reader_port),)
+    if options.writer is not None:
+        writer = options.writer
+    if options.readers is not None:
+        readers = options.readers
+    return writer, readers
+
+
 def password_file(outputs_: StackOutputs, options: Options, outputs_path: Path | None) -> Path:
     if options.app_password_file is not None:
         return options.app_password_file
@@ -129,8 +148,9 @@ def bootstrap(
     _validate(options)
     ca = _ca(outputs_, options)
     found = migrations.discover(options.sql_dir)  # bad files fail before any connection
-    writer = _target(outputs_, options.writer or outputs_.db.writer, ca)
-    readers = [_target(outputs_, e, ca) for e in options.readers or outputs_.db.readers]
+    writer_endpoint, reader_endpoints = endpoints(outputs_, options)
+    writer = _target(outputs_, writer_endpoint, ca)
+    readers = [_target(outputs_, e, ca) for e in reader_endpoints]
     if ca is None:
         progress("warning: no CA given (--ssl-ca or ssl_ca in the outputs): server identity is NOT verified")
     backoff = db.Backoff(deadline_s=options.connect_timeout_s)
@@ -247,6 +267,11 @@ def _parser() -> argparse.ArgumentParser:
         help=f"read the app password from F, or write a generated one there (0600); "
         f"${app_user.PASSWORD_ENV} wins if set (default: <outputs dir>/<env>-<user>.password)",
     )
+    p.add_argument(
+        "--via-proxy",
+        action="store_true",
+        help="connect through the outputs' proxy writer/reader ports instead of db.writer/db.readers",
+    )
     p.add_argument("--skip-replication-check", action="store_true")
     return p
 
@@ -264,6 +289,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
         app_schema=args.app_schema,
         app_password_file=args.app_password_file,
         skip_replication_check=args.skip_replication_check,
+        via_proxy=args.via_proxy,
     )
 
 

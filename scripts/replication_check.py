@@ -32,8 +32,8 @@ from mysql.connector.connection import MySQLConnection
 from components.contract import Endpoint
 from scripts.db import Backoff, DbError, Target, open_connection
 
-_POLL_FIRST_S = 0.0005
-_POLL_MAX_S = 0.02
+_POLL_FIRST_S = 0.0002
+_POLL_MAX_S = 0.005
 
 
 class ReplicationCheckError(RuntimeError):

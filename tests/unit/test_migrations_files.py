@@ -1,0 +1,124 @@
+"""Migration discovery, naming rules and checksums (no server)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from scripts.migrations import (
+    MigrationFileError,
+    checksum,
+    discover,
+    load_migration,
+    preview,
+    validate_identifier,
+)
+
+REPO_SQL = Path(__file__).resolve().parents[2] / "sql"
+
+
+def write(dir_: Path, name: str, text: str = "SELECT 1;\n") -> Path:
+    path = dir_ / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_discovers_in_numeric_version_order(tmp_path: Path) -> None:
+    write(tmp_path, "V010__ten.sql")
+    write(tmp_path, "V002__two.sql")
+    write(tmp_path, "V1000__thousand.sql")
+    write(tmp_path, "README.md", "not a migration")
+    found = discover(tmp_path)
+    assert [(m.version, m.description) for m in found] == [(2, "two"), (10, "ten"), (1000, "thousand")]
+
+
+def test_project_migrations_are_well_formed() -> None:
+    found = discover(REPO_SQL)
+    assert [m.version for m in found][:4] == [1, 2, 3, 4]
+    assert found[0].script == "V001__create_tempdb.sql"
+    assert "CREATE DATABASE IF NOT EXISTS TempDB" in found[0].statements[0].text
+    # The procedure's body survives the DELIMITER block in one piece.
+    proc = next(s for m in found for s in m.statements if "CREATE PROCEDURE" in s.text)
+    assert proc.text.rstrip().endswith("END")
+    assert proc.text.count(";") >= 4
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "V1__short.sql",
+        "v001__lower.sql",
+        "V001_one_underscore.sql",
+        "V001__.sql",
+        "V001__bad-dash.sql",
+        "x.sql",
+    ],
+)
+def test_rejects_badly_named_sql_files(tmp_path: Path, name: str) -> None:
+    write(tmp_path, "V001__good.sql")
+    write(tmp_path, name)
+    with pytest.raises(MigrationFileError, match="name must look like V001__") as info:
+        discover(tmp_path)
+    assert name in str(info.value)
+
+
+def test_rejects_duplicate_versions_naming_both_files(tmp_path: Path) -> None:
+    write(tmp_path, "V001__a.sql")
+    write(tmp_path, "V0001__b.sql")
+    with pytest.raises(MigrationFileError, match="same version 1") as info:
+        discover(tmp_path)
+    assert "V001__a.sql" in str(info.value) and "V0001__b.sql" in str(info.value)
+
+
+def test_rejects_missing_or_empty_directory(tmp_path: Path) -> None:
+    with pytest.raises(MigrationFileError, match="does not exist"):
+        discover(tmp_path / "nope")
+    with pytest.raises(MigrationFileError, match="contains no V<NNN>"):
+        discover(tmp_path)
+
+
+def test_rejects_file_without_statements(tmp_path: Path) -> None:
+    path = write(tmp_path, "V001__empty.sql", "-- only a comment\n")
+    with pytest.raises(MigrationFileError, match="contains no statements"):
+        load_migration(path)
+
+
+def test_rejects_unterminated_string_naming_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "V001__bad.sql", "SELECT 1;\nSELECT 'open;\n")
+    with pytest.raises(MigrationFileError, match=r"V001__bad\.sql': line 2: unterminated string"):
+        load_migration(path)
+
+
+def test_rejects_non_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "V001__latin1.sql"
+    path.write_bytes(b"SELECT '\xe9';")
+    with pytest.raises(MigrationFileError, match="not UTF-8"):
+        load_migration(path)
+
+
+def test_checksum_is_sha256_of_content(tmp_path: Path) -> None:
+    path = write(tmp_path, "V001__a.sql", "SELECT 1;\n")
+    assert load_migration(path).checksum == hashlib.sha256(b"SELECT 1;\n").hexdigest()
+
+
+def test_checksum_changes_on_any_edit_even_a_comment() -> None:
+    assert checksum(b"SELECT 1;\n") != checksum(b"SELECT 1; -- edited\n")
+    assert checksum(b"SELECT 1;\n") != checksum(b"SELECT 1; \n")
+
+
+def test_checksum_ignores_crlf_line_endings() -> None:
+    assert checksum(b"SELECT 1;\r\nSELECT 2;\r\n") == checksum(b"SELECT 1;\nSELECT 2;\n")
+
+
+def test_preview_truncates_and_flattens_whitespace() -> None:
+    assert preview("SELECT\n   1") == "SELECT 1"
+    long = preview("SELECT " + "x" * 500)
+    assert len(long) == 200 and long.endswith("...")
+
+
+@pytest.mark.parametrize("value", ["", "a-b", "a`b", "x" * 65, "a b", "ops;DROP"])
+def test_rejects_unsafe_identifiers(value: str) -> None:
+    with pytest.raises(ValueError, match="must match"):
+        validate_identifier(value, "schema")
