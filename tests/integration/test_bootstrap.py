@@ -409,3 +409,22 @@ def test_fails_replication_check_with_its_own_exit_code_when_the_replica_is_stop
     code, _out, err = run_main(capsys, "--outputs", outputs, "--via-proxy", "--replication-timeout", "2")
     assert code == bootstrap.EXIT_REPLICATION, err
     assert "answered by the writer itself" in err
+
+
+def test_fails_fast_when_the_server_certificate_is_not_signed_by_the_given_ca(
+    env: LocalEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other_ca = tmp_path / "other-ca.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=other"]
+        + ["-keyout", str(tmp_path / "other.key"), "-out", str(other_ca)],
+        check=True,
+        capture_output=True,
+    )
+    started = time.monotonic()
+    code, _out, err = run_main(
+        capsys, "--outputs", str(env.outputs_path), "--ssl-ca", str(other_ca), "--connect-timeout", "30"
+    )
+    assert code == bootstrap.EXIT_CONNECT
+    assert "TLS verification failed" in err and "CERTIFICATE_VERIFY_FAILED" in err
+    assert time.monotonic() - started < 5
