@@ -7,9 +7,11 @@ stderr (``-e``) into a file the tests can show when something fails.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -123,6 +125,9 @@ def run_sshd(base: Path) -> Iterator[SshServer]:
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=log_file,
+            # Its own process group, so teardown also ends the per-connection
+            # children, which outlive the listener otherwise.
+            start_new_session=True,
         )
     try:
         _wait_banner(port, proc, log)
@@ -136,9 +141,15 @@ def run_sshd(base: Path) -> Iterator[SshServer]:
             pid=proc.pid,
         )
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop_group(proc)
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
