@@ -356,25 +356,29 @@ def _translated(stack_name: str, operation: str) -> Iterator[None]:
         raise PulumiCliError(f"the Pulumi CLI cannot be used for '{operation}': {exc}") from None
 
 
-def open_stack(stack_name: str, options: Options, *, create: bool) -> auto.Stack:
-    """Select the stack (creating it when ``create``), apply config, install inline plugins."""
+def open_stack(stack_name: str, options: Options, *, create: bool, plugins: bool = True) -> auto.Stack:
+    """Select the stack (creating it when ``create``), apply config, install inline plugins.
+
+    ``plugins=False`` skips the plugin install for calls that load no provider (outputs).
+    """
     validate_stack_name(stack_name)
     if not (options.work_dir / "Pulumi.yaml").is_file():
         raise BadInput(f"work dir '{options.work_dir}' has no Pulumi.yaml: expected this project's root")
     overrides = config_map(options.config)
-    plugins = plugin_versions(options.requirements) if options.source is ProgramSource.INLINE else {}
+    inline = options.source is ProgramSource.INLINE
+    to_install = plugin_versions(options.requirements) if inline and plugins else {}
     command = pulumi_command(options)
     ws_options = _workspace_options(options, command)
+    # refresh/destroy/outputs select only: a typo must not create an empty stack.
+    opener = auto.create_or_select_stack if create else auto.select_stack
     with _translated(stack_name, "select stack"):
-        if options.source is ProgramSource.INLINE:
-            opener = auto.create_or_select_stack if create else auto.select_stack
+        if inline:
             stack = opener(stack_name, project_name=PROJECT_NAME, program=inline_program(), opts=ws_options)
         else:
-            opener = auto.create_or_select_stack if create else auto.select_stack
             stack = opener(stack_name, work_dir=str(options.work_dir), opts=ws_options)
     with _translated(stack_name, "install plugins"):
         # An inline program has no requirements for the CLI to read plugins from.
-        for name, version in plugins.items():
+        for name, version in to_install.items():
             stack.workspace.install_plugin(name, version)
     if overrides:
         with _translated(stack_name, "set config"):
@@ -428,7 +432,7 @@ def destroy(stack_name: str, options: Options = Options()) -> auto.DestroyResult
 
 def outputs(stack_name: str, options: Options = Options()) -> StackOutputs:
     """The stack's outputs contract, typed; the password stays a ``Secret``."""
-    stack = open_stack(stack_name, options, create=False)
+    stack = open_stack(stack_name, options, create=False, plugins=False)
     with _translated(stack_name, "stack output"):
         raw = stack.outputs()
     return _parse_outputs(raw, stack_name)
