@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -12,7 +13,8 @@ import pulumi_aws as aws
 
 from components import contract
 from components.database import MySqlDatabaseArgs
-from components.ec2_host import Ec2Host, Ec2HostArgs
+from components.ec2_host import Ec2Host, Ec2HostArgs, IngressRule
+from components.haproxy_config import HAProxySpec, ServerSpec, render_haproxy_config
 from components.network import Network, NetworkArgs
 from components.replicated import ReplicatedMySql, ReplicatedMySqlArgs
 from components.settings import ConfigError, Settings, load_settings
@@ -43,15 +45,21 @@ def build(settings: Settings) -> dict[str, Any]:
             tags=tags,
         ),
     )
+    # The host's user data names the DB endpoints (proxy), while the DB admits the
+    # host's security group: a deferred output breaks that cycle.
+    user_data: pulumi.Output[str]
+    resolve_user_data: Callable[[pulumi.Output[str]], None]
+    user_data, resolve_user_data = pulumi.deferred_output()
     host = Ec2Host(
         "host",
         Ec2HostArgs(
             vpc_id=network.vpc_id,
             subnet_id=network.public_subnet_ids[0],
-            user_data=render_user_data(),
+            user_data=user_data,
             instance_type=settings.host_instance_type,
             ssh_allowed_cidrs=settings.ssh_allowed_cidrs,
             ssh_public_key=settings.ssh_public_key,
+            extra_ingress=proxy_ingress(settings),
             tags=tags,
         ),
     )
@@ -61,9 +69,61 @@ def build(settings: Settings) -> dict[str, Any]:
             primary=_primary_args(settings, network, host),
             replica_count=settings.db_replica_count,
             replica_instance_class=settings.db_replica_instance_class,
+            promote_replica=settings.db_promote_replica,
         ),
     )
+    resolve_user_data(host_user_data(settings, db))
     return _exports(settings, network, host, db)
+
+
+def proxy_ingress(settings: Settings) -> list[IngressRule]:
+    """The proxy ports, open only to the allowed CIDRs and security groups."""
+    if not settings.proxy_enabled:
+        return []
+    rules: list[IngressRule] = []
+    for port in (settings.proxy_writer_port, settings.proxy_reader_port):
+        rules += [
+            IngressRule(port, "MySQL proxy from an allowed CIDR", cidr=c)
+            for c in settings.proxy_allowed_cidrs
+        ]
+        rules += [
+            IngressRule(port, "MySQL proxy from an allowed security group", security_group_id=g)
+            for g in settings.proxy_allowed_security_group_ids
+        ]
+    return rules
+
+
+def haproxy_spec(settings: Settings, writer: tuple[str, int], readers: list[dict[str, Any]]) -> HAProxySpec:
+    """The host's proxy: same renderer and defaults the local environment runs, plus DNS re-resolution."""
+    servers = [ServerSpec(f"replica{i + 1}", r["host"], r["port"]) for i, r in enumerate(readers)]
+    if not servers:
+        # Right after a promotion no replica follows the new writer: reads go to it.
+        servers = [ServerSpec("writer-reads", writer[0], writer[1])]
+    return HAProxySpec(
+        # All interfaces of the host; the security group decides who gets in.
+        bind_address="0.0.0.0",  # noqa: S104
+        writer_port=settings.proxy_writer_port,
+        reader_port=settings.proxy_reader_port,
+        primary=ServerSpec("primary", writer[0], writer[1]),
+        replicas=tuple(servers),
+        runtime_api_socket="/run/haproxy/admin.sock",
+        log_target="/dev/log local0",
+        run_as_user="haproxy",
+        run_as_group="haproxy",
+        # RDS endpoints keep their names but change address on a Multi-AZ failover.
+        resolve_dns=True,
+        header_comments=(f"mysql-platform stack {settings.stack}",),
+    )
+
+
+def host_user_data(settings: Settings, db: ReplicatedMySql) -> pulumi.Output[str]:
+    if not settings.proxy_enabled:
+        return pulumi.Output.from_input(render_user_data())
+    return pulumi.Output.all(db.writer_host, db.writer_port, db.readers).apply(
+        lambda args: render_user_data(
+            render_haproxy_config(haproxy_spec(settings, (args[0], args[1]), args[2]))
+        )
+    )
 
 
 def _primary_args(settings: Settings, network: Network, host: Ec2Host) -> MySqlDatabaseArgs:
@@ -112,6 +172,21 @@ def _exports(settings: Settings, network: Network, host: Ec2Host, db: Replicated
             "multi_az": settings.db_multi_az,
         },
         contract.DB_PASSWORD: db.primary.password,
+        **_proxy_export(settings, host),
+    }
+
+
+def _proxy_export(settings: Settings, host: Ec2Host) -> dict[str, Any]:
+    if not settings.proxy_enabled:
+        return {}
+    # The public DNS name resolves to the private address inside the VPC and to the
+    # public one outside, so it serves both kinds of allowed client.
+    return {
+        contract.PROXY: {
+            "host": host.public_dns,
+            "writer_port": settings.proxy_writer_port,
+            "reader_port": settings.proxy_reader_port,
+        }
     }
 
 

@@ -19,6 +19,8 @@ class ReplicatedMySqlArgs:
     """Asynchronous read replicas (0-5); the primary needs backup retention >= 1."""
     replica_instance_class: str = ""
     """Empty: the primary's class."""
+    promote_replica: int = 0
+    """Failover: replica N (1-based) is promoted to a standalone writer. 0: none."""
 
 
 class ReplicatedMySql(pulumi.ComponentResource):
@@ -40,25 +42,41 @@ class ReplicatedMySql(pulumi.ComponentResource):
                 f"{name}: {args.replica_count} replicas need backup retention >= 1 day on the primary, "
                 f"got {args.primary.backup_retention_days}"
             )
+        if not 0 <= args.promote_replica <= args.replica_count:
+            raise ValueError(f"{name}: cannot promote replica {args.promote_replica} of {args.replica_count}")
         self.primary = MySqlDatabase(f"{name}-primary", args.primary, pulumi.ResourceOptions(parent=self))
         self.replicas = [self._replica(name, i + 1, args) for i in range(args.replica_count)]
 
-        self.writer_host = self.primary.address
-        self.writer_port = self.primary.port
-        self.readers = pulumi.Output.all(
-            *[pulumi.Output.all(r.address, r.port) for r in self.replicas]
-        ).apply(lambda pairs: [{"host": host, "port": port} for host, port in pairs])
+        writer: aws.rds.Instance = self.primary.instance
+        following = self.replicas
+        if args.promote_replica:
+            # The promoted replica takes the writes. The others still replay the old
+            # primary, so they would serve reads the new writer never made: they are
+            # not readers until they are re-created from the new writer.
+            writer = self.replicas[args.promote_replica - 1]
+            following = []
+        self.writer_host = writer.address
+        self.writer_port = writer.port
+        self.readers = pulumi.Output.all(*[pulumi.Output.all(r.address, r.port) for r in following]).apply(
+            lambda pairs: [{"host": host, "port": port} for host, port in pairs]
+        )
         self.register_outputs(
             {"writer_host": self.writer_host, "writer_port": self.writer_port, "readers": self.readers}
         )
 
     def _replica(self, name: str, index: int, args: ReplicatedMySqlArgs) -> aws.rds.Instance:
         p = args.primary
+        promoted = index == args.promote_replica
         # A same-region replica inherits engine, credentials, db name, subnet group and
         # encryption from its source; setting any of them makes AWS reject it.
+        # Dropping replicate_source_db from an existing replica promotes it in place
+        # (same logical name, so Pulumi updates rather than replaces it).
         return aws.rds.Instance(
             f"{name}-replica-{index}",
-            replicate_source_db=self.primary.identifier,
+            replicate_source_db=None if promoted else self.primary.identifier,
+            # A promoted writer needs its own automated backups (point-in-time
+            # recovery, and replicas of its own later); a replica needs none.
+            backup_retention_period=p.backup_retention_days if promoted else None,
             instance_class=args.replica_instance_class or p.instance_class,
             storage_type="gp3",
             max_allocated_storage=p.max_allocated_storage_gib,
@@ -68,10 +86,16 @@ class ReplicatedMySql(pulumi.ComponentResource):
             multi_az=False,
             auto_minor_version_upgrade=True,
             deletion_protection=p.deletion_protection,
-            # A replica holds no data of its own worth a snapshot: the primary's backups do.
-            skip_final_snapshot=True,
+            # A replica holds no data of its own worth a snapshot: the primary's backups
+            # do. A promoted writer does, so it keeps the primary's snapshot policy.
+            skip_final_snapshot=p.skip_final_snapshot if promoted else True,
+            final_snapshot_identifier=(
+                f"{p.final_snapshot_identifier or name}-replica-{index}-final"
+                if promoted and not p.skip_final_snapshot
+                else None
+            ),
             copy_tags_to_snapshot=True,
             enabled_cloudwatch_logs_exports=list(p.log_exports),
-            tags={**p.tags, "role": "replica"},
+            tags={**p.tags, "role": "promoted-writer" if promoted else "replica"},
             opts=pulumi.ResourceOptions(parent=self, protect=p.deletion_protection),
         )

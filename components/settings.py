@@ -101,6 +101,22 @@ FIELDS: Final[tuple[Field, ...]] = (
         ["error", "slowquery"],
         "RDS log types exported to CloudWatch Logs (audit, error, general, slowquery, iam-db-auth-error).",
     ),
+    Field("proxyEnabled", "boolean", False, "Run HAProxy on the host: a writer port and a reader port."),
+    Field("proxyWriterPort", "integer", 3306, "Host port that forwards to the primary."),
+    Field("proxyReaderPort", "integer", 3307, "Host port that balances the replicas (primary as backup)."),
+    Field("proxyAllowedCidrs", "array", [], "CIDRs admitted to the proxy ports. Never 0.0.0.0/0."),
+    Field(
+        "proxyAllowedSecurityGroupIds",
+        "array",
+        [],
+        "Security groups (e.g. your application servers') admitted to the proxy ports.",
+    ),
+    Field(
+        "dbPromoteReplica",
+        "integer",
+        0,
+        "Failover: promote replica N (1-based) to a standalone writer. 0: no promotion.",
+    ),
 )
 
 _FIELD_BY_KEY: Final = {f.key: f for f in FIELDS}
@@ -147,6 +163,12 @@ class Settings:
     db_name: str
     db_username: str
     db_log_exports: tuple[str, ...]
+    proxy_enabled: bool
+    proxy_writer_port: int
+    proxy_reader_port: int
+    proxy_allowed_cidrs: tuple[str, ...]
+    proxy_allowed_security_group_ids: tuple[str, ...]
+    db_promote_replica: int
 
     @property
     def exposure(self) -> Exposure:
@@ -327,10 +349,41 @@ def _check_names(values: Mapping[str, Any], problems: list[str]) -> None:
         problems.append(f"dbLogExports: got {unknown!r}; expected any of {', '.join(LOG_EXPORTS)}")
 
 
+_SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
+
+
+def _check_proxy(values: Mapping[str, Any], problems: list[str]) -> None:
+    writer, reader = values["proxyWriterPort"], values["proxyReaderPort"]
+    for key, port in (("proxyWriterPort", writer), ("proxyReaderPort", reader)):
+        # 22 is sshd's on the host.
+        if not 1024 <= port <= 65535 and port != 3306:
+            problems.append(f"{key}: got {port}; expected 3306 or a port in 1024-65535")
+    if writer == reader:
+        problems.append(f"proxyReaderPort: got {reader}; expected a port different from proxyWriterPort")
+    for group in values["proxyAllowedSecurityGroupIds"]:
+        if not _SECURITY_GROUP_ID.match(group):
+            problems.append(
+                f"proxyAllowedSecurityGroupIds: got {group!r}; expected an id such as sg-0123456789abcdef0"
+            )
+    if values["proxyEnabled"] and values["dbReplicaCount"] < 1:
+        problems.append(
+            f"proxyEnabled: got true with dbReplicaCount={values['dbReplicaCount']}; "
+            "the read/write split needs at least one replica"
+        )
+
+
+def _check_promotion(values: Mapping[str, Any], problems: list[str]) -> None:
+    index, count = values["dbPromoteReplica"], values["dbReplicaCount"]
+    if not 0 <= index <= count:
+        problems.append(
+            f"dbPromoteReplica: got {index}; expected 0 (none) or a replica number 1-{count} (dbReplicaCount)"
+        )
+
+
 def validate(stack: str, values: Mapping[str, Any]) -> list[str]:
     """Every rule that is not a matter of taste; returns the problems found."""
     problems: list[str] = []
-    for key in ("sshAllowedCidrs", "dbAllowedCidrs"):
+    for key in ("sshAllowedCidrs", "dbAllowedCidrs", "proxyAllowedCidrs"):
         _check_cidrs(key, values[key], problems)
     _check_engine_version(values["dbEngineVersion"], problems)
     _check_storage(values["dbAllocatedStorageGib"], values["dbMaxAllocatedStorageGib"], problems)
@@ -338,6 +391,8 @@ def validate(stack: str, values: Mapping[str, Any]) -> list[str]:
     _check_exposure(stack, values, problems)
     _check_network(values, problems)
     _check_names(values, problems)
+    _check_proxy(values, problems)
+    _check_promotion(values, problems)
     return problems
 
 
