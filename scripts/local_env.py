@@ -145,8 +145,23 @@ def _proc_state(pid: int) -> str | None:
 
 
 def _alive(pid: int | None) -> bool:
-    # A killed process lingers as a zombie until reaped; kill -0 says alive.
-    return pid is not None and _proc_state(pid) not in (None, "Z", "X")
+    """True until the whole process is gone.
+
+    A killed process lingers as a zombie until reaped (kill -0 says alive),
+    and a multi-threaded one shows its leader as a zombie while other threads
+    are still exiting with its sockets open: dead means zombie with no thread left.
+    """
+    if pid is None:
+        return False
+    state = _proc_state(pid)
+    if state is None:
+        return False
+    if state not in ("Z", "X"):
+        return True
+    try:
+        return len(os.listdir(f"/proc/{pid}/task")) > 1
+    except OSError:
+        return False
 
 
 def _cmdline_has(pid: int, marker: str) -> bool:
@@ -305,6 +320,7 @@ class LocalEnv:
         self._signal(name, signal.SIGKILL)
         if not self._wait_exit(name, 10.0):
             raise LocalEnvError(f"{role} ({name}) did not exit 10 s after SIGKILL")
+        self._wait_port_closed(name)
 
     def stop(self, role: Role) -> None:
         """Shut the server in ``role`` down cleanly."""
@@ -313,6 +329,15 @@ class LocalEnv:
         self._signal(name, signal.SIGTERM)
         if not self._wait_exit(name, STOP_TIMEOUT_S):
             raise LocalEnvError(f"{role} ({name}) did not shut down within {STOP_TIMEOUT_S:.0f} s")
+        self._wait_port_closed(name)
+
+    def _wait_port_closed(self, name: str, timeout: float = 5.0) -> None:
+        port = int(self._state["servers"][name]["port"])
+        deadline = time.monotonic() + timeout
+        while _listening(port):
+            if time.monotonic() > deadline:
+                raise LocalEnvError(f"{name} exited but port {port} still accepts connections")
+            time.sleep(POLL_S)
 
     def start(self, role: Role) -> None:
         """(Re)start the server in ``role`` on its datadir and port; a replica resumes replicating."""
@@ -967,14 +992,21 @@ class LocalEnv:
 
     def _wait_exit(self, name: str, timeout: float) -> bool:
         pid = self._pid_of(name)
+        proc = self._children.get(name)
+        if proc is not None and proc.pid == pid:
+            # Our child: waitpid returns once every thread is gone, and reaps it.
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                return False
+            del self._children[name]
+            return True
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self._reap(name)
-            if not _alive(pid):
-                self._reap(name)
-                return True
+        while _alive(pid):
+            if time.monotonic() > deadline:
+                return False
             time.sleep(POLL_S)
-        return False
+        return True
 
     def _reap(self, name: str) -> None:
         proc = self._children.get(name)
