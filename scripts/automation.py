@@ -62,10 +62,10 @@ CLI_INSTALL_HINT: Final = (
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1  # unexpected error
 EXIT_USAGE: Final = 2  # bad arguments or bad input (stack name, --config, work dir, outputs)
-EXIT_STACK_NOT_FOUND: Final = 9
 EXIT_CLI_MISSING: Final = 6  # Pulumi CLI missing, unusable or too old
 EXIT_STACK_BUSY: Final = 7  # another update holds the stack's lock
 EXIT_OPERATION_FAILED: Final = 8  # the pulumi operation itself failed
+EXIT_STACK_NOT_FOUND: Final = 9  # refresh/destroy/outputs/bootstrap on a stack that does not exist
 
 OnOutput = Callable[[str], Any]
 OnEvent = Callable[[auto.EngineEvent], Any]
@@ -510,10 +510,10 @@ exit codes:
   {EXIT_OK}  success
   {EXIT_FAILED}  unexpected error
   {EXIT_USAGE}  usage or bad input (stack name, --config, --backend, work dir, outputs)
-  {EXIT_STACK_NOT_FOUND}  the stack does not exist (refresh/destroy/outputs/bootstrap never create it)
   {EXIT_CLI_MISSING}  the Pulumi CLI is missing, broken or older than the pinned SDK
   {EXIT_STACK_BUSY}  another update holds the stack's lock; nothing was changed, retry later
   {EXIT_OPERATION_FAILED}  the pulumi operation failed (its output says why)
+  {EXIT_STACK_NOT_FOUND}  the stack does not exist (refresh/destroy/outputs/bootstrap never create it)
   bootstrap (and up --bootstrap) pass the bootstrap's own codes through: 2 bad input,
      3 cannot connect or authenticate (including: the SSH tunnel could not be opened),
      4 migration failed, 5 replication check failed
