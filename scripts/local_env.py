@@ -355,8 +355,77 @@ class LocalEnv:
             self._rejoin_as_replica(name)
 
     def failover(self) -> StackOutputs:
-        """Promote the replica, repoint HAProxy and rewrite outputs.json (filled in by phase 2)."""
-        raise NotImplementedError("failover is not implemented yet")
+        """Promote the replica to primary, repoint HAProxy and rewrite outputs.json.
+
+        Primary dead (the drill): the replica applies everything it received,
+        then is promoted; the old primary is fenced (it restarts read-only) and
+        rejoins as a replica on its next ``start("replica")``, which fails
+        visibly in ``status`` if it holds writes the new primary never got.
+        Primary alive (a planned switchover): it is made read-only first and
+        the replica catches up with it, so nothing is lost and it becomes the
+        new replica at once.
+        """
+        self._load()
+        old_primary, new_primary = self._server_of("primary"), self._server_of("replica")
+        if not self._server_alive(new_primary):
+            raise LocalEnvError(f"cannot fail over: the replica ({new_primary}) is not running")
+        if self._state["servers"][new_primary].get("needs_rejoin"):
+            raise LocalEnvError(
+                f"cannot fail over: {new_primary} is a former primary that has not rejoined as a replica"
+            )
+        planned = self._server_alive(old_primary)
+        if planned:
+            self._fence_and_drain(old_primary, new_primary)
+        self._promote(new_primary)
+        self._state["roles"] = {"primary": new_primary, "replica": old_primary}
+        self._state["servers"][old_primary]["needs_rejoin"] = not planned
+        self._state["failovers"] = int(self._state.get("failovers", 0)) + 1
+        self._save()
+        if planned:
+            self._root_sql(old_primary, self._change_master_sql(new_primary, "current_pos") + "START SLAVE;")
+        self._sync_haproxy()
+        outputs = self._build_outputs()
+        self._write_outputs(outputs)
+        return outputs
+
+    def _fence_and_drain(self, old_primary: str, replica: str, timeout: float = 10.0) -> None:
+        """Stop writes on a live primary and wait until the replica has all of them."""
+        self._root_sql(old_primary, "SET GLOBAL read_only = ON;")
+        pos = self._root_sql(old_primary, "SELECT @@GLOBAL.gtid_binlog_pos;").strip()
+        if not re.fullmatch(r"[0-9,-]*", pos):
+            raise LocalEnvError(f"unexpected gtid_binlog_pos {pos!r} on {old_primary}")
+        with self._ops_connection(replica) as conn, contextlib.closing(conn.cursor()) as cur:
+            cur.execute("SELECT MASTER_GTID_WAIT(%s, %s)", (pos, timeout))
+            if cur.fetchone()[0] != 0:
+                # Give the writes back rather than promote a replica that lacks some.
+                self._root_sql(old_primary, "SET GLOBAL read_only = OFF;")
+                raise LocalEnvError(
+                    f"switchover aborted: {replica} did not reach {pos} within {timeout:.0f} s"
+                )
+
+    def _promote(self, name: str, timeout: float = 10.0) -> None:
+        """Apply every received transaction, then make the replica a writable primary."""
+        with self._ops_connection(name) as conn, contextlib.closing(conn.cursor(dictionary=True)) as cur:
+            # No new events from the old primary while the relay log drains.
+            cur.execute("STOP SLAVE IO_THREAD")
+            deadline = time.monotonic() + timeout
+            while True:
+                cur.execute("SHOW SLAVE STATUS")
+                row = cur.fetchone()
+                if row is None or row["Slave_SQL_Running"] != "Yes":
+                    break
+                if "read all relay log" in str(row["Slave_SQL_Running_State"]):
+                    break
+                if time.monotonic() > deadline:
+                    raise LocalEnvError(f"{name} did not apply its relay log within {timeout:.0f} s")
+                time.sleep(0.002)
+            if row is not None and row["Last_SQL_Error"]:
+                raise LocalEnvError(
+                    f"{name} cannot be promoted: its SQL thread failed: {row['Last_SQL_Error']}"
+                )
+            cur.execute("STOP SLAVE")
+            cur.execute("RESET SLAVE ALL")
+            cur.execute("SET GLOBAL read_only = OFF")
 
     # ----- accessors tests use -------------------------------------------------
 
