@@ -6,7 +6,8 @@ Exit codes (also in the README):
     0  ok
     2  bad input: arguments, unreadable/malformed outputs, bad migration files
     3  cannot connect to or authenticate with the writer (or the connection was lost)
-    4  a migration failed, an applied migration was edited/removed, lock timeout
+    4  applying the schema failed: a migration failed, an applied migration was
+       edited/removed, lock timeout, or another database error (history, app user)
     5  replication check failed (a reader did not return the heartbeat in time)
 
 Python API: :func:`bootstrap` does the work and raises; :func:`run` prints and
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+import mysql.connector
 from mysql.connector.connection import MySQLConnection
 
 from components.contract import Endpoint, StackOutputs
@@ -238,6 +240,12 @@ def run(
     except tuple(kind for kind, _, _ in _FAILURES) as exc:
         code, label = next((c, lbl) for kind, c, lbl in _FAILURES if isinstance(exc, kind))
         print(f"bootstrap: {label} error: {db.scrub(str(exc), outputs_.db_password)}", file=err)
+        return code
+    except mysql.connector.Error as exc:
+        # Anything the steps did not classify (history, app user, SHOW DATABASES): a schema
+        # failure, unless the connection itself went away.
+        code = EXIT_CONNECT if db.is_connection_lost(exc) else EXIT_MIGRATION
+        print(f"bootstrap: database error: {db.describe_error(exc, outputs_.db_password)}", file=err)
         return code
     for line in summary(report):
         progress(line)

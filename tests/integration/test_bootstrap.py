@@ -415,9 +415,11 @@ def test_fails_fast_when_the_server_certificate_is_not_signed_by_the_given_ca(
     env: LocalEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     other_ca = tmp_path / "other-ca.pem"
+    key = str(tmp_path / "other.key")
+    argv = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=x"]
+    argv += ["-keyout", key, "-out", str(other_ca)]
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=other"]
-        + ["-keyout", str(tmp_path / "other.key"), "-out", str(other_ca)],
+        argv,
         check=True,
         capture_output=True,
     )

@@ -195,3 +195,21 @@ def test_losing_the_creation_race_uses_the_winners_password(
     monkeypatch.setattr(os, "link", link_after_someone_else)
     assert app_user.resolve_password(path).secret.reveal() == "winner-password"
     assert [p.name for p in tmp_path.iterdir()] == ["app.password"]
+
+
+@pytest.mark.parametrize(
+    ("errno", "code"), [(1227, bootstrap.EXIT_MIGRATION), (2013, bootstrap.EXIT_CONNECT)]
+)
+def test_unclassified_database_errors_map_to_documented_codes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], errno: int, code: int
+) -> None:
+    from mysql.connector import errors
+
+    def boom(*_args: Any, **_kwargs: Any) -> Any:
+        raise errors.DatabaseError(errno=errno, msg=f"failure mentioning {PASSWORD}")
+
+    monkeypatch.setattr(bootstrap, "bootstrap", boom)
+    parsed = outputs.parse_outputs(outputs_dict())
+    assert bootstrap.run(parsed, bootstrap.Options()) == code
+    err = capsys.readouterr().err
+    assert f"error {errno}" in err and PASSWORD not in err and "Traceback" not in err
