@@ -50,6 +50,9 @@ class Options:
 
     sql_dir: Path = DEFAULT_SQL_DIR
     ssl_ca: str | None = None  # overrides StackOutputs.ssl_ca
+    # Check that the certificate names the host we connect to. Turn off only when
+    # connecting through a tunnel (the chain is still verified against the CA).
+    tls_verify_identity: bool = True
     connect_timeout_s: float = 60.0  # overall deadline for reaching the writer
     replication_timeout_s: float = 30.0
     lock_timeout_s: int = 120
@@ -83,13 +86,14 @@ def _ca(outputs_: StackOutputs, options: Options) -> str | None:
     return ca
 
 
-def _target(outputs_: StackOutputs, endpoint: Endpoint, ca: str | None) -> db.Target:
+def _target(outputs_: StackOutputs, endpoint: Endpoint, ca: str | None, options: Options) -> db.Target:
     return db.Target(
         host=endpoint.host,
         port=endpoint.port,
         user=outputs_.db.username,
         password=outputs_.db_password,
         ssl_ca=ca,
+        verify_identity=options.tls_verify_identity,
     )
 
 
@@ -151,8 +155,8 @@ def bootstrap(
     ca = _ca(outputs_, options)
     found = migrations.discover(options.sql_dir)  # bad files fail before any connection
     writer_endpoint, reader_endpoints = endpoints(outputs_, options)
-    writer = _target(outputs_, writer_endpoint, ca)
-    readers = [_target(outputs_, e, ca) for e in reader_endpoints]
+    writer = _target(outputs_, writer_endpoint, ca, options)
+    readers = [_target(outputs_, e, ca, options) for e in reader_endpoints]
     if ca is None:
         progress("warning: no CA given (--ssl-ca or ssl_ca in the outputs): server identity is NOT verified")
     backoff = db.Backoff(deadline_s=options.connect_timeout_s)
@@ -262,6 +266,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--outputs", required=True, type=Path, help="stack outputs JSON (pulumi/local_env)")
     p.add_argument("--sql-dir", type=Path, default=DEFAULT_SQL_DIR, help="migrations (default: sql/)")
     p.add_argument("--ssl-ca", help="CA to verify the server with (default: ssl_ca from the outputs)")
+    p.add_argument(
+        "--no-verify-identity",
+        action="store_true",
+        help="verify the certificate chain but not the host name (only for tunnels)",
+    )
     p.add_argument("--connect-timeout", type=float, default=60.0, metavar="S", help="default 60")
     p.add_argument("--replication-timeout", type=float, default=30.0, metavar="S", help="default 30")
     p.add_argument("--lock-timeout", type=int, default=120, metavar="S", help="default 120")
@@ -288,6 +297,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
     return Options(
         sql_dir=args.sql_dir,
         ssl_ca=args.ssl_ca,
+        tls_verify_identity=not args.no_verify_identity,
         connect_timeout_s=args.connect_timeout,
         replication_timeout_s=args.replication_timeout,
         lock_timeout_s=args.lock_timeout,

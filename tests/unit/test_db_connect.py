@@ -135,3 +135,18 @@ def test_connection_lost_classification() -> None:
     assert not db.is_connection_lost(errors.ProgrammingError(errno=1064, msg="syntax"))
     assert not db.is_connection_lost(ValueError("x"))
     assert issubclass(errors.InterfaceError, mysql.connector.Error)
+
+
+@pytest.mark.parametrize("verify_identity", [True, False])
+def test_a_ca_turns_on_certificate_verification(
+    monkeypatch: pytest.MonkeyPatch, verify_identity: bool
+) -> None:
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(db, "MySQLConnection", lambda **kwargs: seen.update(kwargs) or "conn")
+    target = db.Target("h", 1, "u", Secret(PASSWORD), ssl_ca="/ca.pem", verify_identity=verify_identity)
+    assert db.connect_once(target, 5) == "conn"
+    assert seen["ssl_ca"] == "/ca.pem" and seen["ssl_verify_cert"] is True
+    assert seen["ssl_verify_identity"] is verify_identity
+    seen.clear()
+    db.connect_once(db.Target("h", 1, "u", Secret(PASSWORD)), 5)
+    assert "ssl_ca" not in seen and "ssl_verify_cert" not in seen
