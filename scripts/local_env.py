@@ -785,14 +785,27 @@ class LocalEnv:
         pid = self._pid_of(name)
         return pid is not None and _alive(pid) and _cmdline_has(pid, str(self._cnf(name)))
 
-    def _rejoin_as_replica(self, name: str) -> None:
-        """A former primary follows the new one (it may refuse if it has writes the new one lacks)."""
+    def _rejoin_as_replica(self, name: str, timeout: float = 10.0) -> None:
+        """A former primary follows the new one, unless it holds writes the new one never got."""
         primary = self._server_of("primary")
         # current_pos: its own binlog is its position, it was never a replica of this primary.
         self._root_sql(name, self._change_master_sql(primary, "current_pos") + "START SLAVE;")
+        pos = self._root_sql(primary, "SELECT @@GLOBAL.gtid_binlog_pos;").strip()
+        if not re.fullmatch(r"[0-9,-]*", pos):
+            raise LocalEnvError(f"unexpected gtid_binlog_pos {pos!r} on {primary}")
+        caught_up = self._root_sql(name, f"SELECT MASTER_GTID_WAIT('{pos}', {timeout});").strip() == "0"
+        status = self._replication_status(name)
+        if not caught_up or not status.get("running"):
+            # Typically error 1236: it has transactions (lost by the failover) the new primary lacks.
+            raise LocalEnvError(
+                f"{name} (former primary) restarted read-only but cannot rejoin as a replica of {primary}: "
+                f"{status.get('last_error') or status.get('error') or 'did not catch up'}; "
+                "its extra writes need a human (or rebuild the environment: down --purge, up)"
+            )
         self._state["servers"][name]["needs_rejoin"] = False
         self._save()
         self._sync_haproxy()
+        self._write_outputs(self._build_outputs())
 
     def _root_sql(self, name: str, sql: str) -> str:
         """Run SQL as the OS-authenticated root over the unix socket (before any account exists).

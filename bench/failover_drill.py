@@ -1,0 +1,254 @@
+"""Failover drill on the local environment: kill the primary under write load, fail over, count the damage.
+
+    .venv/bin/python -m bench.failover_drill [--rounds 3] [--write-results bench/RESULTS.md]
+
+Each round starts a fresh environment (async, then semi-sync), runs one client
+that writes continuously through HAProxy's writer port (reconnecting on errors,
+as an application must), SIGKILLs the primary, waits until HAProxy has marked it
+down (detection), runs ``LocalEnv.failover()`` (promotion and repointing), keeps
+writing for a while, then compares what the client was told was committed with
+what the new primary holds.
+
+Reported per round:
+- downtime: last acknowledged write before the kill -> first one after the failover;
+- detect / promote: kill -> HAProxy marks the primary down; failover() duration;
+- lost: writes acknowledged to the client that the new primary does not have;
+- ambiguous: writes whose outcome the client never learnt (connection cut mid-commit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import statistics
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mysql.connector import errors
+
+from components.haproxy_config import WRITER_SECTION
+from scripts.local_env import LocalEnv
+
+RESULTS_START = "<!-- failover-drill:start -->"
+RESULTS_END = "<!-- failover-drill:end -->"
+
+
+@dataclass(frozen=True)
+class DrillResult:
+    mode: str
+    acked_before_kill: int
+    acked_after_failover: int
+    lost_acked: int
+    ambiguous: int
+    ambiguous_committed: int
+    client_errors: int
+    downtime_s: float
+    detect_s: float
+    promote_s: float
+    semi_sync_status_at_kill: str | None
+
+    def line(self) -> str:
+        return (
+            f"{self.mode:9} downtime {self.downtime_s * 1000:7.1f} ms "
+            f"(detect {self.detect_s * 1000:6.1f} ms, promote {self.promote_s * 1000:5.1f} ms)  "
+            f"acked {self.acked_before_kill:5d} before / {self.acked_after_failover:5d} after  "
+            f"lost {self.lost_acked}  ambiguous {self.ambiguous} ({self.ambiguous_committed} committed)  "
+            f"client errors {self.client_errors}"
+        )
+
+
+@dataclass
+class _Writer:
+    """One client writing sequence numbers through the writer port, reconnecting on any error."""
+
+    env: LocalEnv
+    acks: list[tuple[int, float]] = field(default_factory=list)
+    ambiguous: list[int] = field(default_factory=list)
+    errors: int = 0
+    error_log: list[tuple[float, int | None, str]] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        seq = 0
+        conn: Any = None
+        while not self.stop.is_set():
+            seq += 1
+            sent = False
+            try:
+                if conn is None:
+                    conn = self.env.connect("writer", connection_timeout=1)
+                cur = conn.cursor()
+                sent = True
+                cur.execute("INSERT INTO drill.w (seq) VALUES (%s)", (seq,))
+                cur.close()
+                self.acks.append((seq, time.monotonic()))
+            except errors.Error as exc:
+                self.errors += 1
+                self.error_log.append((time.monotonic(), exc.errno, str(exc)[:80]))
+                if sent:
+                    # Cut after the INSERT went out: committed or not, nobody told us.
+                    self.ambiguous.append(seq)
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        conn.close()
+                conn = None
+                time.sleep(0.002)
+        if conn is not None:
+            conn.close()
+
+
+def _exec(env: LocalEnv, target: str, sql: str, *args: Any) -> list[Any]:
+    with contextlib.closing(env.connect(target)) as conn, contextlib.closing(conn.cursor()) as cur:  # type: ignore[arg-type]
+        cur.execute(sql, args or None)
+        return list(cur.fetchall()) if cur.with_rows else []
+
+
+def _writer_down(env: LocalEnv) -> bool:
+    # "show servers state" columns: be_id be_name srv_id srv_name srv_addr srv_op_state ...
+    for line in env.haproxy_command(f"show servers state {WRITER_SECTION}").splitlines():
+        cols = line.split()
+        if len(cols) > 5 and cols[1] == WRITER_SECTION and cols[3] == "primary":
+            return cols[5] == "0"
+    return False
+
+
+def run_drill(
+    env: LocalEnv, *, load_s: float = 0.5, after_s: float = 0.3, detect_timeout_s: float = 5.0
+) -> DrillResult:
+    """Run one drill on a fresh, running ``env`` (it is left failed-over)."""
+    _exec(env, "writer", "CREATE DATABASE IF NOT EXISTS drill")
+    _exec(env, "writer", "CREATE TABLE IF NOT EXISTS drill.w (seq INT PRIMARY KEY)")
+    gtid = _exec(env, "writer", "SELECT @@last_gtid")[0][0]
+    _exec(env, "replica", "SELECT MASTER_GTID_WAIT(%s, 5)", gtid)
+
+    writer = _Writer(env)
+    thread = threading.Thread(target=writer.run, name="drill-writer", daemon=True)
+    thread.start()
+    try:
+        time.sleep(load_s)
+        semi = None
+        if env.semi_sync:
+            rows = _exec(env, "primary", "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_status'")
+            semi = str(rows[0][1])
+        t_kill = time.monotonic()
+        env.kill("primary")
+        while not _writer_down(env):
+            if time.monotonic() - t_kill > detect_timeout_s:
+                raise RuntimeError(f"HAProxy did not mark the primary down within {detect_timeout_s} s")
+            time.sleep(0.001)
+        t_detect = time.monotonic()
+        env.failover()
+        t_promoted = time.monotonic()
+        time.sleep(after_s)
+    finally:
+        writer.stop.set()
+        thread.join(timeout=10)
+
+    present = {row[0] for row in _exec(env, "writer", "SELECT seq FROM drill.w")}
+    # Split at detection, not at the kill: the old primary may still acknowledge
+    # a write between our timestamp and the SIGKILL, and the new primary takes
+    # none before it is promoted.
+    before = [at for _, at in writer.acks if at < t_detect]
+    after = [at for _, at in writer.acks if at >= t_detect]
+    if not before or not after:
+        raise RuntimeError(f"drill needs writes on both sides: {len(before)} before, {len(after)} after")
+    return DrillResult(
+        mode="semi-sync" if env.semi_sync else "async",
+        acked_before_kill=len(before),
+        acked_after_failover=len(after),
+        lost_acked=sum(1 for s, _ in writer.acks if s not in present),
+        ambiguous=len(writer.ambiguous),
+        ambiguous_committed=sum(1 for s in writer.ambiguous if s in present),
+        client_errors=writer.errors,
+        downtime_s=min(after) - max(before),
+        detect_s=t_detect - t_kill,
+        promote_s=t_promoted - t_detect,
+        semi_sync_status_at_kill=semi,
+    )
+
+
+def _summary(results: list[DrillResult]) -> list[str]:
+    lines = [
+        "| mode | rounds | write downtime ms (median / max) | detect ms (median) | promote ms (median) "
+        "| acked writes lost (total) | ambiguous (committed) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for mode in ("async", "semi-sync"):
+        rs = [r for r in results if r.mode == mode]
+        if not rs:
+            continue
+        down = [r.downtime_s * 1000 for r in rs]
+        lines.append(
+            f"| {mode} | {len(rs)} | {statistics.median(down):.0f} / {max(down):.0f} "
+            f"| {statistics.median(r.detect_s * 1000 for r in rs):.0f} "
+            f"| {statistics.median(r.promote_s * 1000 for r in rs):.0f} "
+            f"| {sum(r.lost_acked for r in rs)} of {sum(r.acked_before_kill for r in rs)} "
+            f"| {sum(r.ambiguous for r in rs)} ({sum(r.ambiguous_committed for r in rs)}) |"
+        )
+    return lines
+
+
+def _write_results(path: Path, results: list[DrillResult]) -> None:
+    """Replace only our own section of RESULTS.md (other benchmarks write theirs)."""
+    section = "\n".join(
+        [
+            RESULTS_START,
+            "## Local failover drill (`bench/failover_drill.py`)",
+            "",
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs; one client "
+            "writing through HAProxy's writer port, primary SIGKILLed, HAProxy marks it down, "
+            "`LocalEnv.failover()` promotes the replica and repoints HAProxy through its runtime API.",
+            "",
+            *_summary(results),
+            "",
+            "Per round:",
+            "",
+            "```",
+            *(r.line() for r in results),
+            "```",
+            RESULTS_END,
+        ]
+    )
+    text = path.read_text() if path.exists() else "# Benchmark results\n"
+    if RESULTS_START in text and RESULTS_END in text:
+        head, rest = text.split(RESULTS_START, 1)
+        text = head + section + rest.split(RESULTS_END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.failover_drill", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per replication mode (default 3)")
+    parser.add_argument("--write-results", type=Path, help="update this RESULTS.md with a section of our own")
+    args = parser.parse_args(argv)
+    # Every connection verifies against the environment's CA: skip loading the system bundle.
+    os.environ.setdefault("SSL_CERT_FILE", os.devnull)
+    results: list[DrillResult] = []
+    with tempfile.TemporaryDirectory(prefix="drill-") as tmp:
+        for mode in (False, True):
+            for i in range(args.rounds):
+                env = LocalEnv(Path(tmp) / f"{'semi' if mode else 'async'}{i}", semi_sync=mode)
+                try:
+                    env.up()
+                    result = run_drill(env)
+                finally:
+                    env.down(purge=True)
+                print(result.line(), flush=True)
+                results.append(result)
+    print("\n".join(_summary(results)))
+    if args.write_results:
+        _write_results(args.write_results, results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
