@@ -252,6 +252,7 @@ class LocalEnv:
         # are reaped (no zombies) when they exit.
         self._children: dict[str, subprocess.Popen[bytes]] = {}
         self._state: dict[str, Any] = {}
+        self._state_mtime: int | None = None
         self._secrets: dict[str, str] = {}
 
     # ----- public API ---------------------------------------------------------
@@ -277,24 +278,35 @@ class LocalEnv:
     def down(self, *, purge: bool = False) -> None:
         """Stop exactly the processes recorded in the state file; ``purge`` also deletes all data."""
         self._load()
-        names = [HAPROXY, *SERVER_NAMES] if self._state else []
-        for name in names:
-            self._signal(name, signal.SIGTERM)
-        for name in names:
-            if not self._wait_exit(name, STOP_TIMEOUT_S):
-                self._signal(name, signal.SIGKILL)
-                self._wait_exit(name, 5.0)
-        for name in names:
-            self._set_pid(name, None)
+        still: list[int] = []
         if self._state:
+            # Only pids that still run our own config files: a recorded pid may have been reused.
+            running = [n for n in (HAPROXY, *SERVER_NAMES) if self._running(n)]
+            ports = [p for n in running for p in self._ports_of(n)]
+            for name in running:
+                self._signal(name, signal.SIGTERM)
+            for name in running:
+                if not self._wait_exit(name, STOP_TIMEOUT_S):
+                    self._signal(name, signal.SIGKILL)
+                    self._wait_exit(name, 5.0)
+            for name in (HAPROXY, *SERVER_NAMES):
+                self._set_pid(name, None)
             self._save()
             self._remove_tmp_socket_dir()
-            still = [p for p in self._all_ports() if _listening(p)]
-            if still:
-                raise LocalEnvError(f"after down, something still listens on ports {still}")
+            still = [p for p in ports if _listening(p)]
         if purge:
             shutil.rmtree(self.state_dir, ignore_errors=True)
             self._state = {}
+        if still:
+            raise LocalEnvError(f"after down, something still listens on ports {still}")
+
+    def _running(self, name: str) -> bool:
+        return self._haproxy_alive() if name == HAPROXY else self._server_alive(name)
+
+    def _ports_of(self, name: str) -> list[int]:
+        if name == HAPROXY:
+            return [int(self._state["haproxy"]["writer_port"]), int(self._state["haproxy"]["reader_port"])]
+        return [int(self._state["servers"][name]["port"])]
 
     def status(self) -> dict[str, Any]:
         """Processes, roles and replication state; never a password."""
@@ -1000,8 +1012,14 @@ class LocalEnv:
     # ----- state ---------------------------------------------------------------------
 
     def _load(self) -> None:
-        if self._state or not self.state_path.exists():
+        """Read the state, again whenever another process (e.g. a CLI failover) rewrote it."""
+        try:
+            mtime = self.state_path.stat().st_mtime_ns
+        except FileNotFoundError:
             return
+        if self._state and mtime == self._state_mtime:
+            return
+        self._state_mtime = mtime
         try:
             self._state = json.loads(self.state_path.read_text())
             self._secrets = json.loads(self.secrets_path.read_text())
@@ -1015,6 +1033,7 @@ class LocalEnv:
 
     def _save(self) -> None:
         _write_private(self.state_path, json.dumps(self._state, indent=2) + "\n")
+        self._state_mtime = self.state_path.stat().st_mtime_ns
 
     def _record(self, name: str) -> dict[str, Any]:
         if name == HAPROXY:

@@ -371,3 +371,33 @@ def test_ec2_flavoured_config_passes_haproxy_check(tmp_path: Path) -> None:
 def _no_env_var_leaks() -> None:
     # The fixtures keep SSL_CERT_FILE pointing at an empty trust store (see conftest).
     assert os.environ.get("SSL_CERT_FILE", "").endswith("no-system-cas.pem")
+
+
+# --- failures are explained -----------------------------------------------------------
+
+
+def test_fails_to_start_a_broken_server_with_its_error_log_tail(local_env_factory: Any) -> None:
+    env = local_env_factory()
+    env.stop("replica")
+    (env.state_dir / "db2" / "data" / "ibdata1").write_bytes(b"not an InnoDB tablespace" * 100)
+    with pytest.raises(local_env_module.LocalEnvError) as failed:
+        env.start("replica")
+    message = str(failed.value)
+    assert "db2 (mariadbd, port" in message and "exited during startup" in message
+    assert "error.log" in message and "[ERROR]" in message
+    assert env.admin_password.reveal() not in message
+
+
+def test_fails_to_start_on_a_port_taken_by_someone_else(local_env_factory: Any) -> None:
+    env = local_env_factory()
+    env.down()
+    port = env.port("primary")
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        with pytest.raises(local_env_module.LocalEnvError, match=f"port {port} is taken"):
+            env.up()
+    # The squatter was never ours to stop; once it is gone, up works again.
+    env.down()
+    assert env.up().db.writer.port == port
