@@ -30,6 +30,7 @@ from pathlib import Path
 from components.contract import StackOutputs
 from scripts import db, migrations
 from scripts.local_env import LocalEnv
+from scripts.sql_split import split_sql
 
 SCHEMA = "bench"
 
@@ -86,12 +87,13 @@ def _target(outputs: StackOutputs) -> db.Target:
     return db.Target(w.host, w.port, outputs.db.username, outputs.db_password, ssl_ca=outputs.ssl_ca)
 
 
-def time_runner(outputs: StackOutputs, sql_dir: Path) -> tuple[float, int]:
+def time_runner(outputs: StackOutputs, sql_dir: Path, batch: int) -> float:
+    """Discover (read, split, checksum) + connect + apply, as the bootstrap does."""
     started = time.perf_counter()
     found = migrations.discover(sql_dir)
     with db.connection(_target(outputs), db.Backoff(deadline_s=30)) as conn:
-        migrations.Runner(conn, progress=lambda _line: None).run(found)
-    return time.perf_counter() - started, sum(len(m.statements) for m in found)
+        migrations.Runner(conn, progress=lambda _line: None, batch_statements=batch).run(found)
+    return time.perf_counter() - started
 
 
 def time_native(outputs: StackOutputs, script: Path, work: Path) -> float:
@@ -136,25 +138,36 @@ def native_scripts(files: dict[str, str], work: Path) -> tuple[Path, Path]:
     return plain, per_file
 
 
-def one_round(files: dict[str, str], work: Path, index: int) -> tuple[float, float, float, int]:
+VARIANTS = ("runner", "runner-unbatched", "native", "native-tx")
+LABELS = {
+    "runner": "runner (batched round trips, one COMMIT per file)",
+    "runner-unbatched": "runner, one statement per round trip",
+    "native": "mariadb < all.sql (autocommit)",
+    "native-tx": "mariadb < all.sql, one COMMIT per file",
+}
+
+
+def one_round(files: dict[str, str], work: Path, index: int) -> dict[str, float]:
+    """Time every variant on its own fresh environment; the order rotates between rounds."""
     sql_dir = work / f"sql{index}"
     sql_dir.mkdir()
     for name, text in files.items():
         (sql_dir / name).write_text(text)
     plain, per_file = native_scripts(files, work)
-    env = _fresh_env(work, f"r{index}")
-    try:
-        runner_s, count = time_runner(env.up(), sql_dir)
-    finally:
-        env.down(purge=True)
-    native = []
-    for i, script in enumerate((plain, per_file)):
-        env = _fresh_env(work, f"n{index}-{i}")
+    times: dict[str, float] = {}
+    order = VARIANTS[index % len(VARIANTS) :] + VARIANTS[: index % len(VARIANTS)]
+    for variant in order:
+        env = _fresh_env(work, f"{variant}-{index}")
         try:
-            native.append(time_native(env.up(), script, work))
+            outputs = env.up()
+            if variant.startswith("runner"):
+                batch = 1 if variant == "runner-unbatched" else migrations.BATCH_STATEMENTS
+                times[variant] = time_runner(outputs, sql_dir, batch)
+            else:
+                times[variant] = time_native(outputs, plain if variant == "native" else per_file, work)
         finally:
             env.down(purge=True)
-    return runner_s, native[0], native[1], count
+    return times
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -164,7 +177,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=3)
     args = p.parse_args(argv)
     files = generate(args.statements, args.files)
-    ratios = []
     with tempfile.TemporaryDirectory(prefix="bm-", dir="/tmp") as tmp:
         work = Path(tmp)
         # The connector loads the system CA bundle per connection (facts, pitfall 10); the
@@ -172,21 +184,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         empty = work / "no-system-cas.pem"
         empty.touch()
         os.environ["SSL_CERT_FILE"] = str(empty)
+        rounds = []
         for i in range(args.repeat):
-            runner_s, plain_s, tx_s, count = one_round(files, work, i)
-            ratios.append((runner_s / plain_s, runner_s / tx_s))
-            print(
-                f"round {i + 1}: {count} statements in {len(files)} files: runner {runner_s:.3f} s | "
-                f"mariadb client: plain {plain_s:.3f} s (ratio {runner_s / plain_s:.2f}), "
-                f"one COMMIT per file {tx_s:.3f} s (ratio {runner_s / tx_s:.2f})",
-                flush=True,
-            )
-    plain = statistics.median(r[0] for r in ratios)
-    same_tx = statistics.median(r[1] for r in ratios)
-    print(
-        f"median ratio runner/native: vs plain `mariadb < file` {plain:.2f}, "
-        f"vs the same transaction boundaries {same_tx:.2f} (goal <= 1.3)"
-    )
+            times = one_round(files, work, i)
+            rounds.append(times)
+            print(f"round {i + 1}: " + ", ".join(f"{v} {times[v]:.3f} s" for v in VARIANTS), flush=True)
+    count = sum(len(split_sql(text)) for text in files.values())
+    print(f"\n{count} statements in {len(files)} files; median of {args.repeat} rounds:")
+    median = {v: statistics.median(r[v] for r in rounds) for v in VARIANTS}
+    for v in VARIANTS:
+        print(f"  {LABELS[v]:<52} {median[v]:.3f} s")
+    for runner in ("runner", "runner-unbatched"):
+        for native in ("native", "native-tx"):
+            ratio = statistics.median(r[runner] / r[native] for r in rounds)
+            print(f"  ratio {runner}/{native}: {ratio:.2f}")
+    print("goal: ratio <= 1.3")
     return 0
 
 

@@ -20,7 +20,7 @@ commands other than ``DELIMITER`` (``\\g``, ``source`` ...).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 
@@ -30,6 +30,8 @@ class Statement:
 
     text: str
     line: int  # 1-based line of the statement's first significant character
+    # The delimiter in force: anything but ";" means a DELIMITER block (a compound statement).
+    delimiter: str = field(default=";", compare=False)
 
 
 class SplitError(ValueError):
@@ -159,7 +161,7 @@ class _Splitter:
         if self.start is not None:
             text = "".join(self.buf).strip()
             if text:
-                self.out.append(Statement(text=text, line=self.line_of(self.start)))
+                self.out.append(Statement(text, self.line_of(self.start), self.delimiter))
         self.buf = []
         self.start = None
 

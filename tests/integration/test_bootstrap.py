@@ -354,7 +354,8 @@ def test_primary_killed_mid_migration_then_rerun_converges_without_duplicates(
     def sleeping() -> bool:
         with fresh.ops_cursor("primary") as cur:
             cur.execute(
-                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(%'"
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST"
+                " WHERE INFO LIKE '%SELECT SLEEP((SELECT seconds%' AND ID <> CONNECTION_ID()"
             )
             return bool(cur.fetchone()[0])
 

@@ -122,3 +122,27 @@ def test_preview_truncates_and_flattens_whitespace() -> None:
 def test_rejects_unsafe_identifiers(value: str) -> None:
     with pytest.raises(ValueError, match="must match"):
         validate_identifier(value, "schema")
+
+
+def test_batches_group_plain_statements_and_send_the_others_alone() -> None:
+    from scripts.migrations import batches
+    from scripts.sql_split import split_sql
+
+    sql = (
+        "CREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\nINSERT INTO t VALUES (2);\n"
+        "CALL p();\nINSERT INTO t VALUES (3);\n/*!40101 SET @a = 1 */;\n"
+        "DELIMITER //\nCREATE PROCEDURE q() BEGIN SELECT 1; END//\nDELIMITER ;\n"
+        "SELECT 4;\nSELECT 5;\nSELECT 6;\n"
+    )
+    groups = batches(split_sql(sql), max_statements=2, max_bytes=10_000)
+    assert [[s.line for s in g] for g in groups] == [[1, 2], [3], [4], [5], [6], [8], [10, 11], [12]]
+    one_by_one = batches(split_sql(sql), max_statements=1, max_bytes=10_000)
+    assert all(len(g) == 1 for g in one_by_one) and len(one_by_one) == 10
+
+
+def test_batches_respect_the_byte_limit() -> None:
+    from scripts.migrations import batches
+    from scripts.sql_split import Statement
+
+    stmts = [Statement("SELECT '" + "x" * 40 + "'", i) for i in range(1, 6)]
+    assert [len(g) for g in batches(stmts, max_statements=100, max_bytes=100)] == [2, 2, 1]

@@ -167,3 +167,8 @@ def test_large_script_splits_quickly() -> None:
     stmts = split_sql(sql)
     assert len(stmts) == 20000
     assert stmts[-1] == Statement("INSERT INTO t VALUES (19999, 'v;19999')", 20000)
+
+
+def test_statements_remember_the_delimiter_in_force() -> None:
+    stmts = split_sql(PROCEDURE)
+    assert [s.delimiter for s in stmts] == [";", "//", ";"]
