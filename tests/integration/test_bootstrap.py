@@ -210,7 +210,9 @@ def test_fails_on_bad_sql_naming_file_line_and_statement_then_fixed_rerun_comple
     schema = f"hist_{secrets.token_hex(4)}"
     table = f"TempDB.t_{secrets.token_hex(4)}"
     bad = f"CREATE TABLE IF NOT EXISTS {table} (id INT);\n-- a comment\nINSERT INTO {table} VALUES (1);\n"
-    sql_dir = sql_copy(tmp_path, {"V900__bad.sql": bad + "SELEC oops FROM nowhere;\n"})
+    # DDL after the bad statement would commit on its own: it must never run.
+    after = f"CREATE TABLE {table}_after (id INT);\n"
+    sql_dir = sql_copy(tmp_path, {"V900__bad.sql": bad + "SELEC oops FROM nowhere;\n" + after})
     args = ["--outputs", str(env.outputs_path), "--sql-dir", str(sql_dir), "--ops-schema", schema]
     args.append("--skip-replication-check")
 
@@ -221,13 +223,17 @@ def test_fails_on_bad_sql_naming_file_line_and_statement_then_fixed_rerun_comple
     assert [v for v, _ in history(env, schema)] == REPO_VERSIONS  # none for V900
     # Its INSERT ran with autocommit off and was rolled back with the failure.
     assert scalar(env, f"SELECT COUNT(*) FROM {table}") == 0
+    name = table.split(".")[1]
+    exists = f"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_NAME = '{name}_after'"
+    assert scalar(env, exists) == 0
 
-    (sql_dir / "V900__bad.sql").write_text(bad + "SELECT 1;\n")
+    (sql_dir / "V900__bad.sql").write_text(bad + "SELECT 1;\n" + after)
     code, out, err = run_main(capsys, *args)
     assert code == 0, err
     assert "applied V900__bad.sql" in out
     assert [v for v, _ in history(env, schema)] == [*REPO_VERSIONS, 900]
     assert scalar(env, f"SELECT COUNT(*) FROM {table}") == 1
+    assert scalar(env, exists) == 1
 
 
 def test_rejects_an_edited_or_removed_applied_migration(
