@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import getpass
 import json
 import os
@@ -95,8 +96,9 @@ class LocalEnvError(RuntimeError):
 @dataclass(frozen=True)
 class ProcessInfo:
     name: str
+    role: str
     pid: int | None
-    port: int | None
+    ports: tuple[int, ...]
     alive: bool
 
 
@@ -320,8 +322,9 @@ class LocalEnv:
             "initialized": bool(self._state.get("initialized")),
             "semi_sync": bool(self._state.get("semi_sync")),
             "roles": roles,
-            "processes": [p.__dict__ for p in procs],
+            "processes": [dataclasses.asdict(p) for p in procs],
             "replication": self._replication_status(roles["replica"]),
+            "proxy": self._proxy_view(),
         }
         return result
 
@@ -1115,10 +1118,33 @@ class LocalEnv:
             del self._children[name]
 
     def _process_info(self, name: str) -> ProcessInfo:
-        rec = self._record(name)
-        alive = self._haproxy_alive() if name == HAPROXY else self._server_alive(name)
-        port = rec.get("port") if name != HAPROXY else rec.get("writer_port")
-        return ProcessInfo(name=name, pid=rec.get("pid"), port=port, alive=alive)
+        role = "proxy" if name == HAPROXY else self._role_of(name)
+        return ProcessInfo(
+            name=name,
+            role=role,
+            pid=self._pid_of(name),
+            ports=tuple(self._ports_of(name)),
+            alive=self._running(name),
+        )
+
+    def _proxy_view(self) -> list[dict[str, Any]]:
+        """HAProxy's own view of its servers, from the runtime API."""
+        if not self._haproxy_alive():
+            return []
+        view = []
+        # Columns: be_id be_name srv_id srv_name srv_addr srv_op_state ... srv_port is the 19th.
+        for line in _runtime_api(self._runtime_socket(), "show servers state").splitlines():
+            cols = line.split()
+            if len(cols) > 18 and not line.startswith("#"):
+                view.append(
+                    {
+                        "backend": cols[1],
+                        "server": cols[3],
+                        "address": f"{cols[4]}:{cols[18]}",
+                        "state": "UP" if cols[5] == "2" else "DOWN",
+                    }
+                )
+        return view
 
     def _run(self, argv: list[Any], what: str) -> None:
         done = subprocess.run(
@@ -1147,7 +1173,11 @@ def _print_status(status: dict[str, Any]) -> None:
         return
     print(f"replication: {'semi-sync' if status['semi_sync'] else 'async'}; roles: {status['roles']}")
     for p in status["processes"]:
-        print(f"  {p['name']:8} pid={p['pid']!s:8} port={p['port']!s:6} {'alive' if p['alive'] else 'DOWN'}")
+        ports = ",".join(str(x) for x in p["ports"])
+        state = "alive" if p["alive"] else "DOWN"
+        print(f"  {p['name']:8} {p['role']:8} pid={p['pid']!s:8} port={ports:12} {state}")
+    for s in status["proxy"]:
+        print(f"  haproxy  {s['backend']}/{s['server']} -> {s['address']} {s['state']}")
     repl = status["replication"]
     print(
         "  replica {server}: running={running} io={io} sql={sql} behind={behind}s gtid={gtid} {err}".format(
