@@ -22,6 +22,7 @@ checking that the pid still runs our own configuration file.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import dataclasses
 import getpass
@@ -35,6 +36,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -134,6 +136,20 @@ def _binary(name: str) -> str:
             f"'{name}' not found in PATH or {_SBIN_DIRS}; install the system packages (make system-deps)"
         )
     return found
+
+
+# A fresh datadir holds no port, server id, password or certificate: within one
+# process (a test session starts many environments) the first install is kept as
+# a template and copied, which saves about 0.5 s per environment.
+_TEMPLATE_LOCK = threading.Lock()
+_TEMPLATE_DATADIR: dict[str, Path] = {}
+
+
+def _remember_template(datadir: Path) -> None:
+    keep = Path(tempfile.mkdtemp(prefix="mysql-platform-datadir-")) / "data"
+    shutil.copytree(datadir, keep, symlinks=True)
+    _TEMPLATE_DATADIR["path"] = keep
+    atexit.register(shutil.rmtree, keep.parent, True)
 
 
 def _proc_state(pid: int) -> str | None:
@@ -608,15 +624,20 @@ class LocalEnv:
         primary, replica = self._server_of("primary"), self._server_of("replica")
         self._write_server_cnf(primary)
         self._write_server_cnf(replica)
-        datadir = self._datadir(primary)
-        self._run(
-            [_binary("mariadb-install-db"), f"--defaults-file={self._cnf(primary)}",
-             "--auth-root-authentication-method=socket", "--skip-test-db"],
-            "initialize the primary datadir",
-        )  # fmt: skip
+        with _TEMPLATE_LOCK:
+            template = _TEMPLATE_DATADIR.get("path")
+            if template is None:
+                self._run(
+                    [_binary("mariadb-install-db"), f"--defaults-file={self._cnf(primary)}",
+                     "--auth-root-authentication-method=socket", "--skip-test-db"],
+                    "initialize the primary datadir",
+                )  # fmt: skip
+                _remember_template(self._datadir(primary))
+            else:
+                shutil.copytree(template, self._datadir(primary), symlinks=True)
         # A copy of a fresh datadir is a valid replica seed and far faster than
         # a second install (both start with empty binlogs).
-        shutil.copytree(datadir, self._datadir(replica), symlinks=True)
+        shutil.copytree(self._datadir(primary), self._datadir(replica), symlinks=True)
 
     def _create_accounts(self, name: str) -> None:
         s = self._secrets
