@@ -209,14 +209,21 @@ class Runner:
             )
 
     def _lock(self) -> None:
-        with self.conn.cursor() as cur:
-            cur.execute("SELECT GET_LOCK(%s, %s)", (self.lock_name, self.lock_timeout_s))
-            row = cur.fetchone()
-        if not isinstance(row, tuple) or row[0] != 1:
+        if self._get_lock(0):
+            return
+        # Say why nothing happens for a while: another bootstrap is applying migrations.
+        self.progress(f"waiting up to {self.lock_timeout_s} s for the migration lock '{self.lock_name}'")
+        if not self._get_lock(self.lock_timeout_s):
             raise MigrationError(
                 f"could not take the migration lock '{self.lock_name}' within {self.lock_timeout_s} s "
                 "(another bootstrap is probably applying migrations; retry when it is done)"
             )
+
+    def _get_lock(self, timeout_s: int) -> bool:
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT GET_LOCK(%s, %s)", (self.lock_name, timeout_s))
+            row = cur.fetchone()
+        return isinstance(row, tuple) and row[0] == 1
 
     def _unlock(self) -> None:
         # A dead connection has released its locks already.

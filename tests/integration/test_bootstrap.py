@@ -437,3 +437,22 @@ def test_fails_fast_when_the_server_certificate_is_not_signed_by_the_given_ca(
     assert code == bootstrap.EXIT_CONNECT
     assert "TLS verification failed" in err and "CERTIFICATE_VERIFY_FAILED" in err
     assert time.monotonic() - started < 5
+
+
+def test_fails_when_another_run_holds_the_migration_lock_past_the_timeout(
+    env: LocalEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    holder = env.connect("writer")
+    try:
+        with holder.cursor() as cur:
+            cur.execute("SELECT GET_LOCK('mysql-platform.migrations.ops', 0)")
+            assert cur.fetchone()[0] == 1
+        started = time.monotonic()
+        code, out, err = run_main(capsys, "--outputs", str(env.outputs_path), "--lock-timeout", "1")
+        assert code == bootstrap.EXIT_MIGRATION
+        assert "waiting up to 1 s for the migration lock" in out
+        assert "could not take the migration lock 'mysql-platform.migrations.ops' within 1 s" in err
+        assert 1.0 <= time.monotonic() - started < 5
+    finally:
+        holder.close()
+    assert run_main(capsys, "--outputs", str(env.outputs_path), "--skip-replication-check")[0] == 0
