@@ -70,7 +70,13 @@ def resolve_password(password_file: Path) -> PasswordSource:
         return PasswordSource(Secret(from_env), f"from ${PASSWORD_ENV}")
     if password_file.exists():
         return PasswordSource(_read_password(password_file), f"in {password_file}")
-    return PasswordSource(_write_new_password(password_file), f"generated into {password_file} (mode 0600)")
+    try:
+        secret = _write_new_password(password_file)
+    except OSError as exc:
+        raise AppUserError(
+            f"cannot write the application password file '{password_file}': {exc.strerror}"
+        ) from None
+    return PasswordSource(secret, f"generated into {password_file} (mode 0600)")
 
 
 def _read_password(path: Path) -> Secret:

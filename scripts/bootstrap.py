@@ -149,7 +149,8 @@ def bootstrap(
     """Apply migrations, ensure the app user, check replication. Raises on failure.
 
     Errors: BadInput / MigrationFileError / OutputsError (bad input), db.DbError
-    (connect), MigrationError, ReplicationCheckError.
+    (connect), MigrationError, ReplicationCheckError; unclassified mysql.connector
+    errors propagate (:func:`run` maps them to exit 4, or 3 for a lost connection).
     """
     _validate(options)
     ca = _ca(outputs_, options)

@@ -213,3 +213,13 @@ def test_unclassified_database_errors_map_to_documented_codes(
     assert bootstrap.run(parsed, bootstrap.Options()) == code
     err = capsys.readouterr().err
     assert f"error {errno}" in err and PASSWORD not in err and "Traceback" not in err
+
+
+def test_rejects_an_unwritable_password_file_location(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(app_user.PASSWORD_ENV, raising=False)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(app_user.AppUserError, match="cannot write the application password file"):
+        app_user.resolve_password(blocker / "app.password")  # parent is a file
