@@ -25,6 +25,8 @@ import argparse
 import atexit
 import contextlib
 import dataclasses
+import fcntl
+import functools
 import getpass
 import json
 import os
@@ -38,10 +40,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from components.contract import DbInfo, Endpoint, HostInfo, ProxyInfo, Secret, StackOutputs
 from components.haproxy_config import (
@@ -253,6 +255,20 @@ def _runtime_api(sock_path: str, command: str, timeout: float = 2.0) -> str:
 
 # --- the environment ----------------------------------------------------------
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _exclusive(method: Callable[Concatenate[LocalEnv, _P], _R]) -> Callable[Concatenate[LocalEnv, _P], _R]:
+    """Serialize state-changing calls on one state dir, across processes (two `up`s at once)."""
+
+    @functools.wraps(method)
+    def locked(env: LocalEnv, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with env._state_lock():
+            return method(env, *args, **kwargs)
+
+    return locked
+
 
 class LocalEnv:
     """One local topology: its state dir holds data, config, TLS, logs and state."""
@@ -272,9 +288,33 @@ class LocalEnv:
         self._state: dict[str, Any] = {}
         self._state_mtime: int | None = None
         self._secrets: dict[str, str] = {}
+        self._lock_depth = 0
+
+    @contextlib.contextmanager
+    def _state_lock(self) -> Iterator[None]:
+        # Re-entrant: up() calls start(), both locked.
+        if self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.state_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._lock_depth = 1
+            try:
+                yield
+            finally:
+                self._lock_depth = 0
+        finally:
+            os.close(fd)
 
     # ----- public API ---------------------------------------------------------
 
+    @_exclusive
     def up(self) -> StackOutputs:
         """Start whatever is not running; create everything on first use. Idempotent."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -293,6 +333,7 @@ class LocalEnv:
         self._write_outputs(outputs)
         return outputs
 
+    @_exclusive
     def down(self, *, purge: bool = False) -> None:
         """Stop exactly the processes recorded in the state file; ``purge`` also deletes all data."""
         self._load()
@@ -344,6 +385,7 @@ class LocalEnv:
         }
         return result
 
+    @_exclusive
     def kill(self, role: Role) -> None:
         """SIGKILL the server in ``role`` and wait until it has really exited."""
         self._load()
@@ -353,6 +395,7 @@ class LocalEnv:
             raise LocalEnvError(f"{role} ({name}) did not exit 10 s after SIGKILL")
         self._wait_port_closed(name)
 
+    @_exclusive
     def stop(self, role: Role) -> None:
         """Shut the server in ``role`` down cleanly."""
         self._load()
@@ -370,6 +413,7 @@ class LocalEnv:
                 raise LocalEnvError(f"{name} exited but port {port} still accepts connections")
             time.sleep(POLL_S)
 
+    @_exclusive
     def start(self, role: Role) -> None:
         """(Re)start the server in ``role`` on its datadir and port; a replica resumes replicating."""
         self._load()
@@ -385,13 +429,14 @@ class LocalEnv:
         if role == "replica" and self._state["servers"][name].get("needs_rejoin"):
             self._rejoin_as_replica(name)
 
+    @_exclusive
     def failover(self) -> StackOutputs:
         """Promote the replica to primary, repoint HAProxy and rewrite outputs.json.
 
         Primary dead (the drill): the replica applies everything it received,
         then is promoted; the old primary is fenced (it restarts read-only) and
-        rejoins as a replica on its next ``start("replica")``, which fails
-        visibly in ``status`` if it holds writes the new primary never got.
+        rejoins as a replica on its next ``start("replica")``, which raises if
+        it holds writes the new primary never got.
         Primary alive (a planned switchover): it is made read-only first and
         the replica catches up with it, so nothing is lost and it becomes the
         new replica at once.
@@ -414,7 +459,7 @@ class LocalEnv:
         self._save()
         if planned:
             self._root_sql(old_primary, self._change_master_sql(new_primary, "current_pos") + "START SLAVE;")
-        self._sync_haproxy()
+        self._sync_haproxy(cut_writer_sessions=planned)
         outputs = self._build_outputs()
         self._write_outputs(outputs)
         return outputs
@@ -966,8 +1011,13 @@ class LocalEnv:
         self._load()
         return _runtime_api(self._runtime_socket(), command)
 
-    def _sync_haproxy(self) -> None:
-        """Point the running proxy at the current roles and rewrite its config file to match."""
+    def _sync_haproxy(self, *, cut_writer_sessions: bool = False) -> None:
+        """Point the running proxy at the current roles and rewrite its config file to match.
+
+        ``cut_writer_sessions``: close the writer's open sessions, which still reach
+        the old (read-only) primary; a cut connection is an error every client
+        retries (2013), a read-only one (1290) is not.
+        """
         spec = self.haproxy_spec()
         self.haproxy_cfg.write_text(render_haproxy_config(spec))
         if not self._haproxy_alive():
@@ -984,6 +1034,8 @@ class LocalEnv:
             # Do not wait for health checks: we know which server is up.
             health = "up" if self._server_alive(name) else "down"
             self._api_ok(f"set server {where} health {health}")
+        if cut_writer_sessions:
+            self._api_ok(f"shutdown sessions server {WRITER_SECTION}/{spec.primary.name}")
 
     def _api_ok(self, command: str) -> None:
         answer = _runtime_api(self._runtime_socket(), command).strip()

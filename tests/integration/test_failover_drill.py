@@ -6,6 +6,7 @@ import contextlib
 from typing import Any
 
 import pytest
+from mysql.connector import errors
 
 from bench.failover_drill import DrillResult, run_drill
 from scripts import local_env as local_env_module
@@ -118,8 +119,15 @@ def test_planned_switchover_from_the_cli_loses_nothing_and_swaps_roles(
         cur.execute("CREATE DATABASE switch")
         cur.execute("CREATE TABLE switch.t (id INT PRIMARY KEY)")
         cur.executemany("INSERT INTO switch.t VALUES (%s)", [(i,) for i in range(200)])
+    held = env.connect("writer")  # an application's pooled connection, open across the switchover
 
     assert local_env_module.main(["--state-dir", str(env.state_dir), "failover"]) == 0
+
+    # Cut, not left on the now read-only old primary: a 2013 is retried, a 1290 is not.
+    with pytest.raises(errors.Error) as cut, contextlib.closing(held.cursor()) as cur:
+        cur.execute("INSERT INTO switch.t VALUES (-1)")
+    assert cut.value.errno != 1290
+    held.close()
 
     out = capsys.readouterr().out
     assert "failover done" in out and env.admin_password.reveal() not in out

@@ -8,6 +8,7 @@ import os
 import socket
 import stat
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -401,3 +402,22 @@ def test_fails_to_start_on_a_port_taken_by_someone_else(local_env_factory: Any) 
     # The squatter was never ours to stop; once it is gone, up works again.
     env.down()
     assert env.up().db.writer.port == port
+
+
+def test_concurrent_ups_make_one_environment(tmp_path: Path) -> None:
+    if local_env_module.missing_binaries():
+        pytest.skip("local environment binaries missing")
+    state_dir = tmp_path / "env"
+    cli = [sys.executable, "-m", "scripts.local_env", "--state-dir", str(state_dir), "up"]
+    env = LocalEnv(state_dir)
+    try:
+        procs = [subprocess.Popen(cli, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+        results = [p.communicate(timeout=60) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], results
+        running = [env.pid(n) for n in ("primary", "replica", "haproxy")]
+        assert all(pid is not None and _pid_alive(pid) for pid in running)
+        # Exactly one set of servers: no stray mariadbd on this state dir.
+        ours = subprocess.run(["pgrep", "-f", str(state_dir)], capture_output=True, text=True).stdout.split()
+        assert sorted(int(p) for p in ours) == sorted(p for p in running if p is not None)
+    finally:
+        env.down(purge=True)
