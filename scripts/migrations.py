@@ -111,7 +111,7 @@ def load_migration(path: Path) -> Migration:
         )
     try:
         data = path.read_bytes()
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # an editor's BOM is not SQL
     except OSError as exc:
         raise MigrationFileError(f"migration file '{path}': cannot read: {exc.strerror}") from None
     except UnicodeDecodeError as exc:

@@ -146,3 +146,9 @@ def test_batches_respect_the_byte_limit() -> None:
 
     stmts = [Statement("SELECT '" + "x" * 40 + "'", i) for i in range(1, 6)]
     assert [len(g) for g in batches(stmts, max_statements=100, max_bytes=100)] == [2, 2, 1]
+
+
+def test_ignores_a_utf8_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "V001__bom.sql"
+    path.write_bytes(b"\xef\xbb\xbfSELECT 1;\n")
+    assert load_migration(path).statements[0].text == "SELECT 1"
