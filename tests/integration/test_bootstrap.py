@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from scripts import bootstrap
-from scripts.local_env import LocalEnv
+from scripts.local_env import LocalEnv, missing_binaries
 
 REPO = Path(__file__).resolve().parents[2]
 SQL = REPO / "sql"
@@ -30,30 +30,20 @@ REPO_VERSIONS = sorted(int(p.name[1:4]) for p in SQL.glob("V*.sql"))
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory, local_env_factory_module: Any) -> LocalEnv:
-    return local_env_factory_module()
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnv]:
+    """This module's own environment (not the session's): its migration history is ours alone.
 
-
-@pytest.fixture(scope="module")
-def local_env_factory_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], LocalEnv]]:
-    """A module-scoped fresh environment: its migration history belongs to this file alone."""
-    made: list[LocalEnv] = []
-
-    def make() -> LocalEnv:
-        e = LocalEnv(tmp_path_factory.mktemp("bsenv"))
-        made.append(e)
-        try:
-            e.up()
-        except BaseException:
-            e.down(purge=True)
-            raise
-        return e
-
+    Composes LocalEnv like conftest's fixtures do; skipped the same way without binaries.
+    """
+    missing = missing_binaries()
+    if missing:
+        pytest.skip(f"local environment needs {', '.join(missing)} (install: make system-deps)")
+    e = LocalEnv(tmp_path_factory.mktemp("bsenv"))
     try:
-        yield make
+        e.up()
+        yield e
     finally:
-        for e in made:
-            e.down(purge=True)
+        e.down(purge=True)
 
 
 def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
