@@ -123,33 +123,69 @@ def _check(
                     f"reader {target.host}:{target.port} is answered by the writer itself "
                     f"(server_id {writer_id}): no replica is serving reads"
                 )
-        token, started = write_heartbeat(writer, schema)
-        lags = _poll(conns, token, started, schema=schema, timeout_s=timeout_s, clock=clock)
-        return [ReaderLag(Endpoint(t.host, t.port), ids[t], lags[t]) for t, _ in conns]
+        lags = _fence(writer, [c for _, c in conns], schema=schema, timeout_s=timeout_s, clock=clock)
+        return [
+            ReaderLag(Endpoint(t.host, t.port), ids[t], lag) for (t, _), lag in zip(conns, lags, strict=True)
+        ]
+
+
+def wait_for_readers(
+    writer: MySQLConnection,
+    readers: Sequence[MySQLConnection],
+    *,
+    schema: str = "ops",
+    timeout_s: float = 5.0,
+) -> list[float]:
+    """Reads after writes: return once every reader has what ``writer`` committed before the call.
+
+    Writes a heartbeat on ``writer`` and waits until each reader returns it. Replicas
+    commit in the source's order (MariaDB parallel replication keeps commit order; MySQL 8
+    has ``replica_preserve_commit_order=ON`` by default), so every transaction the caller
+    committed before this call is visible on those readers afterwards. Returns each
+    reader's lag in ms; raises :class:`ReplicationCheckError` on timeout.
+    """
+    try:
+        return _fence(writer, readers, schema=schema, timeout_s=timeout_s, clock=time.monotonic)
+    except mysql.connector.Error as exc:
+        raise ReplicationCheckError(f"waiting for readers failed: error {exc.errno}: {exc.msg}") from None
+
+
+def _fence(
+    writer: MySQLConnection,
+    readers: Sequence[MySQLConnection],
+    *,
+    schema: str,
+    timeout_s: float,
+    clock: Callable[[], float],
+) -> list[float]:
+    token, started = write_heartbeat(writer, schema)
+    return _poll(readers, token, started, schema=schema, timeout_s=timeout_s, clock=clock)
 
 
 def _poll(
-    conns: Sequence[tuple[Target, MySQLConnection]],
+    readers: Sequence[MySQLConnection],
     token: str,
     started: float,
     *,
     schema: str,
     timeout_s: float,
     clock: Callable[[], float],
-) -> dict[Target, float]:
-    seen: dict[Target, float] = {}
+) -> list[float]:
+    seen: dict[int, float] = {}
     delay = _POLL_FIRST_S
     deadline = started + timeout_s
     sql = f"SELECT 1 FROM `{schema}`.heartbeat WHERE token = %s"
     while True:
-        for target, conn in conns:
+        for i, conn in enumerate(readers):
             # Autocommit readers: each SELECT is a fresh snapshot, not a stale REPEATABLE READ view.
-            if target not in seen and _scalar(conn, sql, (token,)) is not None:
-                seen[target] = (clock() - started) * 1000
-        if len(seen) == len(conns):
-            return seen
+            if i not in seen and _scalar(conn, sql, (token,)) is not None:
+                seen[i] = (clock() - started) * 1000
+        if len(seen) == len(readers):
+            return [seen[i] for i in range(len(readers))]
         if clock() >= deadline:
-            missing = ", ".join(f"{t.host}:{t.port}" for t, _ in conns if t not in seen)
+            missing = ", ".join(
+                f"{c.server_host}:{c.server_port}" for i, c in enumerate(readers) if i not in seen
+            )
             raise ReplicationCheckError(
                 f"heartbeat written on the writer was not visible on reader(s) {missing} "
                 f"within {timeout_s:g} s: replication is stopped or lagging"

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from scripts import bootstrap
+from scripts import bootstrap, replication_check
 from scripts.local_env import LocalEnv, missing_binaries
 
 REPO = Path(__file__).resolve().parents[2]
@@ -446,3 +446,26 @@ def test_fails_when_another_run_holds_the_migration_lock_past_the_timeout(
     finally:
         holder.close()
     assert run_main(capsys, "--outputs", str(env.outputs_path), "--skip-replication-check")[0] == 0
+
+
+def test_wait_for_readers_makes_the_next_read_through_the_reader_port_see_the_write(
+    env: LocalEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_main(capsys, "--outputs", str(env.outputs_path), "--skip-replication-check")[0] == 0
+    replica_id = scalar(env, "SELECT @@server_id", "replica")
+    writer, reader = env.connect("writer"), env.connect("reader")
+    try:
+        with writer.cursor() as wcur, reader.cursor() as rcur:
+            rcur.execute("SELECT @@server_id")
+            assert rcur.fetchone()[0] == replica_id, "the reader port must be served by the replica"
+            for _ in range(25):
+                email = f"{secrets.token_hex(6)}@fence.test"
+                wcur.execute("INSERT INTO app.customers (email, display_name) VALUES (%s, 'f')", (email,))
+                lags = replication_check.wait_for_readers(writer, [reader], timeout_s=5)
+                assert len(lags) == 1 and lags[0] >= 0
+                # One read, no retry: the fence guarantees it.
+                rcur.execute("SELECT COUNT(*) FROM app.customers WHERE email = %s", (email,))
+                assert rcur.fetchone()[0] == 1
+    finally:
+        writer.close()
+        reader.close()
