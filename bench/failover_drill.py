@@ -200,7 +200,8 @@ def _write_results(path: Path, results: list[DrillResult]) -> None:
             RESULTS_START,
             "## Local failover drill (`bench/failover_drill.py`)",
             "",
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs; one client "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs "
+            f"(load average {os.getloadavg()[0]:.1f} at the end); one client "
             "writing through HAProxy's writer port, primary SIGKILLed, HAProxy marks it down, "
             "`LocalEnv.failover()` promotes the replica and repoints HAProxy through its runtime API.",
             "",
@@ -227,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.failover_drill", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--rounds", type=int, default=3, help="rounds per replication mode (default 3)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per replication mode (default 5)")
     parser.add_argument("--write-results", type=Path, help="update this RESULTS.md with a section of our own")
     args = parser.parse_args(argv)
     # Every connection verifies against the environment's CA: skip loading the system bundle.

@@ -27,9 +27,9 @@ import contextlib
 import dataclasses
 import fcntl
 import functools
-import getpass
 import json
 import os
+import pwd
 import re
 import secrets
 import shutil
@@ -225,6 +225,11 @@ def _tail(path: Path, lines: int = 15) -> str:
     except OSError:
         return f"(no log at {path})"
     return "\n".join(text.splitlines()[-lines:])
+
+
+def _os_user() -> str:
+    """The effective user's name, which unix_socket authentication checks (not $USER)."""
+    return pwd.getpwuid(os.geteuid()).pw_name
 
 
 def _new_password() -> str:
@@ -674,7 +679,9 @@ class LocalEnv:
             if template is None:
                 self._run(
                     [_binary("mariadb-install-db"), f"--defaults-file={self._cnf(primary)}",
-                     "--auth-root-authentication-method=socket", "--skip-test-db"],
+                     "--auth-root-authentication-method=socket", "--skip-test-db",
+                     # The OS account that may log in over the socket without a password.
+                     f"--auth-root-socket-user={_os_user()}"],
                     "initialize the primary datadir",
                 )  # fmt: skip
                 _remember_template(self._datadir(primary))
@@ -895,8 +902,8 @@ class LocalEnv:
         """
         try:
             done = subprocess.run(
-                [_binary("mariadb"), "--no-defaults", f"--socket={self._socket(name)}", "--batch",
-                 "--skip-column-names", "--connect-timeout=5"],
+                [_binary("mariadb"), "--no-defaults", f"--socket={self._socket(name)}",
+                 f"--user={_os_user()}", "--batch", "--skip-column-names", "--connect-timeout=5"],
                 input=sql.encode(),
                 capture_output=True,
                 timeout=60,
@@ -1056,7 +1063,7 @@ class LocalEnv:
             environment="local",
             vpc_id="local",
             host=HostInfo(
-                instance_id="local", public_ip=LOOPBACK, public_dns="localhost", ssh_user=getpass.getuser()
+                instance_id="local", public_ip=LOOPBACK, public_dns="localhost", ssh_user=_os_user()
             ),
             db=DbInfo(
                 engine="mariadb",
