@@ -261,20 +261,44 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m scripts.bootstrap",
         description="Apply migrations, create the application user and check replication.",
-        epilog="exit codes: 0 ok, 2 bad input, 3 cannot connect/authenticate, "
+        epilog="exit codes: 0 ok, 2 bad input, 3 cannot connect/authenticate (or connection lost), "
         "4 migration failed, 5 replication check failed",
     )
-    p.add_argument("--outputs", required=True, type=Path, help="stack outputs JSON (pulumi/local_env)")
-    p.add_argument("--sql-dir", type=Path, default=DEFAULT_SQL_DIR, help="migrations (default: sql/)")
-    p.add_argument("--ssl-ca", help="CA to verify the server with (default: ssl_ca from the outputs)")
+    p.add_argument(
+        "--outputs",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="`pulumi stack output --json --show-secrets` or the local environment's outputs.json",
+    )
+    p.add_argument(
+        "--sql-dir", type=Path, default=DEFAULT_SQL_DIR, metavar="DIR", help="migrations (default: sql/)"
+    )
+    p.add_argument(
+        "--ssl-ca", metavar="PATH", help="CA to verify the server with (default: ssl_ca from the outputs)"
+    )
     p.add_argument(
         "--no-verify-identity",
         action="store_true",
         help="verify the certificate chain but not the host name (only for tunnels)",
     )
-    p.add_argument("--connect-timeout", type=float, default=60.0, metavar="S", help="default 60")
-    p.add_argument("--replication-timeout", type=float, default=30.0, metavar="S", help="default 30")
-    p.add_argument("--lock-timeout", type=int, default=120, metavar="S", help="default 120")
+    p.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="overall deadline for reaching the writer, retried with backoff (default 60)",
+    )
+    p.add_argument(
+        "--replication-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="how long every reader may take to return the heartbeat (default 30)",
+    )
+    p.add_argument(
+        "--lock-timeout", type=int, default=120, metavar="S", help="wait for the migration lock (default 120)"
+    )
     p.add_argument("--ops-schema", default="ops", help="schema of schema_history/heartbeat (ops)")
     p.add_argument("--app-user", default="app", help="application user name (default: app)")
     p.add_argument("--app-user-host", default="%", help="its host part (default: %%)")
@@ -282,6 +306,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--app-password-file",
         type=Path,
+        metavar="F",
         help=f"read the app password from F, or write a generated one there (0600); "
         f"${app_user.PASSWORD_ENV} wins if set (default: <outputs dir>/<env>-<user>.password)",
     )
@@ -290,7 +315,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="connect through the outputs' proxy writer/reader ports instead of db.writer/db.readers",
     )
-    p.add_argument("--skip-replication-check", action="store_true")
+    p.add_argument("--skip-replication-check", action="store_true", help="do not write/poll a heartbeat")
     return p
 
 
