@@ -40,7 +40,7 @@ from typing import Any, Final, TextIO, TypeVar
 from pulumi import automation as auto
 from semver import VersionInfo
 
-from components.contract import Secret, StackOutputs
+from components.contract import Endpoint, Secret, StackOutputs
 from scripts import bootstrap as bootstrap_module
 from scripts import tunnel
 from scripts.outputs import OutputsError, from_automation
@@ -464,8 +464,9 @@ def bootstrap(
     err = err or sys.stderr
     try:
         writer, readers = bootstrap_module.endpoints(stack_outputs, options)
+        tunnelled = tunnel.wanted(stack_outputs, access)
         with tunnel.via_host(stack_outputs, access, writer, readers) as (local_writer, local_readers):
-            local = dataclasses.replace(options, writer=local_writer, readers=local_readers)
+            local = endpoint_options(options, local_writer, local_readers, tunnelled=tunnelled)
             return bootstrap_module.run(stack_outputs, local, out=out, err=err)
     except bootstrap_module.BadInput as exc:
         print(f"bootstrap: bad input error: {exc}", file=err)
@@ -473,6 +474,27 @@ def bootstrap(
     except tunnel.TunnelError as exc:
         print(f"bootstrap: connection error: {exc}", file=err)
         return bootstrap_module.EXIT_CONNECT
+
+
+def endpoint_options(
+    options: bootstrap_module.Options,
+    writer: Endpoint,
+    readers: Sequence[Endpoint],
+    *,
+    tunnelled: bool,
+) -> bootstrap_module.Options:
+    """The bootstrap options pointed at these endpoints.
+
+    Through a tunnel we connect to 127.0.0.1, which the RDS certificate does not
+    name, so only the chain is verified against the CA; ssh's host key check
+    authenticates the hop and the host connects to the real RDS name.
+    """
+    return dataclasses.replace(
+        options,
+        writer=writer,
+        readers=tuple(readers),
+        tls_verify_identity=options.tls_verify_identity and not tunnelled,
+    )
 
 
 def up_and_bootstrap(

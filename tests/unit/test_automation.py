@@ -18,8 +18,8 @@ from pulumi import automation as auto
 from pulumi.automation.errors import create_command_error
 from semver import VersionInfo
 
-from components.contract import Secret
-from scripts import automation
+from components.contract import Endpoint, Secret
+from scripts import automation, bootstrap
 from scripts.automation import (
     BadInput,
     OperationFailed,
@@ -311,3 +311,17 @@ def test_rendered_outputs_mask_the_password_unless_asked() -> None:
     assert json.loads(automation.render_outputs(parsed, show_secrets=True))["db_password"] == (
         "s3cr3t-Pa55w0rd-xyz"
     )
+
+
+# --- bootstrap endpoints --------------------------------------------------------------------
+
+
+def test_tunnelled_bootstrap_checks_the_ca_chain_but_not_the_host_name() -> None:
+    local = Endpoint("127.0.0.1", 40001)
+    readers = [Endpoint("127.0.0.1", 40002)]
+    through = automation.endpoint_options(bootstrap.Options(ssl_ca="/ca.pem"), local, readers, tunnelled=True)
+    assert (through.writer, through.readers) == (local, tuple(readers))
+    assert through.ssl_ca == "/ca.pem"
+    assert through.tls_verify_identity is False
+    direct = automation.endpoint_options(bootstrap.Options(ssl_ca="/ca.pem"), local, readers, tunnelled=False)
+    assert direct.tls_verify_identity is True
