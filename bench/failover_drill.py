@@ -1,18 +1,20 @@
 """Failover drill on the local environment: kill the primary under write load, fail over, count the damage.
 
-    .venv/bin/python -m bench.failover_drill [--rounds 3] [--write-results bench/RESULTS.md]
+    .venv/bin/python -m bench.failover_drill [--rounds 5] [--clients 1 8] [--write-results bench/RESULTS.md]
 
-Each round starts a fresh environment (async, then semi-sync), runs one client
-that writes continuously through HAProxy's writer port (reconnecting on errors,
-as an application must), SIGKILLs the primary, waits until HAProxy has marked it
-down (detection), runs ``LocalEnv.failover()`` (promotion and repointing), keeps
-writing for a while, then compares what the client was told was committed with
-what the new primary holds.
+Each round starts a fresh environment (async, then semi-sync) and client
+processes that write continuously through HAProxy's writer port, reconnecting
+with a short backoff on errors (2013/2003...) as an application must. The
+primary is SIGKILLed; as soon as HAProxy has marked it down (detection),
+``LocalEnv.failover()`` runs (the replica drains its relay log, is promoted and
+HAProxy is repointed through its runtime API); the clients keep writing for a
+while, then what they were told was committed is compared with what the new
+primary holds.
 
 Reported per round:
-- downtime: last acknowledged write before the kill -> first one after the failover;
+- downtime: last acknowledged write before the failure -> first one after the failover;
 - detect / promote: kill -> HAProxy marks the primary down; failover() duration;
-- lost: writes acknowledged to the client that the new primary does not have;
+- lost: writes acknowledged to a client that the new primary does not have;
 - ambiguous: writes whose outcome the client never learnt (connection cut mid-commit).
 """
 
@@ -20,10 +22,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import multiprocessing
 import os
+import queue
 import statistics
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +44,7 @@ RESULTS_END = "<!-- failover-drill:end -->"
 @dataclass(frozen=True)
 class DrillResult:
     mode: str
+    clients: int
     acked_before_kill: int
     acked_after_failover: int
     lost_acked: int
@@ -54,7 +58,7 @@ class DrillResult:
 
     def line(self) -> str:
         return (
-            f"{self.mode:9} downtime {self.downtime_s * 1000:7.1f} ms "
+            f"{self.mode:9} x{self.clients:<2} downtime {self.downtime_s * 1000:7.1f} ms "
             f"(detect {self.detect_s * 1000:6.1f} ms, promote {self.promote_s * 1000:5.1f} ms)  "
             f"acked {self.acked_before_kill:5d} before / {self.acked_after_failover:5d} after  "
             f"lost {self.lost_acked}  ambiguous {self.ambiguous} ({self.ambiguous_committed} committed)  "
@@ -63,43 +67,54 @@ class DrillResult:
 
 
 @dataclass
-class _Writer:
-    """One client writing sequence numbers through the writer port, reconnecting on any error."""
+class _Writes:
+    """What one client saw: acknowledged writes, writes of unknown outcome, errors."""
 
-    env: LocalEnv
     acks: list[tuple[int, float]] = field(default_factory=list)
     ambiguous: list[int] = field(default_factory=list)
     errors: int = 0
-    error_log: list[tuple[float, int | None, str]] = field(default_factory=list)
-    stop: threading.Event = field(default_factory=threading.Event)
 
-    def run(self) -> None:
-        seq = 0
-        conn: Any = None
-        while not self.stop.is_set():
-            seq += 1
-            sent = False
-            try:
-                if conn is None:
-                    conn = self.env.connect("writer", connection_timeout=1)
-                cur = conn.cursor()
-                sent = True
-                cur.execute("INSERT INTO drill.w (seq) VALUES (%s)", (seq,))
-                cur.close()
-                self.acks.append((seq, time.monotonic()))
-            except errors.Error as exc:
-                self.errors += 1
-                self.error_log.append((time.monotonic(), exc.errno, str(exc)[:80]))
-                if sent:
-                    # Cut after the INSERT went out: committed or not, nobody told us.
-                    self.ambiguous.append(seq)
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        conn.close()
-                conn = None
-                time.sleep(0.002)
-        if conn is not None:
-            conn.close()
+
+def _write_until_stopped(state_dir: str, first: int, step: int, ready: Any, stop: Any, out: Any) -> None:
+    """One client process: write first, first + step, ... through the writer port until told to stop.
+
+    A process, not a thread: the clients must not compete with the failover for
+    one interpreter's GIL. time.monotonic() is system-wide, so timestamps compare.
+    """
+    env = LocalEnv(Path(state_dir))
+    seen = _Writes()
+    seq = first - step
+    backoff = 0.002
+    conn: Any = None
+    while not stop.is_set():
+        seq += step
+        sent = False
+        try:
+            if conn is None:
+                conn = env.connect("writer", connection_timeout=1)
+            cur = conn.cursor()
+            sent = True
+            cur.execute("INSERT INTO drill.w (seq) VALUES (%s)", (seq,))
+            cur.close()
+            seen.acks.append((seq, time.monotonic()))
+            backoff = 0.002
+            ready.set()
+        except errors.Error:
+            seen.errors += 1
+            if sent:
+                # Cut after the INSERT went out: committed or not, nobody told us.
+                seen.ambiguous.append(seq)
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    conn.close()
+            conn = None
+            # Back off like a well-behaved client (2 ms doubling to 20 ms): a tight
+            # reconnect loop from every client would starve the failover of CPU.
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 0.02)
+    if conn is not None:
+        conn.close()
+    out.put((seen.acks, seen.ambiguous, seen.errors))
 
 
 def _exec(env: LocalEnv, target: str, sql: str, *args: Any) -> list[Any]:
@@ -118,7 +133,12 @@ def _writer_down(env: LocalEnv) -> bool:
 
 
 def run_drill(
-    env: LocalEnv, *, load_s: float = 0.5, after_s: float = 0.3, detect_timeout_s: float = 5.0
+    env: LocalEnv,
+    *,
+    clients: int = 1,
+    load_s: float = 0.5,
+    after_s: float = 0.3,
+    detect_timeout_s: float = 5.0,
 ) -> DrillResult:
     """Run one drill on a fresh, running ``env`` (it is left failed-over)."""
     _exec(env, "writer", "CREATE DATABASE IF NOT EXISTS drill")
@@ -126,10 +146,28 @@ def run_drill(
     gtid = _exec(env, "writer", "SELECT @@last_gtid")[0][0]
     _exec(env, "replica", "SELECT MASTER_GTID_WAIT(%s, 5)", gtid)
 
-    writer = _Writer(env)
-    thread = threading.Thread(target=writer.run, name="drill-writer", daemon=True)
-    thread.start()
+    ctx = multiprocessing.get_context("spawn")
+    stop = ctx.Event()
+    out: Any = ctx.Queue()
+    readies = [ctx.Event() for _ in range(clients)]
+    procs = [
+        ctx.Process(
+            target=_write_until_stopped,
+            args=(str(env.state_dir), i + 1, clients, readies[i], stop, out),
+            name=f"drill-writer-{i}",
+        )
+        for i in range(clients)
+    ]
+    for proc in procs:
+        proc.start()
+    seen = _Writes()
     try:
+        deadline = time.monotonic() + 30
+        while not all(r.is_set() for r in readies):
+            dead = [p.name for p in procs if not p.is_alive()]
+            if dead or time.monotonic() > deadline:
+                raise RuntimeError(f"drill clients could not start writing (exited: {dead or 'none'})")
+            time.sleep(0.01)
         time.sleep(load_s)
         semi = None
         if env.semi_sync:
@@ -146,25 +184,36 @@ def run_drill(
         t_promoted = time.monotonic()
         time.sleep(after_s)
     finally:
-        writer.stop.set()
-        thread.join(timeout=10)
+        stop.set()
+        for _ in procs:
+            with contextlib.suppress(queue.Empty):
+                acks, ambiguous, errs = out.get(timeout=30)
+                seen.acks += acks
+                seen.ambiguous += ambiguous
+                seen.errors += errs
+        for proc in procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+    acks, ambiguous = seen.acks, seen.ambiguous
 
     present = {row[0] for row in _exec(env, "writer", "SELECT seq FROM drill.w")}
     # Split at detection, not at the kill: the old primary may still acknowledge
     # a write between our timestamp and the SIGKILL, and the new primary takes
     # none before it is promoted.
-    before = [at for _, at in writer.acks if at < t_detect]
-    after = [at for _, at in writer.acks if at >= t_detect]
+    before = [at for _, at in acks if at < t_detect]
+    after = [at for _, at in acks if at >= t_detect]
     if not before or not after:
         raise RuntimeError(f"drill needs writes on both sides: {len(before)} before, {len(after)} after")
     return DrillResult(
         mode="semi-sync" if env.semi_sync else "async",
+        clients=clients,
         acked_before_kill=len(before),
         acked_after_failover=len(after),
-        lost_acked=sum(1 for s, _ in writer.acks if s not in present),
-        ambiguous=len(writer.ambiguous),
-        ambiguous_committed=sum(1 for s in writer.ambiguous if s in present),
-        client_errors=writer.errors,
+        lost_acked=sum(1 for s, _ in acks if s not in present),
+        ambiguous=len(ambiguous),
+        ambiguous_committed=sum(1 for s in ambiguous if s in present),
+        client_errors=seen.errors,
         downtime_s=min(after) - max(before),
         detect_s=t_detect - t_kill,
         promote_s=t_promoted - t_detect,
@@ -174,17 +223,16 @@ def run_drill(
 
 def _summary(results: list[DrillResult]) -> list[str]:
     lines = [
-        "| mode | rounds | write downtime ms (median / max) | detect ms (median) | promote ms (median) "
-        "| acked writes lost (total) | ambiguous (committed) |",
-        "|---|---|---|---|---|---|---|",
+        "| mode | clients | rounds | write downtime ms (median / max) | detect ms (median) "
+        "| promote ms (median) | acked writes lost (total) | ambiguous (committed) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for mode in ("async", "semi-sync"):
-        rs = [r for r in results if r.mode == mode]
-        if not rs:
-            continue
+    groups = sorted({(r.clients, r.mode) for r in results})
+    for clients, mode in groups:
+        rs = [r for r in results if (r.clients, r.mode) == (clients, mode)]
         down = [r.downtime_s * 1000 for r in rs]
         lines.append(
-            f"| {mode} | {len(rs)} | {statistics.median(down):.0f} / {max(down):.0f} "
+            f"| {mode} | {clients} | {len(rs)} | {statistics.median(down):.0f} / {max(down):.0f} "
             f"| {statistics.median(r.detect_s * 1000 for r in rs):.0f} "
             f"| {statistics.median(r.promote_s * 1000 for r in rs):.0f} "
             f"| {sum(r.lost_acked for r in rs)} of {sum(r.acked_before_kill for r in rs)} "
@@ -201,9 +249,13 @@ def _write_results(path: Path, results: list[DrillResult]) -> None:
             "## Local failover drill (`bench/failover_drill.py`)",
             "",
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs "
-            f"(load average {os.getloadavg()[0]:.1f} at the end); one client "
-            "writing through HAProxy's writer port, primary SIGKILLed, HAProxy marks it down, "
-            "`LocalEnv.failover()` promotes the replica and repoints HAProxy through its runtime API.",
+            f"(load average {os.getloadavg()[0]:.1f} at the end). Client processes write "
+            "continuously through HAProxy's writer port (reconnecting on errors), the primary is "
+            "SIGKILLed, HAProxy marks it down (detect), `LocalEnv.failover()` drains the replica's "
+            "relay log, promotes it and repoints HAProxy through its runtime API (promote). "
+            "Downtime: last acknowledged write before the failure to the first one after. "
+            "Lost: acknowledged, yet absent from the new primary. Ambiguous: the connection was cut "
+            "mid-commit, so the client never learnt the outcome (committed: found on the new primary).",
             "",
             *_summary(results),
             "",
@@ -228,23 +280,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.failover_drill", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--rounds", type=int, default=5, help="rounds per replication mode (default 5)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per mode and client count (default 5)")
+    parser.add_argument(
+        "--clients", type=int, nargs="+", default=[1, 8], help="client process counts to run (default: 1 8)"
+    )
     parser.add_argument("--write-results", type=Path, help="update this RESULTS.md with a section of our own")
     args = parser.parse_args(argv)
     # Every connection verifies against the environment's CA: skip loading the system bundle.
     os.environ.setdefault("SSL_CERT_FILE", os.devnull)
     results: list[DrillResult] = []
     with tempfile.TemporaryDirectory(prefix="drill-") as tmp:
-        for mode in (False, True):
-            for i in range(args.rounds):
-                env = LocalEnv(Path(tmp) / f"{'semi' if mode else 'async'}{i}", semi_sync=mode)
-                try:
-                    env.up()
-                    result = run_drill(env)
-                finally:
-                    env.down(purge=True)
-                print(result.line(), flush=True)
-                results.append(result)
+        for clients in args.clients:
+            for mode in (False, True):
+                for i in range(args.rounds):
+                    env = LocalEnv(Path(tmp) / f"{'semi' if mode else 'async'}-{clients}-{i}", semi_sync=mode)
+                    try:
+                        env.up()
+                        result = run_drill(env, clients=clients)
+                    finally:
+                        env.down(purge=True)
+                    print(result.line(), flush=True)
+                    results.append(result)
     print("\n".join(_summary(results)))
     if args.write_results:
         _write_results(args.write_results, results)

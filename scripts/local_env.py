@@ -881,8 +881,13 @@ class LocalEnv:
         pos = self._root_sql(primary, "SELECT @@GLOBAL.gtid_binlog_pos;").strip()
         if not re.fullmatch(r"[0-9,-]*", pos):
             raise LocalEnvError(f"unexpected gtid_binlog_pos {pos!r} on {primary}")
-        caught_up = self._root_sql(name, f"SELECT MASTER_GTID_WAIT('{pos}', {timeout});").strip() == "0"
-        status = self._replication_status(name)
+        deadline = time.monotonic() + timeout
+        while True:
+            # Short waits, so a refusal (error 1236) is reported at once, not after the timeout.
+            caught_up = self._root_sql(name, f"SELECT MASTER_GTID_WAIT('{pos}', 0.05);").strip() == "0"
+            status = self._replication_status(name)
+            if caught_up or status.get("last_error") or time.monotonic() > deadline:
+                break
         if not caught_up or not status.get("running"):
             # Typically error 1236: it has transactions (lost by the failover) the new primary lacks.
             raise LocalEnvError(

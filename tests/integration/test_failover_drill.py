@@ -41,7 +41,7 @@ def test_failover_drill_async(local_env_factory: Any, capsys: pytest.CaptureFixt
     old_primary_port, old_replica_port = env.port("primary"), env.port("replica")
     replica_id = _scalar(env, "replica", "SELECT @@server_id")
 
-    result = run_drill(env)
+    result = run_drill(env, clients=4)
 
     _report(result, capsys)
     _check_drill(result)
@@ -99,7 +99,7 @@ def test_failover_drill_semi_sync_loses_no_acknowledged_write(
 ) -> None:
     env = local_env_factory(semi_sync=True)
 
-    result = run_drill(env)
+    result = run_drill(env, clients=4)
 
     _report(result, capsys)
     _check_drill(result)
