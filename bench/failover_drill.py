@@ -55,10 +55,13 @@ class DrillResult:
     detect_s: float
     promote_s: float
     semi_sync_status_at_kill: str | None
+    #: "env CA": clients trust only the environment's CA; "system+env CA": the
+    #: connector also loads the system bundle on every connect, as it does by default.
+    trust: str = "env CA"
 
     def line(self) -> str:
         return (
-            f"{self.mode:9} x{self.clients:<2} downtime {self.downtime_s * 1000:7.1f} ms "
+            f"{self.mode:9} x{self.clients:<2} {self.trust:13} downtime {self.downtime_s * 1000:7.1f} ms "
             f"(detect {self.detect_s * 1000:6.1f} ms, promote {self.promote_s * 1000:5.1f} ms)  "
             f"acked {self.acked_before_kill:5d} before / {self.acked_after_failover:5d} after  "
             f"lost {self.lost_acked}  ambiguous {self.ambiguous} ({self.ambiguous_committed} committed)  "
@@ -75,12 +78,20 @@ class _Writes:
     errors: int = 0
 
 
-def _write_until_stopped(state_dir: str, first: int, step: int, ready: Any, stop: Any, out: Any) -> None:
+def _write_until_stopped(
+    state_dir: str, first: int, step: int, system_cas: bool, ready: Any, stop: Any, out: Any
+) -> None:
     """One client process: write first, first + step, ... through the writer port until told to stop.
 
     A process, not a thread: the clients must not compete with the failover for
     one interpreter's GIL. time.monotonic() is system-wide, so timestamps compare.
     """
+    if system_cas:
+        # OpenSSL's default bundle, which mysql-connector loads on every connect.
+        os.environ.pop("SSL_CERT_FILE", None)
+    else:
+        # Trust only the environment's CA (ssl_ca): no system bundle to load per connect.
+        os.environ["SSL_CERT_FILE"] = os.devnull
     env = LocalEnv(Path(state_dir))
     seen = _Writes()
     seq = first - step
@@ -136,6 +147,7 @@ def run_drill(
     env: LocalEnv,
     *,
     clients: int = 1,
+    system_cas: bool = False,
     load_s: float = 0.5,
     after_s: float = 0.3,
     detect_timeout_s: float = 5.0,
@@ -153,7 +165,7 @@ def run_drill(
     procs = [
         ctx.Process(
             target=_write_until_stopped,
-            args=(str(env.state_dir), i + 1, clients, readies[i], stop, out),
+            args=(str(env.state_dir), i + 1, clients, system_cas, readies[i], stop, out),
             name=f"drill-writer-{i}",
         )
         for i in range(clients)
@@ -218,21 +230,22 @@ def run_drill(
         detect_s=t_detect - t_kill,
         promote_s=t_promoted - t_detect,
         semi_sync_status_at_kill=semi,
+        trust="system+env CA" if system_cas else "env CA",
     )
 
 
 def _summary(results: list[DrillResult]) -> list[str]:
     lines = [
-        "| mode | clients | rounds | write downtime ms (median / max) | detect ms (median) "
-        "| promote ms (median) | acked writes lost (total) | ambiguous (committed) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| mode | clients | client trust store | rounds | write downtime ms (median / max) "
+        "| detect ms (median) | promote ms (median) | acked writes lost (total) | ambiguous (committed) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    groups = sorted({(r.clients, r.mode) for r in results})
-    for clients, mode in groups:
-        rs = [r for r in results if (r.clients, r.mode) == (clients, mode)]
+    groups = sorted({(r.trust, r.clients, r.mode) for r in results})
+    for trust, clients, mode in groups:
+        rs = [r for r in results if (r.trust, r.clients, r.mode) == (trust, clients, mode)]
         down = [r.downtime_s * 1000 for r in rs]
         lines.append(
-            f"| {mode} | {clients} | {len(rs)} | {statistics.median(down):.0f} / {max(down):.0f} "
+            f"| {mode} | {clients} | {trust} | {len(rs)} | {statistics.median(down):.0f} / {max(down):.0f} "
             f"| {statistics.median(r.detect_s * 1000 for r in rs):.0f} "
             f"| {statistics.median(r.promote_s * 1000 for r in rs):.0f} "
             f"| {sum(r.lost_acked for r in rs)} of {sum(r.acked_before_kill for r in rs)} "
@@ -259,6 +272,18 @@ def _write_results(path: Path, results: list[DrillResult]) -> None:
             "",
             *_summary(results),
             "",
+            "Reading it: async replication can lose writes the client was told were committed (the "
+            "primary acknowledges before the replica has received them); semi-sync with "
+            "`rpl_semi_sync_master_wait_point=AFTER_SYNC` acknowledges only once the replica has the "
+            "transaction, and the promotion applies the replica's whole relay log first, so none is "
+            "lost. Ambiguous writes exist in both modes: a connection cut mid-commit leaves the "
+            "outcome unknown, so a client retrying must make its writes idempotent. Detection is "
+            "HAProxy's `observe layer4` (first failed connection), promotion is the local "
+            "`failover()`; the rest of the downtime is the clients' reconnect (backoff 2-20 ms "
+            "and a TLS handshake; the 'system+env CA' rows show mysql-connector loading the "
+            "system CA bundle on every connect, about +95 ms per reconnect). A former primary "
+            "that lost writes refuses to rejoin (GTID error 1236) and is reported, not silently resynced.",
+            "",
             "Per round:",
             "",
             "```",
@@ -284,23 +309,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--clients", type=int, nargs="+", default=[1, 8], help="client process counts to run (default: 1 8)"
     )
+    parser.add_argument(
+        "--system-cas-rounds",
+        type=int,
+        default=0,
+        help="extra rounds (1 client) whose clients also load the system CA bundle on every connect",
+    )
     parser.add_argument("--write-results", type=Path, help="update this RESULTS.md with a section of our own")
     args = parser.parse_args(argv)
-    # Every connection verifies against the environment's CA: skip loading the system bundle.
-    os.environ.setdefault("SSL_CERT_FILE", os.devnull)
+    # This process connects too (setup, checks): trust only the environment's CA.
+    os.environ["SSL_CERT_FILE"] = os.devnull
+    plan = [(clients, False) for clients in args.clients for _ in range(args.rounds)]
+    plan += [(1, True)] * args.system_cas_rounds
     results: list[DrillResult] = []
     with tempfile.TemporaryDirectory(prefix="drill-") as tmp:
-        for clients in args.clients:
-            for mode in (False, True):
-                for i in range(args.rounds):
-                    env = LocalEnv(Path(tmp) / f"{'semi' if mode else 'async'}-{clients}-{i}", semi_sync=mode)
-                    try:
-                        env.up()
-                        result = run_drill(env, clients=clients)
-                    finally:
-                        env.down(purge=True)
-                    print(result.line(), flush=True)
-                    results.append(result)
+        for n, (clients, system_cas) in enumerate(plan):
+            for semi_sync in (False, True):
+                env = LocalEnv(Path(tmp) / f"{n}-{'semi' if semi_sync else 'async'}", semi_sync=semi_sync)
+                try:
+                    env.up()
+                    result = run_drill(env, clients=clients, system_cas=system_cas)
+                finally:
+                    env.down(purge=True)
+                print(result.line(), flush=True)
+                results.append(result)
     print("\n".join(_summary(results)))
     if args.write_results:
         _write_results(args.write_results, results)
