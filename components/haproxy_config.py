@@ -104,6 +104,10 @@ class HAProxySpec:
     #: Needed on AWS: an RDS endpoint keeps its name but changes its IP on a
     #: Multi-AZ failover, and HAProxy otherwise resolves only once at start.
     resolve_dns: bool = False
+    #: When a replica comes back up, close the reader sessions still on the
+    #: primary (backup), so pooled read connections return to the replicas
+    #: instead of loading the primary until they are recycled.
+    return_reads_to_replicas: bool = True
     #: Extra comment lines at the top (e.g. the stack name); never secrets.
     header_comments: tuple[str, ...] = field(default_factory=tuple)
 
@@ -197,7 +201,8 @@ def _reader_section(spec: HAProxySpec) -> list[str]:
         f"    bind {_bind(spec.bind_address, spec.reader_port)}",
         f"    balance {spec.balance.value}",
     ]
-    out += [f"    server {r.name} {_addr(r)} check" for r in spec.replicas]
+    back = " on-marked-up shutdown-backup-sessions" if spec.return_reads_to_replicas else ""
+    out += [f"    server {r.name} {_addr(r)} check{back}" for r in spec.replicas]
     # The primary serves reads only when no replica is up.
     out.append(f"    server {spec.primary.name} {_addr(spec.primary)} check backup")
     return out

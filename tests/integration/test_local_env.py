@@ -282,6 +282,7 @@ def test_replica_killed_reads_fall_back_to_the_primary_and_come_back(local_env_f
         cur.execute("CREATE DATABASE while_down")
         cur.execute("SELECT @@last_gtid")
         gtid = cur.fetchone()[0]
+    pooled = env.connect("reader")  # a pooled read connection, now on the primary
 
     env.start("replica")
 
@@ -289,6 +290,12 @@ def test_replica_killed_reads_fall_back_to_the_primary_and_come_back(local_env_f
     assert _scalar(env, "replica", "SELECT MASTER_GTID_WAIT(%s, 5)", gtid) == 0
     assert env.status()["replication"]["running"] is True
     _until(lambda: _scalar(env, "reader", "SELECT @@server_id") == replica_id, 3.0, "reads back on replica")
+    # on-marked-up shutdown-backup-sessions: the pooled connection is cut, so its
+    # reconnect lands on the replica instead of loading the primary indefinitely.
+    with pytest.raises(errors.Error), contextlib.closing(pooled.cursor()) as cur:
+        cur.execute("SELECT @@server_id")
+        cur.fetchall()
+    pooled.close()
 
 
 def test_primary_restarted_replica_resumes(local_env_factory: Any) -> None:

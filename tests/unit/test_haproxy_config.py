@@ -53,10 +53,18 @@ def test_reader_port_balances_replicas_with_the_primary_as_backup() -> None:
     assert "balance leastconn" in reader
     servers = [line for line in reader if line.startswith("server ")]
     assert servers == [
-        "server replica1 10.0.2.10:3306 check",
-        "server replica2 10.0.3.10:3306 check",
+        "server replica1 10.0.2.10:3306 check on-marked-up shutdown-backup-sessions",
+        "server replica2 10.0.3.10:3306 check on-marked-up shutdown-backup-sessions",
         "server primary 10.0.1.10:3306 check backup",
     ]
+
+
+def test_reads_can_stay_on_the_primary_after_a_replica_recovers() -> None:
+    reader = _section(
+        render_haproxy_config(_spec(return_reads_to_replicas=False)), f"listen {READER_SECTION}"
+    )
+    assert "server replica1 10.0.2.10:3306 check" in reader
+    assert not any("shutdown-backup-sessions" in line for line in reader)
 
 
 def test_default_balance_is_roundrobin() -> None:
