@@ -100,6 +100,11 @@ class HAProxySpec:
     #: Unprivileged account HAProxy drops to after binding (``haproxy`` on EC2).
     run_as_user: str | None = None
     run_as_group: str | None = None
+    #: Refuse to share a port (``noreuseport``). HAProxy binds with SO_REUSEPORT,
+    #: so a second HAProxy on the same port would silently split the traffic;
+    #: locally, where many topologies pick ports, that must fail instead. Leave
+    #: off where seamless reloads rely on SO_REUSEPORT.
+    exclusive_bind: bool = False
     #: Re-resolve server host names at run time through /etc/resolv.conf.
     #: Needed on AWS: an RDS endpoint keeps its name but changes its IP on a
     #: Multi-AZ failover, and HAProxy otherwise resolves only once at start.
@@ -131,6 +136,8 @@ def render_haproxy_config(spec: HAProxySpec) -> str:
 
 def _global_section(spec: HAProxySpec) -> list[str]:
     out = ["", "global", f"    maxconn {spec.maxconn}"]
+    if spec.exclusive_bind:
+        out.append("    noreuseport")
     if spec.pidfile is not None:
         out.append(f"    pidfile {spec.pidfile}")
     if spec.runtime_api_socket is not None:

@@ -979,6 +979,8 @@ class LocalEnv:
             primary=ServerSpec("primary", LOOPBACK, servers[primary]["port"]),
             replicas=(ServerSpec("replica1", LOOPBACK, servers[replica]["port"]),),
             runtime_api_socket=self._runtime_socket(),
+            # Another topology's HAProxy must never share our ports.
+            exclusive_bind=True,
             log_target="stderr format raw local0",
             header_comments=(f"local environment in {self.state_dir}",),
         )

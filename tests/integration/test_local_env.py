@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import socket
@@ -348,6 +349,19 @@ def test_rendered_config_runs_in_real_haproxy(local_env: LocalEnv, tmp_path: Pat
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_second_haproxy_cannot_take_the_environments_ports(local_env: LocalEnv, tmp_path: Path) -> None:
+    """The environment binds with noreuseport; otherwise a second HAProxy would share its ports."""
+    spec = dataclasses.replace(local_env.haproxy_spec(), runtime_api_socket=None, log_target=None)
+    cfg = tmp_path / "intruder.cfg"
+    cfg.write_text(render_haproxy_config(spec))
+    haproxy = find_binary("haproxy")
+    assert haproxy is not None
+    intruder = subprocess.run([haproxy, "-db", "-f", str(cfg)], capture_output=True, text=True, timeout=10)
+    assert intruder.returncode != 0
+    assert "cannot bind" in (intruder.stdout + intruder.stderr).lower()
+    assert _scalar(local_env, "writer", "SELECT 1") == 1
 
 
 def test_ec2_flavoured_config_passes_haproxy_check(tmp_path: Path) -> None:

@@ -115,6 +115,11 @@ def test_runtime_api_pidfile_and_user_are_optional() -> None:
     assert "user haproxy" in full and "group haproxy" in full
 
 
+def test_exclusive_bind_refuses_port_sharing() -> None:
+    assert "noreuseport" in _section(render_haproxy_config(_spec(exclusive_bind=True)), "global")
+    assert "noreuseport" not in render_haproxy_config(_spec())
+
+
 def test_dns_names_are_re_resolved_when_asked() -> None:
     cfg = render_haproxy_config(
         _spec(primary=ServerSpec("primary", "db.abc.eu-west-1.rds.amazonaws.com", 3306), resolve_dns=True)
