@@ -93,6 +93,9 @@ def proxy_ingress(settings: Settings) -> list[IngressRule]:
     return rules
 
 
+HAPROXY_RUNTIME_SOCKET = "/var/lib/haproxy/admin.sock"
+
+
 def haproxy_spec(settings: Settings, writer: tuple[str, int], readers: list[dict[str, Any]]) -> HAProxySpec:
     """The host's proxy: same renderer and defaults the local environment runs, plus DNS re-resolution."""
     servers = [ServerSpec(f"replica{i + 1}", r["host"], r["port"]) for i, r in enumerate(readers)]
@@ -106,7 +109,8 @@ def haproxy_spec(settings: Settings, writer: tuple[str, int], readers: list[dict
         reader_port=settings.proxy_reader_port,
         primary=ServerSpec("primary", writer[0], writer[1]),
         replicas=tuple(servers),
-        runtime_api_socket="/run/haproxy/admin.sock",
+        # HAProxy's own home on Amazon Linux (/run/haproxy may not exist at boot).
+        runtime_api_socket=HAPROXY_RUNTIME_SOCKET,
         log_target="/dev/log local0",
         run_as_user="haproxy",
         run_as_group="haproxy",

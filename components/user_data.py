@@ -22,6 +22,8 @@ def render_user_data(haproxy_config: str | None = None) -> str:
             raise ValueError(f"haproxy config must not contain the heredoc delimiter {_HEREDOC}")
         lines += [
             "dnf install -y haproxy",
+            # The runtime API socket lives here; the package normally creates it.
+            "install -d -o haproxy -g haproxy -m 0750 /var/lib/haproxy",
             f"cat > {HAPROXY_CONFIG_PATH} <<'{_HEREDOC}'",
             haproxy_config.rstrip("\n"),
             _HEREDOC,

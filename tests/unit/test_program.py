@@ -174,6 +174,8 @@ def test_parameter_group_enforces_utf8mb4_tls_and_row_binlog(any_stack: ProgramR
     assert params["character_set_server"] == "utf8mb4"
     assert params["require_secure_transport"] == "ON"
     assert params["binlog_format"] == "ROW"
+    # The proxy's TCP checks must not get the host blocked (default 100 errors).
+    assert int(params["max_connect_errors"]) >= 100000
 
 
 def test_password_is_generated_and_secret_in_and_out(any_stack: ProgramRun) -> None:

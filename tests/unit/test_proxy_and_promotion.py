@@ -72,6 +72,8 @@ def test_user_data_installs_haproxy_with_the_rendered_split(preview: bool) -> No
     # RDS endpoints move on Multi-AZ failover: HAProxy must re-resolve them.
     assert "resolvers sysdns" in user_data
     assert "mysql-platform stack prod" in user_data
+    assert "stats socket /var/lib/haproxy/admin.sock" in user_data
+    assert user_data.index("install -d -o haproxy") < user_data.index("systemctl enable --now haproxy")
     assert "Gen3rated" not in user_data, "no secret belongs in user data"
 
 
