@@ -677,19 +677,26 @@ class LocalEnv:
         with _TEMPLATE_LOCK:
             template = _TEMPLATE_DATADIR.get("path")
             if template is None:
-                self._run(
-                    [_binary("mariadb-install-db"), f"--defaults-file={self._cnf(primary)}",
-                     "--auth-root-authentication-method=socket", "--skip-test-db",
-                     # The OS account that may log in over the socket without a password.
-                     f"--auth-root-socket-user={_os_user()}"],
-                    "initialize the primary datadir",
-                )  # fmt: skip
+                self._install_db(primary)
                 _remember_template(self._datadir(primary))
             else:
                 shutil.copytree(template, self._datadir(primary), symlinks=True)
         # A copy of a fresh datadir is a valid replica seed and far faster than
         # a second install (both start with empty binlogs).
         shutil.copytree(self._datadir(primary), self._datadir(replica), symlinks=True)
+
+    def _install_db(self, name: str) -> None:
+        argv = [_binary("mariadb-install-db"), f"--defaults-file={self._cnf(name)}",
+                "--auth-root-authentication-method=socket", "--skip-test-db",
+                # The OS account that may log in over the socket without a password.
+                f"--auth-root-socket-user={_os_user()}"]  # fmt: skip
+        try:
+            self._run(argv, "initialize the primary datadir")
+        except LocalEnvError:
+            # mariadb-install-db crashed once (SIGSEGV) under load here; a fresh
+            # datadir makes a second attempt safe.
+            shutil.rmtree(self._datadir(name), ignore_errors=True)
+            self._run(argv, "initialize the primary datadir (second attempt)")
 
     def _create_accounts(self, name: str) -> None:
         s = self._secrets
