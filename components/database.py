@@ -9,6 +9,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.security import IngressRule, add_ingress
+
 TOKEN = "mysql-platform:database:MySqlDatabase"
 MYSQL_PORT = 3306
 
@@ -126,29 +128,16 @@ class MySqlDatabase(pulumi.ComponentResource):
             opts=child,
         )
         for i, group_id in enumerate(args.client_security_group_ids):
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-from-sg-{i + 1}",
-                security_group_id=sg.id,
-                ip_protocol="tcp",
-                from_port=MYSQL_PORT,
-                to_port=MYSQL_PORT,
-                referenced_security_group_id=group_id,
-                description="MySQL from a client security group",
-                opts=child,
-            )
+            rule = IngressRule(MYSQL_PORT, "MySQL from a client security group", security_group_id=group_id)
+            add_ingress(f"{name}-from-sg-{i + 1}", sg.id, rule, self)
+        # Address ranges only when the DB has a public endpoint at all.
         cidrs = args.allowed_cidrs if args.publicly_accessible else ()
         for i, cidr in enumerate(cidrs):
-            is_v6 = ":" in cidr
-            aws.vpc.SecurityGroupIngressRule(
+            add_ingress(
                 f"{name}-from-cidr-{i + 1}",
-                security_group_id=sg.id,
-                ip_protocol="tcp",
-                from_port=MYSQL_PORT,
-                to_port=MYSQL_PORT,
-                cidr_ipv4=None if is_v6 else cidr,
-                cidr_ipv6=cidr if is_v6 else None,
-                description="MySQL from an allowed CIDR",
-                opts=child,
+                sg.id,
+                IngressRule(MYSQL_PORT, "MySQL from an allowed CIDR", cidr),
+                self,
             )
         return sg
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.security import IngressRule, add_ingress
+
 TOKEN = "mysql-platform:ec2_host:Ec2Host"
 SSH_USER = "ec2-user"  # Amazon Linux's default login
 SSM_CORE_POLICY = "AmazonSSMManagedInstanceCore"
@@ -17,16 +19,6 @@ SSM_CORE_POLICY = "AmazonSSMManagedInstanceCore"
 AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
 # Egress for package installs and the SSM agent; ingress is what is restricted.
 ANY_IPV4 = "0.0.0.0/0"
-
-
-@dataclass(frozen=True)
-class IngressRule:
-    """One TCP ingress rule on the host: a port from a CIDR or a security group."""
-
-    port: int
-    description: str
-    cidr: str | None = None
-    security_group_id: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -149,19 +141,7 @@ class Ec2Host(pulumi.ComponentResource):
         rules = [IngressRule(22, "SSH from an allowed CIDR", cidr=c) for c in args.ssh_allowed_cidrs]
         rules.extend(args.extra_ingress)
         for i, rule in enumerate(rules):
-            is_v6 = rule.cidr is not None and ":" in rule.cidr
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-ingress-{rule.port}-{i + 1}",
-                security_group_id=sg.id,
-                ip_protocol="tcp",
-                from_port=rule.port,
-                to_port=rule.port,
-                cidr_ipv4=rule.cidr if rule.cidr and not is_v6 else None,
-                cidr_ipv6=rule.cidr if is_v6 else None,
-                referenced_security_group_id=rule.security_group_id,
-                description=rule.description,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+            add_ingress(f"{name}-ingress-{rule.port}-{i + 1}", sg.id, rule, self)
 
     def _instance_profile(self, name: str, tags: Mapping[str, str]) -> aws.iam.InstanceProfile:
         child = pulumi.ResourceOptions(parent=self)

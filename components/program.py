@@ -13,10 +13,11 @@ import pulumi_aws as aws
 
 from components import contract
 from components.database import MySqlDatabaseArgs
-from components.ec2_host import Ec2Host, Ec2HostArgs, IngressRule
+from components.ec2_host import Ec2Host, Ec2HostArgs
 from components.haproxy_config import HAProxySpec, ServerSpec, render_haproxy_config
 from components.network import Network, NetworkArgs
 from components.replicated import ReplicatedMySql, ReplicatedMySqlArgs
+from components.security import IngressRule
 from components.settings import ConfigError, Settings, load_settings
 from components.user_data import render_user_data
 
