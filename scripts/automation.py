@@ -40,7 +40,7 @@ from typing import Any, Final, TextIO, TypeVar
 from pulumi import automation as auto
 from semver import VersionInfo
 
-from components.contract import Endpoint, Secret, StackOutputs
+from components.contract import Secret, StackOutputs
 from scripts import bootstrap as bootstrap_module
 from scripts import tunnel
 from scripts.outputs import OutputsError, from_automation
@@ -459,41 +459,12 @@ def bootstrap(
     the DB is private (not publicly accessible, environment not ``local``). A tunnel
     that cannot be opened is a connection failure: the bootstrap's exit code 3.
     """
-    options = bootstrap_options or bootstrap_module.Options()
-    access = access or tunnel.HostAccess()
-    err = err or sys.stderr
-    try:
-        writer, readers = bootstrap_module.endpoints(stack_outputs, options)
-        tunnelled = tunnel.wanted(stack_outputs, access)
-        with tunnel.via_host(stack_outputs, access, writer, readers) as (local_writer, local_readers):
-            local = endpoint_options(options, local_writer, local_readers, tunnelled=tunnelled)
-            return bootstrap_module.run(stack_outputs, local, out=out, err=err)
-    except bootstrap_module.BadInput as exc:
-        print(f"bootstrap: bad input error: {exc}", file=err)
-        return bootstrap_module.EXIT_BAD_INPUT
-    except tunnel.TunnelError as exc:
-        print(f"bootstrap: connection error: {exc}", file=err)
-        return bootstrap_module.EXIT_CONNECT
-
-
-def endpoint_options(
-    options: bootstrap_module.Options,
-    writer: Endpoint,
-    readers: Sequence[Endpoint],
-    *,
-    tunnelled: bool,
-) -> bootstrap_module.Options:
-    """The bootstrap options pointed at these endpoints.
-
-    Through a tunnel we connect to 127.0.0.1, which the RDS certificate does not
-    name, so only the chain is verified against the CA; ssh's host key check
-    authenticates the hop and the host connects to the real RDS name.
-    """
-    return dataclasses.replace(
-        options,
-        writer=writer,
-        readers=tuple(readers),
-        tls_verify_identity=options.tls_verify_identity and not tunnelled,
+    return bootstrap_module.run_via_host(
+        stack_outputs,
+        bootstrap_options or bootstrap_module.Options(),
+        access or tunnel.HostAccess(),
+        out=out,
+        err=err,
     )
 
 
@@ -589,10 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
     boot.add_argument("--ssl-ca", metavar="PATH", help="CA bundle to verify the DB (RDS: global-bundle.pem)")
     boot.add_argument("--sql-dir", type=Path, metavar="DIR", help="migrations (default: sql/)")
     boot.add_argument("--skip-replication-check", action="store_true")
-    boot.add_argument("--via-host", action="store_true", help="reach the DB through the EC2 host (SSH)")
-    boot.add_argument("--ssh-key", type=Path, metavar="PATH", help="private key for the EC2 host")
-    boot.add_argument("--ssh-port", type=int, default=22, metavar="PORT", help="host's SSH port (22)")
-    boot.add_argument("--known-hosts", type=Path, metavar="FILE", help="ssh known_hosts file to use")
+    bootstrap_module.add_host_access_arguments(parser)
     return parser
 
 
@@ -630,11 +598,10 @@ def _bootstrap_args(args: argparse.Namespace) -> tuple[bootstrap_module.Options,
         ssl_ca=args.ssl_ca,
         skip_replication_check=args.skip_replication_check,
     )
-    if not 1 <= args.ssh_port <= 65535:
-        raise BadInput(f"--ssh-port must be 1-65535, got {args.ssh_port}")
-    access = tunnel.HostAccess(
-        via_host=args.via_host, key_path=args.ssh_key, ssh_port=args.ssh_port, known_hosts=args.known_hosts
-    )
+    try:
+        access = bootstrap_module.host_access_from_args(args)
+    except bootstrap_module.BadInput as exc:
+        raise BadInput(str(exc)) from None
     return options, access
 
 

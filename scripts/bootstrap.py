@@ -18,6 +18,7 @@ returns an exit code. Both take a parsed :class:`StackOutputs` and :class:`Optio
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ import mysql.connector
 from mysql.connector.connection import MySQLConnection
 
 from components.contract import Endpoint, StackOutputs
-from scripts import app_user, db, migrations, outputs, replication_check
+from scripts import app_user, db, migrations, outputs, replication_check, tunnel
 from scripts.migrations import MigrationError, MigrationFileError, RunResult
 
 EXIT_OK = 0
@@ -93,7 +94,9 @@ def _target(outputs_: StackOutputs, endpoint: Endpoint, ca: str | None, options:
         user=outputs_.db.username,
         password=outputs_.db_password,
         ssl_ca=ca,
-        verify_identity=options.tls_verify_identity,
+        # TLS passes through the proxy to the server, whose certificate names the
+        # server, not the proxy: verify the chain only, as through a tunnel.
+        verify_identity=options.tls_verify_identity and not options.via_proxy,
     )
 
 
@@ -313,10 +316,86 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--via-proxy",
         action="store_true",
-        help="connect through the outputs' proxy writer/reader ports instead of db.writer/db.readers",
+        help="connect through the outputs' proxy writer/reader ports instead of db.writer/db.readers "
+        "(the certificate chain is verified, not the host name: it names the server, not the proxy)",
     )
     p.add_argument("--skip-replication-check", action="store_true", help="do not write/poll a heartbeat")
+    add_host_access_arguments(p)
     return p
+
+
+def add_host_access_arguments(parser: argparse.ArgumentParser) -> None:
+    """--via-host and the SSH options (shared with ``scripts.automation``)."""
+    group = parser.add_argument_group(
+        "through the EC2 host",
+        "an SSH tunnel; automatic when the DB is not publicly accessible and the environment is not local",
+    )
+    group.add_argument(
+        "--via-host", action="store_true", help="reach the DB through an SSH tunnel via the host"
+    )
+    group.add_argument(
+        "--ssh-key",
+        type=Path,
+        metavar="PATH",
+        help="private key for the host (default: $MYSQL_PLATFORM_SSH_KEY, "
+        "else ~/.ssh/id_ed25519|id_ecdsa|id_rsa)",
+    )
+    group.add_argument("--ssh-port", type=int, default=22, metavar="PORT", help="host's SSH port (22)")
+    group.add_argument("--known-hosts", type=Path, metavar="FILE", help="ssh known_hosts file to use")
+
+
+def host_access_from_args(args: argparse.Namespace) -> tunnel.HostAccess:
+    if not 1 <= args.ssh_port <= 65535:
+        raise BadInput(f"--ssh-port must be a TCP port (1-65535), got {args.ssh_port}")
+    return tunnel.HostAccess(
+        via_host=args.via_host, key_path=args.ssh_key, ssh_port=args.ssh_port, known_hosts=args.known_hosts
+    )
+
+
+def endpoint_options(
+    options: Options, writer: Endpoint, readers: Sequence[Endpoint], *, tunnelled: bool
+) -> Options:
+    """The options pointed at these endpoints.
+
+    Through a tunnel we connect to 127.0.0.1, which the RDS certificate does not
+    name, so only the chain is verified against the CA; ssh's host key check
+    authenticates the hop and the host connects to the real RDS name.
+    """
+    return dataclasses.replace(
+        options,
+        writer=writer,
+        readers=tuple(readers),
+        tls_verify_identity=options.tls_verify_identity and not tunnelled,
+    )
+
+
+def run_via_host(
+    outputs_: StackOutputs,
+    options: Options,
+    access: tunnel.HostAccess,
+    *,
+    outputs_path: Path | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """:func:`run`, through an SSH tunnel via the EC2 host when asked or when the DB is private.
+
+    The tunnel is closed on every exit path. One that cannot be opened is a
+    connection failure (exit 3).
+    """
+    err = err or sys.stderr
+    try:
+        writer, readers = endpoints(outputs_, options)
+        tunnelled = tunnel.wanted(outputs_, access)
+        with tunnel.via_host(outputs_, access, writer, readers) as (local_writer, local_readers):
+            local = endpoint_options(options, local_writer, local_readers, tunnelled=tunnelled)
+            return run(outputs_, local, outputs_path=outputs_path, out=out, err=err)
+    except BadInput as exc:
+        print(f"bootstrap: bad input error: {exc}", file=err)
+        return EXIT_BAD_INPUT
+    except tunnel.TunnelError as exc:
+        print(f"bootstrap: connection error: {exc}", file=err)
+        return EXIT_CONNECT
 
 
 def options_from_args(args: argparse.Namespace) -> Options:
@@ -344,10 +423,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         parsed = outputs.from_json_file(args.outputs)
-    except outputs.OutputsError as exc:
+        access = host_access_from_args(args)
+    except (outputs.OutputsError, BadInput) as exc:
         print(f"bootstrap: bad input error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    return run(parsed, options_from_args(args), outputs_path=args.outputs)
+    return run_via_host(parsed, options_from_args(args), access, outputs_path=args.outputs)
 
 
 if __name__ == "__main__":

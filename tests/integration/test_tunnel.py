@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import os
 import re
 import socket
@@ -219,3 +220,22 @@ def test_bootstrap_reports_a_refused_host_as_a_connection_error(local_env: Local
     assert code == bootstrap.EXIT_CONNECT
     assert "Permission denied (publickey)" in err.getvalue()
     assert outputs.db_password.reveal() not in err.getvalue() + out.getvalue()
+
+
+def test_bootstrap_command_line_goes_through_the_host(
+    local_env: LocalEnv, sshd: SshServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs = _via_sshd(from_json_file(local_env.outputs_path), sshd)
+    outputs_file = tmp_path / "outputs.json"
+    outputs_file.write_text(json.dumps(outputs.to_dict(reveal_secrets=True)))
+    pw_file = bootstrap.password_file(outputs, bootstrap.Options(), local_env.outputs_path)
+    code = bootstrap.main(
+        ["--outputs", str(outputs_file), "--via-host", "--ssh-key", str(sshd.key_path),
+         "--ssh-port", str(sshd.port), "--known-hosts", str(sshd.known_hosts),
+         "--app-password-file", str(pw_file)]
+    )  # fmt: skip
+    printed = capsys.readouterr()
+    assert code == bootstrap.EXIT_OK, printed.err
+    connected = next(line for line in printed.out.splitlines() if line.startswith("connected to writer"))
+    assert not connected.endswith(f":{outputs.db.writer.port}")
+    assert outputs.db_password.reveal() not in printed.out + printed.err

@@ -319,9 +319,9 @@ def test_rendered_outputs_mask_the_password_unless_asked() -> None:
 def test_tunnelled_bootstrap_checks_the_ca_chain_but_not_the_host_name() -> None:
     local = Endpoint("127.0.0.1", 40001)
     readers = [Endpoint("127.0.0.1", 40002)]
-    through = automation.endpoint_options(bootstrap.Options(ssl_ca="/ca.pem"), local, readers, tunnelled=True)
+    through = bootstrap.endpoint_options(bootstrap.Options(ssl_ca="/ca.pem"), local, readers, tunnelled=True)
     assert (through.writer, through.readers) == (local, tuple(readers))
     assert through.ssl_ca == "/ca.pem"
     assert through.tls_verify_identity is False
-    direct = automation.endpoint_options(bootstrap.Options(ssl_ca="/ca.pem"), local, readers, tunnelled=False)
+    direct = bootstrap.endpoint_options(bootstrap.Options(ssl_ca="/ca.pem"), local, readers, tunnelled=False)
     assert direct.tls_verify_identity is True

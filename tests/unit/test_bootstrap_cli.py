@@ -37,7 +37,8 @@ def outputs_dict(**overrides: Any) -> dict[str, Any]:
             "readers": [],
             "database": "",
             "username": "admin",
-            "publicly_accessible": False,
+            # Public: reached directly. A private one would go through the host (tested below).
+            "publicly_accessible": True,
             "multi_az": False,
         },
         "db_password": PASSWORD,
@@ -223,3 +224,41 @@ def test_rejects_an_unwritable_password_file_location(
     blocker.write_text("")
     with pytest.raises(app_user.AppUserError, match="cannot write the application password file"):
         app_user.resolve_password(blocker / "app.password")  # parent is a file
+
+
+def test_private_db_goes_through_the_host_and_needs_a_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("MYSQL_PLATFORM_SSH_KEY", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.ssh/id_* to fall back on
+    data = outputs_dict(environment="prod")
+    data["db"]["publicly_accessible"] = False
+    data["host"]["public_dns"] = "ec2-198-51-100-7.compute-1.amazonaws.com"
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(data))
+    code = bootstrap.main(["--outputs", str(path)])
+    err = capsys.readouterr().err
+    assert code == bootstrap.EXIT_CONNECT
+    assert "through the EC2 host ec2-198-51-100-7.compute-1.amazonaws.com" in err
+    assert "--ssh-key" in err
+    assert PASSWORD not in err
+
+
+def test_rejects_a_bad_ssh_port(outputs_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = bootstrap.main(["--outputs", str(outputs_file), "--via-host", "--ssh-port", "70000"])
+    assert code == bootstrap.EXIT_BAD_INPUT
+    assert "--ssh-port must be a TCP port (1-65535), got 70000" in capsys.readouterr().err
+
+
+def test_via_proxy_verifies_the_chain_but_not_the_host_name() -> None:
+    from scripts.outputs import parse_outputs
+
+    parsed = parse_outputs(
+        outputs_dict(proxy={"host": "proxy.example.internal", "writer_port": 3306, "reader_port": 3307})
+    )
+    proxied = bootstrap.Options(via_proxy=True, ssl_ca="/ca.pem")
+    writer, readers = bootstrap.endpoints(parsed, proxied)
+    assert (writer.host, writer.port, readers[0].port) == ("proxy.example.internal", 3306, 3307)
+    assert bootstrap._target(parsed, writer, "/ca.pem", proxied).verify_identity is False
+    direct = bootstrap.Options(ssl_ca="/ca.pem")
+    assert bootstrap._target(parsed, parsed.db.writer, "/ca.pem", direct).verify_identity is True
