@@ -29,7 +29,7 @@ from pathlib import Path
 
 from components.contract import StackOutputs
 from scripts import db, migrations
-from scripts.local_env import LocalEnv
+from scripts.local_env import LocalEnv, start_fresh
 from scripts.sql_split import split_sql
 
 SCHEMA = "bench"
@@ -120,13 +120,7 @@ def time_native(outputs: StackOutputs, script: Path, work: Path) -> float:
 
 
 def _fresh_env(work: Path, name: str) -> LocalEnv:
-    env = LocalEnv(work / name)
-    try:
-        env.up()
-    except BaseException:
-        env.down(purge=True)
-        raise
-    return env
+    return start_fresh(work / name)
 
 
 def native_scripts(files: dict[str, str], work: Path) -> tuple[Path, Path]:

@@ -1257,6 +1257,17 @@ class LocalEnv:
         return text
 
 
+def start_fresh(state_dir: Path, *, semi_sync: bool = False) -> LocalEnv:
+    """A running environment in ``state_dir``; if ``up`` fails, nothing is left running or on disk."""
+    env = LocalEnv(state_dir, semi_sync=semi_sync)
+    try:
+        env.up()
+    except BaseException:
+        env.down(purge=True)
+        raise
+    return env
+
+
 # --- CLI ----------------------------------------------------------------------------
 
 

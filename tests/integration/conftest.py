@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.local_env import LocalEnv, missing_binaries
+from scripts.local_env import LocalEnv, missing_binaries, start_fresh
 
 LocalEnvFactory = Callable[..., LocalEnv]
 
@@ -56,13 +56,7 @@ def _require_binaries() -> None:
 
 
 def _start(state_dir: Path, semi_sync: bool) -> LocalEnv:
-    env = LocalEnv(state_dir, semi_sync=semi_sync)
-    try:
-        env.up()
-    except BaseException:
-        env.down(purge=True)
-        raise
-    return env
+    return start_fresh(state_dir, semi_sync=semi_sync)
 
 
 @pytest.fixture(scope="session")
