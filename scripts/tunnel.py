@@ -204,8 +204,10 @@ def _wait_ready(
     while pending:
         code = proc.poll()
         if code is not None:
-            message = _read(stderr) or "(ssh printed nothing)"
-            raise TunnelError(f"ssh to {where} exited with status {code} before the tunnel was up: {message}")
+            said = _read(stderr) or "(ssh printed nothing)"
+            raise TunnelError(
+                f"ssh to {where} exited with status {code} before the tunnel was up: {said}{_hint(said)}"
+            )
         if _accepts(pending[0]):
             pending.pop(0)
             continue
@@ -215,6 +217,31 @@ def _wait_ready(
                 f"ssh said: {_read(stderr) or '(nothing)'}"
             )
         time.sleep(0.05)
+
+
+# ssh's words -> what usually causes them on this stack.
+_HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("Connection timed out", "Connection refused", "No route to host"),
+        "the host's security group must admit your address on the SSH port (stack config "
+        "sshAllowedCidrs); without SSH access use Session Manager (see the README)",
+    ),
+    (
+        ("Permission denied",),
+        "the key must be the private half of the stack's sshPublicKey, for the user in host.ssh_user",
+    ),
+    (
+        ("REMOTE HOST IDENTIFICATION HAS CHANGED", "Host key verification failed"),
+        "the host key changed (a replaced instance?): check it, then remove the old one with ssh-keygen -R",
+    ),
+)
+
+
+def _hint(message: str) -> str:
+    for markers, hint in _HINTS:
+        if any(marker in message for marker in markers):
+            return f" (hint: {hint})"
+    return ""
 
 
 def _is_port_race(error: TunnelError) -> bool:

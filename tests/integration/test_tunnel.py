@@ -156,12 +156,17 @@ def test_fails_when_the_host_refuses_the_key(sshd: SshServer, greeters: list[Gre
     message = str(exc.value)
     assert "Permission denied (publickey)" in message
     assert f"{sshd.user}@127.0.0.1:{sshd.port}" in message
+    assert "private half of the stack's sshPublicKey" in message
 
 
 def test_fails_when_nothing_listens_on_the_ssh_port(sshd: SshServer, greeters: list[Greeter]) -> None:
     closed = dataclasses.replace(_target(sshd), port=free_local_port())  # nothing listens there
-    with pytest.raises(TunnelError, match="Connection refused"), open_tunnel(closed, [greeters[1].endpoint]):
+    with (
+        pytest.raises(TunnelError, match="Connection refused") as exc,
+        open_tunnel(closed, [greeters[1].endpoint]),
+    ):
         pytest.fail("unreachable")
+    assert "sshAllowedCidrs" in str(exc.value)  # says what to fix on this stack
 
 
 def test_fails_clearly_when_the_key_file_is_missing(sshd: SshServer, tmp_path: Path) -> None:
