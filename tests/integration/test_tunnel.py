@@ -24,7 +24,7 @@ from components.contract import Endpoint, StackOutputs
 from scripts import automation, bootstrap
 from scripts.local_env import LocalEnv
 from scripts.outputs import from_json_file
-from scripts.tunnel import HostAccess, SshTarget, TunnelError, free_local_port, open_tunnel
+from scripts.tunnel import HostAccess, SshTarget, TunnelError, free_local_port, open_tunnel, tunnelled_outputs
 from tests.integration.sshd import SshServer, run_sshd, sshd_available
 
 DEV_NULL = Path(os.devnull)
@@ -244,3 +244,19 @@ def test_bootstrap_command_line_goes_through_the_host(
     connected = next(line for line in printed.out.splitlines() if line.startswith("connected to writer"))
     assert not connected.endswith(f":{outputs.db.writer.port}")
     assert outputs.db_password.reveal() not in printed.out + printed.err
+
+
+def test_tunnelled_outputs_point_writer_and_readers_at_the_forwards(
+    local_env: LocalEnv, sshd: SshServer
+) -> None:
+    outputs = from_json_file(local_env.outputs_path)
+    with tunnelled_outputs(outputs, _target(sshd)) as local:
+        assert local.db.writer.port not in {outputs.db.writer.port, *(r.port for r in outputs.db.readers)}
+        assert len(local.db.readers) == len(outputs.db.readers)
+        assert (local.db_password, local.host, local.environment) == (
+            outputs.db_password,
+            outputs.host,
+            outputs.environment,
+        )
+        with socket.create_connection((local.db.writer.host, local.db.writer.port), timeout=5) as conn:
+            assert conn.recv(5)  # MariaDB's greeting came back through the forward
