@@ -98,10 +98,11 @@ class SshTarget:
         return cls(
             host=host,
             user=outputs.host.ssh_user,
-            key_path=Path(key_path),
+            # Expanded here: Python does not expand "~", and the key is checked before ssh runs.
+            key_path=Path(key_path).expanduser(),
             port=port,
-            known_hosts=None if known_hosts is None else Path(known_hosts),
-            config_file=None if config_file is None else Path(config_file),
+            known_hosts=None if known_hosts is None else Path(known_hosts).expanduser(),
+            config_file=None if config_file is None else Path(config_file).expanduser(),
         )
 
 

@@ -86,6 +86,12 @@ def test_target_comes_from_the_outputs_host() -> None:
     )
 
 
+def test_target_expands_the_home_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    target = SshTarget.from_outputs(_outputs(), "~/.ssh/prod.pem", known_hosts="~/kh")
+    assert (target.key_path, target.known_hosts) == (tmp_path / ".ssh/prod.pem", tmp_path / "kh")
+
+
 def test_target_falls_back_to_the_public_ip() -> None:
     outputs = _outputs()
     no_dns = dataclasses.replace(outputs, host=dataclasses.replace(outputs.host, public_dns=""))
