@@ -320,8 +320,28 @@ def _parser() -> argparse.ArgumentParser:
         "(the certificate chain is verified, not the host name: it names the server, not the proxy)",
     )
     p.add_argument("--skip-replication-check", action="store_true", help="do not write/poll a heartbeat")
+    p.add_argument(
+        "--writer",
+        type=_endpoint_arg,
+        metavar="HOST:PORT",
+        help="connect to the writer here instead (e.g. a Session Manager forward on 127.0.0.1:13306)",
+    )
+    p.add_argument(
+        "--reader",
+        type=_endpoint_arg,
+        action="append",
+        metavar="HOST:PORT",
+        help="a reader to check instead of the outputs' readers (repeatable)",
+    )
     add_host_access_arguments(p)
     return p
+
+
+def _endpoint_arg(text: str) -> Endpoint:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT with a port in 1-65535, got {text!r}")
+    return Endpoint(host, int(port))
 
 
 def add_host_access_arguments(parser: argparse.ArgumentParser) -> None:
@@ -384,6 +404,9 @@ def run_via_host(
     connection failure (exit 3).
     """
     err = err or sys.stderr
+    if options.writer is not None and not access.via_host:
+        # An explicit --writer (e.g. a Session Manager forward) is the path: no automatic tunnel.
+        return run(outputs_, options, outputs_path=outputs_path, out=out, err=err)
     try:
         writer, readers = endpoints(outputs_, options)
         tunnelled = tunnel.wanted(outputs_, access)
@@ -413,6 +436,8 @@ def options_from_args(args: argparse.Namespace) -> Options:
         app_password_file=args.app_password_file,
         skip_replication_check=args.skip_replication_check,
         via_proxy=args.via_proxy,
+        writer=args.writer,
+        readers=None if args.reader is None else tuple(args.reader),
     )
 
 

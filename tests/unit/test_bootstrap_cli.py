@@ -262,3 +262,33 @@ def test_via_proxy_verifies_the_chain_but_not_the_host_name() -> None:
     assert bootstrap._target(parsed, writer, "/ca.pem", proxied).verify_identity is False
     direct = bootstrap.Options(ssl_ca="/ca.pem")
     assert bootstrap._target(parsed, parsed.db.writer, "/ca.pem", direct).verify_identity is True
+
+
+def test_writer_and_reader_overrides_replace_the_outputs_endpoints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A private prod DB would go through the host; an explicit --writer is the path instead.
+    monkeypatch.delenv("MYSQL_PLATFORM_SSH_KEY", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    data = outputs_dict(environment="prod")
+    data["db"]["publicly_accessible"] = False
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(data))
+    port = closed_port()
+    code = bootstrap.main(
+        ["--outputs", str(path), "--writer", f"127.0.0.1:{port}", "--reader", "127.0.0.1:1",
+         "--connect-timeout", "0.5"]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == bootstrap.EXIT_CONNECT
+    assert f"127.0.0.1:{port}" in err
+    assert "SSH key" not in err and "ssh" not in err.lower()
+
+
+@pytest.mark.parametrize("value", ["localhost", "127.0.0.1:", ":3306", "h:0", "h:70000", "h:x"])
+def test_rejects_a_malformed_writer_override(
+    outputs_file: Path, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = bootstrap.main(["--outputs", str(outputs_file), "--writer", value])
+    assert code == bootstrap.EXIT_BAD_INPUT
+    assert f"expected HOST:PORT with a port in 1-65535, got {value!r}" in capsys.readouterr().err
