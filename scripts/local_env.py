@@ -17,28 +17,28 @@ the tests run the whole path on a machine without an AWS account:
 Every process is a plain child started with ``start_new_session`` (it outlives
 the CLI), recorded by pid in ``state.json`` and stopped by that pid only after
 checking that the pid still runs our own configuration file.
+
+Beside it: ``local_procs`` (binaries, pids, ports), ``local_tls`` (CA and server
+certificate), ``local_mariadb`` (my.cnf, datadirs) and ``local_haproxy`` (the
+runtime API client).
 """
 
 from __future__ import annotations
 
 import argparse
-import atexit
 import contextlib
 import dataclasses
 import fcntl
 import functools
 import json
 import os
-import pwd
 import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -53,13 +53,32 @@ from components.haproxy_config import (
     ServerSpec,
     render_haproxy_config,
 )
+from scripts.local_haproxy import _runtime_api, api_ok, servers_state
+from scripts.local_mariadb import render_server_cnf, seed_datadirs
+from scripts.local_procs import (
+    LOOPBACK,
+    _alive,
+    _binary,
+    _cmdline_has,
+    _listening,
+    _os_user,
+    _pick_ports,
+    _port_free,
+    _tail,
+)
+
+# The three "X as X" imports re-export what tests, bench and other scripts import
+# from scripts.local_env (the tests also reach _pick_ports and _runtime_api here).
+from scripts.local_procs import LocalEnvError as LocalEnvError
+from scripts.local_procs import find_binary as find_binary
+from scripts.local_procs import missing_binaries as missing_binaries
+from scripts.local_tls import make_tls
 
 Role = Literal["primary", "replica"]
 ROLES: tuple[Role, Role] = ("primary", "replica")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATE_DIR = REPO_ROOT / ".local"
-LOOPBACK = "127.0.0.1"
 ADMIN_USER = "admin"
 # Local management account, unix socket only (never reachable over TCP).
 OPS_USER = "ops"
@@ -68,16 +87,9 @@ SERVER_NAMES = ("db1", "db2")
 HAPROXY = "haproxy"
 # sockaddr_un.sun_path is 108 bytes including the NUL.
 MAX_SOCKET_PATH = 107
-# Ports below Linux's ephemeral range (32768+), so an outgoing connection
-# cannot grab one between our free-port check and the server's bind.
-PORT_RANGE = (20000, 32000)
 READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 30.0
 POLL_S = 0.01
-# A commit waits at most this long for the replica's ack before the primary
-# falls back to async (the server default of 10 s would stall writers when the
-# replica dies).
-SEMI_SYNC_TIMEOUT_MS = 500
 STATE_VERSION = 1
 _PASSWORD_RE = re.compile(r"^[A-Za-z0-9_-]{20,}$")
 
@@ -93,10 +105,6 @@ ADMIN_PRIVILEGES = (
 )
 
 
-class LocalEnvError(RuntimeError):
-    """The local environment could not do what was asked; the message says why."""
-
-
 @dataclass(frozen=True)
 class ProcessInfo:
     name: str
@@ -106,130 +114,7 @@ class ProcessInfo:
     alive: bool
 
 
-# --- small process / network helpers ------------------------------------------
-
-
-# Server binaries live in /usr/sbin, which a non-root user's PATH often lacks.
-_SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
-REQUIRED_BINARIES = ("mariadbd", "mariadb-install-db", "mariadb", "haproxy", "openssl")
-
-
-def find_binary(name: str) -> str | None:
-    """Absolute path of ``name`` from PATH or the sbin directories, or None."""
-    found = shutil.which(name)
-    if found:
-        return found
-    for directory in _SBIN_DIRS:
-        candidate = Path(directory) / name
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    return None
-
-
-def missing_binaries() -> list[str]:
-    """The programs the local environment needs that this machine lacks."""
-    return [name for name in REQUIRED_BINARIES if find_binary(name) is None]
-
-
-def _binary(name: str) -> str:
-    found = find_binary(name)
-    if found is None:
-        raise LocalEnvError(
-            f"'{name}' not found in PATH or {_SBIN_DIRS}; install the system packages (make system-deps)"
-        )
-    return found
-
-
-# A fresh datadir holds no port, server id, password or certificate: within one
-# process (a test session starts many environments) the first install is kept as
-# a template and copied, which saves about 0.5 s per environment.
-_TEMPLATE_LOCK = threading.Lock()
-_TEMPLATE_DATADIR: dict[str, Path] = {}
-
-
-def _remember_template(datadir: Path) -> None:
-    keep = Path(tempfile.mkdtemp(prefix="mysql-platform-datadir-")) / "data"
-    shutil.copytree(datadir, keep, symlinks=True)
-    _TEMPLATE_DATADIR["path"] = keep
-    atexit.register(shutil.rmtree, keep.parent, True)
-
-
-def _proc_state(pid: int) -> str | None:
-    """The state letter from /proc/PID/stat, or None when the pid is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    # The command name is in parentheses and may contain spaces.
-    return stat.rsplit(")", 1)[1].split()[0]
-
-
-def _alive(pid: int | None) -> bool:
-    """True until the whole process is gone.
-
-    A killed process lingers as a zombie until reaped (kill -0 says alive),
-    and a multi-threaded one shows its leader as a zombie while other threads
-    are still exiting with its sockets open: dead means zombie with no thread left.
-    """
-    if pid is None:
-        return False
-    state = _proc_state(pid)
-    if state is None:
-        return False
-    if state not in ("Z", "X"):
-        return True
-    try:
-        return len(os.listdir(f"/proc/{pid}/task")) > 1
-    except OSError:
-        return False
-
-
-def _cmdline_has(pid: int, marker: str) -> bool:
-    try:
-        return marker in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-    except OSError:
-        return False
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # Same option the servers set, so a TIME_WAIT leftover does not count as taken.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((LOOPBACK, port))
-        except OSError:
-            return False
-    return True
-
-
-def _listening(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((LOOPBACK, port)) == 0
-
-
-def _pick_ports(count: int, taken: set[int]) -> list[int]:
-    chosen: list[int] = []
-    for _ in range(1000):
-        port = PORT_RANGE[0] + secrets.randbelow(PORT_RANGE[1] - PORT_RANGE[0])
-        if port not in taken and port not in chosen and _port_free(port):
-            chosen.append(port)
-            if len(chosen) == count:
-                return chosen
-    raise LocalEnvError(f"could not find {count} free TCP ports on {LOOPBACK} in {PORT_RANGE}")
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return f"(no log at {path})"
-    return "\n".join(text.splitlines()[-lines:])
-
-
-def _os_user() -> str:
-    """The effective user's name, which unix_socket authentication checks (not $USER)."""
-    return pwd.getpwuid(os.geteuid()).pw_name
+# --- secrets and state files --------------------------------------------------
 
 
 def _new_password() -> str:
@@ -244,18 +129,6 @@ def _write_private(path: Path, text: str) -> None:
         fh.write(text)
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
-
-
-def _runtime_api(sock_path: str, command: str, timeout: float = 2.0) -> str:
-    """Send one command to HAProxy's runtime API and return its answer."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        sock.connect(sock_path)
-        sock.sendall(command.encode() + b"\n")
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks).decode(errors="replace")
 
 
 # --- the environment ----------------------------------------------------------
@@ -587,7 +460,7 @@ class LocalEnv:
         self._save()
         self._ensure_socket_dir()
         try:
-            self._make_tls()
+            make_tls(self.tls_dir, self.ca_path)
             self._install_datadirs()
             for name in SERVER_NAMES:
                 self._launch_server(name)
@@ -637,66 +510,11 @@ class LocalEnv:
                 "run `down --purge` first to recreate it"
             )
 
-    def _make_tls(self) -> None:
-        """A throwaway CA and a server certificate for 127.0.0.1 and localhost."""
-        self.tls_dir.mkdir(parents=True, exist_ok=True)
-        ca_key = self.tls_dir / "ca.key"
-        key, csr, cert = (self.tls_dir / n for n in ("server.key", "server.csr", "server.pem"))
-        ext = self.tls_dir / "server.ext"
-        ext.write_text(
-            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=critical,CA:FALSE\n"
-            "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
-            "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n"
-        )
-        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        self._run(
-            ["openssl", "req", "-x509", *ec, "-keyout", ca_key, "-out", self.ca_path, "-days", "3650",
-             "-subj", "/CN=mysql-platform local CA",
-             "-addext", "basicConstraints=critical,CA:TRUE",
-             "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
-            "generate the local CA",
-        )  # fmt: skip
-        self._run(
-            ["openssl", "req", *ec, "-keyout", key, "-out", csr, "-subj", "/CN=localhost"],
-            "generate the server key",
-        )
-        self._run(
-            ["openssl", "x509", "-req", "-in", csr, "-CA", self.ca_path, "-CAkey", ca_key,
-             "-CAcreateserial", "-out", cert, "-days", "825", "-extfile", ext],
-            "sign the server certificate",
-        )  # fmt: skip
-        # Nothing else is ever signed: the CA key has no reason to outlive this.
-        for leftover in (ca_key, csr, ext, self.tls_dir / "ca.srl"):
-            leftover.unlink(missing_ok=True)
-        os.chmod(key, 0o600)
-
     def _install_datadirs(self) -> None:
         primary, replica = self._server_of("primary"), self._server_of("replica")
         self._write_server_cnf(primary)
         self._write_server_cnf(replica)
-        with _TEMPLATE_LOCK:
-            template = _TEMPLATE_DATADIR.get("path")
-            if template is None:
-                self._install_db(primary)
-                _remember_template(self._datadir(primary))
-            else:
-                shutil.copytree(template, self._datadir(primary), symlinks=True)
-        # A copy of a fresh datadir is a valid replica seed and far faster than
-        # a second install (both start with empty binlogs).
-        shutil.copytree(self._datadir(primary), self._datadir(replica), symlinks=True)
-
-    def _install_db(self, name: str) -> None:
-        argv = [_binary("mariadb-install-db"), f"--defaults-file={self._cnf(name)}",
-                "--auth-root-authentication-method=socket", "--skip-test-db",
-                # The OS account that may log in over the socket without a password.
-                f"--auth-root-socket-user={_os_user()}"]  # fmt: skip
-        try:
-            self._run(argv, "initialize the primary datadir")
-        except LocalEnvError:
-            # mariadb-install-db crashed once (SIGSEGV) under load here; a fresh
-            # datadir makes a second attempt safe.
-            shutil.rmtree(self._datadir(name), ignore_errors=True)
-            self._run(argv, "initialize the primary datadir (second attempt)")
+        seed_datadirs(self._cnf(primary), self._datadir(primary), self._datadir(replica))
 
     def _create_accounts(self, name: str) -> None:
         s = self._secrets
@@ -783,57 +601,18 @@ class LocalEnv:
     def _write_server_cnf(self, name: str) -> None:
         rec = self._state["servers"][name]
         (self.state_dir / name).mkdir(parents=True, exist_ok=True)
-        tls = self.tls_dir
-        lines = [
-            "# Generated by scripts.local_env; rewritten on every start.",
-            "[mariadbd]",
-            *(["user=root"] if os.geteuid() == 0 else []),
-            f"datadir={self._datadir(name)}",
-            f"socket={self._socket(name)}",
-            f"pid-file={self.state_dir / name / 'mariadbd.pid'}",
-            f"log-error={self._error_log(name)}",
-            f"port={rec['port']}",
-            f"bind-address={LOOPBACK}",
-            f"server-id={rec['server_id']}",
-            # Without /etc/mysql the server would default to latin1.
-            "character-set-server=utf8mb4",
-            "collation-server=utf8mb4_unicode_ci",
-            "log-bin=binlog",
-            "relay-log=relay-bin",
-            "binlog_format=ROW",
-            "log_slave_updates=ON",
-            "gtid_strict_mode=ON",
-            # HAProxy's TCP checks are connections that never log in; without
-            # the host cache they cannot get 127.0.0.1 blocked (max_connect_errors).
-            "skip-name-resolve",
-            "max_connect_errors=1000000",
-            "log_warnings=1",
-            f"ssl_ca={tls / 'ca.pem'}",
-            f"ssl_cert={tls / 'server.pem'}",
-            f"ssl_key={tls / 'server.key'}",
-            "require_secure_transport=ON",
-            f"read_only={'OFF' if self._role_of(name) == 'primary' else 'ON'}",
-            # Small footprint: two servers run on a laptop or a CI runner.
-            "innodb_buffer_pool_size=32M",
-            "innodb_log_file_size=8M",
-            "innodb_log_buffer_size=2M",
-            "key_buffer_size=1M",
-            "aria_pagecache_buffer_size=8M",
-            "performance_schema=OFF",
-            "max_connections=200",
-        ]
-        if self._state["semi_sync"]:
-            # In the file, not SET GLOBAL, so a restarted server keeps it; both
-            # sides on both servers so a promoted replica is a semi-sync primary.
-            lines += [
-                "rpl_semi_sync_master_enabled=ON",
-                "rpl_semi_sync_slave_enabled=ON",
-                f"rpl_semi_sync_master_timeout={SEMI_SYNC_TIMEOUT_MS}",
-                "rpl_semi_sync_master_wait_no_slave=OFF",
-                # Lossless: the commit is acknowledged only once the replica has it.
-                "rpl_semi_sync_master_wait_point=AFTER_SYNC",
-            ]
-        self._cnf(name).write_text("\n".join(lines) + "\n")
+        cnf = render_server_cnf(
+            server_dir=self.state_dir / name,
+            datadir=self._datadir(name),
+            socket=self._socket(name),
+            error_log=self._error_log(name),
+            port=rec["port"],
+            server_id=rec["server_id"],
+            tls_dir=self.tls_dir,
+            read_only=self._role_of(name) != "primary",
+            semi_sync=self._state["semi_sync"],
+        )
+        self._cnf(name).write_text(cnf)
 
     def _launch_server(self, name: str) -> None:
         self._write_server_cnf(name)
@@ -1059,10 +838,7 @@ class LocalEnv:
             self._api_ok(f"shutdown sessions server {WRITER_SECTION}/{spec.primary.name}")
 
     def _api_ok(self, command: str) -> None:
-        answer = _runtime_api(self._runtime_socket(), command).strip()
-        # Success is an empty answer or an informational sentence; failures say so.
-        if any(word in answer.lower() for word in ("unknown", "error", "invalid", "require", "no such")):
-            raise LocalEnvError(f"HAProxy runtime API refused '{command}': {answer}")
+        api_ok(self._runtime_socket(), command)
 
     # ----- outputs ---------------------------------------------------------------
 
@@ -1225,31 +1001,7 @@ class LocalEnv:
         """HAProxy's own view of its servers, from the runtime API."""
         if not self._haproxy_alive():
             return []
-        view = []
-        # Columns: be_id be_name srv_id srv_name srv_addr srv_op_state ... srv_port is the 19th.
-        for line in _runtime_api(self._runtime_socket(), "show servers state").splitlines():
-            cols = line.split()
-            if len(cols) > 18 and not line.startswith("#"):
-                view.append(
-                    {
-                        "backend": cols[1],
-                        "server": cols[3],
-                        "address": f"{cols[4]}:{cols[18]}",
-                        "state": "UP" if cols[5] == "2" else "DOWN",
-                    }
-                )
-        return view
-
-    def _run(self, argv: list[Any], what: str) -> None:
-        done = subprocess.run(
-            [_binary(str(argv[0])), *(str(a) for a in argv[1:])],
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-        if done.returncode != 0:
-            tail = "\n".join(done.stderr.decode(errors="replace").splitlines()[-15:])
-            raise LocalEnvError(f"could not {what} ({argv[0]} exited {done.returncode}):\n{tail}")
+        return servers_state(self._runtime_socket())
 
     def _scrub(self, text: str) -> str:
         for value in self._secrets.values():

@@ -1,0 +1,149 @@
+"""Processes, ports and binaries for the local environment (``scripts.local_env``).
+
+Finding and running the MariaDB/HAProxy/openssl binaries, telling a live
+process from a zombie or a reused pid, and picking free loopback ports. It also
+defines ``LocalEnvError``, which every ``scripts.local_*`` module raises;
+``scripts.local_env`` re-exports it with ``find_binary`` and ``missing_binaries``.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+from typing import Any
+
+LOOPBACK = "127.0.0.1"
+# Ports below Linux's ephemeral range (32768+), so an outgoing connection
+# cannot grab one between our free-port check and the server's bind.
+PORT_RANGE = (20000, 32000)
+
+
+class LocalEnvError(RuntimeError):
+    """The local environment could not do what was asked; the message says why."""
+
+
+# Server binaries live in /usr/sbin, which a non-root user's PATH often lacks.
+_SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
+REQUIRED_BINARIES = ("mariadbd", "mariadb-install-db", "mariadb", "haproxy", "openssl")
+
+
+def find_binary(name: str) -> str | None:
+    """Absolute path of ``name`` from PATH or the sbin directories, or None."""
+    found = shutil.which(name)
+    if found:
+        return found
+    for directory in _SBIN_DIRS:
+        candidate = Path(directory) / name
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
+
+
+def missing_binaries() -> list[str]:
+    """The programs the local environment needs that this machine lacks."""
+    return [name for name in REQUIRED_BINARIES if find_binary(name) is None]
+
+
+def _binary(name: str) -> str:
+    found = find_binary(name)
+    if found is None:
+        raise LocalEnvError(
+            f"'{name}' not found in PATH or {_SBIN_DIRS}; install the system packages (make system-deps)"
+        )
+    return found
+
+
+def _proc_state(pid: int) -> str | None:
+    """The state letter from /proc/PID/stat, or None when the pid is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    # The command name is in parentheses and may contain spaces.
+    return stat.rsplit(")", 1)[1].split()[0]
+
+
+def _alive(pid: int | None) -> bool:
+    """True until the whole process is gone.
+
+    A killed process lingers as a zombie until reaped (kill -0 says alive),
+    and a multi-threaded one shows its leader as a zombie while other threads
+    are still exiting with its sockets open: dead means zombie with no thread left.
+    """
+    if pid is None:
+        return False
+    state = _proc_state(pid)
+    if state is None:
+        return False
+    if state not in ("Z", "X"):
+        return True
+    try:
+        return len(os.listdir(f"/proc/{pid}/task")) > 1
+    except OSError:
+        return False
+
+
+def _cmdline_has(pid: int, marker: str) -> bool:
+    try:
+        return marker in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # Same option the servers set, so a TIME_WAIT leftover does not count as taken.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            return False
+    return True
+
+
+def _listening(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((LOOPBACK, port)) == 0
+
+
+def _pick_ports(count: int, taken: set[int]) -> list[int]:
+    chosen: list[int] = []
+    for _ in range(1000):
+        port = PORT_RANGE[0] + secrets.randbelow(PORT_RANGE[1] - PORT_RANGE[0])
+        if port not in taken and port not in chosen and _port_free(port):
+            chosen.append(port)
+            if len(chosen) == count:
+                return chosen
+    raise LocalEnvError(f"could not find {count} free TCP ports on {LOOPBACK} in {PORT_RANGE}")
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return f"(no log at {path})"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _os_user() -> str:
+    """The effective user's name, which unix_socket authentication checks (not $USER)."""
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
+def _run(argv: list[Any], what: str) -> None:
+    """Run one of the required binaries; failing, raise with the tail of its stderr."""
+    done = subprocess.run(
+        [_binary(str(argv[0])), *(str(a) for a in argv[1:])],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.decode(errors="replace").splitlines()[-15:])
+        raise LocalEnvError(f"could not {what} ({argv[0]} exited {done.returncode}):\n{tail}")
