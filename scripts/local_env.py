@@ -266,21 +266,19 @@ class LocalEnv:
     @_exclusive
     def kill(self, role: Role) -> None:
         """SIGKILL the server in ``role`` and wait until it has really exited."""
-        self._load()
-        name = self._server_of(role)
-        self._signal(name, signal.SIGKILL)
-        if not self._wait_exit(name, 10.0):
-            raise LocalEnvError(f"{role} ({name}) did not exit 10 s after SIGKILL")
-        self._wait_port_closed(name)
+        self._halt(role, signal.SIGKILL, 10.0, "did not exit {timeout:.0f} s after SIGKILL")
 
     @_exclusive
     def stop(self, role: Role) -> None:
         """Shut the server in ``role`` down cleanly."""
+        self._halt(role, signal.SIGTERM, STOP_TIMEOUT_S, "did not shut down within {timeout:.0f} s")
+
+    def _halt(self, role: Role, sig: signal.Signals, timeout: float, failure: str) -> None:
         self._load()
         name = self._server_of(role)
-        self._signal(name, signal.SIGTERM)
-        if not self._wait_exit(name, STOP_TIMEOUT_S):
-            raise LocalEnvError(f"{role} ({name}) did not shut down within {STOP_TIMEOUT_S:.0f} s")
+        self._signal(name, sig)
+        if not self._wait_exit(name, timeout):
+            raise LocalEnvError(f"{role} ({name}) " + failure.format(timeout=timeout))
         self._wait_port_closed(name)
 
     def _wait_port_closed(self, name: str, timeout: float = 5.0) -> None:
