@@ -9,25 +9,16 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.rds_identity import identifier_prefix, instance_identity, log_groups
+from components.rds_parameters import parameter_group
 from components.security import IngressRule, add_ingress
 
 TOKEN = "mysql-platform:database:MySqlDatabase"
 MYSQL_PORT = 3306
-
-# Parameters every environment gets. binlog_format=ROW is what replicas replay
-# safely; TLS is required so credentials never cross the network in clear.
-BASE_PARAMETERS: Mapping[str, str] = {
-    "character_set_server": "utf8mb4",
-    "collation_server": "utf8mb4_0900_ai_ci",
-    "require_secure_transport": "ON",
-    "binlog_format": "ROW",
-    # A TCP health check (the host's proxy) connects and hangs up before the handshake;
-    # MySQL counts that against the host and at the default of 100 blocks it.
-    "max_connect_errors": "1000000",
-}
 # RDS refuses '/', '@', '"' and spaces in master passwords.
 PASSWORD_SPECIALS = "!#$%^&*()-_=+[]{}<>:?"
 PASSWORD_LENGTH = 32
+PERFORMANCE_INSIGHTS_FREE_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -38,11 +29,19 @@ class MySqlDatabaseArgs:
     client_security_group_ids: Sequence[pulumi.Input[str]]
     """Security groups admitted to 3306 (the EC2 host's)."""
     parameter_group_family: str
-    """e.g. ``mysql8.0``; must match the engine line."""
-    engine_version: str = "8.0"
+    """e.g. ``mysql8.4``; must match the engine line."""
+    identifier_prefix: str = "mysql"
+    """Instance identifiers are ``<prefix>-<role>-<8 hex>``."""
+    engine_version: str = "8.4"
+    engine_lifecycle_support: str = "open-source-rds-extended-support-disabled"
+    allow_major_version_upgrade: bool = False
+    apply_immediately: bool = True
+    backup_window: str = "03:00-03:30"
+    maintenance_window: str = "sun:04:00-sun:05:00"
     instance_class: str = "db.t4g.micro"
     allocated_storage_gib: int = 20
-    max_allocated_storage_gib: int = 100
+    max_allocated_storage_gib: int = 0
+    """0: no storage autoscaling."""
     backup_retention_days: int = 1
     multi_az: bool = False
     publicly_accessible: bool = False
@@ -50,12 +49,34 @@ class MySqlDatabaseArgs:
     """Admitted to 3306 only when publicly accessible."""
     deletion_protection: bool = True
     skip_final_snapshot: bool = False
-    final_snapshot_identifier: str = ""
-    """Name of the snapshot taken on deletion; unique per account and region. Empty: ``<name>-final``."""
     log_exports: Sequence[str] = ("error", "slowquery")
+    log_retention_days: int = 30
+    performance_insights: bool = False
     db_name: str = "app"
     username: str = "admin"
     tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def auto_minor_version_upgrade(self) -> bool:
+        """A line such as 8.4 lets RDS apply minor versions in the maintenance window; a pinned
+        MAJOR.MINOR.PATCH must not move, or every `pulumi up` would diff against the upgrade."""
+        return self.engine_version.count(".") < 2
+
+
+@dataclass(frozen=True)
+class PerformanceInsights:
+    """Performance Insights is shown through CloudWatch Database Insights; Standard mode is the
+    free one (7 days of history). Off: neither is sent, so AWS keeps its defaults."""
+
+    enabled: bool
+    retention_days: int | None
+    insights_mode: str | None
+
+    @classmethod
+    def of(cls, enabled: bool) -> PerformanceInsights:
+        if not enabled:
+            return cls(False, None, None)
+        return cls(True, PERFORMANCE_INSIGHTS_FREE_DAYS, "standard")
 
 
 class MySqlDatabase(pulumi.ComponentResource):
@@ -63,6 +84,7 @@ class MySqlDatabase(pulumi.ComponentResource):
 
     instance: aws.rds.Instance
     parameter_group: aws.rds.ParameterGroup
+    log_groups: list[aws.cloudwatch.LogGroup]
     security_group: aws.ec2.SecurityGroup
     subnet_group: aws.rds.SubnetGroup
     identifier: pulumi.Output[str]
@@ -87,15 +109,8 @@ class MySqlDatabase(pulumi.ComponentResource):
             opts=child,
         )
         self.security_group = self._security_group(name, args, tags)
-        self.parameter_group = aws.rds.ParameterGroup(
-            f"{name}-params",
-            family=args.parameter_group_family,
-            description=f"{name}: utf8mb4, TLS required, row-based binlog",
-            parameters=[
-                aws.rds.ParameterGroupParameterArgs(name=k, value=v) for k, v in BASE_PARAMETERS.items()
-            ],
-            tags=tags,
-            opts=child,
+        self.parameter_group = parameter_group(
+            f"{name}-params", args.parameter_group_family, args.log_exports, tags, self
         )
         # Generated here, not RDS-managed: AWS refuses MySQL read replicas of a source
         # whose master password is managed by Secrets Manager.
@@ -109,7 +124,24 @@ class MySqlDatabase(pulumi.ComponentResource):
             min_numeric=2,
             opts=child,
         )
-        self.instance = self._instance(name, args, secret.result, tags)
+        identity = instance_identity(
+            name,
+            identifier_prefix(args.identifier_prefix, "primary"),
+            # The primary's replace-only inputs (ForceNew in the provider schema).
+            {
+                "engine": "mysql",
+                "db_name": args.db_name,
+                "username": args.username,
+                "storage_encrypted": "true",
+            },
+            self,
+        )
+        self.log_groups = log_groups(
+            name, identity.identifier, args.log_exports, args.log_retention_days, tags, self
+        )
+        self.instance = self._instance(
+            name, args, identity.identifier, identity.final_snapshot_identifier, secret.result, tags
+        )
         self.identifier = self.instance.identifier
         self.address = self.instance.address
         self.port = self.instance.port
@@ -129,7 +161,7 @@ class MySqlDatabase(pulumi.ComponentResource):
         )
         for i, group_id in enumerate(args.client_security_group_ids):
             rule = IngressRule(MYSQL_PORT, "MySQL from a client security group", security_group_id=group_id)
-            add_ingress(f"{name}-from-sg-{i + 1}", sg.id, rule, self)
+            add_ingress(f"{name}-from-sg-{i + 1}", sg.id, rule, self, tags)
         # Address ranges only when the DB has a public endpoint at all.
         cidrs = args.allowed_cidrs if args.publicly_accessible else ()
         for i, cidr in enumerate(cidrs):
@@ -138,18 +170,35 @@ class MySqlDatabase(pulumi.ComponentResource):
                 sg.id,
                 IngressRule(MYSQL_PORT, "MySQL from an allowed CIDR", cidr),
                 self,
+                tags,
             )
         return sg
 
     def _instance(
-        self, name: str, args: MySqlDatabaseArgs, password: pulumi.Output[str], tags: Mapping[str, str]
+        self,
+        name: str,
+        args: MySqlDatabaseArgs,
+        identifier: pulumi.Output[str],
+        final_snapshot: pulumi.Output[str],
+        password: pulumi.Output[str],
+        tags: Mapping[str, str],
     ) -> aws.rds.Instance:
+        pi = PerformanceInsights.of(args.performance_insights)
         return aws.rds.Instance(
             f"{name}-instance",
+            identifier=identifier,
             engine="mysql",
             engine_version=args.engine_version,
-            # A line such as 8.0 lets RDS apply minor versions in the maintenance window.
-            auto_minor_version_upgrade=True,
+            # Set on the source: the provider sends it with CreateDBInstance (its default is the
+            # paid Extended Support once a line leaves standard support).
+            engine_lifecycle_support=args.engine_lifecycle_support,
+            allow_major_version_upgrade=args.allow_major_version_upgrade,
+            auto_minor_version_upgrade=args.auto_minor_version_upgrade,
+            # false: RDS keeps the change pending and the provider reads back the old value, so
+            # every `pulumi up` shows the same diff until the maintenance window.
+            apply_immediately=args.apply_immediately,
+            backup_window=args.backup_window,
+            maintenance_window=args.maintenance_window,
             instance_class=args.instance_class,
             allocated_storage=args.allocated_storage_gib,
             max_allocated_storage=args.max_allocated_storage_gib,
@@ -167,12 +216,17 @@ class MySqlDatabase(pulumi.ComponentResource):
             backup_retention_period=args.backup_retention_days,
             deletion_protection=args.deletion_protection,
             skip_final_snapshot=args.skip_final_snapshot,
-            final_snapshot_identifier=None
-            if args.skip_final_snapshot
-            else (args.final_snapshot_identifier or f"{name}-final"),
+            # Not replace-only: changing it only changes what the next deletion will name.
+            final_snapshot_identifier=None if args.skip_final_snapshot else final_snapshot,
             copy_tags_to_snapshot=True,
             enabled_cloudwatch_logs_exports=list(args.log_exports),
-            tags=tags,
+            tags=dict(tags),
+            performance_insights_enabled=pi.enabled,
+            performance_insights_retention_period=pi.retention_days,
+            database_insights_mode=pi.insights_mode,
             # Replacing an RDS instance deletes its data: Pulumi refuses while protected.
-            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection),
+            # The log groups first, so RDS exports into groups that have a retention.
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.deletion_protection, depends_on=list(self.log_groups)
+            ),
         )

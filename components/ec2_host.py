@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -35,13 +34,17 @@ class Ec2HostArgs:
     """Empty: no EC2 key pair."""
     extra_ingress: Sequence[IngressRule] = ()
     root_volume_gib: int = 8
+    stable_address: bool = False
+    """An Elastic IP, so the exported address (and the proxy's) survives a replaced instance."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-def architecture(instance_type: str) -> str:
-    """AMI architecture for an instance type: Graviton families (t4g, m7g, c6gn...) are arm64."""
-    family = instance_type.split(".", 1)[0]
-    return "arm64" if re.match(r"[a-z]+\d+g", family) else "x86_64"
+def ami_architecture(supported: list[str]) -> str:
+    """The AL2023 image architecture for what EC2 reports the type supports.
+
+    From ``ec2:DescribeInstanceTypes`` rather than the name: a1 is Graviton with no "g".
+    """
+    return "arm64" if "arm64" in supported else "x86_64"
 
 
 def _assume_role_policy() -> str:
@@ -77,24 +80,28 @@ class Ec2Host(pulumi.ComponentResource):
         sg = aws.ec2.SecurityGroup(
             f"{name}-sg",
             vpc_id=args.vpc_id,
-            description=f"{name}: SSH from allowed CIDRs only",
+            # Replace-only (ForceNew), so it says what the rules can admit without naming a setting.
+            description=f"{name}: SSH and MySQL proxy ports from allowed sources only",
             tags={**tags, "Name": f"{name}-sg"},
             opts=child,
         )
-        self._ingress_rules(name, sg, args)
+        self._ingress_rules(name, sg, args, tags)
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-egress-all",
             security_group_id=sg.id,
             ip_protocol="-1",
             cidr_ipv4=ANY_IPV4,
             description="Outbound for package installs and the SSM agent",
+            tags=tags,
             opts=child,
         )
         profile = self._instance_profile(name, tags)
         key_name = self._key_pair(name, args.ssh_public_key, tags)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        arch = aws.ec2.get_instance_type_output(instance_type=args.instance_type, opts=invoke)
         ami = aws.ssm.get_parameter_output(
-            name=AMI_PARAMETER.format(arch=architecture(args.instance_type)),
-            opts=pulumi.InvokeOutputOptions(parent=self),
+            name=arch.supported_architectures.apply(lambda a: AMI_PARAMETER.format(arch=ami_architecture(a))),
+            opts=invoke,
         )
         instance = aws.ec2.Instance(
             f"{name}-instance",
@@ -126,6 +133,8 @@ class Ec2Host(pulumi.ComponentResource):
         self.instance_id = instance.id
         self.public_ip = instance.public_ip
         self.public_dns = instance.public_dns
+        if args.stable_address:
+            self.public_ip, self.public_dns = self._elastic_ip(name, instance, tags)
         self.private_ip = instance.private_ip
         self.security_group_id = sg.id
         self.register_outputs(
@@ -137,11 +146,28 @@ class Ec2Host(pulumi.ComponentResource):
             }
         )
 
-    def _ingress_rules(self, name: str, sg: aws.ec2.SecurityGroup, args: Ec2HostArgs) -> None:
+    def _elastic_ip(
+        self, name: str, instance: aws.ec2.Instance, tags: Mapping[str, str]
+    ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """An address that outlives the instance: user data changes replace the host.
+
+        Associating it releases the instance's automatic public IPv4, so the host still holds
+        one public address (each is billed by the hour).
+        """
+        child = pulumi.ResourceOptions(parent=self)
+        eip = aws.ec2.Eip(f"{name}-eip", domain="vpc", tags={**tags, "Name": f"{name}-eip"}, opts=child)
+        aws.ec2.EipAssociation(
+            f"{name}-eip-assoc", allocation_id=eip.allocation_id, instance_id=instance.id, opts=child
+        )
+        return eip.public_ip, eip.public_dns
+
+    def _ingress_rules(
+        self, name: str, sg: aws.ec2.SecurityGroup, args: Ec2HostArgs, tags: Mapping[str, str]
+    ) -> None:
         rules = [IngressRule(22, "SSH from an allowed CIDR", cidr=c) for c in args.ssh_allowed_cidrs]
         rules.extend(args.extra_ingress)
         for i, rule in enumerate(rules):
-            add_ingress(f"{name}-ingress-{rule.port}-{i + 1}", sg.id, rule, self)
+            add_ingress(f"{name}-ingress-{rule.port}-{i + 1}", sg.id, rule, self, tags)
 
     def _instance_profile(self, name: str, tags: Mapping[str, str]) -> aws.iam.InstanceProfile:
         child = pulumi.ResourceOptions(parent=self)

@@ -18,13 +18,17 @@ from components.haproxy_config import HAProxySpec, ServerSpec, render_haproxy_co
 from components.network import Network, NetworkArgs
 from components.replicated import ReplicatedMySql, ReplicatedMySqlArgs
 from components.security import IngressRule
-from components.settings import ConfigError, Settings, load_settings
+from components.settings import ConfigError, Settings, load_settings, parameter_group_family
 from components.user_data import render_user_data
+
+# Local Zones and Wavelength Zones of an opted-in account are "available" too, but RDS and
+# most instance types are not offered there: keep the region's own zones only.
+REGION_ZONES_FILTER = aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])
 
 
 def availability_zones(count: int) -> list[str]:
     """The first ``count`` available AZs of the region; fails before any resource if too few."""
-    zones = aws.get_availability_zones(state="available").names
+    zones = aws.get_availability_zones(state="available", filters=[REGION_ZONES_FILTER]).names
     if len(zones) < count:
         raise ConfigError(
             [
@@ -37,7 +41,7 @@ def availability_zones(count: int) -> list[str]:
 
 def build(settings: Settings) -> dict[str, Any]:
     """Declare every resource of the stack and return the outputs contract (values may be Outputs)."""
-    tags = settings.tags
+    tags = settings.resource_tags
     network = Network(
         "network",
         NetworkArgs(
@@ -61,6 +65,7 @@ def build(settings: Settings) -> dict[str, Any]:
             ssh_allowed_cidrs=settings.ssh_allowed_cidrs,
             ssh_public_key=settings.ssh_public_key,
             extra_ingress=proxy_ingress(settings),
+            stable_address=settings.proxy_enabled,
             tags=tags,
         ),
     )
@@ -71,6 +76,8 @@ def build(settings: Settings) -> dict[str, Any]:
             replica_count=settings.db_replica_count,
             replica_instance_class=settings.db_replica_instance_class,
             promote_replica=settings.db_promote_replica,
+            replica_engine_version=settings.db_replica_engine_version,
+            replica_parameter_group_family=parameter_group_family(settings.replica_engine_version),
         ),
     )
     resolve_user_data(host_user_data(settings, db))
@@ -138,7 +145,13 @@ def _primary_args(settings: Settings, network: Network, host: Ec2Host) -> MySqlD
         private_subnet_ids=network.private_subnet_ids,
         client_security_group_ids=[host.security_group_id],
         parameter_group_family=settings.parameter_group_family,
+        identifier_prefix=f"mysql-{settings.stack}",
         engine_version=settings.db_engine_version,
+        engine_lifecycle_support=settings.db_engine_lifecycle_support,
+        allow_major_version_upgrade=settings.db_allow_major_version_upgrade,
+        apply_immediately=settings.db_apply_immediately,
+        backup_window=settings.db_backup_window,
+        maintenance_window=settings.db_maintenance_window,
         instance_class=settings.db_instance_class,
         allocated_storage_gib=settings.db_allocated_storage_gib,
         max_allocated_storage_gib=settings.db_max_allocated_storage_gib,
@@ -148,11 +161,12 @@ def _primary_args(settings: Settings, network: Network, host: Ec2Host) -> MySqlD
         allowed_cidrs=settings.db_allowed_cidrs,
         deletion_protection=settings.db_deletion_protection,
         skip_final_snapshot=settings.db_skip_final_snapshot,
-        final_snapshot_identifier=f"mysql-platform-{settings.stack}-final",
         log_exports=settings.db_log_exports,
+        log_retention_days=settings.db_log_retention_days,
+        performance_insights=settings.db_performance_insights,
         db_name=settings.db_name,
         username=settings.db_username,
-        tags=settings.tags,
+        tags=settings.resource_tags,
     )
 
 
@@ -184,8 +198,9 @@ def _exports(settings: Settings, network: Network, host: Ec2Host, db: Replicated
 def _proxy_export(settings: Settings, host: Ec2Host) -> dict[str, Any]:
     if not settings.proxy_enabled:
         return {}
-    # The public DNS name resolves to the private address inside the VPC and to the
-    # public one outside, so it serves both kinds of allowed client.
+    # The Elastic IP's public DNS name resolves to the private address inside the VPC and to
+    # the public one outside, so it serves both kinds of allowed client, and it survives a
+    # replaced host (any change to the proxy's configuration replaces it).
     return {
         contract.PROXY: {
             "host": host.public_dns,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -19,7 +20,11 @@ class IngressRule:
 
 
 def add_ingress(
-    name: str, security_group_id: pulumi.Input[str], rule: IngressRule, parent: pulumi.Resource
+    name: str,
+    security_group_id: pulumi.Input[str],
+    rule: IngressRule,
+    parent: pulumi.Resource,
+    tags: Mapping[str, str] | None = None,
 ) -> aws.vpc.SecurityGroupIngressRule:
     """Declare ``rule`` on the group as a standalone rule resource (not an inline block)."""
     is_v6 = rule.cidr is not None and ":" in rule.cidr
@@ -33,5 +38,6 @@ def add_ingress(
         cidr_ipv6=rule.cidr if is_v6 else None,
         referenced_security_group_id=rule.security_group_id,
         description=rule.description,
+        tags=dict(tags or {}),
         opts=pulumi.ResourceOptions(parent=parent),
     )

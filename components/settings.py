@@ -19,7 +19,9 @@ from typing import Any, Final, Literal
 
 PROJECT: Final = "mysql-platform"
 
-FieldType = Literal["string", "integer", "boolean", "array"]
+# "object" (a map of strings) has no type in the Pulumi.yaml schema, which knows only the
+# other four; its values arrive as JSON like arrays do.
+FieldType = Literal["string", "integer", "boolean", "array", "object"]
 
 # Replica count bounds: the issue's contract (RDS itself allows more).
 MAX_REPLICAS: Final = 5
@@ -27,7 +29,40 @@ MIN_STORAGE_GIB: Final = 20  # RDS MySQL gp3 minimum
 MAX_STORAGE_GIB: Final = 65536
 MAX_BACKUP_RETENTION_DAYS: Final = 35
 SUPPORTED_ENGINE_LINES: Final = ("8.0", "8.4")
-LOG_EXPORTS: Final = ("audit", "error", "general", "slowquery", "iam-db-auth-error")
+# RDS for MySQL log types the program can export. `audit` needs an option group with the
+# MariaDB audit plugin, which this program does not manage: it is refused with that reason.
+LOG_EXPORTS: Final = ("error", "general", "slowquery", "iam-db-auth-error")
+# CreateDBInstance EngineLifecycleSupport values (RDS Extended Support).
+LIFECYCLE_SUPPORT: Final = ("open-source-rds-extended-support", "open-source-rds-extended-support-disabled")
+# The only values CloudWatch Logs PutRetentionPolicy accepts.
+LOG_RETENTION_DAYS: Final = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+# Performance Insights is not offered on these RDS for MySQL classes.
+NO_PERFORMANCE_INSIGHTS: Final = ("db.t3.micro", "db.t3.small", "db.t4g.micro", "db.t4g.small")
+# Tags the program sets itself; the `tags` setting adds to them and may not change them.
+RESERVED_TAG_KEYS: Final = frozenset({"project", "environment", "managed-by", "Name", "role"})
 PRODUCTION_STACK_NAMES: Final = frozenset({"prod", "production"})
 
 
@@ -57,8 +92,41 @@ FIELDS: Final[tuple[Field, ...]] = (
     Field(
         "dbEngineVersion",
         "string",
-        "8.0",
-        "RDS MySQL engine version: a line (8.0, 8.4) or MAJOR.MINOR.PATCH.",
+        "8.4",
+        "RDS MySQL engine version of the primary: a line (8.0, 8.4) or MAJOR.MINOR.PATCH "
+        "(a pinned patch turns automatic minor upgrades off).",
+    ),
+    Field(
+        "dbEngineLifecycleSupport",
+        "string",
+        "open-source-rds-extended-support-disabled",
+        "RDS Extended Support: open-source-rds-extended-support (paid, after the line's end of standard "
+        "support) or open-source-rds-extended-support-disabled (RDS upgrades the major version instead).",
+    ),
+    Field(
+        "dbReplicaEngineVersion",
+        "string",
+        "",
+        "Engine version of the replicas during a major upgrade (replicas go first). Empty: the primary's.",
+    ),
+    Field(
+        "dbAllowMajorVersionUpgrade",
+        "boolean",
+        False,
+        "Allow a major engine upgrade (8.0 to 8.4); with replicas, set dbReplicaEngineVersion first.",
+    ),
+    Field(
+        "dbApplyImmediately",
+        "boolean",
+        True,
+        "Apply instance changes at once (true) or in the next maintenance window (false).",
+    ),
+    Field("dbBackupWindow", "string", "03:00-03:30", "Daily automated backup window, UTC (hh24:mi-hh24:mi)."),
+    Field(
+        "dbMaintenanceWindow",
+        "string",
+        "sun:04:00-sun:05:00",
+        "Weekly maintenance window, UTC (ddd:hh24:mi-ddd:hh24:mi); must not overlap the backup window.",
     ),
     Field(
         "dbInstanceClass",
@@ -75,7 +143,12 @@ FIELDS: Final[tuple[Field, ...]] = (
     Field(
         "dbAllocatedStorageGib", "integer", 20, "Initial gp3 storage of the primary, in GiB (at least 20)."
     ),
-    Field("dbMaxAllocatedStorageGib", "integer", 100, "Storage autoscaling ceiling, in GiB (>= allocated)."),
+    Field(
+        "dbMaxAllocatedStorageGib",
+        "integer",
+        100,
+        "Storage autoscaling ceiling, in GiB (above allocated). 0: no autoscaling.",
+    ),
     Field(
         "dbBackupRetentionDays",
         "integer",
@@ -99,7 +172,19 @@ FIELDS: Final[tuple[Field, ...]] = (
         "dbLogExports",
         "array",
         ["error", "slowquery"],
-        "RDS log types exported to CloudWatch Logs (audit, error, general, slowquery, iam-db-auth-error).",
+        "RDS log types exported to CloudWatch Logs (error, general, slowquery, iam-db-auth-error).",
+    ),
+    Field(
+        "dbLogRetentionDays",
+        "integer",
+        30,
+        "Retention of the exported logs' CloudWatch log groups, in days (a value CloudWatch accepts).",
+    ),
+    Field(
+        "dbPerformanceInsights",
+        "boolean",
+        False,
+        "Performance Insights (7 days free), shown through CloudWatch Database Insights, Standard mode.",
     ),
     Field("proxyEnabled", "boolean", False, "Run HAProxy on the host: a writer port and a reader port."),
     Field("proxyWriterPort", "integer", 3306, "Host port that forwards to the primary."),
@@ -117,6 +202,7 @@ FIELDS: Final[tuple[Field, ...]] = (
         0,
         "Failover: promote replica N (1-based) to a standalone writer. 0: no promotion.",
     ),
+    Field("tags", "object", {}, "Tags (a map) added to every resource that takes tags."),
 )
 
 _FIELD_BY_KEY: Final = {f.key: f for f in FIELDS}
@@ -149,6 +235,12 @@ class Settings:
     ssh_allowed_cidrs: tuple[str, ...]
     ssh_public_key: str
     db_engine_version: str
+    db_engine_lifecycle_support: str
+    db_replica_engine_version: str
+    db_allow_major_version_upgrade: bool
+    db_apply_immediately: bool
+    db_backup_window: str
+    db_maintenance_window: str
     db_instance_class: str
     db_replica_instance_class: str
     db_allocated_storage_gib: int
@@ -163,12 +255,16 @@ class Settings:
     db_name: str
     db_username: str
     db_log_exports: tuple[str, ...]
+    db_log_retention_days: int
+    db_performance_insights: bool
     proxy_enabled: bool
     proxy_writer_port: int
     proxy_reader_port: int
     proxy_allowed_cidrs: tuple[str, ...]
     proxy_allowed_security_group_ids: tuple[str, ...]
     db_promote_replica: int
+    tags: Mapping[str, str]
+    """The user's own tags; :attr:`resource_tags` is what resources get."""
 
     @property
     def exposure(self) -> Exposure:
@@ -176,13 +272,30 @@ class Settings:
 
     @property
     def parameter_group_family(self) -> str:
-        """RDS parameter group family for the engine line, e.g. ``mysql8.0``."""
-        major_minor = ".".join(self.db_engine_version.split(".")[:2])
-        return f"mysql{major_minor}"
+        """RDS parameter group family for the primary's engine line, e.g. ``mysql8.4``."""
+        return parameter_group_family(self.db_engine_version)
 
     @property
-    def tags(self) -> dict[str, str]:
-        return {"project": PROJECT, "environment": self.stack, "managed-by": "pulumi"}
+    def replica_engine_version(self) -> str:
+        return self.db_replica_engine_version or self.db_engine_version
+
+    @property
+    def resource_tags(self) -> dict[str, str]:
+        return {**self.tags, "project": PROJECT, "environment": self.stack, "managed-by": "pulumi"}
+
+
+def engine_line(version: str) -> str:
+    """``8.4`` for ``8.4`` or ``8.4.3``."""
+    return ".".join(version.split(".")[:2])
+
+
+def parameter_group_family(version: str) -> str:
+    return f"mysql{engine_line(version)}"
+
+
+def is_pinned_patch(version: str) -> bool:
+    """MAJOR.MINOR.PATCH pins one release; a line lets RDS choose (and upgrade) the minor."""
+    return version.count(".") == 2
 
 
 def snake_case(key: str) -> str:
@@ -212,7 +325,22 @@ def _parse_value(field: Field, raw: str | None, problems: list[str]) -> Any:
             return lowered == "true"
         problems.append(f"{field.key}: got {raw!r}; expected true or false")
         return field.default
+    if field.type == "object":
+        return _parse_object(field, raw, problems)
     return _parse_array(field, raw, problems)
+
+
+def _parse_object(field: Field, raw: str, problems: list[str]) -> dict[str, str]:
+    import json  # local: only arrays and maps need it
+
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        problems.append(f"{field.key}: got {raw!r}; expected a map of strings (YAML map in the stack file)")
+        return dict(field.default)
+    return value
 
 
 def _parse_array(field: Field, raw: str, problems: list[str]) -> list[str]:
@@ -259,13 +387,69 @@ def _check_cidrs(key: str, cidrs: list[str], problems: list[str]) -> None:
             )
 
 
-def _check_engine_version(version: str, problems: list[str]) -> None:
+def _check_engine_version(key: str, version: str, problems: list[str]) -> bool:
     match = _ENGINE_VERSION.match(version)
     if match is None or f"{match.group(1)}.{match.group(2)}" not in SUPPORTED_ENGINE_LINES:
         lines = ", ".join(SUPPORTED_ENGINE_LINES)
         problems.append(
-            f"dbEngineVersion: got {version!r}; expected a MySQL line ({lines}) "
-            "or MAJOR.MINOR.PATCH such as 8.0.40"
+            f"{key}: got {version!r}; expected a MySQL line ({lines}) or MAJOR.MINOR.PATCH such as 8.4.3"
+        )
+        return False
+    return True
+
+
+def _line_tuple(version: str) -> tuple[int, int]:
+    major, minor = engine_line(version).split(".")
+    return int(major), int(minor)
+
+
+def major_upgrade_steps(target: str) -> str:
+    """The staged major upgrade: binlog replication runs from an older source to a newer replica,
+    never the reverse, and RDS refuses to upgrade a source first (DBUpgradeDependencyFailure)."""
+    return (
+        f"upgrade the replicas first: (1) pulumi config set dbAllowMajorVersionUpgrade true; "
+        f"pulumi config set dbReplicaEngineVersion {target}; pulumi up; "
+        f"(2) pulumi config set dbEngineVersion {target}; pulumi up; "
+        "(3) pulumi config rm dbReplicaEngineVersion; pulumi config rm dbAllowMajorVersionUpgrade; pulumi up"
+    )
+
+
+def _check_engine(values: Mapping[str, Any], problems: list[str]) -> None:
+    primary, replica = values["dbEngineVersion"], values["dbReplicaEngineVersion"]
+    ok = _check_engine_version("dbEngineVersion", primary, problems)
+    if replica:
+        ok = _check_engine_version("dbReplicaEngineVersion", replica, problems) and ok
+    lifecycle = values["dbEngineLifecycleSupport"]
+    if lifecycle not in LIFECYCLE_SUPPORT:
+        problems.append(
+            f"dbEngineLifecycleSupport: got {lifecycle!r}; expected one of {', '.join(LIFECYCLE_SUPPORT)}"
+        )
+    elif ok and engine_line(primary) == "8.0" and lifecycle.endswith("-disabled"):
+        # RDS for MySQL 8.0 left standard support on 2026-07-31: it runs only under paid
+        # Extended Support, so the choice must be explicit.
+        problems.append(
+            f"dbEngineLifecycleSupport: got {lifecycle!r} with dbEngineVersion {primary!r}; "
+            "MySQL 8.0 left RDS standard support on 2026-07-31 and runs only under paid Extended Support: "
+            "set open-source-rds-extended-support to keep 8.0, or upgrade to 8.4"
+        )
+    if not ok:
+        return
+    count, allow = values["dbReplicaCount"], values["dbAllowMajorVersionUpgrade"]
+    if replica and _line_tuple(replica) < _line_tuple(primary):
+        problems.append(
+            f"dbReplicaEngineVersion: got {replica!r} with dbEngineVersion {primary!r}; "
+            "a replica may not run an older line than its source "
+            "(binlog replication goes from older to newer only)"
+        )
+    elif replica and engine_line(replica) != engine_line(primary) and not allow:
+        problems.append(
+            f"dbAllowMajorVersionUpgrade: got false with dbReplicaEngineVersion {replica!r} and "
+            f"dbEngineVersion {primary!r}; a major upgrade needs it true"
+        )
+    if allow and count > 0 and not replica:
+        problems.append(
+            f"dbReplicaEngineVersion: got '' with dbAllowMajorVersionUpgrade true and {count} replicas; "
+            + major_upgrade_steps(engine_line(primary))
         )
 
 
@@ -274,10 +458,55 @@ def _check_storage(allocated: int, maximum: int, problems: list[str]) -> None:
         problems.append(
             f"dbAllocatedStorageGib: got {allocated}; expected {MIN_STORAGE_GIB}-{MAX_STORAGE_GIB} GiB"
         )
-    if maximum < allocated or maximum > MAX_STORAGE_GIB:
+    # 0 turns storage autoscaling off (provider doc: max_allocated_storage).
+    if maximum != 0 and not allocated < maximum <= MAX_STORAGE_GIB:
         problems.append(
-            f"dbMaxAllocatedStorageGib: got {maximum}; expected at least dbAllocatedStorageGib "
-            f"({allocated}) and at most {MAX_STORAGE_GIB}"
+            f"dbMaxAllocatedStorageGib: got {maximum}; expected 0 (no autoscaling) or more than "
+            f"dbAllocatedStorageGib ({allocated}) and at most {MAX_STORAGE_GIB}"
+        )
+
+
+_DAY_WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+_WEEK_WINDOW = re.compile(
+    r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)$"
+)
+_DAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEK_MINUTES: Final = 7 * 24 * 60
+MIN_WINDOW_MINUTES: Final = 30  # RDS: both windows are at least 30 minutes
+
+
+def _minutes_set(start: int, end: int, period: int) -> set[int]:
+    length = (end - start) % period
+    return {(start + i) % period for i in range(length)}
+
+
+def _check_windows(backup: str, maintenance: str, problems: list[str]) -> None:
+    day, week = _DAY_WINDOW.match(backup), _WEEK_WINDOW.match(maintenance.lower())
+    if day is None:
+        problems.append(f"dbBackupWindow: got {backup!r}; expected hh24:mi-hh24:mi in UTC, e.g. 03:00-03:30")
+    if week is None:
+        problems.append(
+            f"dbMaintenanceWindow: got {maintenance!r}; expected ddd:hh24:mi-ddd:hh24:mi in UTC, "
+            "e.g. sun:04:00-sun:05:00"
+        )
+    if day is None or week is None:
+        return
+    h1, m1, h2, m2 = (int(g) for g in day.groups())
+    daily = _minutes_set(h1 * 60 + m1, h2 * 60 + m2, 24 * 60)
+    d1, wh1, wm1, d2, wh2, wm2 = week.groups()
+    start = _DAYS.index(d1) * 1440 + int(wh1) * 60 + int(wm1)
+    end = _DAYS.index(d2) * 1440 + int(wh2) * 60 + int(wm2)
+    weekly = _minutes_set(start, end, _WEEK_MINUTES)
+    if len(daily) < MIN_WINDOW_MINUTES:
+        problems.append(f"dbBackupWindow: got {backup!r}; RDS needs at least {MIN_WINDOW_MINUTES} minutes")
+    if len(weekly) < MIN_WINDOW_MINUTES:
+        problems.append(
+            f"dbMaintenanceWindow: got {maintenance!r}; RDS needs at least {MIN_WINDOW_MINUTES} minutes"
+        )
+    if any(m % 1440 in daily for m in weekly):
+        problems.append(
+            f"dbMaintenanceWindow: got {maintenance!r}, which overlaps dbBackupWindow {backup!r}; "
+            "RDS refuses overlapping windows"
         )
 
 
@@ -344,9 +573,50 @@ def _check_names(values: Mapping[str, Any], problems: list[str]) -> None:
             problems.append(f"{key}: got {shown!r}; expected {expected}")
     if values["dbUsername"].lower() in _RESERVED_USERS:
         problems.append(f"dbUsername: got {values['dbUsername']!r}; that name is reserved by RDS/MySQL")
-    unknown = [t for t in values["dbLogExports"] if t not in LOG_EXPORTS]
+
+
+def _check_logs(values: Mapping[str, Any], problems: list[str]) -> None:
+    exports = values["dbLogExports"]
+    if "audit" in exports:
+        problems.append(
+            "dbLogExports: got 'audit'; the audit log needs an option group with the MariaDB audit plugin, "
+            "which this program does not create: remove it, or add the option group first"
+        )
+    unknown = [t for t in exports if t not in LOG_EXPORTS and t != "audit"]
     if unknown:
         problems.append(f"dbLogExports: got {unknown!r}; expected any of {', '.join(LOG_EXPORTS)}")
+    retention = values["dbLogRetentionDays"]
+    if retention not in LOG_RETENTION_DAYS:
+        allowed = ", ".join(str(d) for d in LOG_RETENTION_DAYS)
+        problems.append(f"dbLogRetentionDays: got {retention}; expected one of {allowed}")
+
+
+def _check_performance_insights(values: Mapping[str, Any], problems: list[str]) -> None:
+    if not values["dbPerformanceInsights"]:
+        return
+    classes = {values["dbInstanceClass"], values["dbReplicaInstanceClass"] or values["dbInstanceClass"]}
+    unsupported = sorted(c for c in classes if c in NO_PERFORMANCE_INSIGHTS)
+    if unsupported:
+        problems.append(
+            f"dbPerformanceInsights: got true with {', '.join(unsupported)}; RDS for MySQL offers "
+            "Performance Insights from db.t3.medium / db.t4g.medium up"
+        )
+
+
+MAX_USER_TAGS: Final = 40  # AWS allows 50 tags a resource; the program sets up to 5 itself.
+
+
+def _check_tags(tags: Mapping[str, str], problems: list[str]) -> None:
+    if len(tags) > MAX_USER_TAGS:
+        problems.append(f"tags: got {len(tags)} tags; expected at most {MAX_USER_TAGS}")
+    for key, value in tags.items():
+        if key in RESERVED_TAG_KEYS or key.lower().startswith("aws:"):
+            problems.append(
+                f"tags: got key {key!r}; the program sets {', '.join(sorted(RESERVED_TAG_KEYS))} itself, "
+                "and aws: is reserved by AWS"
+            )
+        elif not 1 <= len(key) <= 128 or len(value) > 256:
+            problems.append(f"tags: got {key!r}; expected keys of 1-128 and values of up to 256 characters")
 
 
 _SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
@@ -385,7 +655,11 @@ def validate(stack: str, values: Mapping[str, Any]) -> list[str]:
     problems: list[str] = []
     for key in ("sshAllowedCidrs", "dbAllowedCidrs", "proxyAllowedCidrs"):
         _check_cidrs(key, values[key], problems)
-    _check_engine_version(values["dbEngineVersion"], problems)
+    _check_engine(values, problems)
+    _check_windows(values["dbBackupWindow"], values["dbMaintenanceWindow"], problems)
+    _check_logs(values, problems)
+    _check_performance_insights(values, problems)
+    _check_tags(values["tags"], problems)
     _check_storage(values["dbAllocatedStorageGib"], values["dbMaxAllocatedStorageGib"], problems)
     _check_replication(values, problems)
     _check_exposure(stack, values, problems)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,17 @@ from pulumi.runtime.settings import get_root_resource
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "mysql-platform"
 ZONES = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]
+# What DescribeAvailabilityZones returns to an account opted in to the Boston Local Zone:
+# sorted by name, so the Local Zone comes first; its opt-in-status is "opted-in".
+LOCAL_ZONES = ["us-east-1-bos-1a"]
+# DescribeInstanceTypes facts the program reads (ProcessorInfo.SupportedArchitectures).
+INSTANCE_TYPES: dict[str, dict[str, Any]] = {
+    "t3.micro": {"supportedArchitectures": ["x86_64"], "defaultVcpus": 2, "memorySize": 1024},
+    "t3.small": {"supportedArchitectures": ["x86_64"], "defaultVcpus": 2, "memorySize": 2048},
+    "t4g.micro": {"supportedArchitectures": ["arm64"], "defaultVcpus": 2, "memorySize": 1024},
+    "a1.medium": {"supportedArchitectures": ["arm64"], "defaultVcpus": 1, "memorySize": 2048},
+    "m5.large": {"supportedArchitectures": ["x86_64"], "defaultVcpus": 2, "memorySize": 8192},
+}
 
 
 @dataclass
@@ -39,6 +51,10 @@ class Registered:
     protect: bool
     ignore_changes: list[str]
     inputs: dict[str, Any]
+    replace_on_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
+    retain_on_delete: bool = False
+    dependencies: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
 
     def plain(self, key: str) -> Any:
@@ -59,21 +75,59 @@ def unwrap(value: Any) -> Any:
     return value
 
 
+def _zones(args: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(name, zone id, opt-in-status) of the zones the filters admit."""
+    zones = [(z, f"use1-bos1-az{i + 1}", "opted-in") for i, z in enumerate(LOCAL_ZONES)]
+    zones += [(z, f"use1-az{i + 1}", "opt-in-not-required") for i, z in enumerate(ZONES)]
+    for f in args.get("filters") or []:
+        if f["name"] == "opt-in-status":
+            zones = [z for z in zones if z[2] in f["values"]]
+        else:
+            raise AssertionError(f"filter {f['name']} is not modelled by the mocks")
+    return zones
+
+
+def _instance_type(args: Mapping[str, Any]) -> dict[str, Any]:
+    """getInstanceType's full result: every field of the SDK's result type, with known facts."""
+    import inspect
+
+    from pulumi_aws.ec2.get_instance_type import GetInstanceTypeResult
+
+    fields = [p for p in inspect.signature(GetInstanceTypeResult.__init__).parameters if p != "__self__"]
+    camel = {f: re.sub(r"_([a-z])", lambda m: m.group(1).upper(), f) for f in fields}
+    result: dict[str, Any] = dict.fromkeys(camel.values())
+    name = args["instanceType"]
+    if name not in INSTANCE_TYPES:
+        raise AssertionError(f"instance type {name} is not modelled by the mocks")
+    result.update(INSTANCE_TYPES[name], id=name, instanceType=name, region="us-east-1")
+    return result
+
+
+NEWEST_MINOR = {"8.0": "8.0.44", "8.4": "8.4.7"}
+
+
+def _actual_version(requested: str) -> str:
+    return NEWEST_MINOR.get(requested, requested)
+
+
 def _invoke_result(token: str, args: Mapping[str, Any]) -> dict[str, Any]:
     """Full result shapes of the invokes the program makes."""
     if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+        zones = _zones(args)
         return {
             "id": "us-east-1",
-            "names": ZONES,
-            "zoneIds": [f"use1-az{i + 1}" for i in range(len(ZONES))],
-            "groupNames": ["us-east-1"] * len(ZONES),
+            "names": [z[0] for z in zones],
+            "zoneIds": [z[1] for z in zones],
+            "groupNames": ["us-east-1-bos-1" if z[2] == "opted-in" else "us-east-1" for z in zones],
             "state": args.get("state", "available"),
             "region": "us-east-1",
             "allAvailabilityZones": None,
             "excludeNames": None,
             "excludeZoneIds": None,
-            "filters": None,
+            "filters": args.get("filters"),
         }
+    if token == "aws:ec2/getInstanceType:getInstanceType":
+        return _instance_type(args)
     if token == "aws:ssm/getParameter:getParameter":
         return {
             "id": args["name"],
@@ -119,7 +173,7 @@ class RecordingMocks(pulumi_mocks.Mocks):
         """Attributes AWS computes, in the shapes the provider returns."""
         t, name = args.typ, args.name
         if t == "aws:rds/instance:Instance":
-            ident = f"{name}-{n:04d}"
+            ident = args.inputs.get("identifier") or f"{name}-{n:04d}"
             address = f"{ident}.abc123xyz.us-east-1.rds.amazonaws.com"
             return {
                 "identifier": ident,
@@ -127,7 +181,8 @@ class RecordingMocks(pulumi_mocks.Mocks):
                 "port": 3306,
                 "endpoint": f"{address}:3306",
                 "arn": f"arn:aws:rds:us-east-1:123456789012:db:{ident}",
-                "engineVersionActual": "8.0.40",
+                # RDS picks the newest minor of a line; a pinned MAJOR.MINOR.PATCH is itself.
+                "engineVersionActual": _actual_version(str(args.inputs.get("engineVersion", "8.4"))),
             }
         if t == "aws:ec2/instance:Instance":
             return {
@@ -141,6 +196,17 @@ class RecordingMocks(pulumi_mocks.Mocks):
             return {"keyName": f"{name}-{n:04d}"}
         if t == "aws:iam/role:Role" or t == "aws:iam/instanceProfile:InstanceProfile":
             return {"name": f"{name}-{n:04d}", "arn": f"arn:aws:iam::123456789012:role/{name}"}
+        if t == "aws:ec2/eip:Eip":
+            return {
+                "allocationId": f"eipalloc-{n:017x}",
+                "publicIp": f"203.0.113.{n % 250}",
+                "publicDns": f"ec2-203-0-113-{n % 250}.compute-1.amazonaws.com",
+            }
+        if t == "aws:cloudwatch/logGroup:LogGroup":
+            return {"arn": f"arn:aws:logs:us-east-1:123456789012:log-group:{args.inputs.get('name')}"}
+        if t == "random:index/randomId:RandomId":
+            hex_ = f"{n:08x}"
+            return {"hex": hex_, "dec": str(n), "b64Url": hex_, "b64Std": hex_}
         if t == "random:index/randomPassword:RandomPassword":
             return {"result": f"Gen3rated-{n}-Pw!Aa99", "bcryptHash": "$2a$10$mock"}
         return {}
@@ -168,6 +234,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     protect=request.protect,
                     ignore_changes=list(request.ignoreChanges),
                     inputs=rpc.deserialize_properties(request.object),
+                    replace_on_changes=list(request.replaceOnChanges),
+                    delete_before_replace=request.deleteBeforeReplace,
+                    retain_on_delete=request.retainOnDelete,
+                    dependencies=list(request.dependencies),
                 )
             )
         return response

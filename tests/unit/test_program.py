@@ -5,7 +5,8 @@ from __future__ import annotations
 import ipaddress
 
 from components import contract
-from tests.unit.pulumi_harness import ProgramRun
+from components.program import program
+from tests.unit.pulumi_harness import ProgramRun, run_program
 
 RDS = "aws:rds/instance:Instance"
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -76,7 +77,23 @@ def test_dev_is_free_tier_and_disposable(dev: ProgramRun) -> None:
     assert db.protect is False
     assert db.plain("backupRetentionPeriod") == 1
     assert dev.one(EC2, "host-instance").plain("instanceType") == "t3.micro"
-    assert len(replicas(dev)) == 1
+
+
+def test_dev_fits_the_free_tier_with_nothing_else_billed_by_default(dev: ProgramRun) -> None:
+    # Free tier: one micro DB instance, single AZ, 20 GiB gp2/gp3; a replica is a second,
+    # billed instance, and autoscaling past 20 GiB bills the extra storage.
+    assert [r.name for r in dev.of_type(RDS)] == ["db-primary-instance"]
+    db = primary(dev)
+    assert db.plain("maxAllocatedStorage") == 0, "0 turns storage autoscaling off (provider doc)"
+    assert db.plain("performanceInsightsEnabled") is False
+    # No Elastic IP (one more public IPv4) and no NAT gateway.
+    assert not dev.of_type("aws:ec2/eip:Eip")
+    assert not dev.of_type("aws:ec2/natGateway:NatGateway")
+
+
+def test_dev_replica_pair_is_one_config_line_away() -> None:
+    run = run_program(program, "dev", overrides={"dbReplicaCount": 1})
+    assert [r.name for r in replicas(run)] == ["db-replica-1"]
 
 
 # --- prod -----------------------------------------------------------------------------------
@@ -89,7 +106,8 @@ def test_prod_db_is_private_multi_az_protected_and_keeps_a_final_snapshot(prod: 
     assert db.plain("deletionProtection") is True
     assert db.protect is True
     assert db.plain("skipFinalSnapshot") is False
-    assert db.plain("finalSnapshotIdentifier") == "mysql-platform-prod-final"
+    assert db.plain("identifier").startswith("mysql-prod-primary-")
+    assert db.plain("finalSnapshotIdentifier") == f"{db.plain('identifier')}-final"
     assert db.plain("backupRetentionPeriod") == 7
     assert db.plain("instanceClass") not in ("db.t3.micro", "db.t4g.micro")
 
@@ -141,7 +159,8 @@ def test_ssh_ingress_only_from_configured_cidrs(any_stack: ProgramRun) -> None:
     assert [r for r in ingress_on(any_stack, "host-sg") if r.plain("fromPort") == 22] == []
 
 
-def test_each_replica_points_at_the_primary_and_sets_no_credentials(any_stack: ProgramRun) -> None:
+def test_each_replica_points_at_the_primary_and_sets_no_credentials(prod: ProgramRun) -> None:
+    any_stack = prod
     reps = replicas(any_stack)
     assert len(reps) == 1
     source = any_stack.outputs_of(primary(any_stack))["identifier"]
@@ -161,7 +180,9 @@ def test_primary_keeps_backups_and_secure_storage(any_stack: ProgramRun) -> None
     assert db.plain("engine") == "mysql"
     assert db.plain("storageType") == "gp3"
     assert db.plain("storageEncrypted") is True
-    assert db.plain("maxAllocatedStorage") >= db.plain("allocatedStorage")
+    # 0 (off) or above the allocated size.
+    ceiling = db.plain("maxAllocatedStorage")
+    assert ceiling == 0 or ceiling > db.plain("allocatedStorage")
     assert db.plain("copyTagsToSnapshot") is True
     assert db.plain("enabledCloudwatchLogsExports") == ["error", "slowquery"]
     assert db.plain("manageMasterUserPassword") is None
@@ -169,7 +190,7 @@ def test_primary_keeps_backups_and_secure_storage(any_stack: ProgramRun) -> None
 
 def test_parameter_group_enforces_utf8mb4_tls_and_row_binlog(any_stack: ProgramRun) -> None:
     group = any_stack.one("aws:rds/parameterGroup:ParameterGroup", "db-primary-params")
-    assert group.plain("family") == "mysql8.0"
+    assert group.plain("family") == "mysql8.4"
     params = {p["name"]: p["value"] for p in group.plain("parameters")}
     assert params["character_set_server"] == "utf8mb4"
     assert params["require_secure_transport"] == "ON"
@@ -243,8 +264,9 @@ def test_outputs_contract_has_every_key(any_stack: ProgramRun) -> None:
     assert set(exports[contract.DB]) == set(contract.DB_KEYS)
     db = exports[contract.DB]
     assert db["writer"]["port"] == 3306
-    assert db["writer"]["host"].startswith("db-primary-instance")
-    assert [r["host"].split("-0")[0] for r in db["readers"]] == ["db-replica-1"]
+    assert db["writer"]["host"].startswith(f"mysql-{any_stack.stack}-primary-")
+    expected_readers = {"dev": [], "prod": [f"mysql-{any_stack.stack}-replica-1"]}[any_stack.stack]
+    assert [r["host"].split(".")[0].rsplit("-", 1)[0] for r in db["readers"]] == expected_readers
     assert exports[contract.HOST]["ssh_user"] == "ec2-user"
 
 
@@ -255,4 +277,4 @@ def test_exports_parse_with_the_bootstrap_parser(any_stack: ProgramRun) -> None:
     assert parsed.environment == any_stack.stack
     assert parsed.db.publicly_accessible is (any_stack.stack == "dev")
     assert parsed.db.multi_az is (any_stack.stack == "prod")
-    assert len(parsed.db.readers) == 1
+    assert len(parsed.db.readers) == {"dev": 0, "prod": 1}[any_stack.stack]

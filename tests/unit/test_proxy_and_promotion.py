@@ -18,6 +18,8 @@ EC2 = "aws:ec2/instance:Instance"
 APP_SG = "sg-0123456789abcdef0"
 PROXY = {
     "proxyEnabled": True,
+    # The committed dev stack has no replica (free tier); the split needs one.
+    "dbReplicaCount": 1,
     "proxyAllowedCidrs": ["198.51.100.0/24"],
     "proxyAllowedSecurityGroupIds": [APP_SG],
 }
@@ -120,7 +122,9 @@ def test_promoting_a_replica_makes_it_a_standalone_writer_with_backups(preview: 
     assert promoted.plain("replicateSourceDb") is None
     assert promoted.plain("backupRetentionPeriod") == 7
     assert promoted.plain("skipFinalSnapshot") is False
-    assert promoted.plain("finalSnapshotIdentifier") == "mysql-platform-prod-final-replica-1-final"
+    identifier = promoted.plain("identifier")
+    assert identifier.startswith("mysql-prod-replica-1-")
+    assert promoted.plain("finalSnapshotIdentifier") == f"{identifier}-final"
     # Same logical name: Pulumi updates (promotes) it in place rather than replacing it.
     assert promoted.urn.endswith("::db-replica-1")
     # The old primary is kept as it was, protected: nothing is deleted by a promotion.
@@ -152,5 +156,5 @@ def test_promotion_with_two_replicas_keeps_the_other_out_of_the_readers() -> Non
 @pytest.mark.parametrize("index", [-1, 2])
 def test_rejects_promoting_a_replica_that_does_not_exist(index: int) -> None:
     with pytest.raises(ConfigError) as info:
-        run("dev", dbPromoteReplica=index)
+        run("dev", dbReplicaCount=1, dbPromoteReplica=index)
     assert any(p.startswith("dbPromoteReplica:") and f"got {index}" in p for p in info.value.problems)
