@@ -560,6 +560,11 @@ def build_parser() -> argparse.ArgumentParser:
     boot.add_argument("--ssl-ca", metavar="PATH", help="CA bundle to verify the DB (RDS: global-bundle.pem)")
     boot.add_argument("--sql-dir", type=Path, metavar="DIR", help="migrations (default: sql/)")
     boot.add_argument("--skip-replication-check", action="store_true")
+    boot.add_argument(
+        "--app-schema",
+        metavar="NAME",
+        help="application schema (default: the stack's db.database output, i.e. dbName; 'app' if empty)",
+    )
     bootstrap_module.add_host_access_arguments(parser)
     return parser
 
@@ -597,6 +602,8 @@ def _bootstrap_args(args: argparse.Namespace) -> tuple[bootstrap_module.Options,
         sql_dir=args.sql_dir or defaults.sql_dir,
         ssl_ca=args.ssl_ca,
         skip_replication_check=args.skip_replication_check,
+        # None: the bootstrap takes the stack's own db.database, as for any outputs file.
+        app_schema=args.app_schema,
     )
     try:
         access = bootstrap_module.host_access_from_args(args)

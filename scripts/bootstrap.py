@@ -13,6 +13,10 @@ Exit codes (also in the README):
 Python API: :func:`bootstrap` does the work and raises; :func:`run` prints and
 returns an exit code. Both take a parsed :class:`StackOutputs` and :class:`Options`;
 ``Options.writer``/``Options.readers`` substitute the endpoints (an SSH tunnel).
+
+The application schema is the outputs' ``db.database`` (the database RDS created from
+the stack's ``dbName``) unless ``Options.app_schema`` names another; migrations refer to
+it as ``${database}`` and the app user is granted it.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import mysql.connector
 from mysql.connector.connection import MySQLConnection
 
 from components.contract import Endpoint, StackOutputs
-from scripts import app_user, db, migrations, outputs, replication_check, tunnel
+from scripts import app_user, db, migrations, outputs, replication_check, sql_placeholders, tunnel
 from scripts.migrations import MigrationError, MigrationFileError, RunResult
 
 EXIT_OK = 0
@@ -39,6 +43,9 @@ EXIT_MIGRATION = 4
 EXIT_REPLICATION = 5
 
 DEFAULT_SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+# The application schema when neither --app-schema nor the outputs name one: dbName's
+# default, and what the migrations created before they took the name from the outputs.
+FALLBACK_APP_SCHEMA = "app"
 
 
 class BadInput(ValueError):
@@ -60,7 +67,8 @@ class Options:
     ops_schema: str = "ops"  # holds schema_history (runner) and heartbeat (V002)
     app_user: str = "app"
     app_user_host: str = "%"
-    app_schema: str = "app"
+    # None: the outputs' db.database, else FALLBACK_APP_SCHEMA. Also ${database} in migrations.
+    app_schema: str | None = None
     # None: next to the outputs file (CLI) or .local/<environment>-<user>.password (API).
     app_password_file: Path | None = None
     skip_replication_check: bool = False
@@ -100,12 +108,31 @@ def _target(outputs_: StackOutputs, endpoint: Endpoint, ca: str | None, options:
     )
 
 
+def app_schema(outputs_: StackOutputs, options: Options) -> str:
+    """The application schema: ``--app-schema``, else the outputs' ``db.database``, else "app".
+
+    Validated here because it is pasted into SQL unquoted (``${database}``): it must be
+    1-64 letters, digits or _ starting with a letter, the stack's dbName rule.
+    """
+    if options.app_schema is not None:
+        value, origin = options.app_schema, "--app-schema"
+    elif outputs_.db.database:
+        value, origin = outputs_.db.database, "the outputs' db.database"
+    else:
+        value, origin = FALLBACK_APP_SCHEMA, "the fallback for an empty db.database"
+    if not sql_placeholders.VALUE_RE.fullmatch(value):
+        raise BadInput(
+            f"app schema (from {origin}) must be 1-64 letters, digits or _ starting with a letter "
+            f"({sql_placeholders.VALUE_RE.pattern}), got {value!r}"
+        )
+    return value
+
+
 def _validate(options: Options) -> None:
-    for name, value in (("ops schema", options.ops_schema), ("app schema", options.app_schema)):
-        try:
-            migrations.validate_identifier(value, name)
-        except ValueError as exc:
-            raise BadInput(str(exc)) from None
+    try:
+        migrations.validate_identifier(options.ops_schema, "ops schema")
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
     try:
         app_user.validate(options.app_user, options.app_user_host)
     except app_user.AppUserError as exc:
@@ -156,8 +183,12 @@ def bootstrap(
     errors propagate (:func:`run` maps them to exit 4, or 3 for a lost connection).
     """
     _validate(options)
+    schema = app_schema(outputs_, options)
+    if options.app_schema is None and not outputs_.db.database:
+        progress(f"the outputs' db.database is empty (dbName unset): application schema '{schema}'")
     ca = _ca(outputs_, options)
-    found = migrations.discover(options.sql_dir)  # bad files fail before any connection
+    # Bad files, including unknown placeholders, fail before any connection.
+    found = migrations.discover(options.sql_dir, {"database": schema})
     writer_endpoint, reader_endpoints = endpoints(outputs_, options)
     writer = _target(outputs_, writer_endpoint, ca, options)
     readers = [_target(outputs_, e, ca, options) for e in reader_endpoints]
@@ -170,7 +201,7 @@ def bootstrap(
             conn, history_schema=options.ops_schema, lock_timeout_s=options.lock_timeout_s, progress=progress
         )
         result = runner.run(found)
-        user = _ensure_app_user(conn, outputs_, options, outputs_path)
+        user = _ensure_app_user(conn, outputs_, options, schema, outputs_path)
         lags: list[replication_check.ReaderLag] = []
         if not options.skip_replication_check:
             lags = replication_check.check(
@@ -180,19 +211,19 @@ def bootstrap(
 
 
 def _ensure_app_user(
-    conn: MySQLConnection, outputs_: StackOutputs, options: Options, outputs_path: Path | None
+    conn: MySQLConnection, outputs_: StackOutputs, options: Options, schema: str, outputs_path: Path | None
 ) -> app_user.AppUser:
-    if options.app_schema not in _databases(conn):
+    if schema not in _databases(conn):
         raise MigrationError(
-            f"application schema '{options.app_schema}' does not exist after the migrations: "
-            "create it in a migration or pass --app-schema"
+            f"application schema '{schema}' does not exist after the migrations: "
+            "create it in a migration (CREATE DATABASE IF NOT EXISTS ${database}) or pass --app-schema"
         )
     try:
         source = app_user.resolve_password(password_file(outputs_, options, outputs_path))
     except app_user.AppUserError as exc:
         raise BadInput(str(exc)) from None
     return app_user.ensure(
-        conn, name=options.app_user, host=options.app_user_host, schema=options.app_schema, password=source
+        conn, name=options.app_user, host=options.app_user_host, schema=schema, password=source
     )
 
 
@@ -305,7 +336,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--ops-schema", default="ops", help="schema of schema_history/heartbeat (ops)")
     p.add_argument("--app-user", default="app", help="application user name (default: app)")
     p.add_argument("--app-user-host", default="%", help="its host part (default: %%)")
-    p.add_argument("--app-schema", default="app", help="schema the app user may use (default: app)")
+    p.add_argument(
+        "--app-schema",
+        metavar="NAME",
+        help="the application schema: ${database} in migrations, and what the app user may use "
+        "(default: the outputs' db.database, i.e. the stack's dbName; 'app' if that is empty)",
+    )
     p.add_argument(
         "--app-password-file",
         type=Path,

@@ -12,7 +12,10 @@ the tests run the whole path on a machine without an AWS account:
 - ``db.engine`` is ``"mariadb"`` (an RDS engine name too) so that callers that
   need engine-specific SQL (``MASTER_GTID_WAIT`` vs ``WAIT_FOR_EXECUTED_GTID_SET``)
   can choose; ``db.engine_version`` is the server's real version (``10.11.19``);
-- ``ssl_ca`` is the CA that signed the server certificate.
+- ``ssl_ca`` is the CA that signed the server certificate;
+- ``db.database`` is a database ``up`` creates on the primary (utf8mb4), as RDS
+  creates ``dbName``: ``app`` unless ``up --db-name NAME`` chose another when the
+  environment was created; the state remembers it, so later commands keep it.
 
 Every process is a plain child started with ``start_new_session`` (it outlives
 the CLI), recorded by pid in ``state.json`` and stopped by that pid only after
@@ -92,6 +95,10 @@ STOP_TIMEOUT_S = 30.0
 POLL_S = 0.01
 STATE_VERSION = 1
 _PASSWORD_RE = re.compile(r"^[A-Za-z0-9_-]{20,}$")
+# The stack's dbName default and rule (components/settings.py): the bootstrap pastes the
+# name into migrations unquoted, so only names that need no quoting are accepted.
+DEFAULT_DB_NAME = "app"
+DB_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 # Privileges of the RDS MySQL master user, as MariaDB names them, plus SLAVE
 # MONITOR (SHOW SLAVE STATUS, which RDS grants through REPLICATION CLIENT).
@@ -151,9 +158,16 @@ def _exclusive(method: Callable[Concatenate[LocalEnv, _P], _R]) -> Callable[Conc
 class LocalEnv:
     """One local topology: its state dir holds data, config, TLS, logs and state."""
 
-    def __init__(self, state_dir: Path, *, semi_sync: bool = False) -> None:
+    def __init__(self, state_dir: Path, *, semi_sync: bool = False, db_name: str | None = None) -> None:
+        """``db_name``: the database a new environment creates; None keeps the recorded one."""
+        if db_name is not None and not DB_NAME_RE.fullmatch(db_name):
+            raise LocalEnvError(
+                f"database name must be 1-64 letters, digits or _ starting with a letter "
+                f"({DB_NAME_RE.pattern}), got {db_name!r}"
+            )
         self.state_dir = Path(state_dir).resolve()
         self.semi_sync = semi_sync
+        self.db_name = db_name
         self.outputs_path = self.state_dir / "outputs.json"
         self.state_path = self.state_dir / "state.json"
         self.secrets_path = self.state_dir / "secrets.json"
@@ -201,12 +215,15 @@ class LocalEnv:
             self._initialize()
         else:
             self._check_mode()
+            self._check_db_name()
             self._ensure_socket_dir()
             for role in ROLES:
                 if not self._server_alive(self._server_of(role)):
                     self.start(role)
             if not self._haproxy_alive():
                 self._start_haproxy()
+            if not self._state.get("db_name"):
+                self._adopt_db_name()
         outputs = self._build_outputs()
         self._write_outputs(outputs)
         return outputs
@@ -256,6 +273,7 @@ class LocalEnv:
             "state_dir": str(self.state_dir),
             "initialized": bool(self._state.get("initialized")),
             "semi_sync": bool(self._state.get("semi_sync")),
+            "db_name": self._state.get("db_name"),
             "roles": roles,
             "processes": [dataclasses.asdict(p) for p in procs],
             "replication": self._replication_status(roles["replica"]),
@@ -465,6 +483,8 @@ class LocalEnv:
             for name in SERVER_NAMES:
                 self._wait_server_ready(name)
             self._create_accounts(self._server_of("primary"))
+            # Before the replica is attached, like the accounts: it replays both from the binlog.
+            self._create_database(self._server_of("primary"))
             self._configure_replica(self._server_of("replica"), self._server_of("primary"))
             self._wait_replica_caught_up()
             self._check_admin_grants()
@@ -490,6 +510,7 @@ class LocalEnv:
             "roles": {"primary": SERVER_NAMES[0], "replica": SERVER_NAMES[1]},
             "haproxy": {"writer_port": ports[2], "reader_port": ports[3], "pid": None},
             "engine_version": None,
+            "db_name": self.db_name or DEFAULT_DB_NAME,
         }
 
     def _wipe_generated(self) -> None:
@@ -507,6 +528,30 @@ class LocalEnv:
                 f"{self.state_dir} holds a {have} environment but {want} was asked; "
                 "run `down --purge` first to recreate it"
             )
+
+    def _check_db_name(self) -> None:
+        recorded = self._state.get("db_name")
+        if self.db_name is not None and recorded and recorded != self.db_name:
+            # RDS cannot rename dbName either (a new name means a new instance).
+            raise LocalEnvError(
+                f"{self.state_dir} holds database {recorded!r} but {self.db_name!r} was asked; "
+                "run `down --purge` first to recreate it, or leave --db-name out to keep it"
+            )
+
+    def _adopt_db_name(self) -> None:
+        """An environment made before db.database was filled in: give it its database now."""
+        self._state["db_name"] = self.db_name or DEFAULT_DB_NAME
+        self._create_database(self._server_of("primary"))
+        self._save()
+
+    def _create_database(self, name: str) -> None:
+        db_name = str(self._state["db_name"])
+        if not DB_NAME_RE.fullmatch(db_name):  # the state file is editable by hand
+            raise LocalEnvError(f"{self.state_path}: db_name {db_name!r} does not match {DB_NAME_RE.pattern}")
+        self._root_sql(
+            name,
+            f"CREATE DATABASE IF NOT EXISTS `{db_name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;",
+        )
 
     def _install_datadirs(self) -> None:
         primary, replica = self._server_of("primary"), self._server_of("replica")
@@ -859,7 +904,7 @@ class LocalEnv:
                 engine_version=version.split("-", 1)[0],
                 writer=Endpoint(LOOPBACK, servers[primary]["port"]),
                 readers=readers,
-                database="",
+                database=str(self._state.get("db_name") or ""),
                 username=ADMIN_USER,
                 publicly_accessible=False,
                 multi_az=False,
@@ -1007,9 +1052,9 @@ class LocalEnv:
         return text
 
 
-def start_fresh(state_dir: Path, *, semi_sync: bool = False) -> LocalEnv:
+def start_fresh(state_dir: Path, *, semi_sync: bool = False, db_name: str | None = None) -> LocalEnv:
     """A running environment in ``state_dir``; if ``up`` fails, nothing is left running or on disk."""
-    env = LocalEnv(state_dir, semi_sync=semi_sync)
+    env = LocalEnv(state_dir, semi_sync=semi_sync, db_name=db_name)
     try:
         env.up()
     except BaseException:
@@ -1027,6 +1072,7 @@ def _print_status(status: dict[str, Any]) -> None:
         print("no local environment here (run `up`)")
         return
     print(f"replication: {'semi-sync' if status['semi_sync'] else 'async'}; roles: {status['roles']}")
+    print(f"database: {status.get('db_name') or '(none recorded: the next `up` creates it)'}")
     for p in status["processes"]:
         ports = ",".join(str(x) for x in p["ports"])
         state = "alive" if p["alive"] else "DOWN"
@@ -1055,6 +1101,7 @@ def _print_outputs(env: LocalEnv, outputs: StackOutputs, took: float) -> None:
     for r in db.readers:
         print(f"  reader   {r.host}:{r.port}   (replica)")
     print(f"  proxy    {proxy.host}:{proxy.writer_port} writes, {proxy.host}:{proxy.reader_port} reads")
+    print(f"  database {db.database} (utf8mb4; db.database in the outputs)")
     print(f"  user     {db.username} (password in {env.outputs_path}, mode 0600)")
     print(f"  TLS CA   {outputs.ssl_ca}")
 
@@ -1074,6 +1121,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start (or create) the environment; idempotent")
     up.add_argument("--semi-sync", action="store_true", help="semi-synchronous replication (default async)")
+    up.add_argument(
+        "--db-name",
+        metavar="NAME",
+        help=f"database to create, as RDS does with dbName (default {DEFAULT_DB_NAME}); chosen when the "
+        "environment is created and kept by later commands (another name needs `down --purge`)",
+    )
     down = sub.add_parser("down", help="stop the processes this environment started")
     down.add_argument("--purge", action="store_true", help="also delete the state dir (data, TLS, outputs)")
     status = sub.add_parser("status", help="processes and replication state")
@@ -1084,8 +1137,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    env = LocalEnv(args.state_dir, semi_sync=getattr(args, "semi_sync", False))
     try:
+        env = LocalEnv(
+            args.state_dir,
+            semi_sync=getattr(args, "semi_sync", False),
+            db_name=getattr(args, "db_name", None),
+        )
         if args.command == "up":
             started = time.monotonic()
             outputs = env.up()

@@ -26,6 +26,14 @@ line. Statements from DELIMITER blocks, ``CALL`` (several result sets) and state
 starting with an executable comment are sent alone. ``batch_statements=1`` turns
 batching off.
 
+Placeholders: ``${database}`` (Flyway-style, see :mod:`scripts.sql_placeholders`) is
+replaced when a file is loaded, before it is split and long before anything is sent;
+an unknown or malformed placeholder fails discovery naming the file and line, so no
+statement of any file runs. The checksum is the file's as written, so one file has
+one checksum whatever the values and another value is never an "edit". The history
+does not record the values: a migration applied under one name is not applied again
+when the name changes later (as with Flyway); the name is chosen once per environment.
+
 Concurrency: every run takes the server-wide named lock ``GET_LOCK`` (per history
 table) with a timeout and re-reads the history after acquiring it, so concurrent
 bootstraps apply each migration once; ``version`` is also the history's primary key.
@@ -36,7 +44,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +54,7 @@ from mysql.connector.connection import MySQLConnection
 from mysql.connector.constants import ClientFlag
 
 from scripts.db import ConnectionLost, is_connection_lost
+from scripts.sql_placeholders import PlaceholderError, substitute, validate_values
 from scripts.sql_split import SplitError, Statement, split_sql
 
 FILE_RE = re.compile(r"^V(?P<version>\d{3,})__(?P<name>[A-Za-z0-9][A-Za-z0-9_]*)\.sql$")
@@ -97,12 +106,14 @@ def checksum(data: bytes) -> str:
 
 
 def validate_identifier(value: str, what: str) -> str:
-    if not IDENTIFIER_RE.match(value):
+    if not IDENTIFIER_RE.fullmatch(value):  # match() would let a trailing newline through
         raise ValueError(f"{what} must match {IDENTIFIER_RE.pattern} (letters, digits, _), got {value!r}")
     return value
 
 
-def load_migration(path: Path) -> Migration:
+def load_migration(path: Path, placeholders: Mapping[str, str] | None = None) -> Migration:
+    """Read, substitute ``placeholders`` (name -> value), split and checksum one file."""
+    validate_values(placeholders or {})  # a bad value is the caller's error, not the file's
     match = FILE_RE.match(path.name)
     if match is None:
         raise MigrationFileError(
@@ -117,8 +128,9 @@ def load_migration(path: Path) -> Migration:
     except UnicodeDecodeError as exc:
         raise MigrationFileError(f"migration file '{path}': not UTF-8 (byte {exc.start})") from None
     try:
-        statements = tuple(split_sql(text))
-    except SplitError as exc:
+        # Values are plain identifiers: substituting first changes neither the split nor line numbers.
+        statements = tuple(split_sql(substitute(text, placeholders or {})))
+    except (PlaceholderError, SplitError) as exc:
         raise MigrationFileError(f"migration file '{path}': {exc}") from None
     if not statements:
         raise MigrationFileError(f"migration file '{path}': contains no statements")
@@ -131,15 +143,20 @@ def load_migration(path: Path) -> Migration:
     )
 
 
-def discover(sql_dir: Path) -> list[Migration]:
-    """All migrations in ``sql_dir`` in version order; every ``*.sql`` file must be a migration."""
+def discover(sql_dir: Path, placeholders: Mapping[str, str] | None = None) -> list[Migration]:
+    """All migrations in ``sql_dir`` in version order; every ``*.sql`` file must be a migration.
+
+    ``placeholders`` (e.g. ``{"database": "shop"}``) fill ``${name}`` in every file; a bad
+    value raises :class:`~scripts.sql_placeholders.PlaceholderError` before any file is read.
+    """
+    validate_values(placeholders or {})
     if not sql_dir.is_dir():
         raise MigrationFileError(f"migrations directory '{sql_dir}' does not exist or is not a directory")
     found: dict[int, Migration] = {}
     for path in sorted(sql_dir.iterdir()):
         if path.suffix.lower() != ".sql":
             continue
-        migration = load_migration(path)
+        migration = load_migration(path, placeholders)
         if migration.version in found:
             raise MigrationFileError(
                 f"migrations '{found[migration.version].path}' and '{path}' have the same "

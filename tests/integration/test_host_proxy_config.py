@@ -27,7 +27,12 @@ def test_rendered_host_config_is_valid_for_haproxy(stack: str, tmp_path: Path) -
     run = run_program(
         program,
         stack,
-        overrides={"proxyEnabled": True, "proxyAllowedSecurityGroupIds": ["sg-0123456789abcdef0"]},
+        # The read/write split needs a replica, and the free-tier dev stack has none.
+        overrides={
+            "proxyEnabled": True,
+            "proxyAllowedSecurityGroupIds": ["sg-0123456789abcdef0"],
+            "dbReplicaCount": 1,
+        },
     )
     user_data = run.one("aws:ec2/instance:Instance", "host-instance").plain("userData")
     cfg = tmp_path / "haproxy.cfg"

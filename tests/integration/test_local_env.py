@@ -81,6 +81,16 @@ def test_outputs_follow_the_contract(local_env: LocalEnv) -> None:
     )
     assert outputs.ssl_ca == str(local_env.ca_path) and Path(outputs.ssl_ca).is_absolute()
     assert outputs.db.username == "admin" and not outputs.db.publicly_accessible
+    # Like RDS with dbName: a real database, created by `up` (default name "app").
+    assert outputs.db.database == "app"
+    assert (
+        _scalar(
+            local_env,
+            "replica",
+            "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'app'",
+        )
+        == "utf8mb4"
+    )
     assert len(outputs.db_password.reveal()) >= 20
 
 

@@ -35,7 +35,7 @@ def test_discovers_in_numeric_version_order(tmp_path: Path) -> None:
 
 
 def test_project_migrations_are_well_formed() -> None:
-    found = discover(REPO_SQL)
+    found = discover(REPO_SQL, {"database": "app"})
     assert [m.version for m in found][:4] == [1, 2, 3, 4]
     assert found[0].script == "V001__create_tempdb.sql"
     assert "CREATE DATABASE IF NOT EXISTS TempDB" in found[0].statements[0].text
