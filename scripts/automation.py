@@ -5,6 +5,7 @@ Python services::
     from scripts import automation
     from scripts.automation import Options
 
+    log = logging.getLogger("deploy")
     opts = Options(backend_url="s3://my-state-bucket", on_output=log.info)
     automation.up("dev", opts)
     outputs = automation.outputs("dev", opts)       # typed StackOutputs
@@ -27,6 +28,7 @@ import dataclasses
 import enum
 import importlib
 import json
+import logging
 import os
 import re
 import subprocess
@@ -44,6 +46,8 @@ from components.contract import Secret, StackOutputs
 from scripts import bootstrap as bootstrap_module
 from scripts import tunnel
 from scripts.outputs import OutputsError, from_automation
+
+logger = logging.getLogger(__name__)
 
 PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
 PROJECT_NAME: Final = "mysql-platform"
@@ -66,8 +70,18 @@ EXIT_CLI_MISSING: Final = 6  # Pulumi CLI missing, unusable or too old
 EXIT_STACK_BUSY: Final = 7  # another update holds the stack's lock
 EXIT_OPERATION_FAILED: Final = 8  # the pulumi operation itself failed
 EXIT_STACK_NOT_FOUND: Final = 9  # refresh/destroy/outputs/bootstrap on a stack that does not exist
+EXIT_RESULTS_UNREADABLE: Final = 10  # the update succeeded but its outputs could not be read
+
+# The oldest CLI this module works with: `config set-all --json` (list-typed overrides, which
+# the SDK's set_all_config_json sends) first shipped in CLI 3.202.0; the SDK itself gates inline
+# refresh/destroy at 3.181.0 (pulumi/automation/_stack.py::_check_inline_support, SDK 3.272.0).
+MINIMUM_CLI_VERSION: Final = VersionInfo(3, 202, 0)
+SKIP_VERSION_CHECK_VAR: Final = "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK"
 
 OnOutput = Callable[[str], Any]
+# An override: a string, a boolean or integer (sent as the CLI writes them: true, 3), a list of
+# strings (for the array-typed keys), or a Secret (stored encrypted).
+ConfigInput = str | bool | int | Sequence[str] | Secret
 OnEvent = Callable[[auto.EngineEvent], Any]
 T = TypeVar("T")
 
@@ -115,7 +129,21 @@ class StackBusy(AutomationError):
 
 
 class OperationFailed(AutomationError):
-    """The pulumi command ran and failed; the message carries the end of its output."""
+    """The pulumi command ran and failed; the message carries the engine's error diagnostics."""
+
+    def __init__(self, message: str, diagnostics: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.diagnostics = tuple(diagnostics)
+
+
+class StackConflict(AutomationError):
+    """Another client created the same stack at the same moment, and it still cannot be selected."""
+
+
+class ResultsUnreadable(AutomationError):
+    """The update itself succeeded, but reading its outputs or history afterwards failed."""
+
+    exit_code = EXIT_RESULTS_UNREADABLE
 
 
 # --- options ----------------------------------------------------------------------------------
@@ -134,9 +162,15 @@ class ProgramSource(enum.Enum):
 class Options:
     """How to reach and run a stack.
 
-    ``config`` values are strings; wrap a value in :class:`components.contract.Secret`
-    to store it encrypted. Like ``pulumi up --config``, overrides are saved in the
-    stack's config file (``Pulumi.<stack>.yaml`` in ``work_dir``).
+    ``config`` values are strings, booleans, integers or lists of strings (the array-typed
+    keys such as ``dbAllowedCidrs``); wrap a string in :class:`components.contract.Secret` to
+    store it encrypted. Overrides are written only by :func:`preview` and :func:`up`, and, like
+    ``pulumi up --config``, they are saved in the stack's config file (``Pulumi.<stack>.yaml``
+    in ``work_dir``) in both program sources, so later runs keep them. ``refresh``, ``destroy``
+    and ``outputs`` never write config.
+
+    Selecting a stack is ``pulumi stack select``: it also becomes the current stack of
+    ``work_dir`` for a person's later ``pulumi`` commands there.
 
     ``backend_url``: ``None`` keeps the user's current ``pulumi login``; otherwise
     ``https://api.pulumi.com``, ``file://~`` (what ``pulumi login --local`` uses),
@@ -150,13 +184,15 @@ class Options:
     source: ProgramSource = ProgramSource.WORK_DIR
     work_dir: Path = PROJECT_DIR
     backend_url: str | None = None
-    config: Mapping[str, str | Secret] = field(default_factory=dict)
+    config: Mapping[str, ConfigInput] = field(default_factory=dict)
     on_output: OnOutput | None = None
+    on_error: OnOutput | None = None
     on_event: OnEvent | None = None
     # A directory holding bin/pulumi (e.g. ~/.pulumi/versions/3.272.0); None = `pulumi` on PATH.
     pulumi_root: Path | None = None
     secrets_provider: str | None = None
-    env: Mapping[str, str] = field(default_factory=dict)
+    # Never in repr: it may hold PULUMI_CONFIG_PASSPHRASE or cloud credentials.
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
     requirements: Path = REQUIREMENTS
 
 
@@ -183,7 +219,7 @@ def validate_backend_url(url: str) -> str:
 
 
 def parse_config_pair(text: str) -> tuple[str, str]:
-    """Split a ``KEY=VALUE`` command-line override; the value may contain '='."""
+    """Split a ``KEY=VALUE`` command-line pair; the value may contain '='."""
     key, sep, value = text.partition("=")
     key = key.strip()
     if not sep:
@@ -195,6 +231,22 @@ def parse_config_pair(text: str) -> tuple[str, str]:
             "namespace, like 'dbInstanceClass' or 'aws:region'"
         )
     return key, value
+
+
+def parse_config_value(key: str, value: str) -> ConfigInput:
+    """A command-line override's value: ``[...]`` is a JSON list of strings, anything else a string."""
+    if not value.lstrip().startswith("["):
+        return value
+    try:
+        items = json.loads(value)
+    except json.JSONDecodeError:
+        items = None
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise BadInput(
+            f"invalid list for config key {key!r}: expected a JSON list of strings such as "
+            "'[\"198.51.100.7/32\"]', got " + repr(value)
+        )
+    return items
 
 
 def read_pins(requirements: Path) -> dict[str, str]:
@@ -228,35 +280,52 @@ def plugin_versions(requirements: Path = REQUIREMENTS) -> dict[str, str]:
     return versions
 
 
-def minimum_cli_version(requirements: Path = REQUIREMENTS) -> VersionInfo:
-    """The oldest CLI we accept: the pinned SDK's version (Pulumi asks for CLI >= SDK)."""
-    pins = read_pins(requirements)
-    if "pulumi" not in pins:
-        raise BadInput(f"'{requirements}' does not pin pulumi (expected a line 'pulumi==X.Y.Z')")
-    try:
-        return VersionInfo.parse(pins["pulumi"])
-    except ValueError:
-        raise BadInput(f"'{requirements}' pins pulumi=={pins['pulumi']}, not a X.Y.Z version") from None
+def minimum_cli_version() -> VersionInfo:
+    """The oldest CLI accepted: :data:`MINIMUM_CLI_VERSION`, set by the features the module uses.
+
+    Not the pinned SDK's own version: the SDK drives older CLIs, and demanding the newest
+    would turn every SDK bump into a forced CLI upgrade for every user.
+    """
+    return MINIMUM_CLI_VERSION
 
 
-def config_map(config: Mapping[str, str | Secret]) -> dict[str, auto.ConfigValue]:
-    """Turn overrides into the Automation API's ConfigMap; ``Secret`` values stay secret."""
-    out: dict[str, auto.ConfigValue] = {}
+def _config_entry(key: str, value: ConfigInput) -> dict[str, Any]:
+    """One key in the shape ``pulumi config --json`` prints (pkg/cmd/pulumi/config/config.go,
+    ``configValueJSON``: value, objectValue, secret), which ``config set-all --json`` reads."""
+    if isinstance(value, Secret):
+        return {"value": value.reveal(), "secret": True}
+    if isinstance(value, bool):
+        return {"value": "true" if value else "false", "secret": False}
+    if isinstance(value, int):
+        return {"value": str(value), "secret": False}
+    if isinstance(value, str):
+        return {"value": value, "secret": False}
+    items = list(value)
+    if not all(isinstance(i, str) for i in items):
+        raise BadInput(f"invalid list for config key {key!r}: expected strings only, got {items!r}")
+    # A list as objectValue: stored as a YAML list, so Pulumi.yaml's array<string> type holds.
+    # (--plaintext would store the JSON text as a string, which `up` then refuses.)
+    return {"value": json.dumps(items), "objectValue": items, "secret": False}
+
+
+def config_json(config: Mapping[str, ConfigInput]) -> str:
+    """Overrides as the JSON document ``Stack.set_all_config_json`` passes to the CLI."""
+    out: dict[str, dict[str, Any]] = {}
     for key, value in config.items():
         if not _CONFIG_KEY.match(key):
             raise BadInput(f"invalid config key {key!r}: expected letters, digits, '-', '_', '.' (ns:key)")
-        if isinstance(value, Secret):
-            out[key] = auto.ConfigValue(value=value.reveal(), secret=True)
-        else:
-            out[key] = auto.ConfigValue(value=str(value), secret=False)
-    return out
+        out[key] = _config_entry(key, value)
+    return json.dumps(out)
 
 
-def _command_stderr(exc: auto.CommandError) -> str:
+def _command_streams(exc: auto.CommandError) -> tuple[str, str]:
     # CommandError keeps only str(CommandResult): "\n code: N\n stdout: ...\n stderr: ...".
     text = str(exc)
-    _, found, stderr = text.rpartition("\n stderr: ")
-    return stderr if found else text
+    head, found, stderr = text.rpartition("\n stderr: ")
+    if not found:
+        return "", text
+    _, found, stdout = head.partition("\n stdout: ")
+    return (stdout if found else ""), stderr
 
 
 def _tail(text: str, lines: int = 12) -> str:
@@ -264,9 +333,25 @@ def _tail(text: str, lines: int = 12) -> str:
     return "\n".join(kept[-lines:])
 
 
-def map_command_error(exc: auto.CommandError, stack_name: str, operation: str) -> AutomationError:
-    """Translate the Automation API's CommandError family into this module's errors."""
-    stderr = _tail(_command_stderr(exc))
+def _engine_diagnostics(stdout: str) -> str:
+    """The engine's "Diagnostics:" block from a run's stdout, where resource and program errors go."""
+    _, found, rest = stdout.partition("\nDiagnostics:\n")
+    if not found:
+        return ""
+    block = rest.split("\nResources:", 1)[0].split("\nOutputs:", 1)[0]
+    return _tail(block, 20)
+
+
+def map_command_error(
+    exc: auto.CommandError, stack_name: str, operation: str, diagnostics: Sequence[str] = ()
+) -> AutomationError:
+    """Translate the Automation API's CommandError family into this module's errors.
+
+    ``diagnostics``: the error diagnostics the engine reported as events during the run. A
+    failed resource or program writes them to stdout (and the event log), not to stderr.
+    """
+    stdout, stderr = _command_streams(exc)
+    stderr = _tail(stderr)
     if isinstance(exc, auto.ConcurrentUpdateError):
         return StackBusy(
             f"stack '{stack_name}' is busy: another update holds its lock, so '{operation}' did not "
@@ -280,7 +365,18 @@ def map_command_error(exc: auto.CommandError, stack_name: str, operation: str) -
             f"create it with `python -m scripts.automation up {stack_name} --yes` or check --backend.\n"
             f"pulumi said: {stderr}"
         )
-    return OperationFailed(f"pulumi {operation} on stack '{stack_name}' failed:\n{stderr}")
+    if isinstance(exc, auto.StackAlreadyExistsError):
+        return StackConflict(
+            f"stack '{stack_name}' was created by someone else while '{operation}' ran and still cannot "
+            f"be selected; retry.\npulumi said: {stderr}"
+        )
+    why = "\n".join(d.strip() for d in diagnostics if d.strip()) or _engine_diagnostics(stdout)
+    parts = [p for p in (why, stderr if stderr.strip() else "") if p]
+    if not parts:
+        parts = [_tail(stdout) or "(pulumi printed nothing)"]
+    return OperationFailed(
+        f"pulumi {operation} on stack '{stack_name}' failed:\n" + "\n".join(parts), diagnostics
+    )
 
 
 def map_cli_error(exc: BaseException, where: str, minimum: VersionInfo) -> PulumiCliError:
@@ -304,8 +400,12 @@ def map_cli_error(exc: BaseException, where: str, minimum: VersionInfo) -> Pulum
 
 
 def pulumi_command(options: Options) -> auto.PulumiCommand:
-    """Find and version-check the CLI, or raise :class:`PulumiCliError` saying what to do."""
-    minimum = minimum_cli_version(options.requirements)
+    """Find and version-check the CLI, or raise :class:`PulumiCliError` saying what to do.
+
+    ``PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK`` skips the check, from the process environment
+    (the SDK reads it there) or from ``Options.env``, like every other setting of the CLI.
+    """
+    minimum = minimum_cli_version()
     where = (
         f"looked for {options.pulumi_root / 'bin' / 'pulumi'}"
         if options.pulumi_root is not None
@@ -315,7 +415,7 @@ def pulumi_command(options: Options) -> auto.PulumiCommand:
         return auto.PulumiCommand(
             root=None if options.pulumi_root is None else str(options.pulumi_root),
             version=minimum,
-            skip_version_check=False,
+            skip_version_check=SKIP_VERSION_CHECK_VAR in options.env,
         )
     except (OSError, subprocess.CalledProcessError, auto.InvalidVersionError) as exc:
         raise map_cli_error(exc, where if isinstance(exc, OSError) else "`pulumi`", minimum) from None
@@ -346,88 +446,212 @@ def _workspace_options(options: Options, command: auto.PulumiCommand) -> auto.Lo
     )
 
 
+@dataclass
+class RunLog:
+    """What the engine reported during one operation, from its events."""
+
+    diagnostics: list[str] = field(default_factory=list)
+    summary_seen: bool = False
+
+    def recorder(self, forward: OnEvent | None) -> OnEvent:
+        def on_event(event: auto.EngineEvent) -> None:
+            diag = event.diagnostic_event
+            if diag is not None and diag.severity == "error":
+                self.diagnostics.append(diag.message)
+            if event.summary_event is not None:
+                self.summary_seen = True
+            if forward is not None:
+                forward(event)
+
+        return on_event
+
+    @property
+    def completed(self) -> bool:
+        """The engine finished the operation and reported no error."""
+        return self.summary_seen and not self.diagnostics
+
+
 @contextmanager
-def _translated(stack_name: str, operation: str) -> Iterator[None]:
+def _translated(stack_name: str, operation: str, run_log: RunLog | None = None) -> Iterator[None]:
     try:
         yield
     except auto.CommandError as exc:
-        raise map_command_error(exc, stack_name, operation) from None
+        diagnostics = run_log.diagnostics if run_log is not None else ()
+        raise map_command_error(exc, stack_name, operation, diagnostics) from None
     except auto.InvalidVersionError as exc:
         raise PulumiCliError(f"the Pulumi CLI cannot be used for '{operation}': {exc}") from None
 
 
-def open_stack(stack_name: str, options: Options, *, create: bool, plugins: bool = True) -> auto.Stack:
-    """Select the stack (creating it when ``create``), apply config, install inline plugins.
+def _select(
+    stack_name: str, options: Options, ws_options: auto.LocalWorkspaceOptions, create: bool
+) -> auto.Stack:
+    inline = options.source is ProgramSource.INLINE
+
+    def attempt(opener: Callable[..., auto.Stack]) -> auto.Stack:
+        if inline:
+            return opener(stack_name, project_name=PROJECT_NAME, program=inline_program(), opts=ws_options)
+        return opener(stack_name, work_dir=str(options.work_dir), opts=ws_options)
+
+    # refresh/destroy/outputs select only: a typo must not create an empty stack.
+    if not create:
+        return attempt(auto.select_stack)
+    try:
+        return attempt(auto.create_or_select_stack)
+    except auto.StackAlreadyExistsError:
+        # Select found nothing, then another client's `stack init` won the race: it exists now.
+        return attempt(auto.select_stack)
+
+
+def _resource_count(stack: auto.Stack) -> int:
+    summaries = stack.workspace.list_stacks()
+    return next((s.resource_count or 0 for s in summaries if s.name == stack.name), 0)
+
+
+def _current_value(stack: auto.Stack, key: str) -> str | None:
+    try:
+        return stack.get_config(key).value
+    except auto.CommandError:
+        return None  # not set
+
+
+def warn_on_region_change(stack: auto.Stack, config: Mapping[str, ConfigInput]) -> bool:
+    """Log a warning when an override moves a stack that has resources to another region.
+
+    Every resource is regional: the next `up` replaces all of them, databases included.
+    """
+    new = config.get("aws:region")
+    if new is None:
+        return False
+    old = _current_value(stack, "aws:region")
+    if old is None or old == str(new):
+        return False
+    count = _resource_count(stack)
+    if count == 0:
+        return False
+    logger.warning(
+        "stack '%s': aws:region override %s -> %s on a stack with %d resources; "
+        "`up` replaces every one of them in the new region (databases included, data not carried over)",
+        stack.name,
+        old,
+        new,
+        count,
+    )
+    return True
+
+
+def open_stack(
+    stack_name: str, options: Options, *, create: bool, plugins: bool = True, apply_config: bool = False
+) -> auto.Stack:
+    """Select the stack (creating it when ``create``), install inline plugins and, for
+    ``apply_config`` (preview and up), write ``Options.config`` to the stack.
 
     ``plugins=False`` skips the plugin install for calls that load no provider (outputs).
     """
     validate_stack_name(stack_name)
     if not (options.work_dir / "Pulumi.yaml").is_file():
         raise BadInput(f"work dir '{options.work_dir}' has no Pulumi.yaml: expected this project's root")
-    overrides = config_map(options.config)
+    overrides = config_json(options.config) if apply_config and options.config else None
     inline = options.source is ProgramSource.INLINE
     to_install = plugin_versions(options.requirements) if inline and plugins else {}
     command = pulumi_command(options)
     ws_options = _workspace_options(options, command)
-    # refresh/destroy/outputs select only: a typo must not create an empty stack.
-    opener = auto.create_or_select_stack if create else auto.select_stack
     with _translated(stack_name, "select stack"):
-        if inline:
-            stack = opener(stack_name, project_name=PROJECT_NAME, program=inline_program(), opts=ws_options)
-        else:
-            stack = opener(stack_name, work_dir=str(options.work_dir), opts=ws_options)
+        stack = _select(stack_name, options, ws_options, create)
     with _translated(stack_name, "install plugins"):
         # An inline program has no requirements for the CLI to read plugins from.
         for name, version in to_install.items():
             stack.workspace.install_plugin(name, version)
-    if overrides:
+    if overrides is not None:
         with _translated(stack_name, "set config"):
-            stack.set_all_config(overrides)
+            warn_on_region_change(stack, options.config)
+            stack.set_all_config_json(overrides)
     return stack
 
 
-def _run(
-    stack_name: str, options: Options, operation: str, *, create: bool, call: Callable[[auto.Stack], T]
+def _update(
+    stack_name: str,
+    options: Options,
+    operation: str,
+    call: Callable[[auto.Stack, RunLog], T],
+    *,
+    create: bool,
+    apply_config: bool = False,
 ) -> T:
-    stack = open_stack(stack_name, options, create=create)
-    with _translated(stack_name, operation):
-        return call(stack)
+    """Run one engine operation, turning its failure into an error that says why."""
+    stack = open_stack(stack_name, options, create=create, apply_config=apply_config)
+    run_log = RunLog()
+    try:
+        return call(stack, run_log)
+    except auto.CommandError as exc:
+        if operation != "preview" and run_log.completed:
+            # The SDK reads outputs (with --show-secrets) and history after the engine ran.
+            _, stderr = _command_streams(exc)
+            raise ResultsUnreadable(
+                f"pulumi {operation} on stack '{stack_name}' succeeded, but reading its results "
+                f"afterwards failed, so they are not shown; `pulumi stack output -s {stack_name}` "
+                f"reads them again once this is fixed.\npulumi said: {_tail(stderr)}"
+            ) from None
+        raise map_command_error(exc, stack_name, operation, run_log.diagnostics) from None
+    except auto.InvalidVersionError as exc:
+        raise PulumiCliError(f"the Pulumi CLI cannot be used for '{operation}': {exc}") from None
 
 
 def preview(stack_name: str, options: Options = Options()) -> auto.PreviewResult:
     """``pulumi preview``; creates the stack if it does not exist yet."""
 
-    def call(stack: auto.Stack) -> auto.PreviewResult:
-        return stack.preview(on_output=options.on_output, on_event=options.on_event)
+    def call(stack: auto.Stack, log: RunLog) -> auto.PreviewResult:
+        return stack.preview(
+            on_output=options.on_output, on_error=options.on_error, on_event=log.recorder(options.on_event)
+        )
 
-    return _run(stack_name, options, "preview", create=True, call=call)
+    return _update(stack_name, options, "preview", call, create=True, apply_config=True)
 
 
 def up(stack_name: str, options: Options = Options()) -> auto.UpResult:
     """``pulumi up --yes``; creates the stack if it does not exist yet."""
 
-    def call(stack: auto.Stack) -> auto.UpResult:
-        return stack.up(on_output=options.on_output, on_event=options.on_event)
+    def call(stack: auto.Stack, log: RunLog) -> auto.UpResult:
+        # show_secrets=False: the summary's config is never used here, and a decryption
+        # problem must not turn a finished update into a failure.
+        return stack.up(
+            on_output=options.on_output,
+            on_error=options.on_error,
+            on_event=log.recorder(options.on_event),
+            show_secrets=False,
+        )
 
-    return _run(stack_name, options, "up", create=True, call=call)
+    return _update(stack_name, options, "up", call, create=True, apply_config=True)
 
 
 def refresh(stack_name: str, options: Options = Options()) -> auto.RefreshResult:
-    """``pulumi refresh --yes`` on an existing stack."""
+    """``pulumi refresh --yes`` on an existing stack; ``Options.config`` is not written."""
 
-    def call(stack: auto.Stack) -> auto.RefreshResult:
-        return stack.refresh(on_output=options.on_output, on_event=options.on_event)
+    def call(stack: auto.Stack, log: RunLog) -> auto.RefreshResult:
+        return stack.refresh(
+            on_output=options.on_output,
+            on_error=options.on_error,
+            on_event=log.recorder(options.on_event),
+            show_secrets=False,
+        )
 
-    return _run(stack_name, options, "refresh", create=False, call=call)
+    return _update(stack_name, options, "refresh", call, create=False)
 
 
 def destroy(stack_name: str, options: Options = Options()) -> auto.DestroyResult:
-    """``pulumi destroy --yes`` on an existing stack (protected resources make it fail, by design)."""
+    """``pulumi destroy --yes`` on an existing stack (protected resources make it fail, by design).
 
-    def call(stack: auto.Stack) -> auto.DestroyResult:
-        return stack.destroy(on_output=options.on_output, on_event=options.on_event)
+    ``Options.config`` is not written: the stack's saved config is what it was built with.
+    """
 
-    return _run(stack_name, options, "destroy", create=False, call=call)
+    def call(stack: auto.Stack, log: RunLog) -> auto.DestroyResult:
+        return stack.destroy(
+            on_output=options.on_output,
+            on_error=options.on_error,
+            on_event=log.recorder(options.on_event),
+            show_secrets=False,
+        )
+
+    return _update(stack_name, options, "destroy", call, create=False)
 
 
 def outputs(stack_name: str, options: Options = Options()) -> StackOutputs:
@@ -503,10 +727,11 @@ exit codes:
   {EXIT_OK}  success
   {EXIT_FAILED}  unexpected error
   {EXIT_USAGE}  usage or bad input (stack name, --config, --backend, work dir, outputs)
-  {EXIT_CLI_MISSING}  the Pulumi CLI is missing, broken or older than the pinned SDK
+  {EXIT_CLI_MISSING}  the Pulumi CLI is missing, broken or older than {MINIMUM_CLI_VERSION}
   {EXIT_STACK_BUSY}  another update holds the stack's lock; nothing was changed, retry later
   {EXIT_OPERATION_FAILED}  the pulumi operation failed (its output says why)
   {EXIT_STACK_NOT_FOUND}  the stack does not exist (refresh/destroy/outputs/bootstrap never create it)
+  {EXIT_RESULTS_UNREADABLE} the update succeeded, but its outputs could not be read afterwards
   bootstrap (and up --bootstrap) pass the bootstrap's own codes through: 2 bad input,
      3 cannot connect or authenticate (including: the SSH tunnel could not be opened),
      4 migration failed, 5 replication check failed
@@ -542,7 +767,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         action="append",
         default=[],
-        help="config override saved to the stack, repeatable (e.g. aws:region=eu-west-1)",
+        help="config override saved to the stack by preview and up, repeatable "
+        "(e.g. dbInstanceClass=db.t4g.small; a list as JSON: dbAllowedCidrs='[\"198.51.100.7/32\"]')",
     )
     parser.add_argument(
         "--secret-from-env",
@@ -582,7 +808,10 @@ def _secret_overrides(pairs: Sequence[str], environ: Mapping[str, str]) -> dict[
 def options_from_args(args: argparse.Namespace, environ: Mapping[str, str]) -> Options:
     """Validate the command line into :class:`Options` (raises :class:`BadInput`)."""
     validate_stack_name(args.stack)
-    config: dict[str, str | Secret] = dict(parse_config_pair(p) for p in args.config)
+    config: dict[str, ConfigInput] = {}
+    for pair in args.config:
+        key, value = parse_config_pair(pair)
+        config[key] = parse_config_value(key, value)
     config.update(_secret_overrides(args.secret_from_env, environ))
     return Options(
         source=ProgramSource.INLINE if args.inline else ProgramSource.WORK_DIR,
@@ -590,6 +819,7 @@ def options_from_args(args: argparse.Namespace, environ: Mapping[str, str]) -> O
         backend_url=None if args.backend is None else validate_backend_url(args.backend),
         config=config,
         on_output=_print_line,
+        on_error=_print_error_line,
         pulumi_root=args.pulumi_root,
         secrets_provider=args.secrets_provider,
     )
@@ -619,6 +849,10 @@ def render_outputs(stack_outputs: StackOutputs, *, show_secrets: bool = False) -
 
 def _print_line(line: str) -> None:
     print(line, flush=True)
+
+
+def _print_error_line(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _summary(result: auto.UpResult | auto.RefreshResult | auto.DestroyResult) -> str:
@@ -657,6 +891,8 @@ def _dispatch(args: argparse.Namespace, options: Options) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Warnings from the library (a region change, ...) reach the person at the terminal.
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s", stream=sys.stderr)
     if args.command in _NEEDS_YES and not args.yes:
         print(
             f"error: '{args.command}' changes stack '{args.stack}': pass --yes to confirm "

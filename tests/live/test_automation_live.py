@@ -11,7 +11,6 @@ Every test works on a copy of the project in a temp dir, so `pulumi stack init`
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Callable
@@ -112,7 +111,8 @@ def test_preview_dev_plans_the_whole_stack(
 @needs_up_opt_in
 def test_up_bootstrap_destroy_dev(make_options: Callable[..., Options]) -> None:
     cidr = os.environ["MYSQL_PLATFORM_LIVE_CIDR"]
-    options = make_options(config={"dbAllowedCidrs": json.dumps([cidr])})
+    # A real list: the key is array<string> in Pulumi.yaml, and the CLI refuses a string there.
+    options = make_options(config={"dbAllowedCidrs": [cidr]})
     try:
         code = automation.up_and_bootstrap("dev", options)
         assert code == 0

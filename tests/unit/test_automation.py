@@ -154,10 +154,10 @@ def test_options_from_args_keeps_secrets_secret(monkeypatch: pytest.MonkeyPatch)
     assert options.source is automation.ProgramSource.INLINE
     assert options.config["aws:region"] == "eu-west-1"
     assert options.config["dbPw"] == Secret("hunter2-long")
-    values = automation.config_map(options.config)
-    assert values["dbPw"].secret is True
-    assert values["aws:region"].secret is False
-    assert "hunter2" not in repr(values)
+    assert "hunter2" not in repr(options)
+    sent = json.loads(automation.config_json(options.config))
+    assert sent["dbPw"] == {"value": "hunter2-long", "secret": True}
+    assert sent["aws:region"] == {"value": "eu-west-1", "secret": False}
 
 
 # --- the CLI is missing ---------------------------------------------------------------------
@@ -221,7 +221,6 @@ def test_plugin_versions_follow_the_file(tmp_path: Path) -> None:
         "# comment\npulumi==3.1.0\nPulumi_AWS == 6.0.1  # aws\npulumi-random==4.0.0 ; python_version>'3'\n"
     )
     assert automation.plugin_versions(req) == {"aws": "v6.0.1", "random": "v4.0.0"}
-    assert automation.minimum_cli_version(req) == VersionInfo.parse("3.1.0")
 
 
 def test_rejects_requirements_without_a_plugin_pin(tmp_path: Path) -> None:
@@ -231,8 +230,11 @@ def test_rejects_requirements_without_a_plugin_pin(tmp_path: Path) -> None:
         automation.plugin_versions(req)
 
 
-def test_minimum_cli_version_is_the_pinned_sdk() -> None:
-    assert automation.minimum_cli_version() == VersionInfo.parse(importlib.metadata.version("pulumi"))
+def test_minimum_cli_version_is_what_the_module_uses_not_the_sdk_pin() -> None:
+    # `config set-all --json` (CLI 3.202.0) is the newest CLI feature the module relies on;
+    # the SDK's own gate for inline refresh/destroy is 3.181 (_stack._check_inline_support).
+    assert automation.minimum_cli_version() == VersionInfo.parse("3.202.0")
+    assert automation.minimum_cli_version() < VersionInfo.parse(importlib.metadata.version("pulumi"))
 
 
 # --- CommandError mapping ---------------------------------------------------------------------
