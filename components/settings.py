@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Final, Literal
 
+from components.cidr_rules import allow_list_problems, parse_cidr, vpc_range_problem
+from components.rds_rules import instance_class_problem, reserved_name_problem
+
 PROJECT: Final = "mysql-platform"
 
 # "object" (a map of strings) has no type in the Pulumi.yaml schema, which knows only the
@@ -63,7 +66,12 @@ LOG_RETENTION_DAYS: Final = (
 NO_PERFORMANCE_INSIGHTS: Final = ("db.t3.micro", "db.t3.small", "db.t4g.micro", "db.t4g.small")
 # Tags the program sets itself; the `tags` setting adds to them and may not change them.
 RESERVED_TAG_KEYS: Final = frozenset({"project", "environment", "managed-by", "Name", "role"})
-PRODUCTION_STACK_NAMES: Final = frozenset({"prod", "production"})
+# Any stack whose name starts with "prod" (prod, production, prod-us, production-eu) is production.
+PRODUCTION_PREFIX: Final = "prod"
+
+
+def is_production(stack: str) -> bool:
+    return stack.lower().startswith(PRODUCTION_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -360,7 +368,6 @@ def _parse_array(field: Field, raw: str, problems: list[str]) -> list[str]:
 # --- rules ----------------------------------------------------------------------------------
 
 _ENGINE_VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?$")
-_INSTANCE_CLASS = re.compile(r"^db\.[a-z0-9-]+\.[a-z0-9]+$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
 _DB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -369,22 +376,15 @@ _RESERVED_USERS = frozenset({"rdsadmin", "rdsrepladmin", "root", "mysql.sys", "m
 
 
 def _check_cidrs(key: str, cidrs: list[str], problems: list[str]) -> None:
+    networks = []
     for cidr in cidrs:
         try:
-            if "/" not in cidr:
-                # AWS takes CIDR notation only; a bare address is a likely typo for /32.
-                raise ValueError("no prefix length; a single address is x.x.x.x/32")
-            network = ipaddress.ip_network(cidr, strict=True)
+            networks.append(parse_cidr(cidr))
         except ValueError as exc:
             problems.append(
                 f"{key}: got {cidr!r}; expected a CIDR such as 198.51.100.7/32 with no host bits set ({exc})"
             )
-            continue
-        if network.prefixlen == 0:
-            problems.append(
-                f"{key}: got {cidr!r}; the whole internet is never allowed; "
-                "name your own address, e.g. x.x.x.x/32"
-            )
+    problems.extend(allow_list_problems(key, networks))
 
 
 def _check_engine_version(key: str, version: str, problems: list[str]) -> bool:
@@ -526,7 +526,7 @@ def _check_replication(values: Mapping[str, Any], problems: list[str]) -> None:
 def _check_exposure(stack: str, values: Mapping[str, Any], problems: list[str]) -> None:
     if not values["dbPubliclyAccessible"]:
         return
-    if stack.lower() in PRODUCTION_STACK_NAMES:
+    if is_production(stack):
         problems.append(
             f"dbPubliclyAccessible: got true on stack {stack!r}; a production stack keeps its DB private "
             "(reach it through the host)"
@@ -551,18 +551,21 @@ def _check_network(values: Mapping[str, Any], problems: list[str]) -> None:
         return
     if not 16 <= vpc.prefixlen <= 24:
         problems.append(f"vpcCidr: got {values['vpcCidr']!r}; expected a prefix length from /16 to /24")
+    range_problem = vpc_range_problem(vpc)
+    if range_problem is not None:
+        problems.append(range_problem)
 
 
 def _check_names(values: Mapping[str, Any], problems: list[str]) -> None:
     checks: list[tuple[str, re.Pattern[str], str]] = [
-        ("dbInstanceClass", _INSTANCE_CLASS, "an RDS class such as db.t4g.micro"),
         ("hostInstanceType", _INSTANCE_TYPE, "an EC2 type such as t3.micro"),
         ("dbUsername", _IDENTIFIER, "1-16 letters, digits or _ starting with a letter"),
     ]
-    if values["dbReplicaInstanceClass"]:
-        checks.append(
-            ("dbReplicaInstanceClass", _INSTANCE_CLASS, "an RDS class such as db.t4g.micro, or empty")
-        )
+    for class_key in ("dbInstanceClass", "dbReplicaInstanceClass"):
+        if values[class_key] or class_key == "dbInstanceClass":
+            class_problem = instance_class_problem(class_key, values[class_key])
+            if class_problem is not None:
+                problems.append(class_problem)
     if values["dbName"]:
         checks.append(("dbName", _DB_NAME, "1-64 letters, digits or _ starting with a letter, or empty"))
     if values["sshPublicKey"]:
@@ -573,6 +576,10 @@ def _check_names(values: Mapping[str, Any], problems: list[str]) -> None:
             problems.append(f"{key}: got {shown!r}; expected {expected}")
     if values["dbUsername"].lower() in _RESERVED_USERS:
         problems.append(f"dbUsername: got {values['dbUsername']!r}; that name is reserved by RDS/MySQL")
+    for name_key in ("dbName", "dbUsername"):
+        name_problem = reserved_name_problem(name_key, values[name_key]) if values[name_key] else None
+        if name_problem is not None:
+            problems.append(name_problem)
 
 
 def _check_logs(values: Mapping[str, Any], problems: list[str]) -> None:
