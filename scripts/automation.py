@@ -309,13 +309,48 @@ def _config_entry(key: str, value: ConfigInput) -> dict[str, Any]:
 
 
 def config_json(config: Mapping[str, ConfigInput]) -> str:
-    """Overrides as the JSON document ``Stack.set_all_config_json`` passes to the CLI."""
+    """Plain overrides as the JSON document ``Stack.set_all_config_json`` passes to the CLI.
+
+    Secrets are not in it: that document is a command-line argument, which ``ps`` shows to every
+    user of the machine. :func:`set_secret` sends them on stdin instead.
+    """
     out: dict[str, dict[str, Any]] = {}
     for key, value in config.items():
         if not _CONFIG_KEY.match(key):
             raise BadInput(f"invalid config key {key!r}: expected letters, digits, '-', '_', '.' (ns:key)")
-        out[key] = _config_entry(key, value)
+        if not isinstance(value, Secret):
+            out[key] = _config_entry(key, value)
     return json.dumps(out)
+
+
+def set_secret(
+    command: auto.PulumiCommand,
+    work_dir: Path,
+    env: Mapping[str, str],
+    stack_name: str,
+    key: str,
+    value: Secret,
+) -> None:
+    """``pulumi config set --secret KEY`` with the value on stdin, never in argv.
+
+    The CLI reads the value from stdin when none is given and stdin is not a terminal
+    (pkg/cmd/pulumi/config/config_set.go); the SDK's set_config would put it in argv.
+    """
+    argv = [command.command, "--non-interactive", "config", "set", "--secret", key, "--stack", stack_name]
+    # A fixed argv; the value goes on stdin.
+    done = subprocess.run(
+        argv,
+        input=value.reveal(),
+        capture_output=True,
+        text=True,
+        cwd=work_dir,
+        env={**os.environ, **env, "PULUMI_SKIP_UPDATE_CHECK": "true"},
+        check=False,
+    )
+    if done.returncode != 0:
+        raise OperationFailed(
+            f"pulumi config set --secret {key} on stack '{stack_name}' failed:\n{_tail(done.stderr)}"
+        )
 
 
 def _command_streams(exc: auto.CommandError) -> tuple[str, str]:
@@ -565,6 +600,9 @@ def open_stack(
         with _translated(stack_name, "set config"):
             warn_on_region_change(stack, options.config)
             stack.set_all_config_json(overrides)
+        for key, value in options.config.items():
+            if isinstance(value, Secret):
+                set_secret(command, options.work_dir, ws_options.env_vars or {}, stack_name, key, value)
     return stack
 
 

@@ -136,6 +136,7 @@ class _Cli:
             ("stack", "history"): self.stack_history,
             ("config", "set-all"): self.config_set_all,
             ("config", "get"): self.config_get,
+            ("config", "set"): self.config_set,
             ("plugin", "install"): lambda: 0,
         }
         if tuple(head) in handlers:
@@ -213,6 +214,20 @@ class _Cli:
                     config[self.namespaced(key)] = entry["objectValue"]
                 else:
                     config[self.namespaced(key)] = entry["value"]
+        self.write_stack_config(config)
+        return 0
+
+    def config_set(self) -> int:
+        # pkg/cmd/pulumi/config/config_set.go: `set KEY [VALUE]`; without VALUE and with stdin
+        # not a terminal, the value is stdin with its trailing newline removed.
+        args = self.positional()[2:]
+        key = args[0]
+        value = args[1] if len(args) > 1 and args[1] != self.stack else sys.stdin.read().removesuffix("\n")
+        config = self.stack_config()
+        if "--secret" in self.argv:
+            config[self.namespaced(key)] = {"secure": "v1:fake:" + value.encode().hex()}
+        else:
+            config[self.namespaced(key)] = value
         self.write_stack_config(config)
         return 0
 

@@ -160,6 +160,32 @@ def test_secret_overrides_go_encrypted_and_never_in_repr(cli: Cli, options: Call
     automation.up("dev", opts)
     stored = cli.stack_file()["config"]["mysql-platform:sshPublicKey"]
     assert set(stored) == {"secure"}
+    # Never on a command line, where `ps` shows it: config set --secret reads it from stdin.
+    assert not [c for c in cli.calls() if any("AAAAsecret" in a for a in c)]
+    assert ["config", "set", "--secret", "sshPublicKey", "--stack", "dev"] in cli.calls()
+
+
+def test_secret_from_env_never_reaches_argv(
+    cli: Cli, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli.scenario(outputs=OUTPUTS)
+    monkeypatch.setenv("KEY_FOR_TEST", "ssh-ed25519 AAAAfromenv")
+    code = automation.main(
+        [
+            "up",
+            "dev",
+            "--yes",
+            "--work-dir",
+            str(cli.work),
+            "--pulumi-root",
+            str(cli.root),
+            "--secret-from-env",
+            "sshPublicKey=KEY_FOR_TEST",
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    assert not [c for c in cli.calls() if any("AAAAfromenv" in a for a in c)]
+    assert set(cli.stack_file()["config"]["mysql-platform:sshPublicKey"]) == {"secure"}
 
 
 def test_command_line_takes_lists_as_json(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
