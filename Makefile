@@ -42,5 +42,12 @@ typecheck: venv
 test: system-deps venv lint typecheck
 	$(PY) -m pytest -q
 
+# down first: deleting .local under running servers would orphan them. Without the venv
+# (not made yet) the system python3 runs it: stopping needs only the standard library.
+# If down fails, make stops here and .local stays, so down can be run again.
 clean:
+	@if [ -d .local ]; then \
+		if [ -x $(PY) ]; then $(PY) -m scripts.local_env --state-dir .local down; \
+		else python3 -m scripts.local_env --state-dir .local down; fi; \
+	fi
 	rm -rf .local .pytest_cache .mypy_cache .ruff_cache

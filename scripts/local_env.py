@@ -18,8 +18,10 @@ the tests run the whole path on a machine without an AWS account:
   environment was created; the state remembers it, so later commands keep it.
 
 Every process is a plain child started with ``start_new_session`` (it outlives
-the CLI), recorded by pid in ``state.json`` and stopped by that pid only after
-checking that the pid still runs our own configuration file.
+the CLI) and recorded by pid in ``state.json``. A pid counts as ours only while
+it runs our own program with our own configuration file (pids get reused), and
+``down`` finds the processes by exactly that in /proc, so a deleted or corrupt
+state file never leaves a server running. ``up`` refuses a corrupt state.
 
 Beside it: ``local_procs`` (binaries, pids, ports), ``local_tls`` (CA and server
 certificate), ``local_mariadb`` (my.cnf, datadirs) and ``local_haproxy`` (the
@@ -34,8 +36,10 @@ import dataclasses
 import fcntl
 import functools
 import json
+import logging
 import os
 import re
+import reprlib
 import secrets
 import shutil
 import signal
@@ -57,17 +61,21 @@ from components.haproxy_config import (
     render_haproxy_config,
 )
 from scripts.local_haproxy import _runtime_api, api_ok, servers_state
-from scripts.local_mariadb import render_server_cnf, seed_datadirs
+from scripts.local_mariadb import gtid_pos_reached, gtids_missing_from, render_server_cnf, seed_datadirs
 from scripts.local_procs import (
     LOOPBACK,
+    FoundProcess,
+    ProcessMarker,
     _alive,
     _binary,
-    _cmdline_has,
     _listening,
     _os_user,
     _pick_ports,
     _port_free,
     _tail,
+    find_processes,
+    runs,
+    unix_socket_paths,
 )
 
 # The three "X as X" imports re-export what tests, bench and other scripts import
@@ -76,6 +84,8 @@ from scripts.local_procs import LocalEnvError as LocalEnvError
 from scripts.local_procs import find_binary as find_binary
 from scripts.local_procs import missing_binaries as missing_binaries
 from scripts.local_tls import make_tls
+
+log = logging.getLogger(__name__)
 
 Role = Literal["primary", "replica"]
 ROLES: tuple[Role, Role] = ("primary", "replica")
@@ -90,6 +100,8 @@ SERVER_NAMES = ("db1", "db2")
 HAPROXY = "haproxy"
 # sockaddr_un.sun_path is 108 bytes including the NUL.
 MAX_SOCKET_PATH = 107
+# The temp dir that holds the sockets when the state dir's path is too long for them.
+SOCKET_DIR_PREFIX = "mysql-platform-"
 READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 30.0
 POLL_S = 0.01
@@ -138,6 +150,94 @@ def _write_private(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+class UnusableStateError(LocalEnvError):
+    """state.json or secrets.json cannot be used; the message says what to do."""
+
+    def __init__(self, state_dir: Path, problem: str) -> None:
+        super().__init__(
+            f"cannot use the state in {state_dir} ({problem}); run `down --purge` to stop its "
+            "processes and delete it, then `up` to start afresh"
+        )
+        self.problem = problem
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+_Check = tuple[Callable[[Any], bool], str]
+_PORT: _Check = (lambda v: _is_count(v) and v < 65536, "a TCP port (1-65535)")
+_PID: _Check = (lambda v: v is None or _is_count(v), "a pid or null")
+_ROLE: _Check = (lambda v: v in SERVER_NAMES, f"one of {list(SERVER_NAMES)}")
+# Every value that later code indexes or converts without checking it again.
+_STATE_FIELDS: tuple[tuple[str, _Check], ...] = (
+    *(
+        (f"servers.{name}.{key}", check)
+        for name in SERVER_NAMES
+        for key, check in (("port", _PORT), ("server_id", (_is_count, "a positive integer")), ("pid", _PID))
+    ),
+    ("haproxy.writer_port", _PORT),
+    ("haproxy.reader_port", _PORT),
+    ("haproxy.pid", _PID),
+    ("roles.primary", _ROLE),
+    ("roles.replica", _ROLE),
+    ("socket_dir", (lambda v: v is None or isinstance(v, str), "a path or null")),
+    ("failovers", (lambda v: v is None or isinstance(v, int), "an integer")),
+)
+
+
+def _json_type(value: Any) -> str:
+    """A parsed JSON value's type as JSON names it (never the value: secrets.json holds passwords)."""
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
+def _lookup(document: Any, dotted: str) -> Any:
+    for key in dotted.split("."):
+        if not isinstance(document, dict):
+            return None
+        document = document.get(key)
+    return document
+
+
+def _state_problem(state: Any) -> str | None:
+    """What makes a loaded state.json unusable, naming the key and the value; None when usable.
+
+    A state that passes cannot raise a KeyError or TypeError in up, down, status or failover.
+    """
+    if not isinstance(state, dict):
+        return f"state.json holds {_json_type(state)}, expected an object"
+    if state.get("version") != STATE_VERSION:
+        return f"state.json has version {reprlib.repr(state.get('version'))}, expected {STATE_VERSION}"
+    for dotted, (valid, expected) in _STATE_FIELDS:
+        value = _lookup(state, dotted)
+        if not valid(value):
+            return f"state.json {dotted} is {reprlib.repr(value)}, expected {expected}"
+    if state["roles"]["primary"] == state["roles"]["replica"]:
+        return f"state.json roles names {state['roles']['primary']!r} twice, expected both servers"
+    return None
+
+
+def _read_json(path: Path) -> tuple[Any, str | None]:
+    """The parsed file, or None and what is wrong with it (one line, naming the file)."""
+    try:
+        return json.loads(path.read_text()), None
+    except FileNotFoundError:
+        return None, f"{path.name} is missing"
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return None, f"{path.name} is unreadable: {exc.__class__.__name__}: {exc}"
+
+
+def _secrets_problem(secrets_: Any) -> str | None:
+    """Like ``_state_problem`` for secrets.json; it never shows a value (they are passwords)."""
+    if not isinstance(secrets_, dict):
+        return f"secrets.json holds {_json_type(secrets_)}, expected an object"
+    for key in ("admin", "repl", "ops"):
+        if not isinstance(secrets_.get(key), str):
+            return f"secrets.json {key} is {_json_type(secrets_.get(key))}, expected a string"
+    return None
+
+
 # --- the environment ----------------------------------------------------------
 
 _P = ParamSpec("_P")
@@ -183,9 +283,10 @@ class LocalEnv:
         self._lock_depth = 0
 
     @contextlib.contextmanager
-    def _state_lock(self) -> Iterator[None]:
+    def _state_lock(self, *, create: bool = True) -> Iterator[None]:
+        """``create=False``: a missing state dir stays missing (and there is nothing to lock)."""
         # Re-entrant: up() calls start(), both locked.
-        if self._lock_depth:
+        if self._lock_depth or (not create and not self.state_dir.is_dir()):
             self._lock_depth += 1
             try:
                 yield
@@ -228,31 +329,90 @@ class LocalEnv:
         self._write_outputs(outputs)
         return outputs
 
-    @_exclusive
-    def down(self, *, purge: bool = False) -> None:
-        """Stop exactly the processes recorded in the state file; ``purge`` also deletes all data."""
-        self._load()
-        still: list[int] = []
-        if self._state:
-            # Only pids that still run our own config files: a recorded pid may have been reused.
-            running = [n for n in (HAPROXY, *SERVER_NAMES) if self._running(n)]
-            ports = [p for n in running for p in self._ports_of(n)]
-            for name in running:
-                self._signal(name, signal.SIGTERM)
-            for name in running:
-                if not self._wait_exit(name, STOP_TIMEOUT_S):
-                    self._signal(name, signal.SIGKILL)
-                    self._wait_exit(name, 5.0)
-            for name in (HAPROXY, *SERVER_NAMES):
-                self._set_pid(name, None)
-            self._save()
-            self._remove_tmp_socket_dir()
-            still = [p for p in ports if _listening(p)]
-        if purge:
-            shutil.rmtree(self.state_dir, ignore_errors=True)
-            self._state = {}
-        if still:
-            raise LocalEnvError(f"after down, something still listens on ports {still}")
+    def down(self, *, purge: bool = False) -> list[FoundProcess]:
+        """Stop every process of this state dir and return them; ``purge`` also deletes all data.
+
+        The processes are found in /proc by their program and config file, not by the
+        recorded pids alone: without (or with a corrupt) state file they would be orphans.
+        """
+        with self._state_lock(create=False):
+            state_ok = self._load_if_usable()
+            found = self.processes()
+            # Before they exit: a long state dir's sockets live in a temp dir only they name.
+            socket_dirs = self._tmp_socket_dirs(found)
+            self._stop_processes(found)
+            for tmp in socket_dirs:
+                shutil.rmtree(tmp, ignore_errors=True)
+            still: list[int] = []
+            if state_ok:
+                ports = [port for p in found for port in self._ports_of(p.name)]
+                for name in (HAPROXY, *SERVER_NAMES):
+                    self._set_pid(name, None)
+                self._save()
+                self._remove_tmp_socket_dir()
+                still = [p for p in ports if _listening(p)]
+            if purge:
+                shutil.rmtree(self.state_dir, ignore_errors=True)
+                self._state = {}
+                self._state_mtime = None
+            if still:
+                raise LocalEnvError(f"after down, something still listens on ports {still}")
+            return found
+
+    def processes(self) -> list[FoundProcess]:
+        """The live processes of this state dir (HAProxy first), found by their command lines."""
+        return find_processes({name: self._marker(name) for name in (HAPROXY, *SERVER_NAMES)})
+
+    def _load_if_usable(self) -> bool:
+        """Load the state for ``down``: False, with a warning, when it is missing or corrupt."""
+        try:
+            self._load()
+        except UnusableStateError as exc:
+            log.warning(
+                "cannot use the state in %s (%s); stopping the processes found by their command lines",
+                self.state_dir,
+                exc.problem,
+            )
+            self._state, self._state_mtime = {}, None
+            return False
+        return bool(self._state)
+
+    def _stop_processes(self, found: list[FoundProcess]) -> None:
+        """SIGTERM all, SIGKILL what has not exited after STOP_TIMEOUT_S; raise if any survives that."""
+        for proc in found:
+            self._signal_pid(proc, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        for proc in found:
+            if not self._wait_pid_exit(proc.pid, max(0.0, deadline - time.monotonic())):
+                log.warning(
+                    "%s (pid %d) ignored SIGTERM for %.0f s; killing it", proc.name, proc.pid, STOP_TIMEOUT_S
+                )
+                self._signal_pid(proc, signal.SIGKILL)
+        left = [p for p in found if not self._wait_pid_exit(p.pid, 5.0)]
+        if left:
+            raise LocalEnvError(
+                "still running after SIGKILL: " + ", ".join(f"{p.name} (pid {p.pid})" for p in left)
+            )
+        for proc in found:
+            log.info("stopped %s (pid %d)", proc.name, proc.pid)
+
+    def _signal_pid(self, proc: FoundProcess, sig: signal.Signals) -> None:
+        # Checked again right before the signal: the pid may have exited and been reused.
+        if runs(proc.pid, self._marker(proc.name)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, sig)
+
+    def _tmp_socket_dirs(self, found: list[FoundProcess]) -> set[Path]:
+        """Socket dirs made by ``_ensure_socket_dir`` in the temp dir, as the processes' sockets name them."""
+        tmp = Path(tempfile.gettempdir()).resolve()
+        dirs = {Path(path).parent for p in found for path in unix_socket_paths(p.pid)}
+        return {
+            d
+            for d in dirs
+            if d.parent.resolve() == tmp
+            and d.name.startswith(SOCKET_DIR_PREFIX)
+            and not d.is_relative_to(self.state_dir)
+        }
 
     def _running(self, name: str) -> bool:
         return self._haproxy_alive() if name == HAPROXY else self._server_alive(name)
@@ -266,7 +426,13 @@ class LocalEnv:
         """Processes, roles and replication state; never a password."""
         self._load()
         if not self._state:
-            return {"state_dir": str(self.state_dir), "initialized": False, "processes": []}
+            orphans = [dataclasses.asdict(p) for p in self.processes()]
+            return {
+                "state_dir": str(self.state_dir),
+                "initialized": False,
+                "processes": [],
+                "orphans": orphans,
+            }
         procs = [self._process_info(n) for n in (*SERVER_NAMES, HAPROXY)]
         roles = dict(self._state["roles"])
         result: dict[str, Any] = {
@@ -362,16 +528,34 @@ class LocalEnv:
         """Stop writes on a live primary and wait until the replica has all of them."""
         self._root_sql(old_primary, "SET GLOBAL read_only = ON;")
         pos = self._root_sql(old_primary, "SELECT @@GLOBAL.gtid_binlog_pos;").strip()
-        if not re.fullmatch(r"[0-9,-]*", pos):
-            raise LocalEnvError(f"unexpected gtid_binlog_pos {pos!r} on {old_primary}")
-        with self._ops_connection(replica) as conn, contextlib.closing(conn.cursor()) as cur:
-            cur.execute("SELECT MASTER_GTID_WAIT(%s, %s)", (pos, timeout))
-            if cur.fetchone()[0] != 0:
-                # Give the writes back rather than promote a replica that lacks some.
-                self._root_sql(old_primary, "SET GLOBAL read_only = OFF;")
-                raise LocalEnvError(
-                    f"switchover aborted: {replica} did not reach {pos} within {timeout:.0f} s"
-                )
+        stuck_at = self._wait_for_position(replica, pos, timeout)
+        if stuck_at is not None:
+            # Give the writes back rather than promote a replica that lacks some.
+            self._root_sql(old_primary, "SET GLOBAL read_only = OFF;")
+            raise LocalEnvError(
+                f"switchover aborted: {replica} did not reach {old_primary}'s GTID position {pos} "
+                f"within {timeout:.0f} s (it is at {stuck_at or 'nothing'})"
+            )
+
+    def _wait_for_position(self, name: str, target: str, timeout: float) -> str | None:
+        """Poll until ``name`` holds every transaction of GTID position ``target``.
+
+        Returns None, or the position it was still at when ``timeout`` ran out. Its
+        gtid_current_pos counts what it applied and what it wrote itself as a primary;
+        MASTER_GTID_WAIT counts only the former, so after one failover it waited out its
+        timeout for GTIDs (e.g. 0-1-21) that the former primary had written itself.
+        """
+        what = f"GTID position of {name}"
+        deadline = time.monotonic() + timeout
+        with self._ops_connection(name) as conn, contextlib.closing(conn.cursor()) as cur:
+            while True:
+                cur.execute("SELECT @@GLOBAL.gtid_current_pos")
+                current = str(cur.fetchone()[0])
+                if gtid_pos_reached(current, target, what):
+                    return None
+                if time.monotonic() > deadline:
+                    return current
+                time.sleep(POLL_S)
 
     def _promote(self, name: str, timeout: float = 10.0) -> None:
         """Apply every received transaction, then make the replica a writable primary."""
@@ -470,6 +654,8 @@ class LocalEnv:
             # A previous up failed half-way: start from nothing.
             self.down()
             self._wipe_generated()
+        else:
+            self._refuse_orphans()
         self._state = self._new_state()
         self._secrets = {k: _new_password() for k in ("admin", "repl", "ops")}
         _write_private(self.secrets_path, json.dumps(self._secrets))
@@ -495,6 +681,16 @@ class LocalEnv:
             raise
         self._state["initialized"] = True
         self._save()
+
+    def _refuse_orphans(self) -> None:
+        """No state file, yet processes of this state dir run: a new topology would join the orphans."""
+        orphans = self.processes()
+        if orphans:
+            which = ", ".join(f"{p.name} pid {p.pid}" for p in orphans)
+            raise LocalEnvError(
+                f"{self.state_path} is missing but processes of {self.state_dir} still run ({which}); "
+                "run `down` to stop them, then `up`"
+            )
 
     def _new_state(self) -> dict[str, Any]:
         ports = _pick_ports(4, set())
@@ -699,30 +895,37 @@ class LocalEnv:
         )
 
     def _server_alive(self, name: str) -> bool:
-        pid = self._pid_of(name)
-        return pid is not None and _alive(pid) and _cmdline_has(pid, str(self._cnf(name)))
+        return runs(self._pid_of(name), self._marker(name))
 
     def _rejoin_as_replica(self, name: str, timeout: float = 10.0) -> None:
         """A former primary follows the new one, unless it holds writes the new one never got."""
         primary = self._server_of("primary")
-        # current_pos: its own binlog is its position, it was never a replica of this primary.
+        cannot = f"{name} (former primary) restarted read-only but cannot rejoin as a replica of {primary}"
+        advice = "its extra writes need a human (or rebuild the environment: down --purge, up)"
+        # What it would ask the primary for (current_pos) must be in the primary's binlog,
+        # else it holds writes the failover lost. Checked here, not left to error 1236,
+        # which may arrive only after the replica looked caught up.
+        own = self._root_sql(name, "SELECT @@GLOBAL.gtid_current_pos;").strip()
+        logged = self._root_sql(primary, "SELECT @@GLOBAL.gtid_binlog_state;").strip()
+        lost = gtids_missing_from(own, logged, f"GTIDs of {name} and {primary}")
+        if lost:
+            raise LocalEnvError(f"{cannot}: it has {', '.join(lost)}, which {primary} lacks; {advice}")
         self._root_sql(name, self._change_master_sql(primary, "current_pos") + "START SLAVE;")
         pos = self._root_sql(primary, "SELECT @@GLOBAL.gtid_binlog_pos;").strip()
-        if not re.fullmatch(r"[0-9,-]*", pos):
-            raise LocalEnvError(f"unexpected gtid_binlog_pos {pos!r} on {primary}")
         deadline = time.monotonic() + timeout
         while True:
-            # Short waits, so a refusal (error 1236) is reported at once, not after the timeout.
-            caught_up = self._root_sql(name, f"SELECT MASTER_GTID_WAIT('{pos}', 0.05);").strip() == "0"
             status = self._replication_status(name)
-            if caught_up or status.get("last_error") or time.monotonic() > deadline:
+            caught_up = gtid_pos_reached(str(status.get("gtid_current_pos") or ""), pos, f"GTIDs of {name}")
+            if (
+                (caught_up and status.get("running"))
+                or status.get("last_error")
+                or time.monotonic() > deadline
+            ):
                 break
+            time.sleep(POLL_S)
         if not caught_up or not status.get("running"):
-            # Typically error 1236: it has transactions (lost by the failover) the new primary lacks.
             raise LocalEnvError(
-                f"{name} (former primary) restarted read-only but cannot rejoin as a replica of {primary}: "
-                f"{status.get('last_error') or status.get('error') or 'did not catch up'}; "
-                "its extra writes need a human (or rebuild the environment: down --purge, up)"
+                f"{cannot}: {status.get('last_error') or status.get('error') or 'did not catch up'}; {advice}"
             )
         self._state["servers"][name]["needs_rejoin"] = False
         self._save()
@@ -846,8 +1049,7 @@ class LocalEnv:
         raise LocalEnvError(f"HAProxy not ready after {READY_TIMEOUT_S:.0f} s; tail of {log}:\n{_tail(log)}")
 
     def _haproxy_alive(self) -> bool:
-        pid = self._pid_of(HAPROXY)
-        return pid is not None and _alive(pid) and _cmdline_has(pid, str(self.haproxy_cfg))
+        return runs(self._pid_of(HAPROXY), self._marker(HAPROXY))
 
     def haproxy_command(self, command: str) -> str:
         """Run a runtime API command (e.g. ``show servers state``)."""
@@ -928,24 +1130,26 @@ class LocalEnv:
     # ----- state ---------------------------------------------------------------------
 
     def _load(self) -> None:
-        """Read the state, again whenever another process (e.g. a CLI failover) rewrote it."""
+        """Read the state, again whenever another process (e.g. a CLI failover) rewrote it.
+
+        No state file means no environment ({}); a file this code cannot use raises one
+        line that names it and says what to do, rather than a KeyError somewhere later.
+        """
         try:
             mtime = self.state_path.stat().st_mtime_ns
         except FileNotFoundError:
+            self._state, self._secrets, self._state_mtime = {}, {}, None
             return
         if self._state and mtime == self._state_mtime:
             return
-        self._state_mtime = mtime
-        try:
-            self._state = json.loads(self.state_path.read_text())
-            self._secrets = json.loads(self.secrets_path.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise LocalEnvError(f"cannot read the state in {self.state_dir}: {exc}") from None
-        if self._state.get("version") != STATE_VERSION:
-            raise LocalEnvError(
-                f"{self.state_path} has version {self._state.get('version')!r}, expected {STATE_VERSION}; "
-                "run `down --purge` and `up` again"
-            )
+        state, problem = _read_json(self.state_path)
+        problem = problem or _state_problem(state)
+        if problem is None:
+            secrets_, problem = _read_json(self.secrets_path)
+            problem = problem or _secrets_problem(secrets_)
+        if problem is not None:
+            raise UnusableStateError(self.state_dir, problem)
+        self._state, self._secrets, self._state_mtime = state, secrets_, mtime
 
     def _save(self) -> None:
         _write_private(self.state_path, json.dumps(self._state, indent=2) + "\n")
@@ -984,7 +1188,7 @@ class LocalEnv:
             preferred.mkdir(mode=0o700, exist_ok=True)
             self._state["socket_dir"] = str(preferred)
         else:
-            self._state["socket_dir"] = tempfile.mkdtemp(prefix="mysql-platform-")
+            self._state["socket_dir"] = tempfile.mkdtemp(prefix=SOCKET_DIR_PREFIX)
         self._save()
 
     def _remove_tmp_socket_dir(self) -> None:
@@ -996,27 +1200,31 @@ class LocalEnv:
 
     # ----- process control ---------------------------------------------------------
 
-    def _marker(self, name: str) -> str:
-        return str(self.haproxy_cfg if name == HAPROXY else self._cnf(name))
+    def _marker(self, name: str) -> ProcessMarker:
+        """What ``name`` runs: exactly this state dir's config file, as launched (absolute paths)."""
+        if name == HAPROXY:
+            return ProcessMarker("haproxy", str(self.haproxy_cfg))
+        return ProcessMarker("mariadbd", f"--defaults-file={self._cnf(name)}")
 
     def _signal(self, name: str, sig: signal.Signals) -> None:
         pid = self._pid_of(name)
         # Only a pid that still runs our own config file is ours (pids get reused).
-        if pid is None or not _alive(pid) or not _cmdline_has(pid, self._marker(name)):
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
+        if pid is not None:
+            self._signal_pid(FoundProcess(name, pid), sig)
 
     def _wait_exit(self, name: str, timeout: float) -> bool:
         pid = self._pid_of(name)
-        proc = self._children.get(name)
-        if proc is not None and proc.pid == pid:
+        return pid is None or self._wait_pid_exit(pid, timeout)
+
+    def _wait_pid_exit(self, pid: int, timeout: float) -> bool:
+        child = next((n for n, proc in self._children.items() if proc.pid == pid), None)
+        if child is not None:
             # Our child: waitpid returns once every thread is gone, and reaps it.
             try:
-                proc.wait(timeout)
+                self._children[child].wait(timeout)
             except subprocess.TimeoutExpired:
                 return False
-            del self._children[name]
+            del self._children[child]
             return True
         deadline = time.monotonic() + timeout
         while _alive(pid):
@@ -1069,7 +1277,12 @@ def start_fresh(state_dir: Path, *, semi_sync: bool = False, db_name: str | None
 def _print_status(status: dict[str, Any]) -> None:
     print(f"state dir: {status['state_dir']}")
     if not status.get("initialized"):
-        print("no local environment here (run `up`)")
+        orphans = status.get("orphans") or []
+        if orphans:
+            which = ", ".join(f"{p['name']} pid {p['pid']}" for p in orphans)
+            print(f"no state file, yet processes of this state dir still run ({which}): run `down`")
+        else:
+            print("no local environment here (run `up`)")
         return
     print(f"replication: {'semi-sync' if status['semi_sync'] else 'async'}; roles: {status['roles']}")
     print(f"database: {status.get('db_name') or '(none recorded: the next `up` creates it)'}")
@@ -1106,6 +1319,13 @@ def _print_outputs(env: LocalEnv, outputs: StackOutputs, took: float) -> None:
     print(f"  TLS CA   {outputs.ssl_ca}")
 
 
+def _describe_stopped(stopped: list[FoundProcess]) -> str:
+    if not stopped:
+        return "nothing was running"
+    noun = "process" if len(stopped) == 1 else "processes"
+    return f"stopped {len(stopped)} {noun} (" + ", ".join(f"{p.name} pid {p.pid}" for p in stopped) + ")"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m scripts.local_env",
@@ -1137,6 +1357,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Warnings from the library (e.g. down working without a usable state file) reach the user.
+    logging.basicConfig(level=logging.WARNING, format="local_env: %(message)s", stream=sys.stderr)
     try:
         env = LocalEnv(
             args.state_dir,
@@ -1149,8 +1371,10 @@ def main(argv: list[str] | None = None) -> int:
             _print_outputs(env, outputs, time.monotonic() - started)
         elif args.command == "down":
             started = time.monotonic()
-            env.down(purge=args.purge)
-            print(f"local environment down in {time.monotonic() - started:.2f} s")
+            stopped = env.down(purge=args.purge)
+            print(
+                f"local environment down in {time.monotonic() - started:.2f} s: {_describe_stopped(stopped)}"
+            )
         elif args.command == "status":
             status = env.status()
             print(json.dumps(status, indent=2)) if args.json else _print_status(status)

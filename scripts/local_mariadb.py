@@ -1,13 +1,16 @@
-"""MariaDB servers of the local environment: their my.cnf and their first datadirs.
+"""MariaDB servers of the local environment: their my.cnf, their first datadirs, their GTIDs.
 
 ``scripts.local_env`` decides names, ports and paths; this module renders a
-server's configuration and installs (or copies) the system tables.
+server's configuration, installs (or copies) the system tables, and compares
+MariaDB GTID positions (``domain-server_id-seq_no``), which only the local
+environment needs (MySQL's GTIDs are ``uuid:1-N`` sets).
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -128,3 +131,48 @@ def render_server_cnf(
             "rpl_semi_sync_master_wait_point=AFTER_SYNC",
         ]
     return "\n".join(lines) + "\n"
+
+
+# --- GTID positions ----------------------------------------------------------------
+
+Gtid = tuple[int, int, int]  # (domain_id, server_id, seq_no)
+_GTID_RE = re.compile(r"(\d+)-(\d+)-(\d+)")
+
+
+def parse_gtids(text: str, what: str) -> list[Gtid]:
+    """The GTIDs of a comma-separated list: a ``gtid_*_pos`` or ``gtid_binlog_state`` value."""
+    gtids: list[Gtid] = []
+    for item in text.replace("\n", "").split(","):
+        match = _GTID_RE.fullmatch(item.strip())
+        if match is None:
+            if item.strip():
+                raise LocalEnvError(f"{what}: {item.strip()!r} in {text!r} is not a domain-server-seq GTID")
+            continue
+        domain, server_id, seq_no = (int(g) for g in match.groups())
+        gtids.append((domain, server_id, seq_no))
+    return gtids
+
+
+def gtid_pos_reached(current: str, target: str, what: str) -> bool:
+    """True when position ``current`` is, in every domain of ``target``, at least as far.
+
+    Per domain by seq_no, whichever server_id wrote it: with gtid_strict_mode a domain's
+    numbers only grow, across failovers too. (MASTER_GTID_WAIT is no substitute: it
+    waits on gtid_slave_pos, which never holds what a server wrote itself as primary.)
+    """
+    have = {domain: seq_no for domain, _, seq_no in parse_gtids(current, what)}
+    return all(have.get(domain, -1) >= seq_no for domain, _, seq_no in parse_gtids(target, what))
+
+
+def gtids_missing_from(position: str, binlog_state: str, what: str) -> list[str]:
+    """The GTIDs of ``position`` that a server with this ``@@gtid_binlog_state`` never logged.
+
+    The binlog state holds the last seq_no per (domain, server_id); a server's GTIDs in a
+    domain only grow, so ``d-s-n`` was logged when the state holds ``d-s-m`` with m >= n.
+    """
+    logged = {(domain, server_id): seq_no for domain, server_id, seq_no in parse_gtids(binlog_state, what)}
+    return [
+        f"{domain}-{server_id}-{seq_no}"
+        for domain, server_id, seq_no in parse_gtids(position, what)
+        if logged.get((domain, server_id), -1) < seq_no
+    ]

@@ -1,19 +1,23 @@
 """Processes, ports and binaries for the local environment (``scripts.local_env``).
 
 Finding and running the MariaDB/HAProxy/openssl binaries, telling a live
-process from a zombie or a reused pid, and picking free loopback ports. It also
+process from a zombie or a reused pid, finding a state dir's processes by their
+command lines (when its state file is gone), and picking free loopback ports. It also
 defines ``LocalEnvError``, which every ``scripts.local_*`` module raises;
 ``scripts.local_env`` re-exports it with ``find_binary`` and ``missing_binaries``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import secrets
 import shutil
 import socket
 import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,11 +92,95 @@ def _alive(pid: int | None) -> bool:
         return False
 
 
-def _cmdline_has(pid: int, marker: str) -> bool:
+@dataclass(frozen=True)
+class ProcessMarker:
+    """How to recognise a process the environment started: its program and one exact argument.
+
+    The argument is an absolute config path of one state dir, compared whole (a substring
+    would also match ``/x/env1/...`` for ``/x/env`` and any ``tail -f`` of the file); the
+    program is the real executable, which a look-alike command line cannot fake.
+    """
+
+    program: str  # basename of /proc/PID/exe, e.g. "mariadbd"
+    argument: str  # one whole argv element, e.g. "--defaults-file=/abs/state/db1/my.cnf"
+
+
+@dataclass(frozen=True)
+class FoundProcess:
+    """A live process that one of the environment's markers matched."""
+
+    name: str  # the environment's name for it: db1, db2, haproxy
+    pid: int
+
+
+def _argv(pid: int) -> list[str]:
     try:
-        return marker in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    # NUL-terminated arguments; strip the last NUL rather than assume it is there.
+    return raw.decode(errors="replace").removesuffix("\0").split("\0") if raw else []
+
+
+def _program(pid: int) -> str | None:
+    """Basename of the executable (an upgraded binary reads "... (deleted)"), None when unreadable."""
+    try:
+        exe = os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
+    return Path(exe.removesuffix(" (deleted)")).name
+
+
+def _owned_by_us(pid: int) -> bool:
+    try:
+        return os.stat(f"/proc/{pid}").st_uid == os.geteuid()
     except OSError:
         return False
+
+
+def runs(pid: int | None, marker: ProcessMarker) -> bool:
+    """True when ``pid`` is alive, is this user's, and runs ``marker``'s program with its argument."""
+    if pid is None or not _alive(pid) or marker.argument not in _argv(pid):
+        return False
+    return _owned_by_us(pid) and _program(pid) == marker.program
+
+
+def find_processes(markers: Mapping[str, ProcessMarker]) -> list[FoundProcess]:
+    """Every live process some marker matches, in the markers' order; without any recorded pid."""
+    wanted = [m.argument.encode() for m in markers.values()]
+    found: list[FoundProcess] = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            raw = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        # Cheap filter before the exact checks: most processes name none of our files.
+        if not any(arg in raw for arg in wanted):
+            continue
+        found += [FoundProcess(name, int(entry)) for name, m in markers.items() if runs(int(entry), m)]
+    order = list(markers)
+    return sorted(found, key=lambda p: (order.index(p.name), p.pid))
+
+
+def unix_socket_paths(pid: int) -> list[str]:
+    """Paths of the unix sockets ``pid`` has bound (from /proc/net/unix, by socket inode)."""
+    inodes: set[str] = set()
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if link.startswith("socket:["):
+                    inodes.add(link[len("socket:[") : -1])
+    paths: list[str] = []
+    with contextlib.suppress(OSError):
+        # Columns: Num RefCount Protocol Flags Type St Inode [Path]
+        for line in Path("/proc/net/unix").read_text().splitlines()[1:]:
+            cols = line.split(maxsplit=7)
+            if len(cols) == 8 and cols[6] in inodes and cols[7].startswith("/"):
+                paths.append(cols[7])
+    return paths
 
 
 def _port_free(port: int) -> bool:
