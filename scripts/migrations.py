@@ -18,21 +18,40 @@ So write migrations that converge when re-run after a crash part-way through:
 ``INSERT IGNORE``/``ON DUPLICATE KEY UPDATE`` on natural keys, and keep DML that must
 not repeat after the migration's last DDL statement.
 
-Round trips: statements are sent in batches of up to :data:`BATCH_STATEMENTS` in one
-``COM_QUERY`` (the connector enables CLIENT_MULTI_STATEMENTS by default). The server
-runs a batch's statements in order and stops at the first error; the runner counts
-the results that came back, so an error still names the exact statement and its
-line. Statements from DELIMITER blocks, ``CALL`` (several result sets) and statements
-starting with an executable comment are sent alone. ``batch_statements=1`` turns
-batching off.
+Round trips: the server must run exactly the statements the splitter produced, as
+the ``mariadb`` client does, never re-parse several of them as one. Consecutive
+statements whose grammar cannot contain a ``;`` of their own (INSERT, UPDATE, DELETE,
+SELECT, SET, DROP, CREATE/ALTER TABLE, CREATE INDEX ...: see :func:`batchable`) are sent
+in batches of up to :data:`BATCH_STATEMENTS` in one ``COM_QUERY`` (the connector enables
+CLIENT_MULTI_STATEMENTS by default). Everything else goes alone, exactly as split:
+DELIMITER blocks, ``CALL`` (several result sets), executable comments, and any statement
+that could open a compound statement (``CREATE PROCEDURE``, ``BEGIN NOT ATOMIC``, ``IF``
+...): a body with ``;`` written without DELIMITER reaches the server in pieces and fails
+on its first piece, as in the client, instead of being re-joined into a valid block. The
+server runs a batch's statements in order and stops at the first error; the runner
+counts the results, so an error names the exact statement and its line. A batch whose
+result count differs from the number of statements sent (which the rule above should
+make impossible) fails naming the file and the batch's lines, before anything is
+recorded. ``batch_statements=1`` turns batching off.
 
-Placeholders: ``${database}`` (Flyway-style, see :mod:`scripts.sql_placeholders`) is
-replaced when a file is loaded, before it is split and long before anything is sent;
-an unknown or malformed placeholder fails discovery naming the file and line, so no
-statement of any file runs. The checksum is the file's as written, so one file has
-one checksum whatever the values and another value is never an "edit". The history
-does not record the values: a migration applied under one name is not applied again
-when the name changes later (as with Flyway); the name is chosen once per environment.
+History: the runner owns the history table. A migration that drops it (or its schema) or
+changes its row count is stopped before it is recorded, the rows read before it are put
+back, and the run fails naming the file; without that, every later run would find an
+empty history and apply every migration again. A version must fit the history's
+``version INT UNSIGNED`` column (:data:`MAX_VERSION`) and a description its
+``VARCHAR(200)``: both are checked when the file is loaded, before connecting.
+
+Placeholders (Flyway-style, see :mod:`scripts.sql_placeholders`): the caller's values,
+e.g. ``${database}``, and ``${ops_schema}``, which the runner fills itself with its
+history schema (the history and the heartbeat live together there, whatever
+``--ops-schema`` says). They are replaced when a file is loaded (``${ops_schema}`` with
+:data:`DEFAULT_OPS_SCHEMA` there, and again with the runner's schema in :meth:`Runner.run`),
+before it is split and long before anything is sent; an unknown or malformed placeholder
+fails discovery naming the file and line, so no statement of any file runs. The checksum
+is the file's as written, so one file has one checksum whatever the values and another
+value is never an "edit". The history does not record the values: a migration applied
+under one name is not applied again when the name changes later (as with Flyway); the
+name is chosen once per environment.
 
 Concurrency: every run takes the server-wide named lock ``GET_LOCK`` (per history
 table) with a timeout and re-reads the history after acquiring it, so concurrent
@@ -46,22 +65,47 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import mysql.connector
+from mysql.connector import errorcode
 from mysql.connector.connection import MySQLConnection
 from mysql.connector.constants import ClientFlag
 
 from scripts.db import ConnectionLost, is_connection_lost
-from scripts.sql_placeholders import PlaceholderError, substitute, validate_values
+from scripts.sql_placeholders import VALUE_RE, PlaceholderError, substitute, validate_values
 from scripts.sql_split import SplitError, Statement, split_sql
 
 FILE_RE = re.compile(r"^V(?P<version>\d{3,})__(?P<name>[A-Za-z0-9][A-Za-z0-9_]*)\.sql$")
-IDENTIFIER_RE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+# The history schema is also ${ops_schema}, pasted unquoted into migrations: the placeholder rule.
+IDENTIFIER_RE = VALUE_RE
 STATEMENT_PREVIEW_CHARS = 200
 BATCH_STATEMENTS = 100
 BATCH_BYTES = 256 * 1024  # far below max_allowed_packet (16 MiB on MariaDB 10.11, 64 MiB on MySQL 8)
+
+DEFAULT_OPS_SCHEMA = "ops"
+# Filled by the runner, never by the caller: it must name the schema the history is in.
+OPS_SCHEMA_PLACEHOLDER = "ops_schema"
+
+# The history table. Its column types bound what a file may be: see MAX_VERSION, MAX_DESCRIPTION_CHARS.
+HISTORY_DDL = (
+    "CREATE TABLE IF NOT EXISTS {table} ("
+    " version INT UNSIGNED NOT NULL PRIMARY KEY,"
+    " description VARCHAR(200) NOT NULL,"
+    " script VARCHAR(255) NOT NULL,"
+    " checksum CHAR(64) NOT NULL,"
+    " statements INT UNSIGNED NOT NULL,"
+    " duration_ms INT UNSIGNED NOT NULL,"
+    " applied_by VARCHAR(288) NOT NULL,"
+    " applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+)
+HISTORY_COLUMNS = ("version", "description", "script", "checksum", "statements", "duration_ms", "applied_by")
+MAX_VERSION = 2**32 - 1  # version INT UNSIGNED
+MAX_DESCRIPTION_CHARS = 200  # description VARCHAR(200)
+# script VARCHAR(255) needs no check: a file name has at most 255 bytes on the file systems we run on.
 
 
 class MigrationFileError(ValueError):
@@ -72,6 +116,10 @@ class MigrationError(RuntimeError):
     """Applying migrations failed: bad statement, edited applied file, lock timeout."""
 
 
+class HistoryTableError(MigrationError):
+    """A migration dropped or changed the runner's history table (it was put back if possible)."""
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -79,10 +127,25 @@ class Migration:
     path: Path
     checksum: str
     statements: tuple[Statement, ...]
+    # The text as read (before substitution) and the values its statements were made with,
+    # so the runner can fill ${ops_schema} with its own schema.
+    source: str = field(default="", repr=False, compare=False)
+    values: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
 
     @property
     def script(self) -> str:
         return self.path.name
+
+    def with_ops_schema(self, ops_schema: str) -> Migration:
+        """This migration with ``${ops_schema}`` standing for ``ops_schema``."""
+        values = dict(self.values)
+        if (
+            values.get(OPS_SCHEMA_PLACEHOLDER) == ops_schema
+            or f"${{{OPS_SCHEMA_PLACEHOLDER}}}" not in self.source
+        ):
+            return self  # the statements would be the same
+        values[OPS_SCHEMA_PLACEHOLDER] = ops_schema
+        return replace(self, statements=_statements(self.path, self.source, values), values=_frozen(values))
 
 
 @dataclass(frozen=True)
@@ -107,19 +170,68 @@ def checksum(data: bytes) -> str:
 
 def validate_identifier(value: str, what: str) -> str:
     if not IDENTIFIER_RE.fullmatch(value):  # match() would let a trailing newline through
-        raise ValueError(f"{what} must match {IDENTIFIER_RE.pattern} (letters, digits, _), got {value!r}")
+        raise ValueError(
+            f"{what} must match {IDENTIFIER_RE.pattern} (a letter, then letters, digits or _; "
+            f"at most 64), got {value!r}"
+        )
     return value
 
 
+def _frozen(values: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(values.items()))
+
+
+def _load_values(placeholders: Mapping[str, str] | None) -> dict[str, str]:
+    """The caller's values plus ``${ops_schema}``, which only the runner may set."""
+    values = dict(placeholders or {})
+    validate_values(values)  # a bad value is the caller's error, not the file's
+    if OPS_SCHEMA_PLACEHOLDER in values:
+        raise PlaceholderError(
+            f"placeholder ${{{OPS_SCHEMA_PLACEHOLDER}}} is set by the migration runner to its history "
+            f"schema (Runner(history_schema=...), --ops-schema), got it from the caller as "
+            f"{values[OPS_SCHEMA_PLACEHOLDER]!r}; leave it out"
+        )
+    values[OPS_SCHEMA_PLACEHOLDER] = DEFAULT_OPS_SCHEMA
+    return values
+
+
+def _check_fits_history(path: Path, version: int, description: str) -> None:
+    # Found before connecting; the history INSERT would fail only after the statements ran.
+    if version > MAX_VERSION:
+        raise MigrationFileError(
+            f"migration file '{path}': version {version} does not fit the history's version column "
+            f"(INT UNSIGNED: 0 to {MAX_VERSION}); use a smaller number"
+        )
+    if len(description) > MAX_DESCRIPTION_CHARS:
+        raise MigrationFileError(
+            f"migration file '{path}': name after the version has {len(description)} characters, "
+            f"the history's description column holds at most {MAX_DESCRIPTION_CHARS}; shorten it"
+        )
+
+
+def _statements(path: Path, text: str, values: Mapping[str, str]) -> tuple[Statement, ...]:
+    try:
+        # Values are plain identifiers: substituting first changes neither the split nor line numbers.
+        return tuple(split_sql(substitute(text, values)))
+    except (PlaceholderError, SplitError) as exc:
+        raise MigrationFileError(f"migration file '{path}': {exc}") from None
+
+
 def load_migration(path: Path, placeholders: Mapping[str, str] | None = None) -> Migration:
-    """Read, substitute ``placeholders`` (name -> value), split and checksum one file."""
-    validate_values(placeholders or {})  # a bad value is the caller's error, not the file's
+    """Read, substitute ``placeholders`` (name -> value), split and checksum one file.
+
+    ``${ops_schema}`` is filled with :data:`DEFAULT_OPS_SCHEMA` here; :meth:`Runner.run`
+    fills it again with the runner's history schema.
+    """
+    values = _load_values(placeholders)
     match = FILE_RE.match(path.name)
     if match is None:
         raise MigrationFileError(
             f"migration file '{path}': name must look like V001__create_things.sql "
             f"(V, 3+ digits, two underscores, letters/digits/_)"
         )
+    version, description = int(match["version"]), match["name"].replace("_", " ")
+    _check_fits_history(path, version, description)
     try:
         data = path.read_bytes()
         text = data.decode("utf-8-sig")  # an editor's BOM is not SQL
@@ -127,19 +239,17 @@ def load_migration(path: Path, placeholders: Mapping[str, str] | None = None) ->
         raise MigrationFileError(f"migration file '{path}': cannot read: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
         raise MigrationFileError(f"migration file '{path}': not UTF-8 (byte {exc.start})") from None
-    try:
-        # Values are plain identifiers: substituting first changes neither the split nor line numbers.
-        statements = tuple(split_sql(substitute(text, placeholders or {})))
-    except (PlaceholderError, SplitError) as exc:
-        raise MigrationFileError(f"migration file '{path}': {exc}") from None
+    statements = _statements(path, text, values)
     if not statements:
         raise MigrationFileError(f"migration file '{path}': contains no statements")
     return Migration(
-        version=int(match["version"]),
-        description=match["name"].replace("_", " "),
+        version=version,
+        description=description,
         path=path,
         checksum=checksum(data),
         statements=statements,
+        source=text,
+        values=_frozen(values),
     )
 
 
@@ -147,9 +257,10 @@ def discover(sql_dir: Path, placeholders: Mapping[str, str] | None = None) -> li
     """All migrations in ``sql_dir`` in version order; every ``*.sql`` file must be a migration.
 
     ``placeholders`` (e.g. ``{"database": "shop"}``) fill ``${name}`` in every file; a bad
-    value raises :class:`~scripts.sql_placeholders.PlaceholderError` before any file is read.
+    value (or ``ops_schema``, which the runner sets) raises
+    :class:`~scripts.sql_placeholders.PlaceholderError` before any file is read.
     """
-    validate_values(placeholders or {})
+    _load_values(placeholders)
     if not sql_dir.is_dir():
         raise MigrationFileError(f"migrations directory '{sql_dir}' does not exist or is not a directory")
     found: dict[int, Migration] = {}
@@ -175,6 +286,13 @@ def preview(text: str) -> str:
     return one_line[: STATEMENT_PREVIEW_CHARS - 3] + "..."
 
 
+# One history row, every column, as read: what is put back if a migration drops the table.
+HistoryRow = tuple[Any, ...]  # as the connector returns the values, sent back unchanged
+_ROW_COLUMNS = (*HISTORY_COLUMNS, "applied_at")
+# The history table or its schema is gone.
+_MISSING_ERRNOS = frozenset({errorcode.ER_NO_SUCH_TABLE, errorcode.ER_BAD_DB_ERROR})
+
+
 class Runner:
     """Applies migrations over one connection. The caller owns (and closes) the connection."""
 
@@ -182,7 +300,7 @@ class Runner:
         self,
         conn: MySQLConnection,
         *,
-        history_schema: str = "ops",
+        history_schema: str = DEFAULT_OPS_SCHEMA,
         lock_timeout_s: int = 120,
         progress: Callable[[str], None] = print,
         batch_statements: int = BATCH_STATEMENTS,
@@ -198,13 +316,16 @@ class Runner:
         self.progress = progress
 
     def run(self, migrations: Sequence[Migration]) -> RunResult:
+        # ${ops_schema} is where this runner keeps its history, whatever the loader assumed.
+        migrations = [m.with_ops_schema(self.schema) for m in migrations]
         self._ensure_history()
         self._lock()
         try:
-            applied = self.applied()  # read *after* the lock: another run may just have finished
+            rows = self._history_rows()  # read *after* the lock: another run may just have finished
+            applied = _applied(rows)
             self._verify(migrations, applied)
             pending = [m for m in migrations if m.version not in applied]
-            results = tuple((m, self._apply(m)) for m in pending)
+            results = tuple((m, self._apply(m, rows)) for m in pending)
             return RunResult(applied=results, skipped=len(migrations) - len(pending))
         finally:
             self._unlock()
@@ -212,18 +333,7 @@ class Runner:
     def _ensure_history(self) -> None:
         with self.conn.cursor() as cur:
             cur.execute(f"CREATE DATABASE IF NOT EXISTS `{self.schema}` CHARACTER SET utf8mb4")
-            cur.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.table} ("
-                " version INT UNSIGNED NOT NULL PRIMARY KEY,"
-                " description VARCHAR(200) NOT NULL,"
-                " script VARCHAR(255) NOT NULL,"
-                " checksum CHAR(64) NOT NULL,"
-                " statements INT UNSIGNED NOT NULL,"
-                " duration_ms INT UNSIGNED NOT NULL,"
-                " applied_by VARCHAR(288) NOT NULL,"
-                " applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
-                ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
-            )
+            cur.execute(HISTORY_DDL.format(table=self.table))
 
     def _lock(self) -> None:
         if self._get_lock(0):
@@ -249,11 +359,15 @@ class Runner:
             cur.fetchall()
 
     def applied(self) -> dict[int, Applied]:
+        return _applied(self._history_rows())
+
+    def _history_rows(self, version: int | None = None) -> list[HistoryRow]:
+        where, params = ("WHERE version = %s", (version,)) if version is not None else ("", ())
         with self.conn.cursor() as cur:
-            cur.execute(f"SELECT version, script, checksum FROM {self.table} ORDER BY version")
-            rows = cur.fetchall()
-        result = [Applied(int(str(v)), str(s), str(c)) for v, s, c in rows]
-        return {row.version: row for row in result}
+            cur.execute(
+                f"SELECT {', '.join(_ROW_COLUMNS)} FROM {self.table} {where} ORDER BY version", params
+            )
+            return [tuple(row) for row in cur.fetchall()]
 
     def _verify(self, migrations: Sequence[Migration], applied: dict[int, Applied]) -> None:
         by_version = {m.version: m for m in migrations}
@@ -271,35 +385,46 @@ class Runner:
                     "applied migrations are immutable: add a new V<NNN> file instead"
                 )
 
-    def _apply(self, migration: Migration) -> float:
+    def _apply(self, migration: Migration, rows: list[HistoryRow]) -> float:
+        """Run one migration and record it; ``rows`` (the history so far) gains its row."""
         started = time.perf_counter()
         self.conn.autocommit = False
         try:
             for batch in batches(migration.statements, self.batch_statements, BATCH_BYTES):
                 self._execute(migration, batch)
+            self._check_history(migration, rows)
             duration_ms = (time.perf_counter() - started) * 1000
-            with self.conn.cursor() as cur:
-                cur.execute(
-                    f"INSERT INTO {self.table} (version, description, script, checksum, statements,"
-                    " duration_ms, applied_by) VALUES (%s, %s, %s, %s, %s, %s, CURRENT_USER())",
-                    (
-                        migration.version,
-                        migration.description,
-                        migration.script,
-                        migration.checksum,
-                        len(migration.statements),
-                        round(duration_ms),
-                    ),
-                )
+            self._record(migration, duration_ms)
+            new_rows = self._history_rows(migration.version)  # in the transaction: sees its own row
             self.conn.commit()
+        except MigrationError as exc:
+            self._rollback()
+            # A statement after the one that dropped the history failed: the history is gone all the same.
+            raise self._with_history_check(migration, rows, exc) from None
         except BaseException:
             self._rollback()
             raise
         finally:
             self._restore_autocommit()
+        rows.extend(new_rows)
         count = len(migration.statements)
         self.progress(f"applied {migration.script} ({count} statements) in {duration_ms:.0f} ms")
         return duration_ms
+
+    def _record(self, migration: Migration, duration_ms: float) -> None:
+        columns = ", ".join(HISTORY_COLUMNS)
+        with self.conn.cursor() as cur:
+            cur.execute(
+                f"INSERT INTO {self.table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, CURRENT_USER())",
+                (
+                    migration.version,
+                    migration.description,
+                    migration.script,
+                    migration.checksum,
+                    len(migration.statements),
+                    round(duration_ms),
+                ),
+            )
 
     def _execute(self, migration: Migration, batch: Sequence[Statement]) -> None:
         done = 0
@@ -307,10 +432,12 @@ class Runner:
             for _result in self.conn.cmd_query_iter(";\n".join(s.text for s in batch)):
                 if self.conn.unread_result:
                     self.conn.get_rows()
-                done += 1  # one result per statement: CALL, which has several, is never batched
+                done += 1
         except mysql.connector.Error as exc:
+            if len(batch) > 1 and done >= len(batch):
+                raise self._miscounted(migration, batch, done + 1) from None
             # The server stops a batch at its first error: statement number `done` failed.
-            statement = batch[min(done, len(batch) - 1)]
+            statement = batch[done]
             where = f"{migration.path}:{statement.line}"
             server = f"error {exc.errno}: {exc.msg}"
             if is_connection_lost(exc):
@@ -321,6 +448,90 @@ class Runner:
             raise MigrationError(
                 f"migration failed at {where}: {server}\n  statement: {preview(statement.text)}"
             ) from None
+        # Batched statements give one result each; a statement sent alone (CALL, a DELIMITER
+        # block) gives what the client would get too, so only batches are counted.
+        if len(batch) > 1 and done != len(batch):
+            raise self._miscounted(migration, batch, done)
+
+    def _miscounted(self, migration: Migration, batch: Sequence[Statement], results: int) -> MigrationError:
+        # Which statement the server read differently cannot be told from a count: name them all.
+        lines = f"{batch[0].line}-{batch[-1].line}"
+        return MigrationError(
+            f"migration failed at {migration.path}:{lines}: the server returned {results} results for "
+            f"the {len(batch)} statements sent together from lines {lines}, so it did not end them "
+            "where the splitter did (an executable comment holding ';', or a string under "
+            "NO_BACKSLASH_ESCAPES?); some of them ran, no history row was written"
+            f"\n  first statement: {preview(batch[0].text)}"
+        )
+
+    def _check_history(self, migration: Migration, rows: Sequence[HistoryRow]) -> None:
+        """Stop a migration that dropped or changed the history table before it is recorded."""
+        damage = self._history_damage(rows)
+        if damage is not None:
+            raise self._history_error(migration, rows, damage)
+
+    def _with_history_check(
+        self, migration: Migration, rows: Sequence[HistoryRow], failure: MigrationError
+    ) -> MigrationError:
+        """``failure``, or the history damage it hides (with ``failure`` appended)."""
+        if isinstance(failure, HistoryTableError):
+            return failure
+        try:
+            damage = self._history_damage(rows)
+        except mysql.connector.Error:
+            return failure  # the statement's error is what the user needs first
+        if damage is None:
+            return failure
+        return self._history_error(migration, rows, damage, later=str(failure))
+
+    def _history_damage(self, rows: Sequence[HistoryRow]) -> str | None:
+        found = self._history_count()
+        if found == len(rows):
+            return None
+        if found is None:
+            return f"dropped the history table {self.table}"
+        return f"changed the rows of the history table {self.table} ({found} rows, expected {len(rows)})"
+
+    def _history_error(
+        self, migration: Migration, rows: Sequence[HistoryRow], damage: str, later: str | None = None
+    ) -> HistoryTableError:
+        also = f"\n  it also failed afterwards: {later}" if later else ""
+        return HistoryTableError(
+            f"migration '{migration.path}' {damage}; {self._put_back(rows)}; {migration.script} was "
+            "not recorded and nothing after it ran: a migration must not touch the history (the runner "
+            "reads it to skip what was applied, so without it every migration runs again); remove that "
+            f"statement and rerun{also}"
+        )
+
+    def _history_count(self) -> int | None:
+        """Rows in the history table as this transaction sees them; None if it (or its schema) is gone."""
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(f"SELECT COUNT(*) FROM {self.table}")
+                row = cur.fetchone()
+        except mysql.connector.Error as exc:
+            if exc.errno in _MISSING_ERRNOS:
+                return None
+            raise
+        return int(str(row[0])) if isinstance(row, tuple) else 0
+
+    def _put_back(self, rows: Sequence[HistoryRow]) -> str:
+        """Restore the history as it was before the migration; say what happened."""
+        try:
+            self._rollback()  # the migration's pending DML must not commit with the restore
+            self._ensure_history()  # DDL, so it commits: nothing of the migration is pending now
+            values = ", ".join(["%s"] * len(_ROW_COLUMNS))
+            sql = f"INSERT IGNORE INTO {self.table} ({', '.join(_ROW_COLUMNS)}) VALUES ({values})"
+            with self.conn.cursor() as cur:
+                cur.executemany(sql, rows)
+            self.conn.commit()
+        except mysql.connector.Error as exc:
+            versions = ", ".join(str(row[0]) for row in rows) or "none"
+            return (
+                f"putting its {len(rows)} rows back failed (error {exc.errno}: {exc.msg}): restore the "
+                f"rows of versions {versions} before the next run, or it applies them all again"
+            )
+        return f"the runner put back the {len(rows)} rows it had before"
 
     def _rollback(self) -> None:
         # If the connection is gone the server rolls the open transaction back itself.
@@ -332,13 +543,41 @@ class Runner:
             self.conn.autocommit = True
 
 
-_SOLO_RE = re.compile(r"(?:call\b|/\*)", re.IGNORECASE)
+def _applied(rows: Sequence[HistoryRow]) -> dict[int, Applied]:
+    out: dict[int, Applied] = {}
+    for version, _description, script, checksum_, *_rest in rows:  # the order of _ROW_COLUMNS
+        out[int(str(version))] = Applied(int(str(version)), str(script), str(checksum_))
+    return out
 
 
-def _batchable(statement: Statement) -> bool:
-    # CALL returns several results (the count would be off); compound statements and
-    # executable comments go alone so the server parses exactly what the author wrote.
-    return statement.delimiter == ";" and not _SOLO_RE.match(statement.text)
+# Statements whose grammar has no room for a ';' of their own outside strings and comments, so the
+# server ends each exactly where the splitter did. Anything else can open a compound statement
+# (CREATE PROCEDURE/FUNCTION/TRIGGER/EVENT, BEGIN NOT ATOMIC, IF, a label ...) or returns several
+# results (CALL): it goes alone, so a body written without DELIMITER fails on its first piece
+# instead of being re-joined into one valid block by the batch.
+_BATCHABLE_RE = re.compile(
+    r"""(?:
+        (?:insert|replace|update|delete|select|truncate|rename|drop|grant|revoke)\b
+      | set\s+(?!statement\b)
+      | create\s+(?:or\s+replace\s+)?(?:temporary\s+)?table\b
+      | create\s+(?:database|schema)\b
+      | create\s+(?:or\s+replace\s+)?(?:unique\s+|fulltext\s+|spatial\s+)?index\b
+      | alter\s+(?:online\s+)?(?:ignore\s+)?table\b
+      | alter\s+(?:database|schema)\b
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def batchable(statement: Statement) -> bool:
+    """True if ``statement`` may share a round trip: the server cannot read past its end."""
+    # Ordinary comments are gone after the split; a `/*` left is an executable comment or hint,
+    # whose content the server parses as code (a `;` in it would end the statement there).
+    return (
+        statement.delimiter == ";"
+        and "/*" not in statement.text
+        and bool(_BATCHABLE_RE.match(statement.text))
+    )
 
 
 def batches(statements: Sequence[Statement], max_statements: int, max_bytes: int) -> list[list[Statement]]:
@@ -347,7 +586,7 @@ def batches(statements: Sequence[Statement], max_statements: int, max_bytes: int
     current: list[Statement] = []
     size = 0
     for statement in statements:
-        if not _batchable(statement) or max_statements <= 1:
+        if not batchable(statement) or max_statements <= 1:
             if current:
                 out.append(current)
                 current, size = [], 0

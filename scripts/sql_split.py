@@ -1,8 +1,11 @@
 """Split a SQL script into statements, the way the ``mariadb``/``mysql`` client does.
 
 mysql-connector-python 9.2 removed ``execute(..., multi=True)``, so migrations are
-split here and sent one statement at a time (which also lets an error name the
-exact statement and line). Handled:
+split here, and the server runs exactly these statements, as with the client: the
+runner batches only statements that cannot swallow the next one and sends the rest
+alone (:func:`scripts.migrations.batchable`), so a compound statement written without
+DELIMITER fails as it does in the client, and an error names the exact statement and
+line. Handled:
 
 - ``DELIMITER <token>`` lines (procedures, triggers), recognised at the start of a
   line between statements, as the client does;

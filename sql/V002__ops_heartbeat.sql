@@ -1,10 +1,12 @@
 -- Operational schema. The bootstrap's replication check writes one row here on the
 -- writer and polls every reader until it appears (engine-neutral lag measurement:
 -- no SHOW SLAVE STATUS / GTID functions, which differ between MariaDB and MySQL 8).
--- `ops` also holds schema_history, which the migration runner creates itself.
-CREATE DATABASE IF NOT EXISTS ops CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+-- ${ops_schema} is the schema of schema_history, which the migration runner creates
+-- itself and fills in here (--ops-schema, default ops), so the heartbeat is always
+-- where the replication check looks for it.
+CREATE DATABASE IF NOT EXISTS ${ops_schema} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 
-CREATE TABLE IF NOT EXISTS ops.heartbeat (
+CREATE TABLE IF NOT EXISTS ${ops_schema}.heartbeat (
     id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     token CHAR(32) NOT NULL,            -- random per check, so concurrent checks never confuse rows
     source VARCHAR(255) NOT NULL,       -- host:pid of the writer of the row, for humans

@@ -118,7 +118,8 @@ def test_preview_truncates_and_flattens_whitespace() -> None:
     assert len(long) == 200 and long.endswith("...")
 
 
-@pytest.mark.parametrize("value", ["", "a-b", "a`b", "x" * 65, "a b", "ops;DROP"])
+# The history schema is also ${ops_schema}, pasted unquoted: the placeholder rule (a letter first).
+@pytest.mark.parametrize("value", ["", "a-b", "a`b", "x" * 65, "a b", "ops;DROP", "_ops", "1ops", "ops\n"])
 def test_rejects_unsafe_identifiers(value: str) -> None:
     with pytest.raises(ValueError, match="must match"):
         validate_identifier(value, "schema")
