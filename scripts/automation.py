@@ -825,6 +825,19 @@ def build_parser() -> argparse.ArgumentParser:
     boot.add_argument("--sql-dir", type=Path, metavar="DIR", help="migrations (default: sql/)")
     boot.add_argument("--skip-replication-check", action="store_true")
     boot.add_argument(
+        "--insecure-skip-verify",
+        action="store_true",
+        help="do not verify the server's certificate (TLS stays required; loud, never the default)",
+    )
+    boot.add_argument(
+        "--rotate-app-password",
+        action="store_true",
+        help="set a new app password (from $MYSQL_PLATFORM_APP_PASSWORD, else generated)",
+    )
+    boot.add_argument(
+        "--adopt-app-user", action="store_true", help="manage an app user an older bootstrap created"
+    )
+    boot.add_argument(
         "--app-schema",
         metavar="NAME",
         help="application schema (default: the stack's db.database output, i.e. dbName; 'app' if empty)",
@@ -872,6 +885,9 @@ def _bootstrap_args(args: argparse.Namespace) -> tuple[bootstrap_module.Options,
         skip_replication_check=args.skip_replication_check,
         # None: the bootstrap takes the stack's own db.database, as for any outputs file.
         app_schema=args.app_schema,
+        insecure_skip_verify=args.insecure_skip_verify,
+        rotate_app_password=args.rotate_app_password,
+        adopt_app_user=args.adopt_app_user,
     )
     try:
         access = bootstrap_module.host_access_from_args(args)

@@ -4,11 +4,15 @@
 
 Exit codes (also in the README):
     0  ok
-    2  bad input: arguments, unreadable/malformed outputs, bad migration files
-    3  cannot connect to or authenticate with the writer (or the connection was lost)
+    2  bad input: arguments, unreadable/malformed outputs, bad migration files, no CA
+       outside the local environment, an app user the bootstrap may not manage or whose
+       password is not at hand (nothing is changed then)
+    3  cannot connect to or authenticate with the writer (or the connection was lost),
+       or the server does not offer TLS (the login is not sent then)
     4  applying the schema failed: a migration failed, an applied migration was
        edited/removed, lock timeout, or another database error (history, app user)
     5  replication check failed (a reader did not return the heartbeat in time)
+    130 interrupted (Ctrl-C)
 
 Python API: :func:`bootstrap` does the work and raises; :func:`run` prints and
 returns an exit code. Both take a parsed :class:`StackOutputs` and :class:`Options`;
@@ -17,14 +21,26 @@ returns an exit code. Both take a parsed :class:`StackOutputs` and :class:`Optio
 The application schema is the outputs' ``db.database`` (the database RDS created from
 the stack's ``dbName``) unless ``Options.app_schema`` names another; migrations refer to
 it as ``${database}`` and the app user is granted it.
+
+Safety (the README's security model): TLS is always required and, outside the local
+environment, verified against a CA unless ``--insecure-skip-verify``; the app user is
+checked before any migration runs (only accounts the bootstrap created, never the master
+user, an existing password only replaced with ``--rotate-app-password``); see
+:mod:`scripts.app_user` for passwords and grants.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
+import math
+import signal
+import ssl
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -41,11 +57,20 @@ EXIT_BAD_INPUT = 2
 EXIT_CONNECT = 3
 EXIT_MIGRATION = 4
 EXIT_REPLICATION = 5
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
+
+_log = logging.getLogger(__name__)
 
 DEFAULT_SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 # The application schema when neither --app-schema nor the outputs name one: dbName's
 # default, and what the migrations created before they took the name from the outputs.
 FALLBACK_APP_SCHEMA = "app"
+# Where RDS's CA bundle is published (all regions); see "Using SSL/TLS to encrypt a
+# connection to a DB instance" in the RDS user guide.
+RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+LOCAL_ENVIRONMENT = "local"
+# A day: longer waits are mistakes (and inf/NaN would wait forever).
+MAX_TIMEOUT_S = 86400
 
 
 class BadInput(ValueError):
@@ -61,6 +86,9 @@ class Options:
     # Check that the certificate names the host we connect to. Turn off only when
     # connecting through a tunnel (the chain is still verified against the CA).
     tls_verify_identity: bool = True
+    # TLS without verifying the server (no CA needed outside 'local'). Never the default:
+    # whoever sits on the path can pose as the server and receive the master password.
+    insecure_skip_verify: bool = False
     connect_timeout_s: float = 60.0  # overall deadline for reaching the writer
     replication_timeout_s: float = 30.0
     lock_timeout_s: int = 120
@@ -71,6 +99,11 @@ class Options:
     app_schema: str | None = None
     # None: next to the outputs file (CLI) or .local/<environment>-<user>.password (API).
     app_password_file: Path | None = None
+    # Give an existing app user a new password (generated, or $MYSQL_PLATFORM_APP_PASSWORD's).
+    rotate_app_password: bool = False
+    # Take over an existing 'app_user'@'app_user_host' that no bootstrap recorded as its own
+    # (one made before accounts were recorded). Never the master user.
+    adopt_app_user: bool = False
     skip_replication_check: bool = False
     # Connect through the outputs' read/write-split proxy (writer_port/reader_port).
     via_proxy: bool = False
@@ -89,10 +122,48 @@ class Report:
 
 
 def _ca(outputs_: StackOutputs, options: Options) -> str | None:
-    ca = options.ssl_ca or outputs_.ssl_ca
-    if ca is not None and not Path(ca).is_file():
-        raise BadInput(f"--ssl-ca: CA file '{ca}' does not exist or is not a file")
+    """The CA file (--ssl-ca, else the outputs' ssl_ca), checked to be a readable PEM bundle."""
+    ca, origin = (options.ssl_ca, "--ssl-ca") if options.ssl_ca else (outputs_.ssl_ca, "the outputs' ssl_ca")
+    if ca is None:
+        return None
+    if not Path(ca).is_file():
+        raise BadInput(f"{origin}: CA file '{ca}' does not exist or is not a file")
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=ca)
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+        raise BadInput(
+            f"{origin}: CA file '{ca}' is not a PEM certificate bundle ({reason}); expected "
+            f"'-----BEGIN CERTIFICATE-----' blocks, e.g. the RDS bundle from {RDS_CA_BUNDLE_URL}"
+        ) from None
     return ca
+
+
+def tls_ca(outputs_: StackOutputs, options: Options, warn: Callable[[str], None]) -> str | None:
+    """The CA to verify the server with; None means TLS without verification (allowed or asked).
+
+    Outside the local environment a missing CA is bad input: an unverified server may be
+    anyone on the path, and the bootstrap sends it the master password.
+    """
+    ca = _ca(outputs_, options)
+    if options.insecure_skip_verify:
+        warn(
+            "--insecure-skip-verify: TLS is on but the server's certificate is NOT verified; anyone "
+            "on the path can pose as the server and receive the master password. "
+            f"Verify instead with --ssl-ca (RDS: {RDS_CA_BUNDLE_URL})"
+        )
+        return None
+    if ca is not None:
+        return ca
+    if outputs_.environment != LOCAL_ENVIRONMENT:
+        raise BadInput(
+            f"no CA to verify the database server of environment '{outputs_.environment}' with "
+            "(--ssl-ca or ssl_ca in the outputs); the master password is only sent to a verified "
+            f"server. Get the RDS bundle: curl -fsSo global-bundle.pem {RDS_CA_BUNDLE_URL} and pass "
+            "--ssl-ca global-bundle.pem (--insecure-skip-verify connects unverified: not recommended)"
+        )
+    warn("no CA given (--ssl-ca or ssl_ca in the outputs): TLS is required, but the server is NOT verified")
+    return None
 
 
 def _target(outputs_: StackOutputs, endpoint: Endpoint, ca: str | None, options: Options) -> db.Target:
@@ -125,6 +196,10 @@ def app_schema(outputs_: StackOutputs, options: Options) -> str:
             f"app schema (from {origin}) must be 1-64 letters, digits or _ starting with a letter "
             f"({sql_placeholders.VALUE_RE.pattern}), got {value!r}"
         )
+    try:
+        app_user.validate_schema(value, options.ops_schema)
+    except app_user.AppUserError as exc:
+        raise BadInput(f"app schema (from {origin}): {exc}") from None
     return value
 
 
@@ -142,8 +217,11 @@ def _validate(options: Options) -> None:
         ("--replication-timeout", options.replication_timeout_s),
         ("--lock-timeout", options.lock_timeout_s),
     ):
-        if seconds <= 0:
-            raise BadInput(f"{name} must be a positive number of seconds, got {seconds}")
+        # NaN passes "<= 0" and never ends a wait; inf never ends one either.
+        if not math.isfinite(seconds) or not 0 < seconds <= MAX_TIMEOUT_S:
+            raise BadInput(
+                f"{name} must be a positive, finite number of seconds up to {MAX_TIMEOUT_S}, got {seconds}"
+            )
 
 
 def endpoints(outputs_: StackOutputs, options: Options) -> tuple[Endpoint, tuple[Endpoint, ...]]:
@@ -163,10 +241,44 @@ def endpoints(outputs_: StackOutputs, options: Options) -> tuple[Endpoint, tuple
 
 
 def password_file(outputs_: StackOutputs, options: Options, outputs_path: Path | None) -> Path:
+    """--app-password-file, else ``<environment>-<user>.password`` beside the outputs file.
+
+    Both parts of the name come from input: they are checked so that the file cannot
+    land outside that folder ('/' or '..' in an environment name).
+    """
     if options.app_password_file is not None:
         return options.app_password_file
-    name = f"{outputs_.environment}-{options.app_user}.password"
-    return (outputs_path.parent if outputs_path else Path(".local")) / name
+    if not outputs.ENVIRONMENT_RE.fullmatch(outputs_.environment) or ".." in outputs_.environment:
+        raise BadInput(
+            f"environment {outputs_.environment!r} cannot name the app password file: expected a stack "
+            "name (letters, digits, '-', '_', '.', starting with a letter or digit, no '..')"
+        )
+    try:
+        app_user.validate(options.app_user, options.app_user_host)
+    except app_user.AppUserError as exc:
+        raise BadInput(str(exc)) from None
+    folder = outputs_path.parent if outputs_path else Path(".local")
+    return folder / f"{outputs_.environment}-{options.app_user}.password"
+
+
+def app_user_spec(
+    outputs_: StackOutputs, options: Options, schema: str, outputs_path: Path | None
+) -> app_user.Spec:
+    spec = app_user.Spec(
+        name=options.app_user,
+        host=options.app_user_host,
+        schema=schema,
+        ops_schema=options.ops_schema,
+        master_user=outputs_.db.username,
+        password_file=password_file(outputs_, options, outputs_path),
+        rotate=options.rotate_app_password,
+        adopt=options.adopt_app_user,
+    )
+    try:
+        app_user.validate_spec(spec)
+    except app_user.AppUserError as exc:
+        raise BadInput(str(exc)) from None
+    return spec
 
 
 def bootstrap(
@@ -175,33 +287,36 @@ def bootstrap(
     *,
     outputs_path: Path | None = None,
     progress: Callable[[str], None] = print,
+    warn: Callable[[str], None] = _log.warning,
 ) -> Report:
     """Apply migrations, ensure the app user, check replication. Raises on failure.
 
-    Errors: BadInput / MigrationFileError / OutputsError (bad input), db.DbError
-    (connect), MigrationError, ReplicationCheckError; unclassified mysql.connector
-    errors propagate (:func:`run` maps them to exit 4, or 3 for a lost connection).
+    Errors: BadInput / MigrationFileError / OutputsError / AppUserError (bad input; for the
+    app user nothing is changed), db.DbError (connect), MigrationError / AppUserFailure,
+    ReplicationCheckError; unclassified mysql.connector errors propagate (:func:`run` maps
+    them to exit 4, or 3 for a lost connection).
     """
     _validate(options)
     schema = app_schema(outputs_, options)
     if options.app_schema is None and not outputs_.db.database:
         progress(f"the outputs' db.database is empty (dbName unset): application schema '{schema}'")
-    ca = _ca(outputs_, options)
     # Bad files, including unknown placeholders, fail before any connection.
     found = migrations.discover(options.sql_dir, {"database": schema})
+    ca = tls_ca(outputs_, options, warn)
+    spec = app_user_spec(outputs_, options, schema, outputs_path)
     writer_endpoint, reader_endpoints = endpoints(outputs_, options)
     writer = _target(outputs_, writer_endpoint, ca, options)
     readers = [_target(outputs_, e, ca, options) for e in reader_endpoints]
-    if ca is None:
-        progress("warning: no CA given (--ssl-ca or ssl_ca in the outputs): server identity is NOT verified")
     backoff = db.Backoff(deadline_s=options.connect_timeout_s)
     with db.connection(writer, backoff) as conn:
-        progress(f"connected to writer {writer.describe()}")
+        progress(f"connected to writer {writer.describe()} ({_tls_state(conn, ca)})")
+        # Before the migrations: a refused app user must leave the server untouched.
+        app_user.check(conn, spec)
         runner = migrations.Runner(
             conn, history_schema=options.ops_schema, lock_timeout_s=options.lock_timeout_s, progress=progress
         )
         result = runner.run(found)
-        user = _ensure_app_user(conn, outputs_, options, schema, outputs_path)
+        user = _ensure_app_user(conn, spec, options, progress)
         lags: list[replication_check.ReaderLag] = []
         if not options.skip_replication_check:
             lags = replication_check.check(
@@ -210,21 +325,20 @@ def bootstrap(
         return Report(_databases(conn), result, user, tuple(lags))
 
 
+def _tls_state(conn: MySQLConnection, ca: str | None) -> str:
+    cipher = db.session_cipher(conn)
+    return f"TLS {cipher}, " + (f"server verified against {ca}" if ca else "server NOT verified")
+
+
 def _ensure_app_user(
-    conn: MySQLConnection, outputs_: StackOutputs, options: Options, schema: str, outputs_path: Path | None
+    conn: MySQLConnection, spec: app_user.Spec, options: Options, progress: Callable[[str], None]
 ) -> app_user.AppUser:
-    if schema not in _databases(conn):
+    if spec.schema not in _databases(conn):
         raise MigrationError(
-            f"application schema '{schema}' does not exist after the migrations: "
+            f"application schema '{spec.schema}' does not exist after the migrations: "
             "create it in a migration (CREATE DATABASE IF NOT EXISTS ${database}) or pass --app-schema"
         )
-    try:
-        source = app_user.resolve_password(password_file(outputs_, options, outputs_path))
-    except app_user.AppUserError as exc:
-        raise BadInput(str(exc)) from None
-    return app_user.ensure(
-        conn, name=options.app_user, host=options.app_user_host, schema=schema, password=source
-    )
+    return app_user.ensure(conn, spec, lock_timeout_s=options.lock_timeout_s, progress=progress)
 
 
 def _databases(conn: MySQLConnection) -> tuple[str, ...]:
@@ -241,6 +355,7 @@ def summary(report: Report) -> list[str]:
         f"migrations: {applied} applied, {report.migrations.skipped} skipped",
         f"app user: {report.app_user.describe()}",
     ]
+    lines += [f"app user grant: {grant}" for grant in report.app_user.grants]
     if report.lags:
         lines += [f"replica lag: {lag.describe()}" for lag in report.lags]
     else:
@@ -252,9 +367,11 @@ def summary(report: Report) -> list[str]:
 _FAILURES: tuple[tuple[type[BaseException], int, str], ...] = (
     (BadInput, EXIT_BAD_INPUT, "bad input"),
     (outputs.OutputsError, EXIT_BAD_INPUT, "bad input"),
+    (app_user.AppUserError, EXIT_BAD_INPUT, "app user"),
     (MigrationFileError, EXIT_BAD_INPUT, "bad migration file"),
     (db.DbError, EXIT_CONNECT, "connection"),
     (MigrationError, EXIT_MIGRATION, "migration"),
+    (app_user.AppUserFailure, EXIT_MIGRATION, "app user"),
     (replication_check.ReplicationCheckError, EXIT_REPLICATION, "replication check"),
 )
 
@@ -274,8 +391,11 @@ def run(
     def progress(line: str) -> None:
         print(line, file=out, flush=True)
 
+    def warn(line: str) -> None:
+        print(f"bootstrap: warning: {line}", file=err, flush=True)
+
     try:
-        report = bootstrap(outputs_, options, outputs_path=outputs_path, progress=progress)
+        report = bootstrap(outputs_, options, outputs_path=outputs_path, progress=progress, warn=warn)
     except tuple(kind for kind, _, _ in _FAILURES) as exc:
         code, label = next((c, lbl) for kind, c, lbl in _FAILURES if isinstance(exc, kind))
         print(f"bootstrap: {label} error: {db.scrub(str(exc), outputs_.db_password)}", file=err)
@@ -317,6 +437,12 @@ def _parser() -> argparse.ArgumentParser:
         help="verify the certificate chain but not the host name (only for tunnels)",
     )
     p.add_argument(
+        "--insecure-skip-verify",
+        action="store_true",
+        help="TLS without verifying the server (no CA needed): anyone on the path can pose as the "
+        f"server and get the master password. Prefer --ssl-ca (RDS: {RDS_CA_BUNDLE_URL})",
+    )
+    p.add_argument(
         "--connect-timeout",
         type=float,
         default=60.0,
@@ -348,6 +474,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="F",
         help=f"read the app password from F, or write a generated one there (0600); "
         f"${app_user.PASSWORD_ENV} wins if set (default: <outputs dir>/<env>-<user>.password)",
+    )
+    p.add_argument(
+        "--rotate-app-password",
+        action="store_true",
+        help=f"give an existing app user a new password (${app_user.PASSWORD_ENV}'s, else generated "
+        "into the password file); without it an existing user's password is never replaced",
+    )
+    p.add_argument(
+        "--adopt-app-user",
+        action="store_true",
+        help="take over an existing app user that no bootstrap recorded as its own (an account an "
+        "older bootstrap made); its grants are then reconciled. Never the master user",
     )
     p.add_argument(
         "--via-proxy",
@@ -446,6 +584,8 @@ def run_via_host(
     try:
         writer, readers = endpoints(outputs_, options)
         tunnelled = tunnel.wanted(outputs_, access)
+        if tunnelled:
+            tls_ca(outputs_, options, lambda _line: None)  # a missing CA fails before the tunnel; run warns
         with tunnel.via_host(outputs_, access, writer, readers) as (local_writer, local_readers):
             local = endpoint_options(options, local_writer, local_readers, tunnelled=tunnelled)
             return run(outputs_, local, outputs_path=outputs_path, out=out, err=err)
@@ -462,6 +602,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
         sql_dir=args.sql_dir,
         ssl_ca=args.ssl_ca,
         tls_verify_identity=not args.no_verify_identity,
+        insecure_skip_verify=args.insecure_skip_verify,
         connect_timeout_s=args.connect_timeout,
         replication_timeout_s=args.replication_timeout,
         lock_timeout_s=args.lock_timeout,
@@ -470,6 +611,8 @@ def options_from_args(args: argparse.Namespace) -> Options:
         app_user_host=args.app_user_host,
         app_schema=args.app_schema,
         app_password_file=args.app_password_file,
+        rotate_app_password=args.rotate_app_password,
+        adopt_app_user=args.adopt_app_user,
         skip_replication_check=args.skip_replication_check,
         via_proxy=args.via_proxy,
         writer=args.writer,
@@ -478,6 +621,15 @@ def options_from_args(args: argparse.Namespace) -> Options:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        with _interruptible():
+            return _main(argv)
+    except KeyboardInterrupt:
+        print("bootstrap: interrupted (Ctrl-C); rerun the bootstrap to finish", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad arguments, 0 on --help
@@ -488,7 +640,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (outputs.OutputsError, BadInput) as exc:
         print(f"bootstrap: bad input error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    loose = outputs.permission_warning(args.outputs)
+    if loose:
+        print(f"bootstrap: warning: {loose}", file=sys.stderr)
     return run_via_host(parsed, options_from_args(args), access, outputs_path=args.outputs)
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C: shut the database sockets first, then raise KeyboardInterrupt.
+
+    A query interrupted while the server works on it (GET_LOCK waiting for the migration
+    lock, a long migration) leaves its answer pending; the cleanup that follows (releasing
+    the lock, closing) would wait for that answer. Without sockets it fails at once, and
+    the server rolls back and releases what the connection held.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def interrupted(_signum: int, _frame: object) -> None:
+        db.abort_connections()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """Connect to MySQL/MariaDB with mysql-connector-python: TLS, bounded retries, no leaked secrets.
 
-- TLS: when a CA is given the server certificate *and* its host name are verified
-  (``ssl_verify_cert`` / ``ssl_verify_identity``); without a CA the connector still
-  negotiates TLS when the server offers it, but cannot tell who it is talking to.
+- TLS, always: the connection is refused *before the login is sent* when the server
+  does not offer TLS, and checked to be encrypted afterwards. With a CA the server
+  certificate *and* its host name are verified (``ssl_verify_cert`` /
+  ``ssl_verify_identity``); without one (the caller decides when that is allowed) the
+  session is encrypted but the server is not authenticated.
 - Waiting: a freshly created RDS instance refuses connections for a while, so
   :func:`open_connection` retries with exponential backoff and full jitter until an
   overall deadline. Each attempt's own timeout is capped by the time left, so the
@@ -15,15 +17,19 @@
 
 from __future__ import annotations
 
+import math
 import random
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 import mysql.connector
+from mysql.connector import errors
 from mysql.connector.connection import MySQLConnection
+from mysql.connector.constants import ClientFlag
 
 from components.contract import Secret
 
@@ -34,7 +40,16 @@ RETRYABLE_ERRNOS = frozenset({1040, 1203, 2002, 2003, 2005, 2006, 2013, 2055})
 ACCESS_DENIED_ERRNOS = frozenset({1044, 1045, 1698, 1251, 2059, 3159})
 # Errors seen when an established connection dies (server killed, failover, network cut).
 CONNECTION_LOST_ERRNOS = frozenset({2006, 2013, 2055})
+# CR_SSL_CONNECTION_ERROR: the connector's "SSL is required but the server doesn't support
+# it" (with a CA) and ours (without one); also TLS handshake failures. Never transient.
+TLS_REQUIRED_ERRNO = 2026
 _TLS_FAILURE_MARKERS = ("certificate verify failed", "hostname mismatch", "ip address mismatch")
+# The connector's words (with a CA) and ours (without one) for a server that offers no TLS.
+_NO_TLS_MARKERS = ("server doesn't support it", "server does not offer tls")
+
+# Every connection this process opened and has not closed: Ctrl-C shuts their sockets
+# (see abort_connections) so that no cleanup waits for a server that is busy answering.
+_OPEN: weakref.WeakSet[MySQLConnection] = weakref.WeakSet()
 
 
 class DbError(Exception):
@@ -53,6 +68,10 @@ class ConnectionLost(DbError):
     """An established connection died while working."""
 
 
+class NotEncrypted(AccessDenied):
+    """The server does not offer TLS, or the session did not end up encrypted."""
+
+
 @dataclass(frozen=True)
 class Target:
     """Where and as whom to connect. ``password`` is a Secret: it never prints."""
@@ -61,6 +80,7 @@ class Target:
     port: int
     user: str
     password: Secret = field(repr=False)
+    # None: TLS is still required, but the server's certificate is not verified.
     ssl_ca: str | None = None
     database: str | None = None
     # Through an SSH tunnel the certificate names the DB host, not the tunnel's local
@@ -80,6 +100,13 @@ class Backoff:
     factor: float = 2.0
     max_delay_s: float = 2.0
     attempt_timeout_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        # NaN compares false with everything: a NaN deadline would retry forever.
+        for name in ("deadline_s", "initial_s", "factor", "max_delay_s", "attempt_timeout_s"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value <= 0:
+                raise ValueError(f"Backoff.{name} must be a positive finite number, got {value!r}")
 
 
 def scrub(text: str, secret: Secret) -> str:
@@ -104,6 +131,36 @@ def _is_tls_failure(exc: mysql.connector.Error) -> bool:
     return any(marker in text for marker in _TLS_FAILURE_MARKERS)
 
 
+class TlsRequiredConnection(MySQLConnection):
+    """A connection that refuses a server which does not offer TLS, before the login is sent.
+
+    The connector refuses such a server by itself only when it verifies certificates
+    (``ssl_verify_cert``); without a CA it silently continues in clear text and sends
+    the user name and the password's scramble unencrypted. The greeting is the last
+    thing read before the login, so this is the one place to stop.
+    """
+
+    def _do_handshake(self) -> None:
+        super()._do_handshake()
+        capabilities = (self._handshake or {}).get("capabilities")
+        if not isinstance(capabilities, int) or not capabilities & ClientFlag.SSL:
+            raise errors.InterfaceError(
+                msg="the server does not offer TLS; the login was not sent", errno=TLS_REQUIRED_ERRNO
+            )
+
+
+def tls_arguments(target: Target) -> dict[str, Any]:
+    """The connector's TLS keywords: TLS on, and verified when there is a CA."""
+    if target.ssl_ca:
+        return {
+            "ssl_disabled": False,
+            "ssl_ca": target.ssl_ca,
+            "ssl_verify_cert": True,
+            "ssl_verify_identity": target.verify_identity,
+        }
+    return {"ssl_disabled": False, "ssl_verify_cert": False, "ssl_verify_identity": False}
+
+
 def connect_once(target: Target, timeout_s: float) -> MySQLConnection:
     """One attempt, no retry. The connector is called with keyword arguments only."""
     kwargs: dict[str, Any] = {
@@ -115,12 +172,47 @@ def connect_once(target: Target, timeout_s: float) -> MySQLConnection:
         "charset": "utf8mb4",
         "autocommit": True,
         "use_pure": True,  # the C extension does not load on Debian 12 (facts, pitfall 11)
+        **tls_arguments(target),
     }
     if target.database:
         kwargs["database"] = target.database
-    if target.ssl_ca:
-        kwargs.update(ssl_ca=target.ssl_ca, ssl_verify_cert=True, ssl_verify_identity=target.verify_identity)
-    return MySQLConnection(**kwargs)
+    conn = TlsRequiredConnection(**kwargs)
+    _OPEN.add(conn)
+    try:
+        require_encrypted(conn, target)
+    except BaseException:
+        _close_quietly(conn)
+        raise
+    return conn
+
+
+def session_cipher(conn: MySQLConnection) -> str:
+    """The TLS cipher of this session as the server sees it; empty when not encrypted."""
+    with conn.cursor() as cur:
+        cur.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+        row = cur.fetchone()
+    return str(row[1]) if isinstance(row, tuple) and row[1] else ""
+
+
+def require_encrypted(conn: MySQLConnection, target: Target) -> str:
+    """Second line of defence after the handshake check: the server must say the session is TLS."""
+    cipher = session_cipher(conn)
+    if not cipher:
+        raise NotEncrypted(
+            f"the session with {target.describe()} is not encrypted (Ssl_cipher is empty); TLS is required"
+        )
+    return cipher
+
+
+def abort_connections() -> None:
+    """Shut down every open connection's socket without a goodbye (for Ctrl-C).
+
+    A statement interrupted while the server works (e.g. GET_LOCK waiting) leaves its
+    answer pending; any cleanup query on that connection would first wait for it.
+    The server rolls back and releases locks of a connection that goes away.
+    """
+    for conn in list(_OPEN):
+        conn.shutdown()
 
 
 def open_connection(
@@ -161,12 +253,17 @@ def open_connection(
 
 
 def _raise_if_permanent(exc: mysql.connector.Error, target: Target) -> None:
+    if exc.errno == TLS_REQUIRED_ERRNO and any(m in str(exc).lower() for m in _NO_TLS_MARKERS):
+        raise NotEncrypted(
+            f"refusing to log in to {target.describe()}: the server does not offer TLS "
+            "(nothing was sent; a server that drops TLS may be an impostor)"
+        ) from None
     if exc.errno in ACCESS_DENIED_ERRNOS:
         raise AccessDenied(
             f"access denied connecting to {target.describe()}: {describe_error(exc, target.password)} "
             "(check the user and password in the outputs)"
         ) from None
-    if _is_tls_failure(exc):
+    if _is_tls_failure(exc) or exc.errno == TLS_REQUIRED_ERRNO:
         raise AccessDenied(
             f"TLS verification failed connecting to {target.describe()} with CA {target.ssl_ca!r}: "
             f"{describe_error(exc, target.password)}"
@@ -190,5 +287,6 @@ def connection(target: Target, backoff: Backoff) -> Iterator[MySQLConnection]:
 
 def _close_quietly(conn: MySQLConnection) -> None:
     # Closing a connection whose server died raises; the original error matters more.
+    _OPEN.discard(conn)
     with suppress(mysql.connector.Error):
         conn.close()

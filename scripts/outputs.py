@@ -8,18 +8,30 @@ Sources:
   an optional ``ssl_ca``).
 
 Every failure raises :class:`OutputsError` naming the key path that is missing
-or malformed, and never includes the password.
+or malformed, and never includes the password. Hostile files get the same one-line
+error, not a traceback: numbers with thousands of digits, nesting deep enough to
+exhaust the parser's recursion, non-UTF-8 bytes, files larger than any outputs.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from components import contract
 from components.contract import DbInfo, Endpoint, HostInfo, ProxyInfo, Secret, StackOutputs
+
+# Real outputs are a few kB; the analytics block included, far below this.
+MAX_FILE_BYTES = 1024 * 1024
+# Ports and counts fit in far fewer digits; Python refuses to convert more than 4300.
+MAX_INT_DIGITS = 20
+# A Pulumi stack name (letters, digits, -, _, .), starting with a letter or digit. The
+# environment names files (the app password's), so no '/' and no '..' may pass.
+ENVIRONMENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
 class OutputsError(ValueError):
@@ -66,6 +78,8 @@ def _object(obj: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
 
 
 def _describe(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return "int (too large)"  # str() of it may refuse (more than 4300 digits)
     text = json.dumps(value) if isinstance(value, (str, int, float, bool, type(None))) else None
     if text is not None and len(text) <= 60:
         return f"{type(value).__name__} {text}"
@@ -113,6 +127,16 @@ def _proxy(obj: Mapping[str, Any]) -> ProxyInfo:
     )
 
 
+def _environment(data: Mapping[str, Any]) -> str:
+    value = _str(data, contract.ENVIRONMENT, "", allow_empty=False)
+    if not ENVIRONMENT_RE.fullmatch(value) or ".." in value:
+        raise OutputsError(
+            f"outputs: key '{contract.ENVIRONMENT}' must be a stack name (letters, digits, '-', '_', '.', "
+            f"starting with a letter or digit, no '..'), got {_describe(value)}"
+        )
+    return value
+
+
 def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
     """Parse plain (already unwrapped) outputs, as in the CLI's JSON."""
     if not isinstance(data, Mapping):
@@ -133,7 +157,7 @@ def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
     if ssl_ca is not None and not isinstance(ssl_ca, str):
         raise OutputsError(f"outputs: key 'ssl_ca' must be a path string, got {_describe(ssl_ca)}")
     return StackOutputs(
-        environment=_str(data, contract.ENVIRONMENT, "", allow_empty=False),
+        environment=_environment(data),
         vpc_id=_str(data, contract.VPC_ID, "", allow_empty=False),
         host=_host(_object(data, contract.HOST, "")),
         db=_db(_object(data, contract.DB, "")),
@@ -146,17 +170,61 @@ def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
 def from_json_file(path: str | Path) -> StackOutputs:
     """Read a ``pulumi stack output --json --show-secrets`` file or a local ``outputs.json``."""
     file = Path(path)
+    return parse_outputs(_load_json(file, _read_text(file)))
+
+
+def _read_text(file: Path) -> str:
     try:
-        text = file.read_text(encoding="utf-8")
+        with file.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise OutputsError(f"outputs: cannot read file '{file}': {exc.strerror}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise OutputsError(f"outputs: file '{file}' is larger than {MAX_FILE_BYTES} bytes: not stack outputs")
     try:
-        data = json.loads(text)
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise OutputsError(f"outputs: file '{file}' is not UTF-8 text (byte {exc.start})") from None
+
+
+def _bounded_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INT_DIGITS:
+        raise OutputsError(f"a number with {digits} digits (at most {MAX_INT_DIGITS} expected)")
+    return int(text)
+
+
+def _no_constant(name: str) -> Any:
+    raise OutputsError(f"{name}, which JSON does not allow")
+
+
+def _load_json(file: Path, text: str) -> Any:
+    try:
+        return json.loads(text, parse_int=_bounded_int, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        raise OutputsError(
-            f"outputs: file '{file}' is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
-    return parse_outputs(data)
+        problem = f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+    except OutputsError as exc:  # from the two hooks above
+        problem = f"holds {exc}"
+    except RecursionError:
+        problem = "nests objects or lists too deeply to be stack outputs"
+    except ValueError as exc:  # anything else the parser refuses to convert
+        problem = f"is not valid JSON ({exc})"
+    raise OutputsError(f"outputs: file '{file}' {problem}")
+
+
+def permission_warning(path: str | Path) -> str | None:
+    """A warning when the outputs file (it holds the master password) is readable by others."""
+    file = Path(path)
+    try:
+        mode = stat.S_IMODE(file.stat().st_mode)
+    except OSError:
+        return None
+    if not mode & (stat.S_IRGRP | stat.S_IROTH):
+        return None
+    return (
+        f"outputs file '{file}' holds the master password and is readable by group/others "
+        f"(mode {mode:04o}); run: chmod 600 '{file}'"
+    )
 
 
 def from_automation(outputs: Mapping[str, Any]) -> StackOutputs:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import automation
+from scripts import automation, bootstrap
 from scripts.automation import Options, ProgramSource, StackNotFound
 
 pytestmark = pytest.mark.live
@@ -46,9 +46,12 @@ needs_aws = pytest.mark.skipif(
     reason="no AWS credentials (AWS_ACCESS_KEY_ID, AWS_PROFILE, web identity or ~/.aws files)",
 )
 needs_up_opt_in = pytest.mark.skipif(
-    os.environ.get("MYSQL_PLATFORM_LIVE_UP") != "1" or not os.environ.get("MYSQL_PLATFORM_LIVE_CIDR"),
-    reason="creates billable AWS resources for ~15 minutes: set MYSQL_PLATFORM_LIVE_UP=1 and "
-    "MYSQL_PLATFORM_LIVE_CIDR=<your public address>/32 (admitted to the dev DB) to run",
+    os.environ.get("MYSQL_PLATFORM_LIVE_UP") != "1"
+    or not os.environ.get("MYSQL_PLATFORM_LIVE_CIDR")
+    or not os.environ.get("MYSQL_PLATFORM_LIVE_SSL_CA"),
+    reason="creates billable AWS resources for ~15 minutes: set MYSQL_PLATFORM_LIVE_UP=1, "
+    "MYSQL_PLATFORM_LIVE_CIDR=<your public address>/32 (admitted to the dev DB) and "
+    "MYSQL_PLATFORM_LIVE_SSL_CA=<path to the RDS global-bundle.pem> to run",
 )
 
 
@@ -114,7 +117,9 @@ def test_up_bootstrap_destroy_dev(make_options: Callable[..., Options]) -> None:
     # A real list: the key is array<string> in Pulumi.yaml, and the CLI refuses a string there.
     options = make_options(config={"dbAllowedCidrs": [cidr]})
     try:
-        code = automation.up_and_bootstrap("dev", options)
+        # The bootstrap verifies the server against the RDS CA bundle outside 'local'.
+        boot = bootstrap.Options(ssl_ca=os.environ["MYSQL_PLATFORM_LIVE_SSL_CA"])
+        code = automation.up_and_bootstrap("dev", options, boot)
         assert code == 0
         outputs = automation.outputs("dev", options)
         assert outputs.environment == "dev"

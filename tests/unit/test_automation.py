@@ -328,3 +328,13 @@ def test_tunnelled_bootstrap_checks_the_ca_chain_but_not_the_host_name() -> None
     assert through.tls_verify_identity is False
     direct = bootstrap.endpoint_options(bootstrap.Options(ssl_ca="/ca.pem"), local, readers, tunnelled=False)
     assert direct.tls_verify_identity is True
+
+
+def test_bootstrap_safety_flags_reach_the_bootstrap() -> None:
+    args = automation.build_parser().parse_args(
+        ["bootstrap", "prod", "--insecure-skip-verify", "--rotate-app-password", "--adopt-app-user"]
+    )
+    options, _ = automation._bootstrap_args(args)
+    assert options.insecure_skip_verify and options.rotate_app_password and options.adopt_app_user
+    defaults, _ = automation._bootstrap_args(automation.build_parser().parse_args(["bootstrap", "prod"]))
+    assert not (defaults.insecure_skip_verify or defaults.rotate_app_password or defaults.adopt_app_user)

@@ -142,11 +142,19 @@ def test_a_ca_turns_on_certificate_verification(
     monkeypatch: pytest.MonkeyPatch, verify_identity: bool
 ) -> None:
     seen: dict[str, Any] = {}
-    monkeypatch.setattr(db, "MySQLConnection", lambda **kwargs: seen.update(kwargs) or "conn")
+
+    class Recorded:
+        def __init__(self, **kwargs: Any) -> None:
+            seen.update(kwargs)
+
+    monkeypatch.setattr(db, "TlsRequiredConnection", Recorded)
+    monkeypatch.setattr(db, "require_encrypted", lambda conn, target: "TLS_AES_256_GCM_SHA384")
     target = db.Target("h", 1, "u", Secret(PASSWORD), ssl_ca="/ca.pem", verify_identity=verify_identity)
-    assert db.connect_once(target, 5) == "conn"
+    assert isinstance(db.connect_once(target, 5), Recorded)
     assert seen["ssl_ca"] == "/ca.pem" and seen["ssl_verify_cert"] is True
     assert seen["ssl_verify_identity"] is verify_identity
+    assert seen["ssl_disabled"] is False
     seen.clear()
+    # Without a CA TLS is still required (ssl_disabled=False), just not verified.
     db.connect_once(db.Target("h", 1, "u", Secret(PASSWORD)), 5)
-    assert "ssl_ca" not in seen and "ssl_verify_cert" not in seen
+    assert "ssl_ca" not in seen and seen["ssl_verify_cert"] is False and seen["ssl_disabled"] is False
