@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from components.program import program
-from tests.unit.pulumi_harness import run_program
+from tests.support.pulumi_harness import run_program
 
 pytestmark = pytest.mark.integration
 

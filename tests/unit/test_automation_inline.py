@@ -1,7 +1,7 @@
 """The Automation API's inline entry point is the program __main__.py runs.
 
-Every test in test_program.py also runs through ``automation.inline_program()``
-(conftest's ``entry_point`` fixture is parametrised over both entry points).
+The program tests run ``components.program.program`` once per question; this file proves
+that the inline source is that same function, so nothing else needs to run both.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 import components.program
 from scripts import automation
 from scripts.outputs import parse_outputs
-from tests.unit.pulumi_harness import run_program
+from tests.support.pulumi_harness import run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 

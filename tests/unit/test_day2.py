@@ -13,7 +13,7 @@ from components import contract
 from components.program import program
 from components.rds_parameters import MAX_CONNECT_ERRORS_MAX
 from components.settings import ConfigError
-from tests.unit.pulumi_harness import LOCAL_ZONES, ProgramRun, Registered, run_program
+from tests.support.pulumi_harness import LOCAL_ZONES, ProgramRun, Registered, shared_run
 
 RDS = "aws:rds/instance:Instance"
 PARAMS = "aws:rds/parameterGroup:ParameterGroup"
@@ -34,7 +34,7 @@ UPGRADE_STEP_1 = {
 
 
 def run(stack: str, preview: bool = False, **overrides: Any) -> ProgramRun:
-    return run_program(program, stack, preview=preview, overrides=overrides)
+    return shared_run(program, stack, preview=preview, overrides=overrides)
 
 
 def rejects(stack: str = "prod", **overrides: Any) -> list[str]:
@@ -83,7 +83,7 @@ def test_final_snapshot_name_is_valid_for_rds() -> None:
     import re
 
     for stack_name in ("prod", "Prod_EU.1", "9lives"):
-        r = run_program(program, stack_name, stack_file="prod")
+        r = shared_run(program, stack_name, stack_file="prod")
         name = r.one(RDS, "db-primary-instance").plain("finalSnapshotIdentifier")
         assert re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]", name) and "--" not in name, name
         assert len(r.one(RDS, "db-primary-instance").plain("identifier")) <= 63

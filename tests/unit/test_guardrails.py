@@ -8,7 +8,7 @@ import pytest
 
 from components.program import program
 from components.settings import ConfigError, parse_settings
-from tests.unit.pulumi_harness import RecordingMocks, RecordingMonitor, run_program, stack_config
+from tests.support.pulumi_harness import RecordingMocks, RecordingMonitor, run_program, stack_config
 
 
 def problems(stack: str = "dev", stack_file: str = "dev", **overrides: Any) -> list[str]:

@@ -6,7 +6,7 @@ import ipaddress
 
 from components import contract
 from components.program import program
-from tests.unit.pulumi_harness import ProgramRun, run_program
+from tests.support.pulumi_harness import ProgramRun, shared_run
 
 RDS = "aws:rds/instance:Instance"
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -92,7 +92,7 @@ def test_dev_fits_the_free_tier_with_nothing_else_billed_by_default(dev: Program
 
 
 def test_dev_replica_pair_is_one_config_line_away() -> None:
-    run = run_program(program, "dev", overrides={"dbReplicaCount": 1})
+    run = shared_run(program, "dev", overrides={"dbReplicaCount": 1})
     assert [r.name for r in replicas(run)] == ["db-replica-1"]
 
 

@@ -10,7 +10,7 @@ from components import contract
 from components.program import program
 from components.settings import ConfigError
 from scripts.outputs import parse_outputs
-from tests.unit.pulumi_harness import ProgramRun, run_program
+from tests.support.pulumi_harness import ProgramRun, shared_run
 
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 RDS = "aws:rds/instance:Instance"
@@ -26,7 +26,7 @@ PROXY = {
 
 
 def run(stack: str, preview: bool = False, **overrides: Any) -> ProgramRun:
-    return run_program(program, stack, preview=preview, overrides=overrides)
+    return shared_run(program, stack, preview=preview, overrides=overrides)
 
 
 def host_rules(r: ProgramRun) -> list[Any]:

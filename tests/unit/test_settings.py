@@ -10,7 +10,7 @@ import yaml
 
 from components.program import program
 from components.settings import FIELDS, ConfigError, parse_settings, snake_case
-from tests.unit.pulumi_harness import ROOT, RecordingMocks, RecordingMonitor, run_program, stack_config
+from tests.support.pulumi_harness import ROOT, RecordingMocks, RecordingMonitor, run_program, stack_config
 
 
 def settings_for(stack: str = "dev", stack_file: str | None = None, **overrides: Any):  # type: ignore[no-untyped-def]

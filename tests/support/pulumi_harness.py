@@ -329,3 +329,31 @@ def run_program(
 
     _run()
     return ProgramRun(stack, preview, monitor.registered, mocks.calls, resolved, secrets, mocks.outputs)
+
+
+_RUNS: dict[tuple[str, str, bool, str, str | None], ProgramRun] = {}
+
+
+def shared_run(
+    program: Callable[[], None],
+    stack: str,
+    *,
+    preview: bool = False,
+    overrides: Mapping[str, Any] | None = None,
+    stack_file: str | None = None,
+) -> ProgramRun:
+    """:func:`run_program`, once per distinct (program, stack, preview, overrides, stack file).
+
+    The mocks are deterministic, so every test asking the same question gets the same run;
+    tests read a run and never change it.
+    """
+    key = (
+        f"{program.__module__}.{program.__qualname__}",
+        stack,
+        preview,
+        json.dumps(overrides or {}, sort_keys=True),
+        stack_file,
+    )
+    if key not in _RUNS:
+        _RUNS[key] = run_program(program, stack, preview=preview, overrides=overrides, stack_file=stack_file)
+    return _RUNS[key]
