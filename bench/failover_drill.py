@@ -34,8 +34,8 @@ from typing import Any
 
 from mysql.connector import errors
 
-from components.haproxy_config import WRITER_SECTION
-from scripts.local_env import LocalEnv
+from mysql_platform_core.haproxy_config import WRITER_SECTION
+from scripts.local.env import LocalEnv
 
 RESULTS_START = "<!-- failover-drill:start -->"
 RESULTS_END = "<!-- failover-drill:end -->"

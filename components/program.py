@@ -11,15 +11,15 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import contract
 from components.database import MySqlDatabaseArgs
 from components.ec2_host import Ec2Host, Ec2HostArgs
-from components.haproxy_config import HAProxySpec, ServerSpec, render_haproxy_config
 from components.network import Network, NetworkArgs
 from components.replicated import ReplicatedMySql, ReplicatedMySqlArgs
 from components.security import IngressRule
 from components.settings import ConfigError, Settings, load_settings, parameter_group_family
 from components.user_data import render_user_data
+from mysql_platform_core import contract
+from mysql_platform_core.haproxy_config import HAProxySpec, ServerSpec, render_haproxy_config
 
 # Local Zones and Wavelength Zones of an opted-in account are "available" too, but RDS and
 # most instance types are not offered there: keep the region's own zones only.

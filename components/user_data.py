@@ -13,7 +13,7 @@ _HEREDOC = "MYSQL_PLATFORM_HAPROXY_CFG"
 def render_user_data(haproxy_config: str | None = None) -> str:
     """Shell script run once at first boot: the MySQL client, and HAProxy when a config is given.
 
-    The configuration comes from ``components.haproxy_config.render_haproxy_config``,
+    The configuration comes from ``mysql_platform_core.haproxy_config.render_haproxy_config``,
     the same renderer the local environment runs and tests against real HAProxy.
     """
     lines = ["#!/bin/bash", "set -euo pipefail", f"dnf install -y {MYSQL_CLIENT_PACKAGE}"]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.local_env import LocalEnv, missing_binaries, start_fresh
+from scripts.local.env import LocalEnv, missing_binaries, start_fresh
 
 LocalEnvFactory = Callable[..., LocalEnv]
 

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.contract import Secret
-from scripts import automation
-from scripts.automation import (
+from mysql_platform_core.contract import Secret
+from scripts.stack import automation
+from scripts.stack.automation import (
     OperationFailed,
     Options,
     PulumiCliError,
@@ -310,7 +310,7 @@ def test_warns_when_an_override_moves_a_stack_with_resources_to_another_region(
 ) -> None:
     cli.existing("dev", resources=31)
     cli.scenario(outputs=OUTPUTS)
-    with caplog.at_level(logging.WARNING, logger="scripts.automation"):
+    with caplog.at_level(logging.WARNING, logger="scripts.stack.automation"):
         automation.preview("dev", options(config={"aws:region": "eu-west-1"}))
     assert any(
         "us-east-1 -> eu-west-1" in r.getMessage() and "31 resources" in r.getMessage()
@@ -322,7 +322,7 @@ def test_no_region_warning_for_a_new_stack(
     cli: Cli, options: Callable[..., Options], caplog: pytest.LogCaptureFixture
 ) -> None:
     cli.existing("dev", resources=0)
-    with caplog.at_level(logging.WARNING, logger="scripts.automation"):
+    with caplog.at_level(logging.WARNING, logger="scripts.stack.automation"):
         automation.preview("dev", options(config={"aws:region": "eu-west-1"}))
     assert not caplog.records
 

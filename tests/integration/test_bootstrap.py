@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from scripts import bootstrap, replication_check
-from scripts.local_env import LocalEnv, missing_binaries
+from scripts.db import bootstrap, replication_check
+from scripts.local.env import LocalEnv, missing_binaries
 
 REPO = Path(__file__).resolve().parents[2]
 SQL = REPO / "sql"

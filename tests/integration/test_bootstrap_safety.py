@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from scripts import app_user, bootstrap
-from scripts.local_env import LocalEnv, find_binary, missing_binaries
+from scripts.db import app_user, bootstrap
+from scripts.local.env import LocalEnv, find_binary, missing_binaries
 from tests.integration.test_bootstrap import REPO, run_main, sql_copy, wait_until
 
 SKIP = "--skip-replication-check"

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from scripts import bootstrap
-from scripts import local_env as local_env_module
-from scripts.local_env import LocalEnv, LocalEnvError, Role, missing_binaries
-from scripts.outputs import from_json_file
+from mysql_platform_core.outputs import from_json_file
+from scripts.db import bootstrap
+from scripts.local import env as local_env_module
+from scripts.local.env import LocalEnv, LocalEnvError, Role, missing_binaries
 from tests.integration.test_bootstrap import REPO_VERSIONS, SQL, history, run_main
 
 V003_TABLES = {"customers", "products", "orders", "order_items"}

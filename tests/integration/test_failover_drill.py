@@ -9,9 +9,9 @@ import pytest
 from mysql.connector import errors
 
 from bench.failover_drill import DrillResult, run_drill
-from scripts import local_env as local_env_module
-from scripts.local_env import LocalEnv, LocalEnvError
-from scripts.outputs import from_json_file
+from mysql_platform_core.outputs import from_json_file
+from scripts.local import env as local_env_module
+from scripts.local.env import LocalEnv, LocalEnvError
 
 pytestmark = pytest.mark.integration
 

@@ -18,10 +18,10 @@ import mysql.connector
 import pytest
 from mysql.connector import errors
 
-from components.haproxy_config import Balance, HAProxySpec, ServerSpec, render_haproxy_config
-from scripts import local_env as local_env_module
-from scripts.local_env import LocalEnv, find_binary
-from scripts.outputs import from_json_file
+from mysql_platform_core.haproxy_config import Balance, HAProxySpec, ServerSpec, render_haproxy_config
+from mysql_platform_core.outputs import from_json_file
+from scripts.local import env as local_env_module
+from scripts.local.env import LocalEnv, find_binary
 
 pytestmark = pytest.mark.integration
 

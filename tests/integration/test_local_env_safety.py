@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from scripts.local_env import LocalEnv, LocalEnvError, missing_binaries, start_fresh
+from scripts.local.env import LocalEnv, LocalEnvError, missing_binaries, start_fresh
 
 pytestmark = pytest.mark.integration
 
@@ -290,7 +290,7 @@ def test_down_after_a_long_state_dir_was_deleted_also_removes_its_socket_dir(tmp
 def _project_copy(root: Path, *, with_venv: bool) -> Path:
     """A directory laid out like the checkout, so `make clean` runs there and not on our own .local."""
     root.mkdir()
-    for name in ("scripts", "components"):
+    for name in ("scripts", "components", "mysql_platform_core"):
         (root / name).symlink_to(REPO_ROOT / name)
     if with_venv:
         venv = Path(sys.prefix)

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts import bootstrap
-from scripts.local_env import ADMIN_USER, LocalEnv, missing_binaries
-from scripts.migrations import MigrationError, Runner, discover
+from scripts.db import bootstrap
+from scripts.db.migrations import MigrationError, Runner, discover
+from scripts.local.env import ADMIN_USER, LocalEnv, missing_binaries
 from tests.integration.test_bootstrap import REPO_VERSIONS, history, run_main, scalar, sql_copy
 
 

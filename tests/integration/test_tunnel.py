@@ -20,11 +20,19 @@ from pathlib import Path
 
 import pytest
 
-from components.contract import Endpoint, StackOutputs
-from scripts import automation, bootstrap
-from scripts.local_env import LocalEnv
-from scripts.outputs import from_json_file
-from scripts.tunnel import HostAccess, SshTarget, TunnelError, free_local_port, open_tunnel, tunnelled_outputs
+from mysql_platform_core.contract import Endpoint, StackOutputs
+from mysql_platform_core.outputs import from_json_file
+from scripts.db import bootstrap
+from scripts.local.env import LocalEnv
+from scripts.stack import automation
+from scripts.stack.tunnel import (
+    HostAccess,
+    SshTarget,
+    TunnelError,
+    free_local_port,
+    open_tunnel,
+    tunnelled_outputs,
+)
 from tests.integration.sshd import SshServer, run_sshd, sshd_available
 
 DEV_NULL = Path(os.devnull)

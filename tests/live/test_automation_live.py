@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts import automation, bootstrap
-from scripts.automation import Options, ProgramSource, StackNotFound
+from scripts.db import bootstrap
+from scripts.stack import automation
+from scripts.stack.automation import Options, ProgramSource, StackNotFound
 
 pytestmark = pytest.mark.live
 

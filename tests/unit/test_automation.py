@@ -18,9 +18,10 @@ from pulumi import automation as auto
 from pulumi.automation.errors import create_command_error
 from semver import VersionInfo
 
-from components.contract import Endpoint, Secret
-from scripts import automation, bootstrap
-from scripts.automation import (
+from mysql_platform_core.contract import Endpoint, Secret
+from scripts.db import bootstrap
+from scripts.stack import automation
+from scripts.stack.automation import (
     BadInput,
     OperationFailed,
     Options,

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import components.program
-from scripts import automation
-from scripts.outputs import parse_outputs
+from mysql_platform_core.outputs import parse_outputs
+from scripts.stack import automation
 from tests.support.pulumi_harness import run_program
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from components.contract import Endpoint
-from scripts import app_user, bootstrap, outputs
-from scripts.migrations import RunResult
+from mysql_platform_core import outputs
+from mysql_platform_core.contract import Endpoint
+from scripts.db import app_user, bootstrap
+from scripts.db.migrations import RunResult
 
 PASSWORD = "pw-" + "x" * 20
 
@@ -255,7 +256,7 @@ def test_rejects_a_bad_ssh_port(outputs_file: Path, capsys: pytest.CaptureFixtur
 
 
 def test_via_proxy_verifies_the_chain_but_not_the_host_name() -> None:
-    from scripts.outputs import parse_outputs
+    from mysql_platform_core.outputs import parse_outputs
 
     parsed = parse_outputs(
         outputs_dict(proxy={"host": "proxy.example.internal", "writer_port": 3306, "reader_port": 3307})

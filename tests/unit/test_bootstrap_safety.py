@@ -21,8 +21,10 @@ from typing import Any
 import mysql.connector
 import pytest
 
-from components.contract import Secret
-from scripts import app_user, bootstrap, db, outputs
+from mysql_platform_core import outputs
+from mysql_platform_core.contract import Secret
+from scripts.db import app_user, bootstrap
+from scripts.db import connection as db
 from tests.unit.test_bootstrap_cli import PASSWORD, outputs_dict
 
 # The capability bits of a server greeting (protocol 10) that the client relies on.

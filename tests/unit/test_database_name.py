@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 
-from scripts import automation, bootstrap, local_env, outputs
-from scripts.migrations import Migration, MigrationFileError
+from mysql_platform_core import outputs
+from scripts.db import bootstrap
+from scripts.db.migrations import Migration, MigrationFileError
+from scripts.local import env as local_env
+from scripts.stack import automation
 from tests.unit.test_bootstrap_cli import PASSWORD, outputs_dict
 
 

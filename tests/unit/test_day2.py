@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from components import contract
 from components.program import program
 from components.rds_parameters import MAX_CONNECT_ERRORS_MAX
 from components.settings import ConfigError
+from mysql_platform_core import contract
 from tests.support.pulumi_harness import LOCAL_ZONES, ProgramRun, Registered, shared_run
 
 RDS = "aws:rds/instance:Instance"

@@ -10,8 +10,8 @@ import mysql.connector
 import pytest
 from mysql.connector import errors
 
-from components.contract import Secret
-from scripts import db
+from mysql_platform_core.contract import Secret
+from scripts.db import connection as db
 
 PASSWORD = "S3cret-" + "pw-value-never-shown"
 TARGET = db.Target(host="db.example.test", port=3306, user="admin", password=Secret(PASSWORD), ssl_ca=None)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.migrations import MigrationFileError, discover, load_migration
-from scripts.sql_placeholders import PlaceholderError, substitute
-from scripts.sql_split import split_sql
+from scripts.db.migrations import MigrationFileError, discover, load_migration
+from scripts.db.sql_placeholders import PlaceholderError, substitute
+from scripts.db.sql_split import split_sql
 
 REPO_SQL = Path(__file__).resolve().parents[2] / "sql"
 SHOP = {"database": "shop"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.migrations import (
+from scripts.db.migrations import (
     MigrationFileError,
     checksum,
     discover,
@@ -126,8 +126,8 @@ def test_rejects_unsafe_identifiers(value: str) -> None:
 
 
 def test_batches_group_plain_statements_and_send_the_others_alone() -> None:
-    from scripts.migrations import batches
-    from scripts.sql_split import split_sql
+    from scripts.db.migrations import batches
+    from scripts.db.sql_split import split_sql
 
     sql = (
         "CREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\nINSERT INTO t VALUES (2);\n"
@@ -142,8 +142,8 @@ def test_batches_group_plain_statements_and_send_the_others_alone() -> None:
 
 
 def test_batches_respect_the_byte_limit() -> None:
-    from scripts.migrations import batches
-    from scripts.sql_split import Statement
+    from scripts.db.migrations import batches
+    from scripts.db.sql_split import Statement
 
     stmts = [Statement("SELECT '" + "x" * 40 + "'", i) for i in range(1, 6)]
     assert [len(g) for g in batches(stmts, max_statements=100, max_bytes=100)] == [2, 2, 1]

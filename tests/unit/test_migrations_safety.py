@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from mysql.connector.constants import ClientFlag
 
-from scripts.migrations import (
+from scripts.db.migrations import (
     Migration,
     MigrationError,
     MigrationFileError,
@@ -25,8 +25,8 @@ from scripts.migrations import (
     discover,
     load_migration,
 )
-from scripts.sql_placeholders import PlaceholderError
-from scripts.sql_split import Statement, split_sql
+from scripts.db.sql_placeholders import PlaceholderError
+from scripts.db.sql_split import Statement, split_sql
 
 REPO_SQL = Path(__file__).resolve().parents[2] / "sql"
 INT_UNSIGNED_MAX = 2**32 - 1  # the history's version column

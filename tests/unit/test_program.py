@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 
-from components import contract
 from components.program import program
+from mysql_platform_core import contract
 from tests.support.pulumi_harness import ProgramRun, shared_run
 
 RDS = "aws:rds/instance:Instance"
@@ -271,7 +271,7 @@ def test_outputs_contract_has_every_key(any_stack: ProgramRun) -> None:
 
 
 def test_exports_parse_with_the_bootstrap_parser(any_stack: ProgramRun) -> None:
-    from scripts.outputs import parse_outputs
+    from mysql_platform_core.outputs import parse_outputs
 
     parsed = parse_outputs(any_stack.exports)
     assert parsed.environment == any_stack.stack

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from components import contract
 from components.program import program
 from components.settings import ConfigError
-from scripts.outputs import parse_outputs
+from mysql_platform_core import contract
+from mysql_platform_core.outputs import parse_outputs
 from tests.support.pulumi_harness import ProgramRun, shared_run
 
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"

@@ -1,4 +1,4 @@
-"""scripts.tunnel without a server: the ssh command line, when a tunnel is used, input errors."""
+"""scripts.stack.tunnel without a server: the ssh command line, when a tunnel is used, input errors."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from components.contract import DbInfo, Endpoint, HostInfo, Secret, StackOutputs
-from scripts import tunnel
-from scripts.tunnel import HostAccess, SshTarget, TunnelError
+from mysql_platform_core.contract import DbInfo, Endpoint, HostInfo, Secret, StackOutputs
+from scripts.stack import tunnel
+from scripts.stack.tunnel import HostAccess, SshTarget, TunnelError
 
 
 def _outputs(environment: str = "prod", public: bool = False) -> StackOutputs:

@@ -1,7 +1,7 @@
 """The outputs contract: the stack exports every consumer relies on.
 
 Defined once here. ``__main__.py`` exports these keys, the local environment
-writes them to ``outputs.json`` and ``scripts.outputs`` parses them back into
+writes them to ``outputs.json`` and ``mysql_platform_core.outputs`` parses them back into
 the typed objects below. The shape of the JSON form is exactly what
 ``pulumi stack output --json --show-secrets`` prints.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from scripts.local_procs import _run
+from scripts.local.procs import _run
 
 
 def make_tls(tls_dir: Path, ca_path: Path) -> None:

@@ -16,7 +16,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from scripts.local_procs import LOOPBACK, LocalEnvError, _binary, _os_user, _run
+from scripts.local.procs import LOOPBACK, LocalEnvError, _binary, _os_user, _run
 
 # A commit waits at most this long for the replica's ack before the primary
 # falls back to async (the server default of 10 s would stall writers when the

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from components.contract import Endpoint, StackOutputs
+from mysql_platform_core.contract import Endpoint, StackOutputs
 
 LOOPBACK = "127.0.0.1"
 DEFAULT_SSH_PORT = 22

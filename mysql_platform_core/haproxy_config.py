@@ -120,7 +120,7 @@ class HAProxySpec:
 def render_haproxy_config(spec: HAProxySpec) -> str:
     """Return the text of ``haproxy.cfg`` for ``spec``; raises :class:`HAProxyConfigError`."""
     _validate(spec)
-    lines: list[str] = ["# Rendered by components.haproxy_config; do not edit by hand."]
+    lines: list[str] = ["# Rendered by mysql_platform_core.haproxy_config; do not edit by hand."]
     lines += [f"# {c}" for c in spec.header_comments]
     lines += _global_section(spec)
     lines += _defaults_section(spec)

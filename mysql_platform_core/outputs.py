@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from components import contract
-from components.contract import DbInfo, Endpoint, HostInfo, ProxyInfo, Secret, StackOutputs
+from mysql_platform_core import contract
+from mysql_platform_core.contract import DbInfo, Endpoint, HostInfo, ProxyInfo, Secret, StackOutputs
 
 # Real outputs are a few kB; the analytics block included, far below this.
 MAX_FILE_BYTES = 1024 * 1024

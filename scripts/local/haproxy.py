@@ -8,7 +8,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from scripts.local_procs import LocalEnvError
+from scripts.local.procs import LocalEnvError
 
 
 def _runtime_api(sock_path: str, command: str, timeout: float = 2.0) -> str:

@@ -54,7 +54,7 @@ from pathlib import Path
 import mysql.connector
 from mysql.connector.connection import MySQLConnection
 
-from components.contract import Secret
+from mysql_platform_core.contract import Secret
 
 _log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from mysql.connector import errors
 from mysql.connector.connection import MySQLConnection
 from mysql.connector.constants import ClientFlag
 
-from components.contract import Secret
+from mysql_platform_core.contract import Secret
 
 # Client errors that mean "not reachable (yet)": refused, unknown host, lost during
 # handshake, server gone, too many connections, and the connector's own timeout.

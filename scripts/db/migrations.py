@@ -41,7 +41,7 @@ empty history and apply every migration again. A version must fit the history's
 ``version INT UNSIGNED`` column (:data:`MAX_VERSION`) and a description its
 ``VARCHAR(200)``: both are checked when the file is loaded, before connecting.
 
-Placeholders (Flyway-style, see :mod:`scripts.sql_placeholders`): the caller's values,
+Placeholders (Flyway-style, see :mod:`scripts.db.sql_placeholders`): the caller's values,
 e.g. ``${database}``, and ``${ops_schema}``, which the runner fills itself with its
 history schema (the history and the heartbeat live together there, whatever
 ``--ops-schema`` says). They are replaced when a file is loaded (``${ops_schema}`` with
@@ -74,9 +74,9 @@ from mysql.connector import errorcode
 from mysql.connector.connection import MySQLConnection
 from mysql.connector.constants import ClientFlag
 
-from scripts.db import ConnectionLost, is_connection_lost
-from scripts.sql_placeholders import VALUE_RE, PlaceholderError, substitute, validate_values
-from scripts.sql_split import SplitError, Statement, split_sql
+from scripts.db.connection import ConnectionLost, is_connection_lost
+from scripts.db.sql_placeholders import VALUE_RE, PlaceholderError, substitute, validate_values
+from scripts.db.sql_split import SplitError, Statement, split_sql
 
 FILE_RE = re.compile(r"^V(?P<version>\d{3,})__(?P<name>[A-Za-z0-9][A-Za-z0-9_]*)\.sql$")
 # The history schema is also ${ops_schema}, pasted unquoted into migrations: the placeholder rule.
@@ -258,7 +258,7 @@ def discover(sql_dir: Path, placeholders: Mapping[str, str] | None = None) -> li
 
     ``placeholders`` (e.g. ``{"database": "shop"}``) fill ``${name}`` in every file; a bad
     value (or ``ops_schema``, which the runner sets) raises
-    :class:`~scripts.sql_placeholders.PlaceholderError` before any file is read.
+    :class:`~scripts.db.sql_placeholders.PlaceholderError` before any file is read.
     """
     _load_values(placeholders)
     if not sql_dir.is_dir():

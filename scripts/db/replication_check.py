@@ -29,8 +29,8 @@ from dataclasses import dataclass
 import mysql.connector
 from mysql.connector.connection import MySQLConnection
 
-from components.contract import Endpoint
-from scripts.db import Backoff, DbError, Target, open_connection
+from mysql_platform_core.contract import Endpoint
+from scripts.db.connection import Backoff, DbError, Target, open_connection
 
 _POLL_FIRST_S = 0.0002
 _POLL_MAX_S = 0.005

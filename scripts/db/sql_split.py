@@ -3,7 +3,7 @@
 mysql-connector-python 9.2 removed ``execute(..., multi=True)``, so migrations are
 split here, and the server runs exactly these statements, as with the client: the
 runner batches only statements that cannot swallow the next one and sends the rest
-alone (:func:`scripts.migrations.batchable`), so a compound statement written without
+alone (:func:`scripts.db.migrations.batchable`), so a compound statement written without
 DELIMITER fails as it does in the client, and an error names the exact statement and
 line. Handled:
 

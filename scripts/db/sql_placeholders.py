@@ -5,7 +5,7 @@ Two placeholders are defined:
 - ``${database}``, by the bootstrap: the application schema (the outputs' ``db.database``,
   which RDS creates from the stack's ``dbName``), so the same migrations build ``app`` in
   one environment and ``shop`` in another;
-- ``${ops_schema}``, by the migration runner itself (:mod:`scripts.migrations`): the schema
+- ``${ops_schema}``, by the migration runner itself (:mod:`scripts.db.migrations`): the schema
   its history table is in (``--ops-schema``, default ``ops``), which also holds what the
   operational scripts use (the replication check's heartbeat). The caller cannot set it,
   so the history and the heartbeat can never end up in different schemas.

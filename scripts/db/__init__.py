@@ -1,0 +1,1 @@
+"""Database operations: connection, statement splitter, migrations, app user, replication check, bootstrap."""

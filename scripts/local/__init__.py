@@ -1,0 +1,1 @@
+"""The local environment: MariaDB primary/replica + HAProxy + TLS as plain processes on loopback."""

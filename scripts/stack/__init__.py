@@ -1,0 +1,1 @@
+"""Stack access: the Pulumi Automation API, Pulumi CLI discovery, the SSH tunnel."""
