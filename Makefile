@@ -1,53 +1,141 @@
 # The two commands a newcomer runs:
 #   make demo   local MariaDB primary/replica + HAProxy + TLS, then the bootstrap
 #   make test   the whole test suite (what .ci/run calls)
+# A bare `make` lists the targets. Python 3.11 or newer: `make PYTHON=/path/to/python3.12 ...`
+# picks another interpreter (.venv is rebuilt when its Python is another version).
 SHELL := /bin/bash
-PY := .venv/bin/python
-VENV_STAMP := .venv/.installed
+.DEFAULT_GOAL := help
 
-.PHONY: demo test unit integration lint typecheck check system-deps venv down clean
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# uv installs the pinned requirements in seconds where pip takes half a minute; pip is the
+# fallback (USE_UV=0 forces it) when uv cannot be installed or fails.
+USE_UV ?= 1
+UV_VERSION := 0.13.8
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
 
-$(VENV_STAMP): requirements.txt requirements-dev.txt
-	test -x $(PY) || python3 -m venv .venv
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	touch $@
+# "major minor version" of an interpreter; Python 2 can run it too, so an old one gets named.
+PYVER := -c 'import sys; v = sys.version_info; print("%d %d %s" % (v[0], v[1], sys.version.split()[0]))'
 
-venv: $(VENV_STAMP)
+# `install ARGS...` into the venv: with uv when it can, else with pip. Stamps live in .venv, so a
+# rebuilt venv installs again; each names the files whose change means installing again.
+INSTALL := install() { \
+	if [ "$(USE_UV)" = 1 ] && [ ! -e $(VENV)/.uv-$(UV_VERSION) ]; then \
+		$(PIP_INSTALL) uv==$(UV_VERSION) >/dev/null 2>&1 && touch $(VENV)/.uv-$(UV_VERSION) \
+			|| echo "make: uv could not be installed; installing with pip (slower)"; \
+	fi; \
+	if [ "$(USE_UV)" = 1 ] && [ -e $(VENV)/.uv-$(UV_VERSION) ]; then \
+		echo "uv pip install $$*"; \
+		$(VENV)/bin/uv pip install --quiet --python $(PY) "$$@" && return 0; \
+		echo "make: uv failed; retrying with pip"; \
+	fi; \
+	echo "pip install $$*"; \
+	$(PIP_INSTALL) "$$@"; \
+}; install
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
+MUTATION_STAMP := $(VENV)/.installed-mutation
 
-# Debian packages the local environment and the integration tests need.
-system-deps:
-	./scripts/install-system-deps.sh
+.PHONY: help demo down clean test unit integration lint typecheck check system-deps \
+	python-check venv-python deps deps-dev deps-mutation venv mutation
 
-demo: system-deps venv
+help: ## this list (a bare `make` shows it too)
+	@echo "usage: make TARGET   (first time: make demo; everything CI runs: make test)"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# --- the local environment ----------------------------------------------------------------
+
+demo: python-check system-deps deps ## start the local environment, run the bootstrap, show the status
 	$(PY) -m scripts.local_env up
 	$(PY) -m scripts.bootstrap --outputs .local/outputs.json
 	$(PY) -m scripts.local_env status
 
-down: venv
-	$(PY) -m scripts.local_env down
+# Installs nothing: stopping needs only the standard library, so without the venv (not made
+# yet, or broken) the interpreter in PYTHON runs it.
+down: ## stop the local environment's processes (data kept)
+	@if [ -x $(PY) ]; then py=$(PY); else py=$(PYTHON); fi; \
+	echo "$$py -m scripts.local_env down"; $$py -m scripts.local_env down
 
-unit: venv
+# down first: deleting .local under running servers would orphan them. Without the venv
+# (not made yet) the interpreter in PYTHON runs it: stopping needs only the standard library.
+# If down fails, make stops here and .local stays, so down can be run again.
+clean: ## down, then delete .local (data, TLS, outputs), the tool caches and build output
+	@if [ -d .local ]; then \
+		if [ -x $(PY) ]; then $(PY) -m scripts.local_env --state-dir .local down; \
+		else $(PYTHON) -m scripts.local_env --state-dir .local down; fi; \
+	fi
+	rm -rf .local .pytest_cache .mypy_cache .ruff_cache build dist mysql_platform.egg-info
+
+# --- tests --------------------------------------------------------------------------------
+
+unit: deps-dev ## unit tests (Pulumi mocks, no servers)
 	$(PY) -m pytest tests/unit -q
 
-integration: system-deps venv
+integration: system-deps deps-dev ## integration tests (real MariaDB, HAProxy, sshd on loopback)
 	$(PY) -m pytest tests/integration -q
 
-lint: venv
+lint: deps-dev ## ruff check and ruff format --check
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-typecheck: venv
+typecheck: deps-dev ## mypy --strict
 	$(PY) -m mypy
 
-test: system-deps venv lint typecheck
+check: lint typecheck unit ## the fast gate: lint, typecheck, unit tests
+
+test: python-check system-deps deps-dev lint typecheck ## everything CI runs (.ci/run): lint, mypy, all tests
 	$(PY) -m pytest -q
 
-# down first: deleting .local under running servers would orphan them. Without the venv
-# (not made yet) the system python3 runs it: stopping needs only the standard library.
-# If down fails, make stops here and .local stays, so down can be run again.
-clean:
-	@if [ -d .local ]; then \
-		if [ -x $(PY) ]; then $(PY) -m scripts.local_env --state-dir .local down; \
-		else python3 -m scripts.local_env --state-dir .local down; fi; \
+mutation: deps-mutation ## mutation testing with mutmut (slow; not in CI): tests/mutation/run.sh
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash tests/mutation/run.sh
+
+# --- the interpreter, the venv and the packages ---------------------------------------------------------
+
+python-check: ## fail at once unless PYTHON (default python3) is Python 3.11 or newer
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+		echo "make: $(PYTHON) not found: mysql-platform needs Python 3.11 or newer" \
+			"(install it, or run make PYTHON=/path/to/python3.11 ...)" >&2; exit 1; }
+	@set -- $$($(PYTHON) $(PYVER) 2>/dev/null); \
+	if [ -z "$$2" ] || [ "$$1" -lt 3 ] || { [ "$$1" -eq 3 ] && [ "$$2" -lt 11 ]; }; then \
+		echo "make: mysql-platform needs Python 3.11 or newer; $(PYTHON) ($$(command -v $(PYTHON)))" \
+			"is Python $${3:-of unknown version}. Install 3.11+, or run make PYTHON=/path/to/python3.11 ..." >&2; \
+		exit 1; \
 	fi
-	rm -rf .local .pytest_cache .mypy_cache .ruff_cache
+
+# A .venv made by another Python version (or whose interpreter is gone) is rebuilt, not reused:
+# its packages were built for that version.
+venv-python: python-check
+	@want=$$($(PYTHON) $(PYVER) | awk '{print $$1 "." $$2}'); \
+	have=$$($(PY) $(PYVER) 2>/dev/null | awk '{print $$1 "." $$2}'); \
+	if [ "$$have" != "$$want" ]; then \
+		if [ -e $(VENV) ]; then \
+			echo "make: rebuilding $(VENV): it runs Python $${have:-(none: its interpreter is gone)}," \
+				"$(PYTHON) is Python $$want"; \
+			rm -rf $(VENV); \
+		fi; \
+		echo "$(PYTHON) -m venv $(VENV)"; \
+		$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+			echo "make: could not create $(VENV) (Debian/Ubuntu: apt-get install python3-venv)" >&2; exit 1; }; \
+	fi
+
+deps: venv-python ## the runtime requirements and this project (editable: the mysql-platform command)
+	@if [ requirements.txt -nt $(RUNTIME_STAMP) ] || [ pyproject.toml -nt $(RUNTIME_STAMP) ]; then \
+		$(INSTALL) -r requirements.txt -e . && touch $(RUNTIME_STAMP); \
+	fi
+
+deps-dev: deps ## deps + the test and quality tools (requirements-dev.txt)
+	@if [ requirements-dev.txt -nt $(DEV_STAMP) ] || [ $(RUNTIME_STAMP) -nt $(DEV_STAMP) ]; then \
+		$(INSTALL) -r requirements-dev.txt && touch $(DEV_STAMP); \
+	fi
+
+deps-mutation: deps-dev
+	@if [ requirements-mutation.txt -nt $(MUTATION_STAMP) ] || [ $(DEV_STAMP) -nt $(MUTATION_STAMP) ]; then \
+		$(INSTALL) -r requirements-mutation.txt && touch $(MUTATION_STAMP); \
+	fi
+
+venv: deps-dev
+
+# Debian packages the local environment and the integration tests need.
+system-deps: ## MariaDB, HAProxy, OpenSSH, openssl, socat from apt (root; skipped when present)
+	./scripts/install-system-deps.sh

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from mysql_platform_core.contract import StackOutputs
 from scripts.db import connection as db
-from scripts.db import migrations
+from scripts.db import migration_batches, migration_files, migrations
 from scripts.db.sql_split import split_sql
 from scripts.local.env import LocalEnv, start_fresh
 
@@ -91,7 +91,7 @@ def _target(outputs: StackOutputs) -> db.Target:
 def time_runner(outputs: StackOutputs, sql_dir: Path, batch: int) -> float:
     """Discover (read, split, checksum) + connect + apply, as the bootstrap does."""
     started = time.perf_counter()
-    found = migrations.discover(sql_dir)
+    found = migration_files.discover(sql_dir)
     with db.connection(_target(outputs), db.Backoff(deadline_s=30)) as conn:
         migrations.Runner(conn, progress=lambda _line: None, batch_statements=batch).run(found)
     return time.perf_counter() - started
@@ -156,7 +156,7 @@ def one_round(files: dict[str, str], work: Path, index: int) -> dict[str, float]
         try:
             outputs = env.up()
             if variant.startswith("runner"):
-                batch = 1 if variant == "runner-unbatched" else migrations.BATCH_STATEMENTS
+                batch = 1 if variant == "runner-unbatched" else migration_batches.BATCH_STATEMENTS
                 times[variant] = time_runner(outputs, sql_dir, batch)
             else:
                 times[variant] = time_native(outputs, plain if variant == "native" else per_file, work)

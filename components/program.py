@@ -13,13 +13,11 @@ import pulumi_aws as aws
 
 from components.database import MySqlDatabaseArgs
 from components.ec2_host import Ec2Host, Ec2HostArgs
+from components.host_proxy import host_user_data, proxy_export, proxy_ingress
 from components.network import Network, NetworkArgs
 from components.replicated import ReplicatedMySql, ReplicatedMySqlArgs
-from components.security import IngressRule
 from components.settings import ConfigError, Settings, load_settings, parameter_group_family
-from components.user_data import render_user_data
 from mysql_platform_core import contract
-from mysql_platform_core.haproxy_config import HAProxySpec, ServerSpec, render_haproxy_config
 
 # Local Zones and Wavelength Zones of an opted-in account are "available" too, but RDS and
 # most instance types are not offered there: keep the region's own zones only.
@@ -84,60 +82,6 @@ def build(settings: Settings) -> dict[str, Any]:
     return _exports(settings, network, host, db)
 
 
-def proxy_ingress(settings: Settings) -> list[IngressRule]:
-    """The proxy ports, open only to the allowed CIDRs and security groups."""
-    if not settings.proxy_enabled:
-        return []
-    rules: list[IngressRule] = []
-    for port in (settings.proxy_writer_port, settings.proxy_reader_port):
-        rules += [
-            IngressRule(port, "MySQL proxy from an allowed CIDR", cidr=c)
-            for c in settings.proxy_allowed_cidrs
-        ]
-        rules += [
-            IngressRule(port, "MySQL proxy from an allowed security group", security_group_id=g)
-            for g in settings.proxy_allowed_security_group_ids
-        ]
-    return rules
-
-
-HAPROXY_RUNTIME_SOCKET = "/var/lib/haproxy/admin.sock"
-
-
-def haproxy_spec(settings: Settings, writer: tuple[str, int], readers: list[dict[str, Any]]) -> HAProxySpec:
-    """The host's proxy: same renderer and defaults the local environment runs, plus DNS re-resolution."""
-    servers = [ServerSpec(f"replica{i + 1}", r["host"], r["port"]) for i, r in enumerate(readers)]
-    if not servers:
-        # Right after a promotion no replica follows the new writer: reads go to it.
-        servers = [ServerSpec("writer-reads", writer[0], writer[1])]
-    return HAProxySpec(
-        # All interfaces of the host; the security group decides who gets in.
-        bind_address="0.0.0.0",  # noqa: S104
-        writer_port=settings.proxy_writer_port,
-        reader_port=settings.proxy_reader_port,
-        primary=ServerSpec("primary", writer[0], writer[1]),
-        replicas=tuple(servers),
-        # HAProxy's own home on Amazon Linux (/run/haproxy may not exist at boot).
-        runtime_api_socket=HAPROXY_RUNTIME_SOCKET,
-        log_target="/dev/log local0",
-        run_as_user="haproxy",
-        run_as_group="haproxy",
-        # RDS endpoints keep their names but change address on a Multi-AZ failover.
-        resolve_dns=True,
-        header_comments=(f"mysql-platform stack {settings.stack}",),
-    )
-
-
-def host_user_data(settings: Settings, db: ReplicatedMySql) -> pulumi.Output[str]:
-    if not settings.proxy_enabled:
-        return pulumi.Output.from_input(render_user_data())
-    return pulumi.Output.all(db.writer_host, db.writer_port, db.readers).apply(
-        lambda args: render_user_data(
-            render_haproxy_config(haproxy_spec(settings, (args[0], args[1]), args[2]))
-        )
-    )
-
-
 def _primary_args(settings: Settings, network: Network, host: Ec2Host) -> MySqlDatabaseArgs:
     return MySqlDatabaseArgs(
         vpc_id=network.vpc_id,
@@ -191,22 +135,7 @@ def _exports(settings: Settings, network: Network, host: Ec2Host, db: Replicated
             "multi_az": settings.db_multi_az,
         },
         contract.DB_PASSWORD: db.primary.password,
-        **_proxy_export(settings, host),
-    }
-
-
-def _proxy_export(settings: Settings, host: Ec2Host) -> dict[str, Any]:
-    if not settings.proxy_enabled:
-        return {}
-    # The Elastic IP's public DNS name resolves to the private address inside the VPC and to
-    # the public one outside, so it serves both kinds of allowed client, and it survives a
-    # replaced host (any change to the proxy's configuration replaces it).
-    return {
-        contract.PROXY: {
-            "host": host.public_dns,
-            "writer_port": settings.proxy_writer_port,
-            "reader_port": settings.proxy_reader_port,
-        }
+        **proxy_export(settings, host),
     }
 
 

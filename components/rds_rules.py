@@ -1,4 +1,4 @@
-"""RDS for MySQL facts the settings check before any resource exists.
+"""RDS for MySQL facts the settings check before any resource exists: classes, names, windows.
 
 What AWS would otherwise refuse only after the VPC and the host are already created.
 """
@@ -73,3 +73,51 @@ def reserved_name_problem(key: str, value: str) -> str | None:
     if lowered in MYSQL_RESERVED_WORDS:
         return f"{key}: got {value!r}; that is a MySQL reserved word, which RDS refuses here"
     return None
+
+
+_DAY_WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+_WEEK_WINDOW = re.compile(
+    r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)$"
+)
+_DAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_MINUTES: Final = 24 * 60
+_WEEK_MINUTES: Final = 7 * _DAY_MINUTES
+MIN_WINDOW_MINUTES: Final = 30  # RDS: both windows are at least 30 minutes
+
+
+def _minutes_set(start: int, end: int, period: int) -> set[int]:
+    length = (end - start) % period
+    return {(start + i) % period for i in range(length)}
+
+
+def window_problems(backup: str, maintenance: str) -> list[str]:
+    """What RDS would refuse in the daily backup and weekly maintenance windows (UTC)."""
+    problems: list[str] = []
+    day, week = _DAY_WINDOW.match(backup), _WEEK_WINDOW.match(maintenance.lower())
+    if day is None:
+        problems.append(f"dbBackupWindow: got {backup!r}; expected hh24:mi-hh24:mi in UTC, e.g. 03:00-03:30")
+    if week is None:
+        problems.append(
+            f"dbMaintenanceWindow: got {maintenance!r}; expected ddd:hh24:mi-ddd:hh24:mi in UTC, "
+            "e.g. sun:04:00-sun:05:00"
+        )
+    if day is None or week is None:
+        return problems
+    h1, m1, h2, m2 = (int(g) for g in day.groups())
+    daily = _minutes_set(h1 * 60 + m1, h2 * 60 + m2, _DAY_MINUTES)
+    d1, wh1, wm1, d2, wh2, wm2 = week.groups()
+    start = _DAYS.index(d1) * _DAY_MINUTES + int(wh1) * 60 + int(wm1)
+    end = _DAYS.index(d2) * _DAY_MINUTES + int(wh2) * 60 + int(wm2)
+    weekly = _minutes_set(start, end, _WEEK_MINUTES)
+    if len(daily) < MIN_WINDOW_MINUTES:
+        problems.append(f"dbBackupWindow: got {backup!r}; RDS needs at least {MIN_WINDOW_MINUTES} minutes")
+    if len(weekly) < MIN_WINDOW_MINUTES:
+        problems.append(
+            f"dbMaintenanceWindow: got {maintenance!r}; RDS needs at least {MIN_WINDOW_MINUTES} minutes"
+        )
+    if any(m % _DAY_MINUTES in daily for m in weekly):
+        problems.append(
+            f"dbMaintenanceWindow: got {maintenance!r}, which overlaps dbBackupWindow {backup!r}; "
+            "RDS refuses overlapping windows"
+        )
+    return problems

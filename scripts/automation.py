@@ -1,8 +1,8 @@
-"""`python -m scripts.automation` keeps working: the command now lives in `scripts.stack.automation`."""
+"""`python -m scripts.automation` keeps working: the command lives in `scripts.cli.stack`."""
 
 import sys
 
-from scripts.stack.automation import main
+from scripts.cli.stack import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,8 +1,8 @@
-"""`python -m scripts.bootstrap` keeps working: the command now lives in `scripts.db.bootstrap`."""
+"""`python -m scripts.bootstrap` keeps working: the command lives in `scripts.cli.bootstrap`."""
 
 import sys
 
-from scripts.db.bootstrap import main
+from scripts.cli.bootstrap import main
 
 if __name__ == "__main__":
     sys.exit(main())

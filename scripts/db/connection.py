@@ -32,6 +32,7 @@ from mysql.connector.connection import MySQLConnection
 from mysql.connector.constants import ClientFlag
 
 from mysql_platform_core.contract import Secret
+from scripts.errors import EXIT_CONNECT, PlatformError
 
 # Client errors that mean "not reachable (yet)": refused, unknown host, lost during
 # handshake, server gone, too many connections, and the connector's own timeout.
@@ -52,8 +53,11 @@ _NO_TLS_MARKERS = ("server doesn't support it", "server does not offer tls")
 _OPEN: weakref.WeakSet[MySQLConnection] = weakref.WeakSet()
 
 
-class DbError(Exception):
+class DbError(PlatformError):
     """Base class: a database problem with a message safe to print."""
+
+    exit_code = EXIT_CONNECT
+    label = "connection"
 
 
 class AccessDenied(DbError):
@@ -290,3 +294,16 @@ def _close_quietly(conn: MySQLConnection) -> None:
     _OPEN.discard(conn)
     with suppress(mysql.connector.Error):
         conn.close()
+
+
+def fetch_rows(conn: MySQLConnection, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Run one parameterised query and return its rows as tuples."""
+    with conn.cursor() as cur:
+        cur.execute(sql, params)  # type: ignore[arg-type]
+        return [tuple(row) for row in cur.fetchall()]
+
+
+def execute(conn: MySQLConnection, sql: str, params: tuple[object, ...] = ()) -> None:
+    """Run one parameterised statement that returns no rows."""
+    with conn.cursor() as cur:
+        cur.execute(sql, params)  # type: ignore[arg-type]

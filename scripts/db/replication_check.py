@@ -31,13 +31,17 @@ from mysql.connector.connection import MySQLConnection
 
 from mysql_platform_core.contract import Endpoint
 from scripts.db.connection import Backoff, DbError, Target, open_connection
+from scripts.errors import EXIT_REPLICATION, PlatformError
 
 _POLL_FIRST_S = 0.0002
 _POLL_MAX_S = 0.005
 
 
-class ReplicationCheckError(RuntimeError):
+class ReplicationCheckError(PlatformError, RuntimeError):
     """A reader did not return the heartbeat in time, or is not a replica."""
+
+    exit_code = EXIT_REPLICATION
+    label = "replication check"
 
 
 @dataclass(frozen=True)

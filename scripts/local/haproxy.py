@@ -11,7 +11,7 @@ from typing import Any
 from scripts.local.procs import LocalEnvError
 
 
-def _runtime_api(sock_path: str, command: str, timeout: float = 2.0) -> str:
+def runtime_api(sock_path: str, command: str, timeout: float = 2.0) -> str:
     """Send one command to HAProxy's runtime API and return its answer."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
@@ -25,7 +25,7 @@ def _runtime_api(sock_path: str, command: str, timeout: float = 2.0) -> str:
 
 def api_ok(sock_path: str, command: str) -> None:
     """Run a command that changes the proxy; raise when HAProxy refuses it."""
-    answer = _runtime_api(sock_path, command).strip()
+    answer = runtime_api(sock_path, command).strip()
     # Success is an empty answer or an informational sentence; failures say so.
     if any(word in answer.lower() for word in ("unknown", "error", "invalid", "require", "no such")):
         raise LocalEnvError(f"HAProxy runtime API refused '{command}': {answer}")
@@ -35,7 +35,7 @@ def servers_state(sock_path: str) -> list[dict[str, Any]]:
     """HAProxy's own view of its servers: backend, server, address and UP/DOWN."""
     view = []
     # Columns: be_id be_name srv_id srv_name srv_addr srv_op_state ... srv_port is the 19th.
-    for line in _runtime_api(sock_path, "show servers state").splitlines():
+    for line in runtime_api(sock_path, "show servers state").splitlines():
         cols = line.split()
         if len(cols) > 18 and not line.startswith("#"):
             view.append(

@@ -16,7 +16,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from scripts.local.procs import LOOPBACK, LocalEnvError, _binary, _os_user, _run
+from scripts.local.procs import LOOPBACK, LocalEnvError, binary, os_user, run_tool
 
 # A commit waits at most this long for the replica's ack before the primary
 # falls back to async (the server default of 10 s would stall writers when the
@@ -54,17 +54,17 @@ def seed_datadirs(primary_cnf: Path, primary_datadir: Path, replica_datadir: Pat
 
 def install_db(cnf: Path, datadir: Path) -> None:
     """Run mariadb-install-db for the server configured in ``cnf``."""
-    argv = [_binary("mariadb-install-db"), f"--defaults-file={cnf}",
+    argv = [binary("mariadb-install-db"), f"--defaults-file={cnf}",
             "--auth-root-authentication-method=socket", "--skip-test-db",
             # The OS account that may log in over the socket without a password.
-            f"--auth-root-socket-user={_os_user()}"]  # fmt: skip
+            f"--auth-root-socket-user={os_user()}"]  # fmt: skip
     try:
-        _run(argv, "initialize the primary datadir")
+        run_tool(argv, "initialize the primary datadir")
     except LocalEnvError:
         # mariadb-install-db crashed once (SIGSEGV) under load here; a fresh
         # datadir makes a second attempt safe.
         shutil.rmtree(datadir, ignore_errors=True)
-        _run(argv, "initialize the primary datadir (second attempt)")
+        run_tool(argv, "initialize the primary datadir (second attempt)")
 
 
 def render_server_cnf(

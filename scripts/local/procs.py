@@ -1,22 +1,26 @@
-"""Processes, ports and binaries for the local environment (``scripts.local_env``).
+"""Processes, ports and binaries for the local environment (``scripts.local``).
 
 Finding and running the MariaDB/HAProxy/openssl binaries, telling a live
 process from a zombie or a reused pid, finding a state dir's processes by their
-command lines (when its state file is gone), and picking free loopback ports. It also
-defines ``LocalEnvError``, which every ``scripts.local_*`` module raises;
-``scripts.local_env`` re-exports it with ``find_binary`` and ``missing_binaries``.
+command lines (when its state file is gone), starting, signalling and reaping the
+children, and picking free loopback ports. It also defines ``LocalEnvError``, which
+every ``scripts.local`` module raises; ``scripts.local.env`` re-exports it with
+``find_binary`` and ``missing_binaries``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import pwd
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +29,9 @@ LOOPBACK = "127.0.0.1"
 # Ports below Linux's ephemeral range (32768+), so an outgoing connection
 # cannot grab one between our free-port check and the server's bind.
 PORT_RANGE = (20000, 32000)
+POLL_S = 0.01
+
+log = logging.getLogger(__name__)
 
 
 class LocalEnvError(RuntimeError):
@@ -53,7 +60,7 @@ def missing_binaries() -> list[str]:
     return [name for name in REQUIRED_BINARIES if find_binary(name) is None]
 
 
-def _binary(name: str) -> str:
+def binary(name: str) -> str:
     found = find_binary(name)
     if found is None:
         raise LocalEnvError(
@@ -72,7 +79,7 @@ def _proc_state(pid: int) -> str | None:
     return stat.rsplit(")", 1)[1].split()[0]
 
 
-def _alive(pid: int | None) -> bool:
+def alive(pid: int | None) -> bool:
     """True until the whole process is gone.
 
     A killed process lingers as a zombie until reaped (kill -0 says alive),
@@ -140,7 +147,7 @@ def _owned_by_us(pid: int) -> bool:
 
 def runs(pid: int | None, marker: ProcessMarker) -> bool:
     """True when ``pid`` is alive, is this user's, and runs ``marker``'s program with its argument."""
-    if pid is None or not _alive(pid) or marker.argument not in _argv(pid):
+    if pid is None or not alive(pid) or marker.argument not in _argv(pid):
         return False
     return _owned_by_us(pid) and _program(pid) == marker.program
 
@@ -183,7 +190,7 @@ def unix_socket_paths(pid: int) -> list[str]:
     return paths
 
 
-def _port_free(port: int) -> bool:
+def port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         # Same option the servers set, so a TIME_WAIT leftover does not count as taken.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -194,24 +201,24 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _listening(port: int) -> bool:
+def listening(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)
         return sock.connect_ex((LOOPBACK, port)) == 0
 
 
-def _pick_ports(count: int, taken: set[int]) -> list[int]:
+def pick_ports(count: int, taken: set[int]) -> list[int]:
     chosen: list[int] = []
     for _ in range(1000):
         port = PORT_RANGE[0] + secrets.randbelow(PORT_RANGE[1] - PORT_RANGE[0])
-        if port not in taken and port not in chosen and _port_free(port):
+        if port not in taken and port not in chosen and port_free(port):
             chosen.append(port)
             if len(chosen) == count:
                 return chosen
     raise LocalEnvError(f"could not find {count} free TCP ports on {LOOPBACK} in {PORT_RANGE}")
 
 
-def _tail(path: Path, lines: int = 15) -> str:
+def tail(path: Path, lines: int = 15) -> str:
     try:
         text = path.read_text(errors="replace")
     except OSError:
@@ -219,19 +226,95 @@ def _tail(path: Path, lines: int = 15) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def _os_user() -> str:
+def os_user() -> str:
     """The effective user's name, which unix_socket authentication checks (not $USER)."""
     return pwd.getpwuid(os.geteuid()).pw_name
 
 
-def _run(argv: list[Any], what: str) -> None:
+def run_tool(argv: list[Any], what: str) -> None:
     """Run one of the required binaries; failing, raise with the tail of its stderr."""
     done = subprocess.run(
-        [_binary(str(argv[0])), *(str(a) for a in argv[1:])],
+        [binary(str(argv[0])), *(str(a) for a in argv[1:])],
         capture_output=True,
         timeout=120,
         check=False,
     )
     if done.returncode != 0:
-        tail = "\n".join(done.stderr.decode(errors="replace").splitlines()[-15:])
-        raise LocalEnvError(f"could not {what} ({argv[0]} exited {done.returncode}):\n{tail}")
+        last = "\n".join(done.stderr.decode(errors="replace").splitlines()[-15:])
+        raise LocalEnvError(f"could not {what} ({argv[0]} exited {done.returncode}):\n{last}")
+
+
+# --- children: start, signal, wait for and reap ------------------------------------
+
+
+class Children:
+    """The processes this Python process started, by the environment's name for them.
+
+    Their Popen handles are kept so that they are reaped (no zombies) when they exit.
+    """
+
+    def __init__(self) -> None:
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def spawn(self, name: str, argv: list[str], log_path: Path) -> int:
+        """Start ``argv`` in its own session (it outlives the CLI), output appended to ``log_path``."""
+        with open(log_path, "ab") as out:
+            proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self._procs[name] = proc
+        return proc.pid
+
+    def reap(self, name: str) -> None:
+        """Forget ``name`` once it has exited (and collect its exit status)."""
+        proc = self._procs.get(name)
+        if proc is not None and proc.poll() is not None:
+            del self._procs[name]
+
+    def wait_exit(self, pid: int, timeout: float) -> bool:
+        """True once ``pid`` is gone (reaped, when it is our child); False after ``timeout``."""
+        child = next((n for n, proc in self._procs.items() if proc.pid == pid), None)
+        if child is not None:
+            # Our child: waitpid returns once every thread is gone, and reaps it.
+            try:
+                self._procs[child].wait(timeout)
+            except subprocess.TimeoutExpired:
+                return False
+            del self._procs[child]
+            return True
+        deadline = time.monotonic() + timeout
+        while alive(pid):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(POLL_S)
+        return True
+
+
+def signal_if_ours(pid: int, marker: ProcessMarker, sig: signal.Signals) -> None:
+    """Send ``sig`` to ``pid`` only if it still runs ``marker`` (it may have exited and been reused)."""
+    if runs(pid, marker):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+
+def stop_all(
+    found: list[FoundProcess],
+    marker_of: Callable[[str], ProcessMarker],
+    children: Children,
+    timeout: float,
+) -> None:
+    """SIGTERM all, SIGKILL what has not exited after ``timeout``; raise if any survives that."""
+    for proc in found:
+        signal_if_ours(proc.pid, marker_of(proc.name), signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for proc in found:
+        if not children.wait_exit(proc.pid, max(0.0, deadline - time.monotonic())):
+            log.warning("%s (pid %d) ignored SIGTERM for %.0f s; killing it", proc.name, proc.pid, timeout)
+            signal_if_ours(proc.pid, marker_of(proc.name), signal.SIGKILL)
+    left = [p for p in found if not children.wait_exit(p.pid, 5.0)]
+    if left:
+        raise LocalEnvError(
+            "still running after SIGKILL: " + ", ".join(f"{p.name} (pid {p.pid})" for p in left)
+        )
+    for proc in found:
+        log.info("stopped %s (pid %d)", proc.name, proc.pid)

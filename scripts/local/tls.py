@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from scripts.local.procs import _run
+from scripts.local.procs import run_tool
 
 
 def make_tls(tls_dir: Path, ca_path: Path) -> None:
@@ -24,18 +24,18 @@ def make_tls(tls_dir: Path, ca_path: Path) -> None:
         "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n"
     )
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    _run(
+    run_tool(
         ["openssl", "req", "-x509", *ec, "-keyout", ca_key, "-out", ca_path, "-days", "3650",
          "-subj", "/CN=mysql-platform local CA",
          "-addext", "basicConstraints=critical,CA:TRUE",
          "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
         "generate the local CA",
     )  # fmt: skip
-    _run(
+    run_tool(
         ["openssl", "req", *ec, "-keyout", key, "-out", csr, "-subj", "/CN=localhost"],
         "generate the server key",
     )
-    _run(
+    run_tool(
         ["openssl", "x509", "-req", "-in", csr, "-CA", ca_path, "-CAkey", ca_key,
          "-CAcreateserial", "-out", cert, "-days", "825", "-extfile", ext],
         "sign the server certificate",

@@ -1,1 +1,4 @@
-"""Stack access: the Pulumi Automation API, Pulumi CLI discovery, the SSH tunnel."""
+"""Stack access: the Pulumi Automation API (operations, workspace, config, errors), the SSH tunnel.
+
+Never imports :mod:`scripts.db` or :mod:`scripts.local`; what combines them is :mod:`scripts.orchestrate`.
+"""

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import IO
 
 from mysql_platform_core.contract import Endpoint, StackOutputs
+from scripts.errors import EXIT_CONNECT, PlatformError
 
 LOOPBACK = "127.0.0.1"
 DEFAULT_SSH_PORT = 22
@@ -51,8 +52,11 @@ _PORT_RACE_ATTEMPTS = 3
 _STOP_TIMEOUT_S = 5.0
 
 
-class TunnelError(RuntimeError):
+class TunnelError(PlatformError, RuntimeError):
     """The tunnel could not be opened (ssh missing, key missing, host refused, timeout)."""
+
+    exit_code = EXIT_CONNECT  # as the database being unreachable
+    label = "connection"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,10 @@ import pytest
 import yaml
 
 from mysql_platform_core.contract import Secret
-from scripts.stack import automation
+from scripts import errors, orchestrate
+from scripts.cli import stack as stack_cli
+from scripts.stack import automation, automation_errors, workspace
+from scripts.stack import config as stack_config
 from scripts.stack.automation import (
     OperationFailed,
     Options,
@@ -170,7 +173,7 @@ def test_secret_from_env_never_reaches_argv(
 ) -> None:
     cli.scenario(outputs=OUTPUTS)
     monkeypatch.setenv("KEY_FOR_TEST", "ssh-ed25519 AAAAfromenv")
-    code = automation.main(
+    code = stack_cli.main(
         [
             "up",
             "dev",
@@ -190,7 +193,7 @@ def test_secret_from_env_never_reaches_argv(
 
 def test_command_line_takes_lists_as_json(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
     cli.scenario(outputs=OUTPUTS)
-    code = automation.main(
+    code = stack_cli.main(
         [
             "up",
             "dev",
@@ -213,8 +216,8 @@ def test_command_line_takes_lists_as_json(cli: Cli, capsys: pytest.CaptureFixtur
 
 
 def test_command_line_rejects_a_list_that_is_not_json_strings(capsys: pytest.CaptureFixture[str]) -> None:
-    code = automation.main(["preview", "dev", "--config", "dbAllowedCidrs=[198.51.100.7/32]"])
-    assert code == automation.EXIT_USAGE
+    code = stack_cli.main(["preview", "dev", "--config", "dbAllowedCidrs=[198.51.100.7/32]"])
+    assert code == errors.EXIT_USAGE
     assert "invalid list for config key 'dbAllowedCidrs'" in capsys.readouterr().err
 
 
@@ -238,10 +241,8 @@ def test_failed_update_carries_the_engine_diagnostics(cli: Cli, options: Callabl
 
 def test_failed_update_message_reaches_the_command_line(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
     cli.scenario(up_fails={"resource": "db-primary-instance", "message": RDS_ERROR})
-    code = automation.main(
-        ["up", "dev", "--yes", "--work-dir", str(cli.work), "--pulumi-root", str(cli.root)]
-    )
-    assert code == automation.EXIT_OPERATION_FAILED
+    code = stack_cli.main(["up", "dev", "--yes", "--work-dir", str(cli.work), "--pulumi-root", str(cli.root)])
+    assert code == errors.EXIT_OPERATION_FAILED
     err = capsys.readouterr().err
     assert "InvalidParameterCombination" in err.split("error: pulumi up on stack 'dev' failed:", 1)[1]
 
@@ -255,7 +256,7 @@ def test_diagnostics_come_from_stdout_when_no_events_were_read() -> None:
         f"    error: {RDS_ERROR}\n\nResources:\n"
     )
     error = create_command_error(CommandResult(stdout=stdout, stderr="", code=255))
-    mapped = automation.map_command_error(error, "dev", "up")
+    mapped = automation_errors.map_command_error(error, "dev", "up")
     assert "InvalidParameterCombination" in str(mapped)
 
 
@@ -266,7 +267,7 @@ def test_accepts_the_oldest_cli_whose_features_the_module_uses(
     cli: Cli, options: Callable[..., Options], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAKE_PULUMI_VERSION", "3.202.0")
-    assert automation.pulumi_command(options()).version == automation.MINIMUM_CLI_VERSION
+    assert workspace.pulumi_command(options()).version == workspace.MINIMUM_CLI_VERSION
 
 
 def test_refuses_an_older_cli_naming_the_minimum(
@@ -274,14 +275,14 @@ def test_refuses_an_older_cli_naming_the_minimum(
 ) -> None:
     monkeypatch.setenv("FAKE_PULUMI_VERSION", "3.201.0")
     with pytest.raises(PulumiCliError, match=r"need >= 3\.202\.0"):
-        automation.pulumi_command(options())
+        workspace.pulumi_command(options())
 
 
 def test_version_check_can_be_skipped_from_options_env(
     cli: Cli, options: Callable[..., Options], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAKE_PULUMI_VERSION", "3.150.0")
-    command = automation.pulumi_command(options(env={"PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "1"}))
+    command = workspace.pulumi_command(options(env={"PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "1"}))
     assert str(command.version) == "3.150.0"
 
 
@@ -310,7 +311,7 @@ def test_warns_when_an_override_moves_a_stack_with_resources_to_another_region(
 ) -> None:
     cli.existing("dev", resources=31)
     cli.scenario(outputs=OUTPUTS)
-    with caplog.at_level(logging.WARNING, logger="scripts.stack.automation"):
+    with caplog.at_level(logging.WARNING, logger="scripts.stack.config"):
         automation.preview("dev", options(config={"aws:region": "eu-west-1"}))
     assert any(
         "us-east-1 -> eu-west-1" in r.getMessage() and "31 resources" in r.getMessage()
@@ -322,7 +323,7 @@ def test_no_region_warning_for_a_new_stack(
     cli: Cli, options: Callable[..., Options], caplog: pytest.LogCaptureFixture
 ) -> None:
     cli.existing("dev", resources=0)
-    with caplog.at_level(logging.WARNING, logger="scripts.stack.automation"):
+    with caplog.at_level(logging.WARNING, logger="scripts.stack.config"):
         automation.preview("dev", options(config={"aws:region": "eu-west-1"}))
     assert not caplog.records
 
@@ -337,7 +338,7 @@ def test_results_that_cannot_be_read_after_a_successful_up_are_not_a_failed_upda
     with pytest.raises(ResultsUnreadable) as info:
         automation.up("dev", options())
     assert "succeeded" in str(info.value) and "failed:" not in str(info.value).split("\n")[0]
-    assert info.value.exit_code == automation.EXIT_RESULTS_UNREADABLE
+    assert info.value.exit_code == errors.EXIT_RESULTS_UNREADABLE
     history = [c for c in cli.calls() if c[:2] == ["stack", "history"]]
     assert all("--show-secrets" not in c for c in history)
 
@@ -380,18 +381,17 @@ def test_selecting_a_missing_stack_for_destroy_is_stack_not_found(
     assert not [c for c in cli.calls() if c[:2] == ["stack", "init"]]
 
 
-def test_the_readme_sample_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_python_block_of_the_readme_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     readme = (ROOT / "README.md").read_text()
-    start = readme.index("```python\nimport logging")
-    sample = readme[start + len("```python\n") : readme.index("```", start + 10)]
+    blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
+    assert blocks, "the README has no Python sample"
     seen: list[tuple[str, str, Options]] = []
-    for name in ("up", "outputs", "up_and_bootstrap"):
-        monkeypatch.setattr(
-            automation, name, lambda stack, opts, _n=name: seen.append((_n, stack, opts)) or 0
-        )
-    exec(compile(sample, "README.md", "exec"), {})  # noqa: S102 - the project's own README
+    for module, name in ((automation, "up"), (automation, "outputs"), (orchestrate, "up_and_bootstrap")):
+        monkeypatch.setattr(module, name, lambda stack, opts, _n=name: seen.append((_n, stack, opts)) or 0)
+    for number, block in enumerate(blocks, start=1):
+        exec(compile(block, f"README.md python block {number}", "exec"), {})  # noqa: S102 - our README
     assert [(n, s) for n, s, _ in seen] == [("up", "dev"), ("outputs", "dev"), ("up_and_bootstrap", "dev")]
     opts = seen[0][2]
-    assert json.loads(automation.config_json(opts.config))["dbAllowedCidrs"]["objectValue"] == [
+    assert json.loads(stack_config.config_json(opts.config))["dbAllowedCidrs"]["objectValue"] == [
         "198.51.100.7/32"
     ]

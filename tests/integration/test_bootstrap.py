@@ -21,7 +21,9 @@ from typing import Any
 
 import pytest
 
-from scripts.db import bootstrap, replication_check
+from scripts import errors
+from scripts.cli import bootstrap as bootstrap_cli
+from scripts.db import replication_check
 from scripts.local.env import LocalEnv, missing_binaries
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,7 +49,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnv]:
 
 
 def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = bootstrap.main(list(argv))
+    code = bootstrap_cli.main(list(argv))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -207,7 +209,7 @@ def test_fails_on_bad_sql_naming_file_line_and_statement_then_fixed_rerun_comple
     args.append("--skip-replication-check")
 
     code, out, err = run_main(capsys, *args)
-    assert code == bootstrap.EXIT_MIGRATION
+    assert code == errors.EXIT_MIGRATION
     assert f"{sql_dir / 'V900__bad.sql'}:4" in err
     assert "SELEC oops FROM nowhere" in err and "1064" in err
     assert [v for v, _ in history(env, schema)] == REPO_VERSIONS  # none for V900
@@ -239,13 +241,13 @@ def test_rejects_an_edited_or_removed_applied_migration(
     edited = next(sql_dir.glob("V003__*.sql"))
     edited.write_text(edited.read_text() + "-- harmless looking edit\n")
     code, _out, err = run_main(capsys, *args)
-    assert code == bootstrap.EXIT_MIGRATION
+    assert code == errors.EXIT_MIGRATION
     assert str(edited) in err and "edited after it was applied" in err
     assert history(env, schema) == before
 
     edited.unlink()
     code, _out, err = run_main(capsys, *args)
-    assert code == bootstrap.EXIT_MIGRATION
+    assert code == errors.EXIT_MIGRATION
     assert "history has version 3" in err and edited.name in err
 
 
@@ -260,7 +262,7 @@ def test_fails_on_wrong_password_with_a_clear_error_that_does_not_contain_it(
     started = time.monotonic()
     proc = spawn("--outputs", str(path), "--connect-timeout", "30")
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == bootstrap.EXIT_CONNECT
+    assert proc.returncode == errors.EXIT_CONNECT
     assert time.monotonic() - started < 10, "access denied must fail fast, not wait for the deadline"
     assert "access denied" in err and "1045" in err
     assert wrong not in out + err
@@ -285,7 +287,7 @@ def test_fails_on_unreachable_writer_within_the_configured_bound(
         started = time.monotonic()
         code, _out, err = run_main(capsys, "--outputs", str(path), "--connect-timeout", str(bound))
         took = time.monotonic() - started
-    assert code == bootstrap.EXIT_CONNECT
+    assert code == errors.EXIT_CONNECT
     assert f"cannot connect to admin@127.0.0.1:{port} within 1.5 s" in err
     assert bound <= took < bound + 1.0
 
@@ -358,7 +360,7 @@ def test_primary_killed_mid_migration_then_rerun_converges_without_duplicates(
     wait_until(sleeping, 30, "the bootstrap to reach the slow statement")
     fresh.kill("primary")
     out, err = proc.communicate(timeout=30)
-    assert proc.returncode == bootstrap.EXIT_CONNECT, err
+    assert proc.returncode == errors.EXIT_CONNECT, err
     assert "lost the connection while applying" in err and "V900__seed_products.sql" in err
     assert "applied V004" in out and "applied V900" not in out
 
@@ -389,7 +391,7 @@ def test_fails_replication_check_with_its_own_exit_code_when_the_replica_is_stop
     with fresh.ops_cursor("replica") as cur:
         cur.execute("STOP SLAVE SQL_THREAD")
     code, _out, err = run_main(capsys, "--outputs", outputs, "--replication-timeout", "1")
-    assert code == bootstrap.EXIT_REPLICATION, err
+    assert code == errors.EXIT_REPLICATION, err
     assert f"not visible on reader(s) 127.0.0.1:{fresh.port('replica')} within 1 s" in err
     with fresh.ops_cursor("replica") as cur:
         cur.execute("START SLAVE SQL_THREAD")
@@ -398,13 +400,13 @@ def test_fails_replication_check_with_its_own_exit_code_when_the_replica_is_stop
 
     started = time.monotonic()
     code, _out, err = run_main(capsys, "--outputs", outputs, "--replication-timeout", "2")
-    assert code == bootstrap.EXIT_REPLICATION, err
+    assert code == errors.EXIT_REPLICATION, err
     assert f"reader 127.0.0.1:{fresh.port('replica')}" in err
     assert time.monotonic() - started < 10
 
     # Through the proxy the reader port falls back to the primary: that is not a replica either.
     code, _out, err = run_main(capsys, "--outputs", outputs, "--via-proxy", "--replication-timeout", "2")
-    assert code == bootstrap.EXIT_REPLICATION, err
+    assert code == errors.EXIT_REPLICATION, err
     assert "answered by the writer itself" in err
 
 
@@ -424,7 +426,7 @@ def test_fails_fast_when_the_server_certificate_is_not_signed_by_the_given_ca(
     code, _out, err = run_main(
         capsys, "--outputs", str(env.outputs_path), "--ssl-ca", str(other_ca), "--connect-timeout", "30"
     )
-    assert code == bootstrap.EXIT_CONNECT
+    assert code == errors.EXIT_CONNECT
     assert "TLS verification failed" in err and "CERTIFICATE_VERIFY_FAILED" in err
     assert time.monotonic() - started < 5
 
@@ -439,7 +441,7 @@ def test_fails_when_another_run_holds_the_migration_lock_past_the_timeout(
             assert cur.fetchone()[0] == 1
         started = time.monotonic()
         code, out, err = run_main(capsys, "--outputs", str(env.outputs_path), "--lock-timeout", "1")
-        assert code == bootstrap.EXIT_MIGRATION
+        assert code == errors.EXIT_MIGRATION
         assert "waiting up to 1 s for the migration lock" in out
         assert "could not take the migration lock 'mysql-platform.migrations.ops' within 1 s" in err
         assert 1.0 <= time.monotonic() - started < 5

@@ -24,7 +24,8 @@ from typing import Any
 
 import pytest
 
-from scripts.db import app_user, bootstrap
+from scripts import errors
+from scripts.db import app_user, bootstrap_options
 from scripts.local.env import LocalEnv, find_binary, missing_binaries
 from tests.integration.test_bootstrap import REPO, run_main, sql_copy, wait_until
 
@@ -136,7 +137,7 @@ def test_fails_when_the_app_user_exists_but_its_password_is_not_at_hand(
     sql_dir = sql_copy(tmp_path, {"V900__marker.sql": f"CREATE TABLE {marker} (id INT);\n"})
     args = ["--outputs", str(moved), "--app-user", user, "--sql-dir", str(sql_dir), "--ops-schema", history]
     code, out, err = run_main(capsys, *args, SKIP)
-    assert code == bootstrap.EXIT_BAD_INPUT
+    assert code == errors.EXIT_BAD_INPUT
     line = stderr_line(err)
     assert f"application user '{user}'@'%' exists but its password is not at hand" in line
     assert str(moved.parent / f"local-{user}.password") in line and "--rotate-app-password" in line
@@ -165,7 +166,7 @@ def test_fails_when_the_password_at_hand_is_not_the_live_one(
     before = auth_string(env, user)
     monkeypatch.setenv(app_user.PASSWORD_ENV, "Not-the-live-" + secrets.token_urlsafe(8))
     code, _out, err = run_main(capsys, "--outputs", str(env.outputs_path), "--app-user", user, SKIP)
-    assert code == bootstrap.EXIT_BAD_INPUT
+    assert code == errors.EXIT_BAD_INPUT
     assert f"from ${app_user.PASSWORD_ENV} is not the live password of '{user}'@'%'" in stderr_line(err)
     assert auth_string(env, user) == before
 
@@ -205,7 +206,7 @@ def test_refuses_the_master_user_as_app_user_and_its_password_survives(
 ) -> None:
     fresh = local_env_factory()  # its own: were the master password overwritten, nothing else would run
     code, out, err = run_main(capsys, "--outputs", str(fresh.outputs_path), "--app-user", "admin", SKIP)
-    assert code == bootstrap.EXIT_BAD_INPUT
+    assert code == errors.EXIT_BAD_INPUT
     assert "application user 'admin' is the master user (the outputs' db.username)" in stderr_line(err)
     assert "connected to writer" not in out
     fresh.connect("writer").close()  # the master password still works
@@ -226,7 +227,7 @@ def test_refuses_an_existing_account_the_bootstrap_did_not_create(
     monkeypatch.setenv(app_user.PASSWORD_ENV, "Attacker-chosen-" + secrets.token_urlsafe(8))
     for user, host in ((person, "%"), (elsewhere, "10.1.2.3")):
         code, out, err = run_main(capsys, "--outputs", str(env.outputs_path), "--app-user", user, SKIP)
-        assert code == bootstrap.EXIT_BAD_INPUT
+        assert code == errors.EXIT_BAD_INPUT
         line = stderr_line(err)
         assert f"already exists as '{user}'@'{host}', which the bootstrap did not create" in line
         assert "--adopt-app-user" in line and "applied V" not in out
@@ -248,7 +249,7 @@ def test_adopts_an_older_bootstraps_account_only_when_asked(
     password_file.write_text(password + "\n")
     before = auth_string(env, user)
     args = ["--outputs", str(env.outputs_path), "--app-user", user, "--app-password-file", str(password_file)]
-    assert run_main(capsys, *args, SKIP)[0] == bootstrap.EXIT_BAD_INPUT
+    assert run_main(capsys, *args, SKIP)[0] == errors.EXIT_BAD_INPUT
 
     code, out, err = run_main(capsys, *args, "--adopt-app-user", SKIP)
     assert code == 0, err
@@ -437,7 +438,7 @@ def test_refuses_a_server_without_tls_before_logging_in(
     code, out, err = run_main(
         capsys, "--outputs", str(path), "--connect-timeout", "20", "--app-user", unique()
     )
-    assert code == bootstrap.EXIT_CONNECT, out + err
+    assert code == errors.EXIT_CONNECT, out + err
     assert time.monotonic() - started < 5, "a server without TLS does not grow it: fail fast"
     assert f"refusing to log in to admin@127.0.0.1:{plain_server.port}: the server does not offer TLS" in err
     assert "connected to writer" not in out
@@ -461,7 +462,7 @@ def test_local_outputs_without_a_ca_still_get_an_encrypted_session(
     dev = copy_outputs(env, tmp_path / "dev", ssl_ca=None, environment="dev", db=public)
     args = ["--outputs", str(dev), "--app-user", unique(), SKIP]
     code, out, err = run_main(capsys, *args)
-    assert code == bootstrap.EXIT_BAD_INPUT and bootstrap.RDS_CA_BUNDLE_URL in stderr_line(err)
+    assert code == errors.EXIT_BAD_INPUT and bootstrap_options.RDS_CA_BUNDLE_URL in stderr_line(err)
     code, out, err = run_main(capsys, *args, "--insecure-skip-verify")
     assert code == 0, err
     assert "--insecure-skip-verify" in err and "(TLS TLS_" in out
@@ -499,7 +500,7 @@ def test_ctrl_c_while_waiting_prints_one_line_and_exits_130(env: LocalEnv) -> No
         out, err = proc.communicate(timeout=10)
     finally:
         holder.close()
-    assert proc.returncode == 130, err  # bootstrap.EXIT_INTERRUPTED
+    assert proc.returncode == 130, err  # errors.EXIT_INTERRUPTED
     assert stderr_line(err) == "bootstrap: interrupted (Ctrl-C); rerun the bootstrap to finish"
     assert "applied V" not in out
 
@@ -521,6 +522,6 @@ def test_rejects_an_environment_name_that_leads_out_of_the_outputs_folder(
     path = copy_outputs(env, tmp_path / "a" / "b", environment="../../escaped", db=public)
     code, _out, err = run_main(capsys, "--outputs", str(path), "--app-user", user, SKIP)
     assert list(tmp_path.rglob("*.password")) == [], "a password file was written outside a/b"
-    assert code == bootstrap.EXIT_BAD_INPUT
+    assert code == errors.EXIT_BAD_INPUT
     assert "key 'environment' must be a stack name" in stderr_line(err)
     assert rows(env, "SELECT COUNT(*) FROM mysql.user WHERE User = %s", (user,)) == [(0,)]

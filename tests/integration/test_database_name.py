@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from mysql_platform_core.outputs import from_json_file
-from scripts.db import bootstrap
+from scripts import errors
 from scripts.local import env as local_env_module
 from scripts.local.env import LocalEnv, LocalEnvError, Role, missing_binaries
 from tests.integration.test_bootstrap import REPO_VERSIONS, SQL, history, run_main
@@ -120,7 +120,7 @@ def test_migration_with_a_typo_in_a_placeholder_fails_before_connecting(
     code, out, err = run_main(
         capsys, "--outputs", str(shop_env.outputs_path), "--sql-dir", str(sql_dir), "--ops-schema", schema
     )
-    assert code == bootstrap.EXIT_BAD_INPUT
+    assert code == errors.EXIT_BAD_INPUT
     assert f"{sql_dir / 'V001__typo.sql'}': line 1: unknown placeholder ${{databse}}" in err
     assert "connected to writer" not in out
     assert schema not in schemata(shop_env, "primary")

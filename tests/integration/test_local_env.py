@@ -22,6 +22,8 @@ from mysql_platform_core.haproxy_config import Balance, HAProxySpec, ServerSpec,
 from mysql_platform_core.outputs import from_json_file
 from scripts.local import env as local_env_module
 from scripts.local.env import LocalEnv, find_binary
+from scripts.local.haproxy import runtime_api
+from scripts.local.procs import pick_ports
 
 pytestmark = pytest.mark.integration
 
@@ -327,7 +329,7 @@ def test_primary_restarted_replica_resumes(local_env_factory: Any) -> None:
 
 def test_rendered_config_runs_in_real_haproxy(local_env: LocalEnv, tmp_path: Path) -> None:
     """A second HAProxy, rendered with other options, routes to the same servers."""
-    ports = local_env_module._pick_ports(2, set(local_env.all_ports()))
+    ports = pick_ports(2, set(local_env.all_ports()))
     spec = HAProxySpec(
         bind_address="127.0.0.1",
         writer_port=ports[0],
@@ -354,7 +356,7 @@ def test_rendered_config_runs_in_real_haproxy(local_env: LocalEnv, tmp_path: Pat
             ):
                 cur.execute("SELECT @@server_id")
                 assert cur.fetchone()[0] == expected
-        state = local_env_module._runtime_api(str(tmp_path / "api.sock"), "show servers state")
+        state = runtime_api(str(tmp_path / "api.sock"), "show servers state")
         assert "db-replica-1" in state and "db-primary" in state
     finally:
         proc.terminate()

@@ -23,8 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.db import bootstrap
-from scripts.db.migrations import MigrationError, Runner, discover
+from scripts import errors
+from scripts.db.migration_files import discover
+from scripts.db.migrations import MigrationError, Runner
 from scripts.local.env import ADMIN_USER, LocalEnv, missing_binaries
 from tests.integration.test_bootstrap import REPO_VERSIONS, history, run_main, scalar, sql_copy
 
@@ -213,7 +214,7 @@ def test_fails_when_a_migration_drops_the_history_and_a_rerun_does_not_reapply_e
 
     for _attempt in range(2):
         code, out, err = run_main(capsys, *args)
-        assert code == bootstrap.EXIT_MIGRATION, err
+        assert code == errors.EXIT_MIGRATION, err
         assert str(sql_dir / "V900__drop_history.sql") in err and "history table" in err
         assert "Traceback" not in err
         # The history is back as it was before V900; V900 is not recorded, V901 never ran.
@@ -234,7 +235,7 @@ def test_rejects_a_version_beyond_the_history_column_before_connecting(
     code, out, err = run_main(
         capsys, "--outputs", str(env.outputs_path), "--sql-dir", str(sql_dir), "--ops-schema", schema
     )
-    assert code == bootstrap.EXIT_BAD_INPUT, err
+    assert code == errors.EXIT_BAD_INPUT, err
     assert str(sql_dir / "V4294967296__too_big.sql") in err and "4294967295" in err
     assert "connected to writer" not in out
     assert count(env, f"SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{schema}'") == 0

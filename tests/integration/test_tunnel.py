@@ -22,9 +22,10 @@ import pytest
 
 from mysql_platform_core.contract import Endpoint, StackOutputs
 from mysql_platform_core.outputs import from_json_file
-from scripts.db import bootstrap
+from scripts import errors, orchestrate
+from scripts.cli import bootstrap as bootstrap_cli
+from scripts.db import bootstrap, bootstrap_options
 from scripts.local.env import LocalEnv
-from scripts.stack import automation
 from scripts.stack.tunnel import (
     HostAccess,
     SshTarget,
@@ -191,17 +192,17 @@ def test_fails_clearly_when_the_key_file_is_missing(sshd: SshServer, tmp_path: P
 
 def _bootstrap_options(env: LocalEnv, outputs: StackOutputs) -> bootstrap.Options:
     # The same app password file the CLI would use, so the shared environment's app user keeps it.
-    pw_file = bootstrap.password_file(outputs, bootstrap.Options(), env.outputs_path)
+    pw_file = bootstrap_options.password_file(outputs, bootstrap.Options(), env.outputs_path)
     return bootstrap.Options(app_password_file=pw_file, ssl_ca=str(env.ca_path))
 
 
 def test_bootstraps_the_local_writer_through_the_tunnel(local_env: LocalEnv, sshd: SshServer) -> None:
     outputs = _via_sshd(from_json_file(local_env.outputs_path), sshd)
     out, err = io.StringIO(), io.StringIO()
-    code = automation.bootstrap(
+    code = orchestrate.bootstrap(
         outputs, _bootstrap_options(local_env, outputs), _access(sshd), out=out, err=err
     )
-    assert code == bootstrap.EXIT_OK, err.getvalue()
+    assert code == errors.EXIT_OK, err.getvalue()
     printed = out.getvalue()
     writer = outputs.db.writer
     # Connected to a local forward, not to the writer's own port.
@@ -220,8 +221,8 @@ def test_private_db_outside_local_goes_through_the_host_without_asking(
     outputs = dataclasses.replace(_via_sshd(plain, sshd), environment="prod", db=private)
     options = _bootstrap_options(local_env, plain)
     out, err = io.StringIO(), io.StringIO()
-    code = automation.bootstrap(outputs, options, _access(sshd, via_host=False), out=out, err=err)
-    assert code == bootstrap.EXIT_OK, err.getvalue()
+    code = orchestrate.bootstrap(outputs, options, _access(sshd, via_host=False), out=out, err=err)
+    assert code == errors.EXIT_OK, err.getvalue()
     assert f":{plain.db.writer.port}\n" not in out.getvalue()
 
 
@@ -229,8 +230,8 @@ def test_bootstrap_reports_a_refused_host_as_a_connection_error(local_env: Local
     outputs = _via_sshd(from_json_file(local_env.outputs_path), sshd)
     out, err = io.StringIO(), io.StringIO()
     access = _access(sshd, sshd.other_key_path)
-    code = automation.bootstrap(outputs, _bootstrap_options(local_env, outputs), access, out=out, err=err)
-    assert code == bootstrap.EXIT_CONNECT
+    code = orchestrate.bootstrap(outputs, _bootstrap_options(local_env, outputs), access, out=out, err=err)
+    assert code == errors.EXIT_CONNECT
     assert "Permission denied (publickey)" in err.getvalue()
     assert outputs.db_password.reveal() not in err.getvalue() + out.getvalue()
 
@@ -241,14 +242,14 @@ def test_bootstrap_command_line_goes_through_the_host(
     outputs = _via_sshd(from_json_file(local_env.outputs_path), sshd)
     outputs_file = tmp_path / "outputs.json"
     outputs_file.write_text(json.dumps(outputs.to_dict(reveal_secrets=True)))
-    pw_file = bootstrap.password_file(outputs, bootstrap.Options(), local_env.outputs_path)
-    code = bootstrap.main(
+    pw_file = bootstrap_options.password_file(outputs, bootstrap.Options(), local_env.outputs_path)
+    code = bootstrap_cli.main(
         ["--outputs", str(outputs_file), "--via-host", "--ssh-key", str(sshd.key_path),
          "--ssh-port", str(sshd.port), "--known-hosts", str(sshd.known_hosts),
          "--app-password-file", str(pw_file)]
     )  # fmt: skip
     printed = capsys.readouterr()
-    assert code == bootstrap.EXIT_OK, printed.err
+    assert code == errors.EXIT_OK, printed.err
     connected = next(line for line in printed.out.splitlines() if line.startswith("connected to writer"))
     assert not connected.endswith(f":{outputs.db.writer.port}")
     assert outputs.db_password.reveal() not in printed.out + printed.err

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from scripts import orchestrate
 from scripts.db import bootstrap
-from scripts.stack import automation
+from scripts.stack import automation, workspace
 from scripts.stack.automation import Options, ProgramSource, StackNotFound
 
 pytestmark = pytest.mark.live
@@ -95,9 +96,9 @@ def test_outputs_of_a_missing_stack_is_stack_not_found(make_options: Callable[..
 
 @needs_cli
 def test_cli_passes_the_version_check() -> None:
-    command = automation.pulumi_command(Options())
+    command = workspace.pulumi_command(Options())
     assert command.version is not None
-    assert command.version >= automation.minimum_cli_version()
+    assert command.version >= workspace.minimum_cli_version()
 
 
 @needs_cli
@@ -120,7 +121,7 @@ def test_up_bootstrap_destroy_dev(make_options: Callable[..., Options]) -> None:
     try:
         # The bootstrap verifies the server against the RDS CA bundle outside 'local'.
         boot = bootstrap.Options(ssl_ca=os.environ["MYSQL_PLATFORM_LIVE_SSL_CA"])
-        code = automation.up_and_bootstrap("dev", options, boot)
+        code = orchestrate.up_and_bootstrap("dev", options, boot)
         assert code == 0
         outputs = automation.outputs("dev", options)
         assert outputs.environment == "dev"

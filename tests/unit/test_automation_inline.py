@@ -13,14 +13,14 @@ import pytest
 
 import components.program
 from mysql_platform_core.outputs import parse_outputs
-from scripts.stack import automation
+from scripts.stack import workspace
 from tests.support.pulumi_harness import run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_inline_program_is_the_function_main_runs() -> None:
-    assert automation.inline_program() is components.program.program
+    assert workspace.inline_program() is components.program.program
     tree = ast.parse((ROOT / "__main__.py").read_text())
     imported = {
         (node.module, alias.name)
@@ -35,7 +35,7 @@ def test_inline_program_is_the_function_main_runs() -> None:
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_inline_exports_parse_into_the_outputs_automation_returns(stack: str) -> None:
-    run = run_program(automation.inline_program(), stack)
+    run = run_program(workspace.inline_program(), stack)
     parsed = parse_outputs(run.exports)
     assert parsed.environment == stack
     assert parsed.db.publicly_accessible is (stack == "dev")

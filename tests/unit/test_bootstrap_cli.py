@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,9 @@ import pytest
 
 from mysql_platform_core import outputs
 from mysql_platform_core.contract import Endpoint
-from scripts.db import app_user, bootstrap
+from scripts import errors
+from scripts.cli import bootstrap as bootstrap_cli
+from scripts.db import app_user, bootstrap, bootstrap_options
 from scripts.db.migrations import RunResult
 
 PASSWORD = "pw-" + "x" * 20
@@ -56,14 +60,14 @@ def outputs_file(tmp_path: Path) -> Path:
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    code = bootstrap.main(list(argv))
+    code = bootstrap_cli.main(list(argv))
     captured = capsys.readouterr()
     assert PASSWORD not in captured.out + captured.err
     return code, captured.err
 
 
 def test_help_exits_zero_and_lists_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
-    assert bootstrap.main(["--help"]) == 0
+    assert bootstrap_cli.main(["--help"]) == 0
     assert "5 replication check failed" in capsys.readouterr().out
 
 
@@ -72,7 +76,7 @@ def test_help_exits_zero_and_lists_exit_codes(capsys: pytest.CaptureFixture[str]
     [[], ["--outputs"], ["--outputs", "x", "--connect-timeout", "soon"], ["--outputs", "x", "--bogus"]],
 )
 def test_rejects_bad_arguments_with_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
-    assert run(capsys, *argv)[0] == bootstrap.EXIT_BAD_INPUT
+    assert run(capsys, *argv)[0] == errors.EXIT_BAD_INPUT
 
 
 def test_rejects_missing_outputs_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -104,7 +108,7 @@ def test_rejects_bad_options_before_connecting(
     capsys: pytest.CaptureFixture[str], outputs_file: Path, extra: list[str], message: str
 ) -> None:
     code, err = run(capsys, "--outputs", str(outputs_file), *extra)
-    assert code == bootstrap.EXIT_BAD_INPUT, err
+    assert code == errors.EXIT_BAD_INPUT, err
     assert message in err
 
 
@@ -116,7 +120,7 @@ def test_rejects_bad_migration_files_before_connecting(
     (sql / "V001__ok.sql").write_text("SELECT 1;")
     (sql / "V2__bad_name.sql").write_text("SELECT 1;")
     code, err = run(capsys, "--outputs", str(outputs_file), "--sql-dir", str(sql))
-    assert code == bootstrap.EXIT_BAD_INPUT and "V2__bad_name.sql" in err
+    assert code == errors.EXIT_BAD_INPUT and "V2__bad_name.sql" in err
 
 
 def test_unreachable_writer_exits_3(capsys: pytest.CaptureFixture[str], outputs_file: Path) -> None:
@@ -124,26 +128,31 @@ def test_unreachable_writer_exits_3(capsys: pytest.CaptureFixture[str], outputs_
     code, err = run(
         capsys, "--outputs", str(outputs_file), "--connect-timeout", "0.3", "--insecure-skip-verify"
     )
-    assert code == bootstrap.EXIT_CONNECT and "cannot connect to admin@127.0.0.1:" in err
+    assert code == errors.EXIT_CONNECT and "cannot connect to admin@127.0.0.1:" in err
 
 
 def test_endpoint_overrides_win_over_proxy_and_outputs() -> None:
     data = outputs_dict(proxy={"host": "10.0.0.5", "writer_port": 3307, "reader_port": 3308})
     parsed = outputs.parse_outputs(data)
-    assert bootstrap.endpoints(parsed, bootstrap.Options()) == (parsed.db.writer, ())
+    assert bootstrap_options.endpoints(parsed, bootstrap.Options()) == (parsed.db.writer, ())
     via = bootstrap.Options(via_proxy=True)
-    assert bootstrap.endpoints(parsed, via) == (Endpoint("10.0.0.5", 3307), (Endpoint("10.0.0.5", 3308),))
+    assert bootstrap_options.endpoints(parsed, via) == (
+        Endpoint("10.0.0.5", 3307),
+        (Endpoint("10.0.0.5", 3308),),
+    )
     tunnel = bootstrap.Options(via_proxy=True, writer=Endpoint("127.0.0.1", 40000), readers=())
-    assert bootstrap.endpoints(parsed, tunnel) == (Endpoint("127.0.0.1", 40000), ())
+    assert bootstrap_options.endpoints(parsed, tunnel) == (Endpoint("127.0.0.1", 40000), ())
 
 
 def test_password_file_defaults_next_to_the_outputs(tmp_path: Path) -> None:
     parsed = outputs.parse_outputs(outputs_dict())
     opts = bootstrap.Options(app_user="svc")
-    assert bootstrap.password_file(parsed, opts, tmp_path / "o.json") == tmp_path / "test-svc.password"
-    assert bootstrap.password_file(parsed, opts, None) == Path(".local/test-svc.password")
+    assert (
+        bootstrap_options.password_file(parsed, opts, tmp_path / "o.json") == tmp_path / "test-svc.password"
+    )
+    assert bootstrap_options.password_file(parsed, opts, None) == Path(".local/test-svc.password")
     explicit = bootstrap.Options(app_password_file=tmp_path / "p")
-    assert bootstrap.password_file(parsed, explicit, tmp_path / "o.json") == tmp_path / "p"
+    assert bootstrap_options.password_file(parsed, explicit, tmp_path / "o.json") == tmp_path / "p"
 
 
 def test_summary_lists_databases_counts_and_lag() -> None:
@@ -202,22 +211,37 @@ def test_losing_the_creation_race_uses_the_winners_password(
     assert [p.name for p in tmp_path.iterdir()] == ["app.password"]
 
 
-@pytest.mark.parametrize(
-    ("errno", "code"), [(1227, bootstrap.EXIT_MIGRATION), (2013, bootstrap.EXIT_CONNECT)]
-)
+@pytest.mark.parametrize(("errno", "code"), [(1227, errors.EXIT_MIGRATION), (2013, errors.EXIT_CONNECT)])
 def test_unclassified_database_errors_map_to_documented_codes(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], errno: int, code: int
 ) -> None:
-    from mysql.connector import errors
+    from mysql.connector import errors as connector_errors
 
     def boom(*_args: Any, **_kwargs: Any) -> Any:
-        raise errors.DatabaseError(errno=errno, msg=f"failure mentioning {PASSWORD}")
+        raise connector_errors.DatabaseError(errno=errno, msg=f"failure mentioning {PASSWORD}")
 
     monkeypatch.setattr(bootstrap, "bootstrap", boom)
     parsed = outputs.parse_outputs(outputs_dict())
-    assert bootstrap.run(parsed, bootstrap.Options()) == code
+    assert bootstrap.run(parsed, bootstrap.Options(), err=sys.stderr) == code
     err = capsys.readouterr().err
     assert f"error {errno}" in err and PASSWORD not in err and "Traceback" not in err
+
+
+def test_library_run_prints_nothing_without_streams(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A service importing the bootstrap gets log records, not writes to its stdout/stderr."""
+
+    def boom(*_args: Any, **_kwargs: Any) -> Any:
+        raise bootstrap.BadInput("stopped by the test")
+
+    monkeypatch.setattr(bootstrap, "bootstrap", boom)
+    parsed = outputs.parse_outputs(outputs_dict())
+    with caplog.at_level(logging.ERROR, logger="scripts.db.bootstrap"):
+        assert bootstrap.run(parsed, bootstrap.Options()) == errors.EXIT_BAD_INPUT
+    printed = capsys.readouterr()
+    assert printed.out == "" and printed.err == ""
+    assert [r.getMessage() for r in caplog.records] == ["bad input error: stopped by the test"]
 
 
 def test_rejects_an_unwritable_password_file_location(
@@ -241,17 +265,17 @@ def test_private_db_goes_through_the_host_and_needs_a_key(
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(data))
     # No CA in these outputs: unverified TLS only when asked (else exit 2 before the tunnel).
-    code = bootstrap.main(["--outputs", str(path), "--insecure-skip-verify"])
+    code = bootstrap_cli.main(["--outputs", str(path), "--insecure-skip-verify"])
     err = capsys.readouterr().err
-    assert code == bootstrap.EXIT_CONNECT
+    assert code == errors.EXIT_CONNECT
     assert "through the EC2 host ec2-198-51-100-7.compute-1.amazonaws.com" in err
     assert "--ssh-key" in err
     assert PASSWORD not in err
 
 
 def test_rejects_a_bad_ssh_port(outputs_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = bootstrap.main(["--outputs", str(outputs_file), "--via-host", "--ssh-port", "70000"])
-    assert code == bootstrap.EXIT_BAD_INPUT
+    code = bootstrap_cli.main(["--outputs", str(outputs_file), "--via-host", "--ssh-port", "70000"])
+    assert code == errors.EXIT_BAD_INPUT
     assert "--ssh-port must be a TCP port (1-65535), got 70000" in capsys.readouterr().err
 
 
@@ -262,11 +286,11 @@ def test_via_proxy_verifies_the_chain_but_not_the_host_name() -> None:
         outputs_dict(proxy={"host": "proxy.example.internal", "writer_port": 3306, "reader_port": 3307})
     )
     proxied = bootstrap.Options(via_proxy=True, ssl_ca="/ca.pem")
-    writer, readers = bootstrap.endpoints(parsed, proxied)
+    writer, readers = bootstrap_options.endpoints(parsed, proxied)
     assert (writer.host, writer.port, readers[0].port) == ("proxy.example.internal", 3306, 3307)
-    assert bootstrap._target(parsed, writer, "/ca.pem", proxied).verify_identity is False
+    assert bootstrap_options.target(parsed, writer, "/ca.pem", proxied).verify_identity is False
     direct = bootstrap.Options(ssl_ca="/ca.pem")
-    assert bootstrap._target(parsed, parsed.db.writer, "/ca.pem", direct).verify_identity is True
+    assert bootstrap_options.target(parsed, parsed.db.writer, "/ca.pem", direct).verify_identity is True
 
 
 def test_writer_and_reader_overrides_replace_the_outputs_endpoints(
@@ -280,12 +304,12 @@ def test_writer_and_reader_overrides_replace_the_outputs_endpoints(
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(data))
     port = closed_port()
-    code = bootstrap.main(
+    code = bootstrap_cli.main(
         ["--outputs", str(path), "--writer", f"127.0.0.1:{port}", "--reader", "127.0.0.1:1",
          "--connect-timeout", "0.5", "--insecure-skip-verify"]
     )  # fmt: skip
     err = capsys.readouterr().err
-    assert code == bootstrap.EXIT_CONNECT
+    assert code == errors.EXIT_CONNECT
     assert f"127.0.0.1:{port}" in err
     assert "SSH key" not in err and "ssh" not in err.lower()
 
@@ -294,6 +318,6 @@ def test_writer_and_reader_overrides_replace_the_outputs_endpoints(
 def test_rejects_a_malformed_writer_override(
     outputs_file: Path, value: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = bootstrap.main(["--outputs", str(outputs_file), "--writer", value])
-    assert code == bootstrap.EXIT_BAD_INPUT
+    code = bootstrap_cli.main(["--outputs", str(outputs_file), "--writer", value])
+    assert code == errors.EXIT_BAD_INPUT
     assert f"expected HOST:PORT with a port in 1-65535, got {value!r}" in capsys.readouterr().err

@@ -23,7 +23,9 @@ import pytest
 
 from mysql_platform_core import outputs
 from mysql_platform_core.contract import Secret
-from scripts.db import app_user, bootstrap
+from scripts import errors
+from scripts.cli import bootstrap as bootstrap_cli
+from scripts.db import app_user, bootstrap, bootstrap_options
 from scripts.db import connection as db
 from tests.unit.test_bootstrap_cli import PASSWORD, outputs_dict
 
@@ -40,7 +42,7 @@ def write_outputs(tmp_path: Path, data: dict[str, Any], mode: int = 0o600) -> Pa
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = bootstrap.main(list(argv))
+    code = bootstrap_cli.main(list(argv))
     captured = capsys.readouterr()
     assert PASSWORD not in captured.out + captured.err
     return code, captured.out, captured.err
@@ -172,7 +174,7 @@ def test_bootstrap_refuses_a_server_without_tls_even_when_verification_is_skippe
     data["db"]["writer"]["port"] = plain_greeter.port
     path = write_outputs(tmp_path, data)
     code, _out, err = run(capsys, "--outputs", str(path), "--insecure-skip-verify", "--connect-timeout", "20")
-    assert code == bootstrap.EXIT_CONNECT
+    assert code == errors.EXIT_CONNECT
     assert "--insecure-skip-verify" in err and "NOT verified" in err  # the loud warning
     assert "the server does not offer TLS" in err.splitlines()[-1]
     assert plain_greeter.sessions() == [b""]
@@ -186,10 +188,10 @@ def test_rejects_a_missing_ca_outside_the_local_environment(
 ) -> None:
     path = write_outputs(tmp_path, outputs_dict(environment="dev"))
     code, out, err = run(capsys, "--outputs", str(path))
-    assert code == bootstrap.EXIT_BAD_INPUT
+    assert code == errors.EXIT_BAD_INPUT
     line = one_line(err)
     assert "no CA to verify the database server of environment 'dev'" in line
-    assert bootstrap.RDS_CA_BUNDLE_URL in line and "--ssl-ca" in line
+    assert bootstrap_options.RDS_CA_BUNDLE_URL in line and "--ssl-ca" in line
     assert "connected" not in out
 
 
@@ -200,7 +202,7 @@ def test_rejects_a_missing_ca_before_opening_a_tunnel_to_a_private_database(
     data = outputs_dict(environment="prod")
     data["db"]["publicly_accessible"] = False
     code, _out, err = run(capsys, "--outputs", str(write_outputs(tmp_path, data)))
-    assert code == bootstrap.EXIT_BAD_INPUT
+    assert code == errors.EXIT_BAD_INPUT
     line = one_line(err)
     assert "no CA to verify the database server of environment 'prod'" in line and "ssh" not in line.lower()
 
@@ -208,7 +210,7 @@ def test_rejects_a_missing_ca_before_opening_a_tunnel_to_a_private_database(
 def test_insecure_skip_verify_is_loud_and_still_requires_tls(monkeypatch: pytest.MonkeyPatch) -> None:
     parsed = outputs.parse_outputs(outputs_dict(environment="prod"))
     warnings: list[str] = []
-    ca = bootstrap.tls_ca(parsed, bootstrap.Options(insecure_skip_verify=True), warnings.append)
+    ca = bootstrap_options.tls_ca(parsed, bootstrap.Options(insecure_skip_verify=True), warnings.append)
     assert ca is None and len(warnings) == 1 and "NOT verified" in warnings[0]
     target = db.Target("h", 1, "u", Secret(PASSWORD), ssl_ca=ca)
     assert db.tls_arguments(target) == {
@@ -216,13 +218,13 @@ def test_insecure_skip_verify_is_loud_and_still_requires_tls(monkeypatch: pytest
         "ssl_verify_cert": False,
         "ssl_verify_identity": False,
     }
-    assert "--insecure-skip-verify" in " ".join(bootstrap._parser().format_help().split())
+    assert "--insecure-skip-verify" in " ".join(bootstrap_cli.build_parser().format_help().split())
 
 
 def test_local_environment_without_a_ca_warns_on_stderr() -> None:
     parsed = outputs.parse_outputs(outputs_dict(environment="local"))
     warnings: list[str] = []
-    assert bootstrap.tls_ca(parsed, bootstrap.Options(), warnings.append) is None
+    assert bootstrap_options.tls_ca(parsed, bootstrap.Options(), warnings.append) is None
     assert warnings == [
         "no CA given (--ssl-ca or ssl_ca in the outputs): TLS is required, but the server is NOT verified"
     ]
@@ -240,7 +242,7 @@ def test_rejects_a_ca_file_that_is_not_pem_before_connecting(
     ca.write_bytes(content)
     path = write_outputs(tmp_path, outputs_dict())
     code, _out, err = run(capsys, "--outputs", str(path), "--ssl-ca", str(ca))
-    assert code == bootstrap.EXIT_BAD_INPUT
+    assert code == errors.EXIT_BAD_INPUT
     line = one_line(err)
     assert f"--ssl-ca: CA file '{ca}' is not a PEM certificate bundle" in line
     assert "BEGIN CERTIFICATE" in line
@@ -256,7 +258,7 @@ def test_rejects_a_timeout_that_is_not_a_finite_positive_number(
 ) -> None:
     path = write_outputs(tmp_path, outputs_dict())
     code, _out, err = run(capsys, "--outputs", str(path), f"{option}={value}")
-    assert code == bootstrap.EXIT_BAD_INPUT
+    assert code == errors.EXIT_BAD_INPUT
     assert f"{option} must be a positive, finite number of seconds up to 86400" in one_line(err)
 
 
@@ -273,7 +275,7 @@ def test_rejects_a_port_with_thousands_of_digits(
     path = tmp_path / "outputs.json"
     path.write_text(text.replace('"port": 1}', '"port": ' + "7" * 5000 + "}"))
     code, _out, err = run(capsys, "--outputs", str(path))
-    assert code == bootstrap.EXIT_BAD_INPUT
+    assert code == errors.EXIT_BAD_INPUT
     assert "holds a number with 5000 digits (at most 20 expected)" in one_line(err)
 
 
@@ -284,7 +286,7 @@ def test_rejects_deeply_nested_json(
     path = tmp_path / "outputs.json"
     path.write_text('{"environment": ' + "[" * depth + "]" * depth + "}")
     code, _out, err = run(capsys, "--outputs", str(path))
-    assert code == bootstrap.EXIT_BAD_INPUT
+    assert code == errors.EXIT_BAD_INPUT
     line = one_line(err)
     assert "nests objects or lists too deeply" in line or "key 'environment' must be a string" in line
 
@@ -304,7 +306,7 @@ def test_rejects_other_hostile_outputs_files(
     path = tmp_path / "outputs.json"
     path.write_bytes(text)
     code, _out, err = run(capsys, "--outputs", str(path))
-    assert code == bootstrap.EXIT_BAD_INPUT
+    assert code == errors.EXIT_BAD_INPUT
     assert expected in one_line(err)
 
 
@@ -314,7 +316,7 @@ def test_rejects_an_environment_name_that_could_leave_the_outputs_folder(
 ) -> None:
     path = write_outputs(tmp_path, outputs_dict(environment=environment))
     code, _out, err = run(capsys, "--outputs", str(path))
-    assert code == bootstrap.EXIT_BAD_INPUT
+    assert code == errors.EXIT_BAD_INPUT
     assert "key 'environment' must be a stack name" in one_line(err)
 
 
@@ -322,8 +324,10 @@ def test_password_file_refuses_an_environment_that_escapes_even_from_the_api(tmp
     parsed = outputs.parse_outputs(outputs_dict())
     escaped = type(parsed)(**{**parsed.__dict__, "environment": "../../escaped"})
     with pytest.raises(bootstrap.BadInput, match="cannot name the app password file"):
-        bootstrap.password_file(escaped, bootstrap.Options(), tmp_path / "o.json")
-    assert bootstrap.password_file(parsed, bootstrap.Options(), tmp_path / "o.json").parent == tmp_path
+        bootstrap_options.password_file(escaped, bootstrap.Options(), tmp_path / "o.json")
+    assert (
+        bootstrap_options.password_file(parsed, bootstrap.Options(), tmp_path / "o.json").parent == tmp_path
+    )
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
@@ -334,7 +338,7 @@ def test_warns_when_the_outputs_file_is_readable_by_others(
     code, _out, err = run(
         capsys, "--outputs", str(path), "--connect-timeout", "0.2", "--insecure-skip-verify"
     )
-    assert code == bootstrap.EXIT_CONNECT
+    assert code == errors.EXIT_CONNECT
     warnings = [line for line in err.splitlines() if "readable by group/others" in line]
     assert warnings == [
         f"bootstrap: warning: outputs file '{path}' holds the master password and is readable by "
@@ -357,7 +361,7 @@ def test_rejects_the_master_user_or_a_reserved_one_as_app_user_before_connecting
 ) -> None:
     path = write_outputs(tmp_path, outputs_dict())  # db.username is "admin"
     code, _out, err = run(capsys, "--outputs", str(path), "--app-user", user, "--insecure-skip-verify")
-    assert code == bootstrap.EXIT_BAD_INPUT
+    assert code == errors.EXIT_BAD_INPUT
     line = one_line(err.replace(err.splitlines()[0] + "\n", "", 1))  # after the insecure warning
     assert f"application user {user!r} is " in line
     assert "master user" in line or "reserved" in line
@@ -371,7 +375,7 @@ def test_rejects_a_system_schema_as_app_schema(
 ) -> None:
     path = write_outputs(tmp_path, outputs_dict())
     code, _out, err = run(capsys, "--outputs", str(path), "--app-schema", schema)
-    assert code == bootstrap.EXIT_BAD_INPUT
+    assert code == errors.EXIT_BAD_INPUT
     assert f"application schema {schema!r} is " in one_line(err)
 
 
@@ -422,10 +426,10 @@ def test_verify_grants_rejects_anything_beyond_the_documented_set(extra: str) ->
 
 
 def test_rotation_is_an_option_and_a_flag() -> None:
-    args = bootstrap._parser().parse_args(
+    args = bootstrap_cli.build_parser().parse_args(
         ["--outputs", "o.json", "--rotate-app-password", "--adopt-app-user"]
     )
-    options = bootstrap.options_from_args(args)
+    options = bootstrap_cli.options_from_args(args)
     assert options.rotate_app_password and options.adopt_app_user and not options.insecure_skip_verify
     assert bootstrap.Options().rotate_app_password is False
 

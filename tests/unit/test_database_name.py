@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 
 from mysql_platform_core import outputs
-from scripts.db import bootstrap
-from scripts.db.migrations import Migration, MigrationFileError
+from scripts import errors, orchestrate
+from scripts.cli import bootstrap as bootstrap_cli
+from scripts.cli import stack as stack_cli
+from scripts.db import bootstrap, bootstrap_options
+from scripts.db.migration_files import Migration, MigrationFileError
 from scripts.local import env as local_env
-from scripts.stack import automation
 from tests.unit.test_bootstrap_cli import PASSWORD, outputs_dict
 
 
@@ -37,7 +39,7 @@ def discovered(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, str]]:
         calls.append(dict(placeholders or {}))
         raise MigrationFileError("stopped by the test after discovery")
 
-    monkeypatch.setattr(bootstrap.migrations, "discover", record)
+    monkeypatch.setattr(bootstrap.migration_files, "discover", record)
     return calls
 
 
@@ -52,16 +54,16 @@ def test_app_schema_is_the_override_else_the_outputs_database_else_app(
     database: str, override: str | None, expected: str
 ) -> None:
     parsed = outputs.parse_outputs(with_database(database))
-    assert bootstrap.app_schema(parsed, bootstrap.Options(app_schema=override)) == expected
+    assert bootstrap_options.app_schema(parsed, bootstrap.Options(app_schema=override)) == expected
 
 
 def test_bootstrap_fills_database_placeholder_from_the_outputs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], discovered: list[dict[str, str]]
 ) -> None:
     path = write_outputs(tmp_path, with_database("shop"))
-    assert bootstrap.main(["--outputs", str(path)]) == bootstrap.EXIT_BAD_INPUT
+    assert bootstrap_cli.main(["--outputs", str(path)]) == errors.EXIT_BAD_INPUT
     assert discovered == [{"database": "shop"}]
-    assert bootstrap.main(["--outputs", str(path), "--app-schema", "billing"]) == bootstrap.EXIT_BAD_INPUT
+    assert bootstrap_cli.main(["--outputs", str(path), "--app-schema", "billing"]) == errors.EXIT_BAD_INPUT
     assert discovered[-1] == {"database": "billing"}
     assert "stopped by the test" in capsys.readouterr().err
 
@@ -70,7 +72,7 @@ def test_bootstrap_says_so_when_it_falls_back_to_app(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], discovered: list[dict[str, str]]
 ) -> None:
     path = write_outputs(tmp_path, with_database(""))
-    assert bootstrap.main(["--outputs", str(path)]) == bootstrap.EXIT_BAD_INPUT
+    assert bootstrap_cli.main(["--outputs", str(path)]) == errors.EXIT_BAD_INPUT
     assert discovered == [{"database": "app"}]
     assert "db.database is empty (dbName unset): application schema 'app'" in capsys.readouterr().out
 
@@ -80,7 +82,7 @@ def test_rejects_an_outputs_database_that_is_not_a_plain_identifier(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], discovered: list[dict[str, str]], database: str
 ) -> None:
     path = write_outputs(tmp_path, with_database(database))
-    assert bootstrap.main(["--outputs", str(path)]) == bootstrap.EXIT_BAD_INPUT
+    assert bootstrap_cli.main(["--outputs", str(path)]) == errors.EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert "app schema (from the outputs' db.database) must be 1-64 letters" in err
     assert repr(database) in err and PASSWORD not in err
@@ -88,7 +90,7 @@ def test_rejects_an_outputs_database_that_is_not_a_plain_identifier(
 
 
 def test_help_says_where_the_app_schema_comes_from(capsys: pytest.CaptureFixture[str]) -> None:
-    assert bootstrap.main(["--help"]) == 0
+    assert bootstrap_cli.main(["--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "default: the outputs' db.database, i.e. the stack's dbName; 'app' if that is empty" in out
 
@@ -98,17 +100,17 @@ def test_help_says_where_the_app_schema_comes_from(capsys: pytest.CaptureFixture
 
 def test_automation_bootstrap_uses_the_stacks_database_by_default(discovered: list[dict[str, str]]) -> None:
     parsed = outputs.parse_outputs(with_database("shop"))
-    assert automation.bootstrap(parsed) == bootstrap.EXIT_BAD_INPUT
-    args = automation.build_parser().parse_args(["bootstrap", "dev"])
-    options, access = automation._bootstrap_args(args)
-    assert automation.bootstrap(parsed, options, access) == bootstrap.EXIT_BAD_INPUT
+    assert orchestrate.bootstrap(parsed) == errors.EXIT_BAD_INPUT
+    args = stack_cli.build_parser().parse_args(["bootstrap", "dev"])
+    options, access = stack_cli.bootstrap_args(args)
+    assert orchestrate.bootstrap(parsed, options, access) == errors.EXIT_BAD_INPUT
     assert discovered == [{"database": "shop"}, {"database": "shop"}]
 
 
 def test_automation_bootstrap_accepts_an_app_schema_override(discovered: list[dict[str, str]]) -> None:
     parsed = outputs.parse_outputs(with_database("shop"))
-    args = automation.build_parser().parse_args(["bootstrap", "dev", "--app-schema", "billing"])
-    assert automation.bootstrap(parsed, *automation._bootstrap_args(args)) == bootstrap.EXIT_BAD_INPUT
+    args = stack_cli.build_parser().parse_args(["bootstrap", "dev", "--app-schema", "billing"])
+    assert orchestrate.bootstrap(parsed, *stack_cli.bootstrap_args(args)) == errors.EXIT_BAD_INPUT
     assert discovered == [{"database": "billing"}]
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.db.migrations import MigrationFileError, discover, load_migration
+from scripts.db.migration_files import MigrationFileError, discover, load_migration
 from scripts.db.sql_placeholders import PlaceholderError, substitute
 from scripts.db.sql_split import split_sql
 

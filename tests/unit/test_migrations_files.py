@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from scripts.db.migrations import (
+from scripts.db.migration_files import (
     MigrationFileError,
     checksum,
     discover,
     load_migration,
-    preview,
     validate_identifier,
 )
+from scripts.db.migrations import preview
 
 REPO_SQL = Path(__file__).resolve().parents[2] / "sql"
 
@@ -126,7 +126,7 @@ def test_rejects_unsafe_identifiers(value: str) -> None:
 
 
 def test_batches_group_plain_statements_and_send_the_others_alone() -> None:
-    from scripts.db.migrations import batches
+    from scripts.db.migration_batches import batches
     from scripts.db.sql_split import split_sql
 
     sql = (
@@ -142,7 +142,7 @@ def test_batches_group_plain_statements_and_send_the_others_alone() -> None:
 
 
 def test_batches_respect_the_byte_limit() -> None:
-    from scripts.db.migrations import batches
+    from scripts.db.migration_batches import batches
     from scripts.db.sql_split import Statement
 
     stmts = [Statement("SELECT '" + "x" * 40 + "'", i) for i in range(1, 6)]

@@ -16,15 +16,9 @@ from typing import Any
 import pytest
 from mysql.connector.constants import ClientFlag
 
-from scripts.db.migrations import (
-    Migration,
-    MigrationError,
-    MigrationFileError,
-    Runner,
-    batches,
-    discover,
-    load_migration,
-)
+from scripts.db.migration_batches import batches
+from scripts.db.migration_files import Migration, MigrationFileError, discover, load_migration
+from scripts.db.migrations import MigrationError, Runner
 from scripts.db.sql_placeholders import PlaceholderError
 from scripts.db.sql_split import Statement, split_sql
 

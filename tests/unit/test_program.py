@@ -278,3 +278,49 @@ def test_exports_parse_with_the_bootstrap_parser(any_stack: ProgramRun) -> None:
     assert parsed.db.publicly_accessible is (any_stack.stack == "dev")
     assert parsed.db.multi_az is (any_stack.stack == "prod")
     assert len(parsed.db.readers) == {"dev": 0, "prod": 1}[any_stack.stack]
+
+
+# --- host and replica settings reach their resources ----------------------------------------
+
+KEY_PAIR = "aws:ec2/keyPair:KeyPair"
+SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5aW50ZXN0a2V5bWF0ZXJpYWwxMjM0NTY3ODkw ops@example"
+
+
+def test_an_ssh_cidr_opens_exactly_port_22_from_that_cidr_on_the_host() -> None:
+    run = shared_run(program, "prod", overrides={"sshAllowedCidrs": ["198.51.100.7/32"]})
+    rules = ingress_on(run, "host-sg")
+    assert len(rules) == 1
+    (rule,) = rules
+    assert (rule.plain("fromPort"), rule.plain("toPort"), rule.plain("ipProtocol")) == (22, 22, "tcp")
+    assert rule.plain("cidrIpv4") == "198.51.100.7/32"
+    assert rule.plain("cidrIpv6") is None and rule.plain("referencedSecurityGroupId") is None
+
+
+def test_an_ssh_public_key_becomes_the_hosts_key_pair() -> None:
+    run = shared_run(program, "prod", overrides={"sshPublicKey": SSH_KEY})
+    key = run.one(KEY_PAIR, "host-key")
+    assert key.plain("publicKey") == SSH_KEY
+    assert run.one(EC2, "host-instance").plain("keyName") == run.outputs_of(key)["keyName"]
+
+
+def test_without_an_ssh_public_key_there_is_no_key_pair(any_stack: ProgramRun) -> None:
+    assert any_stack.of_type(KEY_PAIR) == []
+    assert any_stack.one(EC2, "host-instance").plain("keyName") is None
+
+
+def test_a_graviton_host_runs_the_arm64_image() -> None:
+    run = shared_run(program, "dev", overrides={"hostInstanceType": "t4g.micro"})
+    host = run.one(EC2, "host-instance")
+    assert host.plain("instanceType") == "t4g.micro"
+    lookups = [a["name"] for t, a in run.calls if t == "aws:ssm/getParameter:getParameter"]
+    assert lookups == ["/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"]
+    # The image id is the value of that parameter (the mocks answer every lookup with this id).
+    assert host.plain("ami") == "ami-0abcdef1234567890"
+
+
+def test_replica_instance_class_sets_the_replicas_and_leaves_the_primary() -> None:
+    run = shared_run(
+        program, "prod", overrides={"dbReplicaCount": 2, "dbReplicaInstanceClass": "db.r6g.large"}
+    )
+    assert [r.plain("instanceClass") for r in replicas(run)] == ["db.r6g.large", "db.r6g.large"]
+    assert primary(run).plain("instanceClass") == "db.t4g.medium"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, get_origin, get_type_hints
 
 import pytest
 import yaml
 
 from components.program import program
-from components.settings import FIELDS, ConfigError, parse_settings, snake_case
+from components.settings import FIELDS, ConfigError, Settings, parse_settings, snake_case
 from tests.support.pulumi_harness import ROOT, RecordingMocks, RecordingMonitor, run_program, stack_config
 
 
@@ -151,21 +152,42 @@ def test_fails_when_the_region_has_too_few_zones() -> None:
         run_program(program, "dev", overrides={"azCount": 5})
 
 
-# --- Pulumi.yaml schema and settings.py stay in step ----------------------------------------
+# --- Pulumi.yaml declares every key once; Settings has a typed attribute for each ------------
+
+# The Python type a Settings attribute has for each schema type.
+SETTINGS_TYPES = {
+    "string": str,
+    "integer": int,
+    "boolean": bool,
+    "array": tuple[str, ...],
+    "object": Mapping[str, str],
+}
 
 
-def test_pulumi_yaml_declares_every_key_with_type_description_and_default() -> None:
+def test_pulumi_yaml_is_the_python_project_whose_keys_the_settings_read() -> None:
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     assert project["name"] == "mysql-platform"
     assert project["runtime"]["name"] == "python"
-    schema = project["config"]
-    assert list(schema) == [f.key for f in FIELDS]
+    assert [f.key for f in FIELDS] == list(project["config"])
+    # The schema has no map type: the map is declared untyped and read as one.
+    assert "type" not in project["config"]["tags"]
+    assert [f.key for f in FIELDS if f.type == "object"] == ["tags"]
+
+
+def test_settings_has_an_attribute_of_the_declared_type_for_every_key() -> None:
+    hints = get_type_hints(Settings)
+    assert list(hints) == ["stack", *[snake_case(f.key) for f in FIELDS]]
+    assert hints["stack"] is str
     for f in FIELDS:
-        entry = schema[f.key]
-        # The project schema knows string, integer, boolean and array; a map is declared untyped.
-        assert entry.get("type") == (None if f.type == "object" else f.type), f.key
-        assert entry["default"] == f.default, f.key
-        assert entry["description"] == f.description, f.key
+        assert hints[snake_case(f.key)] == SETTINGS_TYPES[f.type], f.key
+
+
+def test_an_empty_stack_gets_every_declared_default() -> None:
+    settings = parse_settings("staging", lambda key: None)
+    for f in FIELDS:
+        value = getattr(settings, snake_case(f.key))
+        assert value == (tuple(f.default) if f.type == "array" else f.default), f.key
+        assert isinstance(value, get_origin(SETTINGS_TYPES[f.type]) or SETTINGS_TYPES[f.type]), f.key
 
 
 def test_stack_files_only_set_declared_keys() -> None:
@@ -176,11 +198,3 @@ def test_stack_files_only_set_declared_keys() -> None:
             assert namespace in ("mysql-platform", "aws"), key
             if namespace == "mysql-platform":
                 assert name in declared, f"Pulumi.{stack}.yaml sets undeclared {key}"
-
-
-def test_settings_fields_match_declared_keys() -> None:
-    from dataclasses import fields
-
-    from components.settings import Settings
-
-    assert [f.name for f in fields(Settings)] == ["stack", *[snake_case(f.key) for f in FIELDS]]

@@ -1,0 +1,252 @@
+"""``python -m scripts.bootstrap``: apply migrations, create the app user, check replication.
+
+    python -m scripts.bootstrap --outputs FILE [--sql-dir DIR] [--ssl-ca PATH] ...
+
+Exit codes (also in the README; the table is :mod:`scripts.errors`):
+    0  ok
+    2  bad input: arguments, unreadable/malformed outputs, bad migration files, no CA
+       outside the local environment, an app user the bootstrap may not manage or whose
+       password is not at hand (nothing is changed then)
+    3  cannot connect to or authenticate with the writer (or the connection was lost),
+       or the server does not offer TLS (the login is not sent then), or the SSH tunnel
+       could not be opened
+    4  applying the schema failed: a migration failed, an applied migration was
+       edited/removed, lock timeout, or another database error (history, app user)
+    5  replication check failed (a reader did not return the heartbeat in time)
+    130 interrupted (Ctrl-C)
+
+The work is :func:`scripts.orchestrate.run_via_host` over :mod:`scripts.db.bootstrap`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from mysql_platform_core import outputs
+from mysql_platform_core.contract import Endpoint
+from scripts import orchestrate
+from scripts.db import app_password
+from scripts.db import connection as db
+from scripts.db.bootstrap_options import DEFAULT_SQL_DIR, RDS_CA_BUNDLE_URL, BadInput, Options
+from scripts.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED
+from scripts.stack import tunnel
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m scripts.bootstrap",
+        description="Apply migrations, create the application user and check replication.",
+        epilog="exit codes: 0 ok, 2 bad input, 3 cannot connect/authenticate (or connection lost), "
+        "4 migration failed, 5 replication check failed",
+    )
+    p.add_argument(
+        "--outputs",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="`pulumi stack output --json --show-secrets` or the local environment's outputs.json",
+    )
+    p.add_argument(
+        "--sql-dir", type=Path, default=DEFAULT_SQL_DIR, metavar="DIR", help="migrations (default: sql/)"
+    )
+    p.add_argument(
+        "--ssl-ca", metavar="PATH", help="CA to verify the server with (default: ssl_ca from the outputs)"
+    )
+    p.add_argument(
+        "--no-verify-identity",
+        action="store_true",
+        help="verify the certificate chain but not the host name (only for tunnels)",
+    )
+    p.add_argument(
+        "--insecure-skip-verify",
+        action="store_true",
+        help="TLS without verifying the server (no CA needed): anyone on the path can pose as the "
+        f"server and get the master password. Prefer --ssl-ca (RDS: {RDS_CA_BUNDLE_URL})",
+    )
+    p.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="overall deadline for reaching the writer, retried with backoff (default 60)",
+    )
+    p.add_argument(
+        "--replication-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="how long every reader may take to return the heartbeat (default 30)",
+    )
+    p.add_argument(
+        "--lock-timeout", type=int, default=120, metavar="S", help="wait for the migration lock (default 120)"
+    )
+    p.add_argument("--ops-schema", default="ops", help="schema of schema_history/heartbeat (ops)")
+    p.add_argument("--app-user", default="app", help="application user name (default: app)")
+    p.add_argument("--app-user-host", default="%", help="its host part (default: %%)")
+    p.add_argument(
+        "--app-schema",
+        metavar="NAME",
+        help="the application schema: ${database} in migrations, and what the app user may use "
+        "(default: the outputs' db.database, i.e. the stack's dbName; 'app' if that is empty)",
+    )
+    p.add_argument(
+        "--app-password-file",
+        type=Path,
+        metavar="F",
+        help=f"read the app password from F, or write a generated one there (0600); "
+        f"${app_password.PASSWORD_ENV} wins if set (default: <outputs dir>/<env>-<user>.password)",
+    )
+    p.add_argument(
+        "--rotate-app-password",
+        action="store_true",
+        help=f"give an existing app user a new password (${app_password.PASSWORD_ENV}'s, else generated "
+        "into the password file); without it an existing user's password is never replaced",
+    )
+    p.add_argument(
+        "--adopt-app-user",
+        action="store_true",
+        help="take over an existing app user that no bootstrap recorded as its own (an account an "
+        "older bootstrap made); its grants are then reconciled. Never the master user",
+    )
+    p.add_argument(
+        "--via-proxy",
+        action="store_true",
+        help="connect through the outputs' proxy writer/reader ports instead of db.writer/db.readers "
+        "(the certificate chain is verified, not the host name: it names the server, not the proxy)",
+    )
+    p.add_argument("--skip-replication-check", action="store_true", help="do not write/poll a heartbeat")
+    p.add_argument(
+        "--writer",
+        type=endpoint_arg,
+        metavar="HOST:PORT",
+        help="connect to the writer here instead (e.g. a Session Manager forward on 127.0.0.1:13306)",
+    )
+    p.add_argument(
+        "--reader",
+        type=endpoint_arg,
+        action="append",
+        metavar="HOST:PORT",
+        help="a reader to check instead of the outputs' readers (repeatable)",
+    )
+    add_host_access_arguments(p)
+    return p
+
+
+def endpoint_arg(text: str) -> Endpoint:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT with a port in 1-65535, got {text!r}")
+    return Endpoint(host, int(port))
+
+
+def add_host_access_arguments(parser: argparse.ArgumentParser) -> None:
+    """--via-host and the SSH options (shared with ``scripts.automation``)."""
+    group = parser.add_argument_group(
+        "through the EC2 host",
+        "an SSH tunnel; automatic when the DB is not publicly accessible and the environment is not local",
+    )
+    group.add_argument(
+        "--via-host", action="store_true", help="reach the DB through an SSH tunnel via the host"
+    )
+    group.add_argument(
+        "--ssh-key",
+        type=Path,
+        metavar="PATH",
+        help="private key for the host (default: $MYSQL_PLATFORM_SSH_KEY, "
+        "else ~/.ssh/id_ed25519|id_ecdsa|id_rsa)",
+    )
+    group.add_argument("--ssh-port", type=int, default=22, metavar="PORT", help="host's SSH port (22)")
+    group.add_argument("--known-hosts", type=Path, metavar="FILE", help="ssh known_hosts file to use")
+
+
+def host_access_from_args(args: argparse.Namespace) -> tunnel.HostAccess:
+    if not 1 <= args.ssh_port <= 65535:
+        raise BadInput(f"--ssh-port must be a TCP port (1-65535), got {args.ssh_port}")
+    return tunnel.HostAccess(
+        via_host=args.via_host, key_path=args.ssh_key, ssh_port=args.ssh_port, known_hosts=args.known_hosts
+    )
+
+
+def options_from_args(args: argparse.Namespace) -> Options:
+    return Options(
+        sql_dir=args.sql_dir,
+        ssl_ca=args.ssl_ca,
+        tls_verify_identity=not args.no_verify_identity,
+        insecure_skip_verify=args.insecure_skip_verify,
+        connect_timeout_s=args.connect_timeout,
+        replication_timeout_s=args.replication_timeout,
+        lock_timeout_s=args.lock_timeout,
+        ops_schema=args.ops_schema,
+        app_user=args.app_user,
+        app_user_host=args.app_user_host,
+        app_schema=args.app_schema,
+        app_password_file=args.app_password_file,
+        rotate_app_password=args.rotate_app_password,
+        adopt_app_user=args.adopt_app_user,
+        skip_replication_check=args.skip_replication_check,
+        via_proxy=args.via_proxy,
+        writer=args.writer,
+        readers=None if args.reader is None else tuple(args.reader),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        with _interruptible():
+            return _main(argv)
+    except KeyboardInterrupt:
+        print("bootstrap: interrupted (Ctrl-C); rerun the bootstrap to finish", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad arguments, 0 on --help
+        return int(exc.code or 0)
+    try:
+        parsed = outputs.from_json_file(args.outputs)
+        access = host_access_from_args(args)
+    except (outputs.OutputsError, BadInput) as exc:
+        print(f"bootstrap: bad input error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    loose = outputs.permission_warning(args.outputs)
+    if loose:
+        print(f"bootstrap: warning: {loose}", file=sys.stderr)
+    return orchestrate.run_via_host(
+        parsed, options_from_args(args), access, outputs_path=args.outputs, out=sys.stdout, err=sys.stderr
+    )
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C: shut the database sockets first, then raise KeyboardInterrupt.
+
+    A query interrupted while the server works on it (GET_LOCK waiting for the migration
+    lock, a long migration) leaves its answer pending; the cleanup that follows (releasing
+    the lock, closing) would wait for that answer. Without sockets it fails at once, and
+    the server rolls back and releases what the connection held.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def interrupted(_signum: int, _frame: object) -> None:
+        db.abort_connections()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

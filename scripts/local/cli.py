@@ -1,0 +1,198 @@
+"""``python -m scripts.local_env up|down|status|failover``: the local environment's command line.
+
+It decides what people see: the library (:mod:`scripts.local.env`) only logs, and its
+warnings reach stderr through the logging set up here. Exit status: 0 done (for
+``status``: healthy), 1 failed (``status``: not healthy), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from mysql_platform_core.contract import StackOutputs
+from scripts.local.env import DEFAULT_STATE_DIR, LocalEnv
+from scripts.local.outputs import client_command
+from scripts.local.procs import FoundProcess, LocalEnvError
+from scripts.local.provision import DEFAULT_DB_NAME
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+_STATUS_HELP = """\
+Report the processes, the roles, replication and HAProxy's view of its servers.
+Exit status 0 when the environment is healthy; 1 when it is not (a process is
+down, replication is not running, HAProxy's view disagrees with the servers, or
+there is no environment), each reason printed after "NOT HEALTHY:".
+"""
+
+_JSON_HELP = (
+    "print one JSON object instead (machine-readable, never a password): state_dir, initialized, "
+    "semi_sync, db_name, roles {primary, replica}, processes [{name, role, pid (null: not running), "
+    "ports, alive}], replication {server, running, io_running, sql_running, seconds_behind_master "
+    "(null: unknown), gtid_current_pos, last_error or error}, proxy [{backend, server, address, state}] "
+    "(HAProxy's view), proxy_disagreements [str], problems [str], healthy (bool); same exit status"
+)
+
+
+def _unknown(value: Any) -> str:
+    return "unknown" if value is None or value == "" else str(value)
+
+
+def status_lines(status: dict[str, Any]) -> list[str]:
+    """The status as people read it; the last lines say whether it is healthy and why not."""
+    lines = [f"state dir: {status['state_dir']}"]
+    problems: list[str] = status.get("problems") or []
+    if "roles" not in status:
+        orphans = status.get("orphans") or []
+        if orphans:
+            which = ", ".join(f"{p['name']} pid {p['pid']}" for p in orphans)
+            lines.append(f"no state file, yet processes of this state dir still run ({which}): run `down`")
+        else:
+            lines.append("no local environment here (run `up`)")
+        return lines
+    lines.append(f"replication: {'semi-sync' if status['semi_sync'] else 'async'}; roles: {status['roles']}")
+    lines.append(f"database: {status.get('db_name') or '(none recorded: the next `up` creates it)'}")
+    for p in status["processes"]:
+        ports = ",".join(str(x) for x in p["ports"])
+        pid = _unknown(p["pid"])
+        state = "alive" if p["alive"] else "DOWN"
+        lines.append(f"  {p['name']:8} {p['role']:8} pid={pid!s:8} port={ports:12} {state}")
+    if not status["proxy"]:
+        lines.append("  haproxy  (no view: HAProxy is not running)")
+    for s in status["proxy"]:
+        lines.append(f"  haproxy  {s['backend']}/{s['server']} -> {s['address']} {s['state']}")
+    repl = status["replication"]
+    behind = repl.get("seconds_behind_master")
+    lines.append(
+        "  replica {server}: running={running} io={io} sql={sql} behind={behind} gtid={gtid} {err}".format(
+            server=repl.get("server"),
+            running=repl.get("running"),
+            io=_unknown(repl.get("io_running")),
+            sql=_unknown(repl.get("sql_running")),
+            behind="unknown" if behind is None else f"{behind}s",
+            gtid=_unknown(repl.get("gtid_current_pos")),
+            err=repl.get("error") or repl.get("last_error") or "",
+        ).rstrip()
+    )
+    if problems:
+        lines.append("NOT HEALTHY:")
+        lines += [f"  - {problem}" for problem in problems]
+    else:
+        lines.append("healthy")
+    return lines
+
+
+def up_lines(env: LocalEnv, outputs: StackOutputs, took: float) -> list[str]:
+    db, proxy, cnf = outputs.db, outputs.proxy, env.client_cnf_path
+    assert proxy is not None
+    lines = [
+        f"local environment up in {took:.2f} s ({env.state_dir})",
+        f"  writer   {db.writer.host}:{db.writer.port}   (primary, {db.engine} {db.engine_version})",
+        *(f"  reader   {r.host}:{r.port}   (replica)" for r in db.readers),
+        f"  proxy    {proxy.host}:{proxy.writer_port} writes, {proxy.host}:{proxy.reader_port} reads",
+        f"  database {db.database} (utf8mb4; db.database in the outputs)",
+        f"  user     {db.username} (password in {env.outputs_path} and {cnf.name}, mode 0600)",
+        f"  TLS CA   {outputs.ssl_ca}",
+        "connect through the writer port (TLS verified; the password stays in the file):",
+        f"  {client_command(cnf)}",
+    ]
+    return lines
+
+
+def describe_stopped(stopped: list[FoundProcess]) -> str:
+    if not stopped:
+        return "nothing was running"
+    noun = "process" if len(stopped) == 1 else "processes"
+    return f"stopped {len(stopped)} {noun} (" + ", ".join(f"{p.name} pid {p.pid}" for p in stopped) + ")"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.local_env",
+        description="Local MariaDB primary/replica + HAProxy + TLS on loopback, "
+        "with the stack outputs contract.",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=DEFAULT_STATE_DIR,
+        help=f"where data, config, logs and outputs.json live (default: {DEFAULT_STATE_DIR})",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser(
+        "up",
+        help="start (or create) the environment; idempotent",
+        description="Start (or create) the environment; idempotent. Prints the endpoints and a client "
+        "command line whose option file (client-admin.cnf in the state dir, mode 0600) holds the password.",
+    )
+    up.add_argument("--semi-sync", action="store_true", help="semi-synchronous replication (default async)")
+    up.add_argument(
+        "--db-name",
+        metavar="NAME",
+        help=f"database to create, as RDS does with dbName (default {DEFAULT_DB_NAME}); chosen when the "
+        "environment is created and kept by later commands (another name needs `down --purge`)",
+    )
+    down = sub.add_parser("down", help="stop the processes this environment started")
+    down.add_argument("--purge", action="store_true", help="also delete the state dir (data, TLS, outputs)")
+    status = sub.add_parser(
+        "status",
+        help="processes, replication and HAProxy's view; exit 1 unless healthy (--json: machine-readable)",
+        description=_STATUS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    status.add_argument("--json", action="store_true", help=_JSON_HELP)
+    sub.add_parser("failover", help="promote the replica and repoint HAProxy to it")
+    return parser
+
+
+def _print(lines: list[str]) -> None:
+    print("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    # Warnings from the library (e.g. down working without a usable state file) reach the user.
+    logging.basicConfig(level=logging.WARNING, format="local_env: %(message)s", stream=sys.stderr)
+    try:
+        env = LocalEnv(
+            args.state_dir,
+            semi_sync=getattr(args, "semi_sync", False),
+            db_name=getattr(args, "db_name", None),
+        )
+        if args.command == "up":
+            started = time.monotonic()
+            outputs = env.up()
+            _print(up_lines(env, outputs, time.monotonic() - started))
+        elif args.command == "down":
+            started = time.monotonic()
+            stopped = env.down(purge=args.purge)
+            print(
+                f"local environment down in {time.monotonic() - started:.2f} s: {describe_stopped(stopped)}"
+            )
+        elif args.command == "status":
+            status = env.status()
+            _print([json.dumps(status, indent=2)] if args.json else status_lines(status))
+            return EXIT_OK if status["healthy"] else EXIT_FAILED
+        elif args.command == "failover":
+            started = time.monotonic()
+            outputs = env.failover()
+            took = time.monotonic() - started
+            print(f"failover done in {took:.2f} s; the writer is now port {outputs.db.writer.port}")
+    except LocalEnvError as exc:
+        print(f"local_env {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Where one environment keeps its files, and how its private files are written.
+
+Everything lives under the state dir (an absolute path): ``state.json`` and
+``secrets.json`` (:mod:`scripts.local.state`), ``outputs.json`` and ``client-admin.cnf``
+(:mod:`scripts.local.outputs`), ``tls/``, one directory per server and ``haproxy/``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file that only the owner can read, never briefly world-readable."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where one environment keeps its files (all under ``state_dir``, an absolute path)."""
+
+    state_dir: Path
+
+    @property
+    def outputs(self) -> Path:
+        return self.state_dir / "outputs.json"
+
+    @property
+    def state(self) -> Path:
+        return self.state_dir / "state.json"
+
+    @property
+    def secrets(self) -> Path:
+        return self.state_dir / "secrets.json"
+
+    @property
+    def client_cnf(self) -> Path:
+        """Option file for the mariadb/mysql client, as the admin user through the writer port."""
+        return self.state_dir / "client-admin.cnf"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.state_dir / "tls"
+
+    @property
+    def ca(self) -> Path:
+        return self.tls_dir / "ca.pem"
+
+    @property
+    def haproxy_cfg(self) -> Path:
+        return self.state_dir / "haproxy" / "haproxy.cfg"
+
+    def server_dir(self, name: str) -> Path:
+        return self.state_dir / name
+
+    def datadir(self, name: str) -> Path:
+        return self.state_dir / name / "data"
+
+    def cnf(self, name: str) -> Path:
+        return self.state_dir / name / "my.cnf"
+
+    def error_log(self, name: str) -> Path:
+        return self.state_dir / name / "error.log"

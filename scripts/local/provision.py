@@ -1,0 +1,148 @@
+"""What a new environment's primary gets once: datadirs, accounts (as on RDS), its database.
+
+The admin account has the privileges of the RDS MySQL master user; the ops account is
+local management over the unix socket only; the repl account is for the replica.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+
+from scripts.local.layout import Paths
+from scripts.local.mariadb import seed_datadirs
+from scripts.local.procs import LOOPBACK, LocalEnvError
+from scripts.local.proxy import Proxy
+from scripts.local.replication import Replication
+from scripts.local.servers import Servers
+from scripts.local.state import ADMIN_USER, OPS_USER, REPL_USER, ROLES, SERVER_NAMES, State, StateStore
+from scripts.local.tls import make_tls
+
+log = logging.getLogger(__name__)
+
+# The stack's dbName default and rule (components/settings.py): the bootstrap pastes the
+# name into migrations unquoted, so only names that need no quoting are accepted.
+DEFAULT_DB_NAME = "app"
+DB_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+
+# Privileges of the RDS MySQL master user, as MariaDB names them, plus SLAVE
+# MONITOR (SHOW SLAVE STATUS, which RDS grants through REPLICATION CLIENT).
+# Deliberately not ALL: ALL includes READ_ONLY ADMIN (writes despite read_only
+# on the replica) and SUPER (SET GLOBAL read_only), which RDS never grants.
+ADMIN_PRIVILEGES = (
+    "SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, RELOAD, PROCESS, REFERENCES, INDEX, "
+    "ALTER, SHOW DATABASES, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, "
+    "REPLICATION SLAVE, BINLOG MONITOR, SLAVE MONITOR, CREATE VIEW, SHOW VIEW, "
+    "CREATE ROUTINE, ALTER ROUTINE, CREATE USER, EVENT, TRIGGER"
+)
+
+
+def check_db_name(db_name: str) -> None:
+    """Raise unless ``db_name`` is a database name that needs no quoting."""
+    if not DB_NAME_RE.fullmatch(db_name):
+        raise LocalEnvError(
+            f"database name must be 1-64 letters, digits or _ starting with a letter "
+            f"({DB_NAME_RE.pattern}), got {db_name!r}"
+        )
+
+
+def check_matches(paths: Paths, state: State, *, semi_sync: bool, db_name: str | None) -> None:
+    """Refuse to `up` a recorded environment with another replication mode or database name."""
+    if state.semi_sync != semi_sync:
+        want = "semi-sync" if semi_sync else "async"
+        have = "semi-sync" if state.semi_sync else "async"
+        raise LocalEnvError(
+            f"{paths.state_dir} holds a {have} environment but {want} was asked; "
+            "run `down --purge` first to recreate it"
+        )
+    recorded = state.db_name
+    if db_name is not None and recorded and recorded != db_name:
+        # RDS cannot rename dbName either (a new name means a new instance).
+        raise LocalEnvError(
+            f"{paths.state_dir} holds database {recorded!r} but {db_name!r} was asked; "
+            "run `down --purge` first to recreate it, or leave --db-name out to keep it"
+        )
+
+
+def build(paths: Paths, store: StateStore, servers: Servers, replication: Replication, proxy: Proxy) -> None:
+    """Everything of a newly recorded environment: TLS, datadirs, servers, accounts, replica, proxy."""
+    make_tls(paths.tls_dir, paths.ca)
+    install_datadirs(paths, servers)
+    for name in SERVER_NAMES:
+        servers.launch(name)
+    for name in SERVER_NAMES:
+        servers.wait_ready(name)
+    primary, replica = servers.name_of("primary"), servers.name_of("replica")
+    create_accounts(store, servers, primary)
+    # Before the replica is attached, like the accounts: it replays both from the binlog.
+    create_database(paths, store, servers, primary)
+    replication.attach(replica, primary)
+    replication.wait_caught_up()
+    check_admin_grants(servers)
+    proxy.start()
+    log.info("created the environment in %s", paths.state_dir)
+
+
+def wipe_generated(paths: Paths) -> None:
+    """Delete what a half-made environment left (its processes are stopped)."""
+    for sub in ("db1", "db2", "tls", "haproxy", "run"):
+        shutil.rmtree(paths.state_dir / sub, ignore_errors=True)
+    for f in (paths.outputs, paths.state, paths.secrets, paths.client_cnf):
+        f.unlink(missing_ok=True)
+
+
+def install_datadirs(paths: Paths, servers: Servers) -> None:
+    primary, replica = servers.name_of("primary"), servers.name_of("replica")
+    servers.write_cnf(primary)
+    servers.write_cnf(replica)
+    seed_datadirs(paths.cnf(primary), paths.datadir(primary), paths.datadir(replica))
+
+
+def create_accounts(store: StateStore, servers: Servers, name: str) -> None:
+    """The ops, repl and admin accounts on ``name``; records the server's version."""
+    s = store.secrets
+    servers.root_sql(
+        name,
+        f"""
+        CREATE USER '{OPS_USER}'@'localhost' IDENTIFIED VIA mysql_native_password
+            USING PASSWORD('{s.ops}');
+        GRANT ALL PRIVILEGES ON *.* TO '{OPS_USER}'@'localhost' WITH GRANT OPTION;
+        CREATE USER '{REPL_USER}'@'{LOOPBACK}' IDENTIFIED VIA mysql_native_password
+            USING PASSWORD('{s.repl}') REQUIRE SSL;
+        GRANT REPLICATION SLAVE ON *.* TO '{REPL_USER}'@'{LOOPBACK}';
+        CREATE USER '{ADMIN_USER}'@'%' IDENTIFIED VIA mysql_native_password
+            USING PASSWORD('{s.admin}') REQUIRE SSL;
+        GRANT {ADMIN_PRIVILEGES} ON *.* TO '{ADMIN_USER}'@'%' WITH GRANT OPTION;
+        """,
+    )
+    store.current().engine_version = servers.root_sql(name, "SELECT VERSION();").strip()
+
+
+def create_database(paths: Paths, store: StateStore, servers: Servers, name: str) -> None:
+    """The recorded database (utf8mb4) on ``name``, as RDS creates ``dbName``."""
+    db_name = str(store.current().db_name)
+    if not DB_NAME_RE.fullmatch(db_name):  # the state file is editable by hand
+        raise LocalEnvError(f"{paths.state}: db_name {db_name!r} does not match {DB_NAME_RE.pattern}")
+    servers.root_sql(
+        name,
+        f"CREATE DATABASE IF NOT EXISTS `{db_name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;",
+    )
+
+
+def check_admin_grants(servers: Servers) -> None:
+    """The admin account must not be able to bypass read_only (as the RDS master user cannot)."""
+    for role in ROLES:
+        with servers.ops_connection(servers.name_of(role)) as conn:
+            cur = conn.cursor()
+            try:
+                cur.execute(f"SHOW GRANTS FOR '{ADMIN_USER}'@'%'")
+                grants = " ".join(row[0] for row in cur.fetchall()).upper()
+            finally:
+                cur.close()
+        for forbidden in ("READ_ONLY ADMIN", "SUPER", "ALL PRIVILEGES"):
+            if forbidden in grants:
+                raise LocalEnvError(
+                    f"the {ADMIN_USER} user on the {role} has {forbidden}; "
+                    "it would bypass read_only on the replica"
+                )

@@ -1,0 +1,198 @@
+"""Replication between the two servers: attach the replica, fail over (planned or not), rejoin.
+
+GTID positions are MariaDB's (``domain-server_id-seq_no``, compared in
+:mod:`scripts.local.mariadb`); the replica connects to the primary's TCP port over
+TLS, verifying the certificate against the environment's CA.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+from scripts.local.layout import Paths
+from scripts.local.mariadb import gtid_pos_reached, gtids_missing_from
+from scripts.local.procs import LOOPBACK, POLL_S, LocalEnvError
+from scripts.local.proxy import Proxy
+from scripts.local.servers import READY_TIMEOUT_S, Servers
+from scripts.local.state import REPL_USER, StateStore
+
+log = logging.getLogger(__name__)
+
+_PASSWORD_RE = re.compile(r"^[A-Za-z0-9_-]{20,}$")
+
+
+@dataclass(frozen=True)
+class FailoverResult:
+    old_primary: str
+    new_primary: str
+    planned: bool
+
+
+class Replication:
+    """Replication of one environment, and the role changes that move it."""
+
+    def __init__(self, paths: Paths, store: StateStore, servers: Servers, proxy: Proxy) -> None:
+        self.paths = paths
+        self.store = store
+        self.servers = servers
+        self.proxy = proxy
+
+    # ----- attaching ------------------------------------------------------------------
+
+    def change_master_sql(self, primary: str, gtid_mode: str) -> str:
+        port = self.store.current().servers[primary].port
+        password = self.store.secrets.repl
+        if not _PASSWORD_RE.fullmatch(password):
+            raise LocalEnvError("the replication password in secrets.json is not a generated one")
+        return (
+            f"STOP SLAVE; CHANGE MASTER TO MASTER_HOST='{LOOPBACK}', MASTER_PORT={port}, "
+            f"MASTER_USER='{REPL_USER}', MASTER_PASSWORD='{password}', MASTER_SSL=1, "
+            f"MASTER_SSL_CA='{self.paths.ca}', MASTER_SSL_VERIFY_SERVER_CERT=1, "
+            f"MASTER_CONNECT_RETRY=1, MASTER_USE_GTID={gtid_mode};"
+        )
+
+    def attach(self, replica: str, primary: str) -> None:
+        """A fresh replica follows ``primary`` from the position its datadir copy started at."""
+        self.servers.root_sql(replica, self.change_master_sql(primary, "slave_pos") + "START SLAVE;")
+
+    def wait_caught_up(self, timeout: float = READY_TIMEOUT_S) -> None:
+        primary, replica = self.servers.name_of("primary"), self.servers.name_of("replica")
+        pos = self.servers.root_sql(primary, "SELECT @@GLOBAL.gtid_binlog_pos;").strip()
+        if not re.fullmatch(r"[0-9,-]*", pos):
+            raise LocalEnvError(f"unexpected gtid_binlog_pos {pos!r} on the primary")
+        # As root: the accounts this waits for may not have reached the replica yet.
+        waited = self.servers.root_sql(replica, f"SELECT MASTER_GTID_WAIT('{pos}', {timeout});").strip()
+        if waited != "0":
+            raise LocalEnvError(
+                f"the replica did not reach the primary's GTID {pos} within {timeout:.0f} s: "
+                f"{self.servers.replication_status(replica)}"
+            )
+
+    # ----- failover ---------------------------------------------------------------------
+
+    def failover(self) -> FailoverResult:
+        """Promote the replica to primary and repoint HAProxy (see ``LocalEnv.failover``)."""
+        state = self.store.current()
+        old_primary, new_primary = state.roles.primary, state.roles.replica
+        if not self.servers.alive(new_primary):
+            raise LocalEnvError(f"cannot fail over: the replica ({new_primary}) is not running")
+        if state.servers[new_primary].needs_rejoin:
+            raise LocalEnvError(
+                f"cannot fail over: {new_primary} is a former primary that has not rejoined as a replica"
+            )
+        planned = self.servers.alive(old_primary)
+        if planned:
+            self._fence_and_drain(old_primary, new_primary)
+        self._promote(new_primary)
+        state.roles.primary, state.roles.replica = new_primary, old_primary
+        state.servers[old_primary].needs_rejoin = not planned
+        state.failovers += 1
+        self.store.save()
+        if planned:
+            self.servers.root_sql(
+                old_primary, self.change_master_sql(new_primary, "current_pos") + "START SLAVE;"
+            )
+        self.proxy.sync(cut_writer_sessions=planned)
+        log.info("%s failover: %s is the primary now", "planned" if planned else "unplanned", new_primary)
+        return FailoverResult(old_primary=old_primary, new_primary=new_primary, planned=planned)
+
+    def _fence_and_drain(self, old_primary: str, replica: str, timeout: float = 10.0) -> None:
+        """Stop writes on a live primary and wait until the replica has all of them."""
+        self.servers.root_sql(old_primary, "SET GLOBAL read_only = ON;")
+        pos = self.servers.root_sql(old_primary, "SELECT @@GLOBAL.gtid_binlog_pos;").strip()
+        stuck_at = self._wait_for_position(replica, pos, timeout)
+        if stuck_at is not None:
+            # Give the writes back rather than promote a replica that lacks some.
+            self.servers.root_sql(old_primary, "SET GLOBAL read_only = OFF;")
+            raise LocalEnvError(
+                f"switchover aborted: {replica} did not reach {old_primary}'s GTID position {pos} "
+                f"within {timeout:.0f} s (it is at {stuck_at or 'nothing'})"
+            )
+
+    def _wait_for_position(self, name: str, target: str, timeout: float) -> str | None:
+        """Poll until ``name`` holds every transaction of GTID position ``target``.
+
+        Returns None, or the position it was still at when ``timeout`` ran out. Its
+        gtid_current_pos counts what it applied and what it wrote itself as a primary;
+        MASTER_GTID_WAIT counts only the former, so after one failover it waited out its
+        timeout for GTIDs (e.g. 0-1-21) that the former primary had written itself.
+        """
+        what = f"GTID position of {name}"
+        deadline = time.monotonic() + timeout
+        with self.servers.ops_connection(name) as conn, contextlib.closing(conn.cursor()) as cur:
+            while True:
+                cur.execute("SELECT @@GLOBAL.gtid_current_pos")
+                current = str(cur.fetchone()[0])
+                if gtid_pos_reached(current, target, what):
+                    return None
+                if time.monotonic() > deadline:
+                    return current
+                time.sleep(POLL_S)
+
+    def _promote(self, name: str, timeout: float = 10.0) -> None:
+        """Apply every received transaction, then make the replica a writable primary."""
+        with (
+            self.servers.ops_connection(name) as conn,
+            contextlib.closing(conn.cursor(dictionary=True)) as cur,
+        ):
+            # No new events from the old primary while the relay log drains.
+            cur.execute("STOP SLAVE IO_THREAD")
+            deadline = time.monotonic() + timeout
+            while True:
+                cur.execute("SHOW SLAVE STATUS")
+                row = cur.fetchone()
+                if row is None or row["Slave_SQL_Running"] != "Yes":
+                    break
+                if "read all relay log" in str(row["Slave_SQL_Running_State"]):
+                    break
+                if time.monotonic() > deadline:
+                    raise LocalEnvError(f"{name} did not apply its relay log within {timeout:.0f} s")
+                time.sleep(0.002)
+            if row is not None and row["Last_SQL_Error"]:
+                raise LocalEnvError(
+                    f"{name} cannot be promoted: its SQL thread failed: {row['Last_SQL_Error']}"
+                )
+            cur.execute("STOP SLAVE")
+            cur.execute("RESET SLAVE ALL")
+            cur.execute("SET GLOBAL read_only = OFF")
+
+    # ----- rejoin ------------------------------------------------------------------------
+
+    def rejoin(self, name: str, timeout: float = 10.0) -> None:
+        """A former primary follows the new one, unless it holds writes the new one never got."""
+        primary = self.servers.name_of("primary")
+        cannot = f"{name} (former primary) restarted read-only but cannot rejoin as a replica of {primary}"
+        advice = "its extra writes need a human (or rebuild the environment: down --purge, up)"
+        # What it would ask the primary for (current_pos) must be in the primary's binlog,
+        # else it holds writes the failover lost. Checked here, not left to error 1236,
+        # which may arrive only after the replica looked caught up.
+        own = self.servers.root_sql(name, "SELECT @@GLOBAL.gtid_current_pos;").strip()
+        logged = self.servers.root_sql(primary, "SELECT @@GLOBAL.gtid_binlog_state;").strip()
+        lost = gtids_missing_from(own, logged, f"GTIDs of {name} and {primary}")
+        if lost:
+            raise LocalEnvError(f"{cannot}: it has {', '.join(lost)}, which {primary} lacks; {advice}")
+        self.servers.root_sql(name, self.change_master_sql(primary, "current_pos") + "START SLAVE;")
+        pos = self.servers.root_sql(primary, "SELECT @@GLOBAL.gtid_binlog_pos;").strip()
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.servers.replication_status(name)
+            caught_up = gtid_pos_reached(str(status.get("gtid_current_pos") or ""), pos, f"GTIDs of {name}")
+            if (
+                (caught_up and status.get("running"))
+                or status.get("last_error")
+                or time.monotonic() > deadline
+            ):
+                break
+            time.sleep(POLL_S)
+        if not caught_up or not status.get("running"):
+            raise LocalEnvError(
+                f"{cannot}: {status.get('last_error') or status.get('error') or 'did not catch up'}; {advice}"
+            )
+        self.store.current().servers[name].needs_rejoin = False
+        self.store.save()
+        self.proxy.sync()
+        log.info("%s rejoined as a replica of %s", name, primary)

@@ -1,0 +1,112 @@
+"""An environment's status: processes, roles, replication, HAProxy's view, and whether it is healthy.
+
+:func:`problems` lists what makes a status unhealthy, each a sentence for a person:
+a process down, replication not running, HAProxy down, or HAProxy's view of its
+servers disagreeing with the servers themselves (a routing to the wrong port, or a
+server it calls UP that is down). The status never holds a password.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from scripts.local.layout import Paths
+from scripts.local.procs import FoundProcess
+from scripts.local.proxy import Proxy
+from scripts.local.servers import Servers
+from scripts.local.state import HAPROXY, SERVER_NAMES, State
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    name: str
+    role: str
+    pid: int | None
+    ports: tuple[int, ...]
+    alive: bool
+
+
+def not_initialized(paths: Paths, orphans: list[FoundProcess]) -> dict[str, Any]:
+    """The status of a state dir without a state file (``orphans``: its processes that still run)."""
+    status: dict[str, Any] = {
+        "state_dir": str(paths.state_dir),
+        "initialized": False,
+        "processes": [],
+        "orphans": [dataclasses.asdict(p) for p in orphans],
+    }
+    status["problems"] = problems(status)
+    status["healthy"] = not status["problems"]
+    return status
+
+
+def collect(paths: Paths, state: State, servers: Servers, proxy: Proxy) -> dict[str, Any]:
+    """Everything ``status`` reports, as JSON-ready values (None where a value is unknown)."""
+    procs = [
+        ProcessInfo(
+            name=name,
+            role="proxy" if name == HAPROXY else state.role_of(name),
+            pid=state.pid_of(name),
+            ports=tuple(state.ports_of(name)),
+            alive=proxy.alive() if name == HAPROXY else servers.alive(name),
+        )
+        for name in (*SERVER_NAMES, HAPROXY)
+    ]
+    view = proxy.view()
+    status: dict[str, Any] = {
+        "state_dir": str(paths.state_dir),
+        "initialized": state.initialized,
+        "semi_sync": state.semi_sync,
+        "db_name": state.db_name,
+        "roles": {"primary": state.roles.primary, "replica": state.roles.replica},
+        "processes": [dataclasses.asdict(p) for p in procs],
+        "replication": servers.replication_status(state.roles.replica),
+        "proxy": view,
+        "proxy_disagreements": _disagreements(view, proxy) if procs[-1].alive else [],
+    }
+    status["problems"] = problems(status)
+    status["healthy"] = not status["problems"]
+    return status
+
+
+def _disagreements(view: list[dict[str, Any]], proxy: Proxy) -> list[str]:
+    """Where HAProxy's view of a server differs from the server's real port and state."""
+    seen = {(row["backend"], row["server"]): row for row in view}
+    found = []
+    for backend, server, address, state in proxy.expected_view():
+        row = seen.get((backend, server))
+        if row is None:
+            found.append(f"HAProxy has no server {backend}/{server}")
+            continue
+        if row["address"] != address:
+            found.append(
+                f"HAProxy sends {backend}/{server} to {row['address']}, but that server is on {address}"
+            )
+        elif row["state"] != state:
+            server_state = "running" if state == "UP" else "down"
+            found.append(
+                f"HAProxy has {backend}/{server} {row['state']}, but the server ({address}) is {server_state}"
+            )
+    return found
+
+
+def problems(status: dict[str, Any]) -> list[str]:
+    """What makes ``status`` unhealthy; empty when everything runs and agrees."""
+    if not status.get("initialized"):
+        orphans = status.get("orphans") or []
+        if orphans:
+            which = ", ".join(f"{p['name']} pid {p['pid']}" for p in orphans)
+            return [f"no state file, yet processes of this state dir still run ({which})"]
+        if "roles" not in status:
+            return ["no local environment here"]
+    found = [] if status.get("initialized") else ["the environment was never fully created (run `up`)"]
+    found += [
+        f"{p['name']} ({p['role']}) is not running" for p in status.get("processes", []) if not p.get("alive")
+    ]
+    repl = status.get("replication") or {}
+    if not repl.get("running"):
+        why = repl.get("error") or repl.get("last_error") or "replica threads stopped"
+        found.append(f"replication to {repl.get('server')} is not running: {why}")
+    found += status.get("proxy_disagreements") or []
+    return found

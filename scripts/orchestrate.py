@@ -1,0 +1,118 @@
+"""What combines the database operations with stack access: the bootstrap through an SSH
+tunnel via the EC2 host, and ``up`` followed by the bootstrap.
+
+Python services::
+
+    from scripts import orchestrate
+    from scripts.db.bootstrap_options import Options as BootstrapOptions
+    from scripts.stack import automation
+
+    code = orchestrate.bootstrap(automation.outputs("prod"), BootstrapOptions(ssl_ca="global-bundle.pem"))
+    code = orchestrate.up_and_bootstrap("dev", automation.Options(), BootstrapOptions())
+
+They return the bootstrap's exit code (:mod:`scripts.errors`). Progress and errors go to
+the ``out``/``err`` streams when given, else to the loggers: nothing is printed by default.
+:mod:`scripts.db` and :mod:`scripts.stack` never import each other; this module does both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from mysql_platform_core.contract import Endpoint, StackOutputs
+from scripts.db import bootstrap as db_bootstrap
+from scripts.db.bootstrap_options import Options, endpoints, tls_ca
+from scripts.errors import PlatformError
+from scripts.stack import automation, tunnel
+
+_log = logging.getLogger(__name__)
+
+
+def endpoint_options(
+    options: Options, writer: Endpoint, readers: Sequence[Endpoint], *, tunnelled: bool
+) -> Options:
+    """The options pointed at these endpoints.
+
+    Through a tunnel we connect to 127.0.0.1, which the RDS certificate does not
+    name, so only the chain is verified against the CA; ssh's host key check
+    authenticates the hop and the host connects to the real RDS name.
+    """
+    return dataclasses.replace(
+        options,
+        writer=writer,
+        readers=tuple(readers),
+        tls_verify_identity=options.tls_verify_identity and not tunnelled,
+    )
+
+
+def run_via_host(
+    outputs_: StackOutputs,
+    options: Options,
+    access: tunnel.HostAccess,
+    *,
+    outputs_path: Path | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """:func:`scripts.db.bootstrap.run`, through an SSH tunnel via the EC2 host when asked or
+    when the DB is private.
+
+    The tunnel is closed on every exit path. One that cannot be opened is a
+    connection failure (exit 3).
+    """
+    if options.writer is not None and not access.via_host:
+        # An explicit --writer (e.g. a Session Manager forward) is the path: no automatic tunnel.
+        return db_bootstrap.run(outputs_, options, outputs_path=outputs_path, out=out, err=err)
+    try:
+        writer, readers = endpoints(outputs_, options)
+        tunnelled = tunnel.wanted(outputs_, access)
+        if tunnelled:
+            tls_ca(outputs_, options, lambda _line: None)  # a missing CA fails before the tunnel; run warns
+        with tunnel.via_host(outputs_, access, writer, readers) as (local_writer, local_readers):
+            local = endpoint_options(options, local_writer, local_readers, tunnelled=tunnelled)
+            return db_bootstrap.run(outputs_, local, outputs_path=outputs_path, out=out, err=err)
+    except PlatformError as exc:  # BadInput (2), TunnelError (3)
+        db_bootstrap.printer(err, _log.error, "bootstrap: ")(f"{exc.label} error: {exc}")
+        return exc.exit_code
+
+
+def bootstrap(
+    stack_outputs: StackOutputs,
+    bootstrap_options: Options | None = None,
+    access: tunnel.HostAccess | None = None,
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Run the bootstrap against these outputs; returns the bootstrap's exit code.
+
+    Goes through an SSH tunnel via the EC2 host when ``access.via_host`` is set or
+    the DB is private (not publicly accessible, environment not ``local``). A tunnel
+    that cannot be opened is a connection failure: the bootstrap's exit code 3.
+    """
+    return run_via_host(
+        stack_outputs, bootstrap_options or Options(), access or tunnel.HostAccess(), out=out, err=err
+    )
+
+
+def up_and_bootstrap(
+    stack_name: str,
+    options: automation.Options | None = None,
+    bootstrap_options: Options | None = None,
+    access: tunnel.HostAccess | None = None,
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """``up``, then the bootstrap with the outputs that ``up`` returned; the bootstrap's exit code.
+
+    Raises like :func:`scripts.stack.automation.up` when the update fails (the bootstrap
+    does not run then).
+    """
+    result = automation.up(stack_name, options or automation.Options())
+    stack_outputs = automation.parse_outputs(result.outputs, stack_name)
+    return bootstrap(stack_outputs, bootstrap_options, access, out=out, err=err)

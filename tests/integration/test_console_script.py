@@ -1,0 +1,109 @@
+"""The package as people install it: a wheel built from the sources, installed into a throwaway
+venv, and its `mysql-platform` console script run for real.
+
+The wheel is built offline (the build backend comes from the dev requirements, no build
+isolation) from a copy of the files the package needs, so the checkout gets no build/ or
+egg-info. The throwaway venv has no pip and installs no dependencies: a .pth file lends it the
+project venv's site-packages (pulumi, the MySQL connector), while the package itself is the copy
+installed from the wheel, which comes first on sys.path.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+# What the wheel is built from: the build configuration and the three packages.
+SOURCES = ("pyproject.toml", "requirements.txt", "README.md", "components", "mysql_platform_core", "scripts")
+
+
+def _run(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bin directory of a throwaway venv with the package installed from a freshly built wheel."""
+    work = tmp_path_factory.mktemp("console-script")
+    source = work / "source"
+    source.mkdir()
+    for name in SOURCES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(ROOT / name, source / name)
+
+    wheels = work / "wheels"
+    build = _run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+         "--disable-pip-version-check", "-q", "-w", str(wheels), str(source)]
+    )  # fmt: skip
+    if build.returncode != 0:
+        pytest.skip(
+            "pip cannot build the wheel offline here (needs setuptools>=70.1 from requirements-dev.txt "
+            f"in {sys.prefix}): {build.stderr.strip().splitlines()[-1:]}"
+        )
+    (wheel,) = wheels.glob("mysql_platform-*.whl")
+
+    venv = work / "venv"
+    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)]).check_returncode()
+    python = venv / "bin" / "python"
+    install = _run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
+         "--disable-pip-version-check", "-q", str(wheel)]
+    )  # fmt: skip
+    assert install.returncode == 0, install.stderr
+    purelib = _run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"]
+    ).stdout.strip()
+    Path(purelib, "zz_project_dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    return venv / "bin"
+
+
+def _console(bin_dir: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return _run([str(bin_dir / "mysql-platform"), *args], cwd=cwd)
+
+
+def test_the_wheel_installs_the_package_not_the_checkout(installed: Path, tmp_path: Path) -> None:
+    where = _run(
+        [str(installed / "python"), "-c", "import scripts.cli.main as m; print(m.__file__)"], cwd=tmp_path
+    )
+    assert where.returncode == 0, where.stderr
+    assert Path(where.stdout.strip()).is_relative_to(installed.parent)
+
+
+def test_version(installed: Path, tmp_path: Path) -> None:
+    done = _console(installed, "--version", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"mysql-platform {VERSION}"
+
+
+def test_local_help_is_the_local_environment_help(installed: Path, tmp_path: Path) -> None:
+    done = _console(installed, "local", "--help", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for command in ("up", "down", "status", "failover", "--state-dir"):
+        assert command in done.stdout
+    # Installed outside a checkout, the commands' project-relative defaults are named as such.
+    assert "not from a checkout" in done.stderr
+
+
+@pytest.mark.parametrize(("command", "expected"), [("stack", "preview"), ("bootstrap", "--outputs")])
+def test_other_commands_help(installed: Path, tmp_path: Path, command: str, expected: str) -> None:
+    done = _console(installed, "--quiet", command, "--help", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert expected in done.stdout
+    assert done.stderr == ""
+
+
+def test_unknown_command_exits_2(installed: Path, tmp_path: Path) -> None:
+    done = _console(installed, "no-such-command", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "invalid choice: 'no-such-command'" in done.stderr

@@ -1,0 +1,393 @@
+"""The `mysql-platform` console script's dispatcher, the package metadata, and the Makefile's
+first-minute behaviour (help, the Python version gate, the venv rebuild, `down` installing nothing).
+
+The dispatcher runs in-process with stand-in command modules; the Makefile runs for real, from a
+copy in a temporary directory with stand-in interpreters, so nothing here touches the real .venv.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tomllib
+import types
+from pathlib import Path
+
+import pytest
+
+from scripts.cli import main as cli
+
+ROOT = Path(__file__).resolve().parents[2]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+VERSION = PYPROJECT["project"]["version"]
+
+
+class Recorder:
+    """A stand-in command ``main``: records its argv and the root logger's level, returns ``code``."""
+
+    def __init__(self, code: int = 0, raises: SystemExit | None = None, log: str | None = None) -> None:
+        self.code, self.raises, self.log = code, raises, log
+        self.calls: list[list[str]] = []
+        self.root_levels: list[int] = []
+
+    def __call__(self, argv: list[str]) -> int:
+        self.calls.append(argv)
+        self.root_levels.append(logging.getLogger().level)
+        if self.log:
+            logging.getLogger("scripts.fake").warning(self.log)
+            logging.getLogger("scripts.fake").info("info: %s", self.log)
+        if self.raises is not None:
+            raise self.raises
+        return self.code
+
+
+@pytest.fixture
+def commands(monkeypatch: pytest.MonkeyPatch) -> dict[str, Recorder]:
+    """Every subcommand's module replaced by a stand-in (the real ones are not imported)."""
+    recorders: dict[str, Recorder] = {}
+    for name, command in cli.COMMANDS.items():
+        recorder = Recorder()
+        module = types.ModuleType(command.module)
+        setattr(module, command.function, recorder)
+        monkeypatch.setitem(sys.modules, command.module, module)
+        recorders[name] = recorder
+    return recorders
+
+
+# --- the dispatcher's own options ------------------------------------------------------------
+
+
+def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"mysql-platform {VERSION}"
+
+
+def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: mysql-platform")
+    for name in ("local", "bootstrap", "stack", "--verbose", "--quiet", "--version"):
+        assert name in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["nope"], "invalid choice: 'nope'"),
+        (["nope", "--help"], "invalid choice: 'nope'"),
+        ([], "the following arguments are required: COMMAND"),
+        (["--verbose"], "the following arguments are required: COMMAND"),
+        (["--verbose", "--quiet", "local"], "not allowed with argument"),
+        (["--no-such-option", "local"], "unrecognized arguments: --no-such-option"),
+    ],
+)
+def test_rejects_bad_arguments_with_exit_2_and_no_systemexit(
+    argv: list[str], message: str, commands: dict[str, Recorder], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(argv) == 2
+    assert message in capsys.readouterr().err
+    assert all(not r.calls for r in commands.values())
+
+
+# --- delegation -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "module"),
+    [("local", "scripts.local_env"), ("bootstrap", "scripts.bootstrap"), ("stack", "scripts.automation")],
+)
+def test_delegates_to_the_command_module(name: str, module: str) -> None:
+    assert cli.COMMANDS[name].module == module
+    assert cli.COMMANDS[name].function == "main"
+
+
+@pytest.mark.parametrize(
+    "rest",
+    [
+        [],
+        ["up", "--semi-sync"],
+        ["--help"],
+        ["-h"],
+        # What looks like the dispatcher's own options belongs to the command once it is named.
+        ["--version"],
+        ["-v", "status", "--json"],
+        ["down", "--", "--purge", "-q"],
+        ["preview", "dev", "--config", "aws:region=eu-west-1", "--yes"],
+        ["--state-dir", "state dir", "up", ""],
+    ],
+)
+@pytest.mark.parametrize("name", ["local", "bootstrap", "stack"])
+def test_passes_the_remaining_argv_through_unchanged(
+    name: str, rest: list[str], commands: dict[str, Recorder]
+) -> None:
+    assert cli.main([name, *rest]) == 0
+    assert commands[name].calls == [rest]
+    assert all(not r.calls for other, r in commands.items() if other != name)
+
+
+def test_returns_the_command_exit_code(commands: dict[str, Recorder]) -> None:
+    commands["stack"].code = 4
+    assert cli.main(["stack", "up", "dev", "--yes"]) == 4
+
+
+@pytest.mark.parametrize(("raised", "code"), [(SystemExit(2), 2), (SystemExit(0), 0), (SystemExit(None), 0)])
+def test_turns_a_command_systemexit_into_its_exit_code(
+    raised: SystemExit, code: int, commands: dict[str, Recorder]
+) -> None:
+    commands["local"].raises = raised
+    assert cli.main(["local", "--bad"]) == code
+
+
+def test_a_command_systemexit_message_goes_to_stderr_with_exit_1(
+    commands: dict[str, Recorder], capsys: pytest.CaptureFixture[str]
+) -> None:
+    commands["bootstrap"].raises = SystemExit("bootstrap: gave up")
+    assert cli.main(["bootstrap"]) == 1
+    assert "bootstrap: gave up" in capsys.readouterr().err
+
+
+def test_version_and_help_import_no_command_module() -> None:
+    # The commands pull in Pulumi and the MySQL connector: `--help` must not pay for them.
+    code = (
+        "import sys; from scripts.cli.main import main; main(['--help']); main(['--version']);"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'mysql')"
+        " or m in ('scripts.local_env', 'scripts.bootstrap', 'scripts.automation')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+# --- logging ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flags", "level"),
+    [
+        ([], logging.WARNING),
+        (["--verbose"], logging.INFO),
+        (["-v"], logging.INFO),
+        (["--quiet"], logging.ERROR),
+    ],
+)
+def test_sets_the_root_log_level_for_the_command_and_restores_it(
+    flags: list[str], level: int, commands: dict[str, Recorder]
+) -> None:
+    root = logging.getLogger()
+    before = root.level
+    handlers = list(root.handlers)
+    assert cli.main([*flags, "local", "status"]) == 0
+    assert commands["local"].root_levels == [level]
+    assert root.level == before
+    assert root.handlers == handlers
+
+
+def test_library_warnings_reach_stderr_named_by_the_command(
+    commands: dict[str, Recorder], capsys: pytest.CaptureFixture[str]
+) -> None:
+    commands["local"].log = "state file unreadable"
+    assert cli.main(["local", "down"]) == 0
+    err = capsys.readouterr().err
+    assert "mysql-platform local: warning: state file unreadable" in err
+    assert "info:" not in err
+
+
+def test_quiet_hides_library_warnings_and_verbose_shows_progress(
+    commands: dict[str, Recorder], capsys: pytest.CaptureFixture[str]
+) -> None:
+    commands["local"].log = "state file unreadable"
+    assert cli.main(["--quiet", "local", "down"]) == 0
+    assert "state file unreadable" not in capsys.readouterr().err
+    assert cli.main(["--verbose", "local", "down"]) == 0
+    err = capsys.readouterr().err
+    assert "mysql-platform local: info: info: state file unreadable" in err
+
+
+# --- package metadata -------------------------------------------------------------------------
+
+
+def test_the_console_script_is_the_dispatcher() -> None:
+    assert PYPROJECT["project"]["scripts"] == {"mysql-platform": "scripts.cli.main:main"}
+
+
+def test_builds_with_setuptools() -> None:
+    assert PYPROJECT["build-system"]["build-backend"] == "setuptools.build_meta"
+    assert any(r.startswith("setuptools") for r in PYPROJECT["build-system"]["requires"])
+
+
+def _requirement_lines(path: Path) -> list[str]:
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line]
+
+
+def test_dependencies_are_requirements_txt_all_pinned() -> None:
+    # One list: Pulumi's python runtime installs requirements.txt; the package reads it too.
+    assert "dependencies" in PYPROJECT["project"]["dynamic"]
+    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["dependencies"] == {"file": ["requirements.txt"]}
+    lines = _requirement_lines(ROOT / "requirements.txt")
+    assert lines
+    for line in lines:
+        # setuptools reads requirement lines only (no -r/-e/--options), each pinned exactly.
+        assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*==[0-9][0-9A-Za-z.]*", line), line
+
+
+@pytest.mark.parametrize("name", ["requirements-dev.txt", "requirements-mutation.txt"])
+def test_tool_requirements_are_pinned_and_not_runtime(name: str) -> None:
+    lines = _requirement_lines(ROOT / name)
+    for line in lines:
+        assert line.startswith("-r ") or "==" in line, line
+    runtime = {line.split("==")[0].lower() for line in _requirement_lines(ROOT / "requirements.txt")}
+    tools = {line.split("==")[0].lower() for line in lines if "==" in line}
+    assert not runtime & tools
+    assert not {"pytest", "ruff", "mypy", "mutmut", "uv"} & runtime
+
+
+def test_mutmut_is_pinned_for_the_mutation_target() -> None:
+    assert any(
+        re.fullmatch(r"mutmut==[0-9.]+", line)
+        for line in _requirement_lines(ROOT / "requirements-mutation.txt")
+    )
+
+
+def test_every_code_directory_is_a_shipped_package() -> None:
+    # namespaces = false: a directory of modules without __init__.py would silently stay out of the wheel.
+    find = PYPROJECT["tool"]["setuptools"]["packages"]["find"]
+    assert find["namespaces"] is False
+    patterns = [re.compile(re.escape(p).replace(r"\*", ".*") + "$") for p in find["include"]]
+    for top in ("components", "mysql_platform_core", "scripts"):
+        for folder in [ROOT / top, *(p for p in (ROOT / top).rglob("*") if p.is_dir())]:
+            if folder.name == "__pycache__" or not any(folder.glob("*.py")):
+                continue
+            package = ".".join(folder.relative_to(ROOT).parts)
+            assert (folder / "__init__.py").is_file(), f"{package} has modules but no __init__.py"
+            assert any(p.match(package) for p in patterns), f"{package} is not in the package list"
+
+
+# --- Makefile: a newcomer's first minutes ------------------------------------------------------
+
+needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="GNU make is not installed")
+
+
+def _fake_python(path: Path, version: str, log: Path) -> Path:
+    """A stand-in interpreter: logs its arguments, answers the version query with ``version``
+    ("3 12 3.12.0"), and for ``-m venv DIR`` makes DIR/bin/python a copy of itself."""
+    path.write_text(
+        "#!/bin/sh\n"
+        f'echo "$0 $*" >> {log}\n'
+        'if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then\n'
+        '  mkdir -p "$3/bin" && cp "$0" "$3/bin/python"; exit 0\n'
+        "fi\n"
+        'if [ "$1" = "-c" ]; then echo "' + version + '"; exit 0; fi\n'
+        "exit 0\n"
+    )
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    return tmp_path
+
+
+def _make(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
+
+
+@needs_make
+def test_bare_make_lists_the_targets_and_installs_nothing(project: Path) -> None:
+    bare = _make(project)
+    assert bare.returncode == 0, bare.stderr
+    assert bare.stdout == _make(project, "help").stdout
+    listed = dict(re.findall(r"^  (\S+) +(.+)$", bare.stdout, re.MULTILINE))
+    for target in ("demo", "test", "down", "clean", "mutation", "help"):
+        assert listed.get(target), f"{target} missing from make help"
+    assert not (project / ".venv").exists()
+
+
+@needs_make
+@pytest.mark.parametrize(("version", "shown"), [("3 10 3.10.13", "3.10.13"), ("2 7 2.7.18", "2.7.18")])
+def test_fails_at_once_on_python_older_than_3_11(project: Path, version: str, shown: str) -> None:
+    log = project / "calls.log"
+    old = _fake_python(project / "oldpython", version, log)
+    done = _make(project, f"PYTHON={old}", "demo")
+    assert done.returncode != 0
+    assert "needs Python 3.11 or newer" in done.stderr
+    assert f"is Python {shown}" in done.stderr
+    assert not (project / ".venv").exists()
+    # Only the version query ran: no venv, no apt, no install.
+    assert all(" -c " in line for line in log.read_text().splitlines())
+
+
+@needs_make
+def test_fails_at_once_when_the_interpreter_is_missing(project: Path) -> None:
+    done = _make(project, "PYTHON=/nonexistent/python3", "demo")
+    assert done.returncode != 0
+    assert "/nonexistent/python3 not found" in done.stderr
+
+
+@needs_make
+def test_rebuilds_a_venv_made_by_another_python_version(project: Path) -> None:
+    log = project / "calls.log"
+    python = _fake_python(project / "python312", "3 12 3.12.1", log)
+    _fake_python(project / "stale", "3 10 3.10.13", log)
+    (project / ".venv" / "bin").mkdir(parents=True)
+    shutil.copy(project / "stale", project / ".venv" / "bin" / "python")
+    (project / ".venv" / "marker").write_text("old venv")
+
+    done = _make(project, f"PYTHON={python}", "venv-python")
+    assert done.returncode == 0, done.stderr
+    assert "rebuilding .venv: it runs Python 3.10" in done.stdout
+    assert "is Python 3.12" in done.stdout
+    assert not (project / ".venv" / "marker").exists()
+    assert f"{python} -m venv .venv" in log.read_text()
+
+    # Same version now: kept as it is.
+    (project / ".venv" / "marker").write_text("new venv")
+    again = _make(project, f"PYTHON={python}", "venv-python")
+    assert again.returncode == 0, again.stderr
+    assert "rebuilding" not in again.stdout
+    assert (project / ".venv" / "marker").exists()
+
+
+@needs_make
+def test_down_installs_nothing_and_runs_without_a_venv(project: Path) -> None:
+    log = project / "calls.log"
+    python = _fake_python(project / "python3", "3 11 3.11.7", log)
+    done = _make(project, f"PYTHON={python}", "down")
+    assert done.returncode == 0, done.stderr
+    assert log.read_text().splitlines() == [f"{python} -m scripts.local_env down"]
+    assert not (project / ".venv").exists()
+
+
+@needs_make
+def test_down_uses_the_venv_python_when_there_is_one(project: Path) -> None:
+    log = project / "calls.log"
+    python = _fake_python(project / "python3", "3 11 3.11.7", log)
+    (project / ".venv" / "bin").mkdir(parents=True)
+    shutil.copy(python, project / ".venv" / "bin" / "python")
+    done = _make(project, f"PYTHON={python}", "down")
+    assert done.returncode == 0, done.stderr
+    assert log.read_text().splitlines() == [".venv/bin/python -m scripts.local_env down"]
+
+
+@needs_make
+def test_demo_installs_the_runtime_requirements_only(project: Path) -> None:
+    dry = _make(project, "-n", "demo").stdout
+    assert "-r requirements.txt -e ." in dry
+    assert "requirements-dev.txt" not in dry
+    assert "-r requirements-dev.txt" in _make(project, "-n", "test").stdout
