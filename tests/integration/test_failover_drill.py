@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from mysql.connector import errors
 
-from bench.failover_drill import DrillResult, run_drill
 from mysql_platform_core.outputs import from_json_file
 from scripts.local import env as local_env_module
+from scripts.local.drill import DrillResult, run_drill
 from scripts.local.env import LocalEnv, LocalEnvError
 
 pytestmark = pytest.mark.integration

@@ -87,3 +87,8 @@ def test_the_rules_see_a_forbidden_import(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("from scripts.stack import tunnel\nimport scripts.local.env\n")
     assert imported_modules(probe) >= {"scripts.stack", "scripts.stack.tunnel", "scripts.local.env"}
+
+
+def test_integration_tests_use_shared_helpers_not_other_suites() -> None:
+    # Shared test helpers live in tests/support; bench/ and tests/unit are not libraries.
+    assert offenders(sources("tests/integration"), ("tests.unit", "bench")) == []
