@@ -25,7 +25,7 @@ What the bootstrap keeps true about it (the README's security model):
   SHOW VIEW on the application schema; anything else (global, other schemas, tables,
   columns, routines, roles, GRANT OPTION) is revoked, and ``SHOW GRANTS`` is checked
   afterwards. ``REQUIRE SSL`` always (per-user TLS rather than
-  ``require_secure_transport``, see the facts note, pitfall 9).
+  ``require_secure_transport``, which would also make HAProxy's ``mysql-check`` login fail).
 
 Password source, in order of precedence:
 1. the environment variable :data:`PASSWORD_ENV`;

@@ -21,8 +21,8 @@ from scripts.local.tls import make_tls
 
 log = logging.getLogger(__name__)
 
-# The stack's dbName default and rule (components/settings.py): the bootstrap pastes the
-# name into migrations unquoted, so only names that need no quoting are accepted.
+# The stack's dbName rule (declared in Pulumi.yaml, checked in components/settings_rules.py):
+# the bootstrap pastes the name into migrations unquoted, so only names that need no quoting are accepted.
 DEFAULT_DB_NAME = "app"
 DB_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
