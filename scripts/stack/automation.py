@@ -75,13 +75,21 @@ def _update(
         raise PulumiCliError(f"the Pulumi CLI cannot be used for '{operation}': {exc}") from None
 
 
+def _streams(options: Options, log: RunLog) -> dict[str, Any]:
+    """Where an operation's stdout, stderr and engine events go: the caller's callbacks, with the
+    events also recorded for the error message."""
+    return {
+        "on_output": options.on_output,
+        "on_error": options.on_error,
+        "on_event": log.recorder(options.on_event),
+    }
+
+
 def preview(stack_name: str, options: Options = DEFAULT_OPTIONS) -> auto.PreviewResult:
     """``pulumi preview``; creates the stack if it does not exist yet."""
 
     def call(stack: auto.Stack, log: RunLog) -> auto.PreviewResult:
-        return stack.preview(
-            on_output=options.on_output, on_error=options.on_error, on_event=log.recorder(options.on_event)
-        )
+        return stack.preview(**_streams(options, log))
 
     return _update(stack_name, options, "preview", call, create=True, apply_config=True)
 
@@ -92,12 +100,7 @@ def up(stack_name: str, options: Options = DEFAULT_OPTIONS) -> auto.UpResult:
     def call(stack: auto.Stack, log: RunLog) -> auto.UpResult:
         # show_secrets=False: the summary's config is never used here, and a decryption
         # problem must not turn a finished update into a failure.
-        return stack.up(
-            on_output=options.on_output,
-            on_error=options.on_error,
-            on_event=log.recorder(options.on_event),
-            show_secrets=False,
-        )
+        return stack.up(**_streams(options, log), show_secrets=False)
 
     return _update(stack_name, options, "up", call, create=True, apply_config=True)
 
@@ -106,12 +109,7 @@ def refresh(stack_name: str, options: Options = DEFAULT_OPTIONS) -> auto.Refresh
     """``pulumi refresh --yes`` on an existing stack; ``Options.config`` is not written."""
 
     def call(stack: auto.Stack, log: RunLog) -> auto.RefreshResult:
-        return stack.refresh(
-            on_output=options.on_output,
-            on_error=options.on_error,
-            on_event=log.recorder(options.on_event),
-            show_secrets=False,
-        )
+        return stack.refresh(**_streams(options, log), show_secrets=False)
 
     return _update(stack_name, options, "refresh", call, create=False)
 
@@ -123,12 +121,7 @@ def destroy(stack_name: str, options: Options = DEFAULT_OPTIONS) -> auto.Destroy
     """
 
     def call(stack: auto.Stack, log: RunLog) -> auto.DestroyResult:
-        return stack.destroy(
-            on_output=options.on_output,
-            on_error=options.on_error,
-            on_event=log.recorder(options.on_event),
-            show_secrets=False,
-        )
+        return stack.destroy(**_streams(options, log), show_secrets=False)
 
     return _update(stack_name, options, "destroy", call, create=False)
 

@@ -82,6 +82,11 @@ class Cli:
     def stack_file(self, stack: str = "dev") -> dict[str, Any]:
         return dict(yaml.safe_load((self.work / f"Pulumi.{stack}.yaml").read_text()))
 
+    def main(self, command: str, stack: str, *argv: str) -> int:
+        """The stack command line, run on this project copy with the stand-in CLI."""
+        paths = ["--work-dir", str(self.work), "--pulumi-root", str(self.root)]
+        return stack_cli.main([command, stack, *argv, *paths])
+
     def existing(self, stack: str, resources: int = 0) -> None:
         stacks = {stack: {"resources": resources, "outputs": {}}}
         (self.state / "stacks.json").write_text(json.dumps(stacks))
@@ -173,19 +178,7 @@ def test_secret_from_env_never_reaches_argv(
 ) -> None:
     cli.scenario(outputs=OUTPUTS)
     monkeypatch.setenv("KEY_FOR_TEST", "ssh-ed25519 AAAAfromenv")
-    code = stack_cli.main(
-        [
-            "up",
-            "dev",
-            "--yes",
-            "--work-dir",
-            str(cli.work),
-            "--pulumi-root",
-            str(cli.root),
-            "--secret-from-env",
-            "sshPublicKey=KEY_FOR_TEST",
-        ]
-    )
+    code = cli.main("up", "dev", "--yes", "--secret-from-env", "sshPublicKey=KEY_FOR_TEST")
     assert code == 0, capsys.readouterr().err
     assert not [c for c in cli.calls() if any("AAAAfromenv" in a for a in c)]
     assert set(cli.stack_file()["config"]["mysql-platform:sshPublicKey"]) == {"secure"}
@@ -193,20 +186,14 @@ def test_secret_from_env_never_reaches_argv(
 
 def test_command_line_takes_lists_as_json(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
     cli.scenario(outputs=OUTPUTS)
-    code = stack_cli.main(
-        [
-            "up",
-            "dev",
-            "--yes",
-            "--work-dir",
-            str(cli.work),
-            "--pulumi-root",
-            str(cli.root),
-            "--backend",
-            "file:///tmp/state",
-            "--config",
-            'dbAllowedCidrs=["198.51.100.7/32","203.0.113.0/24"]',
-        ]
+    code = cli.main(
+        "up",
+        "dev",
+        "--yes",
+        "--backend",
+        "file:///tmp/state",
+        "--config",
+        'dbAllowedCidrs=["198.51.100.7/32","203.0.113.0/24"]',
     )
     assert code == 0, capsys.readouterr().err
     assert cli.stack_file()["config"]["mysql-platform:dbAllowedCidrs"] == [
@@ -241,7 +228,7 @@ def test_failed_update_carries_the_engine_diagnostics(cli: Cli, options: Callabl
 
 def test_failed_update_message_reaches_the_command_line(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
     cli.scenario(up_fails={"resource": "db-primary-instance", "message": RDS_ERROR})
-    code = stack_cli.main(["up", "dev", "--yes", "--work-dir", str(cli.work), "--pulumi-root", str(cli.root)])
+    code = cli.main("up", "dev", "--yes")
     assert code == errors.EXIT_OPERATION_FAILED
     err = capsys.readouterr().err
     assert "InvalidParameterCombination" in err.split("error: pulumi up on stack 'dev' failed:", 1)[1]

@@ -12,14 +12,9 @@ from mysql_platform_core.outputs import from_json_file
 from scripts.local import env as local_env_module
 from scripts.local.drill import DrillResult, run_drill
 from scripts.local.env import LocalEnv, LocalEnvError
+from tests.support.probes import scalar
 
 pytestmark = pytest.mark.integration
-
-
-def _scalar(env: LocalEnv, target: str, sql: str, *args: Any) -> Any:
-    with contextlib.closing(env.connect(target)) as conn, contextlib.closing(conn.cursor()) as cur:
-        cur.execute(sql, args or None)
-        return cur.fetchone()[0]
 
 
 def _report(result: DrillResult, capsys: pytest.CaptureFixture[str]) -> None:
@@ -39,7 +34,7 @@ def _check_drill(result: DrillResult) -> None:
 def test_failover_drill_async(local_env_factory: Any, capsys: pytest.CaptureFixture[str]) -> None:
     env = local_env_factory()
     old_primary_port, old_replica_port = env.port("primary"), env.port("replica")
-    replica_id = _scalar(env, "replica", "SELECT @@server_id")
+    replica_id = scalar(env, "replica", "SELECT @@server_id")
 
     result = run_drill(env, clients=4)
 
@@ -52,10 +47,10 @@ def test_failover_drill_async(local_env_factory: Any, capsys: pytest.CaptureFixt
     outputs = from_json_file(env.outputs_path)
     assert outputs.db.writer.port == old_replica_port == env.port("primary")
     assert outputs.db.readers == ()
-    assert _scalar(env, "writer", "SELECT @@server_id") == replica_id
-    assert _scalar(env, "writer", "SELECT @@read_only") == 0
+    assert scalar(env, "writer", "SELECT @@server_id") == replica_id
+    assert scalar(env, "writer", "SELECT @@read_only") == 0
     # Reads fall back to the new primary (the reader's replica is the dead old primary).
-    assert _scalar(env, "reader", "SELECT @@server_id") == replica_id
+    assert scalar(env, "reader", "SELECT @@server_id") == replica_id
     assert env.status()["roles"] == {"primary": "db2", "replica": "db1"}
 
     # The old primary restarts fenced (read-only). It rejoins as a replica, unless
@@ -68,14 +63,14 @@ def test_failover_drill_async(local_env_factory: Any, capsys: pytest.CaptureFixt
             print(f"old primary diverged (async): {exc}")
     else:
         assert [r.port for r in from_json_file(env.outputs_path).db.readers] == [old_primary_port]
-        assert _scalar(env, "reader", "SELECT @@server_id") != replica_id
+        assert scalar(env, "reader", "SELECT @@server_id") != replica_id
     assert env.port("replica") == old_primary_port
-    assert _scalar(env, "replica", "SELECT @@read_only") == 1
+    assert scalar(env, "replica", "SELECT @@read_only") == 1
 
 
 def test_old_primary_rejoins_as_replica_after_an_idle_failover(local_env_factory: Any) -> None:
     env = local_env_factory()
-    primary_id = _scalar(env, "primary", "SELECT @@server_id")
+    primary_id = scalar(env, "primary", "SELECT @@server_id")
     env.kill("primary")
     env.failover()
     with contextlib.closing(env.connect("writer")) as conn, contextlib.closing(conn.cursor()) as cur:
@@ -85,12 +80,12 @@ def test_old_primary_rejoins_as_replica_after_an_idle_failover(local_env_factory
 
     env.start("replica")
 
-    assert _scalar(env, "replica", "SELECT @@server_id") == primary_id
-    assert _scalar(env, "replica", "SELECT MASTER_GTID_WAIT(%s, 5)", gtid) == 0
+    assert scalar(env, "replica", "SELECT @@server_id") == primary_id
+    assert scalar(env, "replica", "SELECT MASTER_GTID_WAIT(%s, 5)", gtid) == 0
     assert env.status()["replication"]["running"] is True
     assert [r.port for r in from_json_file(env.outputs_path).db.readers] == [env.port("replica")]
     # HAProxy follows: reads go back to a replica, which is the old primary now.
-    deadline_reads = {_scalar(env, "reader", "SELECT @@server_id") for _ in range(3)}
+    deadline_reads = {scalar(env, "reader", "SELECT @@server_id") for _ in range(3)}
     assert deadline_reads == {primary_id}
 
 
@@ -113,8 +108,8 @@ def test_planned_switchover_from_the_cli_loses_nothing_and_swaps_roles(
     local_env_factory: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env = local_env_factory()
-    primary_id = _scalar(env, "primary", "SELECT @@server_id")
-    replica_id = _scalar(env, "replica", "SELECT @@server_id")
+    primary_id = scalar(env, "primary", "SELECT @@server_id")
+    replica_id = scalar(env, "replica", "SELECT @@server_id")
     with contextlib.closing(env.connect("writer")) as conn, contextlib.closing(conn.cursor()) as cur:
         cur.execute("CREATE DATABASE switch")
         cur.execute("CREATE TABLE switch.t (id INT PRIMARY KEY)")
@@ -132,16 +127,16 @@ def test_planned_switchover_from_the_cli_loses_nothing_and_swaps_roles(
     out = capsys.readouterr().out
     assert "failover done" in out and env.admin_password.reveal() not in out
     fresh = LocalEnv(env.state_dir)  # what the next CLI call sees
-    assert _scalar(fresh, "writer", "SELECT @@server_id") == replica_id
-    assert _scalar(fresh, "writer", "SELECT COUNT(*) FROM switch.t") == 200
+    assert scalar(fresh, "writer", "SELECT @@server_id") == replica_id
+    assert scalar(fresh, "writer", "SELECT COUNT(*) FROM switch.t") == 200
     # The old primary is now the replica, already following the new primary.
-    assert _scalar(fresh, "reader", "SELECT @@server_id") == primary_id
+    assert scalar(fresh, "reader", "SELECT @@server_id") == primary_id
     with contextlib.closing(fresh.connect("writer")) as conn, contextlib.closing(conn.cursor()) as cur:
         cur.execute("INSERT INTO switch.t VALUES (200)")
         cur.execute("SELECT @@last_gtid")
         gtid = cur.fetchone()[0]
-    assert _scalar(fresh, "replica", "SELECT MASTER_GTID_WAIT(%s, 5)", gtid) == 0
-    assert _scalar(fresh, "replica", "SELECT COUNT(*) FROM switch.t") == 201
+    assert scalar(fresh, "replica", "SELECT MASTER_GTID_WAIT(%s, 5)", gtid) == 0
+    assert scalar(fresh, "replica", "SELECT COUNT(*) FROM switch.t") == 201
     outputs = from_json_file(fresh.outputs_path)
     assert outputs.db.writer.port == fresh.port("primary")
     assert [r.port for r in outputs.db.readers] == [fresh.port("replica")]
@@ -157,4 +152,4 @@ def test_rejects_failover_without_a_running_replica(
     assert local_env_module.main(["--state-dir", str(env.state_dir), "failover"]) == 1
     assert "not running" in capsys.readouterr().err
     # Nothing changed: the primary still takes writes through the proxy.
-    assert _scalar(env, "writer", "SELECT @@read_only") == 0
+    assert scalar(env, "writer", "SELECT @@read_only") == 0

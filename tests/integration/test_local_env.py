@@ -24,31 +24,12 @@ from scripts.local import env as local_env_module
 from scripts.local.env import LocalEnv, find_binary
 from scripts.local.haproxy import runtime_api
 from scripts.local.procs import pick_ports
+from tests.support.probes import listening, pid_alive, scalar, unrelated_ca
 
 pytestmark = pytest.mark.integration
 
 ER_OPTION_PREVENTS_STATEMENT = 1290  # read_only
 ER_ACCESS_DENIED = 1045
-
-
-def _scalar(env: LocalEnv, target: str, sql: str, *args: Any) -> Any:
-    with contextlib.closing(env.connect(target)) as conn, contextlib.closing(conn.cursor()) as cur:
-        cur.execute(sql, args or None)
-        return cur.fetchone()[0]
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
 
 
 def _until(predicate: Any, timeout: float, what: str) -> float:
@@ -73,7 +54,7 @@ def test_outputs_follow_the_contract(local_env: LocalEnv) -> None:
     assert stat.S_IMODE(local_env.outputs_path.stat().st_mode) == 0o600
     assert outputs.environment == "local" and outputs.vpc_id == "local"
     assert outputs.db.engine == "mariadb"
-    assert _scalar(local_env, "primary", "SELECT VERSION()").startswith(outputs.db.engine_version + "-")
+    assert scalar(local_env, "primary", "SELECT VERSION()").startswith(outputs.db.engine_version + "-")
     assert outputs.db.writer.port == local_env.port("primary")
     assert [r.port for r in outputs.db.readers] == [local_env.port("replica")]
     assert outputs.proxy is not None
@@ -86,7 +67,7 @@ def test_outputs_follow_the_contract(local_env: LocalEnv) -> None:
     # Like RDS with dbName: a real database, created by `up` (default name "app").
     assert outputs.db.database == "app"
     assert (
-        _scalar(
+        scalar(
             local_env,
             "replica",
             "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'app'",
@@ -135,18 +116,18 @@ def test_down_stops_its_pids_and_frees_every_port(local_env_factory: Any) -> Non
     pids = [env.pid(n) for n in ("primary", "replica", "haproxy")]
     ports = env.all_ports()
     password = env.admin_password
-    assert all(_listening(p) for p in ports)
+    assert all(listening(p) for p in ports)
 
     env.down()
 
-    assert not any(_pid_alive(p) for p in pids if p is not None)
-    assert [p for p in ports if _listening(p)] == []
+    assert not any(pid_alive(p) for p in pids if p is not None)
+    assert [p for p in ports if listening(p)] == []
     # Up again: same ports, same password, same data.
     outputs = env.up()
     assert sorted(env.all_ports()) == sorted(ports)
     assert outputs.db_password == password
     assert (
-        _scalar(env, "replica", "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name='kept'")
+        scalar(env, "replica", "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name='kept'")
         == 1
     )
 
@@ -159,7 +140,7 @@ def test_long_state_dir_puts_sockets_under_tmp(local_env_factory: Any, tmp_path:
         socket_dir = json.loads(env.state_path.read_text())["socket_dir"]
         assert not Path(socket_dir).is_relative_to(deep)
         assert all(len(str(s)) <= 107 for s in Path(socket_dir).iterdir())
-        assert _scalar(env, "writer", "SELECT 1") == 1
+        assert scalar(env, "writer", "SELECT 1") == 1
     finally:
         env.down(purge=True)
     assert not Path(socket_dir).exists()
@@ -210,13 +191,7 @@ def test_certificate_names_localhost_and_loopback_and_chains_to_the_ca(local_env
 
 
 def test_rejects_a_server_signed_by_another_ca(local_env: LocalEnv, tmp_path: Path) -> None:
-    other_ca = tmp_path / "other-ca.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", str(tmp_path / "k.pem"), "-out", str(other_ca), "-days", "1", "-subj", "/CN=other"],
-        capture_output=True,
-        check=True,
-    )  # fmt: skip
+    other_ca = unrelated_ca(tmp_path)
     with pytest.raises(errors.Error, match=r"(?i)certificate"):
         local_env.connect("writer", ssl_ca=str(other_ca))
 
@@ -232,18 +207,18 @@ def test_writes_through_the_writer_reach_the_replica(local_env: LocalEnv) -> Non
         cur.execute("SELECT @@last_gtid")
         gtid = cur.fetchone()[0]
     # Async replication: wait for the writer's position, never assume it arrived.
-    assert _scalar(local_env, "replica", "SELECT MASTER_GTID_WAIT(%s, 5)", gtid) == 0
-    assert _scalar(local_env, "replica", "SELECT v FROM le_test.t WHERE id = 1") == "héllo wörld"
+    assert scalar(local_env, "replica", "SELECT MASTER_GTID_WAIT(%s, 5)", gtid) == 0
+    assert scalar(local_env, "replica", "SELECT v FROM le_test.t WHERE id = 1") == "héllo wörld"
 
 
 def test_reader_port_reads_from_the_replica_writer_port_from_the_primary(local_env: LocalEnv) -> None:
-    primary_id = _scalar(local_env, "primary", "SELECT @@server_id")
-    replica_id = _scalar(local_env, "replica", "SELECT @@server_id")
+    primary_id = scalar(local_env, "primary", "SELECT @@server_id")
+    replica_id = scalar(local_env, "replica", "SELECT @@server_id")
     assert primary_id != replica_id
-    assert {_scalar(local_env, "reader", "SELECT @@server_id") for _ in range(5)} == {replica_id}
-    assert {_scalar(local_env, "writer", "SELECT @@server_id") for _ in range(5)} == {primary_id}
-    assert _scalar(local_env, "reader", "SELECT @@read_only") == 1
-    assert _scalar(local_env, "writer", "SELECT @@read_only") == 0
+    assert {scalar(local_env, "reader", "SELECT @@server_id") for _ in range(5)} == {replica_id}
+    assert {scalar(local_env, "writer", "SELECT @@server_id") for _ in range(5)} == {primary_id}
+    assert scalar(local_env, "reader", "SELECT @@read_only") == 1
+    assert scalar(local_env, "writer", "SELECT @@read_only") == 0
 
 
 def test_admin_cannot_write_on_the_replica_but_can_manage_users_on_the_primary(local_env: LocalEnv) -> None:
@@ -280,15 +255,15 @@ def test_semi_sync_environment_acknowledges_through_the_replica(local_env_factor
 
 def test_replica_killed_reads_fall_back_to_the_primary_and_come_back(local_env_factory: Any) -> None:
     env = local_env_factory()
-    primary_id = _scalar(env, "primary", "SELECT @@server_id")
-    replica_id = _scalar(env, "replica", "SELECT @@server_id")
+    primary_id = scalar(env, "primary", "SELECT @@server_id")
+    replica_id = scalar(env, "replica", "SELECT @@server_id")
     replica_pid = env.pid("replica")
 
     env.kill("replica")
 
-    assert replica_pid is not None and not _pid_alive(replica_pid)
-    assert not _listening(env.port("replica"))
-    took = _until(lambda: _scalar(env, "reader", "SELECT @@server_id") == primary_id, 3.0, "reads on primary")
+    assert replica_pid is not None and not pid_alive(replica_pid)
+    assert not listening(env.port("replica"))
+    took = _until(lambda: scalar(env, "reader", "SELECT @@server_id") == primary_id, 3.0, "reads on primary")
     assert took < 2.0
     # Writes while the replica is down are replicated once it is back.
     with contextlib.closing(env.connect("writer")) as conn, contextlib.closing(conn.cursor()) as cur:
@@ -300,9 +275,9 @@ def test_replica_killed_reads_fall_back_to_the_primary_and_come_back(local_env_f
     env.start("replica")
 
     assert env.pid("replica") != replica_pid
-    assert _scalar(env, "replica", "SELECT MASTER_GTID_WAIT(%s, 5)", gtid) == 0
+    assert scalar(env, "replica", "SELECT MASTER_GTID_WAIT(%s, 5)", gtid) == 0
     assert env.status()["replication"]["running"] is True
-    _until(lambda: _scalar(env, "reader", "SELECT @@server_id") == replica_id, 3.0, "reads back on replica")
+    _until(lambda: scalar(env, "reader", "SELECT @@server_id") == replica_id, 3.0, "reads back on replica")
     # on-marked-up shutdown-backup-sessions: the pooled connection is cut, so its
     # reconnect lands on the replica instead of loading the primary indefinitely.
     with pytest.raises(errors.Error), contextlib.closing(pooled.cursor()) as cur:
@@ -314,14 +289,14 @@ def test_replica_killed_reads_fall_back_to_the_primary_and_come_back(local_env_f
 def test_primary_restarted_replica_resumes(local_env_factory: Any) -> None:
     env = local_env_factory()
     env.stop("primary")
-    assert not _listening(env.port("primary"))
+    assert not listening(env.port("primary"))
     env.start("primary")
     with contextlib.closing(env.connect("writer")) as conn, contextlib.closing(conn.cursor()) as cur:
         cur.execute("CREATE DATABASE after_restart")
         cur.execute("SELECT @@last_gtid")
         gtid = cur.fetchone()[0]
     # MASTER_CONNECT_RETRY=1: the replica reconnects within about a second.
-    assert _scalar(env, "replica", "SELECT MASTER_GTID_WAIT(%s, 10)", gtid) == 0
+    assert scalar(env, "replica", "SELECT MASTER_GTID_WAIT(%s, 10)", gtid) == 0
 
 
 # --- the renderer against real HAProxy -----------------------------------------------------
@@ -346,9 +321,9 @@ def test_rendered_config_runs_in_real_haproxy(local_env: LocalEnv, tmp_path: Pat
     assert haproxy is not None
     proc = subprocess.Popen([haproxy, "-db", "-f", str(cfg)], stderr=subprocess.PIPE)
     try:
-        _until(lambda: _listening(ports[0]) and _listening(ports[1]), 5.0, "haproxy listening")
-        replica_id = _scalar(local_env, "replica", "SELECT @@server_id")
-        primary_id = _scalar(local_env, "primary", "SELECT @@server_id")
+        _until(lambda: listening(ports[0]) and listening(ports[1]), 5.0, "haproxy listening")
+        replica_id = scalar(local_env, "replica", "SELECT @@server_id")
+        primary_id = scalar(local_env, "primary", "SELECT @@server_id")
         for port, expected in ((ports[0], primary_id), (ports[1], replica_id)):
             with (
                 contextlib.closing(local_env.connect("primary", port=port)) as conn,
@@ -373,7 +348,7 @@ def test_a_second_haproxy_cannot_take_the_environments_ports(local_env: LocalEnv
     intruder = subprocess.run([haproxy, "-db", "-f", str(cfg)], capture_output=True, text=True, timeout=10)
     assert intruder.returncode != 0
     assert "cannot bind" in (intruder.stdout + intruder.stderr).lower()
-    assert _scalar(local_env, "writer", "SELECT 1") == 1
+    assert scalar(local_env, "writer", "SELECT 1") == 1
 
 
 def test_ec2_flavoured_config_passes_haproxy_check(tmp_path: Path) -> None:
@@ -448,7 +423,7 @@ def test_concurrent_ups_make_one_environment(tmp_path: Path) -> None:
         results = [p.communicate(timeout=60) for p in procs]
         assert [p.returncode for p in procs] == [0, 0], results
         running = [env.pid(n) for n in ("primary", "replica", "haproxy")]
-        assert all(pid is not None and _pid_alive(pid) for pid in running)
+        assert all(pid is not None and pid_alive(pid) for pid in running)
         # Exactly one set of servers: no stray mariadbd on this state dir.
         ours = subprocess.run(["pgrep", "-f", str(state_dir)], capture_output=True, text=True).stdout.split()
         assert sorted(int(p) for p in ours) == sorted(p for p in running if p is not None)

@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from typing import Any
 import pytest
 
 from scripts.local.env import LocalEnv, LocalEnvError, missing_binaries, start_fresh
+from tests.support.probes import listening, pid_alive, scalar
 
 pytestmark = pytest.mark.integration
 
@@ -38,37 +38,17 @@ NAMES = ("primary", "replica", "haproxy")
 # --- helpers ----------------------------------------------------------------------
 
 
-def _scalar(env: LocalEnv, target: str, sql: str, *args: Any) -> Any:
-    with contextlib.closing(env.connect(target)) as conn, contextlib.closing(conn.cursor()) as cur:
-        cur.execute(sql, args or None)
-        return cur.fetchone()[0]
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
-
-
 def _wait_gone(pids: list[int], timeout: float = 10.0) -> list[int]:
     """The pids still alive after ``timeout`` (a process may linger a moment as a zombie)."""
     deadline = time.monotonic() + timeout
-    while (alive := [p for p in pids if _pid_alive(p)]) and time.monotonic() < deadline:
+    while (alive := [p for p in pids if pid_alive(p)]) and time.monotonic() < deadline:
         time.sleep(0.02)
     return alive
 
 
 def _pids(env: LocalEnv) -> list[int]:
     pids = [env.pid(n) for n in NAMES]
-    assert all(p is not None and _pid_alive(p) for p in pids), pids
+    assert all(p is not None and pid_alive(p) for p in pids), pids
     return [p for p in pids if p is not None]
 
 
@@ -91,12 +71,12 @@ class _Snapshot:
         return _wait_gone(self.pids, timeout=2.0)
 
     def listening(self) -> list[int]:
-        return [p for p in self.ports if _listening(p)]
+        return [p for p in self.ports if listening(p)]
 
     def kill_leftovers(self) -> None:
         """Test cleanup when the code under test left processes behind: only ours, by pid."""
         for pid in self.pids:
-            if _pid_alive(pid) and str(self.state_dir) in _cmdline(pid):
+            if pid_alive(pid) and str(self.state_dir) in _cmdline(pid):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         _wait_gone(self.pids)
@@ -213,7 +193,7 @@ def test_rejects_up_on_a_corrupt_state_in_one_line_that_says_what_to_do(fresh_en
     assert len(lines) == 1, done.stderr
     assert str(env.state_dir) in lines[0] and "state.json" in lines[0] and "down --purge" in lines[0]
     # up refuses; it does not stop (or start) anything.
-    assert [p for p in snap.pids if _pid_alive(p)] == snap.pids
+    assert [p for p in snap.pids if pid_alive(p)] == snap.pids
 
 
 def test_rejects_up_while_processes_of_a_lost_state_still_run(fresh_env: Any) -> None:
@@ -227,7 +207,7 @@ def test_rejects_up_while_processes_of_a_lost_state_still_run(fresh_env: Any) ->
     for pid in snap.pids:
         assert str(pid) in done.stderr
     # Not a second topology beside the orphans: the old one still runs, alone.
-    assert [p for p in snap.pids if _pid_alive(p)] == snap.pids
+    assert [p for p in snap.pids if pid_alive(p)] == snap.pids
     assert not env.state_path.exists()
 
 
@@ -254,8 +234,8 @@ def test_down_never_stops_another_environment_or_a_look_alike(tmp_path: Path) ->
         assert done.returncode == 0, done.stderr
         assert snaps[0].survivors() == []
         assert decoy.poll() is None, "down killed a process that only names our files"
-        assert [p for p in snaps[1].pids if _pid_alive(p)] == snaps[1].pids
-        assert _scalar(neighbour, "writer", "SELECT 1") == 1
+        assert [p for p in snaps[1].pids if pid_alive(p)] == snaps[1].pids
+        assert scalar(neighbour, "writer", "SELECT 1") == 1
     finally:
         if decoy is not None:
             decoy.kill()
@@ -353,16 +333,16 @@ def _failover_timed(env: LocalEnv) -> float:
 
 
 def _check_topology(env: LocalEnv, primary_id: int, replica_id: int) -> None:
-    assert _scalar(env, "writer", "SELECT @@server_id") == primary_id
-    assert _scalar(env, "writer", "SELECT @@read_only") == 0
-    assert _scalar(env, "replica", "SELECT @@server_id") == replica_id
-    assert _scalar(env, "replica", "SELECT @@read_only") == 1
+    assert scalar(env, "writer", "SELECT @@server_id") == primary_id
+    assert scalar(env, "writer", "SELECT @@read_only") == 0
+    assert scalar(env, "replica", "SELECT @@server_id") == replica_id
+    assert scalar(env, "replica", "SELECT @@read_only") == 1
     assert env.status()["replication"]["running"] is True
 
 
 def test_consecutive_planned_failovers_each_complete_at_once(local_env_factory: Any) -> None:
     env = local_env_factory()
-    ids = (_scalar(env, "primary", "SELECT @@server_id"), _scalar(env, "replica", "SELECT @@server_id"))
+    ids = (scalar(env, "primary", "SELECT @@server_id"), scalar(env, "replica", "SELECT @@server_id"))
     took = []
     for n in range(3):  # there, back (the stall was here: 10 s, then aborted), and there again
         took.append(_failover_timed(env))
@@ -389,20 +369,20 @@ def test_planned_failovers_with_writes_on_each_primary_lose_nothing(
             )
         took.append(_failover_timed(env))
     assert max(took) < 3.0, took
-    assert _scalar(env, "writer", "SELECT COUNT(*) FROM hops.t") == 200
-    assert _scalar(env, "writer", "SELECT COUNT(DISTINCT written_by) FROM hops.t") == 2
+    assert scalar(env, "writer", "SELECT COUNT(*) FROM hops.t") == 200
+    assert scalar(env, "writer", "SELECT COUNT(DISTINCT written_by) FROM hops.t") == 2
     with contextlib.closing(env.connect("writer")) as conn, contextlib.closing(conn.cursor()) as cur:
         cur.execute("INSERT INTO hops.t VALUES (1000, @@server_id)")
         cur.execute("SELECT @@last_gtid")
         gtid = cur.fetchone()[0]
-    assert _scalar(env, "replica", "SELECT MASTER_GTID_WAIT(%s, 5)", gtid) == 0
-    assert _scalar(env, "replica", "SELECT COUNT(*) FROM hops.t") == 201
+    assert scalar(env, "replica", "SELECT MASTER_GTID_WAIT(%s, 5)", gtid) == 0
+    assert scalar(env, "replica", "SELECT COUNT(*) FROM hops.t") == 201
 
 
 def test_old_primary_rejoins_right_after_an_idle_failover(local_env_factory: Any) -> None:
     """No write after the failover: the old primary already has all the new one has."""
     env = local_env_factory()
-    primary_id = _scalar(env, "primary", "SELECT @@server_id")
+    primary_id = scalar(env, "primary", "SELECT @@server_id")
     env.kill("primary")
     env.failover()
 
@@ -411,11 +391,11 @@ def test_old_primary_rejoins_right_after_an_idle_failover(local_env_factory: Any
     took = time.monotonic() - started
 
     assert took < 5.0, took
-    assert _scalar(env, "replica", "SELECT @@server_id") == primary_id
+    assert scalar(env, "replica", "SELECT @@server_id") == primary_id
     assert env.status()["replication"]["running"] is True
     # And then a planned switchover back to it, with the (new) primary alive.
     assert _failover_timed(env) < 3.0
-    assert _scalar(env, "writer", "SELECT @@server_id") == primary_id
+    assert scalar(env, "writer", "SELECT @@server_id") == primary_id
 
 
 def test_rejects_rejoin_of_an_old_primary_with_writes_the_new_one_lacks(local_env_factory: Any) -> None:

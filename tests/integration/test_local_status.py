@@ -24,6 +24,7 @@ import pytest
 from mysql_platform_core.haproxy_config import READER_SECTION, WRITER_SECTION
 from scripts.local import cli
 from scripts.local.env import LocalEnv, missing_binaries
+from tests.support.probes import unrelated_ca
 
 pytestmark = pytest.mark.integration
 
@@ -259,13 +260,7 @@ def test_client_option_file_follows_a_failover_and_verifies_the_server(
     # The writer port follows the roles: the same file now reaches the new primary.
     assert _scalar_via_cnf(env, "select @@server_id", tmp_path) != old_primary_id
     # The server is verified against the environment's CA: another CA is refused.
-    other_ca = tmp_path / "other-ca.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", str(tmp_path / "k.pem"), "-out", str(other_ca), "-days", "1", "-subj", "/CN=other"],
-        capture_output=True,
-        check=True,
-    )  # fmt: skip
+    other_ca = unrelated_ca(tmp_path)
     other = tmp_path / "other.cnf"
     other.write_text(env.client_cnf_path.read_text().replace(f"ssl-ca={env.ca_path}", f"ssl-ca={other_ca}"))
     other.chmod(0o600)
