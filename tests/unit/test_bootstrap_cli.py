@@ -126,7 +126,7 @@ def test_rejects_bad_migration_files_before_connecting(
 def test_unreachable_writer_exits_3(capsys: pytest.CaptureFixture[str], outputs_file: Path) -> None:
     # No CA in these outputs and the environment is not local: unverified only when asked.
     code, err = run(
-        capsys, "--outputs", str(outputs_file), "--connect-timeout", "0.3", "--insecure-skip-verify"
+        capsys, "--outputs", str(outputs_file), "--connect-timeout", "0.05", "--insecure-skip-verify"
     )
     assert code == errors.EXIT_CONNECT and "cannot connect to admin@127.0.0.1:" in err
 
@@ -306,7 +306,7 @@ def test_writer_and_reader_overrides_replace_the_outputs_endpoints(
     port = closed_port()
     code = bootstrap_cli.main(
         ["--outputs", str(path), "--writer", f"127.0.0.1:{port}", "--reader", "127.0.0.1:1",
-         "--connect-timeout", "0.5", "--insecure-skip-verify"]
+         "--connect-timeout", "0.05", "--insecure-skip-verify"]
     )  # fmt: skip
     err = capsys.readouterr().err
     assert code == errors.EXIT_CONNECT

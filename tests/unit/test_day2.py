@@ -14,6 +14,7 @@ from components.rds_parameters import MAX_CONNECT_ERRORS_MAX
 from components.settings import ConfigError
 from mysql_platform_core import contract
 from tests.support.pulumi_harness import ProgramRun, Registered, shared_run
+from tests.support.stacks import FEATURES, LOG_RETENTION_DAYS, TAGS, TWO_REPLICAS
 
 RDS = "aws:rds/instance:Instance"
 PARAMS = "aws:rds/parameterGroup:ParameterGroup"
@@ -96,7 +97,7 @@ def test_final_snapshot_name_is_valid_for_rds() -> None:
 def test_following_replicas_are_replaced_with_their_source_not_re_elected(preview: bool) -> None:
     # replicate_source_db is updatable in place; the provider refuses a new source for an
     # existing replica ("cannot elect new source database for replication").
-    r = run("prod", preview, dbReplicaCount=2)
+    r = run("prod", preview, **TWO_REPLICAS)
     for name in ("db-replica-1", "db-replica-2"):
         replica = r.one(RDS, name)
         assert replica.replace_on_changes == ["replicateSourceDb"]
@@ -211,8 +212,9 @@ def test_changes_apply_at_once_within_explicit_windows(stack: str) -> None:
 
 
 def test_maintenance_can_wait_for_the_window_when_asked() -> None:
-    db = run("prod", dbApplyImmediately=False).one(RDS, "db-primary-instance")
-    assert db.plain("applyImmediately") is False
+    assert FEATURES["dbApplyImmediately"] is False
+    for db in instances(run("prod", **FEATURES)):
+        assert db.plain("applyImmediately") is False
 
 
 @pytest.mark.parametrize(
@@ -253,10 +255,11 @@ def test_local_zones_are_not_used_for_subnets() -> None:
 
 @pytest.mark.parametrize(
     ("instance_type", "arch"),
-    [("a1.medium", "arm64"), ("t4g.micro", "arm64"), ("t3.micro", "x86_64"), ("m5.large", "x86_64")],
+    # a1 is Graviton without a "g" in its name; t3.micro is the default type (no override).
+    [("a1.medium", "arm64"), ("t4g.micro", "arm64"), ("t3.micro", "x86_64")],
 )
 def test_ami_architecture_comes_from_what_ec2_says_the_type_supports(instance_type: str, arch: str) -> None:
-    r = run("dev", hostInstanceType=instance_type)
+    r = run("dev") if instance_type == "t3.micro" else run("dev", hostInstanceType=instance_type)
     asked = [a["instanceType"] for t, a in r.calls if t == "aws:ec2/getInstanceType:getInstanceType"]
     assert asked == [instance_type]
     names = [a["name"] for t, a in r.calls if t == "aws:ssm/getParameter:getParameter"]
@@ -265,12 +268,10 @@ def test_ami_architecture_comes_from_what_ec2_says_the_type_supports(instance_ty
 
 # --- 13. a stable proxy address -------------------------------------------------------------
 
-PROXY = {"proxyEnabled": True, "proxyAllowedCidrs": ["198.51.100.0/24"], "dbReplicaCount": 1}
-
 
 @pytest.mark.parametrize("preview", [False, True])
 def test_proxy_address_is_an_elastic_ip_that_outlives_the_host(preview: bool) -> None:
-    r = run("dev", preview, **PROXY)
+    r = run("dev", preview, **FEATURES)
     eip = r.one(EIP, "host-eip")
     assert eip.plain("domain") == "vpc"
     assoc = r.one(EIP_ASSOC, "host-eip-assoc")
@@ -308,13 +309,9 @@ UNTAGGABLE = {
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_tags_setting_reaches_every_resource_that_takes_tags(stack: str) -> None:
-    r = run(stack, tags={"cost-center": "data-42", "owner": "dataeng"}, **PROXY)
+    r = run(stack, **FEATURES)
     aws = [x for x in r.resources if x.custom and x.type.startswith("aws:") and x.type not in UNTAGGABLE]
-    missing = [
-        x.name
-        for x in aws
-        if not {"cost-center": "data-42", "owner": "dataeng"}.items() <= (x.plain("tags") or {}).items()
-    ]
+    missing = [x.name for x in aws if not TAGS.items() <= (x.plain("tags") or {}).items()]
     assert missing == []
     assert all(x.plain("tags")["environment"] == stack for x in aws)
 
@@ -329,14 +326,14 @@ def test_host_security_group_description_says_what_it_admits_and_never_changes()
     texts = {
         run(stack, **extra).one(SG, "host-sg").plain("description")
         for stack in ("dev", "prod")
-        for extra in ({}, PROXY)
+        for extra in ({}, FEATURES)
     }
     assert texts == {"host: SSH and MySQL proxy ports from allowed sources only"}
 
 
 @pytest.mark.parametrize("preview", [False, True])
 def test_log_groups_exist_first_with_a_retention(preview: bool) -> None:
-    r = run("prod", preview, dbLogRetentionDays=14)
+    r = run("prod", preview, **FEATURES)
     groups = r.of_type(LOG_GROUP)
     for db in instances(r):
         ident = db.plain("identifier")
@@ -347,7 +344,7 @@ def test_log_groups_exist_first_with_a_retention(preview: bool) -> None:
                 f"/aws/rds/instance/{ident}/error",
                 f"/aws/rds/instance/{ident}/slowquery",
             ]
-        assert all(g.plain("retentionInDays") == 14 and g.retain_on_delete for g in mine)
+        assert all(g.plain("retentionInDays") == LOG_RETENTION_DAYS and g.retain_on_delete for g in mine)
         # RDS would create them itself, without expiry, if the instance came first.
         assert {g.urn for g in mine} <= set(db.dependencies)
 

@@ -125,7 +125,7 @@ def test_real_connector_error_against_a_closed_port_does_not_leak_the_password()
         port = s.getsockname()[1]
     target = db.Target("127.0.0.1", port, "admin", Secret(PASSWORD))
     with pytest.raises(db.Unreachable) as info:
-        db.open_connection(target, db.Backoff(deadline_s=0.3))
+        db.open_connection(target, db.Backoff(deadline_s=0.05))
     assert "2003" in str(info.value)
     assert PASSWORD not in "".join(traceback.format_exception(info.value))
 

@@ -7,6 +7,7 @@ import ipaddress
 from components.program import program
 from mysql_platform_core import contract
 from tests.support.pulumi_harness import ProgramRun, shared_run
+from tests.support.stacks import FEATURES, SSH_CIDR, SSH_KEY, TWO_REPLICAS
 
 RDS = "aws:rds/instance:Instance"
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -283,21 +284,24 @@ def test_exports_parse_with_the_bootstrap_parser(any_stack: ProgramRun) -> None:
 # --- host and replica settings reach their resources ----------------------------------------
 
 KEY_PAIR = "aws:ec2/keyPair:KeyPair"
-SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5aW50ZXN0a2V5bWF0ZXJpYWwxMjM0NTY3ODkw ops@example"
 
 
 def test_an_ssh_cidr_opens_exactly_port_22_from_that_cidr_on_the_host() -> None:
-    run = shared_run(program, "prod", overrides={"sshAllowedCidrs": ["198.51.100.7/32"]})
-    rules = ingress_on(run, "host-sg")
-    assert len(rules) == 1
+    run = shared_run(program, "prod", overrides=FEATURES)
+    # The host's other rules are the proxy's ports, from the proxy's own sources.
+    rules = [
+        r
+        for r in ingress_on(run, "host-sg")
+        if r.plain("cidrIpv4") == SSH_CIDR or r.plain("toPort") >= 22 >= r.plain("fromPort")
+    ]
     (rule,) = rules
     assert (rule.plain("fromPort"), rule.plain("toPort"), rule.plain("ipProtocol")) == (22, 22, "tcp")
-    assert rule.plain("cidrIpv4") == "198.51.100.7/32"
+    assert rule.plain("cidrIpv4") == SSH_CIDR
     assert rule.plain("cidrIpv6") is None and rule.plain("referencedSecurityGroupId") is None
 
 
 def test_an_ssh_public_key_becomes_the_hosts_key_pair() -> None:
-    run = shared_run(program, "prod", overrides={"sshPublicKey": SSH_KEY})
+    run = shared_run(program, "prod", overrides=FEATURES)
     key = run.one(KEY_PAIR, "host-key")
     assert key.plain("publicKey") == SSH_KEY
     assert run.one(EC2, "host-instance").plain("keyName") == run.outputs_of(key)["keyName"]
@@ -319,8 +323,7 @@ def test_a_graviton_host_runs_the_arm64_image() -> None:
 
 
 def test_replica_instance_class_sets_the_replicas_and_leaves_the_primary() -> None:
-    run = shared_run(
-        program, "prod", overrides={"dbReplicaCount": 2, "dbReplicaInstanceClass": "db.r6g.large"}
-    )
+    run = shared_run(program, "prod", overrides=TWO_REPLICAS)
+    assert TWO_REPLICAS["dbReplicaInstanceClass"] == "db.r6g.large"
     assert [r.plain("instanceClass") for r in replicas(run)] == ["db.r6g.large", "db.r6g.large"]
     assert primary(run).plain("instanceClass") == "db.t4g.medium"

@@ -11,18 +11,11 @@ from components.settings import ConfigError
 from mysql_platform_core import contract
 from mysql_platform_core.outputs import parse_outputs
 from tests.support.pulumi_harness import ProgramRun, shared_run
+from tests.support.stacks import APP_SG, FEATURES, PROXY_CIDR, SSH_CIDR
 
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 RDS = "aws:rds/instance:Instance"
 EC2 = "aws:ec2/instance:Instance"
-APP_SG = "sg-0123456789abcdef0"
-PROXY = {
-    "proxyEnabled": True,
-    # The committed dev stack has no replica (free tier); the split needs one.
-    "dbReplicaCount": 1,
-    "proxyAllowedCidrs": ["198.51.100.0/24"],
-    "proxyAllowedSecurityGroupIds": [APP_SG],
-}
 
 
 def run(stack: str, preview: bool = False, **overrides: Any) -> ProgramRun:
@@ -40,13 +33,13 @@ def address(r: ProgramRun, name: str) -> str:
 @pytest.mark.parametrize("preview", [False, True])
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_proxy_ports_admit_only_the_allowed_cidrs_and_groups(stack: str, preview: bool) -> None:
-    r = run(stack, preview, **PROXY)
+    r = run(stack, preview, **FEATURES)
     rules = host_rules(r)
     by_port: dict[int, set[str]] = {}
     for rule in rules:
         source = rule.plain("cidrIpv4") or rule.plain("referencedSecurityGroupId")
         by_port.setdefault(rule.plain("fromPort"), set()).add(source)
-    assert by_port == {3306: {"198.51.100.0/24", APP_SG}, 3307: {"198.51.100.0/24", APP_SG}}
+    assert by_port == {22: {SSH_CIDR}, 3306: {PROXY_CIDR, APP_SG}, 3307: {PROXY_CIDR, APP_SG}}
     # The DB still admits exactly the host.
     db_rules = [x for x in r.of_type(INGRESS) if x.plain("securityGroupId") == "db-primary-sg-id"]
     assert "host-sg-id" in {x.plain("referencedSecurityGroupId") for x in db_rules}
@@ -54,7 +47,7 @@ def test_proxy_ports_admit_only_the_allowed_cidrs_and_groups(stack: str, preview
 
 @pytest.mark.parametrize("preview", [False, True])
 def test_user_data_installs_haproxy_with_the_rendered_split(preview: bool) -> None:
-    r = run("prod", preview, **PROXY)
+    r = run("prod", preview, **FEATURES)
     user_data = r.one(EC2, "host-instance").plain("userData")
     primary, replica = address(r, "db-primary-instance"), address(r, "db-replica-1")
     assert "dnf install -y haproxy" in user_data
@@ -80,7 +73,7 @@ def test_user_data_installs_haproxy_with_the_rendered_split(preview: bool) -> No
 
 
 def test_proxy_is_exported_in_the_contract() -> None:
-    r = run("dev", **PROXY)
+    r = run("dev", **FEATURES)
     proxy = r.exports[contract.PROXY]
     assert set(proxy) == set(contract.PROXY_KEYS)
     assert proxy["host"] == r.exports[contract.HOST]["public_dns"]
@@ -99,11 +92,15 @@ def test_without_proxy_nothing_listens_and_nothing_is_exported() -> None:
 @pytest.mark.parametrize(
     ("overrides", "key", "fragment"),
     [
-        ({**PROXY, "proxyAllowedCidrs": ["0.0.0.0/0"]}, "proxyAllowedCidrs", "whole internet"),
-        ({**PROXY, "proxyAllowedSecurityGroupIds": ["default"]}, "proxyAllowedSecurityGroupIds", "sg-0123"),
-        ({**PROXY, "proxyReaderPort": 3306}, "proxyReaderPort", "different from proxyWriterPort"),
-        ({**PROXY, "proxyWriterPort": 22}, "proxyWriterPort", "got 22"),
-        ({**PROXY, "dbReplicaCount": 0}, "proxyEnabled", "needs at least one replica"),
+        ({**FEATURES, "proxyAllowedCidrs": ["0.0.0.0/0"]}, "proxyAllowedCidrs", "whole internet"),
+        (
+            {**FEATURES, "proxyAllowedSecurityGroupIds": ["default"]},
+            "proxyAllowedSecurityGroupIds",
+            "sg-0123",
+        ),
+        ({**FEATURES, "proxyReaderPort": 3306}, "proxyReaderPort", "different from proxyWriterPort"),
+        ({**FEATURES, "proxyWriterPort": 22}, "proxyWriterPort", "got 22"),
+        ({**FEATURES, "dbReplicaCount": 0}, "proxyEnabled", "needs at least one replica"),
     ],
 )
 def test_rejects_bad_proxy_config(overrides: dict[str, Any], key: str, fragment: str) -> None:
@@ -136,7 +133,7 @@ def test_promoting_a_replica_makes_it_a_standalone_writer_with_backups(preview: 
 
 
 def test_promotion_repoints_the_proxy_writer() -> None:
-    r = run("dev", dbPromoteReplica=1, **PROXY)
+    r = run("dev", dbPromoteReplica=1, **FEATURES)
     user_data = r.one(EC2, "host-instance").plain("userData")
     writer = user_data.split("listen mysql_writer", 1)[1].split("listen mysql_reader", 1)[0]
     assert f"server primary {address(r, 'db-replica-1')}:3306 check" in writer
