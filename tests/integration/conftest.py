@@ -5,6 +5,11 @@
 - ``local_env_factory``: ``local_env_factory(semi_sync=False)`` returns a fresh
   running environment of your own, for destructive tests; every environment it
   made is torn down when the test ends.
+- ``env``: a running environment of the requesting module's own (not the
+  session's), for tests whose counts of applied migrations or accounts must be
+  that module's alone; torn down after the module.
+- ``_no_password_variable`` and ``_no_env_var_leaks``: environment guards that a
+  module applies to all of its tests with ``pytest.mark.usefixtures``.
 
 Each environment has its own state dir and free ports, so tests never collide
 with each other or with a ``make demo`` environment. Tests are skipped (with
@@ -19,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.db import app_user
 from scripts.local.env import LocalEnv, missing_binaries, start_fresh
 
 LocalEnvFactory = Callable[..., LocalEnv]
@@ -70,6 +76,23 @@ def local_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnv]:
         env.down(purge=True)
 
 
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnv]:
+    """This module's own environment (not the session's): its migration history and accounts are ours alone.
+
+    Composes LocalEnv like the fixtures above do; skipped the same way without binaries.
+    """
+    missing = missing_binaries()
+    if missing:
+        pytest.skip(f"local environment needs {', '.join(missing)} (install: make system-deps)")
+    e = LocalEnv(tmp_path_factory.mktemp("modenv"))
+    try:
+        e.up()
+        yield e
+    finally:
+        e.down(purge=True)
+
+
 @pytest.fixture
 def local_env_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnvFactory]:
     """Make fresh running environments for destructive tests; all are torn down afterwards."""
@@ -92,3 +115,15 @@ def local_env_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loca
                 errors.append(exc)
         if errors:
             raise errors[0]
+
+
+@pytest.fixture
+def _no_password_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bootstrap finds no app password in its environment variable unless a test sets one."""
+    monkeypatch.delenv(app_user.PASSWORD_ENV, raising=False)
+
+
+@pytest.fixture
+def _no_env_var_leaks() -> None:
+    # The fixtures keep SSL_CERT_FILE pointing at an empty trust store (see _fast_tls).
+    assert os.environ.get("SSL_CERT_FILE", "").endswith("no-system-cas.pem")

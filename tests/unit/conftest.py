@@ -3,13 +3,18 @@
 ``__main__.py`` and the Automation API's inline source run the very same function
 (test_automation_inline.py proves it), so the program tests run it once, through
 ``components.program.program``, and share each distinct run across tests.
+
+``no_connection`` fails a bootstrap input test that gets as far as connecting.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from components.program import program
+from scripts.db import connection as db
 from tests.support.pulumi_harness import ProgramRun, shared_run
 
 
@@ -31,3 +36,13 @@ def prod(preview: bool) -> ProgramRun:
 @pytest.fixture(params=["dev", "prod"])
 def any_stack(request: pytest.FixtureRequest, preview: bool) -> ProgramRun:
     return shared_run(program, request.param, preview=preview)
+
+
+@pytest.fixture
+def no_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if the bootstrap tries to connect: the input must be refused first."""
+
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("the bootstrap tried to connect")
+
+    monkeypatch.setattr(db, "open_connection", refuse)

@@ -1,19 +1,17 @@
-"""The settings through their public API: exact problems, both sides of every bound, parsing.
+"""The settings' exact problem messages: one case per rule, each with the whole text it reports.
 
 Written against the survivors of a mutation run (tests/mutation/). Uses only
-``components.settings.parse_settings``, ``ConfigError``, ``FIELDS`` and ``Settings``, so it
-holds however the rules are split across ``components`` modules. Pure: no Pulumi runtime.
+``components.settings``' public API (through tests/support/settings_api.py), so it holds
+however the rules are split across ``components`` modules. Pure: no Pulumi runtime.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 import pytest
 
-from components.settings import FIELDS, ConfigError, Settings, parse_settings
+from tests.support.settings_api import EXTENDED, problems
 
 MAJOR_UPGRADE_STEPS = (
     "upgrade the replicas first: (1) pulumi config set dbAllowMajorVersionUpgrade true; "
@@ -28,88 +26,6 @@ FAMILIES = (
 RESERVED_TAG = (
     "the program sets Name, environment, managed-by, project, role itself, and aws: is reserved by AWS"
 )
-EXTENDED = {"dbEngineLifecycleSupport": "open-source-rds-extended-support"}
-
-
-def _raw(values: dict[str, Any]) -> dict[str, str]:
-    """Pulumi's string form: strings as they are, everything else as JSON."""
-    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
-
-
-def settings(stack: str = "dev", **values: Any) -> Settings:
-    return parse_settings(stack, _raw(values).get)
-
-
-def problems(stack: str = "dev", **values: Any) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        settings(stack, **values)
-    return info.value.problems
-
-
-def attribute(key: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
-
-
-# --- the defaults and the derived values ------------------------------------------------------
-
-
-def test_every_unset_key_takes_its_declared_default() -> None:
-    parsed = settings()
-    assert parsed.stack == "dev"
-    for field in FIELDS:
-        expected = tuple(field.default) if isinstance(field.default, list) else field.default
-        assert getattr(parsed, attribute(field.key)) == expected, field.key
-
-
-def test_values_are_parsed_from_pulumis_string_form() -> None:
-    parsed = parse_settings(
-        "staging",
-        {
-            "dbReplicaCount": " 3 ",
-            "dbMultiAz": " TRUE ",
-            "dbApplyImmediately": "False",
-            "dbLogExports": '["general"]',
-            "tags": '{"team": "data"}',
-            "dbName": "",
-        }.get,
-    )
-    assert parsed.db_replica_count == 3
-    assert parsed.db_multi_az is True
-    assert parsed.db_apply_immediately is False
-    assert parsed.db_log_exports == ("general",)
-    assert parsed.tags == {"team": "data"}
-    assert parsed.db_name == ""
-    assert parsed.resource_tags == {
-        "team": "data",
-        "project": "mysql-platform",
-        "environment": "staging",
-        "managed-by": "pulumi",
-    }
-
-
-def test_derived_values() -> None:
-    private = settings(dbEngineVersion="8.0.40", **EXTENDED)
-    assert private.exposure.value == "private"
-    assert private.parameter_group_family == "mysql8.0"
-    assert private.replica_engine_version == "8.0.40"
-    public = settings(dbPubliclyAccessible=True, dbAllowedCidrs=["198.51.100.7/32"])
-    assert public.exposure.value == "public"
-    assert public.parameter_group_family == "mysql8.4"
-    upgrading = settings(
-        dbEngineVersion="8.0", dbReplicaEngineVersion="8.4.3", dbAllowMajorVersionUpgrade=True, **EXTENDED
-    )
-    assert upgrading.replica_engine_version == "8.4.3"
-    assert upgrading.parameter_group_family == "mysql8.0"
-
-
-def test_config_error_lists_every_problem_on_its_own_line() -> None:
-    with pytest.raises(ConfigError) as info:
-        settings(azCount=1, dbReplicaCount=6)
-    assert str(info.value) == (
-        "invalid configuration for project 'mysql-platform':\n"
-        "  - dbReplicaCount: got 6; expected 0-5\n"
-        "  - azCount: got 1; expected 2-6 (RDS subnet groups need two AZs)"
-    )
 
 
 # --- exact problems ---------------------------------------------------------------------------
@@ -466,145 +382,4 @@ def test_a_production_stack_keeps_its_db_private(stack: str) -> None:
     assert problems(stack, dbPubliclyAccessible=True, dbAllowedCidrs=["198.51.100.7/32"]) == [
         f"dbPubliclyAccessible: got true on stack {stack!r}; a production stack keeps its DB private "
         "(reach it through the host)"
-    ]
-
-
-# --- both sides of every bound ----------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "values",
-    [
-        {"proxyWriterPort": 1024, "proxyReaderPort": 65535},
-        {"proxyWriterPort": 65535, "proxyReaderPort": 1024},
-        {"proxyWriterPort": 3306, "proxyReaderPort": 3307},
-        {"proxyWriterPort": 3307, "proxyReaderPort": 3306},
-        {"dbReplicaCount": 5, "dbPromoteReplica": 5},
-        {"dbReplicaCount": 0, "dbBackupRetentionDays": 0},
-        {"dbReplicaCount": 1, "dbBackupRetentionDays": 1},
-        {"dbBackupRetentionDays": 35},
-        {"azCount": 2},
-        {"azCount": 6},
-        {"vpcCidr": "10.40.0.0/16"},
-        {"vpcCidr": "192.168.10.0/24"},
-        {"vpcCidr": "100.64.0.0/16"},
-        {"dbAllocatedStorageGib": 20, "dbMaxAllocatedStorageGib": 21},
-        {"dbAllocatedStorageGib": 65536, "dbMaxAllocatedStorageGib": 0},
-        {"dbAllocatedStorageGib": 65535, "dbMaxAllocatedStorageGib": 65536},
-        {"tags": {f"k{i}": "v" for i in range(40)}},
-        {"tags": {"k": "v" * 256, "k" * 128: "", "Project": "x", "awsome": "y"}},
-        {"dbLogExports": ["error", "general", "slowquery", "iam-db-auth-error"]},
-        {"dbLogExports": []},
-        {"dbLogRetentionDays": 1},
-        {"dbLogRetentionDays": 3653},
-        {"dbPerformanceInsights": True, "dbInstanceClass": "db.t4g.medium"},
-        {
-            "dbPerformanceInsights": True,
-            "dbInstanceClass": "db.r6g.large",
-            "dbReplicaInstanceClass": "db.r6g.xlarge",
-        },
-        {"dbInstanceClass": "db.m6gd.16xlarge", "dbReplicaInstanceClass": "db.r5.metal"},
-        {"dbName": "", "dbUsername": "a" * 16},
-        {"dbName": "a" * 64},
-        {"sshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI user@host"},
-        {"proxyEnabled": True, "dbReplicaCount": 1, "proxyAllowedSecurityGroupIds": ["sg-01234567"]},
-        {"dbEngineVersion": "8.4.3", "dbReplicaEngineVersion": "8.4"},
-        {
-            "dbEngineVersion": "8.0",
-            "dbReplicaEngineVersion": "8.4",
-            "dbAllowMajorVersionUpgrade": True,
-            **EXTENDED,
-        },
-        {"dbAllowMajorVersionUpgrade": True, "dbReplicaCount": 0},
-        {"dbBackupWindow": "23:50-00:20", "dbMaintenanceWindow": "mon:00:20-mon:00:50"},
-        {"dbBackupWindow": "01:00-01:30", "dbMaintenanceWindow": "sat:23:45-sun:00:15"},
-        {"dbBackupWindow": "03:00-03:30", "dbMaintenanceWindow": "mon:03:30-mon:04:00"},
-        {"dbBackupWindow": "03:31-04:01", "dbMaintenanceWindow": "SUN:03:00-sun:03:31"},
-        {"dbBackupWindow": "00:00-00:30", "dbMaintenanceWindow": "sun:00:30-mon:00:00"},
-        {"dbPubliclyAccessible": True, "dbAllowedCidrs": ["198.51.100.7/32", "10.0.0.0/8", "2001:db8::/32"]},
-        {"sshAllowedCidrs": ["198.0.0.0/16", "2a00::/48"]},
-    ],
-)
-def test_accepts_values_on_the_bound(values: dict[str, Any]) -> None:
-    parsed = settings(**values)
-    for key, value in values.items():
-        expected = tuple(value) if isinstance(value, list) else value
-        assert getattr(parsed, attribute(key)) == expected
-
-
-@pytest.mark.parametrize(
-    ("values", "key"),
-    [
-        ({"azCount": 1}, "azCount"),
-        ({"dbReplicaCount": -1}, "dbReplicaCount"),
-        ({"dbBackupRetentionDays": -1, "dbReplicaCount": 0}, "dbBackupRetentionDays"),
-        ({"dbAllocatedStorageGib": 19}, "dbAllocatedStorageGib"),
-        ({"dbMaxAllocatedStorageGib": 20}, "dbMaxAllocatedStorageGib"),
-        ({"dbMaxAllocatedStorageGib": -1}, "dbMaxAllocatedStorageGib"),
-        ({"dbName": "a" * 65}, "dbName"),
-        ({"dbUsername": "a" * 17}, "dbUsername"),
-        ({"dbBackupWindow": "24:00-00:30"}, "dbBackupWindow"),
-        ({"dbMaintenanceWindow": "sun:04:60-sun:05:00"}, "dbMaintenanceWindow"),
-        # The same 29 minutes, measured across midnight and across the week's end.
-        ({"dbBackupWindow": "23:45-00:14"}, "dbBackupWindow"),
-        ({"dbMaintenanceWindow": "sun:23:45-mon:00:14"}, "dbMaintenanceWindow"),
-        # Overlaps measured in minutes of the day, on any day of the week.
-        (
-            {"dbBackupWindow": "03:00-03:30", "dbMaintenanceWindow": "fri:02:31-fri:03:01"},
-            "dbMaintenanceWindow",
-        ),
-        (
-            {"dbBackupWindow": "23:50-00:20", "dbMaintenanceWindow": "wed:00:19-wed:01:00"},
-            "dbMaintenanceWindow",
-        ),
-        (
-            {"dbBackupWindow": "12:10-12:40", "dbMaintenanceWindow": "tue:11:41-tue:12:11"},
-            "dbMaintenanceWindow",
-        ),
-    ],
-)
-def test_rejects_values_just_past_the_bound(values: dict[str, Any], key: str) -> None:
-    found = problems(**values)
-    assert [p for p in found if p.startswith(f"{key}: got ")], found
-
-
-def test_a_replica_class_of_its_own_is_checked_and_an_empty_one_is_not() -> None:
-    assert settings(dbReplicaInstanceClass="").db_replica_instance_class == ""
-    assert problems(dbReplicaInstanceClass="db.x1.large")[0].startswith(
-        "dbReplicaInstanceClass: got 'db.x1.large';"
-    )
-
-
-def test_a_bad_engine_version_skips_the_upgrade_rules() -> None:
-    # With an unreadable version, comparing lines would only add noise (or crash).
-    assert problems(
-        dbEngineVersion="8.4", dbReplicaEngineVersion="eight", dbAllowMajorVersionUpgrade=True
-    ) == [
-        "dbReplicaEngineVersion: got 'eight'; expected a MySQL line (8.0, 8.4) or "
-        "MAJOR.MINOR.PATCH such as 8.4.3"
-    ]
-    assert problems(dbEngineVersion="8.0.x", **EXTENDED) == [
-        "dbEngineVersion: got '8.0.x'; expected a MySQL line (8.0, 8.4) or MAJOR.MINOR.PATCH such as 8.4.3"
-    ]
-
-
-def test_a_bad_lifecycle_does_not_hide_the_upgrade_rules() -> None:
-    assert problems(
-        dbEngineLifecycleSupport="forever",
-        dbEngineVersion="8.4",
-        dbReplicaEngineVersion="8.0",
-        dbAllowMajorVersionUpgrade=True,
-    ) == [
-        "dbEngineLifecycleSupport: got 'forever'; expected one of open-source-rds-extended-support, "
-        "open-source-rds-extended-support-disabled",
-        "dbReplicaEngineVersion: got '8.0' with dbEngineVersion '8.4'; a replica may not run an older "
-        "line than its source (binlog replication goes from older to newer only)",
-    ]
-
-
-def test_a_wide_public_union_names_each_of_its_ranges() -> None:
-    assert problems(dbAllowedCidrs=["8.0.0.0/8", "11.0.0.0/8"]) == [
-        "dbAllowedCidrs: got ['8.0.0.0/8', '11.0.0.0/8']; together they cover the public range "
-        "8.0.0.0/8, 11.0.0.0/8 (33,554,432 addresses); public sources may be at most /16 wide (IPv4); "
-        "name your own addresses"
     ]
