@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -49,6 +49,9 @@ def endpoint_options(
     )
 
 
+Work = Callable[[StackOutputs, Options], int]
+
+
 def run_via_host(
     outputs_: StackOutputs,
     options: Options,
@@ -57,26 +60,32 @@ def run_via_host(
     outputs_path: Path | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    work: Work | None = None,
+    label: str = "bootstrap",
 ) -> int:
-    """:func:`scripts.db.bootstrap.run`, through an SSH tunnel via the EC2 host when asked or
-    when the DB is private.
+    """``work`` (default :func:`scripts.db.bootstrap.run`), through an SSH tunnel via the EC2 host
+    when asked or when the DB is private; ``work`` gets the options pointed at the tunnel's ends.
 
     The tunnel is closed on every exit path. One that cannot be opened is a
     connection failure (exit 3).
     """
+    if work is None:
+
+        def work(o: StackOutputs, opts: Options) -> int:
+            return db_bootstrap.run(o, opts, outputs_path=outputs_path, out=out, err=err)
+
     if options.writer is not None and not access.via_host:
         # An explicit --writer (e.g. a Session Manager forward) is the path: no automatic tunnel.
-        return db_bootstrap.run(outputs_, options, outputs_path=outputs_path, out=out, err=err)
+        return work(outputs_, options)
     try:
         writer, readers = endpoints(outputs_, options)
         tunnelled = tunnel.wanted(outputs_, access)
         if tunnelled:
             tls_ca(outputs_, options, lambda _line: None)  # a missing CA fails before the tunnel; run warns
         with tunnel.via_host(outputs_, access, writer, readers) as (local_writer, local_readers):
-            local = endpoint_options(options, local_writer, local_readers, tunnelled=tunnelled)
-            return db_bootstrap.run(outputs_, local, outputs_path=outputs_path, out=out, err=err)
+            return work(outputs_, endpoint_options(options, local_writer, local_readers, tunnelled=tunnelled))
     except PlatformError as exc:  # BadInput (2), TunnelError (3)
-        db_bootstrap.printer(err, _log.error, "bootstrap: ")(f"{exc.label} error: {exc}")
+        db_bootstrap.printer(err, _log.error, f"{label}: ")(f"{exc.label} error: {exc}")
         return exc.exit_code
 
 

@@ -2,6 +2,7 @@
 
     mysql-platform local up|down|status|failover ...      the local environment (no AWS)
     mysql-platform bootstrap --outputs FILE ...            schema and app user from an outputs file
+    mysql-platform migrate migrate|info|validate|repair|baseline|new ...   Flyway's commands
     mysql-platform stack preview|up|refresh|destroy|outputs|bootstrap STACK ...
 
 Everything after the subcommand goes unchanged to that command's own ``main(argv)`` (the one
@@ -48,6 +49,10 @@ COMMANDS: Final[dict[str, Command]] = {
     "bootstrap": Command(
         "scripts.bootstrap",
         "apply the schema and the app user to the database an outputs file names",
+    ),
+    "migrate": Command(
+        "scripts.migrate",
+        "versioned migrations as in Flyway: migrate, info, validate, repair, baseline, new",
     ),
     "stack": Command(
         "scripts.automation",

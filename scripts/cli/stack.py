@@ -23,7 +23,7 @@ from pulumi import automation as auto
 
 from mysql_platform_core.contract import Secret
 from scripts import orchestrate
-from scripts.cli.bootstrap import add_host_access_arguments, host_access_from_args
+from scripts.cli.db_options import add_host_access_arguments, host_access_from_args
 from scripts.db import bootstrap_options
 from scripts.errors import (
     EXIT_CLI_MISSING,

@@ -36,7 +36,15 @@ from scripts.db import app_user, migration_files, migrations, replication_check
 from scripts.db import connection as db
 from scripts.db.bootstrap_options import BadInput as BadInput
 from scripts.db.bootstrap_options import Options as Options
-from scripts.db.bootstrap_options import app_schema, app_user_spec, endpoints, target, tls_ca, validate
+from scripts.db.bootstrap_options import (
+    app_schema,
+    app_user_spec,
+    endpoints,
+    placeholders,
+    target,
+    tls_ca,
+    validate,
+)
 from scripts.db.migrations import MigrationError, RunResult
 from scripts.errors import EXIT_BAD_INPUT, EXIT_CONNECT, EXIT_MIGRATION, EXIT_OK, PlatformError
 
@@ -73,8 +81,9 @@ def bootstrap(
     schema = app_schema(outputs_, options)
     if options.app_schema is None and not outputs_.db.database:
         progress(f"the outputs' db.database is empty (dbName unset): application schema '{schema}'")
-    # Bad files, including unknown placeholders, fail before any connection.
-    found = migration_files.discover(options.sql_dir, {"database": schema})
+    # Bad names fail before any connection; the runner reads every pending file through
+    # before it applies the first (a bad line or placeholder stops it with nothing applied).
+    found = migration_files.discover(options.sql_dir, placeholders(outputs_, options), parse=False)
     ca = tls_ca(outputs_, options, warn)
     spec = app_user_spec(outputs_, options, schema, outputs_path)
     writer_endpoint, reader_endpoints = endpoints(outputs_, options)

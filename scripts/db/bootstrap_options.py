@@ -155,6 +155,18 @@ def app_schema(outputs_: StackOutputs, options: Options) -> str:
     return value
 
 
+def placeholders(outputs_: StackOutputs, options: Options) -> dict[str, str]:
+    """The values of ``${database}`` and ``${app_user}`` in migrations.
+
+    ``${app_user}`` is defined only when the user name is a plain identifier (placeholder values
+    are pasted unquoted); a file that uses it with another name fails naming the line.
+    """
+    values = {"database": app_schema(outputs_, options)}
+    if sql_placeholders.VALUE_RE.fullmatch(options.app_user):
+        values["app_user"] = options.app_user
+    return values
+
+
 def validate(options: Options) -> None:
     try:
         migration_files.validate_identifier(options.ops_schema, "ops schema")

@@ -10,7 +10,7 @@ CREATE/ALTER TABLE, CREATE INDEX ...: see :func:`batchable`) are sent in batches
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 
 from scripts.db.sql_split import Statement
 
@@ -47,23 +47,24 @@ def batchable(statement: Statement) -> bool:
     )
 
 
-def batches(statements: Sequence[Statement], max_statements: int, max_bytes: int) -> list[list[Statement]]:
-    """Group consecutive batchable statements; the others travel alone."""
-    out: list[list[Statement]] = []
+def batches(
+    statements: Iterable[Statement], max_statements: int, max_bytes: int
+) -> Iterator[list[Statement]]:
+    """Group consecutive batchable statements; the others travel alone. Lazy: a batch is
+    yielded as soon as it is complete, so a file is never held whole."""
     current: list[Statement] = []
     size = 0
     for statement in statements:
         if not batchable(statement) or max_statements <= 1:
             if current:
-                out.append(current)
+                yield current
                 current, size = [], 0
-            out.append([statement])
+            yield [statement]
             continue
         if current and (len(current) >= max_statements or size + len(statement.text) > max_bytes):
-            out.append(current)
+            yield current
             current, size = [], 0
         current.append(statement)
         size += len(statement.text) + 2
     if current:
-        out.append(current)
-    return out
+        yield current

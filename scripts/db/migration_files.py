@@ -9,28 +9,37 @@ a description its ``VARCHAR(200)``: both are checked when the file is loaded, be
 connecting.
 
 Placeholders (Flyway-style, see :mod:`scripts.db.sql_placeholders`): the caller's values,
-e.g. ``${database}``, and ``${ops_schema}``, which the runner fills itself with its
-history schema (the history and the heartbeat live together there, whatever
-``--ops-schema`` says). They are replaced when a file is loaded (``${ops_schema}`` with
-:data:`DEFAULT_OPS_SCHEMA` there, and again with the runner's schema in
-:meth:`Migration.with_ops_schema`), before it is split and long before anything is sent;
-an unknown or malformed placeholder fails discovery naming the file and line, so no
-statement of any file runs. The checksum is the file's as written, so one file has one
-checksum whatever the values and another value is never an "edit". The history does not
+e.g. ``${database}`` and ``${app_user}``, and ``${ops_schema}``, which the runner fills itself
+with its history schema (the history and the heartbeat live together there, whatever
+``--ops-schema`` says). An unknown or malformed placeholder fails naming the file and line
+before any statement of any file runs. The checksum is the file's as written, so one file has
+one checksum whatever the values and another value is never an "edit". The history does not
 record the values: a migration applied under one name is not applied again when the name
 changes later (as with Flyway); the name is chosen once per environment.
+
+Files are read as a stream (:data:`CHUNK_BYTES` at a time, cut at line ends): the checksum is
+computed on the way and statements are split as they come, so memory follows the longest
+statement, not the file. Loading a file reads it once for its checksum and, with ``parse``,
+once more through the splitter to check it; applying reads it again.
+
+Bytes, not text: a file is applied byte for byte, as the ``mariadb`` client does. Bytes that
+are not UTF-8 are allowed inside string literals (``mysqldump`` writes BLOBs that way without
+``--hex-blob``) and carried through unchanged (:func:`scripts.db.sql_split.encoded`); anywhere
+else they are an error naming the line. A UTF-8 byte order mark and CRLF line ends are not
+part of the checksum, so adding or removing them is not an edit.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO
 
-from scripts.db.sql_placeholders import VALUE_RE, PlaceholderError, substitute, validate_values
-from scripts.db.sql_split import SplitError, Statement, split_sql
+from scripts.db.sql_placeholders import VALUE_RE, PlaceholderError, substitute_chunks, validate_values
+from scripts.db.sql_split import SplitError, Statement, iter_statements
 from scripts.errors import EXIT_BAD_INPUT, PlatformError
 
 FILE_RE = re.compile(r"^V(?P<version>\d{3,})__(?P<name>[A-Za-z0-9][A-Za-z0-9_]*)\.sql$")
@@ -40,6 +49,8 @@ IDENTIFIER_RE = VALUE_RE
 DEFAULT_OPS_SCHEMA = "ops"
 # Filled by the runner, never by the caller: it must name the schema the history is in.
 OPS_SCHEMA_PLACEHOLDER = "ops_schema"
+# Read this much at a time (then cut at the last line end): memory follows this, not the file.
+CHUNK_BYTES = 1 << 20
 
 # The history table's column types bound what a file may be (see scripts.db.migrations.HISTORY_DDL).
 MAX_VERSION = 2**32 - 1  # version INT UNSIGNED
@@ -56,35 +67,118 @@ class MigrationFileError(PlatformError, ValueError):
 
 @dataclass(frozen=True)
 class Migration:
+    """One migration file: what it is and how to read its statements again."""
+
     version: int
     description: str
     path: Path
     checksum: str
-    statements: tuple[Statement, ...]
-    # The text as read (before substitution) and the values its statements were made with,
-    # so the runner can fill ${ops_schema} with its own schema.
-    source: str = field(default="", repr=False, compare=False)
+    # Statements counted when the file was parsed on loading; None when it was only checksummed.
+    statement_count: int | None = None
+    # The placeholder values its statements are made with (the runner sets ${ops_schema}).
     values: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
+    # The checksum the same content had before a byte order mark stopped counting: history rows
+    # recorded then still match.
+    legacy_checksum: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def script(self) -> str:
         return self.path.name
 
+    def matches(self, recorded: str) -> bool:
+        """True if a history row's checksum is this file's (a BOM or CRLF change aside)."""
+        return recorded in (self.checksum, self.legacy_checksum)
+
     def with_ops_schema(self, ops_schema: str) -> Migration:
         """This migration with ``${ops_schema}`` standing for ``ops_schema``."""
         values = dict(self.values)
-        if (
-            values.get(OPS_SCHEMA_PLACEHOLDER) == ops_schema
-            or f"${{{OPS_SCHEMA_PLACEHOLDER}}}" not in self.source
-        ):
-            return self  # the statements would be the same
+        if values.get(OPS_SCHEMA_PLACEHOLDER) == ops_schema:
+            return self
         values[OPS_SCHEMA_PLACEHOLDER] = ops_schema
-        return replace(self, statements=_statements(self.path, self.source, values), values=_frozen(values))
+        return replace(self, values=_frozen(values))
+
+    def iter_statements(self) -> Iterator[Statement]:
+        """The file's statements, read and split as a stream; checks the file did not change.
+
+        Raises :class:`MigrationFileError` for bad text (naming the line), or when the checksum
+        read now is not the one loaded (the file changed since).
+        """
+        source = SqlFile(self.path)
+        yield from _statements(self.path, source.text_chunks(), dict(self.values))
+        if source.checksum != self.checksum:
+            raise MigrationFileError(
+                f"migration file '{self.path}' changed while it was being applied (checksum "
+                f"{source.checksum[:12]}, loaded as {self.checksum[:12]}); rerun"
+            )
+
+    @property
+    def statements(self) -> tuple[Statement, ...]:
+        """All statements at once (reads the file; the runner streams :meth:`iter_statements`)."""
+        return tuple(self.iter_statements())
+
+
+BOM = b"\xef\xbb\xbf"
 
 
 def checksum(data: bytes) -> str:
-    """sha256 of the file with CRLF normalised, so a Windows checkout is not an "edit"."""
-    return hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()
+    """A whole file's checksum, as :class:`SqlFile` computes it while reading."""
+    return hashlib.sha256(data.removeprefix(BOM).replace(b"\r\n", b"\n")).hexdigest()
+
+
+class SqlFile:
+    """Reads a migration file in chunks that end at line ends, hashing it on the way."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._digest = hashlib.sha256()
+        self._legacy: hashlib._Hash | None = None
+
+    @property
+    def checksum(self) -> str:
+        """sha256 of what was read, without a leading BOM and with CRLF as LF."""
+        return self._digest.hexdigest()
+
+    @property
+    def legacy_checksum(self) -> str | None:
+        """The checksum as it was computed with the BOM counted; None without a BOM."""
+        return None if self._legacy is None else self._legacy.hexdigest()
+
+    def byte_chunks(self) -> Iterator[bytes]:
+        try:
+            with self.path.open("rb") as handle:
+                first = True
+                for raw in _line_chunks(handle):
+                    if first and raw.startswith(BOM):
+                        self._legacy = hashlib.sha256(BOM)
+                        raw = raw[len(BOM) :]
+                    first = False
+                    raw = raw.replace(b"\r\n", b"\n")
+                    self._digest.update(raw)
+                    if self._legacy is not None:
+                        self._legacy.update(raw)
+                    yield raw
+        except OSError as exc:
+            raise MigrationFileError(f"migration file '{self.path}': cannot read: {exc.strerror}") from None
+
+    def text_chunks(self) -> Iterator[str]:
+        """The chunks as text; bytes that are not UTF-8 become lone surrogates (surrogateescape)."""
+        for raw in self.byte_chunks():
+            yield raw.decode("utf-8", "surrogateescape")
+
+
+def _line_chunks(handle: BinaryIO) -> Iterator[bytes]:
+    """About :data:`CHUNK_BYTES` at a time, each ending with a line end (the last may not)."""
+    pending: list[bytes] = []
+    while block := handle.read(CHUNK_BYTES):
+        cut = block.rfind(b"\n") + 1
+        if cut == 0:  # a line longer than a block: keep reading
+            pending.append(block)
+            continue
+        pending.append(block[:cut])
+        yield b"".join(pending)
+        pending = [block[cut:]] if cut < len(block) else []
+    if pending:
+        yield b"".join(pending)
 
 
 def validate_identifier(value: str, what: str) -> str:
@@ -100,7 +194,7 @@ def _frozen(values: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(values.items()))
 
 
-def _load_values(placeholders: Mapping[str, str] | None) -> dict[str, str]:
+def load_values(placeholders: Mapping[str, str] | None) -> dict[str, str]:
     """The caller's values plus ``${ops_schema}``, which only the runner may set."""
     values = dict(placeholders or {})
     validate_values(values)  # a bad value is the caller's error, not the file's
@@ -128,21 +222,16 @@ def _check_fits_history(path: Path, version: int, description: str) -> None:
         )
 
 
-def _statements(path: Path, text: str, values: Mapping[str, str]) -> tuple[Statement, ...]:
+def _statements(path: Path, chunks: Iterable[str], values: Mapping[str, str]) -> Iterator[Statement]:
     try:
         # Values are plain identifiers: substituting first changes neither the split nor line numbers.
-        return tuple(split_sql(substitute(text, values)))
+        yield from iter_statements(substitute_chunks(chunks, values))
     except (PlaceholderError, SplitError) as exc:
         raise MigrationFileError(f"migration file '{path}': {exc}") from None
 
 
-def load_migration(path: Path, placeholders: Mapping[str, str] | None = None) -> Migration:
-    """Read, substitute ``placeholders`` (name -> value), split and checksum one file.
-
-    ``${ops_schema}`` is filled with :data:`DEFAULT_OPS_SCHEMA` here; ``Runner.run``
-    fills it again with the runner's history schema.
-    """
-    values = _load_values(placeholders)
+def parse_name(path: Path) -> tuple[int, str]:
+    """(version, description) from a ``V<NNN>__<name>.sql`` file name."""
     match = FILE_RE.match(path.name)
     if match is None:
         raise MigrationFileError(
@@ -151,42 +240,66 @@ def load_migration(path: Path, placeholders: Mapping[str, str] | None = None) ->
         )
     version, description = int(match["version"]), match["name"].replace("_", " ")
     _check_fits_history(path, version, description)
+    return version, description
+
+
+def load_migration(
+    path: Path, placeholders: Mapping[str, str] | None = None, *, parse: bool = True
+) -> Migration:
+    """Name, checksum and (with ``parse``) a full check of one file's statements.
+
+    ``${ops_schema}`` is filled with :data:`DEFAULT_OPS_SCHEMA` here; ``Runner.run``
+    fills it again with the runner's history schema. Without ``parse`` the file is only
+    hashed; :func:`check` parses it later, before anything is applied.
+    """
+    values = load_values(placeholders)
+    version, description = parse_name(path)
+    migration = Migration(version, description, path, checksum="", values=_frozen(values))
+    return check(migration) if parse else _checksummed(migration)
+
+
+def _checksummed(migration: Migration) -> Migration:
+    """Hashed, and its placeholders checked (a typo fails here, before any connection)."""
+    source = SqlFile(migration.path)
     try:
-        data = path.read_bytes()
-        text = data.decode("utf-8-sig")  # an editor's BOM is not SQL
-    except OSError as exc:
-        raise MigrationFileError(f"migration file '{path}': cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise MigrationFileError(f"migration file '{path}': not UTF-8 (byte {exc.start})") from None
-    statements = _statements(path, text, values)
-    if not statements:
-        raise MigrationFileError(f"migration file '{path}': contains no statements")
-    return Migration(
-        version=version,
-        description=description,
-        path=path,
-        checksum=checksum(data),
-        statements=statements,
-        source=text,
-        values=_frozen(values),
+        for _chunk in substitute_chunks(source.text_chunks(), dict(migration.values)):
+            pass
+    except PlaceholderError as exc:
+        raise MigrationFileError(f"migration file '{migration.path}': {exc}") from None
+    return replace(migration, checksum=source.checksum, legacy_checksum=source.legacy_checksum)
+
+
+def check(migration: Migration) -> Migration:
+    """``migration`` with its checksum and statement count, its whole text checked once."""
+    if migration.statement_count is not None:
+        return migration
+    source = SqlFile(migration.path)
+    count = sum(1 for _ in _statements(migration.path, source.text_chunks(), dict(migration.values)))
+    if not count:
+        raise MigrationFileError(f"migration file '{migration.path}': contains no statements")
+    return replace(
+        migration, checksum=source.checksum, legacy_checksum=source.legacy_checksum, statement_count=count
     )
 
 
-def discover(sql_dir: Path, placeholders: Mapping[str, str] | None = None) -> list[Migration]:
+def discover(
+    sql_dir: Path, placeholders: Mapping[str, str] | None = None, *, parse: bool = True
+) -> list[Migration]:
     """All migrations in ``sql_dir`` in version order; every ``*.sql`` file must be a migration.
 
     ``placeholders`` (e.g. ``{"database": "shop"}``) fill ``${name}`` in every file; a bad
     value (or ``ops_schema``, which the runner sets) raises
-    :class:`~scripts.db.sql_placeholders.PlaceholderError` before any file is read.
+    :class:`~scripts.db.sql_placeholders.PlaceholderError` before any file is read. Without
+    ``parse`` files are named, hashed and their placeholders checked (:func:`check` splits them).
     """
-    _load_values(placeholders)
+    load_values(placeholders)
     if not sql_dir.is_dir():
         raise MigrationFileError(f"migrations directory '{sql_dir}' does not exist or is not a directory")
     found: dict[int, Migration] = {}
     for path in sorted(sql_dir.iterdir()):
         if path.suffix.lower() != ".sql":
             continue
-        migration = load_migration(path, placeholders)
+        migration = load_migration(path, placeholders, parse=parse)
         if migration.version in found:
             raise MigrationFileError(
                 f"migrations '{found[migration.version].path}' and '{path}' have the same "

@@ -49,8 +49,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
-from contextlib import suppress
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,15 +59,18 @@ from mysql.connector import errorcode
 from mysql.connector.connection import MySQLConnection
 from mysql.connector.constants import ClientFlag
 
+from scripts.db import migration_files, sql_shape
 from scripts.db.connection import ConnectionLost, is_connection_lost
 from scripts.db.migration_batches import BATCH_BYTES, BATCH_STATEMENTS, batches
-from scripts.db.migration_files import DEFAULT_OPS_SCHEMA, Migration, validate_identifier
-from scripts.db.sql_split import Statement
+from scripts.db.migration_files import DEFAULT_OPS_SCHEMA, Migration, MigrationFileError, validate_identifier
+from scripts.db.sql_split import Statement, encoded, printable
 from scripts.errors import EXIT_MIGRATION, PlatformError
 
 _log = logging.getLogger(__name__)
 
 STATEMENT_PREVIEW_CHARS = 200
+# The connection's character set at the start of every file, as `mariadb --default-character-set`.
+CHARSET = "utf8mb4"
 
 # The history table. Its column types bound what a file may be: see
 # scripts.db.migration_files.MAX_VERSION and MAX_DESCRIPTION_CHARS.
@@ -80,10 +83,22 @@ HISTORY_DDL = (
     " statements INT UNSIGNED NOT NULL,"
     " duration_ms INT UNSIGNED NOT NULL,"
     " applied_by VARCHAR(288) NOT NULL,"
-    " applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+    " applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
+    " kind VARCHAR(16) NOT NULL DEFAULT 'migrate',"
+    " shape CHAR(64) NULL"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
 )
-HISTORY_COLUMNS = ("version", "description", "script", "checksum", "statements", "duration_ms", "applied_by")
+# Columns added after the first release, with their DDL: an older history table gets them (MySQL 8
+# has no ADD COLUMN IF NOT EXISTS, so the runner asks information_schema first). ``kind`` is
+# 'migrate' or 'baseline'; ``shape`` is the checksum of the statements with whitespace and comments
+# ignored (see scripts.db.sql_shape), so ``repair`` can tell a reformatted file from an edited one.
+ADDED_COLUMNS = {
+    "kind": "kind VARCHAR(16) NOT NULL DEFAULT 'migrate'",
+    "shape": "shape CHAR(64) NULL",
+}
+HISTORY_COLUMNS = (
+    "version", "description", "script", "checksum", "statements", "duration_ms", "applied_by", "kind", "shape"
+)  # fmt: skip
 
 
 class MigrationError(PlatformError, RuntimeError):
@@ -97,6 +112,10 @@ class HistoryTableError(MigrationError):
     """A migration dropped or changed the runner's history table (it was put back if possible)."""
 
 
+class OutOfOrder(MigrationError):
+    """A pending version is lower than one already applied (allowed with ``out_of_order``)."""
+
+
 @dataclass(frozen=True)
 class Applied:
     """One history row, as read back."""
@@ -104,6 +123,13 @@ class Applied:
     version: int
     script: str
     checksum: str
+    description: str = ""
+    statements: int = 0
+    duration_ms: int = 0
+    applied_by: str = ""
+    applied_at: Any = None  # a datetime as the connector returns it
+    kind: str = "migrate"
+    shape: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +139,7 @@ class RunResult:
 
 
 def preview(text: str) -> str:
-    one_line = " ".join(text.split())
+    one_line = " ".join(printable(text).split())
     if len(one_line) <= STATEMENT_PREVIEW_CHARS:
         return one_line
     return one_line[: STATEMENT_PREVIEW_CHARS - 3] + "..."
@@ -148,25 +174,64 @@ class Runner:
         self.lock_timeout_s = lock_timeout_s
         self.progress = progress
 
-    def run(self, migrations: Sequence[Migration]) -> RunResult:
-        # ${ops_schema} is where this runner keeps its history, whatever the loader assumed.
-        migrations = [m.with_ops_schema(self.schema) for m in migrations]
-        self._ensure_history()
-        self._lock()
-        try:
+    def run(self, migrations: Sequence[Migration], *, out_of_order: bool = False) -> RunResult:
+        """Apply what is pending, in version order; every pending file is checked first."""
+        migrations = self.own(migrations)
+        self.ensure_history()
+        with self.locked():
             rows = self._history_rows()  # read *after* the lock: another run may just have finished
-            applied = _applied(rows)
-            self._verify(migrations, applied)
-            pending = [m for m in migrations if m.version not in applied]
+            pending = self._pending(migrations, _applied(rows), out_of_order)
             results = tuple((m, self._apply(m, rows)) for m in pending)
             return RunResult(applied=results, skipped=len(migrations) - len(pending))
-        finally:
-            self._unlock()
 
-    def _ensure_history(self) -> None:
+    def pending(self, migrations: Sequence[Migration], *, out_of_order: bool = False) -> list[Migration]:
+        """What :meth:`run` would apply now, checked as it would check it; changes nothing."""
+        migrations = self.own(migrations)
+        return self._pending(migrations, self.applied(), out_of_order)
+
+    def own(self, migrations: Sequence[Migration]) -> list[Migration]:
+        # ${ops_schema} is where this runner keeps its history, whatever the loader assumed.
+        return [m.with_ops_schema(self.schema) for m in migrations]
+
+    def _pending(
+        self, migrations: Sequence[Migration], applied: dict[int, Applied], out_of_order: bool
+    ) -> list[Migration]:
+        self._verify(migrations, applied)
+        pending = [m for m in migrations if m.version not in applied]
+        if pending and applied and not out_of_order:
+            newest = max(applied.values(), key=lambda a: a.version)
+            if pending[0].version < newest.version:
+                raise OutOfOrder(
+                    f"migration {pending[0].script} (version {pending[0].version}) is pending but version "
+                    f"{newest.version} ({newest.script}) is already applied: applying it now would run it "
+                    "after a later one; renumber it above the newest, or pass --out-of-order"
+                )
+        # Every pending file is read through once before the first statement runs: a bad line
+        # anywhere stops the run with nothing applied.
+        return [migration_files.check(m) for m in pending]
+
+    def ensure_history(self) -> None:
         with self.conn.cursor() as cur:
             cur.execute(f"CREATE DATABASE IF NOT EXISTS `{self.schema}` CHARACTER SET utf8mb4")
             cur.execute(HISTORY_DDL.format(table=self.table))
+            cur.execute(
+                "SELECT COLUMN_NAME FROM information_schema.COLUMNS"
+                " WHERE TABLE_SCHEMA = %s AND TABLE_NAME = 'schema_history'",
+                (self.schema,),
+            )
+            have = {str(row[0]).lower() for row in cur.fetchall()}  # type: ignore[index]
+            for column, ddl in ADDED_COLUMNS.items():
+                if column not in have:
+                    cur.execute(f"ALTER TABLE {self.table} ADD COLUMN {ddl}")
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the migration lock (server-wide, per history schema) for the block."""
+        self._lock()
+        try:
+            yield
+        finally:
+            self._unlock()
 
     def _lock(self) -> None:
         if self._get_lock(0):
@@ -192,7 +257,13 @@ class Runner:
             cur.fetchall()
 
     def applied(self) -> dict[int, Applied]:
-        return _applied(self._history_rows())
+        """The history as it is now; empty when the history table does not exist yet."""
+        try:
+            return _applied(self._history_rows())
+        except mysql.connector.Error as exc:
+            if exc.errno in _MISSING_ERRNOS:
+                return {}
+            raise
 
     def _history_rows(self, version: int | None = None) -> list[HistoryRow]:
         where, params = ("WHERE version = %s", (version,)) if version is not None else ("", ())
@@ -211,7 +282,7 @@ class Runner:
                     f"history has version {version} ('{row.script}') but no such file in the "
                     "migrations directory; applied migrations must not be removed"
                 )
-            if migration.checksum != row.checksum:
+            if not migration.matches(row.checksum):
                 raise MigrationError(
                     f"migration '{migration.path}' was edited after it was applied "
                     f"(checksum {migration.checksum[:12]}, applied {row.checksum[:12]}); "
@@ -221,48 +292,59 @@ class Runner:
     def _apply(self, migration: Migration, rows: list[HistoryRow]) -> float:
         """Run one migration and record it; ``rows`` (the history so far) gains its row."""
         started = time.perf_counter()
+        shape = sql_shape.ShapeHash()
+        count = 0
+        # Each file starts with the default character set: a SET NAMES in the one before must
+        # not change how this one's bytes are read.
+        self._set_names()
         self.conn.autocommit = False
         try:
-            for batch in batches(migration.statements, self.batch_statements, BATCH_BYTES):
+            for batch in batches(
+                shape.track(migration.iter_statements()), self.batch_statements, BATCH_BYTES
+            ):
                 self._execute(migration, batch)
+                count += len(batch)
             self._check_history(migration, rows)
+            self._set_names()
             duration_ms = (time.perf_counter() - started) * 1000
-            self._record(migration, duration_ms)
+            self._record(migration, count, duration_ms, shape.hexdigest())
             new_rows = self._history_rows(migration.version)  # in the transaction: sees its own row
             self.conn.commit()
         except MigrationError as exc:
             self._rollback()
             # A statement after the one that dropped the history failed: the history is gone all the same.
             raise self._with_history_check(migration, rows, exc) from None
+        except MigrationFileError as exc:
+            self._rollback()
+            raise self._with_history_check(migration, rows, MigrationError(str(exc))) from None
         except BaseException:
             self._rollback()
             raise
         finally:
             self._restore_autocommit()
         rows.extend(new_rows)
-        count = len(migration.statements)
         self.progress(f"applied {migration.script} ({count} statements) in {duration_ms:.0f} ms")
         return duration_ms
 
-    def _record(self, migration: Migration, duration_ms: float) -> None:
-        columns = ", ".join(HISTORY_COLUMNS)
+    def _set_names(self) -> None:
         with self.conn.cursor() as cur:
-            cur.execute(
-                f"INSERT INTO {self.table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, CURRENT_USER())",
-                (
-                    migration.version,
-                    migration.description,
-                    migration.script,
-                    migration.checksum,
-                    len(migration.statements),
-                    round(duration_ms),
-                ),
-            )
+            cur.execute(f"SET NAMES {CHARSET}")
+
+    def _record(self, migration: Migration, count: int, duration_ms: float, shape: str) -> None:
+        insert_row(
+            self.conn,
+            self.table,
+            migration,
+            count=count,
+            duration_ms=duration_ms,
+            kind="migrate",
+            shape=shape,
+        )
 
     def _execute(self, migration: Migration, batch: Sequence[Statement]) -> None:
         done = 0
         try:
-            for _result in self.conn.cmd_query_iter(";\n".join(s.text for s in batch)):
+            for _result in self.conn.cmd_query_iter(encoded(";\n".join(s.text for s in batch))):
                 if self.conn.unread_result:
                     self.conn.get_rows()
                 done += 1
@@ -352,7 +434,7 @@ class Runner:
         """Restore the history as it was before the migration; say what happened."""
         try:
             self._rollback()  # the migration's pending DML must not commit with the restore
-            self._ensure_history()  # DDL, so it commits: nothing of the migration is pending now
+            self.ensure_history()  # DDL, so it commits: nothing of the migration is pending now
             values = ", ".join(["%s"] * len(_ROW_COLUMNS))
             sql = f"INSERT IGNORE INTO {self.table} ({', '.join(_ROW_COLUMNS)}) VALUES ({values})"
             with self.conn.cursor() as cur:
@@ -378,6 +460,47 @@ class Runner:
 
 def _applied(rows: Sequence[HistoryRow]) -> dict[int, Applied]:
     out: dict[int, Applied] = {}
-    for version, _description, script, checksum_, *_rest in rows:  # the order of _ROW_COLUMNS
-        out[int(str(version))] = Applied(int(str(version)), str(script), str(checksum_))
+    for row in rows:
+        # The order of _ROW_COLUMNS.
+        version, description, script, checksum_, statements, duration_ms, applied_by, kind, shape, at = row
+        out[int(str(version))] = Applied(
+            version=int(str(version)),
+            script=str(script),
+            checksum=str(checksum_),
+            description=str(description),
+            statements=int(str(statements)),
+            duration_ms=int(str(duration_ms)),
+            applied_by=str(applied_by),
+            applied_at=at,
+            kind=str(kind),
+            shape=None if shape is None else str(shape),
+        )
     return out
+
+
+def insert_row(
+    conn: MySQLConnection,
+    table: str,
+    migration: Migration,
+    *,
+    count: int,
+    duration_ms: float,
+    kind: str,
+    shape: str | None,
+) -> None:
+    """One history row for ``migration`` (applied_by is the session's CURRENT_USER())."""
+    columns = ", ".join(HISTORY_COLUMNS)
+    with conn.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, CURRENT_USER(), %s, %s)",
+            (
+                migration.version,
+                migration.description,
+                migration.script,
+                migration.checksum,
+                count,
+                round(duration_ms),
+                kind,
+                shape,
+            ),
+        )

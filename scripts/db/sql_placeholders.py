@@ -29,7 +29,7 @@ Rules:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 # The stack's dbName rule: a value is pasted unquoted into SQL (`CREATE DATABASE ${database}`),
 # so it must be an identifier that needs no quoting, and not a number (`123.t` is a decimal).
@@ -45,6 +45,7 @@ class PlaceholderError(ValueError):
 
     def __init__(self, message: str, line: int | None = None) -> None:
         super().__init__(message if line is None else f"line {line}: {message}")
+        self.message = message
         self.line = line
 
 
@@ -94,3 +95,18 @@ def substitute(text: str, values: Mapping[str, str]) -> str:
         )
 
     return _TOKEN_RE.sub(replace, text)
+
+
+def substitute_chunks(chunks: Iterable[str], values: Mapping[str, str]) -> Iterator[str]:
+    """:func:`substitute` over a script read in chunks that end at line ends.
+
+    A placeholder never spans a line, so each chunk is substituted alone; an error names the
+    line in the whole script.
+    """
+    line = 1
+    for chunk in chunks:
+        try:
+            yield substitute(chunk, values)
+        except PlaceholderError as exc:
+            raise PlaceholderError(exc.message, line + (exc.line or 1) - 1) from None
+        line += chunk.count("\n")

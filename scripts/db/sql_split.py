@@ -23,6 +23,7 @@ commands other than ``DELIMITER`` (``\\g``, ``source`` ...).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -63,54 +64,112 @@ def _special_re(delimiter: str) -> re.Pattern[str]:
     return re.compile(r"""['"`\n#]|--(?=\s|\Z)|/\*|""" + re.escape(delimiter))
 
 
+# Bytes that are not UTF-8 are read as lone surrogates (the "surrogateescape" error handler), so a
+# statement encodes back to exactly the bytes of the file (see :func:`encoded`).
+_UNDECODED_RE = re.compile("[\udc80-\udcff]")
+
+
+def encoded(text: str) -> bytes:
+    """A statement's bytes as the file holds them (undecodable bytes included, as read)."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+def printable(text: str) -> str:
+    """``text`` for a message or a terminal: bytes that are not UTF-8 become U+FFFD."""
+    return encoded(text).decode("utf-8", "replace")
+
+
 class _Splitter:
-    def __init__(self, text: str) -> None:
-        self.text = text
+    """Splits a stream of text chunks; each chunk but the last must end with a newline.
+
+    Only the current chunk and the statement being built are held, so memory follows the
+    longest statement, not the script. A string or comment that spans chunks pulls in the next.
+    """
+
+    def __init__(self, chunks: Iterator[str]) -> None:
+        self.chunks = chunks
+        self.text = ""
         self.pos = 0
+        self.window_line = 1  # line number of self.text[0]
         self.delimiter = ";"
         self.buf: list[str] = []
-        self.start: int | None = None  # offset of the current statement's first significant char
-        self.out: list[Statement] = []
+        self.start_line: int | None = None  # line of the current statement's first significant char
+        # A dropped /* comment separates tokens: the next character that is not whitespace gets a
+        # space before it, as the mariadb client does (`a/**/b` is `a b`, `a /**/ b` stays `a  b`).
+        self.need_space = False
         self._line_at = (0, 1)  # (offset, line) cache so line numbers cost O(n) overall
+
+    def more(self) -> bool:
+        """Append the next chunk, dropping what was consumed; False at the end of the input."""
+        chunk = next(self.chunks, None)
+        if chunk is None:
+            return False
+        self.window_line += self.text.count("\n", 0, self.pos)
+        self.text = self.text[self.pos :] + chunk
+        self.pos = 0
+        self._line_at = (0, self.window_line)
+        return True
 
     def line_of(self, offset: int) -> int:
         base, line = self._line_at
         if offset < base:
-            base, line = 0, 1
+            base, line = 0, self.window_line
         line += self.text.count("\n", base, offset)
         self._line_at = (offset, line)
         return line
 
-    def run(self) -> list[Statement]:
+    def run(self) -> Iterator[Statement]:
+        self.more()
         self.try_delimiter()
-        while self.pos < len(self.text):
+        while True:
+            if self.pos >= len(self.text):
+                if not self.more():
+                    break
+                self.try_delimiter()
+                continue
             match = _special_re(self.delimiter).search(self.text, self.pos)
             if match is None:
                 self.add_text(self.text[self.pos :], self.pos)
                 self.pos = len(self.text)
-                break
+                continue
             self.add_text(self.text[self.pos : match.start()], self.pos)
             self.pos = match.start()
-            self.handle(match.group())
-        self.flush()
-        return self.out
+            done = self.handle(match.group())
+            if done is not None:
+                yield done
+        last = self.flush()
+        if last is not None:
+            yield last
 
-    def add_text(self, chunk: str, offset: int) -> None:
+    def add_text(self, chunk: str, offset: int, *, code: bool = True) -> None:
         if not chunk:
             return
-        if self.start is None:
+        if self.start_line is None:
             stripped = chunk.lstrip()
             if not stripped:
                 return  # whitespace between statements
             offset += len(chunk) - len(stripped)
             chunk = stripped
-            self.start = offset
+            self.start_line = self.line_of(offset)
+        if code and _UNDECODED_RE.search(chunk):
+            column = _UNDECODED_RE.search(chunk)
+            assert column is not None
+            raise SplitError(
+                "bytes that are not UTF-8 outside a string literal (only string literals may hold "
+                "binary data)",
+                self.line_of(offset + column.start()),
+            )
+        if self.need_space:
+            self.need_space = False
+            if not chunk[0].isspace():
+                self.buf.append(" ")
         self.buf.append(chunk)
 
-    def handle(self, lexeme: str) -> None:
+    def handle(self, lexeme: str) -> Statement | None:
         if lexeme == "\n":
             self.pos += 1
-            if self.start is not None:
+            if self.start_line is not None:
+                self.need_space = False
                 self.buf.append("\n")
             self.try_delimiter()
         elif lexeme in _STRING_END:
@@ -122,30 +181,37 @@ class _Splitter:
             self.block_comment()
         else:  # the delimiter
             self.pos += len(lexeme)
-            self.flush()
+            return self.flush()
+        return None
+
+    def _closing(self, pattern: re.Pattern[str], skip: int, what: str) -> int:
+        """End offset of the string or comment opening at ``self.pos``, reading chunks as needed."""
+        while True:
+            match = pattern.match(self.text, self.pos + skip)
+            if match is not None:
+                return match.end()
+            begin = self.line_of(self.pos)
+            if not self.more():
+                raise SplitError(what, begin)
 
     def string(self, quote: str) -> None:
-        begin = self.pos
-        match = _STRING_END[quote].match(self.text, begin + 1)
-        if match is None:
-            raise SplitError(f"unterminated string starting with {quote}", self.line_of(begin))
-        self.add_text(self.text[begin : match.end()], begin)
-        self.pos = match.end()
+        end = self._closing(_STRING_END[quote], 1, f"unterminated string starting with {quote}")
+        self.add_text(self.text[self.pos : end], self.pos, code=quote == "`")
+        self.pos = end
 
     def block_comment(self) -> None:
-        begin = self.pos
-        match = _COMMENT_END.match(self.text, begin + 2)
-        if match is None:
-            raise SplitError("unterminated /* comment", self.line_of(begin))
-        self.pos = match.end()
+        end = self._closing(_COMMENT_END, 2, "unterminated /* comment")
+        begin, self.pos = self.pos, end
         if self.text.startswith(_KEPT_COMMENT_PREFIXES, begin):
-            self.add_text(self.text[begin : self.pos], begin)
-        elif self.start is not None:
-            self.buf.append(" ")  # keep `a/**/b` two tokens
+            self.add_text(self.text[begin:end], begin)
+        elif self.start_line is not None:
+            self.need_space = True
 
     def try_delimiter(self) -> None:
         """At a line start between statements, consume a DELIMITER directive if there is one."""
-        if self.start is not None:
+        if self.start_line is not None:
+            return
+        if self.pos >= len(self.text) and not self.more():
             return
         match = _DELIMITER_RE.match(self.text, self.pos)
         if match is None:
@@ -160,13 +226,16 @@ class _Splitter:
         self.pos = match.end()
         self.try_delimiter()
 
-    def flush(self) -> None:
-        if self.start is not None:
+    def flush(self) -> Statement | None:
+        done = None
+        if self.start_line is not None:
             text = "".join(self.buf).strip()
             if text:
-                self.out.append(Statement(text, self.line_of(self.start), self.delimiter))
+                done = Statement(text, self.start_line, self.delimiter)
         self.buf = []
-        self.start = None
+        self.start_line = None
+        self.need_space = False
+        return done
 
 
 def split_sql(text: str) -> list[Statement]:
@@ -175,4 +244,13 @@ def split_sql(text: str) -> list[Statement]:
     Empty statements (``;;``, comment-only scripts) are dropped. Raises
     :class:`SplitError` naming the line of an unterminated string or comment.
     """
-    return _Splitter(text.replace("\r\n", "\n")).run()
+    return list(iter_statements([text]))
+
+
+def iter_statements(chunks: Iterable[str]) -> Iterator[Statement]:
+    """The statements of a script given as chunks of text, as each is complete.
+
+    Every chunk but the last must end with a newline (so no token is cut in two); a CRLF line
+    end counts as LF. Raises :class:`SplitError` when it reaches a malformed part.
+    """
+    return _Splitter(chunk.replace("\r\n", "\n") for chunk in chunks).run()

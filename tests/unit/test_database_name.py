@@ -35,7 +35,7 @@ def discovered(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, str]]:
     """Records the placeholders the bootstrap discovers migrations with, then stops it (exit 2)."""
     calls: list[dict[str, str]] = []
 
-    def record(_sql_dir: Path, placeholders: dict[str, str] | None = None) -> list[Migration]:
+    def record(_sql_dir: Path, placeholders: dict[str, str] | None = None, **_: Any) -> list[Migration]:
         calls.append(dict(placeholders or {}))
         raise MigrationFileError("stopped by the test after discovery")
 
@@ -62,9 +62,9 @@ def test_bootstrap_fills_database_placeholder_from_the_outputs(
 ) -> None:
     path = write_outputs(tmp_path, with_database("shop"))
     assert bootstrap_cli.main(["--outputs", str(path)]) == errors.EXIT_BAD_INPUT
-    assert discovered == [{"database": "shop"}]
+    assert discovered == [{"database": "shop", "app_user": "app"}]
     assert bootstrap_cli.main(["--outputs", str(path), "--app-schema", "billing"]) == errors.EXIT_BAD_INPUT
-    assert discovered[-1] == {"database": "billing"}
+    assert discovered[-1] == {"database": "billing", "app_user": "app"}
     assert "stopped by the test" in capsys.readouterr().err
 
 
@@ -73,7 +73,7 @@ def test_bootstrap_says_so_when_it_falls_back_to_app(
 ) -> None:
     path = write_outputs(tmp_path, with_database(""))
     assert bootstrap_cli.main(["--outputs", str(path)]) == errors.EXIT_BAD_INPUT
-    assert discovered == [{"database": "app"}]
+    assert discovered == [{"database": "app", "app_user": "app"}]
     assert "db.database is empty (dbName unset): application schema 'app'" in capsys.readouterr().out
 
 
@@ -104,14 +104,14 @@ def test_automation_bootstrap_uses_the_stacks_database_by_default(discovered: li
     args = stack_cli.build_parser().parse_args(["bootstrap", "dev"])
     options, access = stack_cli.bootstrap_args(args)
     assert orchestrate.bootstrap(parsed, options, access) == errors.EXIT_BAD_INPUT
-    assert discovered == [{"database": "shop"}, {"database": "shop"}]
+    assert discovered == [{"database": "shop", "app_user": "app"}, {"database": "shop", "app_user": "app"}]
 
 
 def test_automation_bootstrap_accepts_an_app_schema_override(discovered: list[dict[str, str]]) -> None:
     parsed = outputs.parse_outputs(with_database("shop"))
     args = stack_cli.build_parser().parse_args(["bootstrap", "dev", "--app-schema", "billing"])
     assert orchestrate.bootstrap(parsed, *stack_cli.bootstrap_args(args)) == errors.EXIT_BAD_INPUT
-    assert discovered == [{"database": "billing"}]
+    assert discovered == [{"database": "billing", "app_user": "app"}]
 
 
 # --- the local environment's name -------------------------------------------------------------

@@ -15,6 +15,7 @@ from scripts.db.migration_files import (
     validate_identifier,
 )
 from scripts.db.migrations import preview
+from scripts.db.sql_split import encoded
 
 REPO_SQL = Path(__file__).resolve().parents[2] / "sql"
 
@@ -91,11 +92,46 @@ def test_rejects_unterminated_string_naming_file_and_line(tmp_path: Path) -> Non
         load_migration(path)
 
 
-def test_rejects_non_utf8(tmp_path: Path) -> None:
+def test_bytes_that_are_not_utf8_inside_a_string_literal_are_kept_byte_for_byte(tmp_path: Path) -> None:
+    # mysqldump writes BLOBs this way without --hex-blob; the client sends the bytes as they are.
+    path = tmp_path / "V001__blob.sql"
+    path.write_bytes(b"INSERT INTO t VALUES ('\xe9\xff\x00\\'', 'caf\xc3\xa9');\nSELECT 2;\n")
+    statements = load_migration(path).statements
+    assert [encoded(s.text) for s in statements] == [
+        b"INSERT INTO t VALUES ('\xe9\xff\x00\\'', 'caf\xc3\xa9')",
+        b"SELECT 2",
+    ]
+    assert preview(statements[0].text) == "INSERT INTO t VALUES ('\ufffd\ufffd\x00\\'', 'caf\xe9')"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"SELECT 1;\nSELECT \xe9;\n",
+        b"SELECT 1;\nSELECT 1 /*!50000 \xe9 */;\n",
+        b"SELECT 1;\nSELECT `a` \xe9;\n",
+    ],
+)
+def test_bytes_that_are_not_utf8_outside_a_string_literal_are_refused_with_the_line(
+    tmp_path: Path, content: bytes
+) -> None:
     path = tmp_path / "V001__latin1.sql"
-    path.write_bytes(b"SELECT '\xe9';")
-    with pytest.raises(MigrationFileError, match="not UTF-8"):
+    path.write_bytes(content)
+    with pytest.raises(
+        MigrationFileError, match=r"V001__latin1\.sql': line 2: bytes that are not UTF-8 outside"
+    ):
         load_migration(path)
+
+
+def test_a_byte_order_mark_is_not_part_of_the_checksum(tmp_path: Path) -> None:
+    plain = load_migration(write(tmp_path, "V001__a.sql", "SELECT 1;\n"))
+    path = tmp_path / "V002__b.sql"
+    path.write_bytes(b"\xef\xbb\xbfSELECT 1;\r\n")
+    with_bom = load_migration(path)
+    assert with_bom.checksum == plain.checksum
+    # A history row written when the BOM still counted matches too.
+    assert with_bom.matches(hashlib.sha256(b"\xef\xbb\xbfSELECT 1;\n").hexdigest())
+    assert not plain.matches(hashlib.sha256(b"\xef\xbb\xbfSELECT 1;\n").hexdigest())
 
 
 def test_checksum_is_sha256_of_content(tmp_path: Path) -> None:
@@ -135,9 +171,9 @@ def test_batches_group_plain_statements_and_send_the_others_alone() -> None:
         "DELIMITER //\nCREATE PROCEDURE q() BEGIN SELECT 1; END//\nDELIMITER ;\n"
         "SELECT 4;\nSELECT 5;\nSELECT 6;\n"
     )
-    groups = batches(split_sql(sql), max_statements=2, max_bytes=10_000)
+    groups = list(batches(split_sql(sql), max_statements=2, max_bytes=10_000))
     assert [[s.line for s in g] for g in groups] == [[1, 2], [3], [4], [5], [6], [8], [10, 11], [12]]
-    one_by_one = batches(split_sql(sql), max_statements=1, max_bytes=10_000)
+    one_by_one = list(batches(split_sql(sql), max_statements=1, max_bytes=10_000))
     assert all(len(g) == 1 for g in one_by_one) and len(one_by_one) == 10
 
 

@@ -53,7 +53,8 @@ class FakeCursor:
         elif sql.startswith("SELECT COUNT(*)"):
             self.rows = [(len(self.conn.history),)]
         elif sql.startswith("INSERT INTO") and "schema_history" in sql:
-            self.conn.history.append((*params, "admin@%", "2026-01-01 00:00:00"))
+            # applied_by is CURRENT_USER() in the statement, between duration_ms and kind.
+            self.conn.history.append((*params[:6], "admin@%", *params[6:], "2026-01-01 00:00:00"))
         elif sql.startswith("SELECT version"):
             self.rows = [r for r in self.conn.history if not params or r[0] == params[0]]
         else:
@@ -86,7 +87,8 @@ class FakeConnection:
     def cursor(self) -> FakeCursor:
         return FakeCursor(self)
 
-    def cmd_query_iter(self, sql: str) -> Iterator[dict[str, Any]]:
+    def cmd_query_iter(self, data: bytes) -> Iterator[dict[str, Any]]:
+        sql = data.decode()
         self.queries.append(sql)
         for _ in range(self.results(sql.split(";\n"))):
             yield {}

@@ -52,7 +52,7 @@ def test_executable_comment_is_kept_wherever_it_appears() -> None:
 def test_an_ordinary_comment_after_an_executable_one_is_dropped() -> None:
     assert split_sql("/*!40101 SET NAMES utf8 */;\nSELECT /* plain */ 1;") == [
         Statement("/*!40101 SET NAMES utf8 */", 1),
-        Statement("SELECT   1", 2),
+        Statement("SELECT  1", 2),  # the comment goes, the spaces around it stay (as in the client)
     ]
 
 

@@ -61,7 +61,7 @@ def test_drops_ordinary_comments_of_each_kind() -> None:
         "/* multi\n line; comment */ SELECT 3;\n"
         "SELECT 4 -- trailing\n;\n"
     )
-    assert texts(sql) == ["SELECT 1", "SELECT   2", "SELECT 3", "SELECT 4"]
+    assert texts(sql) == ["SELECT 1", "SELECT  2", "SELECT 3", "SELECT 4"]
     assert [s.line for s in split_sql(sql)] == [2, 3, 5, 6]
 
 
