@@ -21,13 +21,16 @@ import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from mysql_platform_core.contract import Endpoint, StackOutputs
 from scripts.db import bootstrap as db_bootstrap
 from scripts.db.bootstrap_options import Options, endpoints, tls_ca
 from scripts.errors import PlatformError
-from scripts.stack import automation, tunnel
+from scripts.stack import tunnel
+
+if TYPE_CHECKING:
+    from scripts.stack import automation
 
 _log = logging.getLogger(__name__)
 
@@ -122,6 +125,8 @@ def up_and_bootstrap(
     Raises like :func:`scripts.stack.automation.up` when the update fails (the bootstrap
     does not run then).
     """
+    from scripts.stack import automation  # Pulumi's SDK: imported only by what runs it
+
     result = automation.up(stack_name, options or automation.Options())
     stack_outputs = automation.parse_outputs(result.outputs, stack_name)
     return bootstrap(stack_outputs, bootstrap_options, access, out=out, err=err)

@@ -15,6 +15,7 @@ confirmed), 3 cannot connect, 4 a migration failed (also: repair refused a file)
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -106,6 +107,11 @@ def ask(question: str) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`info | head`): stop quietly, as the Python docs advise for
+        # SIGPIPE, with stdout pointed at /dev/null so the exit does not fail on a flush.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
         print(
             "migrate: interrupted (Ctrl-C); a migration cut short has no history row and reruns",

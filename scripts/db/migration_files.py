@@ -38,6 +38,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
+from scripts.db import script_config
+from scripts.db.script_config import ScriptConfig
 from scripts.db.sql_placeholders import VALUE_RE, PlaceholderError, substitute_chunks, validate_values
 from scripts.db.sql_split import SplitError, Statement, iter_statements
 from scripts.errors import EXIT_BAD_INPUT, PlatformError
@@ -80,6 +82,8 @@ class Migration:
     # The checksum the same content had before a byte order mark stopped counting: history rows
     # recorded then still match.
     legacy_checksum: str | None = field(default=None, repr=False, compare=False)
+    # Its V<NNN>__<name>.sql.conf, if any (scripts.db.script_config).
+    config: ScriptConfig = field(default=ScriptConfig(), compare=False)
 
     @property
     def script(self) -> str:
@@ -104,12 +108,16 @@ class Migration:
         read now is not the one loaded (the file changed since).
         """
         source = SqlFile(self.path)
-        yield from _statements(self.path, source.text_chunks(), dict(self.values))
+        yield from _statements(self.path, source.text_chunks(), self.placeholders())
         if source.checksum != self.checksum:
             raise MigrationFileError(
                 f"migration file '{self.path}' changed while it was being applied (checksum "
                 f"{source.checksum[:12]}, loaded as {self.checksum[:12]}); rerun"
             )
+
+    def placeholders(self) -> dict[str, str] | None:
+        """The values to substitute; None when the file's configuration turns substitution off."""
+        return dict(self.values) if self.config.placeholder_replacement else None
 
     @property
     def statements(self) -> tuple[Statement, ...]:
@@ -222,12 +230,25 @@ def _check_fits_history(path: Path, version: int, description: str) -> None:
         )
 
 
-def _statements(path: Path, chunks: Iterable[str], values: Mapping[str, str]) -> Iterator[Statement]:
+def _statements(path: Path, chunks: Iterable[str], values: Mapping[str, str] | None) -> Iterator[Statement]:
+    """Statements of the text in ``chunks``; ``values`` None: no placeholder substitution."""
     try:
         # Values are plain identifiers: substituting first changes neither the split nor line numbers.
-        yield from iter_statements(substitute_chunks(chunks, values))
-    except (PlaceholderError, SplitError) as exc:
+        # SqlFile turned CRLF into LF already.
+        yield from iter_statements(
+            chunks if values is None else substitute_chunks(chunks, values), crlf=False
+        )
+    except PlaceholderError as exc:
+        raise _placeholder_error(path, exc) from None
+    except SplitError as exc:
         raise MigrationFileError(f"migration file '{path}': {exc}") from None
+
+
+def _placeholder_error(path: Path, exc: PlaceholderError) -> MigrationFileError:
+    return MigrationFileError(
+        f"migration file '{path}': {exc} (a file to apply as written, such as a dump, can turn "
+        f"placeholders off: placeholderReplacement=false in {script_config.path_for(path).name})"
+    )
 
 
 def parse_name(path: Path) -> tuple[int, str]:
@@ -254,18 +275,27 @@ def load_migration(
     """
     values = load_values(placeholders)
     version, description = parse_name(path)
-    migration = Migration(version, description, path, checksum="", values=_frozen(values))
+    try:
+        config = script_config.load(path)
+    except script_config.ScriptConfigError as exc:
+        raise MigrationFileError(str(exc)) from None
+    migration = Migration(version, description, path, checksum="", values=_frozen(values), config=config)
     return check(migration) if parse else _checksummed(migration)
 
 
 def _checksummed(migration: Migration) -> Migration:
     """Hashed, and its placeholders checked (a typo fails here, before any connection)."""
     source = SqlFile(migration.path)
+    values = migration.placeholders()
     try:
-        for _chunk in substitute_chunks(source.text_chunks(), dict(migration.values)):
-            pass
+        if values is None:  # nothing to check in the text: the bytes are enough for the checksum
+            for _raw in source.byte_chunks():
+                pass
+        else:
+            for _chunk in substitute_chunks(source.text_chunks(), values):
+                pass
     except PlaceholderError as exc:
-        raise MigrationFileError(f"migration file '{migration.path}': {exc}") from None
+        raise _placeholder_error(migration.path, exc) from None
     return replace(migration, checksum=source.checksum, legacy_checksum=source.legacy_checksum)
 
 
@@ -274,7 +304,7 @@ def check(migration: Migration) -> Migration:
     if migration.statement_count is not None:
         return migration
     source = SqlFile(migration.path)
-    count = sum(1 for _ in _statements(migration.path, source.text_chunks(), dict(migration.values)))
+    count = sum(1 for _ in _statements(migration.path, source.text_chunks(), migration.placeholders()))
     if not count:
         raise MigrationFileError(f"migration file '{migration.path}': contains no statements")
     return replace(

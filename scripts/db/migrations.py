@@ -63,6 +63,7 @@ from scripts.db import migration_files, sql_shape
 from scripts.db.connection import ConnectionLost, is_connection_lost
 from scripts.db.migration_batches import BATCH_BYTES, BATCH_STATEMENTS, batches
 from scripts.db.migration_files import DEFAULT_OPS_SCHEMA, Migration, MigrationFileError, validate_identifier
+from scripts.db.prefetch import Prefetched
 from scripts.db.sql_split import Statement, encoded, printable
 from scripts.errors import EXIT_MIGRATION, PlatformError
 
@@ -206,9 +207,11 @@ class Runner:
                     f"{newest.version} ({newest.script}) is already applied: applying it now would run it "
                     "after a later one; renumber it above the newest, or pass --out-of-order"
                 )
-        # Every pending file is read through once before the first statement runs: a bad line
-        # anywhere stops the run with nothing applied.
-        return [migration_files.check(m) for m in pending]
+        # Every pending file that runs in a transaction is read through once before the first
+        # statement runs: a bad line anywhere stops the run with nothing applied. A file with
+        # executeInTransaction=false is applied as the mariadb client applies it, statement by
+        # statement (a bad line stops it there): it accepts partial application anyway.
+        return [migration_files.check(m) if m.config.execute_in_transaction else m for m in pending]
 
     def ensure_history(self) -> None:
         with self.conn.cursor() as cur:
@@ -297,15 +300,20 @@ class Runner:
         # Each file starts with the default character set: a SET NAMES in the one before must
         # not change how this one's bytes are read.
         self._set_names()
-        self.conn.autocommit = False
+        # executeInTransaction=false (the file's .conf): every statement commits as it runs.
+        self.conn.autocommit = not migration.config.execute_in_transaction
         try:
-            for batch in batches(
-                shape.track(migration.iter_statements()), self.batch_statements, BATCH_BYTES
-            ):
-                self._execute(migration, batch)
-                count += len(batch)
+            statements = shape.track(migration.iter_statements())
+            ahead = Prefetched(batches(statements, self.batch_statements, BATCH_BYTES))
+            try:
+                for batch in ahead:
+                    self._execute(migration, batch)
+                    count += len(batch)
+            finally:
+                ahead.close()  # a failed statement stops the reading too
             self._check_history(migration, rows)
             self._set_names()
+            self.conn.autocommit = False  # the history row, read back in the same transaction
             duration_ms = (time.perf_counter() - started) * 1000
             self._record(migration, count, duration_ms, shape.hexdigest())
             new_rows = self._history_rows(migration.version)  # in the transaction: sees its own row

@@ -48,11 +48,19 @@ class SplitError(ValueError):
 
 # A DELIMITER directive occupies a whole line: keyword, one token, nothing else.
 _DELIMITER_RE = re.compile(r"[ \t]*delimiter[ \t]+(\S*)([^\n]*)(?:\n|\Z)", re.IGNORECASE)
-_STRING_END = {
-    "'": re.compile(r"(?:[^'\\]|\\.|'')*'", re.DOTALL),
-    '"': re.compile(r'(?:[^"\\]|\\.|"")*"', re.DOTALL),
-    "`": re.compile(r"(?:[^`]|``)*`", re.DOTALL),
-}
+# The rest of a quoted string after its opening quote (loops unrolled: runs of plain characters
+# are consumed at once, which matters for the megabytes of string data in a dump).
+# Possessive (*+, ++): nothing here ever needs to backtrack, and without it the engine keeps
+# backtracking state for every repetition: twice the time, and memory in step with the text.
+_SQ_BODY = r"[^'\\]*+(?:(?:\\[\s\S]|'')[^'\\]*+)*+'"
+_DQ_BODY = r'[^"\\]*+(?:(?:\\[\s\S]|"")[^"\\]*+)*+"'
+_BQ_BODY = r"[^`]*+(?:``[^`]*+)*+`"
+_STRING_END = {"'": re.compile(_SQ_BODY), '"': re.compile(_DQ_BODY), "`": re.compile(_BQ_BODY)}
+# A string or a backquoted identifier, whole (no capturing group).
+QUOTED_PATTERN = f"'{_SQ_BODY}|\"{_DQ_BODY}|`{_BQ_BODY}"
+# Inside a statement's code runs: strings hold any bytes, identifiers and bare code none that are
+# undecodable (a run stops before one, and the step-by-step path reports it with its line).
+_CLEAN_BQ = "`[^`\udc80-\udcff]*+(?:``[^`\udc80-\udcff]*+)*+`"
 _LINE_END = re.compile(r"[^\n]*")
 _COMMENT_END = re.compile(r".*?\*/", re.DOTALL)
 _KEPT_COMMENT_PREFIXES = ("/*!", "/*M!", "/*+")
@@ -64,9 +72,30 @@ def _special_re(delimiter: str) -> re.Pattern[str]:
     return re.compile(r"""['"`\n#]|--(?=\s|\Z)|/\*|""" + re.escape(delimiter))
 
 
+@lru_cache(maxsize=16)
+def _run_re(delimiter: str) -> re.Pattern[str]:
+    """Inside a statement: the longest stretch of plain code, whole quoted strings and line ends,
+    up to the next comment or delimiter (which :func:`_special_re` then finds).
+
+    One match consumes what would otherwise be a Python step per string literal.
+    """
+    # What each character that can start something special must not be followed by.
+    guards = {"-": ["-(?:\\s|\\Z)"], "/": ["\\*"]}
+    first, rest = delimiter[0], delimiter[1:]
+    if rest:
+        guards.setdefault(first, []).append(re.escape(rest))
+    plain = "[^'\"`#\udc80-\udcff" + re.escape("".join(sorted({"-", "/", first}))) + "]++"
+    guarded = [f"{re.escape(c)}(?!{'|'.join(g)})" for c, g in guards.items() if not (c == first and not rest)]
+    quoted = f"'{_SQ_BODY}|\"{_DQ_BODY}|{_CLEAN_BQ}"
+    return re.compile("(?:" + "|".join([plain, quoted, *guarded]) + ")*+")
+
+
 # Bytes that are not UTF-8 are read as lone surrogates (the "surrogateescape" error handler), so a
 # statement encodes back to exactly the bytes of the file (see :func:`encoded`).
 _UNDECODED_RE = re.compile("[\udc80-\udcff]")
+_UNDECODED_MESSAGE = (
+    "bytes that are not UTF-8 outside a string literal (only string literals may hold binary data)"
+)
 
 
 def encoded(text: str) -> bytes:
@@ -127,6 +156,14 @@ class _Splitter:
                     break
                 self.try_delimiter()
                 continue
+            if self.start_line is not None:  # inside a statement: take what needs no decision at once
+                run = _run_re(self.delimiter).match(self.text, self.pos)
+                assert run is not None  # a starred group matches, if only the empty string
+                end = run.end()
+                if end > self.pos:
+                    self.add_run(self.text[self.pos : end])
+                    self.pos = end
+                    continue
             match = _special_re(self.delimiter).search(self.text, self.pos)
             if match is None:
                 self.add_text(self.text[self.pos :], self.pos)
@@ -154,16 +191,20 @@ class _Splitter:
         if code and _UNDECODED_RE.search(chunk):
             column = _UNDECODED_RE.search(chunk)
             assert column is not None
-            raise SplitError(
-                "bytes that are not UTF-8 outside a string literal (only string literals may hold "
-                "binary data)",
-                self.line_of(offset + column.start()),
-            )
+            raise SplitError(_UNDECODED_MESSAGE, self.line_of(offset + column.start()))
         if self.need_space:
             self.need_space = False
             if not chunk[0].isspace():
                 self.buf.append(" ")
         self.buf.append(chunk)
+
+    def add_run(self, run: str) -> None:
+        """Code, whole literals and line ends inside a statement (see :func:`_run_re`)."""
+        if self.need_space:
+            self.need_space = False
+            if not run[0].isspace():
+                self.buf.append(" ")
+        self.buf.append(run)
 
     def handle(self, lexeme: str) -> Statement | None:
         if lexeme == "\n":
@@ -247,10 +288,13 @@ def split_sql(text: str) -> list[Statement]:
     return list(iter_statements([text]))
 
 
-def iter_statements(chunks: Iterable[str]) -> Iterator[Statement]:
+def iter_statements(chunks: Iterable[str], *, crlf: bool = True) -> Iterator[Statement]:
     """The statements of a script given as chunks of text, as each is complete.
 
     Every chunk but the last must end with a newline (so no token is cut in two); a CRLF line
-    end counts as LF. Raises :class:`SplitError` when it reaches a malformed part.
+    end counts as LF (``crlf=False``: the chunks have none). Raises :class:`SplitError` when it
+    reaches a malformed part.
     """
-    return _Splitter(chunk.replace("\r\n", "\n") for chunk in chunks).run()
+    if crlf:
+        chunks = (chunk.replace("\r\n", "\n") for chunk in chunks)
+    return _Splitter(iter(chunks)).run()

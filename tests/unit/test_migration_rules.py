@@ -152,3 +152,19 @@ def test_shape_ignores_layout_but_not_literals() -> None:
     b = split_sql("/* new */ INSERT INTO t VALUES ('a  b');\n")
     c = split_sql("INSERT INTO t VALUES ('a b');\n")
     assert sql_shape.shape(a) == sql_shape.shape(b) != sql_shape.shape(c)
+
+
+@pytest.mark.parametrize("delimiter", [";", "//", ";;", "$$", "-!"])
+def test_code_runs_stop_at_comments_and_the_delimiter_only(delimiter: str) -> None:
+    body = "SELECT 4/2, 1-1, 5--1, 'a;b//c$$d-!e' -- gone\n, `x/y`/*c*/+1 # gone\n"
+    script = f"DELIMITER {delimiter}\n{body}{delimiter}\nSELECT 2{delimiter}\n"
+    assert [s.text for s in split_sql(script)] == [
+        "SELECT 4/2, 1-1, 5--1, 'a;b//c$$d-!e' \n, `x/y` +1",
+        "SELECT 2",
+    ]
+
+
+def test_an_undecodable_byte_in_an_identifier_is_refused_with_its_line() -> None:
+    text = "SELECT 1;\nSELECT 'ok\udce9', `bad\udce9` FROM t;\n"
+    with pytest.raises(ValueError, match="line 2: bytes that are not UTF-8 outside a string literal"):
+        split_sql(text)
