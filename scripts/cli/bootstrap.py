@@ -21,19 +21,20 @@ The work is :func:`scripts.orchestrate.run_via_host` over :mod:`scripts.db.boots
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
-from mysql_platform_core import outputs
 from scripts import orchestrate
-from scripts.cli.db_options import add_connection_arguments, endpoint_arg, host_access_from_args
+from scripts.cli.db_options import (
+    add_connection_arguments,
+    connection_options,
+    endpoint_arg,
+    interruptible,
+    read_outputs,
+)
 from scripts.db import app_password
-from scripts.db import connection as db
-from scripts.db.bootstrap_options import BadInput, Options
+from scripts.db.bootstrap_options import Options
 from scripts.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED
 
 
@@ -85,30 +86,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def options_from_args(args: argparse.Namespace) -> Options:
     return Options(
-        sql_dir=args.sql_dir,
-        ssl_ca=args.ssl_ca,
-        tls_verify_identity=not args.no_verify_identity,
-        insecure_skip_verify=args.insecure_skip_verify,
-        connect_timeout_s=args.connect_timeout,
+        **connection_options(args),
         replication_timeout_s=args.replication_timeout,
-        lock_timeout_s=args.lock_timeout,
-        ops_schema=args.ops_schema,
-        app_user=args.app_user,
         app_user_host=args.app_user_host,
-        app_schema=args.app_schema,
         app_password_file=args.app_password_file,
         rotate_app_password=args.rotate_app_password,
         adopt_app_user=args.adopt_app_user,
         skip_replication_check=args.skip_replication_check,
-        via_proxy=args.via_proxy,
-        writer=args.writer,
         readers=None if args.reader is None else tuple(args.reader),
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        with _interruptible():
+        with interruptible():
             return _main(argv)
     except KeyboardInterrupt:
         print("bootstrap: interrupted (Ctrl-C); rerun the bootstrap to finish", file=sys.stderr)
@@ -120,42 +111,13 @@ def _main(argv: Sequence[str] | None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad arguments, 0 on --help
         return int(exc.code or 0)
-    try:
-        parsed = outputs.from_json_file(args.outputs)
-        access = host_access_from_args(args)
-    except (outputs.OutputsError, BadInput) as exc:
-        print(f"bootstrap: bad input error: {exc}", file=sys.stderr)
+    target = read_outputs(args, "bootstrap")
+    if target is None:
         return EXIT_BAD_INPUT
-    loose = outputs.permission_warning(args.outputs)
-    if loose:
-        print(f"bootstrap: warning: {loose}", file=sys.stderr)
+    parsed, access = target
     return orchestrate.run_via_host(
         parsed, options_from_args(args), access, outputs_path=args.outputs, out=sys.stdout, err=sys.stderr
     )
-
-
-@contextmanager
-def _interruptible() -> Iterator[None]:
-    """Ctrl-C: shut the database sockets first, then raise KeyboardInterrupt.
-
-    A query interrupted while the server works on it (GET_LOCK waiting for the migration
-    lock, a long migration) leaves its answer pending; the cleanup that follows (releasing
-    the lock, closing) would wait for that answer. Without sockets it fails at once, and
-    the server rolls back and releases what the connection held.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers can only be set from the main thread
-        return
-
-    def interrupted(_signum: int, _frame: object) -> None:
-        db.abort_connections()
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGINT, interrupted)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 if __name__ == "__main__":

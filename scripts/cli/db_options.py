@@ -4,9 +4,17 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from mysql_platform_core.contract import Endpoint
+from mysql_platform_core import outputs
+from mysql_platform_core.contract import Endpoint, StackOutputs
+from scripts.db import connection as db
 from scripts.db.bootstrap_options import DEFAULT_SQL_DIR, RDS_CA_BUNDLE_URL, BadInput
 from scripts.stack import tunnel
 
@@ -103,3 +111,61 @@ def host_access_from_args(args: argparse.Namespace) -> tunnel.HostAccess:
     return tunnel.HostAccess(
         via_host=args.via_host, key_path=args.ssh_key, ssh_port=args.ssh_port, known_hosts=args.known_hosts
     )
+
+
+def connection_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The :class:`~scripts.db.bootstrap_options.Options` fields that :func:`add_connection_arguments` set."""
+    return {
+        "sql_dir": args.sql_dir,
+        "ssl_ca": args.ssl_ca,
+        "tls_verify_identity": not args.no_verify_identity,
+        "insecure_skip_verify": args.insecure_skip_verify,
+        "connect_timeout_s": args.connect_timeout,
+        "lock_timeout_s": args.lock_timeout,
+        "ops_schema": args.ops_schema,
+        "app_user": args.app_user,
+        "app_schema": args.app_schema,
+        "via_proxy": args.via_proxy,
+        "writer": args.writer,
+    }
+
+
+def read_outputs(args: argparse.Namespace, prog: str) -> tuple[StackOutputs, tunnel.HostAccess] | None:
+    """The outputs file and the way to the host; None once the reason is printed (exit 2).
+
+    Warns when the file (it holds the master password) is readable by others.
+    """
+    try:
+        parsed = outputs.from_json_file(args.outputs)
+        access = host_access_from_args(args)
+    except (outputs.OutputsError, BadInput) as exc:
+        print(f"{prog}: bad input error: {exc}", file=sys.stderr)
+        return None
+    loose = outputs.permission_warning(args.outputs)
+    if loose:
+        print(f"{prog}: warning: {loose}", file=sys.stderr)
+    return parsed, access
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Ctrl-C: shut the database sockets first, then raise KeyboardInterrupt.
+
+    A query interrupted while the server works on it (GET_LOCK waiting for the migration
+    lock, a long migration) leaves its answer pending; the cleanup that follows (releasing
+    the lock, closing) would wait for that answer. Without sockets it fails at once, and
+    the server rolls back and releases what the connection held.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def interrupted(_signum: int, _frame: object) -> None:
+        db.abort_connections()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -20,12 +20,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mysql_platform_core import outputs
 from mysql_platform_core.contract import StackOutputs
 from scripts import orchestrate
-from scripts.cli.db_options import add_connection_arguments, host_access_from_args
+from scripts.cli.db_options import add_connection_arguments, connection_options, interruptible, read_outputs
 from scripts.db import migrate, migration_commands
-from scripts.db.bootstrap_options import DEFAULT_SQL_DIR, BadInput, Options
+from scripts.db.bootstrap_options import DEFAULT_SQL_DIR, Options
 from scripts.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, PlatformError
 
 PROG = "python -m scripts.migrate"
@@ -70,19 +69,7 @@ def _out_of_order(p: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace) -> Options:
-    return Options(
-        sql_dir=args.sql_dir,
-        ssl_ca=args.ssl_ca,
-        tls_verify_identity=not args.no_verify_identity,
-        insecure_skip_verify=args.insecure_skip_verify,
-        connect_timeout_s=args.connect_timeout,
-        lock_timeout_s=args.lock_timeout,
-        ops_schema=args.ops_schema,
-        app_user=args.app_user,
-        app_schema=args.app_schema,
-        via_proxy=args.via_proxy,
-        writer=args.writer,
-    )
+    return Options(**connection_options(args))
 
 
 def command_from_args(args: argparse.Namespace) -> migrate.Command:
@@ -106,7 +93,8 @@ def ask(question: str) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        return _main(argv)
+        with interruptible():
+            return _main(argv)
     except BrokenPipeError:
         # The reader went away (`info | head`): stop quietly, as the Python docs advise for
         # SIGPIPE, with stdout pointed at /dev/null so the exit does not fail on a flush.
@@ -134,15 +122,10 @@ def _main(argv: Sequence[str] | None) -> int:
             f"migrate: bad input error: {args.command} needs --outputs FILE (or --offline)", file=sys.stderr
         )
         return EXIT_BAD_INPUT
-    try:
-        parsed = outputs.from_json_file(args.outputs)
-        access = host_access_from_args(args)
-    except (outputs.OutputsError, BadInput) as exc:
-        print(f"migrate: bad input error: {exc}", file=sys.stderr)
+    target = read_outputs(args, "migrate")
+    if target is None:
         return EXIT_BAD_INPUT
-    loose = outputs.permission_warning(args.outputs)
-    if loose:
-        print(f"migrate: warning: {loose}", file=sys.stderr)
+    parsed, access = target
     command = command_from_args(args)
 
     def work(o: StackOutputs, opts: Options) -> int:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TextIO
 
 import mysql.connector
-from mysql.connector.connection import MySQLConnection
 
 from mysql_platform_core import outputs
 from mysql_platform_core.contract import StackOutputs
@@ -70,22 +69,27 @@ def run(
             runner = migrations.Runner(
                 conn, history_schema=options.ops_schema, lock_timeout_s=options.lock_timeout_s, progress=say
             )
-            return _dispatch(conn, runner, found, command, say, fail, confirm)
+            return _dispatch(_Run(runner, found, command, say, fail, confirm))
     except (PlatformError, outputs.OutputsError, mysql.connector.Error) as exc:
         code, message = failure(exc, outputs_) or (EXIT_MIGRATION, str(exc))
         fail(message)
         return code
 
 
-def _dispatch(
-    conn: MySQLConnection,
-    runner: migrations.Runner,
-    found: list[migration_files.Migration],
-    command: Command,
-    say: Callable[[str], None],
-    fail: Callable[[str], None],
-    confirm: Confirm,
-) -> int:
+@dataclass(frozen=True)
+class _Run:
+    """One command's inputs once connected."""
+
+    runner: migrations.Runner
+    found: list[migration_files.Migration]
+    command: Command
+    say: Callable[[str], None]
+    fail: Callable[[str], None]
+    confirm: Confirm
+
+
+def _dispatch(run: _Run) -> int:
+    runner, found, command, say, fail = run.runner, run.found, run.command, run.say, run.fail
     name = command.name
     if name == "migrate" and command.dry_run:
         for migration, batch in migration_commands.dry_run(runner, found, out_of_order=command.out_of_order):
@@ -112,7 +116,7 @@ def _dispatch(
         problems = migration_commands.validate(runner, found, out_of_order=command.out_of_order)
         return _report(problems, len(found), say, fail)
     if name == "repair":
-        return _repair(runner, found, command, say, fail, confirm)
+        return _repair(run)
     if name == "baseline":
         assert command.version is not None
         marked = migration_commands.baseline(runner, found, command.version)
@@ -131,15 +135,9 @@ def _report(problems: list[str], files: int, say: Callable[[str], None], fail: C
     return EXIT_OK
 
 
-def _repair(
-    runner: migrations.Runner,
-    found: list[migration_files.Migration],
-    command: Command,
-    say: Callable[[str], None],
-    fail: Callable[[str], None],
-    confirm: Confirm,
-) -> int:
-    plan = migration_commands.plan_repair(runner, found)
+def _repair(run: _Run) -> int:
+    runner, say, fail = run.runner, run.say, run.fail
+    plan = migration_commands.plan_repair(runner, run.found)
     for line in plan.refusals():
         fail(f"repair: {line}")
     changes = plan.changes()
@@ -148,7 +146,7 @@ def _repair(
         return EXIT_MIGRATION if plan.refused else EXIT_OK
     for line in changes:
         say(f"repair: will {line}")
-    if not (command.yes or confirm(f"apply these {len(changes)} change(s) to the history?")):
+    if not (run.command.yes or run.confirm(f"apply these {len(changes)} change(s) to the history?")):
         fail("repair: nothing changed (answer yes, or pass --yes)")
         return EXIT_BAD_INPUT
     migration_commands.apply_repair(runner, plan)

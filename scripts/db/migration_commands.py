@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from mysql.connector.connection import MySQLConnection
 
 from scripts.db import migration_files, migration_status, sql_shape
 from scripts.db.migration_batches import BATCH_BYTES, batches
 from scripts.db.migration_files import FILE_RE, Migration, MigrationFileError
-from scripts.db.migrations import Applied, MigrationError, Runner, insert_row
+from scripts.db.migration_history import Applied
+from scripts.db.migrations import MigrationError, Runner
 from scripts.db.sql_split import Statement
 
 # `new NAME`: what may follow V<NNN>__ in a file name.
@@ -117,27 +121,17 @@ def _edit(row: Applied, migration: Migration) -> str | None:
 
 def apply_repair(runner: Runner, plan: RepairPlan) -> None:
     """Make the changes in ``plan``, under the migration lock, in one transaction."""
-    with runner.locked():
-        conn = runner.conn
-        conn.autocommit = False
-        try:
-            with conn.cursor() as cur:
-                for row in plan.remove:
-                    cur.execute(
-                        f"DELETE FROM {runner.table} WHERE version = %s AND checksum = %s",
-                        (row.version, row.checksum),
-                    )
-                for row, migration in plan.realign:
-                    cur.execute(
-                        f"UPDATE {runner.table} SET checksum = %s WHERE version = %s AND checksum = %s",
-                        (migration.checksum, row.version, row.checksum),
-                    )
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
-        finally:
-            conn.autocommit = True
+    with runner.locked(), _transaction(runner.conn) as conn, conn.cursor() as cur:
+        for row in plan.remove:
+            cur.execute(
+                f"DELETE FROM {runner.table} WHERE version = %s AND checksum = %s",
+                (row.version, row.checksum),
+            )
+        for row, migration in plan.realign:
+            cur.execute(
+                f"UPDATE {runner.table} SET checksum = %s WHERE version = %s AND checksum = %s",
+                (migration.checksum, row.version, row.checksum),
+            )
 
 
 def baseline(runner: Runner, migrations: Sequence[Migration], version: int) -> list[Migration]:
@@ -162,20 +156,26 @@ def baseline(runner: Runner, migrations: Sequence[Migration], version: int) -> l
                 f"baseline needs an empty history, and {runner.table} already has {len(existing)} rows "
                 f"(newest: version {newest.version}, {newest.script}); nothing changed"
             )
-        conn = runner.conn
-        conn.autocommit = False
-        try:
+        with _transaction(runner.conn):
             for m in marked:
                 checked = migration_files.check(m)
                 shape = sql_shape.shape(checked.iter_statements())
-                insert_row(conn, runner.table, checked, count=0, duration_ms=0, kind="baseline", shape=shape)
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
-        finally:
-            conn.autocommit = True
+                runner.history.insert(checked, count=0, duration_ms=0, kind="baseline", shape=shape)
     return marked
+
+
+@contextmanager
+def _transaction(conn: MySQLConnection) -> Iterator[MySQLConnection]:
+    """The block's statements commit together, or not at all; autocommit again afterwards."""
+    conn.autocommit = False
+    try:
+        yield conn
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        conn.autocommit = True
 
 
 def new_file(sql_dir: Path, name: str) -> Path:

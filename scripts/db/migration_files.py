@@ -54,7 +54,7 @@ OPS_SCHEMA_PLACEHOLDER = "ops_schema"
 # Read this much at a time (then cut at the last line end): memory follows this, not the file.
 CHUNK_BYTES = 1 << 20
 
-# The history table's column types bound what a file may be (see scripts.db.migrations.HISTORY_DDL).
+# The history table's column types bound what a file may be (see scripts.db.migration_history.HISTORY_DDL).
 MAX_VERSION = 2**32 - 1  # version INT UNSIGNED
 MAX_DESCRIPTION_CHARS = 200  # description VARCHAR(200)
 # script VARCHAR(255) needs no check: a file name has at most 255 bytes on the file systems we run on.

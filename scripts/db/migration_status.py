@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scripts.db.migration_files import Migration
-from scripts.db.migrations import Applied
+from scripts.db.migration_history import Applied
 
 APPLIED = "applied"
 BASELINE = "baseline"

@@ -49,13 +49,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Any
 
 import mysql.connector
-from mysql.connector import errorcode
 from mysql.connector.connection import MySQLConnection
 from mysql.connector.constants import ClientFlag
 
@@ -63,6 +61,7 @@ from scripts.db import migration_files, sql_shape
 from scripts.db.connection import ConnectionLost, is_connection_lost
 from scripts.db.migration_batches import BATCH_BYTES, BATCH_STATEMENTS, batches
 from scripts.db.migration_files import DEFAULT_OPS_SCHEMA, Migration, MigrationFileError, validate_identifier
+from scripts.db.migration_history import Applied, History, HistoryRow, parse_applied
 from scripts.db.prefetch import Prefetched
 from scripts.db.sql_split import Statement, encoded, printable
 from scripts.errors import EXIT_MIGRATION, PlatformError
@@ -72,34 +71,6 @@ _log = logging.getLogger(__name__)
 STATEMENT_PREVIEW_CHARS = 200
 # The connection's character set at the start of every file, as `mariadb --default-character-set`.
 CHARSET = "utf8mb4"
-
-# The history table. Its column types bound what a file may be: see
-# scripts.db.migration_files.MAX_VERSION and MAX_DESCRIPTION_CHARS.
-HISTORY_DDL = (
-    "CREATE TABLE IF NOT EXISTS {table} ("
-    " version INT UNSIGNED NOT NULL PRIMARY KEY,"
-    " description VARCHAR(200) NOT NULL,"
-    " script VARCHAR(255) NOT NULL,"
-    " checksum CHAR(64) NOT NULL,"
-    " statements INT UNSIGNED NOT NULL,"
-    " duration_ms INT UNSIGNED NOT NULL,"
-    " applied_by VARCHAR(288) NOT NULL,"
-    " applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
-    " kind VARCHAR(16) NOT NULL DEFAULT 'migrate',"
-    " shape CHAR(64) NULL"
-    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
-)
-# Columns added after the first release, with their DDL: an older history table gets them (MySQL 8
-# has no ADD COLUMN IF NOT EXISTS, so the runner asks information_schema first). ``kind`` is
-# 'migrate' or 'baseline'; ``shape`` is the checksum of the statements with whitespace and comments
-# ignored (see scripts.db.sql_shape), so ``repair`` can tell a reformatted file from an edited one.
-ADDED_COLUMNS = {
-    "kind": "kind VARCHAR(16) NOT NULL DEFAULT 'migrate'",
-    "shape": "shape CHAR(64) NULL",
-}
-HISTORY_COLUMNS = (
-    "version", "description", "script", "checksum", "statements", "duration_ms", "applied_by", "kind", "shape"
-)  # fmt: skip
 
 
 class MigrationError(PlatformError, RuntimeError):
@@ -118,22 +89,6 @@ class OutOfOrder(MigrationError):
 
 
 @dataclass(frozen=True)
-class Applied:
-    """One history row, as read back."""
-
-    version: int
-    script: str
-    checksum: str
-    description: str = ""
-    statements: int = 0
-    duration_ms: int = 0
-    applied_by: str = ""
-    applied_at: Any = None  # a datetime as the connector returns it
-    kind: str = "migrate"
-    shape: str | None = None
-
-
-@dataclass(frozen=True)
 class RunResult:
     applied: tuple[tuple[Migration, float], ...]  # (migration, duration in ms)
     skipped: int
@@ -144,13 +99,6 @@ def preview(text: str) -> str:
     if len(one_line) <= STATEMENT_PREVIEW_CHARS:
         return one_line
     return one_line[: STATEMENT_PREVIEW_CHARS - 3] + "..."
-
-
-# One history row, every column, as read: what is put back if a migration drops the table.
-HistoryRow = tuple[Any, ...]  # as the connector returns the values, sent back unchanged
-_ROW_COLUMNS = (*HISTORY_COLUMNS, "applied_at")
-# The history table or its schema is gone.
-_MISSING_ERRNOS = frozenset({errorcode.ER_NO_SUCH_TABLE, errorcode.ER_BAD_DB_ERROR})
 
 
 class Runner:
@@ -169,7 +117,8 @@ class Runner:
         multi = bool(conn.client_flags & ClientFlag.MULTI_STATEMENTS)
         self.batch_statements = max(1, batch_statements) if multi else 1
         self.schema = validate_identifier(history_schema, "history schema")
-        self.table = f"`{self.schema}`.`schema_history`"
+        self.history = History(conn, self.schema)
+        self.table = self.history.table
         # GET_LOCK names are server-wide; scope it to the history table it guards.
         self.lock_name = f"mysql-platform.migrations.{self.schema}"
         self.lock_timeout_s = lock_timeout_s
@@ -180,15 +129,15 @@ class Runner:
         migrations = self.own(migrations)
         self.ensure_history()
         with self.locked():
-            rows = self._history_rows()  # read *after* the lock: another run may just have finished
-            pending = self._pending(migrations, _applied(rows), out_of_order)
+            rows = self.history.rows()  # read *after* the lock: another run may just have finished
+            pending = self._pending(migrations, parse_applied(rows), out_of_order)
             results = tuple((m, self._apply(m, rows)) for m in pending)
             return RunResult(applied=results, skipped=len(migrations) - len(pending))
 
     def pending(self, migrations: Sequence[Migration], *, out_of_order: bool = False) -> list[Migration]:
         """What :meth:`run` would apply now, checked as it would check it; changes nothing."""
         migrations = self.own(migrations)
-        return self._pending(migrations, self.applied(), out_of_order)
+        return self._pending(migrations, self.history.applied(), out_of_order)
 
     def own(self, migrations: Sequence[Migration]) -> list[Migration]:
         # ${ops_schema} is where this runner keeps its history, whatever the loader assumed.
@@ -212,20 +161,6 @@ class Runner:
         # executeInTransaction=false is applied as the mariadb client applies it, statement by
         # statement (a bad line stops it there): it accepts partial application anyway.
         return [migration_files.check(m) if m.config.execute_in_transaction else m for m in pending]
-
-    def ensure_history(self) -> None:
-        with self.conn.cursor() as cur:
-            cur.execute(f"CREATE DATABASE IF NOT EXISTS `{self.schema}` CHARACTER SET utf8mb4")
-            cur.execute(HISTORY_DDL.format(table=self.table))
-            cur.execute(
-                "SELECT COLUMN_NAME FROM information_schema.COLUMNS"
-                " WHERE TABLE_SCHEMA = %s AND TABLE_NAME = 'schema_history'",
-                (self.schema,),
-            )
-            have = {str(row[0]).lower() for row in cur.fetchall()}  # type: ignore[index]
-            for column, ddl in ADDED_COLUMNS.items():
-                if column not in have:
-                    cur.execute(f"ALTER TABLE {self.table} ADD COLUMN {ddl}")
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -259,23 +194,6 @@ class Runner:
             cur.execute("SELECT RELEASE_LOCK(%s)", (self.lock_name,))
             cur.fetchall()
 
-    def applied(self) -> dict[int, Applied]:
-        """The history as it is now; empty when the history table does not exist yet."""
-        try:
-            return _applied(self._history_rows())
-        except mysql.connector.Error as exc:
-            if exc.errno in _MISSING_ERRNOS:
-                return {}
-            raise
-
-    def _history_rows(self, version: int | None = None) -> list[HistoryRow]:
-        where, params = ("WHERE version = %s", (version,)) if version is not None else ("", ())
-        with self.conn.cursor() as cur:
-            cur.execute(
-                f"SELECT {', '.join(_ROW_COLUMNS)} FROM {self.table} {where} ORDER BY version", params
-            )
-            return [tuple(row) for row in cur.fetchall()]
-
     def _verify(self, migrations: Sequence[Migration], applied: dict[int, Applied]) -> None:
         by_version = {m.version: m for m in migrations}
         for version, row in applied.items():
@@ -304,10 +222,11 @@ class Runner:
         self.conn.autocommit = not migration.config.execute_in_transaction
         try:
             statements = shape.track(migration.iter_statements())
-            ahead = Prefetched(batches(statements, self.batch_statements, BATCH_BYTES))
+            # The read-ahead thread also encodes each round trip's bytes.
+            ahead = Prefetched(_payloads(batches(statements, self.batch_statements, BATCH_BYTES)))
             try:
-                for batch in ahead:
-                    self._execute(migration, batch)
+                for batch, payload in ahead:
+                    self._execute(migration, batch, payload)
                     count += len(batch)
             finally:
                 ahead.close()  # a failed statement stops the reading too
@@ -339,20 +258,12 @@ class Runner:
             cur.execute(f"SET NAMES {CHARSET}")
 
     def _record(self, migration: Migration, count: int, duration_ms: float, shape: str) -> None:
-        insert_row(
-            self.conn,
-            self.table,
-            migration,
-            count=count,
-            duration_ms=duration_ms,
-            kind="migrate",
-            shape=shape,
-        )
+        self.history.insert(migration, count=count, duration_ms=duration_ms, kind="migrate", shape=shape)
 
-    def _execute(self, migration: Migration, batch: Sequence[Statement]) -> None:
+    def _execute(self, migration: Migration, batch: Sequence[Statement], payload: bytes) -> None:
         done = 0
         try:
-            for _result in self.conn.cmd_query_iter(encoded(";\n".join(s.text for s in batch))):
+            for _result in self.conn.cmd_query_iter(payload):
                 if self.conn.unread_result:
                     self.conn.get_rows()
                 done += 1
@@ -408,7 +319,7 @@ class Runner:
         return self._history_error(migration, rows, damage, later=str(failure))
 
     def _history_damage(self, rows: Sequence[HistoryRow]) -> str | None:
-        found = self._history_count()
+        found = self.history.count()
         if found == len(rows):
             return None
         if found is None:
@@ -426,35 +337,20 @@ class Runner:
             f"statement and rerun{also}"
         )
 
-    def _history_count(self) -> int | None:
-        """Rows in the history table as this transaction sees them; None if it (or its schema) is gone."""
-        try:
-            with self.conn.cursor() as cur:
-                cur.execute(f"SELECT COUNT(*) FROM {self.table}")
-                row = cur.fetchone()
-        except mysql.connector.Error as exc:
-            if exc.errno in _MISSING_ERRNOS:
-                return None
-            raise
-        return int(str(row[0])) if isinstance(row, tuple) else 0
+    def ensure_history(self) -> None:
+        self.history.ensure()
+
+    def applied(self) -> dict[int, Applied]:
+        """The history as it is now; empty when the history table does not exist yet."""
+        return self.history.applied()
+
+    def _history_rows(self, version: int | None = None) -> list[HistoryRow]:
+        return self.history.rows(version)
 
     def _put_back(self, rows: Sequence[HistoryRow]) -> str:
         """Restore the history as it was before the migration; say what happened."""
-        try:
-            self._rollback()  # the migration's pending DML must not commit with the restore
-            self.ensure_history()  # DDL, so it commits: nothing of the migration is pending now
-            values = ", ".join(["%s"] * len(_ROW_COLUMNS))
-            sql = f"INSERT IGNORE INTO {self.table} ({', '.join(_ROW_COLUMNS)}) VALUES ({values})"
-            with self.conn.cursor() as cur:
-                cur.executemany(sql, rows)
-            self.conn.commit()
-        except mysql.connector.Error as exc:
-            versions = ", ".join(str(row[0]) for row in rows) or "none"
-            return (
-                f"putting its {len(rows)} rows back failed (error {exc.errno}: {exc.msg}): restore the "
-                f"rows of versions {versions} before the next run, or it applies them all again"
-            )
-        return f"the runner put back the {len(rows)} rows it had before"
+        self._rollback()  # the migration's pending DML must not commit with the restore
+        return self.history.put_back(rows)
 
     def _rollback(self) -> None:
         # If the connection is gone the server rolls the open transaction back itself.
@@ -466,49 +362,7 @@ class Runner:
             self.conn.autocommit = True
 
 
-def _applied(rows: Sequence[HistoryRow]) -> dict[int, Applied]:
-    out: dict[int, Applied] = {}
-    for row in rows:
-        # The order of _ROW_COLUMNS.
-        version, description, script, checksum_, statements, duration_ms, applied_by, kind, shape, at = row
-        out[int(str(version))] = Applied(
-            version=int(str(version)),
-            script=str(script),
-            checksum=str(checksum_),
-            description=str(description),
-            statements=int(str(statements)),
-            duration_ms=int(str(duration_ms)),
-            applied_by=str(applied_by),
-            applied_at=at,
-            kind=str(kind),
-            shape=None if shape is None else str(shape),
-        )
-    return out
-
-
-def insert_row(
-    conn: MySQLConnection,
-    table: str,
-    migration: Migration,
-    *,
-    count: int,
-    duration_ms: float,
-    kind: str,
-    shape: str | None,
-) -> None:
-    """One history row for ``migration`` (applied_by is the session's CURRENT_USER())."""
-    columns = ", ".join(HISTORY_COLUMNS)
-    with conn.cursor() as cur:
-        cur.execute(
-            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, CURRENT_USER(), %s, %s)",
-            (
-                migration.version,
-                migration.description,
-                migration.script,
-                migration.checksum,
-                count,
-                round(duration_ms),
-                kind,
-                shape,
-            ),
-        )
+def _payloads(groups: Iterable[list[Statement]]) -> Iterator[tuple[list[Statement], bytes]]:
+    """Each round trip's statements and the bytes sent for them (the file's own bytes)."""
+    for batch in groups:
+        yield batch, encoded(";\n".join(s.text for s in batch))

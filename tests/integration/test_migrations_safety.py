@@ -18,7 +18,6 @@ import os
 import secrets
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,22 +25,8 @@ import pytest
 from scripts import errors
 from scripts.db.migration_files import discover
 from scripts.db.migrations import MigrationError, Runner
-from scripts.local.env import ADMIN_USER, LocalEnv, missing_binaries
+from scripts.local.env import ADMIN_USER, LocalEnv
 from tests.integration.test_bootstrap import REPO_VERSIONS, history, run_main, scalar, sql_copy
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnv]:
-    """This module's own environment, composed like test_bootstrap's."""
-    missing = missing_binaries()
-    if missing:
-        pytest.skip(f"local environment needs {', '.join(missing)} (install: make system-deps)")
-    e = LocalEnv(tmp_path_factory.mktemp("safetyenv"))
-    try:
-        e.up()
-        yield e
-    finally:
-        e.down(purge=True)
 
 
 def token() -> str:

@@ -11,7 +11,8 @@ import pytest
 from mysql_platform_core import outputs
 from scripts.db import bootstrap_options, migration_status, sql_shape
 from scripts.db.migration_files import Migration, load_migration
-from scripts.db.migrations import Applied, OutOfOrder, Runner
+from scripts.db.migration_history import Applied
+from scripts.db.migrations import OutOfOrder, Runner
 from scripts.db.sql_placeholders import PlaceholderError, substitute_chunks
 from scripts.db.sql_split import iter_statements, split_sql
 from tests.unit.test_bootstrap_cli import outputs_dict
