@@ -270,8 +270,9 @@ class Runner:
         except mysql.connector.Error as exc:
             if len(batch) > 1 and done >= len(batch):
                 raise self._miscounted(migration, batch, done + 1) from None
-            # The server stops a batch at its first error: statement number `done` failed.
-            statement = batch[done]
+            # The server stops a batch at its first error: statement number `done` failed. A
+            # statement sent alone may give several results (CALL) before its error: still it.
+            statement = batch[min(done, len(batch) - 1)]
             where = f"{migration.path}:{statement.line}"
             server = f"error {exc.errno}: {exc.msg}"
             if is_connection_lost(exc):

@@ -12,8 +12,11 @@ line. Handled:
 - ``'..'``, ``".."`` and backquoted strings, with backslash and doubled-quote
   escapes (backquotes only know the doubled form), so a delimiter inside them is text;
 - ``-- `` (dash dash + whitespace), ``#`` and ``/* */`` comments, which are dropped;
-- executable comments ``/*! .. */``, ``/*M! .. */`` and optimizer hints ``/*+ .. */``,
-  which are kept verbatim because the server acts on them;
+- executable comments ``/*! .. */`` and ``/*M! .. */`` are code to the client: its markers
+  are kept, and inside them strings are strings (a ``*/`` in one does not end the comment),
+  comments are dropped and the delimiter ends the statement, as in the client (which
+  ``mysqldump`` relies on for the trigger bodies it wraps in them);
+- optimizer hints ``/*+ .. */`` are kept verbatim;
 - a last statement without a delimiter.
 
 Not handled (documented limits): the ``NO_BACKSLASH_ESCAPES`` SQL mode and client
@@ -63,7 +66,8 @@ QUOTED_PATTERN = f"'{_SQ_BODY}|\"{_DQ_BODY}|`{_BQ_BODY}"
 _CLEAN_BQ = "`[^`\udc80-\udcff]*+(?:``[^`\udc80-\udcff]*+)*+`"
 _LINE_END = re.compile(r"[^\n]*")
 _COMMENT_END = re.compile(r".*?\*/", re.DOTALL)
-_KEPT_COMMENT_PREFIXES = ("/*!", "/*M!", "/*+")
+_EXECUTABLE_COMMENT_RE = re.compile(r"/\*M?!")
+_HINT_PREFIX = "/*+"
 
 
 @lru_cache(maxsize=16)
@@ -241,9 +245,14 @@ class _Splitter:
         self.pos = end
 
     def block_comment(self) -> None:
+        opener = _EXECUTABLE_COMMENT_RE.match(self.text, self.pos)
+        if opener is not None:  # its markers and content are code; its `*/` is code too
+            self.add_text(opener.group(), self.pos)
+            self.pos = opener.end()
+            return
         end = self._closing(_COMMENT_END, 2, "unterminated /* comment")
         begin, self.pos = self.pos, end
-        if self.text.startswith(_KEPT_COMMENT_PREFIXES, begin):
+        if self.text.startswith(_HINT_PREFIX, begin):
             self.add_text(self.text[begin:end], begin)
         elif self.start_line is not None:
             self.need_space = True

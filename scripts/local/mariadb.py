@@ -100,6 +100,9 @@ def render_server_cnf(
         "binlog_format=ROW",
         "log_slave_updates=ON",
         "gtid_strict_mode=ON",
+        # As the RDS parameter group sets it: with the binlog on, the admin user (no SUPER, as on
+        # RDS) could not otherwise create triggers and functions (error 1419).
+        "log_bin_trust_function_creators=1",
         # HAProxy's TCP checks are connections that never log in; without
         # the host cache they cannot get 127.0.0.1 blocked (max_connect_errors).
         "skip-name-resolve",

@@ -319,3 +319,57 @@ def test_routine_bodies_are_stored_as_the_mariadb_client_stores_them(
     found = dict(project.rows(query + f"('{project.db}', '{client_db}')"))
     assert found[project.db] == found[client_db]
     assert "SELECT 3  + 4, 5 +6" in found[project.db]
+
+
+def test_a_statement_that_fails_after_its_first_result_is_named(project: Project) -> None:
+    project.write(
+        "V001__call.sql",
+        "CREATE DATABASE IF NOT EXISTS {db};\n"
+        "DELIMITER //\n"
+        "CREATE PROCEDURE {db}.p() BEGIN SELECT 1; SELECT * FROM {db}.missing; END//\n"
+        "DELIMITER ;\n"
+        "CALL {db}.p();\n",
+    )
+    code, _out, err = project.run("migrate")
+    assert code == errors.EXIT_MIGRATION
+    assert "V001__call.sql:5: error 1146" in err and f"statement: CALL {project.db}.p()" in err
+
+
+def test_a_dump_with_executable_comments_applies_as_the_client_applies_it(
+    project: Project, tmp_path: Path
+) -> None:
+    import subprocess
+
+    # What mariadb-dump writes for a trigger: the body inside /*!50003 ... */, with `*/` in a string
+    # and comments inside, between DELIMITER ;; lines.
+    body = (
+        "CREATE DATABASE IF NOT EXISTS {db};\nCREATE TABLE {db}.t (a VARCHAR(20));\n"
+        "DELIMITER ;;\n"
+        "/*!50003 CREATE*/ /*!50003 TRIGGER {db}.tr BEFORE INSERT ON {db}.t FOR EACH ROW\n"
+        "BEGIN\n  -- a comment\n  SET NEW.a = CONCAT(NEW.a, '*/;'); # another\nEND */;;\n"
+        "DELIMITER ;\n"
+        "INSERT INTO {db}.t VALUES ('x');\n"
+    )
+    project.write("V001__dump.sql", body)
+    project.write("V001__dump.sql.conf", "placeholderReplacement=false\nexecuteInTransaction=false\n")
+    assert project.run("migrate")[0] == errors.EXIT_OK
+    client_db = project.db + "_client"
+    script = tmp_path / "client.sql"
+    script.write_text(body.replace("{db}", client_db), encoding="utf-8")
+    with script.open("rb") as stdin:
+        subprocess.run(
+            [
+                "mariadb",
+                f"--defaults-extra-file={project.env.paths.client_cnf}",
+                "--default-character-set=utf8mb4",
+            ],
+            stdin=stdin,
+            check=True,
+            capture_output=True,
+        )
+    query = (
+        "SELECT TRIGGER_SCHEMA, ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN "
+    )
+    found = dict(project.rows(query + f"('{project.db}', '{client_db}')"))
+    assert found[project.db] == found[client_db].replace(client_db, project.db)
+    assert project.rows(f"SELECT a FROM {project.db}.t") == [("x*/;",)]
