@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,25 @@ class Project:
         code = migrate_cli.main([*argv, "--ops-schema", self.ops, *extra])
         captured = self.capsys.readouterr()
         return code, captured.out, captured.err
+
+    def with_client(self, script: str) -> str:
+        """Apply ``script`` (``{db}`` standing for a schema of its own) with the mariadb client, as
+        the reference; the name of that schema."""
+        client_db = self.db + "_client"
+        path = self.sql.parent / "client.sql"
+        path.write_text(script.replace("{db}", client_db), encoding="utf-8")
+        with path.open("rb") as stdin:
+            subprocess.run(
+                [
+                    "mariadb",
+                    f"--defaults-extra-file={self.env.paths.client_cnf}",
+                    "--default-character-set=utf8mb4",
+                ],
+                stdin=stdin,
+                check=True,
+                capture_output=True,
+            )
+        return client_db
 
     def aside(self) -> Path:
         """Where a file waits while a test pretends it was not written yet."""
@@ -283,11 +303,7 @@ def test_bytes_that_are_not_utf8_inside_literals_are_stored_as_the_client_stores
     assert [r[2] for r in rows] == ["636166E9"] * 3
 
 
-def test_routine_bodies_are_stored_as_the_mariadb_client_stores_them(
-    project: Project, tmp_path: Path
-) -> None:
-    import subprocess
-
+def test_routine_bodies_are_stored_as_the_mariadb_client_stores_them(project: Project) -> None:
     body = (
         "DELIMITER ;;\n"
         "CREATE PROCEDURE {db}.p()\nBEGIN\n"
@@ -302,17 +318,7 @@ def test_routine_bodies_are_stored_as_the_mariadb_client_stores_them(
     project.write("V001__db.sql", "CREATE DATABASE IF NOT EXISTS {db};\n")
     project.write("V002__proc.sql", body)
     assert project.run("migrate")[0] == errors.EXIT_OK
-    client_db = project.db + "_client"
-    script = tmp_path / "client.sql"
-    script.write_text(f"CREATE DATABASE {client_db};\n" + body.replace("{db}", client_db), encoding="utf-8")
-    cnf = project.env.paths.client_cnf
-    with script.open("rb") as stdin:
-        subprocess.run(
-            ["mariadb", f"--defaults-extra-file={cnf}", "--default-character-set=utf8mb4"],
-            stdin=stdin,
-            check=True,
-            capture_output=True,
-        )
+    client_db = project.with_client("CREATE DATABASE {db};\n" + body)
     query = (
         "SELECT ROUTINE_SCHEMA, ROUTINE_DEFINITION FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN "
     )
@@ -335,11 +341,7 @@ def test_a_statement_that_fails_after_its_first_result_is_named(project: Project
     assert "V001__call.sql:5: error 1146" in err and f"statement: CALL {project.db}.p()" in err
 
 
-def test_a_dump_with_executable_comments_applies_as_the_client_applies_it(
-    project: Project, tmp_path: Path
-) -> None:
-    import subprocess
-
+def test_a_dump_with_executable_comments_applies_as_the_client_applies_it(project: Project) -> None:
     # What mariadb-dump writes for a trigger: the body inside /*!50003 ... */, with `*/` in a string
     # and comments inside, between DELIMITER ;; lines.
     body = (
@@ -353,20 +355,7 @@ def test_a_dump_with_executable_comments_applies_as_the_client_applies_it(
     project.write("V001__dump.sql", body)
     project.write("V001__dump.sql.conf", "placeholderReplacement=false\nexecuteInTransaction=false\n")
     assert project.run("migrate")[0] == errors.EXIT_OK
-    client_db = project.db + "_client"
-    script = tmp_path / "client.sql"
-    script.write_text(body.replace("{db}", client_db), encoding="utf-8")
-    with script.open("rb") as stdin:
-        subprocess.run(
-            [
-                "mariadb",
-                f"--defaults-extra-file={project.env.paths.client_cnf}",
-                "--default-character-set=utf8mb4",
-            ],
-            stdin=stdin,
-            check=True,
-            capture_output=True,
-        )
+    client_db = project.with_client(body)
     query = (
         "SELECT TRIGGER_SCHEMA, ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN "
     )
