@@ -11,3 +11,11 @@ def pytest_configure() -> None:
     # collections with the default threshold of 700; the older generations are then walked
     # often too. Collecting less often took the unit suite from 7.7 s to 5.7 s here.
     gc.set_threshold(50_000, 50, 100)
+
+
+def pytest_collection_finish() -> None:
+    # What is alive once the tests are collected (the imported SDK above all) lives until the end:
+    # moved out of the collector's sight, every later collection, and pytest's own at the end of
+    # the session, walks only what the tests made (about 8 % of the unit suite's time here).
+    gc.collect()
+    gc.freeze()
