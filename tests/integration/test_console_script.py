@@ -95,7 +95,9 @@ def test_local_help_is_the_local_environment_help(installed: Path, tmp_path: Pat
     assert "not from a checkout" in done.stderr
 
 
-@pytest.mark.parametrize(("command", "expected"), [("stack", "preview"), ("bootstrap", "--outputs")])
+@pytest.mark.parametrize(
+    ("command", "expected"), [("stack", "preview"), ("bootstrap", "--outputs"), ("migrate", "baseline")]
+)
 def test_other_commands_help(installed: Path, tmp_path: Path, command: str, expected: str) -> None:
     done = _console(installed, "--quiet", command, "--help", cwd=tmp_path)
     assert done.returncode == 0, done.stderr

@@ -71,7 +71,7 @@ def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None
     assert cli.main(["--help"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: mysql-platform")
-    for name in ("local", "bootstrap", "stack", "--verbose", "--quiet", "--version"):
+    for name in ("local", "bootstrap", "migrate", "stack", "--verbose", "--quiet", "--version"):
         assert name in out
 
 
@@ -99,7 +99,12 @@ def test_rejects_bad_arguments_with_exit_2_and_no_systemexit(
 
 @pytest.mark.parametrize(
     ("name", "module"),
-    [("local", "scripts.local_env"), ("bootstrap", "scripts.bootstrap"), ("stack", "scripts.automation")],
+    [
+        ("local", "scripts.local_env"),
+        ("bootstrap", "scripts.bootstrap"),
+        ("migrate", "scripts.migrate"),
+        ("stack", "scripts.automation"),
+    ],
 )
 def test_delegates_to_the_command_module(name: str, module: str) -> None:
     assert cli.COMMANDS[name].module == module
@@ -121,7 +126,7 @@ def test_delegates_to_the_command_module(name: str, module: str) -> None:
         ["--state-dir", "state dir", "up", ""],
     ],
 )
-@pytest.mark.parametrize("name", ["local", "bootstrap", "stack"])
+@pytest.mark.parametrize("name", ["local", "bootstrap", "migrate", "stack"])
 def test_passes_the_remaining_argv_through_unchanged(
     name: str, rest: list[str], commands: dict[str, Recorder]
 ) -> None:
@@ -156,7 +161,7 @@ def test_version_and_help_import_no_command_module() -> None:
     code = (
         "import sys; from scripts.cli.main import main; main(['--help']); main(['--version']);"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'mysql')"
-        " or m in ('scripts.local_env', 'scripts.bootstrap', 'scripts.automation')))"
+        " or m in ('scripts.local_env', 'scripts.bootstrap', 'scripts.migrate', 'scripts.automation')))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
