@@ -3,6 +3,7 @@
     mysql-platform local up|down|status|failover ...      the local environment (no AWS)
     mysql-platform bootstrap --outputs FILE ...            schema and app user from an outputs file
     mysql-platform migrate migrate|info|validate|repair|baseline|new ...   Flyway's commands
+    mysql-platform plan STACK [--json] [--compare OTHER] [--before PLAN.json]   offline
     mysql-platform stack preview|up|refresh|destroy|outputs|bootstrap STACK ...
 
 Everything after the subcommand goes unchanged to that command's own ``main(argv)`` (the one
@@ -53,6 +54,10 @@ COMMANDS: Final[dict[str, Command]] = {
     "migrate": Command(
         "scripts.migrate",
         "versioned migrations as in Flyway: migrate, info, validate, repair, baseline, new",
+    ),
+    "plan": Command(
+        "scripts.plan",
+        "what a stack would create, offline (no Pulumi CLI, no AWS account): tree, JSON, compare, --before",
     ),
     "stack": Command(
         "scripts.automation",

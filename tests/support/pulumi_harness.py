@@ -1,358 +1,39 @@
-"""Run the Pulumi program under Pulumi's own mocks and record what it registers.
+"""Run the Pulumi program under Pulumi's own mocks and record what it registers (for the tests).
 
-- Config comes from the committed ``Pulumi.<stack>.yaml`` (plus optional overrides),
-  so the stack files themselves are what the tests check.
-- Invokes are answered with their full result shapes (as the AWS provider would).
-- Every registration is recorded with its parent URN and resource options.
+The engine is :mod:`scripts.planning.mock_engine` (the plan command runs the same); this adds
+:func:`shared_run`, one run per distinct question, shared by the tests that ask it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import re
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import pulumi
-import yaml
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc
-from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.settings import get_root_resource
-
-ROOT = Path(__file__).resolve().parents[2]
-PROJECT = "mysql-platform"
-ZONES = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]
-# What DescribeAvailabilityZones returns to an account opted in to the Boston Local Zone:
-# sorted by name, so the Local Zone comes first; its opt-in-status is "opted-in".
-LOCAL_ZONES = ["us-east-1-bos-1a"]
-# DescribeInstanceTypes facts the program reads (ProcessorInfo.SupportedArchitectures).
-INSTANCE_TYPES: dict[str, dict[str, Any]] = {
-    "t3.micro": {"supportedArchitectures": ["x86_64"], "defaultVcpus": 2, "memorySize": 1024},
-    "t3.small": {"supportedArchitectures": ["x86_64"], "defaultVcpus": 2, "memorySize": 2048},
-    "t4g.micro": {"supportedArchitectures": ["arm64"], "defaultVcpus": 2, "memorySize": 1024},
-    "a1.medium": {"supportedArchitectures": ["arm64"], "defaultVcpus": 1, "memorySize": 2048},
-    "m5.large": {"supportedArchitectures": ["x86_64"], "defaultVcpus": 2, "memorySize": 8192},
-}
-
-
-@dataclass
-class Registered:
-    """One resource registration as the engine would have seen it."""
-
-    type: str
-    name: str
-    urn: str
-    parent_urn: str
-    custom: bool
-    protect: bool
-    ignore_changes: list[str]
-    inputs: dict[str, Any]
-    replace_on_changes: list[str] = field(default_factory=list)
-    delete_before_replace: bool = False
-    retain_on_delete: bool = False
-    dependencies: list[str] = field(default_factory=list)
-    outputs: dict[str, Any] = field(default_factory=dict)
-
-    def plain(self, key: str) -> Any:
-        """An input with any secret wrapper removed."""
-        return unwrap(self.inputs.get(key))
-
-    def is_secret(self, key: str) -> bool:
-        return rpc.is_rpc_secret(self.inputs.get(key))
-
-
-def unwrap(value: Any) -> Any:
-    if rpc.is_rpc_secret(value):
-        return unwrap(rpc.unwrap_rpc_secret(value))
-    if isinstance(value, dict):
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
-
-
-def _zones(args: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """(name, zone id, opt-in-status) of the zones the filters admit."""
-    zones = [(z, f"use1-bos1-az{i + 1}", "opted-in") for i, z in enumerate(LOCAL_ZONES)]
-    zones += [(z, f"use1-az{i + 1}", "opt-in-not-required") for i, z in enumerate(ZONES)]
-    for f in args.get("filters") or []:
-        if f["name"] == "opt-in-status":
-            zones = [z for z in zones if z[2] in f["values"]]
-        else:
-            raise AssertionError(f"filter {f['name']} is not modelled by the mocks")
-    return zones
-
-
-def _instance_type(args: Mapping[str, Any]) -> dict[str, Any]:
-    """getInstanceType's full result: every field of the SDK's result type, with known facts."""
-    import inspect
-
-    from pulumi_aws.ec2.get_instance_type import GetInstanceTypeResult
-
-    fields = [p for p in inspect.signature(GetInstanceTypeResult.__init__).parameters if p != "__self__"]
-    camel = {f: re.sub(r"_([a-z])", lambda m: m.group(1).upper(), f) for f in fields}
-    result: dict[str, Any] = dict.fromkeys(camel.values())
-    name = args["instanceType"]
-    if name not in INSTANCE_TYPES:
-        raise AssertionError(f"instance type {name} is not modelled by the mocks")
-    result.update(INSTANCE_TYPES[name], id=name, instanceType=name, region="us-east-1")
-    return result
-
-
-NEWEST_MINOR = {"8.0": "8.0.44", "8.4": "8.4.7"}
-
-
-def _actual_version(requested: str) -> str:
-    return NEWEST_MINOR.get(requested, requested)
-
-
-def _invoke_result(token: str, args: Mapping[str, Any]) -> dict[str, Any]:
-    """Full result shapes of the invokes the program makes."""
-    if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-        zones = _zones(args)
-        return {
-            "id": "us-east-1",
-            "names": [z[0] for z in zones],
-            "zoneIds": [z[1] for z in zones],
-            "groupNames": ["us-east-1-bos-1" if z[2] == "opted-in" else "us-east-1" for z in zones],
-            "state": args.get("state", "available"),
-            "region": "us-east-1",
-            "allAvailabilityZones": None,
-            "excludeNames": None,
-            "excludeZoneIds": None,
-            "filters": args.get("filters"),
-        }
-    if token == "aws:ec2/getInstanceType:getInstanceType":
-        return _instance_type(args)
-    if token == "aws:ssm/getParameter:getParameter":
-        return {
-            "id": args["name"],
-            "arn": f"arn:aws:ssm:us-east-1::parameter{args['name']}",
-            "name": args["name"],
-            "type": "String",
-            "value": "ami-0abcdef1234567890",
-            "insecureValue": "ami-0abcdef1234567890",
-            "version": 104,
-            "withDecryption": True,
-            "region": "us-east-1",
-        }
-    if token == "aws:index/getPartition:getPartition":
-        return {
-            "id": "aws",
-            "partition": "aws",
-            "dnsSuffix": "amazonaws.com",
-            "reverseDnsPrefix": "com.amazonaws",
-            "region": "us-east-1",
-        }
-    raise AssertionError(f"unexpected invoke {token}; add its full result shape to the mocks")
-
-
-class RecordingMocks(pulumi_mocks.Mocks):
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.outputs: dict[str, dict[str, Any]] = {}
-        self._counter = 0
-
-    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        self.calls.append((args.token, dict(args.args)))
-        return _invoke_result(args.token, args.args), []
-
-    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        self._counter += 1
-        resource_id = f"{args.name}-id"
-        state = {**unwrap(args.inputs), **self._computed(args, self._counter)}
-        self.outputs[args.name] = state
-        return resource_id, state
-
-    @staticmethod
-    def _computed(args: pulumi_mocks.MockResourceArgs, n: int) -> dict[str, Any]:
-        """Attributes AWS computes, in the shapes the provider returns."""
-        t, name = args.typ, args.name
-        if t == "aws:rds/instance:Instance":
-            ident = args.inputs.get("identifier") or f"{name}-{n:04d}"
-            address = f"{ident}.abc123xyz.us-east-1.rds.amazonaws.com"
-            return {
-                "identifier": ident,
-                "address": address,
-                "port": 3306,
-                "endpoint": f"{address}:3306",
-                "arn": f"arn:aws:rds:us-east-1:123456789012:db:{ident}",
-                # RDS picks the newest minor of a line; a pinned MAJOR.MINOR.PATCH is itself.
-                "engineVersionActual": _actual_version(str(args.inputs.get("engineVersion", "8.4"))),
-            }
-        if t == "aws:ec2/instance:Instance":
-            return {
-                "publicIp": f"198.51.100.{n % 250}",
-                "publicDns": f"ec2-198-51-100-{n % 250}.compute-1.amazonaws.com",
-                "privateIp": f"10.40.0.{n % 250}",
-            }
-        if t in ("aws:rds/parameterGroup:ParameterGroup", "aws:rds/subnetGroup:SubnetGroup"):
-            return {"name": f"{name}-{n:04d}"}
-        if t == "aws:ec2/keyPair:KeyPair":
-            return {"keyName": f"{name}-{n:04d}"}
-        if t == "aws:iam/role:Role" or t == "aws:iam/instanceProfile:InstanceProfile":
-            return {"name": f"{name}-{n:04d}", "arn": f"arn:aws:iam::123456789012:role/{name}"}
-        if t == "aws:ec2/eip:Eip":
-            return {
-                "allocationId": f"eipalloc-{n:017x}",
-                "publicIp": f"203.0.113.{n % 250}",
-                "publicDns": f"ec2-203-0-113-{n % 250}.compute-1.amazonaws.com",
-            }
-        if t == "aws:cloudwatch/logGroup:LogGroup":
-            return {"arn": f"arn:aws:logs:us-east-1:123456789012:log-group:{args.inputs.get('name')}"}
-        if t == "random:index/randomId:RandomId":
-            hex_ = f"{n:08x}"
-            return {"hex": hex_, "dec": str(n), "b64Url": hex_, "b64Std": hex_}
-        if t == "random:index/randomPassword:RandomPassword":
-            return {"result": f"Gen3rated-{n}-Pw!Aa99", "bcryptHash": "$2a$10$mock"}
-        return {}
-
-
-class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """The mock monitor, also keeping each registration's parent and options."""
-
-    mocks: RecordingMocks
-
-    def __init__(self, mocks: RecordingMocks) -> None:
-        super().__init__(mocks)
-        self.registered: list[Registered] = []
-
-    def RegisterResource(self, request: Any) -> Any:  # gRPC method name, overridden
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            self.registered.append(
-                Registered(
-                    type=request.type,
-                    name=request.name,
-                    urn=response.urn,
-                    parent_urn=request.parent,
-                    custom=request.custom,
-                    protect=request.protect,
-                    ignore_changes=list(request.ignoreChanges),
-                    inputs=rpc.deserialize_properties(request.object),
-                    replace_on_changes=list(request.replaceOnChanges),
-                    delete_before_replace=request.deleteBeforeReplace,
-                    retain_on_delete=request.retainOnDelete,
-                    dependencies=list(request.dependencies),
-                )
-            )
-        return response
-
-
-def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """The stack file's config as the engine hands it to a program: namespaced keys, string values."""
-    data = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"] if stack else {}
-    merged: dict[str, Any] = dict(data or {})
-    for key, value in (overrides or {}).items():
-        merged[key if ":" in key else f"{PROJECT}:{key}"] = value
-    return {k: _config_string(v) for k, v in merged.items() if v is not None}
-
-
-def _config_string(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    return str(value)
-
-
-@dataclass
-class ProgramRun:
-    stack: str
-    preview: bool
-    resources: list[Registered]
-    calls: list[tuple[str, dict[str, Any]]]
-    exports: dict[str, Any]
-    secret_exports: set[str]
-    resource_outputs: dict[str, dict[str, Any]]
-
-    def outputs_of(self, r: Registered) -> dict[str, Any]:
-        """The state the mocked provider returned for a resource (inputs plus computed attributes)."""
-        return self.resource_outputs[r.name]
-
-    def of_type(self, type_token: str) -> list[Registered]:
-        return [r for r in self.resources if r.type == type_token]
-
-    def one(self, type_token: str, name: str) -> Registered:
-        found = [r for r in self.resources if r.type == type_token and r.name == name]
-        assert len(found) == 1, f"expected one {type_token} named {name}, found {len(found)}"
-        return found[0]
-
-    def by_urn(self, urn: str) -> Registered:
-        return next(r for r in self.resources if r.urn == urn)
-
-    def id_of(self, r: Registered) -> str:
-        return f"{r.name}-id"
-
-
-# The SDK records the caller's whole stack with every registration (for the engine's display of
-# where a resource was declared). Under pytest that stack is some 60 frames deep and walking it
-# took a third of each run; the program runs in this worker thread instead, whose stack is short.
-# One thread, so runs stay sequential and keep their event loop.
-_WORKER = ThreadPoolExecutor(
-    max_workers=1,
-    thread_name_prefix="pulumi-mocks",
-    initializer=lambda: asyncio.set_event_loop(asyncio.new_event_loop()),
+from scripts.planning.mock_engine import (
+    PROJECT,
+    ROOT,
+    ProgramRun,
+    RecordingMocks,
+    RecordingMonitor,
+    Registered,
+    run_program,
+    stack_config,
+    unwrap,
 )
 
-
-def run_program(
-    program: Callable[[], None],
-    stack: str,
-    *,
-    preview: bool = False,
-    overrides: Mapping[str, Any] | None = None,
-    stack_file: str | None = None,
-    monitor: RecordingMonitor | None = None,
-) -> ProgramRun:
-    """Run ``program`` under mocks with the stack file's config; return what it registered and exported.
-
-    ``stack_file`` names the Pulumi.<x>.yaml to load when it differs from the stack name
-    (e.g. prod's file under a stack named ``production``). Exceptions from the program propagate.
-    """
-    return _WORKER.submit(_run, program, stack, preview, overrides, stack_file, monitor).result()
-
-
-def _run(
-    program: Callable[[], None],
-    stack: str,
-    preview: bool,
-    overrides: Mapping[str, Any] | None,
-    stack_file: str | None,
-    monitor: RecordingMonitor | None,
-) -> ProgramRun:
-    if monitor is None:
-        monitor = RecordingMonitor(RecordingMocks())
-    mocks = monitor.mocks
-    # A fresh root stack per run, or one run's exports and URNs leak into the next.
-    pulumi_settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
-    pulumi.runtime.set_all_config(stack_config(stack_file if stack_file is not None else stack, overrides))
-    resolved: dict[str, Any] = {}
-    secrets: set[str] = set()
-
-    async def _resolve(exports: dict[str, Any]) -> None:
-        for key, value in exports.items():
-            out = pulumi.Output.from_input(value)
-            resolved[key] = await out.future()
-            if await out.is_secret():
-                secrets.add(key)
-
-    @pulumi.runtime.test
-    def _program() -> Any:
-        program()
-        root = get_root_resource()
-        exports = dict(root.outputs) if root is not None else {}  # type: ignore[attr-defined]
-        return pulumi.Output.from_input(asyncio.ensure_future(_resolve(exports)))
-
-    _program()
-    return ProgramRun(stack, preview, monitor.registered, mocks.calls, resolved, secrets, mocks.outputs)
-
+__all__ = [
+    "PROJECT",
+    "ROOT",
+    "ProgramRun",
+    "RecordingMocks",
+    "RecordingMonitor",
+    "Registered",
+    "run_program",
+    "shared_run",
+    "stack_config",
+    "unwrap",
+]
 
 _RUNS: dict[tuple[str, str, bool, str, str | None], ProgramRun] = {}
 

@@ -2,7 +2,7 @@
 
 - components/ (the Pulumi program) never imports scripts/;
 - mysql_platform_core/ (shared pure code) imports neither components/ nor scripts/;
-- the subpackages of scripts/ (db, local, stack) never import each other: what combines them
+- the subpackages of scripts/ (db, local, planning, stack) never import each other: what combines them
   lives above them, in scripts/orchestrate.py and scripts/cli/;
 - nothing imports __main__.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SUBPACKAGES = ("scripts.db", "scripts.local", "scripts.stack")
+SUBPACKAGES = ("scripts.db", "scripts.local", "scripts.planning", "scripts.stack")
 
 
 def module_name(path: Path) -> str:
@@ -71,6 +71,8 @@ def test_no_two_script_subpackages_import_each_other(package: str) -> None:
         "scripts.orchestrate",
         "scripts.cli",
         "scripts.bootstrap",
+        "scripts.migrate",
+        "scripts.plan",
         "scripts.automation",
         "scripts.local_env",
     )

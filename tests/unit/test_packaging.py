@@ -71,7 +71,7 @@ def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None
     assert cli.main(["--help"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: mysql-platform")
-    for name in ("local", "bootstrap", "migrate", "stack", "--verbose", "--quiet", "--version"):
+    for name in ("local", "bootstrap", "migrate", "plan", "stack", "--verbose", "--quiet", "--version"):
         assert name in out
 
 
@@ -103,6 +103,7 @@ def test_rejects_bad_arguments_with_exit_2_and_no_systemexit(
         ("local", "scripts.local_env"),
         ("bootstrap", "scripts.bootstrap"),
         ("migrate", "scripts.migrate"),
+        ("plan", "scripts.plan"),
         ("stack", "scripts.automation"),
     ],
 )
@@ -161,7 +162,8 @@ def test_version_and_help_import_no_command_module() -> None:
     code = (
         "import sys; from scripts.cli.main import main; main(['--help']); main(['--version']);"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'mysql')"
-        " or m in ('scripts.local_env', 'scripts.bootstrap', 'scripts.migrate', 'scripts.automation')))"
+        " or m in ('scripts.local_env', 'scripts.bootstrap', 'scripts.migrate', 'scripts.plan',"
+        " 'scripts.automation')))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True

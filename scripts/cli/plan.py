@@ -1,0 +1,90 @@
+"""``mysql-platform plan STACK`` (also ``python -m scripts.plan STACK``): the stack without credentials.
+
+Runs the program (the function ``pulumi up`` runs) under the mock engine: no Pulumi CLI, no AWS
+account, no network. Prints the resource tree and the exports (secrets masked).
+
+    --set KEY=VALUE      a config override (repeatable): ``--set dbReplicaCount=1``
+    --json               the plan as JSON (resources, inputs with secrets masked, options, exports)
+    --compare OTHER      this stack against another, same resources by logical name
+    --before PLAN.json   what `pulumi up` would do against a saved --json plan
+
+Exit codes: 0 ok, 2 bad input (the settings' message for a bad config), 3 a protected or
+stateful resource would be replaced or deleted (with --before).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from components.settings import ConfigError
+from scripts.errors import EXIT_BAD_INPUT, EXIT_OK
+from scripts.planning import compare, predict, render
+from scripts.planning.mock_engine import PlanError
+from scripts.planning.plan import Plan, make_plan
+
+EXIT_REFUSED = 3
+PROG = "python -m scripts.plan"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="What a stack would create, offline: no Pulumi CLI, no AWS account, no network.",
+        epilog="exit codes: 0 ok, 2 bad input or configuration, 3 a protected or stateful resource "
+        "would be replaced or deleted (--before)",
+    )
+    p.add_argument("stack", metavar="STACK", help="a stack with a Pulumi.<STACK>.yaml (dev, prod)")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="config override (repeatable)"
+    )
+    p.add_argument("--json", action="store_true", help="the plan as JSON")
+    p.add_argument("--compare", metavar="OTHER", help="show this stack against OTHER by logical name")
+    p.add_argument("--before", type=Path, metavar="PLAN.json", help="predict against a saved --json plan")
+    return p
+
+
+def overrides(pairs: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set takes KEY=VALUE (e.g. --set dbReplicaCount=1), got {pair!r}")
+        out[key.strip()] = value
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad arguments, 0 on --help
+        return int(exc.code or 0)
+    try:
+        plan = make_plan(args.stack, overrides(args.set))
+        other = make_plan(args.compare) if args.compare else None
+        before = Plan.from_json(json.loads(args.before.read_text())) if args.before else None
+    except ConfigError as exc:
+        print(f"plan: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (PlanError, ValueError, OSError, KeyError, TypeError) as exc:
+        print(f"plan: bad input error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps(plan.to_json(), indent=2, sort_keys=True))
+    elif other is not None:
+        print("\n".join(compare.compare(plan, other)))
+    else:
+        print("\n".join([*render.tree(plan), "", *render.exports(plan)]))
+    if before is not None:
+        prediction = predict.predict(before, plan)
+        print("\n".join(prediction.lines()), file=sys.stderr if args.json else sys.stdout)
+        if prediction.refused:
+            return EXIT_REFUSED
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""A plan: what the program would register for a stack, as data (secrets masked), saved as JSON.
+
+:func:`make_plan` runs the program (the function ``pulumi up`` runs) under the mock engine with
+``Pulumi.yaml``'s defaults, ``Pulumi.<stack>.yaml`` and ``--set`` overrides; no CLI, credentials
+or network. Resources are keyed by type and logical name, as in their URNs. Values AWS computes
+(ids, addresses, random name parts) are the mock engine's placeholders; a reference to another
+resource's id shows as that resource (``-> network-vpc``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pulumi.runtime import rpc
+
+from components.program import program
+from scripts.planning.mock_engine import DEFAULT_REGION, ProgramRun, Registered, run_program, stack_config
+
+SECRET = "[secret]"
+FORMAT = 1  # of the saved JSON
+
+
+@dataclass(frozen=True)
+class PlannedResource:
+    type: str
+    name: str
+    parent: str  # the parent's key, "" for the stack itself
+    component: bool
+    inputs: dict[str, Any]
+    protect: bool = False
+    retain_on_delete: bool = False
+    delete_before_replace: bool = False
+    replace_on_changes: list[str] = field(default_factory=list)
+    ignore_changes: list[str] = field(default_factory=list)
+    depends_on: list[str] = field(default_factory=list)  # keys
+
+    @property
+    def key(self) -> str:
+        return resource_key(self.type, self.name)
+
+
+@dataclass(frozen=True)
+class Plan:
+    stack: str
+    region: str
+    overrides: dict[str, str]
+    resources: list[PlannedResource]
+    exports: dict[str, Any]
+
+    def by_key(self) -> dict[str, PlannedResource]:
+        return {r.key: r for r in self.resources}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": FORMAT, **asdict(self)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Plan:
+        if data.get("format") != FORMAT:
+            found = data.get("format")
+            raise ValueError(
+                f"not a saved plan of format {FORMAT} (`plan --json` output), got format {found!r}"
+            )
+        resources = [PlannedResource(**r) for r in data["resources"]]
+        return cls(data["stack"], data["region"], dict(data["overrides"]), resources, dict(data["exports"]))
+
+
+def resource_key(type_: str, name: str) -> str:
+    return f"{type_}::{name}"
+
+
+def make_plan(
+    stack: str, overrides: Mapping[str, str] | None = None, *, stack_file: str | None = None
+) -> Plan:
+    """Run the program for ``stack``; raises the settings' ConfigError on bad config."""
+    file = stack_file or stack
+    if not (Path(__file__).resolve().parents[2] / f"Pulumi.{file}.yaml").is_file():
+        raise FileNotFoundError(f"no stack file Pulumi.{file}.yaml in the project")
+    run = run_program(program, stack, preview=True, overrides=dict(overrides or {}), stack_file=file)
+    region = stack_config(file, overrides).get("aws:region", DEFAULT_REGION)
+    return from_run(run, region, dict(overrides or {}))
+
+
+def from_run(run: ProgramRun, region: str, overrides: dict[str, str]) -> Plan:
+    names = {r.urn: r for r in run.resources}
+    ids = _computed_values(run)
+    resources = [_planned(r, names, ids) for r in run.resources]
+    exports = {k: (SECRET if k in run.secret_exports else _mask(v, ids)) for k, v in run.exports.items()}
+    return Plan(run.stack, region, overrides, resources, exports)
+
+
+def _computed_values(run: ProgramRun) -> dict[str, str]:
+    """Placeholder value -> what it stands for: ``name`` for an id, ``name.attribute`` otherwise."""
+    out: dict[str, str] = {}
+    for r in run.resources:
+        if not r.custom:
+            continue
+        for attribute, value in run.resource_outputs.get(r.name, {}).items():
+            if isinstance(value, str) and attribute not in r.inputs and len(value) > 3:
+                out.setdefault(value, f"{r.name}.{attribute}")
+        out[f"{r.name}-id"] = r.name
+    return out
+
+
+def _planned(r: Registered, by_urn: Mapping[str, Registered], ids: Mapping[str, str]) -> PlannedResource:
+    parent = by_urn.get(r.parent_urn)
+    return PlannedResource(
+        type=r.type,
+        name=r.name,
+        parent=resource_key(parent.type, parent.name) if parent else "",
+        component=not r.custom,
+        inputs={k: _mask(v, ids) for k, v in sorted(r.inputs.items())},
+        protect=r.protect,
+        retain_on_delete=r.retain_on_delete,
+        delete_before_replace=r.delete_before_replace,
+        replace_on_changes=list(r.replace_on_changes),
+        ignore_changes=list(r.ignore_changes),
+        depends_on=[resource_key(d.type, d.name) for u in r.dependencies if (d := by_urn.get(u))],
+    )
+
+
+def _mask(value: Any, ids: Mapping[str, str]) -> Any:
+    """``value`` with secrets as ``[secret]`` and mock ids as ``-> name``."""
+    if rpc.is_rpc_secret(value):
+        return SECRET
+    if isinstance(value, dict):
+        return {k: _mask(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v, ids) for v in value]
+    if isinstance(value, str) and value in ids:
+        return f"-> {ids[value]}"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the engine's numbers are floats; ports and sizes read better whole
+    return value

@@ -1,0 +1,118 @@
+"""What ``pulumi up`` would do to a stack planned before (a saved ``plan --json``): per resource,
+create, update in place, replace or delete, and which properties force a replacement.
+
+A changed input replaces the resource when the provider marks it replace-only (the vendored
+table in :mod:`scripts.planning.replace_rules`) or the program lists it in the resource's
+``replace_on_changes``. An input the table does not know counts as replace-only, and says so.
+Replacing or deleting a protected resource, or a stateful one (an RDS instance: its data and
+storage go with it), is refused: the plan exits 3 and names it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from scripts.planning import replace_rules
+from scripts.planning.compare import differences
+from scripts.planning.plan import SECRET, Plan, PlannedResource
+
+STATEFUL = frozenset({"aws:rds/instance:Instance"})
+
+
+@dataclass(frozen=True)
+class Change:
+    key: str
+    name: str
+    action: str  # create, update, replace, delete, same
+    changed: tuple[str, ...] = ()
+    forcing: tuple[str, ...] = ()  # the changed inputs that force the replacement
+    unknown: tuple[str, ...] = ()  # changed inputs the table does not classify
+    refused: str | None = None  # why this change must not go ahead
+    # Replaced resources this one reads from: their new ids, names and suffixes reach it at apply
+    # time, and the engine decides then (a changed replace-only input replaces this one too).
+    after_replaced: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        text = f"{self.action} {self.name}"
+        if self.forcing:
+            text += f" ({', '.join(f'{p} is replace-only' for p in self.forcing)})"
+        elif self.changed:
+            text += f" ({', '.join(self.changed)})"
+        if self.unknown:
+            text += f" [not in the replace table: {', '.join(self.unknown)}]"
+        if self.after_replaced:
+            text += f" [reads from replaced {', '.join(self.after_replaced)}: may change further]"
+        return text + (f": refused, {self.refused}" if self.refused else "")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def refused(self) -> list[Change]:
+        return [c for c in self.changes if c.refused]
+
+    def lines(self) -> list[str]:
+        counts = {
+            a: sum(c.action == a for c in self.changes) for a in ("create", "update", "replace", "delete")
+        }
+        summary = ", ".join(f"{n} to {a}" for a, n in counts.items() if n) or "no changes"
+        shown = [f"  {c.describe()}" for c in self.changes if c.action != "same"]
+        return [f"against the saved plan: {summary}", *shown]
+
+
+def predict(before: Plan, after: Plan) -> Prediction:
+    old, new = before.by_key(), after.by_key()
+    changes = [c for k in sorted(set(old) | set(new)) if (c := _change(old.get(k), new.get(k))) is not None]
+    replaced = {c.key: c.name for c in changes if c.action == "replace"}
+    return Prediction([_downstream(c, new, replaced) for c in changes])
+
+
+def _downstream(change: Change, new: dict[str, PlannedResource], replaced: dict[str, str]) -> Change:
+    if change.action not in ("same", "update"):
+        return change
+    sources = tuple(replaced[d] for d in new[change.key].depends_on if d in replaced)
+    if not sources:
+        return change
+    action = "update" if change.action == "same" else change.action
+    return dataclasses.replace(change, action=action, after_replaced=sources)
+
+
+def _change(old: PlannedResource | None, new: PlannedResource | None) -> Change | None:
+    if new is None:
+        assert old is not None
+        return _guard(Change(old.key, old.name, "delete"), old)
+    if old is None:
+        return Change(new.key, new.name, "create")
+    if new.component:
+        return None  # a component has no cloud state: its children say what happens
+    # A secret's value is not in the plan: an unchanged mask says nothing either way.
+    changed = tuple(
+        sorted(
+            {path.split(".")[0] for path, a, b in differences(old.inputs, new.inputs) if SECRET not in (a, b)}
+        )
+    )
+    if not changed:
+        return Change(new.key, new.name, "same")
+    forcing, unknown = [], []
+    for prop in changed:
+        verdict = replace_rules.replaces(new.type, prop, new.inputs)
+        if prop in new.replace_on_changes or verdict is True:
+            forcing.append(prop)
+        elif verdict is None:
+            unknown.append(prop)
+    action = "replace" if forcing or unknown else "update"
+    change = Change(new.key, new.name, action, changed, tuple(forcing), tuple(unknown))
+    return _guard(change, old) if action == "replace" else change
+
+
+def _guard(change: Change, old: PlannedResource) -> Change:
+    if old.protect:
+        why = "protected"
+    elif old.type in STATEFUL:
+        why = "stateful: its data and storage go with it"
+    else:
+        return change
+    return dataclasses.replace(change, refused=why)

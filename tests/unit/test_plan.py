@@ -1,0 +1,141 @@
+"""``mysql-platform plan``: the program under the mock engine, shown, compared and predicted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from components.program import program
+from scripts.cli import plan as plan_cli
+from scripts.errors import EXIT_BAD_INPUT, EXIT_OK
+from scripts.planning import replace_rules
+from scripts.planning.compare import compare
+from scripts.planning.plan import SECRET, Plan, make_plan
+from scripts.planning.predict import predict
+from tests.support.pulumi_harness import shared_run
+from tests.support.stacks import FEATURES, TWO_REPLICAS
+
+
+@pytest.fixture(scope="module")
+def prod() -> Plan:
+    return make_plan("prod")
+
+
+def test_the_plan_lists_what_the_program_registers(prod: Plan) -> None:
+    run = shared_run(program, "prod", preview=True)
+    # Registration order follows the event loop; the set is what the program declares.
+    assert sorted((r.type, r.name) for r in prod.resources) == sorted((r.type, r.name) for r in run.resources)
+    assert len(prod.resources) == len(run.resources)
+    primary = prod.by_key()["aws:rds/instance:Instance::db-primary-instance"]
+    assert primary.protect and primary.inputs["multiAz"] is True
+    assert primary.inputs["dbSubnetGroupName"] == "-> db-primary-subnets.name"  # a reference, named
+
+
+def test_secrets_are_masked_in_inputs_and_exports(prod: Plan) -> None:
+    assert prod.by_key()["aws:rds/instance:Instance::db-primary-instance"].inputs["password"] == SECRET
+    assert prod.exports["db_password"] == SECRET
+    assert "Gen3rated" not in json.dumps(prod.to_json())
+
+
+def test_a_saved_plan_reads_back_equal(prod: Plan) -> None:
+    assert Plan.from_json(json.loads(json.dumps(prod.to_json()))) == prod
+    with pytest.raises(ValueError, match="not a saved plan"):
+        Plan.from_json({"format": 99})
+
+
+def test_the_tree_shows_components_and_key_properties(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan_cli.main(["dev", "--set", "dbReplicaCount=1"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "stack dev (us-east-1): 32 resources in 4 components with dbReplicaCount=1"
+    assert "  mysql-platform:replicated:ReplicatedMySql  db" in out
+    assert "db-primary-instance  class db.t4g.micro  engine 8.4  storage GiB 20" in out
+    assert "replica of mysql-dev-primary-" in out
+    assert '"db_password": "[secret]"' in out
+
+
+def test_a_bad_configuration_exits_2_with_the_settings_message(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan_cli.main(["dev", "--set", "dbReplicaCount=9"]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "dbReplicaCount" in err and "Traceback" not in err
+    assert plan_cli.main(["staging"]) == EXIT_BAD_INPUT
+    assert "no stack file Pulumi.staging.yaml" in capsys.readouterr().err
+    assert plan_cli.main(["dev", "--set", "novalue"]) == EXIT_BAD_INPUT
+    assert "--set takes KEY=VALUE" in capsys.readouterr().err
+
+
+def test_compare_shows_what_differs_by_logical_name(prod: Plan) -> None:
+    lines = compare(make_plan("dev"), prod)
+    assert "  only in prod: aws:rds/instance:Instance::db-replica-1" in lines
+    at = lines.index("  aws:rds/instance:Instance::db-primary-instance:")
+    block = lines[at + 1 : at + 20]
+    assert "      multiAz: false | true" in block and "      (protect): False | True" in block
+    assert "      tags.environment: dev | prod" in block
+
+
+# --- predictions against a saved plan -------------------------------------------------------
+
+
+def test_changing_dbname_on_prod_replaces_the_protected_primary_and_is_refused(
+    prod: Plan, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "prod.json"
+    saved.write_text(json.dumps(prod.to_json()))
+    assert plan_cli.main(["prod", "--set", "dbName=shop", "--before", str(saved)]) == plan_cli.EXIT_REFUSED
+    out = capsys.readouterr().out
+    assert "  replace db-primary-instance (dbName is replace-only): refused, protected" in out
+
+
+def test_an_in_place_change_is_an_update(prod: Plan) -> None:
+    after = make_plan("prod", {"dbBackupRetentionDays": "14"})
+    changes = {c.name: c for c in predict(prod, after).changes}
+    assert changes["db-primary-instance"].action == "update"
+    assert changes["db-primary-instance"].changed == ("backupRetentionPeriod",)
+    assert not predict(prod, after).refused
+    assert predict(prod, make_plan("prod")).lines() == ["against the saved plan: no changes"]
+
+
+def test_more_replicas_create_and_fewer_delete_a_stateful_instance(prod: Plan) -> None:
+    two = make_plan("prod", {"dbReplicaCount": "2"})
+    grow = {c.name: c.action for c in predict(prod, two).changes}
+    assert grow["db-replica-2"] == "create" and grow["db-primary-instance"] == "same"
+    shrink = predict(two, prod)
+    gone = [c for c in shrink.changes if c.name == "db-replica-2"]
+    assert gone[0].action == "delete" and gone[0].refused == "protected"  # prod protects its instances
+    dev_two = make_plan("dev", {"dbReplicaCount": "2"})
+    dev_gone = [
+        c for c in predict(dev_two, make_plan("dev", {"dbReplicaCount": "1"})).changes if c.action == "delete"
+    ]
+    assert [(c.name, c.refused) for c in dev_gone if c.name == "db-replica-2"] == [
+        ("db-replica-2", "stateful: its data and storage go with it")
+    ]
+
+
+# --- the replace table covers what the program sets --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stack", "overrides"),
+    [("dev", {}), ("prod", {}), ("dev", FEATURES), ("prod", FEATURES), ("prod", TWO_REPLICAS)],
+)
+def test_the_replace_table_classifies_every_input_the_program_sets(
+    stack: str, overrides: dict[str, object]
+) -> None:
+    run = shared_run(program, stack, overrides=overrides)
+    unknown = sorted(
+        f"{r.type} {prop}"
+        for r in run.resources
+        if r.custom
+        for prop, value in r.inputs.items()
+        if value is not None and replace_rules.replaces(r.type, prop, r.inputs) is None
+    )
+    assert unknown == []
+
+
+def test_json_is_the_saved_plan(capsys: pytest.CaptureFixture[str], prod: Plan) -> None:
+    assert plan_cli.main(["prod", "--json"]) == EXIT_OK
+    data = json.loads(capsys.readouterr().out)
+    assert Plan.from_json(data).by_key().keys() == prod.by_key().keys()
+    primary = next(r for r in data["resources"] if r["name"] == "db-primary-instance")
+    assert primary["protect"] is True and primary["inputs"]["password"] == SECRET
