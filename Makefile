@@ -137,5 +137,5 @@ deps-mutation: deps-dev
 venv: deps-dev
 
 # Debian packages the local environment and the integration tests need.
-system-deps: ## MariaDB, HAProxy, OpenSSH, openssl, socat from apt (root; skipped when present)
+system-deps: ## MariaDB, HAProxy, OpenSSH, openssl, socat, Graphviz from apt (root; skipped when present)
 	./scripts/install-system-deps.sh

@@ -7,6 +7,7 @@ account, no network. Prints the resource tree and the exports (secrets masked).
     --json               the plan as JSON (resources, inputs with secrets masked, options, exports)
     --compare OTHER      this stack against another, same resources by logical name
     --before PLAN.json   what `pulumi up` would do against a saved --json plan
+    --diagram FILE       the architecture from the resource graph: .mmd (Mermaid), .svg, .dot
 
 Exit codes: 0 ok, 2 bad input (the settings' message for a bad config), 3 a protected or
 stateful resource would be replaced or deleted (with --before).
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from components.settings import ConfigError
 from scripts.errors import EXIT_BAD_INPUT, EXIT_OK
-from scripts.planning import compare, predict, render
+from scripts.planning import compare, diagram, predict, render
 from scripts.planning.mock_engine import PlanError
 from scripts.planning.plan import Plan, make_plan
 
@@ -44,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="the plan as JSON")
     p.add_argument("--compare", metavar="OTHER", help="show this stack against OTHER by logical name")
     p.add_argument("--before", type=Path, metavar="PLAN.json", help="predict against a saved --json plan")
+    p.add_argument(
+        "--diagram",
+        type=Path,
+        metavar="FILE",
+        help="draw the stack: FILE.mmd (Mermaid), .svg (Graphviz) or .dot",
+    )
     return p
 
 
@@ -66,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan = make_plan(args.stack, overrides(args.set))
         other = make_plan(args.compare) if args.compare else None
         before = Plan.from_json(json.loads(args.before.read_text())) if args.before else None
+        if args.diagram:
+            diagram.write(plan, args.diagram)
     except ConfigError as exc:
         print(f"plan: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

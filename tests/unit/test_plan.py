@@ -10,7 +10,7 @@ import pytest
 from components.program import program
 from scripts.cli import plan as plan_cli
 from scripts.errors import EXIT_BAD_INPUT, EXIT_OK
-from scripts.planning import replace_rules
+from scripts.planning import diagram, replace_rules
 from scripts.planning.compare import compare
 from scripts.planning.plan import SECRET, Plan, make_plan
 from scripts.planning.predict import predict
@@ -139,3 +139,46 @@ def test_json_is_the_saved_plan(capsys: pytest.CaptureFixture[str], prod: Plan) 
     assert Plan.from_json(data).by_key().keys() == prod.by_key().keys()
     primary = next(r for r in data["resources"] if r["name"] == "db-primary-instance")
     assert primary["protect"] is True and primary["inputs"]["password"] == SECRET
+
+
+# --- the diagram --------------------------------------------------------------------------------
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_the_readme_diagram_is_what_the_plan_draws(prod: Plan) -> None:
+    text = README.read_text()
+    start = text.index("<!-- plan-diagram:prod:start -->\n```mermaid\n") + len(
+        "<!-- plan-diagram:prod:start -->\n```mermaid\n"
+    )
+    end = text.index("```\n<!-- plan-diagram:prod:end -->")
+    assert text[start:end] == diagram.mermaid(prod), "regenerate: mysql-platform plan prod --diagram x.mmd"
+
+
+def test_the_diagram_boxes_components_and_draws_references(prod: Plan) -> None:
+    mmd = diagram.mermaid(prod)
+    assert 'subgraph r_mysql_platform_database_MySqlDatabase__db_primary["db-primary (MySqlDatabase)"]' in mmd
+    # The replica reads the primary's identifier; the instance reads its subnet group's name.
+    assert (
+        "r_aws_rds_instance_Instance__db_primary_instance --> r_aws_rds_instance_Instance__db_replica_1"
+        in mmd
+    )
+    subnets, primary = (
+        "r_aws_rds_subnetGroup_SubnetGroup__db_primary_subnets",
+        "r_aws_rds_instance_Instance__db_primary_instance",
+    )
+    assert f"{subnets} --> {primary}" in mmd
+    dot = diagram.dot(prod)
+    assert dot.startswith('digraph "prod" {') and "subgraph cluster_" in dot
+
+
+def test_a_diagram_needs_a_known_suffix_and_graphviz_for_svg(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert plan_cli.main(["dev", "--diagram", str(tmp_path / "x.png")]) == EXIT_BAD_INPUT
+    assert "expected a file ending in .mmd, .svg, .dot" in capsys.readouterr().err
+    monkeypatch.setattr(diagram.shutil, "which", lambda _name: None)
+    assert plan_cli.main(["dev", "--diagram", str(tmp_path / "x.svg")]) == EXIT_BAD_INPUT
+    assert "needs Graphviz's dot" in capsys.readouterr().err
+    assert plan_cli.main(["dev", "--diagram", str(tmp_path / "x.mmd")]) == EXIT_OK
+    assert (tmp_path / "x.mmd").read_text().startswith("flowchart LR\n")
