@@ -10,12 +10,14 @@ account, no network. Prints the resource tree and the exports (secrets masked).
     --diagram FILE       the architecture from the resource graph: .mmd (Mermaid), .svg, .dot
 
 Exit codes: 0 ok, 2 bad input (the settings' message for a bad config), 3 a protected or
-stateful resource would be replaced or deleted (with --before).
+stateful resource would be replaced or deleted (with --before), 4 a mandatory policy rule is
+violated (scripts/planning/policy_rules.py; advisory ones are listed only).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -23,11 +25,12 @@ from pathlib import Path
 
 from components.settings import ConfigError
 from scripts.errors import EXIT_BAD_INPUT, EXIT_OK
-from scripts.planning import compare, diagram, predict, render
+from scripts.planning import compare, diagram, policy_rules, predict, render
 from scripts.planning.mock_engine import PlanError
 from scripts.planning.plan import Plan, make_plan
 
 EXIT_REFUSED = 3
+EXIT_POLICY = 4
 PROG = "python -m scripts.plan"
 
 
@@ -36,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="What a stack would create, offline: no Pulumi CLI, no AWS account, no network.",
         epilog="exit codes: 0 ok, 2 bad input or configuration, 3 a protected or stateful resource "
-        "would be replaced or deleted (--before)",
+        "would be replaced or deleted (--before), 4 a mandatory policy rule is violated",
     )
     p.add_argument("stack", metavar="STACK", help="a stack with a Pulumi.<STACK>.yaml (dev, prod)")
     p.add_argument(
@@ -81,18 +84,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (PlanError, ValueError, OSError, KeyError, TypeError) as exc:
         print(f"plan: bad input error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    violations = plan.policy_violations()
     if args.json:
-        print(json.dumps(plan.to_json(), indent=2, sort_keys=True))
+        data = {**plan.to_json(), "policy": [dataclasses.asdict(v) for v in violations]}
+        print(json.dumps(data, indent=2, sort_keys=True))
     elif other is not None:
         print("\n".join(compare.compare(plan, other)))
     else:
-        print("\n".join([*render.tree(plan), "", *render.exports(plan)]))
+        print("\n".join([*render.tree(plan), "", *render.exports(plan), "", *render.policy(violations)]))
+    code = EXIT_OK
     if before is not None:
         prediction = predict.predict(before, plan)
         print("\n".join(prediction.lines()), file=sys.stderr if args.json else sys.stdout)
-        if prediction.refused:
-            return EXIT_REFUSED
-    return EXIT_OK
+        code = EXIT_REFUSED if prediction.refused else code
+    if code == EXIT_OK and any(v.enforcement == policy_rules.MANDATORY for v in violations):
+        code = EXIT_POLICY
+    return code
 
 
 if __name__ == "__main__":

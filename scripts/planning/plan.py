@@ -17,6 +17,7 @@ from typing import Any
 from pulumi.runtime import rpc
 
 from components.program import program
+from scripts.planning import policy_rules
 from scripts.planning.mock_engine import DEFAULT_REGION, ProgramRun, Registered, run_program, stack_config
 
 SECRET = "[secret]"
@@ -52,6 +53,15 @@ class Plan:
 
     def by_key(self) -> dict[str, PlannedResource]:
         return {r.key: r for r in self.resources}
+
+    def policy_violations(self) -> list[policy_rules.Violation]:
+        """The policy rules (:mod:`scripts.planning.policy_rules`) on this plan's resources."""
+        seen = [
+            policy_rules.Resource(r.type, r.name, r.inputs, r.protect)
+            for r in self.resources
+            if not r.component
+        ]
+        return policy_rules.evaluate(seen)
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT, **asdict(self)}

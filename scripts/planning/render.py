@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from scripts.planning import policy_rules
 from scripts.planning.plan import Plan, PlannedResource
 
 # What a reader looks for first, per type: (label, input).
@@ -80,3 +81,14 @@ def _short(value: Any) -> str:
 def exports(plan: Plan) -> list[str]:
     """The stack outputs, secrets masked, one JSON document."""
     return ["exports (secrets masked):", *json.dumps(plan.exports, indent=2, sort_keys=True).splitlines()]
+
+
+def policy(violations: list[policy_rules.Violation]) -> list[str]:
+    """The policy rules' verdict: all passed, or each violation with its enforcement."""
+    head = f"policy: {len(policy_rules.RULES)} rules"
+    if not violations:
+        return [f"{head}, all passed"]
+    return [
+        f"{head}, {len(violations)} violations:",
+        *(f"  [{v.enforcement}] {v.rule}: {v.message}" for v in violations),
+    ]

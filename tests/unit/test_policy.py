@@ -1,0 +1,127 @@
+"""The policy rules: the committed stacks pass them, and each rule catches a bad variant."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts.cli import plan as plan_cli
+from scripts.errors import EXIT_BAD_INPUT
+from scripts.planning import policy_rules
+from scripts.planning.plan import Plan, make_plan
+from scripts.planning.policy_rules import ADVISORY, MANDATORY, Resource, evaluate
+
+POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
+
+
+@pytest.fixture(scope="module")
+def prod() -> Plan:
+    return make_plan("prod")
+
+
+def resources(plan: Plan) -> list[Resource]:
+    return [Resource(r.type, r.name, r.inputs, r.protect) for r in plan.resources if not r.component]
+
+
+def changed(plan: Plan, name: str, **inputs: Any) -> list[Resource]:
+    """The plan's resources with ``inputs`` changed on the one called ``name``."""
+    return [
+        dataclasses.replace(r, inputs={**r.inputs, **inputs}) if r.name == name else r
+        for r in resources(plan)
+    ]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_committed_stacks_pass_every_rule(stack: str) -> None:
+    assert make_plan(stack).policy_violations() == []
+
+
+def test_variants_made_with_set_are_caught_and_a_mandatory_one_exits_4(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = plan_cli.main(["prod", "--set", "dbMultiAz=false", "--set", "dbBackupRetentionDays=1"])
+    out = capsys.readouterr().out
+    assert "[advisory] prod-multi-az: db-primary-instance: the prod primary is not Multi-AZ" in out
+    assert "[advisory] prod-backups: db-primary-instance: backups kept 1 days, prod keeps at least 7" in out
+    assert code == 0  # advisory only
+    assert plan_cli.main(["prod", "--set", "dbDeletionProtection=false"]) == plan_cli.EXIT_POLICY
+    out = capsys.readouterr().out
+    assert (
+        "[mandatory] prod-db-protected: db-primary-instance: deletionProtection is off on a prod database"
+        in out
+    )
+
+
+def test_what_the_settings_refuse_first_is_caught_by_the_rules_too(
+    prod: Plan, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The settings stop these before any resource (exit 2); the rules still hold on their own, for
+    # a program changed later or a stack built another way.
+    assert plan_cli.main(["prod", "--set", "dbPubliclyAccessible=true"]) == EXIT_BAD_INPUT
+    capsys.readouterr()
+    cases = {
+        "prod-db-private": changed(prod, "db-primary-instance", publiclyAccessible=True),
+        "db-storage-encrypted": changed(prod, "db-primary-instance", storageEncrypted=False),
+        "volumes-encrypted": changed(prod, "host-instance", rootBlockDevice={"encrypted": False}),
+        "imdsv2": changed(prod, "host-instance", metadataOptions={"httpTokens": "optional"}),
+        "tls-required": changed(
+            prod, "db-primary-params", parameters=[{"name": "require_secure_transport", "value": "OFF"}]
+        ),
+        "prod-db-protected": [dataclasses.replace(r, protect=False) for r in resources(prod)],
+    }
+    for rule, variant in cases.items():
+        assert {v.rule for v in evaluate(variant)} == {rule}, rule
+
+
+@pytest.mark.parametrize(
+    ("cidrs", "caught"),
+    [
+        (["0.0.0.0/0"], True),
+        (["0.0.0.0/1", "128.0.0.0/1"], True),  # the whole internet in pieces
+        (["::/1", "8000::/1"], True),
+        (["0.0.0.0/1", "128.0.0.0/2"], False),
+        (["198.51.100.0/24"], False),
+    ],
+)
+def test_no_ingress_from_the_whole_internet_also_in_pieces(cidrs: list[str], caught: bool) -> None:
+    rules = [
+        Resource(
+            policy_rules.INGRESS,
+            f"r{i}",
+            {"securityGroupId": "sg-1", "fromPort": 3306, "toPort": 3306, "cidrIpv4": c},
+        )
+        for i, c in enumerate(cidrs)
+    ]
+    found = evaluate(rules)
+    assert bool(found) is caught
+    assert all(v.rule == "no-internet-ingress" and v.enforcement == MANDATORY for v in found)
+
+
+def test_each_rule_has_a_documented_enforcement() -> None:
+    assert {r.enforcement for r in policy_rules.RULES} == {MANDATORY, ADVISORY}
+    assert len({r.name for r in policy_rules.RULES}) == len(policy_rules.RULES) == 9
+
+
+def test_the_crossguard_pack_runs_the_same_rules(prod: Plan) -> None:
+    sys.path.insert(0, str(POLICY_DIR))
+    try:
+        import pack  # policy/pack.py: the CrossGuard wrappers
+    finally:
+        sys.path.remove(str(POLICY_DIR))
+    policies = {p.name: p for p in pack.policies()}
+    assert list(policies) == [r.name for r in policy_rules.RULES]
+    host = next(r for r in prod.resources if r.name == "host-instance")
+    args = dataclasses.make_dataclass("Args", ["resource_type", "name", "props", "opts"])
+    bad = args(host.type, host.name, {**host.inputs, "metadataOptions": {"httpTokens": "optional"}}, None)
+    reported: list[str] = []
+    policies["imdsv2"].validate(bad, lambda message, _urn: reported.append(message))
+    assert reported == [
+        "host-instance: instance metadata does not require IMDSv2 tokens (metadataOptions.httpTokens)"
+    ]
+    good = args(host.type, host.name, host.inputs, None)
+    policies["imdsv2"].validate(good, lambda message, _urn: reported.append(message))
+    assert len(reported) == 1
