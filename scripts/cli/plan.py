@@ -25,7 +25,7 @@ from pathlib import Path
 
 from components.settings import ConfigError
 from scripts.errors import EXIT_BAD_INPUT, EXIT_OK
-from scripts.planning import compare, diagram, policy_rules, predict, render
+from scripts.planning import compare, cost, diagram, policy_rules, predict, render
 from scripts.planning.mock_engine import PlanError
 from scripts.planning.plan import Plan, make_plan
 
@@ -85,13 +85,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"plan: bad input error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     violations = plan.policy_violations()
+    est = cost.estimate(plan)
     if args.json:
-        data = {**plan.to_json(), "policy": [dataclasses.asdict(v) for v in violations]}
+        data = {
+            **plan.to_json(),
+            "policy": [dataclasses.asdict(v) for v in violations],
+            "cost": est.to_json(),
+        }
         print(json.dumps(data, indent=2, sort_keys=True))
     elif other is not None:
         print("\n".join(compare.compare(plan, other)))
     else:
-        print("\n".join([*render.tree(plan), "", *render.exports(plan), "", *render.policy(violations)]))
+        sections = [render.tree(plan), render.exports(plan), render.cost(est), render.policy(violations)]
+        print("\n\n".join("\n".join(section) for section in sections))
     code = EXIT_OK
     if before is not None:
         prediction = predict.predict(before, plan)

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from scripts.planning import cost as cost_estimate
 from scripts.planning import policy_rules
 from scripts.planning.plan import Plan, PlannedResource
 
@@ -92,3 +93,17 @@ def policy(violations: list[policy_rules.Violation]) -> list[str]:
         f"{head}, {len(violations)} violations:",
         *(f"  [{v.enforcement}] {v.rule}: {v.message}" for v in violations),
     ]
+
+
+def cost(est: cost_estimate.Estimate) -> list[str]:
+    """The monthly estimate, line by line, then the usage-based prices and the free tiers."""
+    lines = [
+        f"cost ({est.region}, USD per month, On-Demand list prices; sources: scripts/planning/prices.py):"
+    ]
+    width = max((len(f"{x.resource}  {x.what}") for x in est.lines), default=0)
+    lines += [f"  {f'{x.resource}  {x.what}':<{width}}  {x.monthly:8.2f}" for x in est.lines]
+    lines.append(f"  {'total':<{width}}  {est.total:8.2f}")
+    lines += [f"  no price data: {m}" for m in est.missing]
+    if est.usage_based:
+        lines.append("  usage-based, not in the total: " + "; ".join(est.usage_based))
+    return lines + [f"  {line}" for line in cost_estimate.free_tier(est)]

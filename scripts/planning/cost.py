@@ -1,0 +1,144 @@
+"""A monthly estimate of a plan from the vendored prices (:mod:`scripts.planning.prices`).
+
+Counted: RDS instance hours per class (Multi-AZ at its own rate), RDS storage (gp3 GB-month,
+Multi-AZ at its own rate), Extended Support when the stack chooses it, Database Insights
+Standard (free), the EC2 host's hours and root volume, and public IPv4 addresses (the host's, and
+each publicly accessible RDS instance's). Usage-based items (backup beyond the free allowance, log
+ingestion and storage, data transfer) are listed with their unit prices, never guessed into the
+total. A price the table lacks is said so, not counted as zero. A month is 730 hours, as AWS
+prices a month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from scripts.planning import prices
+from scripts.planning.plan import Plan, PlannedResource
+
+HOURS = 730
+# vCPUs per class, for Extended Support (billed per vCPU-hour): RDS User Guide, "Hardware
+# specifications for DB instance classes".
+VCPUS = {"db.t4g.micro": 2, "db.t4g.small": 2, "db.t4g.medium": 2, "db.r6g.large": 2}
+EXTENDED_SUPPORT = "open-source-rds-extended-support"
+
+
+@dataclass(frozen=True)
+class Line:
+    resource: str
+    what: str
+    quantity: float
+    unit_price: float
+    monthly: float
+
+
+@dataclass
+class Estimate:
+    region: str
+    lines: list[Line] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # what has no price data
+    usage_based: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> float:
+        return round(sum(line.monthly for line in self.lines), 2)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "currency": "USD",
+            "monthly_total": self.total,
+            "lines": [vars(line) for line in self.lines],
+            "missing": self.missing,
+            "usage_based": self.usage_based,
+        }
+
+
+def estimate(plan: Plan) -> Estimate:
+    est = Estimate(plan.region)
+    if plan.region not in prices.PRICES:
+        est.missing.append(
+            f"no price data for region {plan.region} (the table has {', '.join(prices.PRICES)})"
+        )
+        return est
+    by_identifier = {
+        r.inputs.get("identifier"): r for r in plan.resources if r.type == "aws:rds/instance:Instance"
+    }
+    for r in plan.resources:
+        if r.type == "aws:rds/instance:Instance":
+            _rds(est, r, by_identifier)
+        elif r.type == "aws:ec2/instance:Instance":
+            _host(est, r, has_eip=any(x.type == "aws:ec2/eip:Eip" for x in plan.resources))
+    usage = ["rds:backup", "logs:ingestion", "logs:storage", "transfer:out"]
+    for key in usage:
+        found = prices.price(plan.region, key)
+        if found is not None:
+            est.usage_based.append(f"{key}: ${found.usd} per {found.unit}")
+    return est
+
+
+def _add(est: Estimate, resource: str, what: str, key: str, quantity: float) -> None:
+    found = prices.price(est.region, key)
+    if found is None:
+        est.missing.append(f"{resource}: {what} (no price for {key})")
+        return
+    est.lines.append(Line(resource, what, quantity, found.usd, round(quantity * found.usd, 2)))
+
+
+def _rds(est: Estimate, r: PlannedResource, by_identifier: dict[Any, PlannedResource]) -> None:
+    cls, multi = r.inputs.get("instanceClass"), bool(r.inputs.get("multiAz"))
+    az = "multi-az" if multi else "single-az"
+    _add(est, r.name, f"RDS {cls} {az}", f"rds:{cls}:{az}", HOURS)
+    source = by_identifier.get(r.inputs.get("replicateSourceDb"))
+    storage = r.inputs.get("allocatedStorage") or (source.inputs.get("allocatedStorage") if source else None)
+    kind = r.inputs.get("storageType") or (source.inputs.get("storageType") if source else "gp3")
+    if storage:
+        _add(est, r.name, f"RDS storage {storage} GB {kind} {az}", f"rds:{kind}:{az}", float(storage))
+    version = str(r.inputs.get("engineVersion") or "")
+    if r.inputs.get("engineLifecycleSupport") == EXTENDED_SUPPORT and version.startswith("8.0"):
+        vcpus = VCPUS.get(str(cls))
+        if vcpus is None:
+            est.missing.append(f"{r.name}: Extended Support (no vCPU count for {cls})")
+        else:
+            instances = 2 if multi else 1
+            _add(
+                est,
+                r.name,
+                f"Extended Support {vcpus} vCPU x {instances}",
+                "rds:extended-support:yr1-2",
+                HOURS * vcpus * instances,
+            )
+    if r.inputs.get("performanceInsightsEnabled") and r.inputs.get("databaseInsightsMode") == "standard":
+        _add(est, r.name, "Database Insights Standard (7 days)", "rds:database-insights:standard-7d", 0)
+    if r.inputs.get("publiclyAccessible"):
+        _add(est, r.name, "public IPv4 address", "vpc:public-ipv4", HOURS)
+
+
+def _host(est: Estimate, r: PlannedResource, *, has_eip: bool) -> None:
+    kind = r.inputs.get("instanceType")
+    _add(est, r.name, f"EC2 {kind}", f"ec2:{kind}", HOURS)
+    root = r.inputs.get("rootBlockDevice") or {}
+    if root.get("volumeSize"):
+        _add(
+            est,
+            r.name,
+            f"EBS {root['volumeSize']} GB {root.get('volumeType', 'gp3')}",
+            "ebs:gp3",
+            float(root["volumeSize"]),
+        )
+    if has_eip or r.inputs.get("associatePublicIpAddress"):
+        _add(est, r.name, "public IPv4 address", "vpc:public-ipv4", HOURS)
+
+
+def free_tier(est: Estimate) -> list[str]:
+    """What the free tiers do for this estimate, from the vendored facts (never subtracted)."""
+    legacy, credits = prices.FREE_TIER["legacy-12-month"], prices.FREE_TIER["credit-plan"]
+    total_credits = sum(a.amount for a in credits.allowances.values())
+    months = total_credits / est.total if est.total else float("inf")
+    return [
+        f"free tier: the 12-month allowances (accounts {legacy.accounts}) have ended for every account"
+        " by now: not subtracted",
+        f"free tier: an account {credits.accounts} gets up to ${total_credits:.0f} in credits, about"
+        f" {months:.1f} months of this stack (the Free plan lasts 6 months at most)",
+    ]

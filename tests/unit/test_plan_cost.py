@@ -1,0 +1,82 @@
+"""The plan's monthly estimate from the vendored prices."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scripts.cli import plan as plan_cli
+from scripts.planning import cost, prices
+from scripts.planning.plan import make_plan
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+@pytest.mark.parametrize(
+    ("key", "usd"),
+    [
+        # The classes and items the committed stacks use, as read from the price list (us-east-1).
+        ("rds:db.t4g.micro:single-az", 0.016),
+        ("rds:db.t4g.medium:single-az", 0.065),
+        ("rds:db.t4g.medium:multi-az", 0.129),
+        ("rds:gp3:single-az", 0.115),
+        ("rds:gp3:multi-az", 0.23),
+        ("ec2:t3.micro", 0.0104),
+        ("ebs:gp3", 0.08),
+        ("vpc:public-ipv4", 0.005),
+    ],
+)
+def test_the_prices_the_stacks_use_are_pinned_with_their_source(key: str, usd: float) -> None:
+    found = prices.price("us-east-1", key)
+    assert found is not None and found.usd == usd and found.source
+
+
+def test_dev_is_its_machines_and_its_two_public_addresses() -> None:
+    est = cost.estimate(make_plan("dev"))
+    assert [(x.resource, x.what, x.monthly) for x in est.lines] == [
+        ("host-instance", "EC2 t3.micro", 7.59),
+        ("host-instance", "EBS 8 GB gp3", 0.64),
+        ("host-instance", "public IPv4 address", 3.65),
+        ("db-primary-instance", "RDS db.t4g.micro single-az", 11.68),
+        ("db-primary-instance", "RDS storage 20 GB gp3 single-az", 2.30),
+        ("db-primary-instance", "public IPv4 address", 3.65),
+    ]
+    assert est.total == 29.51 and est.missing == []
+    assert any(line.startswith("logs:ingestion: $0.5 per GB") for line in est.usage_based)
+
+
+def test_a_replica_adds_its_instance_storage_and_address() -> None:
+    with_replica = cost.estimate(make_plan("dev", {"dbReplicaCount": "1"}))
+    assert round(with_replica.total - 29.51, 2) == 17.63
+
+
+def test_prod_counts_multi_az_at_its_own_rate() -> None:
+    est = cost.estimate(make_plan("prod"))
+    primary = {x.what: x.monthly for x in est.lines if x.resource == "db-primary-instance"}
+    assert primary["RDS db.t4g.medium multi-az"] == 94.17
+    assert primary["RDS storage 50 GB gp3 multi-az"] == 11.50
+    assert primary["Database Insights Standard (7 days)"] == 0
+    assert est.total == 170.75
+
+
+def test_extended_support_is_priced_when_chosen() -> None:
+    plan = make_plan(
+        "dev", {"dbEngineVersion": "8.0", "dbEngineLifecycleSupport": "open-source-rds-extended-support"}
+    )
+    lines = {x.what: x.monthly for x in cost.estimate(plan).lines}
+    assert lines["Extended Support 2 vCPU x 1"] == 146.0  # 730 h x 2 vCPU x $0.10
+
+
+def test_a_region_without_data_says_so_instead_of_zero() -> None:
+    est = cost.estimate(make_plan("dev", {"aws:region": "eu-west-3"}))
+    assert est.lines == [] and est.missing == ["no price data for region eu-west-3 (the table has us-east-1)"]
+
+
+def test_the_cost_is_in_the_json_and_the_readme_quotes_the_plan(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan_cli.main(["dev", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["cost"]["monthly_total"] == 29.51
+    readme = README.read_text()
+    for figure in ("$29.51", "$17.63", "$170.75", "$7.30"):
+        assert figure in readme, figure
