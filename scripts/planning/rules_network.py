@@ -4,6 +4,37 @@ from __future__ import annotations
 
 from scripts.planning.rules_types import AWS, AWS_VIA, TypeRules
 
+
+# The ingress and egress rule resources share one schema (vpc_security_group_rule.go's
+# securityGroupRuleResource, plugin framework; v6.26.0): security_group_id has
+# stringplanmodifier.RequiresReplace(); cidr_ipv4 / cidr_ipv6 / prefix_list_id /
+# referenced_security_group_id do not (a new value of the same kind is an in-place
+# ModifySecurityGroupRules), but ModifyPlan sets RequiresReplace when the rule's source kind changes
+# (cidr_ipv4 -> referenced_security_group_id). ip_protocol, from_port, to_port: no RequiresReplace.
+# unverified: the v6 vpc_security_group_egress_rule.go itself was not readable (the index left its
+# struct unresolved); the stored v5 copy (@050ac111) embeds the shared resource with no schema of
+# its own, so the shared v6.26.0 schema is assumed for it.
+def _security_group_rule(kind: str) -> TypeRules:
+    return TypeRules(
+        source=f"{AWS} internal/service/ec2/vpc_security_group_{kind}_rule.go + vpc_security_group_rule.go "
+        f"securityGroupRuleResource Schema/ModifyPlan (framework; v6.26.0, {AWS_VIA})",
+        replace_only=frozenset({"securityGroupId"}),
+        updatable=frozenset(
+            {
+                "cidrIpv4",
+                "cidrIpv6",
+                "prefixListId",
+                "referencedSecurityGroupId",
+                "description",
+                "ipProtocol",
+                "fromPort",
+                "toPort",
+                "tags",
+            }
+        ),
+    )
+
+
 # unverified: which exact terraform-provider-aws v6 release pulumi-aws 7.51.1 builds from, and the
 # patches pulumi/terraform-provider-aws applies on top of it, were not read. Each entry below is the
 # upstream schema at the release named in its ``source``.
@@ -285,60 +316,6 @@ NETWORK: dict[str, TypeRules] = {
         ),
         updatable=frozenset(),
     ),
-    # unverified: the v6 vpc_security_group_egress_rule.go itself was not readable (the index left
-    # its struct unresolved). The stored upstream copy (v5, @050ac111) embeds the shared rule resource
-    # with no Schema/ModifyPlan of its own, so the shared v6.26.0 schema is assumed here.
-    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": TypeRules(
-        source=f"{AWS} internal/service/ec2/vpc_security_group_egress_rule.go + "
-        f"vpc_security_group_rule.go securityGroupRuleResource Schema/ModifyPlan (framework; "
-        f"v6.26.0, {AWS_VIA})",
-        replace_only=frozenset(
-            {
-                "securityGroupId",  # security_group_id: stringplanmodifier.RequiresReplace()
-            }
-        ),
-        updatable=frozenset(
-            {
-                # cidr_ipv4 / cidr_ipv6 / prefix_list_id / referenced_security_group_id have no
-                # RequiresReplace: a new value of the same kind is an in-place
-                # ModifySecurityGroupRules. But ModifyPlan sets RequiresReplace when the rule's
-                # source kind changes (e.g. cidr_ipv4 -> referenced_security_group_id).
-                "cidrIpv4",
-                "cidrIpv6",
-                "prefixListId",
-                "referencedSecurityGroupId",
-                "description",
-                "ipProtocol",  # ip_protocol: Required, no RequiresReplace
-                "fromPort",
-                "toPort",
-                "tags",
-            }
-        ),
-    ),
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": TypeRules(
-        source=f"{AWS} internal/service/ec2/vpc_security_group_ingress_rule.go + "
-        f"vpc_security_group_rule.go securityGroupRuleResource Schema/ModifyPlan (framework; "
-        f"v6.26.0, {AWS_VIA})",
-        replace_only=frozenset(
-            {
-                "securityGroupId",  # security_group_id: stringplanmodifier.RequiresReplace()
-            }
-        ),
-        updatable=frozenset(
-            {
-                # Same shared schema as the egress rule: same-kind source changes update in
-                # place. ModifyPlan replaces when the source kind changes (cidr_ipv4 <->
-                # referenced_security_group_id <-> cidr_ipv6 <-> prefix_list_id).
-                "cidrIpv4",
-                "cidrIpv6",
-                "prefixListId",
-                "referencedSecurityGroupId",
-                "description",
-                "fromPort",  # from_port: no RequiresReplace
-                "ipProtocol",  # ip_protocol: Required, no RequiresReplace
-                "toPort",  # to_port: no RequiresReplace
-                "tags",
-            }
-        ),
-    ),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _security_group_rule("egress"),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _security_group_rule("ingress"),
 }
