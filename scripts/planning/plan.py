@@ -96,7 +96,9 @@ def make_plan(
 def from_run(run: ProgramRun, region: str, overrides: dict[str, str]) -> Plan:
     names = {r.urn: r for r in run.resources}
     ids = _computed_values(run)
-    resources = [_planned(r, names, ids) for r in run.resources]
+    # Registration order follows the event loop; a plan lists resources by type and name, so two
+    # plans of one configuration are the same text.
+    resources = sorted((_planned(r, names, ids) for r in run.resources), key=lambda r: (r.type, r.name))
     exports = {k: (SECRET if k in run.secret_exports else _mask(v, ids)) for k, v in run.exports.items()}
     return Plan(run.stack, region, overrides, resources, exports)
 

@@ -12,15 +12,16 @@ from scripts.cli import plan as plan_cli
 from scripts.errors import EXIT_BAD_INPUT, EXIT_OK
 from scripts.planning import diagram, replace_rules
 from scripts.planning.compare import compare
-from scripts.planning.plan import SECRET, Plan, make_plan
+from scripts.planning.plan import SECRET, Plan
 from scripts.planning.predict import predict
+from tests.support.plans import plan as shared_plan
 from tests.support.pulumi_harness import shared_run
 from tests.support.stacks import FEATURES, TWO_REPLICAS
 
 
 @pytest.fixture(scope="module")
 def prod() -> Plan:
-    return make_plan("prod")
+    return shared_plan("prod")
 
 
 def test_the_plan_lists_what_the_program_registers(prod: Plan) -> None:
@@ -66,7 +67,7 @@ def test_a_bad_configuration_exits_2_with_the_settings_message(capsys: pytest.Ca
 
 
 def test_compare_shows_what_differs_by_logical_name(prod: Plan) -> None:
-    lines = compare(make_plan("dev"), prod)
+    lines = compare(shared_plan("dev"), prod)
     assert "  only in prod: aws:rds/instance:Instance::db-replica-1" in lines
     at = lines.index("  aws:rds/instance:Instance::db-primary-instance:")
     block = lines[at + 1 : at + 20]
@@ -88,24 +89,24 @@ def test_changing_dbname_on_prod_replaces_the_protected_primary_and_is_refused(
 
 
 def test_an_in_place_change_is_an_update(prod: Plan) -> None:
-    after = make_plan("prod", {"dbBackupRetentionDays": "14"})
+    after = shared_plan("prod", dbBackupRetentionDays="14")
     changes = {c.name: c for c in predict(prod, after).changes}
     assert changes["db-primary-instance"].action == "update"
     assert changes["db-primary-instance"].changed == ("backupRetentionPeriod",)
     assert not predict(prod, after).refused
-    assert predict(prod, make_plan("prod")).lines() == ["against the saved plan: no changes"]
+    assert predict(prod, shared_plan("prod")).lines() == ["against the saved plan: no changes"]
 
 
 def test_more_replicas_create_and_fewer_delete_a_stateful_instance(prod: Plan) -> None:
-    two = make_plan("prod", {"dbReplicaCount": "2"})
+    two = shared_plan("prod", dbReplicaCount="2")
     grow = {c.name: c.action for c in predict(prod, two).changes}
     assert grow["db-replica-2"] == "create" and grow["db-primary-instance"] == "same"
     shrink = predict(two, prod)
     gone = [c for c in shrink.changes if c.name == "db-replica-2"]
     assert gone[0].action == "delete" and gone[0].refused == "protected"  # prod protects its instances
-    dev_two = make_plan("dev", {"dbReplicaCount": "2"})
+    dev_two = shared_plan("dev", dbReplicaCount="2")
     dev_gone = [
-        c for c in predict(dev_two, make_plan("dev", {"dbReplicaCount": "1"})).changes if c.action == "delete"
+        c for c in predict(dev_two, shared_plan("dev", dbReplicaCount="1")).changes if c.action == "delete"
     ]
     assert [(c.name, c.refused) for c in dev_gone if c.name == "db-replica-2"] == [
         ("db-replica-2", "stateful: its data and storage go with it")

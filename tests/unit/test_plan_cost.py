@@ -10,6 +10,7 @@ import pytest
 from scripts.cli import plan as plan_cli
 from scripts.planning import cost, prices
 from scripts.planning.plan import make_plan
+from tests.support.plans import plan as shared_plan
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -34,7 +35,7 @@ def test_the_prices_the_stacks_use_are_pinned_with_their_source(key: str, usd: f
 
 
 def test_dev_is_its_machines_and_its_two_public_addresses() -> None:
-    est = cost.estimate(make_plan("dev"))
+    est = cost.estimate(shared_plan("dev"))
     assert [(x.resource, x.what, x.monthly) for x in est.lines] == [
         ("host-instance", "EC2 t3.micro", 7.59),
         ("host-instance", "EBS 8 GB gp3", 0.64),
@@ -48,12 +49,12 @@ def test_dev_is_its_machines_and_its_two_public_addresses() -> None:
 
 
 def test_a_replica_adds_its_instance_storage_and_address() -> None:
-    with_replica = cost.estimate(make_plan("dev", {"dbReplicaCount": "1"}))
+    with_replica = cost.estimate(shared_plan("dev", dbReplicaCount="1"))
     assert round(with_replica.total - 29.51, 2) == 17.63
 
 
 def test_prod_counts_multi_az_at_its_own_rate() -> None:
-    est = cost.estimate(make_plan("prod"))
+    est = cost.estimate(shared_plan("prod"))
     primary = {x.what: x.monthly for x in est.lines if x.resource == "db-primary-instance"}
     assert primary["RDS db.t4g.medium multi-az"] == 94.17
     assert primary["RDS storage 50 GB gp3 multi-az"] == 11.50
@@ -70,7 +71,7 @@ def test_extended_support_is_priced_when_chosen() -> None:
 
 
 def test_a_region_without_data_says_so_instead_of_zero() -> None:
-    est = cost.estimate(make_plan("dev", {"aws:region": "eu-west-3"}))
+    est = cost.estimate(shared_plan("dev", **{"aws:region": "eu-west-3"}))
     assert est.lines == [] and est.missing == ["no price data for region eu-west-3 (the table has us-east-1)"]
 
 

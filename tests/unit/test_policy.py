@@ -14,13 +14,14 @@ from scripts.errors import EXIT_BAD_INPUT
 from scripts.planning import policy_rules
 from scripts.planning.plan import Plan, make_plan
 from scripts.planning.policy_rules import ADVISORY, MANDATORY, Resource, evaluate
+from tests.support.plans import plan as shared_plan
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
 
 
 @pytest.fixture(scope="module")
 def prod() -> Plan:
-    return make_plan("prod")
+    return shared_plan("prod")
 
 
 def resources(plan: Plan) -> list[Resource]:
