@@ -15,3 +15,8 @@ def plan(stack: str, **overrides: str) -> Plan:
 @functools.cache
 def _cached(stack: str, overrides: tuple[tuple[str, str], ...]) -> Plan:
     return make_plan(stack, dict(overrides))
+
+
+def shared_make_plan(stack: str, overrides: dict[str, str] | None = None, **_: object) -> Plan:
+    """A stand-in for ``make_plan`` where the CLI calls it: the same plans, shared."""
+    return plan(stack, **(overrides or {}))
