@@ -277,10 +277,10 @@ def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict
     merged: dict[str, Any] = dict(data or {})
     for key, value in (overrides or {}).items():
         merged[key if ":" in key else f"{PROJECT}:{key}"] = value
-    return {k: _config_string(v) for k, v in merged.items() if v is not None}
+    return {k: config_string(v) for k, v in merged.items() if v is not None}
 
 
-def _config_string(value: Any) -> str:
+def config_string(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, dict)):

@@ -17,6 +17,7 @@ from scripts.planning.mock_engine import (
     RecordingMocks,
     RecordingMonitor,
     Registered,
+    config_string,
     run_program,
     stack_config,
     unwrap,
@@ -57,7 +58,8 @@ def shared_run(
         f"{program.__module__}.{program.__qualname__}",
         stack,
         preview,
-        json.dumps(overrides or {}, sort_keys=True),
+        # As the engine hands config over: 1 and "1" are the same question.
+        json.dumps({k: config_string(v) for k, v in (overrides or {}).items()}, sort_keys=True),
         stack_file,
     )
     if key not in _RUNS:

@@ -32,7 +32,7 @@ def prod() -> Plan:
 
 
 def test_the_plan_lists_what_the_program_registers(prod: Plan) -> None:
-    run = shared_run(program, "prod", preview=True)
+    run = shared_run(program, "prod")
     # Registration order follows the event loop; the set is what the program declares.
     assert sorted((r.type, r.name) for r in prod.resources) == sorted((r.type, r.name) for r in run.resources)
     assert len(prod.resources) == len(run.resources)
