@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.analytics import EXPORT_PREFIX, Analytics, AnalyticsArgs
 from components.database import MySqlDatabaseArgs
 from components.ec2_host import Ec2Host, Ec2HostArgs
 from components.host_proxy import host_user_data, proxy_export, proxy_ingress
@@ -79,7 +80,34 @@ def build(settings: Settings) -> dict[str, Any]:
         ),
     )
     resolve_user_data(host_user_data(settings, db))
-    return _exports(settings, network, host, db)
+    return {**_exports(settings, network, host, db), **_analytics(settings, tags)}
+
+
+def _analytics(settings: Settings, tags: dict[str, str]) -> dict[str, Any]:
+    """The analytics component and its part of the contract; nothing when it is off."""
+    if not settings.analytics_enabled:
+        return {}
+    analytics = Analytics(
+        "analytics",
+        AnalyticsArgs(
+            stack=settings.stack,
+            bytes_scanned_cutoff=settings.analytics_bytes_scanned_cutoff_mib * 1024 * 1024,
+            export_retention_days=settings.analytics_export_retention_days,
+            partition=aws.get_partition_output().partition,
+            tags=tags,
+        ),
+    )
+    return {
+        contract.ANALYTICS: {
+            "bucket": analytics.bucket_name,
+            "export_prefix": EXPORT_PREFIX,
+            "export_role_arn": analytics.export_role_arn,
+            "key_arn": analytics.key_arn,
+            "glue_database": analytics.glue_database,
+            "crawler": analytics.crawler_name,
+            "workgroup": analytics.workgroup,
+        }
+    }
 
 
 def _primary_args(settings: Settings, network: Network, host: Ec2Host) -> MySqlDatabaseArgs:

@@ -97,6 +97,9 @@ class Settings:
     proxy_allowed_cidrs: tuple[str, ...]
     proxy_allowed_security_group_ids: tuple[str, ...]
     db_promote_replica: int
+    analytics_enabled: bool
+    analytics_bytes_scanned_cutoff_mib: int
+    analytics_export_retention_days: int
     tags: Mapping[str, str]
     """The user's own tags; :attr:`resource_tags` is what resources get."""
 

@@ -237,4 +237,21 @@ def validate(stack: str, values: Mapping[str, Any]) -> list[str]:
     _check_names(values, problems)
     _check_proxy(values, problems)
     _check_promotion(values, problems)
+    _check_analytics(values, problems)
     return problems
+
+
+# Athena's BytesScannedCutoffPerQuery: "Minimum value of 10000000" (Athena API reference,
+# WorkGroupConfiguration); 10 MiB is the first whole MiB above it.
+MIN_SCAN_CUTOFF_MIB = 10
+
+
+def _check_analytics(values: Mapping[str, Any], problems: list[str]) -> None:
+    cutoff, days = values["analyticsBytesScannedCutoffMib"], values["analyticsExportRetentionDays"]
+    if cutoff < MIN_SCAN_CUTOFF_MIB:
+        problems.append(
+            f"analyticsBytesScannedCutoffMib: got {cutoff}; Athena's per-query cutoff is at least 10 MB: "
+            f"use {MIN_SCAN_CUTOFF_MIB} or more"
+        )
+    if days < 1:
+        problems.append(f"analyticsExportRetentionDays: got {days}; expected 1 or more days")

@@ -21,9 +21,10 @@ HOST: Final = "host"
 DB: Final = "db"
 DB_PASSWORD: Final = "db_password"
 PROXY: Final = "proxy"
+ANALYTICS: Final = "analytics"
 
 REQUIRED_KEYS: Final[tuple[str, ...]] = (ENVIRONMENT, VPC_ID, HOST, DB, DB_PASSWORD)
-OPTIONAL_KEYS: Final[tuple[str, ...]] = (PROXY,)
+OPTIONAL_KEYS: Final[tuple[str, ...]] = (PROXY, ANALYTICS)
 
 HOST_KEYS: Final[tuple[str, ...]] = ("instance_id", "public_ip", "public_dns", "ssh_user")
 DB_KEYS: Final[tuple[str, ...]] = (
@@ -38,6 +39,9 @@ DB_KEYS: Final[tuple[str, ...]] = (
 )
 ENDPOINT_KEYS: Final[tuple[str, ...]] = ("host", "port")
 PROXY_KEYS: Final[tuple[str, ...]] = ("host", "writer_port", "reader_port")
+ANALYTICS_KEYS: Final[tuple[str, ...]] = (
+    "bucket", "export_prefix", "export_role_arn", "key_arn", "glue_database", "crawler", "workgroup"
+)  # fmt: skip
 
 
 class Secret:
@@ -118,6 +122,22 @@ class ProxyInfo:
 
 
 @dataclass(frozen=True)
+class AnalyticsInfo:
+    """Where exports go and how they are queried (``analyticsEnabled``)."""
+
+    bucket: str
+    export_prefix: str
+    export_role_arn: str
+    key_arn: str
+    glue_database: str
+    crawler: str
+    workgroup: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ANALYTICS_KEYS}
+
+
+@dataclass(frozen=True)
 class StackOutputs:
     """Everything a consumer needs to reach one environment's database."""
 
@@ -127,6 +147,7 @@ class StackOutputs:
     db: DbInfo
     db_password: Secret = field(repr=False)
     proxy: ProxyInfo | None = None
+    analytics: AnalyticsInfo | None = None
     # Local environment only: the CA that signed the server certificates.
     ssl_ca: str | None = None
 
@@ -141,6 +162,8 @@ class StackOutputs:
         }
         if self.proxy is not None:
             out[PROXY] = self.proxy.to_dict()
+        if self.analytics is not None:
+            out[ANALYTICS] = self.analytics.to_dict()
         if self.ssl_ca is not None:
             out["ssl_ca"] = self.ssl_ca
         return out

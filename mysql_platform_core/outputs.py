@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from mysql_platform_core import contract
-from mysql_platform_core.contract import DbInfo, Endpoint, HostInfo, ProxyInfo, Secret, StackOutputs
+from mysql_platform_core.contract import (
+    AnalyticsInfo,
+    DbInfo,
+    Endpoint,
+    HostInfo,
+    ProxyInfo,
+    Secret,
+    StackOutputs,
+)
 
 # Real outputs are a few kB; the analytics block included, far below this.
 MAX_FILE_BYTES = 1024 * 1024
@@ -127,6 +135,11 @@ def _proxy(obj: Mapping[str, Any]) -> ProxyInfo:
     )
 
 
+def _analytics(obj: Mapping[str, Any]) -> AnalyticsInfo:
+    p = "analytics."
+    return AnalyticsInfo(**{k: _str(obj, k, p, allow_empty=False) for k in contract.ANALYTICS_KEYS})
+
+
 def _environment(data: Mapping[str, Any]) -> str:
     value = _str(data, contract.ENVIRONMENT, "", allow_empty=False)
     if not ENVIRONMENT_RE.fullmatch(value) or ".." in value:
@@ -153,6 +166,7 @@ def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
             f"outputs: key '{contract.DB_PASSWORD}' is masked; read the outputs with --show-secrets"
         )
     proxy_raw = data.get(contract.PROXY)
+    analytics_raw = data.get(contract.ANALYTICS)
     ssl_ca = data.get("ssl_ca")
     if ssl_ca is not None and not isinstance(ssl_ca, str):
         raise OutputsError(f"outputs: key 'ssl_ca' must be a path string, got {_describe(ssl_ca)}")
@@ -163,6 +177,7 @@ def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
         db=_db(_object(data, contract.DB, "")),
         db_password=Secret(password),
         proxy=None if proxy_raw is None else _proxy(_object(data, contract.PROXY, "")),
+        analytics=None if analytics_raw is None else _analytics(_object(data, contract.ANALYTICS, "")),
         ssl_ca=ssl_ca,
     )
 

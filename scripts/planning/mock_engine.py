@@ -232,6 +232,14 @@ class RecordingMocks(pulumi_mocks.Mocks):
             }
         if t == "aws:cloudwatch/logGroup:LogGroup":
             return {"arn": f"arn:aws:logs:us-east-1:123456789012:log-group:{args.inputs.get('name')}"}
+        if t == "aws:kms/key:Key":
+            key_id = f"{n % 16**8:08x}-0000-4000-8000-{n % 16**12:012x}"
+            return {"keyId": key_id, "arn": f"arn:aws:kms:us-east-1:123456789012:key/{key_id}"}
+        if t == "aws:s3/bucket:Bucket":
+            bucket = args.inputs.get("bucket") or f"{args.inputs.get('bucketPrefix', name)}{n % 16**8:08x}"
+            return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}"}
+        if t == "aws:glue/crawler:Crawler":
+            return {"name": args.inputs.get("name") or f"{name}-{n % 10000:04d}"}
         if t == "random:index/randomId:RandomId":
             hex_ = f"{n % 2**32:08x}"
             return {"hex": hex_, "dec": str(n), "b64Url": hex_, "b64Std": hex_}

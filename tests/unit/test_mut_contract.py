@@ -14,7 +14,10 @@ from tests.support.outputs_samples import EXPECTED, PASSWORD
 
 def test_contract_keys() -> None:
     assert contract.REQUIRED_KEYS == ("environment", "vpc_id", "host", "db", "db_password")
-    assert contract.OPTIONAL_KEYS == ("proxy",)
+    assert contract.OPTIONAL_KEYS == ("proxy", "analytics")
+    assert contract.ANALYTICS_KEYS == (
+        "bucket", "export_prefix", "export_role_arn", "key_arn", "glue_database", "crawler", "workgroup"
+    )  # fmt: skip
     assert contract.ENDPOINT_KEYS == ("host", "port")
     assert contract.PROXY_KEYS == ("host", "writer_port", "reader_port")
     assert contract.HOST_KEYS == ("instance_id", "public_ip", "public_dns", "ssh_user")

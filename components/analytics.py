@@ -1,0 +1,271 @@
+"""Analytics: the database's data queryable schema-on-read in Athena, without touching the primary.
+
+An RDS snapshot export writes Parquet under the bucket's export prefix (the export role may write
+only there, with the key); a Glue crawler catalogs it; an Athena workgroup queries it, with its
+results encrypted under the results prefix and a cutoff on the bytes one query may scan.
+
+- Bucket: private (all four public access blocks, bucket-owner-enforced ownership: no ACLs),
+  SSE-KMS with a customer-managed key (rotation on) and S3 Bucket Keys, versioned, and a lifecycle
+  that expires old exports and query results.
+- Roles: the export role trusts ``export.rds.amazonaws.com`` (RDS User Guide, "Exporting DB
+  snapshot data to Amazon S3": the role's policy needs s3:PutObject*, s3:ListBucket,
+  s3:GetObject*, s3:DeleteObject*, s3:GetBucketLocation); the crawler role trusts
+  ``glue.amazonaws.com``, has AWSGlueServiceRole and may read the export prefix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+TOKEN = "mysql-platform:analytics:Analytics"
+EXPORT_PREFIX = "exports/"
+RESULTS_PREFIX = "results/"
+RESULTS_RETENTION_DAYS = 30
+GLUE_SERVICE_POLICY = "arn:{partition}:iam::aws:policy/service-role/AWSGlueServiceRole"
+
+
+@dataclass(frozen=True)
+class AnalyticsArgs:
+    stack: str
+    bytes_scanned_cutoff: int
+    """Athena's per-query cutoff, in bytes (Athena's minimum is 10 MB)."""
+    export_retention_days: int
+    """How long an export stays in the bucket (and noncurrent versions after it)."""
+    partition: pulumi.Input[str] = "aws"
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def glue_database_name(stack: str) -> str:
+    """A Glue database name: lower case letters, digits and underscores."""
+    return "mysql_platform_" + re.sub(r"[^a-z0-9_]", "_", stack.lower())
+
+
+def _trust(service: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+        }
+    )
+
+
+def _policy(statements: list[dict[str, object]]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+class Analytics(pulumi.ComponentResource):
+    bucket_name: pulumi.Output[str]
+    key_arn: pulumi.Output[str]
+    export_role_arn: pulumi.Output[str]
+    glue_database: pulumi.Output[str]
+    crawler_name: pulumi.Output[str]
+    workgroup: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AnalyticsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TOKEN, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+
+        key = aws.kms.Key(
+            f"{name}-key",
+            description=f"mysql-platform {args.stack}: snapshot exports and Athena results",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            tags=tags,
+            opts=child,
+        )
+        # The name is global: AWS picks a unique suffix; retained so exports outlive a destroy.
+        bucket = aws.s3.Bucket(
+            f"{name}-bucket",
+            bucket_prefix=f"mysql-platform-{args.stack.lower()}-analytics-"[:37],
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+        )
+        self._lock_down(name, bucket, key, args)
+        export_role = self._export_role(name, bucket, key, tags)
+        database = aws.glue.CatalogDatabase(
+            f"{name}-glue-db", name=glue_database_name(args.stack), opts=child
+        )
+        crawler = self._crawler(name, bucket, key, database, args, tags)
+        workgroup = aws.athena.Workgroup(
+            f"{name}-workgroup",
+            name=f"mysql-platform-{args.stack}",
+            description="Queries over the exported snapshots: results encrypted, scans capped",
+            configuration=aws.athena.WorkgroupConfigurationArgs(
+                enforce_workgroup_configuration=True,
+                publish_cloudwatch_metrics_enabled=True,
+                bytes_scanned_cutoff_per_query=args.bytes_scanned_cutoff,
+                result_configuration=aws.athena.WorkgroupConfigurationResultConfigurationArgs(
+                    output_location=bucket.bucket.apply(lambda b: f"s3://{b}/{RESULTS_PREFIX}"),
+                    encryption_configuration=aws.athena.WorkgroupConfigurationResultConfigurationEncryptionConfigurationArgs(
+                        encryption_option="SSE_KMS", kms_key_arn=key.arn
+                    ),
+                ),
+            ),
+            tags=tags,
+            opts=child,
+        )
+        self.bucket_name = bucket.bucket
+        self.key_arn = key.arn
+        self.export_role_arn = export_role.arn
+        self.glue_database = database.name
+        self.crawler_name = crawler.name
+        self.workgroup = workgroup.name
+        self.register_outputs(
+            {
+                "bucket": self.bucket_name,
+                "key_arn": self.key_arn,
+                "export_role_arn": self.export_role_arn,
+                "glue_database": self.glue_database,
+                "crawler": self.crawler_name,
+                "workgroup": self.workgroup,
+            }
+        )
+
+    def _lock_down(self, name: str, bucket: aws.s3.Bucket, key: aws.kms.Key, args: AnalyticsArgs) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="aws:kms", kms_master_key_id=key.arn
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+            opts=child,
+        )
+        versioning = aws.s3.BucketVersioning(
+            f"{name}-versioning",
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=child,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            bucket=bucket.id,
+            rules=[
+                _expiry("expire-old-exports", EXPORT_PREFIX, args.export_retention_days),
+                _expiry("expire-query-results", RESULTS_PREFIX, RESULTS_RETENTION_DAYS),
+            ],
+            # Lifecycle rules on a versioned bucket apply once versioning is on.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+        )
+
+    def _export_role(
+        self, name: str, bucket: aws.s3.Bucket, key: aws.kms.Key, tags: Mapping[str, str]
+    ) -> aws.iam.Role:
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-export-role",
+            assume_role_policy=_trust("export.rds.amazonaws.com"),
+            tags=tags,
+            opts=child,
+        )
+        policy = pulumi.Output.all(bucket.arn, key.arn).apply(
+            lambda a: _policy(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["s3:PutObject*", "s3:GetObject*", "s3:DeleteObject*"],
+                        "Resource": f"{a[0]}/{EXPORT_PREFIX}*",
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+                        "Resource": a[0],
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": [
+                            "kms:Encrypt",
+                            "kms:Decrypt",
+                            "kms:GenerateDataKey*",
+                            "kms:ReEncrypt*",
+                            "kms:DescribeKey",
+                            "kms:CreateGrant",
+                        ],
+                        "Resource": a[1],
+                    },
+                ]
+            )
+        )
+        aws.iam.RolePolicy(f"{name}-export-policy", role=role.id, policy=policy, opts=child)
+        return role
+
+    def _crawler(
+        self,
+        name: str,
+        bucket: aws.s3.Bucket,
+        key: aws.kms.Key,
+        database: aws.glue.CatalogDatabase,
+        args: AnalyticsArgs,
+        tags: Mapping[str, str],
+    ) -> aws.glue.Crawler:
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-crawler-role", assume_role_policy=_trust("glue.amazonaws.com"), tags=tags, opts=child
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-crawler-service",
+            role=role.name,
+            policy_arn=pulumi.Output.from_input(args.partition).apply(
+                lambda p: GLUE_SERVICE_POLICY.format(partition=p)
+            ),
+            opts=child,
+        )
+        read = pulumi.Output.all(bucket.arn, key.arn).apply(
+            lambda a: _policy(
+                [
+                    {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": f"{a[0]}/{EXPORT_PREFIX}*"},
+                    {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": a[0]},
+                    {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": a[1]},
+                ]
+            )
+        )
+        aws.iam.RolePolicy(f"{name}-crawler-read", role=role.id, policy=read, opts=child)
+        return aws.glue.Crawler(
+            f"{name}-crawler",
+            database_name=database.name,
+            role=role.arn,
+            s3_targets=[
+                aws.glue.CrawlerS3TargetArgs(path=bucket.bucket.apply(lambda b: f"s3://{b}/{EXPORT_PREFIX}"))
+            ],
+            tags=tags,
+            opts=child,
+        )
+
+
+def _expiry(rule_id: str, prefix: str, days: int) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
+    return aws.s3.BucketLifecycleConfigurationRuleArgs(
+        id=rule_id,
+        status="Enabled",
+        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=prefix),
+        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=days),
+        noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+            noncurrent_days=days
+        ),
+    )

@@ -1,0 +1,131 @@
+"""The Analytics component (``analyticsEnabled``): private, encrypted, scoped, capped; absent when off."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.program import program
+from components.settings import ConfigError
+from mysql_platform_core import contract, outputs
+from tests.support.pulumi_harness import ProgramRun, Registered, shared_run
+
+ON = {"analyticsEnabled": True}
+KEY = "aws:kms/key:Key"
+BUCKET = "aws:s3/bucket:Bucket"
+
+
+def run(stack: str = "prod", **extra: object) -> ProgramRun:
+    return shared_run(program, stack, overrides={**ON, **extra})
+
+
+def one(r: ProgramRun, type_: str) -> Registered:
+    (found,) = r.of_type(type_)
+    return found
+
+
+def policy_of(r: ProgramRun, name: str) -> dict[str, object]:
+    return json.loads(r.one("aws:iam/rolePolicy:RolePolicy", name).plain("policy"))
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_off_by_default(stack: str) -> None:
+    r = shared_run(program, stack)
+    assert not [x for x in r.resources if x.type.startswith(("aws:s3", "aws:glue", "aws:athena", "aws:kms"))]
+    assert contract.ANALYTICS not in r.exports
+
+
+def test_the_bucket_is_private_encrypted_with_its_own_key_versioned_and_expires_old_data() -> None:
+    r = run(analyticsExportRetentionDays=45)
+    key, bucket = one(r, KEY), one(r, BUCKET)
+    assert key.plain("enableKeyRotation") is True
+    assert bucket.retain_on_delete and bucket.plain("bucketPrefix").startswith(
+        "mysql-platform-prod-analytics-"
+    )
+    block = one(r, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    assert all(
+        block.plain(k) is True
+        for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
+    ownership = one(r, "aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+    assert ownership.plain("rule") == {"objectOwnership": "BucketOwnerEnforced"}
+    (rule,) = one(
+        r, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    ).plain("rules")
+    key_arn = r.outputs_of(key)["arn"]
+    assert rule["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "aws:kms",
+        "kmsMasterKeyId": key_arn,
+    }
+    assert rule["bucketKeyEnabled"] is True
+    assert one(r, "aws:s3/bucketVersioning:BucketVersioning").plain("versioningConfiguration") == {
+        "status": "Enabled"
+    }
+    rules = {
+        x["id"]: x
+        for x in one(r, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").plain("rules")
+    }
+    assert rules["expire-old-exports"]["filter"] == {"prefix": "exports/"}
+    assert rules["expire-old-exports"]["expiration"] == {"days": 45}
+    assert rules["expire-query-results"]["filter"] == {"prefix": "results/"}
+
+
+def test_the_export_role_is_for_rds_export_and_writes_only_under_the_export_prefix() -> None:
+    r = run()
+    role = r.one("aws:iam/role:Role", "analytics-export-role")
+    trust = json.loads(role.plain("assumeRolePolicy"))
+    assert trust["Statement"][0]["Principal"] == {"Service": "export.rds.amazonaws.com"}
+    statements = policy_of(r, "analytics-export-policy")["Statement"]
+    bucket_arn = r.outputs_of(one(r, BUCKET))["arn"]
+    assert statements[0]["Resource"] == f"{bucket_arn}/exports/*"  # type: ignore[index]
+    assert statements[2]["Resource"] == r.outputs_of(one(r, KEY))["arn"]  # type: ignore[index]
+
+
+def test_the_crawler_reads_the_exports_into_the_glue_database() -> None:
+    r = run()
+    database = one(r, "aws:glue/catalogDatabase:CatalogDatabase")
+    assert database.plain("name") == "mysql_platform_prod"
+    crawler = one(r, "aws:glue/crawler:Crawler")
+    bucket = r.outputs_of(one(r, BUCKET))["bucket"]
+    assert crawler.plain("s3Targets") == [{"path": f"s3://{bucket}/exports/"}]
+    attached = r.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "analytics-crawler-service")
+    assert attached.plain("policyArn") == "arn:aws:iam::aws:policy/service-role/AWSGlueServiceRole"
+
+
+def test_the_workgroup_enforces_encrypted_results_and_a_scan_cutoff() -> None:
+    r = run(analyticsBytesScannedCutoffMib=100)
+    config = one(r, "aws:athena/workgroup:Workgroup").plain("configuration")
+    assert config["enforceWorkgroupConfiguration"] is True
+    assert config["bytesScannedCutoffPerQuery"] == 100 * 1024 * 1024
+    result = config["resultConfiguration"]
+    bucket = r.outputs_of(one(r, BUCKET))["bucket"]
+    assert result["outputLocation"] == f"s3://{bucket}/results/"
+    assert result["encryptionConfiguration"] == {
+        "encryptionOption": "SSE_KMS",
+        "kmsKeyArn": r.outputs_of(one(r, KEY))["arn"],
+    }
+
+
+def test_the_contract_has_an_analytics_object_the_parser_reads() -> None:
+    r = run()
+    parsed = outputs.parse_outputs(r.exports)
+    assert parsed.analytics is not None
+    assert (
+        parsed.analytics.export_prefix == "exports/"
+        and parsed.analytics.glue_database == "mysql_platform_prod"
+    )
+    assert parsed.to_dict()[contract.ANALYTICS] == r.exports[contract.ANALYTICS]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "fragment"),
+    [
+        ("analyticsBytesScannedCutoffMib", 9, "at least 10 MB"),
+        ("analyticsExportRetentionDays", 0, "1 or more days"),
+    ],
+)
+def test_rejects_what_athena_or_s3_would_refuse(key: str, value: int, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        run(**{key: value})
+    assert any(p.startswith(f"{key}: got {value}") and fragment in p for p in info.value.problems)
