@@ -2,10 +2,11 @@
 
 Counted: RDS instance hours per class (Multi-AZ at its own rate), RDS storage (gp3 GB-month,
 Multi-AZ at its own rate), Extended Support when the stack chooses it, Database Insights
-Standard (free), the EC2 host's hours and root volume, and public IPv4 addresses (the host's, and
-each publicly accessible RDS instance's). Usage-based items (backup beyond the free allowance, log
-ingestion and storage, data transfer) are listed with their unit prices, never guessed into the
-total. A price the table lacks is said so, not counted as zero. A month is 730 hours, as AWS
+Standard (free), the EC2 host's hours and root volume, public IPv4 addresses (the host's, and
+each publicly accessible RDS instance's), and the analytics key. Usage-based items (backup beyond
+the free allowance, log ingestion and storage, data transfer; with analytics, S3 storage, KMS
+requests, crawler DPU-hours and Athena's bytes scanned) are listed with their unit prices, never
+guessed into the total. A price the table lacks is said so, not counted as zero. A month is 730 hours, as AWS
 prices a month.
 """
 
@@ -70,7 +71,11 @@ def estimate(plan: Plan) -> Estimate:
             _rds(est, r, by_identifier)
         elif r.type == "aws:ec2/instance:Instance":
             _host(est, r, has_eip=any(x.type == "aws:ec2/eip:Eip" for x in plan.resources))
+        elif r.type == "aws:kms/key:Key":
+            _add(est, r.name, "KMS customer managed key", "kms:key", 1)
     usage = ["rds:backup", "logs:ingestion", "logs:storage", "transfer:out"]
+    if any(r.type == "aws:athena/workgroup:Workgroup" for r in plan.resources):
+        usage += ["s3:standard", "kms:requests", "glue:crawler", "athena:scan"]
     for key in usage:
         found = prices.price(plan.region, key)
         if found is not None:

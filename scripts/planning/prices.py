@@ -130,12 +130,48 @@ PRICES: dict[str, dict[str, Price]] = {
         "logs:storage": Price(0.03, "GB-month", _LOGS_GOLDEN + ": logs 'Archival Storage ... $0.03 per GB'"),
         "transfer:out": Price(0.09, "GB", _DT_GOLDEN + ": to Internet (first 10TB) $921.60/10,240 GB"),
         "transfer:intra-region": Price(0.01, "GB", _DT_GOLDEN + ": intra-region $20.00/2,000 GB"),
+        # Analytics (analyticsEnabled). The key is a fixed monthly charge; the rest depends on use.
+        "kms:key": Price(
+            1.0,
+            "key-month",
+            "aws.amazon.com/kms/pricing/ (stored copy, undated): $1/month per customer managed key",
+        ),
+        "kms:requests": Price(
+            0.03, "10,000 requests", _INFRACOST + "kms_key_test/kms_key_test.golden @728ec2c3 (us-east-1)"
+        ),
+        "s3:standard": Price(
+            0.023,
+            "GB-month",
+            _INFRACOST + "s3_bucket_test/s3_bucket_test.golden @068dadf9 (us-east-1, first 50 TB)",
+        ),
+        "glue:crawler": Price(
+            0.44,
+            "DPU-hour",
+            _INFRACOST + "glue_crawler_test golden (us-east-1); AWS price list AWSGlue.csv mirror "
+            "(huggingface labofsahil/aws-pricing-dataset), EffectiveDate 2024-11-01",
+        ),
+        "athena:scan": Price(
+            5.0,
+            "TB scanned",
+            "third-party only: athena.guide 'Athena Basics: Pricing Model' (2020-10-15): $5 per TB, 10 MB"
+            " minimum per query; the AWS page itself was not in the stored material",
+        ),
     },
 }
 
 # Keys whose cost depends on traffic or data volume: list them as usage-dependent, never as a total.
 USAGE_BASED: frozenset[str] = frozenset(
-    {"rds:backup", "logs:ingestion", "logs:storage", "transfer:out", "transfer:intra-region"}
+    {
+        "rds:backup",
+        "logs:ingestion",
+        "logs:storage",
+        "transfer:out",
+        "transfer:intra-region",
+        "kms:requests",
+        "s3:standard",
+        "glue:crawler",
+        "athena:scan",
+    }
 )
 
 

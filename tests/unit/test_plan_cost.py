@@ -88,3 +88,18 @@ def test_the_cost_is_in_the_json_and_the_readme_quotes_the_plan(capsys: pytest.C
     readme = README.read_text()
     for figure in ("$29.51", "$17.63", "$170.75", "$7.30"):
         assert figure in readme, figure
+
+
+def test_analytics_adds_its_key_and_lists_what_depends_on_use() -> None:
+    est = cost.estimate(shared_plan("dev", analyticsEnabled="true"))
+    assert [(x.resource, x.what, x.monthly) for x in est.lines if x.resource == "analytics-key"] == [
+        ("analytics-key", "KMS customer managed key", 1.0)
+    ]
+    assert round(est.total - 29.51, 2) == 1.0
+    listed = " ".join(est.usage_based)
+    for key in (
+        "s3:standard: $0.023 per GB-month",
+        "glue:crawler: $0.44 per DPU-hour",
+        "athena:scan: $5.0 per TB scanned",
+    ):
+        assert key in listed

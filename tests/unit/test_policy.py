@@ -111,7 +111,7 @@ def test_no_ingress_from_the_whole_internet_also_in_pieces(cidrs: list[str], cau
 
 def test_each_rule_has_a_documented_enforcement() -> None:
     assert {r.enforcement for r in policy_rules.RULES} == {MANDATORY, ADVISORY}
-    assert len({r.name for r in policy_rules.RULES}) == len(policy_rules.RULES) == 9
+    assert len({r.name for r in policy_rules.RULES}) == len(policy_rules.RULES) == 13
 
 
 def test_the_crossguard_pack_runs_the_same_rules(prod: Plan) -> None:
@@ -133,3 +133,41 @@ def test_the_crossguard_pack_runs_the_same_rules(prod: Plan) -> None:
     good = args(host.type, host.name, host.inputs, None)
     policies["imdsv2"].validate(good, lambda message, _urn: reported.append(message))
     assert len(reported) == 1
+
+
+# --- analytics (analyticsEnabled) ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def analytics() -> Plan:
+    return shared_plan("prod", analyticsEnabled="true")
+
+
+def test_the_analytics_stack_passes_every_rule(analytics: Plan) -> None:
+    assert analytics.policy_violations() == []
+
+
+def test_the_analytics_rules_catch_open_unencrypted_unrotated_and_unbounded_variants(analytics: Plan) -> None:
+    workgroup = analytics.by_key()["aws:athena/workgroup:Workgroup::analytics-workgroup"].inputs[
+        "configuration"
+    ]
+    cases = {
+        "buckets-private": changed(analytics, "analytics-public-access", restrictPublicBuckets=False),
+        "buckets-encrypted": changed(
+            analytics,
+            "analytics-encryption",
+            rules=[{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}],
+        ),
+        "kms-rotation": changed(analytics, "analytics-key", enableKeyRotation=False),
+        "athena-enforced": changed(
+            analytics,
+            "analytics-workgroup",
+            configuration={**workgroup, "enforceWorkgroupConfiguration": False},
+        ),
+    }
+    for rule, variant in cases.items():
+        assert {v.rule for v in evaluate(variant)} == {rule}, rule
+    without_block = [r for r in resources(analytics) if r.type != policy_rules.PUBLIC_ACCESS_BLOCK]
+    assert [v.message for v in evaluate(without_block)] == [
+        "1 buckets, 0 public access blocks: every bucket blocks public access"
+    ]
