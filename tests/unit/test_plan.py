@@ -125,7 +125,14 @@ def test_more_replicas_create_and_fewer_delete_a_stateful_instance(prod: Plan) -
 
 @pytest.mark.parametrize(
     ("stack", "overrides"),
-    [("dev", {}), ("prod", {}), ("dev", FEATURES), ("prod", FEATURES), ("prod", TWO_REPLICAS)],
+    [
+        ("dev", {}),
+        ("prod", {}),
+        ("dev", FEATURES),
+        ("prod", FEATURES),
+        ("prod", TWO_REPLICAS),
+        ("prod", {"analyticsEnabled": True}),
+    ],
 )
 def test_the_replace_table_classifies_every_input_the_program_sets(
     stack: str, overrides: dict[str, object]
