@@ -175,46 +175,57 @@ class Analytics(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
         )
 
-    def _export_role(
-        self, name: str, bucket: aws.s3.Bucket, key: aws.kms.Key, tags: Mapping[str, str]
+    def _scoped_role(
+        self,
+        name: str,
+        service: str,
+        policy_name: str,
+        access: tuple[list[str], list[str], list[str]],
+        bucket: aws.s3.Bucket,
+        key: aws.kms.Key,
+        tags: Mapping[str, str],
     ) -> aws.iam.Role:
+        """A role ``service`` assumes, allowed (object actions under the export prefix, bucket
+        actions, key actions) and nothing else."""
+        objects, bucket_actions, key_actions = access
         child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(
-            f"{name}-export-role",
-            assume_role_policy=_trust("export.rds.amazonaws.com"),
-            tags=tags,
-            opts=child,
-        )
+        role = aws.iam.Role(name, assume_role_policy=_trust(service), tags=tags, opts=child)
         policy = pulumi.Output.all(bucket.arn, key.arn).apply(
             lambda a: _policy(
                 [
-                    {
-                        "Effect": "Allow",
-                        "Action": ["s3:PutObject*", "s3:GetObject*", "s3:DeleteObject*"],
-                        "Resource": f"{a[0]}/{EXPORT_PREFIX}*",
-                    },
-                    {
-                        "Effect": "Allow",
-                        "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-                        "Resource": a[0],
-                    },
-                    {
-                        "Effect": "Allow",
-                        "Action": [
-                            "kms:Encrypt",
-                            "kms:Decrypt",
-                            "kms:GenerateDataKey*",
-                            "kms:ReEncrypt*",
-                            "kms:DescribeKey",
-                            "kms:CreateGrant",
-                        ],
-                        "Resource": a[1],
-                    },
+                    {"Effect": "Allow", "Action": objects, "Resource": f"{a[0]}/{EXPORT_PREFIX}*"},
+                    {"Effect": "Allow", "Action": bucket_actions, "Resource": a[0]},
+                    {"Effect": "Allow", "Action": key_actions, "Resource": a[1]},
                 ]
             )
         )
-        aws.iam.RolePolicy(f"{name}-export-policy", role=role.id, policy=policy, opts=child)
+        aws.iam.RolePolicy(policy_name, role=role.id, policy=policy, opts=child)
         return role
+
+    def _export_role(
+        self, name: str, bucket: aws.s3.Bucket, key: aws.kms.Key, tags: Mapping[str, str]
+    ) -> aws.iam.Role:
+        access = (
+            ["s3:PutObject*", "s3:GetObject*", "s3:DeleteObject*"],
+            ["s3:ListBucket", "s3:GetBucketLocation"],
+            [
+                "kms:Encrypt",
+                "kms:Decrypt",
+                "kms:GenerateDataKey*",
+                "kms:ReEncrypt*",
+                "kms:DescribeKey",
+                "kms:CreateGrant",
+            ],
+        )
+        return self._scoped_role(
+            f"{name}-export-role",
+            "export.rds.amazonaws.com",
+            f"{name}-export-policy",
+            access,
+            bucket,
+            key,
+            tags,
+        )
 
     def _crawler(
         self,
@@ -226,8 +237,9 @@ class Analytics(pulumi.ComponentResource):
         tags: Mapping[str, str],
     ) -> aws.glue.Crawler:
         child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(
-            f"{name}-crawler-role", assume_role_policy=_trust("glue.amazonaws.com"), tags=tags, opts=child
+        access = (["s3:GetObject"], ["s3:ListBucket"], ["kms:Decrypt"])
+        role = self._scoped_role(
+            f"{name}-crawler-role", "glue.amazonaws.com", f"{name}-crawler-read", access, bucket, key, tags
         )
         aws.iam.RolePolicyAttachment(
             f"{name}-crawler-service",
@@ -237,16 +249,6 @@ class Analytics(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        read = pulumi.Output.all(bucket.arn, key.arn).apply(
-            lambda a: _policy(
-                [
-                    {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": f"{a[0]}/{EXPORT_PREFIX}*"},
-                    {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": a[0]},
-                    {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": a[1]},
-                ]
-            )
-        )
-        aws.iam.RolePolicy(f"{name}-crawler-read", role=role.id, policy=read, opts=child)
         return aws.glue.Crawler(
             f"{name}-crawler",
             database_name=database.name,

@@ -161,9 +161,14 @@ def placeholders(outputs_: StackOutputs, options: Options) -> dict[str, str]:
     ``${app_user}`` is defined only when the user name is a plain identifier (placeholder values
     are pasted unquoted); a file that uses it with another name fails naming the line.
     """
-    values = {"database": app_schema(outputs_, options)}
-    if sql_placeholders.VALUE_RE.fullmatch(options.app_user):
-        values["app_user"] = options.app_user
+    return placeholder_values(app_schema(outputs_, options), options.app_user)
+
+
+def placeholder_values(database: str, app_user: str) -> dict[str, str]:
+    """``${database}``, and ``${app_user}`` when the user name is a plain identifier."""
+    values = {"database": database}
+    if sql_placeholders.VALUE_RE.fullmatch(app_user):
+        values["app_user"] = app_user
     return values
 
 

@@ -21,7 +21,16 @@ from mysql_platform_core.contract import StackOutputs
 from scripts.db import connection as db
 from scripts.db import migration_commands, migration_files, migration_status, migrations
 from scripts.db.bootstrap import failure, printer
-from scripts.db.bootstrap_options import Options, endpoints, placeholders, target, tls_ca, validate
+from scripts.db.bootstrap_options import (
+    FALLBACK_APP_SCHEMA,
+    Options,
+    endpoints,
+    placeholder_values,
+    placeholders,
+    target,
+    tls_ca,
+    validate,
+)
 from scripts.db.sql_split import printable
 from scripts.errors import EXIT_BAD_INPUT, EXIT_MIGRATION, EXIT_OK, PlatformError
 
@@ -161,7 +170,8 @@ def offline_validate(
     """``validate --offline``: the files alone (names, versions, duplicates, placeholders, text)."""
     say = printer(out, _log.info)
     fail = printer(err, _log.error, "migrate: ")
-    values = {"database": sql_dir_options.app_schema or "app", "app_user": sql_dir_options.app_user}
+    schema = sql_dir_options.app_schema or FALLBACK_APP_SCHEMA
+    values = placeholder_values(schema, sql_dir_options.app_user)
     try:
         found = migration_files.discover(sql_dir_options.sql_dir, values, parse=False)
     except PlatformError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from scripts.planning.plan import Plan, PlannedResource
@@ -51,39 +51,53 @@ def _children(plan: Plan) -> dict[str, list[PlannedResource]]:
     return out
 
 
-def mermaid(plan: Plan) -> str:
+def _nested(
+    plan: Plan,
+    box: Callable[[PlannedResource, str], tuple[list[str], list[str]]],
+    node: Callable[[PlannedResource], str],
+) -> list[str]:
+    """Every resource under its component: ``box`` gives a component's opening and closing
+    lines (given the indent of its contents), ``node`` a resource's line."""
     children = _children(plan)
 
-    def nodes(parent: str, depth: int) -> Iterator[str]:
+    def walk(parent: str, depth: int) -> Iterator[str]:
         pad = "  " * depth
         for r in children.get(parent, []):
             if r.component:
-                yield f'{pad}subgraph {_id(r.key)}["{_label(r)}"]'
-                yield from nodes(r.key, depth + 1)
-                yield f"{pad}end"
+                opening, closing = box(r, pad + "  ")
+                yield from (pad + line for line in opening)
+                yield from walk(r.key, depth + 1)
+                yield from (pad + line for line in closing)
             else:
-                yield f'{pad}{_id(r.key)}["{_label(r).replace(chr(92) + "n", "<br/>")}"]'
+                yield pad + node(r)
 
-    lines = ["flowchart LR", *nodes("", 1)]
+    return list(walk("", 1))
+
+
+def mermaid(plan: Plan) -> str:
+    lines = [
+        "flowchart LR",
+        *_nested(
+            plan,
+            lambda r, _inner: ([f'subgraph {_id(r.key)}["{_label(r)}"]'], ["end"]),
+            lambda r: f'{_id(r.key)}["{_label(r).replace(chr(92) + "n", "<br/>")}"]',
+        ),
+    ]
     lines += [f"  {_id(a)} --> {_id(b)}" for a, b in _edges(plan)]
     return "\n".join(lines) + "\n"
 
 
 def dot(plan: Plan) -> str:
-    children = _children(plan)
-
-    def nodes(parent: str, depth: int) -> Iterator[str]:
-        pad = "  " * depth
-        for r in children.get(parent, []):
-            if r.component:
-                yield f"{pad}subgraph cluster_{_id(r.key)} {{"
-                yield f'{pad}  label="{_label(r)}";'
-                yield from nodes(r.key, depth + 1)
-                yield f"{pad}}}"
-            else:
-                yield f'{pad}{_id(r.key)} [label="{_label(r)}"];'
-
-    lines = [f'digraph "{plan.stack}" {{', "  rankdir=LR;", "  node [shape=box, fontsize=10];", *nodes("", 1)]
+    lines = [
+        f'digraph "{plan.stack}" {{',
+        "  rankdir=LR;",
+        "  node [shape=box, fontsize=10];",
+        *_nested(
+            plan,
+            lambda r, _inner: ([f"subgraph cluster_{_id(r.key)} {{", f'  label="{_label(r)}";'], ["}"]),
+            lambda r: f'{_id(r.key)} [label="{_label(r)}"];',
+        ),
+    ]
     lines += [f"  {_id(a)} -> {_id(b)};" for a, b in _edges(plan)]
     return "\n".join([*lines, "}"]) + "\n"
 

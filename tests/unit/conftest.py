@@ -46,3 +46,12 @@ def no_connection(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("the bootstrap tried to connect")
 
     monkeypatch.setattr(db, "open_connection", refuse)
+
+
+@pytest.fixture
+def shared_plans(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan command builds the plans the plan tests read: one mock run per question."""
+    from scripts.cli import plan as plan_cli
+    from tests.support.plans import shared_make_plan
+
+    monkeypatch.setattr(plan_cli, "make_plan", shared_make_plan)

@@ -15,15 +15,10 @@ from scripts.planning.compare import compare
 from scripts.planning.plan import SECRET, Plan
 from scripts.planning.predict import predict
 from tests.support.plans import plan as shared_plan
-from tests.support.plans import shared_make_plan
 from tests.support.pulumi_harness import shared_run
 from tests.support.stacks import FEATURES, TWO_REPLICAS
 
-
-@pytest.fixture(autouse=True)
-def _shared_plans(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The command line builds the same plans the other tests read: one mock run per question.
-    monkeypatch.setattr(plan_cli, "make_plan", shared_make_plan)
+pytestmark = pytest.mark.usefixtures("shared_plans")
 
 
 @pytest.fixture(scope="module")

@@ -11,15 +11,10 @@ from scripts.cli import plan as plan_cli
 from scripts.planning import cost, prices
 from scripts.planning.plan import make_plan
 from tests.support.plans import plan as shared_plan
-from tests.support.plans import shared_make_plan
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
-
-@pytest.fixture(autouse=True)
-def _shared_plans(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The command line builds the same plans the other tests read: one mock run per question.
-    monkeypatch.setattr(plan_cli, "make_plan", shared_make_plan)
+pytestmark = pytest.mark.usefixtures("shared_plans")
 
 
 @pytest.mark.parametrize(

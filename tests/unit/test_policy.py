@@ -15,15 +15,10 @@ from scripts.planning import policy_rules
 from scripts.planning.plan import Plan, make_plan
 from scripts.planning.policy_rules import ADVISORY, MANDATORY, Resource, evaluate
 from tests.support.plans import plan as shared_plan
-from tests.support.plans import shared_make_plan
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
 
-
-@pytest.fixture(autouse=True)
-def _shared_plans(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The command line builds the same plans the other tests read: one mock run per question.
-    monkeypatch.setattr(plan_cli, "make_plan", shared_make_plan)
+pytestmark = pytest.mark.usefixtures("shared_plans")
 
 
 @pytest.fixture(scope="module")
