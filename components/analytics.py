@@ -28,6 +28,14 @@ EXPORT_PREFIX = "exports/"
 RESULTS_PREFIX = "results/"
 RESULTS_RETENTION_DAYS = 30
 GLUE_SERVICE_POLICY = "arn:{partition}:iam::aws:policy/service-role/AWSGlueServiceRole"
+# An RDS export writes ``<export id>/<database>/<database>.<table>/<batch>/part-*.gz.parquet``
+# under the prefix (RDS User Guide, "File naming conventions for exports to Amazon S3"), so the
+# tables sit at the 4th folder level of the bucket: exports/ (1), the export (2), the database (3).
+# Glue's TableLevelConfiguration is that absolute level (Glue guide, "Specifying the table location
+# and partitioning level"); without it the crawler merges similar folders into one table.
+TABLE_LEVEL = 4
+# The export's own metadata files, at the export's root: not tables.
+CRAWLER_EXCLUSIONS = ("**/export_info_*.json", "**/export_tables_info_*.json")
 
 
 @dataclass(frozen=True)
@@ -254,8 +262,20 @@ class Analytics(pulumi.ComponentResource):
             database_name=database.name,
             role=role.arn,
             s3_targets=[
-                aws.glue.CrawlerS3TargetArgs(path=bucket.bucket.apply(lambda b: f"s3://{b}/{EXPORT_PREFIX}"))
+                aws.glue.CrawlerS3TargetArgs(
+                    path=bucket.bucket.apply(lambda b: f"s3://{b}/{EXPORT_PREFIX}"),
+                    exclusions=list(CRAWLER_EXCLUSIONS),
+                )
             ],
+            configuration=json.dumps({"Version": 1.0, "Grouping": {"TableLevelConfiguration": TABLE_LEVEL}}),
+            # Each run catalogs only the export folders added since the last run (Glue guide,
+            # "Incremental crawls", which requires LOG for both schema-change behaviours). The
+            # export command first drops the tables of older exports, so the new export's tables
+            # take the same names instead of getting a hash suffix.
+            recrawl_policy=aws.glue.CrawlerRecrawlPolicyArgs(recrawl_behavior="CRAWL_NEW_FOLDERS_ONLY"),
+            schema_change_policy=aws.glue.CrawlerSchemaChangePolicyArgs(
+                update_behavior="LOG", delete_behavior="LOG"
+            ),
             tags=tags,
             opts=child,
         )

@@ -80,10 +80,10 @@ def build(settings: Settings) -> dict[str, Any]:
         ),
     )
     resolve_user_data(host_user_data(settings, db))
-    return {**_exports(settings, network, host, db), **_analytics(settings, tags)}
+    return {**_exports(settings, network, host, db), **_analytics(settings, db, tags)}
 
 
-def _analytics(settings: Settings, tags: dict[str, str]) -> dict[str, Any]:
+def _analytics(settings: Settings, db: ReplicatedMySql, tags: dict[str, str]) -> dict[str, Any]:
     """The analytics component and its part of the contract; nothing when it is off."""
     if not settings.analytics_enabled:
         return {}
@@ -106,6 +106,9 @@ def _analytics(settings: Settings, tags: dict[str, str]) -> dict[str, Any]:
             "glue_database": analytics.glue_database,
             "crawler": analytics.crawler_name,
             "workgroup": analytics.workgroup,
+            # The instance whose snapshots are exported: the writer (the promoted replica after
+            # dbPromoteReplica).
+            "source_db_instance": db.writer_identifier,
         }
     }
 

@@ -63,6 +63,7 @@ class ReplicatedMySql(pulumi.ComponentResource):
             # not readers until they are re-created from the new writer.
             writer = self.replicas[args.promote_replica - 1]
             following = []
+        self.writer_identifier = writer.identifier
         self.writer_host = writer.address
         self.writer_port = writer.port
         self.readers = pulumi.Output.all(*[pulumi.Output.all(r.address, r.port) for r in following]).apply(

@@ -40,7 +40,8 @@ DB_KEYS: Final[tuple[str, ...]] = (
 ENDPOINT_KEYS: Final[tuple[str, ...]] = ("host", "port")
 PROXY_KEYS: Final[tuple[str, ...]] = ("host", "writer_port", "reader_port")
 ANALYTICS_KEYS: Final[tuple[str, ...]] = (
-    "bucket", "export_prefix", "export_role_arn", "key_arn", "glue_database", "crawler", "workgroup"
+    "bucket", "export_prefix", "export_role_arn", "key_arn", "glue_database", "crawler", "workgroup",
+    "source_db_instance",
 )  # fmt: skip
 
 
@@ -132,6 +133,8 @@ class AnalyticsInfo:
     glue_database: str
     crawler: str
     workgroup: str
+    source_db_instance: str
+    """The writer's DB instance identifier: the instance whose snapshots are exported."""
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ANALYTICS_KEYS}

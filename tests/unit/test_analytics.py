@@ -88,7 +88,20 @@ def test_the_crawler_reads_the_exports_into_the_glue_database() -> None:
     assert database.plain("name") == "mysql_platform_prod"
     crawler = one(r, "aws:glue/crawler:Crawler")
     bucket = r.outputs_of(one(r, BUCKET))["bucket"]
-    assert crawler.plain("s3Targets") == [{"path": f"s3://{bucket}/exports/"}]
+    assert crawler.plain("s3Targets") == [
+        {
+            "path": f"s3://{bucket}/exports/",
+            "exclusions": ["**/export_info_*.json", "**/export_tables_info_*.json"],
+        }
+    ]
+    # Tables at exports/<export id>/<database>/<database>.<table>: the 4th level of the bucket.
+    assert json.loads(crawler.plain("configuration")) == {
+        "Version": 1.0,
+        "Grouping": {"TableLevelConfiguration": 4},
+    }
+    # Incremental: only new export folders, and Glue requires LOG/LOG for that.
+    assert crawler.plain("recrawlPolicy") == {"recrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"}
+    assert crawler.plain("schemaChangePolicy") == {"updateBehavior": "LOG", "deleteBehavior": "LOG"}
     attached = r.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "analytics-crawler-service")
     assert attached.plain("policyArn") == "arn:aws:iam::aws:policy/service-role/AWSGlueServiceRole"
 
@@ -116,6 +129,14 @@ def test_the_contract_has_an_analytics_object_the_parser_reads() -> None:
         and parsed.analytics.glue_database == "mysql_platform_prod"
     )
     assert parsed.to_dict()[contract.ANALYTICS] == r.exports[contract.ANALYTICS]
+    primary = r.one("aws:rds/instance:Instance", "db-primary-instance")
+    assert parsed.analytics.source_db_instance == primary.plain("identifier")
+
+
+def test_after_a_promotion_the_export_source_is_the_promoted_replica() -> None:
+    r = run(dbReplicaCount=1, dbPromoteReplica=1)
+    replica = r.one("aws:rds/instance:Instance", "db-replica-1")
+    assert r.exports[contract.ANALYTICS]["source_db_instance"] == replica.plain("identifier")
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,8 @@ def test_contract_keys() -> None:
     assert contract.REQUIRED_KEYS == ("environment", "vpc_id", "host", "db", "db_password")
     assert contract.OPTIONAL_KEYS == ("proxy", "analytics")
     assert contract.ANALYTICS_KEYS == (
-        "bucket", "export_prefix", "export_role_arn", "key_arn", "glue_database", "crawler", "workgroup"
+        "bucket", "export_prefix", "export_role_arn", "key_arn", "glue_database", "crawler", "workgroup",
+        "source_db_instance",
     )  # fmt: skip
     assert contract.ENDPOINT_KEYS == ("host", "port")
     assert contract.PROXY_KEYS == ("host", "writer_port", "reader_port")
