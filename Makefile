@@ -35,10 +35,11 @@ INSTALL := install() { \
 }; install
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
+ANALYTICS_STAMP := $(VENV)/.installed-analytics
 MUTATION_STAMP := $(VENV)/.installed-mutation
 
-.PHONY: help demo down clean test unit integration lint typecheck check system-deps \
-	python-check venv-python deps deps-dev deps-mutation venv mutation
+.PHONY: help demo down clean test unit contract integration lint typecheck check system-deps \
+	python-check venv-python deps deps-analytics deps-dev deps-mutation venv mutation
 
 help: ## this list (a bare `make` shows it too)
 	@echo "usage: make TARGET   (first time: make demo; everything CI runs: make test)"
@@ -71,6 +72,9 @@ clean: ## down, then delete .local (data, TLS, outputs), the tool caches and bui
 
 unit: deps-dev ## unit tests (Pulumi mocks, no servers)
 	$(PY) -m pytest tests/unit -q
+
+contract: deps-dev ## the analytics commands against moto, an emulator of the AWS APIs
+	$(PY) -m pytest tests/contract -q
 
 integration: system-deps deps-dev ## integration tests (real MariaDB, HAProxy, sshd on loopback)
 	$(PY) -m pytest tests/integration -q
@@ -124,8 +128,14 @@ deps: venv-python ## the runtime requirements and this project (editable: the my
 		$(INSTALL) -r requirements.txt -e . && touch $(RUNTIME_STAMP); \
 	fi
 
-deps-dev: deps ## deps + the test and quality tools (requirements-dev.txt)
-	@if [ requirements-dev.txt -nt $(DEV_STAMP) ] || [ $(RUNTIME_STAMP) -nt $(DEV_STAMP) ]; then \
+deps-analytics: deps ## deps + the analytics extra: boto3, DuckDB, pyarrow (requirements-analytics.txt)
+	@if [ requirements-analytics.txt -nt $(ANALYTICS_STAMP) ] || [ $(RUNTIME_STAMP) -nt $(ANALYTICS_STAMP) ]; then \
+		$(INSTALL) -r requirements-analytics.txt && touch $(ANALYTICS_STAMP); \
+	fi
+
+deps-dev: deps ## deps + the test and quality tools (requirements-dev.txt, the analytics extra too)
+	@if [ requirements-dev.txt -nt $(DEV_STAMP) ] || [ requirements-analytics.txt -nt $(DEV_STAMP) ] \
+		|| [ $(RUNTIME_STAMP) -nt $(DEV_STAMP) ]; then \
 		$(INSTALL) -r requirements-dev.txt && touch $(DEV_STAMP); \
 	fi
 

@@ -2,8 +2,8 @@
 
 The numbers are documented (README, ``--help``): they do not change. The bootstrap uses
 0, 2-5 and 130; the stack commands use 0-2 and 6-10 and pass the bootstrap's codes through
-(``bootstrap``, ``up --bootstrap``). This module imports nothing of the project, so every
-subpackage may use it.
+(``bootstrap``, ``up --bootstrap``); the analytics commands use 0-3 and 11-13. This module
+imports nothing of the project, so every subpackage may use it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ EXIT_STACK_BUSY: Final = 7  # another update holds the stack's lock
 EXIT_OPERATION_FAILED: Final = 8  # the pulumi operation itself failed
 EXIT_STACK_NOT_FOUND: Final = 9  # refresh/destroy/outputs/bootstrap on a stack that does not exist
 EXIT_RESULTS_UNREADABLE: Final = 10  # the update succeeded but its outputs could not be read
+EXIT_NOT_FOUND: Final = 11  # analytics: no such snapshot, crawler, workgroup, export or table
+EXIT_DENIED: Final = 12  # analytics: no AWS credentials, or AWS refused a call, a role or a key
+EXIT_TASK_FAILED: Final = 13  # analytics: an export task, a crawl or a query failed
 EXIT_INTERRUPTED: Final = 130  # 128 + SIGINT, what shells report for Ctrl-C
 
 

@@ -1,8 +1,8 @@
-"""`python -m scripts.local_env` keeps working: the command now lives in `scripts.local.cli`."""
+"""`python -m scripts.local_env` keeps working: the command lives in `scripts.cli.local`."""
 
 import sys
 
-from scripts.local.cli import main
+from scripts.cli.local import main
 
 if __name__ == "__main__":
     sys.exit(main())

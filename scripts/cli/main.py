@@ -1,9 +1,10 @@
 """``mysql-platform``: the one console script; the project's command lines are its subcommands.
 
-    mysql-platform local up|down|status|failover ...      the local environment (no AWS)
+    mysql-platform local up|down|status|failover|export|query ...   the local environment (no AWS)
     mysql-platform bootstrap --outputs FILE ...            schema and app user from an outputs file
     mysql-platform migrate migrate|info|validate|repair|baseline|new ...   Flyway's commands
     mysql-platform plan STACK [--json] [--compare OTHER] [--before PLAN.json]   offline
+    mysql-platform analytics export|query STACK ...        snapshot to Parquet, Glue, Athena (AWS)
     mysql-platform stack preview|up|refresh|destroy|outputs|bootstrap STACK ...
 
 Everything after the subcommand goes unchanged to that command's own ``main(argv)`` (the one
@@ -45,7 +46,7 @@ class Command:
 COMMANDS: Final[dict[str, Command]] = {
     "local": Command(
         "scripts.local_env",
-        "the local environment on loopback: up, down, status, failover (no AWS account)",
+        "the local environment on loopback: up, down, status, failover; export, query (no AWS account)",
     ),
     "bootstrap": Command(
         "scripts.bootstrap",
@@ -58,6 +59,10 @@ COMMANDS: Final[dict[str, Command]] = {
     "plan": Command(
         "scripts.plan",
         "what a stack would create, offline (no Pulumi CLI, no AWS account): tree, JSON, compare, --before",
+    ),
+    "analytics": Command(
+        "scripts.cli.analytics",
+        "the stack's data in Athena (AWS): export a snapshot as Parquet, crawl it, query it",
     ),
     "stack": Command(
         "scripts.automation",

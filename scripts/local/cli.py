@@ -13,7 +13,7 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from mysql_platform_core.contract import StackOutputs
 from scripts.local.env import DEFAULT_STATE_DIR, LocalEnv
@@ -113,7 +113,16 @@ def describe_stopped(stopped: list[FoundProcess]) -> str:
     return f"stopped {len(stopped)} {noun} (" + ", ".join(f"{p.name} pid {p.pid}" for p in stopped) + ")"
 
 
-def build_parser() -> argparse.ArgumentParser:
+class Extension(Protocol):
+    """More subcommands, from a layer above this package (``local export|query``)."""
+
+    def add_commands(self, sub: Any) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int | None:
+        """The exit status when ``args.command`` is one of its commands; None otherwise."""
+
+
+def build_parser(extension: Extension | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m scripts.local_env",
         description="Local MariaDB primary/replica + HAProxy + TLS on loopback, "
@@ -149,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--json", action="store_true", help=_JSON_HELP)
     sub.add_parser("failover", help="promote the replica and repoint HAProxy to it")
+    if extension is not None:
+        extension.add_commands(sub)
     return parser
 
 
@@ -156,13 +167,15 @@ def _print(lines: list[str]) -> None:
     print("\n".join(lines))
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, extension: Extension | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(extension).parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     # Warnings from the library (e.g. down working without a usable state file) reach the user.
     logging.basicConfig(level=logging.WARNING, format="local_env: %(message)s", stream=sys.stderr)
+    if extension is not None and (code := extension.run(args)) is not None:
+        return code
     try:
         env = LocalEnv(
             args.state_dir,

@@ -2,8 +2,8 @@
 
 - components/ (the Pulumi program) never imports scripts/;
 - mysql_platform_core/ (shared pure code) imports neither components/ nor scripts/;
-- the subpackages of scripts/ (db, local, planning, stack) never import each other: what combines them
-  lives above them, in scripts/orchestrate.py and scripts/cli/;
+- the subpackages of scripts/ (analytics, db, local, planning, stack) never import each other: what
+  combines them lives above them, in scripts/orchestrate.py and scripts/cli/;
 - nothing imports __main__.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SUBPACKAGES = ("scripts.db", "scripts.local", "scripts.planning", "scripts.stack")
+SUBPACKAGES = ("scripts.analytics", "scripts.db", "scripts.local", "scripts.planning", "scripts.stack")
 
 
 def module_name(path: Path) -> str:
