@@ -27,11 +27,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.results_file import replace_section
 from scripts.local.drill import DrillResult, run_drill
 from scripts.local.env import LocalEnv
 
-RESULTS_START = "<!-- failover-drill:start -->"
-RESULTS_END = "<!-- failover-drill:end -->"
+RESULTS_NAME = "failover-drill"
 
 
 def _summary(results: list[DrillResult]) -> list[str]:
@@ -56,9 +56,10 @@ def _summary(results: list[DrillResult]) -> list[str]:
 
 def _write_results(path: Path, results: list[DrillResult]) -> None:
     """Replace only our own section of RESULTS.md (other benchmarks write theirs)."""
-    section = "\n".join(
+    replace_section(
+        path,
+        RESULTS_NAME,
         [
-            RESULTS_START,
             "## Local failover drill (`bench/failover_drill.py`)",
             "",
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs "
@@ -89,16 +90,8 @@ def _write_results(path: Path, results: list[DrillResult]) -> None:
             "```",
             *(r.line() for r in results),
             "```",
-            RESULTS_END,
-        ]
+        ],
     )
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    if RESULTS_START in text and RESULTS_END in text:
-        head, rest = text.split(RESULTS_START, 1)
-        text = head + section + rest.split(RESULTS_END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,6 @@ under a hidden folder and renamed into place at the end: a failed export leaves 
 
 from __future__ import annotations
 
-import decimal
 import json
 import shutil
 import uuid
@@ -29,6 +28,7 @@ from scripts.analytics.errors import BadInput, NotFound
 
 BATCH_ROWS: Final = 50_000
 ROWS_PER_FILE: Final = 1_000_000
+GZIP_LEVEL: Final = 3
 
 
 @dataclass(frozen=True)
@@ -80,17 +80,6 @@ def columns_of(conn: Any, database: str, table: str) -> list[Column]:
     ]
 
 
-def _converter(kind: pa.DataType) -> Callable[[Any], Any] | None:
-    """What turns the connector's value into one Arrow takes for ``kind``; None: as it comes."""
-    if pa.types.is_decimal(kind):
-        return lambda v: v if v is None or isinstance(v, decimal.Decimal) else decimal.Decimal(v)
-    if pa.types.is_string(kind):
-        return lambda v: v.decode() if isinstance(v, bytes | bytearray) else v
-    if pa.types.is_binary(kind):
-        return lambda v: bytes(v) if isinstance(v, bytearray) else v
-    return None
-
-
 def select_expression(column: Column) -> str:
     """The column as the SELECT reads it: TIME and SET as the server prints them (a TIME may be
     negative or past 24 h; SET members in their declared order), BIT as its number."""
@@ -103,17 +92,85 @@ def select_expression(column: Column) -> str:
     return name
 
 
-def _batch(
-    rows: list[tuple[Any, ...]], schema: pa.Schema, converters: list[Callable[[Any], Any] | None]
-) -> pa.RecordBatch:
-    arrays = []
-    for index, field in enumerate(schema):
-        values = [row[index] for row in rows]
-        convert = converters[index]
-        if convert is not None:
-            values = [convert(v) for v in values]
-        arrays.append(pa.array(values, type=field.type))
+def _arrow_column(values: list[Any], kind: pa.DataType) -> pa.Array:
+    """The server's text (raw cursor: bytes, or None) as ``kind``; Arrow's casts parse it in C++."""
+    raw = pa.array(values, pa.binary())
+    if pa.types.is_binary(kind):
+        return raw
+    text = raw.cast(pa.string())  # checks UTF-8: the connection's character set is utf8mb4
+    return text if pa.types.is_string(kind) else text.cast(kind)
+
+
+def _batch(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.RecordBatch:
+    arrays = [_arrow_column([row[i] for row in rows], field.type) for i, field in enumerate(schema)]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def primary_key(conn: Any, database: str, table: str) -> list[str]:
+    with conn.cursor() as cur:
+        found = _rows(
+            cur,
+            "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = %s "
+            "AND TABLE_NAME = %s AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION",
+            (database, table),
+        )
+    return [str(r[0]) for r in found]
+
+
+def _after(key: list[str]) -> str:
+    """``(a, b) > (?, ?)`` spelt as ranges the optimizer reads: a > ? OR (a = ? AND b > ?)."""
+    terms = []
+    for i, column in enumerate(key):
+        equal = [f"{_quoted(c)} = %s" for c in key[:i]]
+        terms.append("(" + " AND ".join([*equal, f"{_quoted(column)} > %s"]) + ")")
+    return " OR ".join(terms)
+
+
+def _after_params(last: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(v for i in range(len(last)) for v in (*last[:i], last[i]))
+
+
+def read_batches(
+    conn: Any, database: str, table: str, columns: list[Column], batch_rows: int
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The table's rows as the server's text, ``batch_rows`` at a time.
+
+    With a primary key, one bounded query per batch in key order (``WHERE key > last ORDER BY key
+    LIMIT n``, the ranged reads an RDS export makes too): each answer is read whole, which the
+    connector does far faster than row by row. Without one, a single streamed SELECT.
+    """
+    select = ", ".join(select_expression(c) for c in columns)
+    source = f"{_quoted(database)}.{_quoted(table)}"
+    key = primary_key(conn, database, table)
+    names = [c.name for c in columns]
+    if any(select_expression(columns[names.index(k)]) != _quoted(k) for k in key):
+        key = []  # a TIME, SET or BIT key is read as text: its order is not the column's
+    if not key:
+        with conn.cursor(raw=True, buffered=False) as cur:
+            cur.execute(f"SELECT {select} FROM {source}")
+            while chunk := cur.fetchmany(batch_rows):
+                yield chunk
+        return
+    positions = [names.index(k) for k in key]
+    binary = {k for k in key if arrow_types.arrow_type(columns[names.index(k)]) == pa.binary()}
+    order = ", ".join(_quoted(k) for k in key)
+    last: tuple[Any, ...] | None = None
+    with conn.cursor(raw=True, buffered=True) as cur:
+        while True:
+            where = "" if last is None else f" WHERE {_after(key)}"
+            cur.execute(f"SELECT {select} FROM {source}{where} ORDER BY {order} LIMIT {int(batch_rows)}",
+                        () if last is None else _after_params(last))  # fmt: skip
+            chunk = cur.fetchall()
+            if not chunk:
+                return
+            yield chunk
+            if len(chunk) < batch_rows:
+                return
+            tail = chunk[-1]
+            last = tuple(
+                bytes(tail[p]) if k in binary else bytes(tail[p]).decode()
+                for k, p in zip(key, positions, strict=True)
+            )
 
 
 def _quoted(name: str) -> str:
@@ -134,8 +191,12 @@ class _Files:
             self.close()
             path = self.folder / layout.part_file(1, len(self.paths), uuid.uuid4().hex)
             path.parent.mkdir(parents=True, exist_ok=True)
-            # gzip: the codec RDS exports use (.gz.parquet), read by Athena and DuckDB alike.
-            self.writer = pq.ParquetWriter(path, self.schema, compression="gzip")
+            # gzip: the codec RDS exports use (.gz.parquet), read by Athena and DuckDB alike. At
+            # level 3: pyarrow's default level 9 took 2.0 s for 100,000 orders where 3 takes
+            # 0.06 s, for a file 0.1 % smaller.
+            self.writer = pq.ParquetWriter(
+                path, self.schema, compression="gzip", compression_level=GZIP_LEVEL
+            )
             self.paths.append(path)
             self.rows_in_file = 0
         self.writer.write_batch(batch)
@@ -167,19 +228,14 @@ def export_table(
 ) -> TableExport:
     columns = columns_of(conn, database, table)
     schema = arrow_types.schema(columns)
-    converters = [_converter(f.type) for f in schema]
     files = _Files(folder, schema, rows_per_file)
     rows = 0
-    select = ", ".join(select_expression(c) for c in columns)
-    cur = conn.cursor(buffered=False)
     try:
-        cur.execute(f"SELECT {select} FROM {_quoted(database)}.{_quoted(table)}")
-        while chunk := cur.fetchmany(batch_rows):
-            files.write(_batch(chunk, schema, converters))
+        for chunk in read_batches(conn, database, table, columns, batch_rows):
+            files.write(_batch(chunk, schema))
             rows += len(chunk)
             on_rows(table, rows)
     finally:
-        cur.close()
         files.close()
     count = files.finish()
     size = sum(p.stat().st_size for p in files.paths)

@@ -74,6 +74,9 @@ def seeded(env: LocalEnv) -> LocalEnv:
         cur.execute("SET SESSION time_zone = '+00:00'")
         cur.execute(ALL_TYPES_DDL)
         cur.execute("INSERT INTO app.all_types VALUES " + ", ".join(ALL_TYPES_ROWS))
+        # No primary key, duplicate rows: read in one streamed SELECT instead of key ranges.
+        cur.execute("CREATE TABLE app.no_key (note VARCHAR(20), n INT)")
+        cur.execute("INSERT INTO app.no_key SELECT IF(seq % 3, 'same', NULL), seq % 5 FROM seq_1_to_1000")
         cur.execute(
             "INSERT INTO app.customers (email, display_name) SELECT CONCAT('c', seq, '@example.com'), "
             "CONCAT('Customer ', seq) FROM seq_1_to_200"
@@ -90,6 +93,11 @@ def seeded(env: LocalEnv) -> LocalEnv:
         cur.execute(
             "INSERT INTO app.order_items (order_id, product_id, quantity, unit_price_cents) "
             "SELECT id, 1 + id % 50, 1 + id % 3, 100 * (1 + id % 50) FROM app.orders"
+        )
+        # A second item in every other order: the two-column key's ranges cross inside an order.
+        cur.execute(
+            "INSERT INTO app.order_items (order_id, product_id, quantity, unit_price_cents) "
+            "SELECT id, 1 + (id + 7) % 50, 2, 100 FROM app.orders WHERE id % 2 = 0"
         )
     _catch_up(env)
     return env
@@ -116,7 +124,7 @@ def _from_parquet(export: Path, table: str) -> tuple[int, str]:
     return checksum(rows, frozenset({FLOAT_COLUMN}) if table == "all_types" else frozenset())
 
 
-@pytest.mark.parametrize("table", ["all_types", "customers", "products", "orders", "order_items"])
+@pytest.mark.parametrize("table", ["all_types", "customers", "products", "orders", "order_items", "no_key"])
 def test_every_exported_table_has_the_same_rows(seeded: LocalEnv, exported: Path, table: str) -> None:
     count, digest = _reference(seeded, table)
     assert count > 0
@@ -140,7 +148,7 @@ def test_the_export_has_the_rds_layout_and_codec(exported: Path) -> None:
     info = json.loads((exported / f"export_info_{export_id}.json").read_text())
     assert {t["table"]: t["rows"] for t in info["tables"]}["orders"] == ORDERS
     parts = sorted(p.relative_to(exported).as_posix() for p in exported.rglob("*.parquet"))
-    assert len(parts) == 5  # the bootstrap's four tables and all_types: the app database only
+    assert len(parts) == 6  # the bootstrap's four tables, all_types, no_key: the app database only
     for part in parts:
         assert re.fullmatch(r"app/app\.\w+/1/part-00000-[0-9a-f]{32}\.gz\.parquet", part), part
         meta = pq.ParquetFile(exported / part).metadata
@@ -158,13 +166,18 @@ def test_types_follow_the_rds_conversions(exported: Path) -> None:
 
 
 def test_large_tables_split_into_files_and_read_back_whole(seeded: LocalEnv, tmp_path: Path) -> None:
+    # Many key ranges (a one-column key, and a two-column one) and several files per table.
     with seeded.connect("replica") as conn:
         summary = local_export.export_database(
-            conn, "app", tmp_path, "split-test", only=("app.orders",), batch_rows=4096, rows_per_file=10_000
-        )
-    (orders,) = summary.tables
-    assert (orders.rows, orders.files) == (ORDERS, 3)
-    assert _from_parquet(tmp_path / "split-test", "orders") == _reference(seeded, "orders")
+            conn, "app", tmp_path, "split-test", only=("app.orders", "app.order_items"),
+            batch_rows=4096, rows_per_file=10_000,
+        )  # fmt: skip
+    assert [(t.table, t.rows, t.files) for t in summary.tables] == [
+        ("orders", ORDERS, 3),
+        ("order_items", ORDERS + ORDERS // 2, 4),
+    ]
+    for table in ("orders", "order_items"):
+        assert _from_parquet(tmp_path / "split-test", table) == _reference(seeded, table)
 
 
 def test_query_names_tables_as_athena_does(

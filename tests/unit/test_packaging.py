@@ -244,6 +244,19 @@ def test_dependencies_are_requirements_txt_all_pinned() -> None:
         assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*==[0-9][0-9A-Za-z.]*", line), line
 
 
+def test_the_analytics_extra_is_its_own_pinned_list_outside_the_demo() -> None:
+    # boto3, DuckDB and pyarrow (about 80 MB) only for `pip install -e '.[analytics]'` and the tests.
+    assert "optional-dependencies" in PYPROJECT["project"]["dynamic"]
+    extras = PYPROJECT["tool"]["setuptools"]["dynamic"]["optional-dependencies"]
+    assert extras == {"analytics": {"file": ["requirements-analytics.txt"]}}
+    lines = _requirement_lines(ROOT / "requirements-analytics.txt")
+    assert {line.split("==")[0] for line in lines} == {"boto3", "duckdb", "pyarrow"}
+    assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*==[0-9][0-9A-Za-z.]*", line) for line in lines)
+    runtime = {line.split("==")[0].lower() for line in _requirement_lines(ROOT / "requirements.txt")}
+    assert not runtime & {"boto3", "duckdb", "pyarrow", "moto"}
+    assert "-r requirements-analytics.txt" in _requirement_lines(ROOT / "requirements-dev.txt")
+
+
 @pytest.mark.parametrize("name", ["requirements-dev.txt", "requirements-mutation.txt"])
 def test_tool_requirements_are_pinned_and_not_runtime(name: str) -> None:
     lines = _requirement_lines(ROOT / name)
