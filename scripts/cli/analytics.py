@@ -32,7 +32,7 @@ from scripts.analytics import layout
 from scripts.analytics.errors import BadInput, require_extra
 from scripts.analytics.progress import Progress
 from scripts.analytics.table_text import aligned, as_json
-from scripts.errors import PlatformError
+from scripts.errors import EXIT_INTERRUPTED, PlatformError
 
 PROG = "mysql-platform analytics"
 
@@ -223,6 +223,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PlatformError as exc:
         print(f"analytics {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:
+        print(
+            f"analytics {args.command}: interrupted; what was started in AWS goes on (an export task, a "
+            "crawl or a query): `aws rds describe-export-tasks`, the Glue and Athena consoles show it",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

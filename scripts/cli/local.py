@@ -27,7 +27,7 @@ from mysql_platform_core.outputs import OutputsError
 from scripts.analytics.errors import NotFound, require_extra
 from scripts.analytics.progress import Progress
 from scripts.analytics.table_text import aligned, as_json
-from scripts.errors import PlatformError
+from scripts.errors import EXIT_INTERRUPTED, PlatformError
 from scripts.local import cli as local_cli
 
 if TYPE_CHECKING:
@@ -172,6 +172,9 @@ class AnalyticsCommands:
         except PlatformError as exc:  # the analytics errors, and the database's (connect, lost)
             print(f"local {args.command}: {exc}", file=sys.stderr)
             return exc.exit_code
+        except KeyboardInterrupt:  # an export's half-written folder is already removed
+            print(f"local {args.command}: interrupted; nothing was kept", file=sys.stderr)
+            return EXIT_INTERRUPTED
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -318,3 +318,15 @@ def test_the_export_identifier_is_unique_per_run_and_valid() -> None:
     assert snapshot_export.export_identifier("dev", snap, NOW) == "mp-dev-202611270305-20261127160000"
     long = snapshot_export.export_identifier("My_Very--Long.Stack.Name" * 3, snap, NOW)
     assert len(long) <= 60 and "--" not in long and long.endswith("-202611270305-20261127160000")
+
+
+def test_ctrl_c_while_waiting_says_the_task_goes_on(
+    cloud: Cloud, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*_: Any, **__: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(snapshot_export, "wait", interrupted)
+    code, _, err = export(cloud, capsys)
+    assert code == errors.EXIT_INTERRUPTED and "what was started in AWS goes on" in err
+    assert len(cloud.client("rds").describe_export_tasks()["ExportTasks"]) == 1

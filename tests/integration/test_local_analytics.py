@@ -308,3 +308,23 @@ def test_a_landing_file_is_read_as_the_query_declares(
     assert kept == [{"sku": "X-1"}]
     code, _, err = _run(capsys, *base, "SELECT sku, CAST(price_cents AS INTEGER) FROM products_raw")
     assert code == errors.EXIT_TASK_FAILED and "twelve" in err
+
+
+def test_ctrl_c_during_an_export_keeps_nothing(
+    seeded: LocalEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "outputs.json").write_text(seeded.outputs_path.read_text())
+    writes = iter(range(100))
+    real = local_export._Files.write
+
+    def write(self: Any, batch: Any) -> None:
+        if next(writes) == 1:
+            raise KeyboardInterrupt
+        real(self, batch)
+
+    monkeypatch.setattr(local_export._Files, "write", write)
+    code, _, err = _run(capsys, "--state-dir", str(state), "export", "--batch-rows", "1000")
+    assert code == errors.EXIT_INTERRUPTED and "interrupted; nothing was kept" in err
+    assert list((state / "exports").iterdir()) == []
