@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.alerts import Alerts, AlertsArgs
 from components.analytics import EXPORT_PREFIX, Analytics, AnalyticsArgs
 from components.database import MySqlDatabaseArgs
 from components.ec2_host import Ec2Host, Ec2HostArgs
@@ -80,7 +81,19 @@ def build(settings: Settings) -> dict[str, Any]:
         ),
     )
     resolve_user_data(host_user_data(settings, db))
-    return {**_exports(settings, network, host, db), **_analytics(settings, db, tags)}
+    alerts = Alerts(
+        "alerts",
+        AlertsArgs(
+            instance_ids=[db.primary.identifier, *(r.identifier for r in db.replicas)],
+            email=settings.alert_email,
+            tags=tags,
+        ),
+    )
+    return {
+        **_exports(settings, network, host, db),
+        **_analytics(settings, db, tags),
+        contract.ALERTS: {"topic_arn": alerts.topic_arn},
+    }
 
 
 def _analytics(settings: Settings, db: ReplicatedMySql, tags: dict[str, str]) -> dict[str, Any]:

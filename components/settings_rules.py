@@ -119,6 +119,10 @@ def _check_network(values: Mapping[str, Any], problems: list[str]) -> None:
         problems.append(range_problem)
 
 
+# One address, no display name, no spaces: what an SNS e-mail subscription's endpoint takes.
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+
+
 def _check_names(values: Mapping[str, Any], problems: list[str]) -> None:
     checks: list[tuple[str, re.Pattern[str], str]] = [
         ("hostInstanceType", _INSTANCE_TYPE, "an EC2 type such as t3.micro"),
@@ -133,6 +137,8 @@ def _check_names(values: Mapping[str, Any], problems: list[str]) -> None:
         checks.append(("dbName", _DB_NAME, "1-64 letters, digits or _ starting with a letter, or empty"))
     if values["sshPublicKey"]:
         checks.append(("sshPublicKey", _SSH_KEY, "an OpenSSH public key line (ssh-ed25519 AAAA...)"))
+    if values["alertEmail"]:
+        checks.append(("alertEmail", _EMAIL, "an e-mail address (name@example.com), or empty"))
     for key, pattern, expected in checks:
         if not pattern.match(values[key]):
             shown = values[key] if key != "sshPublicKey" else values[key][:24] + "..."

@@ -22,9 +22,10 @@ DB: Final = "db"
 DB_PASSWORD: Final = "db_password"
 PROXY: Final = "proxy"
 ANALYTICS: Final = "analytics"
+ALERTS: Final = "alerts"
 
 REQUIRED_KEYS: Final[tuple[str, ...]] = (ENVIRONMENT, VPC_ID, HOST, DB, DB_PASSWORD)
-OPTIONAL_KEYS: Final[tuple[str, ...]] = (PROXY, ANALYTICS)
+OPTIONAL_KEYS: Final[tuple[str, ...]] = (PROXY, ANALYTICS, ALERTS)
 
 HOST_KEYS: Final[tuple[str, ...]] = ("instance_id", "public_ip", "public_dns", "ssh_user")
 DB_KEYS: Final[tuple[str, ...]] = (
@@ -43,6 +44,7 @@ ANALYTICS_KEYS: Final[tuple[str, ...]] = (
     "bucket", "export_prefix", "export_role_arn", "key_arn", "glue_database", "crawler", "workgroup",
     "source_db_instance",
 )  # fmt: skip
+ALERTS_KEYS: Final[tuple[str, ...]] = ("topic_arn",)
 
 
 class Secret:
@@ -141,6 +143,16 @@ class AnalyticsInfo:
 
 
 @dataclass(frozen=True)
+class AlertsInfo:
+    """Where RDS's failover, failure, low-storage and maintenance events are published (SNS)."""
+
+    topic_arn: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ALERTS_KEYS}
+
+
+@dataclass(frozen=True)
 class StackOutputs:
     """Everything a consumer needs to reach one environment's database."""
 
@@ -151,6 +163,7 @@ class StackOutputs:
     db_password: Secret = field(repr=False)
     proxy: ProxyInfo | None = None
     analytics: AnalyticsInfo | None = None
+    alerts: AlertsInfo | None = None
     # Local environment only: the CA that signed the server certificates.
     ssl_ca: str | None = None
 
@@ -167,6 +180,8 @@ class StackOutputs:
             out[PROXY] = self.proxy.to_dict()
         if self.analytics is not None:
             out[ANALYTICS] = self.analytics.to_dict()
+        if self.alerts is not None:
+            out[ALERTS] = self.alerts.to_dict()
         if self.ssl_ca is not None:
             out["ssl_ca"] = self.ssl_ca
         return out

@@ -24,6 +24,7 @@ from typing import Any
 
 from mysql_platform_core import contract
 from mysql_platform_core.contract import (
+    AlertsInfo,
     AnalyticsInfo,
     DbInfo,
     Endpoint,
@@ -140,6 +141,10 @@ def _analytics(obj: Mapping[str, Any]) -> AnalyticsInfo:
     return AnalyticsInfo(**{k: _str(obj, k, p, allow_empty=False) for k in contract.ANALYTICS_KEYS})
 
 
+def _alerts(obj: Mapping[str, Any]) -> AlertsInfo:
+    return AlertsInfo(**{k: _str(obj, k, "alerts.", allow_empty=False) for k in contract.ALERTS_KEYS})
+
+
 def _environment(data: Mapping[str, Any]) -> str:
     value = _str(data, contract.ENVIRONMENT, "", allow_empty=False)
     if not ENVIRONMENT_RE.fullmatch(value) or ".." in value:
@@ -167,6 +172,7 @@ def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
         )
     proxy_raw = data.get(contract.PROXY)
     analytics_raw = data.get(contract.ANALYTICS)
+    alerts_raw = data.get(contract.ALERTS)
     ssl_ca = data.get("ssl_ca")
     if ssl_ca is not None and not isinstance(ssl_ca, str):
         raise OutputsError(f"outputs: key 'ssl_ca' must be a path string, got {_describe(ssl_ca)}")
@@ -178,6 +184,7 @@ def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
         db_password=Secret(password),
         proxy=None if proxy_raw is None else _proxy(_object(data, contract.PROXY, "")),
         analytics=None if analytics_raw is None else _analytics(_object(data, contract.ANALYTICS, "")),
+        alerts=None if alerts_raw is None else _alerts(_object(data, contract.ALERTS, "")),
         ssl_ca=ssl_ca,
     )
 

@@ -238,6 +238,9 @@ class RecordingMocks(pulumi_mocks.Mocks):
         if t == "aws:s3/bucket:Bucket":
             bucket = args.inputs.get("bucket") or f"{args.inputs.get('bucketPrefix', name)}{n % 16**8:08x}"
             return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}"}
+        if t == "aws:sns/topic:Topic":
+            topic = args.inputs.get("name") or f"{name}-{n % 16**7:07x}"
+            return {"name": topic, "arn": f"arn:aws:sns:us-east-1:123456789012:{topic}"}
         if t == "aws:glue/crawler:Crawler":
             return {"name": args.inputs.get("name") or f"{name}-{n % 10000:04d}"}
         if t == "random:index/randomId:RandomId":

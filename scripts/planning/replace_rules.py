@@ -48,12 +48,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from scripts.planning.rules_alerts import ALERTS
 from scripts.planning.rules_analytics import ANALYTICS
 from scripts.planning.rules_database import DATABASE
 from scripts.planning.rules_network import NETWORK
 from scripts.planning.rules_types import AWS, TypeRules
 
-RULES: dict[str, TypeRules] = {**NETWORK, **DATABASE, **ANALYTICS}
+RULES: dict[str, TypeRules] = {**NETWORK, **DATABASE, **ANALYTICS, **ALERTS}
 
 # Sub-field split for nested inputs that the top-level table classifies conservatively.
 # Keyed by (type token, top-level input); the sub-field names are Pulumi camelCase. Query with a

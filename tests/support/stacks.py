@@ -16,6 +16,7 @@ SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5aW50ZXN0a2V5bWF0ZXJpYWwxMjM0N
 TAGS = {"cost-center": "data-42", "owner": "dataeng"}
 LOG_RETENTION_DAYS = 14
 
+ALERT_EMAIL = "dba-oncall@example.com"
 FEATURES: dict[str, Any] = {
     "proxyEnabled": True,
     # The committed dev stack has no replica (free tier); the read/write split needs one.
@@ -27,6 +28,7 @@ FEATURES: dict[str, Any] = {
     "tags": TAGS,
     "dbLogRetentionDays": LOG_RETENTION_DAYS,
     "dbApplyImmediately": False,
+    "alertEmail": ALERT_EMAIL,
 }
 
 # Two replicas on their own class: what the replica tests need beyond FEATURES' one.

@@ -304,6 +304,7 @@ UNTAGGABLE = {
     "aws:ec2/routeTableAssociation:RouteTableAssociation",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
     "aws:ec2/eipAssociation:EipAssociation",
+    "aws:sns/topicSubscription:TopicSubscription",  # SNS subscriptions take no tags
 }
 
 

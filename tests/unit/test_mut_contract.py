@@ -14,7 +14,8 @@ from tests.support.outputs_samples import EXPECTED, PASSWORD
 
 def test_contract_keys() -> None:
     assert contract.REQUIRED_KEYS == ("environment", "vpc_id", "host", "db", "db_password")
-    assert contract.OPTIONAL_KEYS == ("proxy", "analytics")
+    assert contract.OPTIONAL_KEYS == ("proxy", "analytics", "alerts")
+    assert contract.ALERTS_KEYS == ("topic_arn",)
     assert contract.ANALYTICS_KEYS == (
         "bucket", "export_prefix", "export_role_arn", "key_arn", "glue_database", "crawler", "workgroup",
         "source_db_instance",

@@ -241,6 +241,7 @@ def test_every_resource_is_parented_to_its_component(any_stack: ProgramRun) -> N
         "mysql-platform:ec2_host:Ec2Host",
         "mysql-platform:replicated:ReplicatedMySql",
         "mysql-platform:database:MySqlDatabase",
+        "mysql-platform:alerts:Alerts",
     }
     root = (
         f"urn:pulumi:{any_stack.stack}::mysql-platform::pulumi:pulumi:Stack::mysql-platform-{any_stack.stack}"
@@ -259,7 +260,7 @@ def test_every_resource_is_parented_to_its_component(any_stack: ProgramRun) -> N
 
 def test_outputs_contract_has_every_key(any_stack: ProgramRun) -> None:
     exports = any_stack.exports
-    assert set(exports) == set(contract.REQUIRED_KEYS)
+    assert set(exports) == {*contract.REQUIRED_KEYS, contract.ALERTS}
     assert exports[contract.ENVIRONMENT] == any_stack.stack
     assert set(exports[contract.HOST]) == set(contract.HOST_KEYS)
     assert set(exports[contract.DB]) == set(contract.DB_KEYS)
