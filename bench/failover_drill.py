@@ -21,6 +21,8 @@ Reported per round:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import statistics
 import tempfile
@@ -28,6 +30,8 @@ import time
 from pathlib import Path
 
 from bench.results_file import replace_section
+from scripts.cli import local as local_cli
+from scripts.local import auto_drills
 from scripts.local.drill import DrillResult, run_drill
 from scripts.local.env import LocalEnv
 
@@ -94,6 +98,108 @@ def _write_results(path: Path, results: list[DrillResult]) -> None:
     )
 
 
+def _write_auto_results(path: Path, results: list[DrillResult], lines: list[str], ttl_s: int) -> None:
+    replace_section(
+        path,
+        "failover-drill-auto",
+        [
+            "## Local automatic failover (`bench/failover_drill.py --auto`)",
+            "",
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs; one etcd member, "
+            f"leader lease {ttl_s} s, agents polling every 50 ms. One client writes continuously through "
+            "HAProxy's writer port and the primary is SIGKILLed; nobody runs a command. Lease expiry: the "
+            "kill until the winning agent saw the leader key gone; election+promotion: until it had "
+            "promoted its server, repointed HAProxy and rewritten outputs.json; routing: until the "
+            "client's next acknowledged write. The other columns: a planned `failover()` under writes "
+            "(the longest gap between acknowledged writes), a primary SIGSTOPped for 3 leases and then "
+            "resumed (writes it accepted on its own port afterwards), and every etcd member killed "
+            "for 3 leases (promotions, and whether the primary refused writes meanwhile).",
+            "",
+            *lines,
+            "",
+            "Per trial:",
+            "",
+            "```",
+            *(r.line() for r in results),
+            "```",
+        ],
+    )
+
+
+def _auto_env(path: Path, *, semi_sync: bool, ttl_s: int) -> LocalEnv:
+    """A fresh environment with its agents, as `local up --auto-failover` makes it."""
+    argv = ["--state-dir", str(path), "up", "--auto-failover", "--lease-ttl", str(ttl_s)]
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = local_cli.main(argv + (["--semi-sync"] if semi_sync else []))
+    if code != 0:
+        raise SystemExit(f"local up --auto-failover failed ({code})")
+    return LocalEnv(path, semi_sync=semi_sync)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def _auto_summary(results: list[DrillResult], extras: dict[str, list[str]]) -> list[str]:
+    lines = [
+        "| mode | trials | write downtime ms p50 / p95 / max | lease expiry ms (p50) "
+        "| election+promotion ms (p50) | routing ms (p50) | acked writes lost "
+        "| planned switchover: writes blocked ms (max) | hung primary resumed: writes it accepted "
+        "| etcd down: promoted / primary fenced |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for mode in ("async", "semi-sync"):
+        rs = [r for r in results if r.mode == mode]
+        if not rs:
+            continue
+        down = [r.downtime_s * 1000 for r in rs]
+        lines.append(
+            f"| {mode} | {len(rs)} "
+            f"| {_percentile(down, 0.5):.0f} / {_percentile(down, 0.95):.0f} / {max(down):.0f} "
+            f"| {statistics.median(r.detect_s * 1000 for r in rs):.0f} "
+            f"| {statistics.median(r.promote_s * 1000 for r in rs):.0f} "
+            f"| {statistics.median(r.routing_s * 1000 for r in rs):.0f} "
+            f"| {sum(r.lost_acked for r in rs)} of {sum(r.acked_before_kill for r in rs)} | "
+            + " | ".join(extras[mode])
+            + " |"
+        )
+    return lines
+
+
+def run_auto(trials: int, ttl_s: int, tmp: Path) -> tuple[list[DrillResult], dict[str, list[str]]]:
+    results: list[DrillResult] = []
+    extras: dict[str, list[str]] = {}
+    for semi_sync in (False, True):
+        mode = "semi-sync" if semi_sync else "async"
+        for n in range(trials):
+            env = _auto_env(tmp / f"auto-{mode}-{n}", semi_sync=semi_sync, ttl_s=ttl_s)
+            try:
+                result = run_drill(env, auto=True, detect_timeout_s=15)
+            finally:
+                env.down(purge=True)
+            print(result.line(), flush=True)
+            results.append(result)
+        blocks, stalls, outages = [], [], []
+        for n in range(3):
+            env = _auto_env(tmp / f"drills-{mode}-{n}", semi_sync=semi_sync, ttl_s=ttl_s)
+            try:
+                blocks.append(auto_drills.switchover_block(env))
+                stalls.append(auto_drills.stall_drill(env, stall_s=3 * ttl_s))
+                outages.append(auto_drills.etcd_outage_drill(env, outage_s=3 * ttl_s))
+            finally:
+                env.down(purge=True)
+            print(f"auto {mode}: switchover blocked {blocks[-1] * 1000:.0f} ms; {stalls[-1]}; {outages[-1]}")
+        extras[mode] = [
+            f"{max(blocks) * 1000:.0f}",
+            f"{sum(s.accepted_after_resume for s in stalls)} in {len(stalls)} "
+            f"(rejoined {sum(s.rejoined for s in stalls)})",
+            f"{sum(o.promoted for o in outages)} / {sum(o.primary_fenced for o in outages)} "
+            f"of {len(outages)}",
+        ]
+    return results, extras
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.failover_drill", description=__doc__.split("\n")[0]
@@ -109,7 +215,23 @@ def main(argv: list[str] | None = None) -> int:
         help="extra rounds (1 client) whose clients also load the system CA bundle on every connect",
     )
     parser.add_argument("--write-results", type=Path, help="update this RESULTS.md with a section of our own")
+    parser.add_argument(
+        "--auto",
+        action="store_true",
+        help="the automatic failover (etcd lease, agents) instead of failover()",
+    )
+    parser.add_argument("--trials", type=int, default=20, help="--auto: kill drills per mode (default 20)")
+    parser.add_argument("--lease-ttl", type=int, default=1, help="--auto: the leader lease, s (default 1)")
     args = parser.parse_args(argv)
+    if args.auto:
+        os.environ["SSL_CERT_FILE"] = os.devnull
+        with tempfile.TemporaryDirectory(prefix="drill-") as tmp:
+            auto_results, extras = run_auto(args.trials, args.lease_ttl, Path(tmp))
+        lines = _auto_summary(auto_results, extras)
+        print("\n".join(lines))
+        if args.write_results:
+            _write_auto_results(args.write_results, auto_results, lines, args.lease_ttl)
+        return 0
     # This process connects too (setup, checks): trust only the environment's CA.
     os.environ["SSL_CERT_FILE"] = os.devnull
     plan = [(clients, False) for clients in args.clients for _ in range(args.rounds)]

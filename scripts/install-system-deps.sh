@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the local environment and integration tests run:
-# MariaDB server/client, HAProxy, OpenSSH server/client, openssl, socat, and Graphviz (plan --diagram).
+# MariaDB server/client, HAProxy, OpenSSH server/client, openssl, socat, Graphviz (plan --diagram),
+# and etcd (the consensus store of the local automatic failover).
 # Skips apt entirely when everything is already there.
 set -euo pipefail
 need=()
 for cmd in mariadbd:mariadb-server mariadb:mariadb-client haproxy:haproxy \
-           sshd:openssh-server ssh:openssh-client openssl:openssl socat:socat dot:graphviz; do
+           sshd:openssh-server ssh:openssh-client openssl:openssl socat:socat dot:graphviz \
+           etcd:etcd-server etcdctl:etcd-client; do
   bin=${cmd%%:*} pkg=${cmd##*:}
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || need+=("$pkg")
 done

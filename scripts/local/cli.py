@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mysql_platform_core.contract import StackOutputs
+from scripts.local import autofailover
 from scripts.local.env import DEFAULT_STATE_DIR, LocalEnv
 from scripts.local.outputs import client_command
 from scripts.local.procs import FoundProcess, LocalEnvError
 from scripts.local.provision import DEFAULT_DB_NAME
+from scripts.local.state import SERVER_NAMES
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -81,11 +83,38 @@ def status_lines(status: dict[str, Any]) -> list[str]:
             err=repl.get("error") or repl.get("last_error") or "",
         ).rstrip()
     )
+    lines += auto_failover_lines(status.get("auto_failover"))
     if problems:
         lines.append("NOT HEALTHY:")
         lines += [f"  - {problem}" for problem in problems]
     else:
         lines.append("healthy")
+    return lines
+
+
+def auto_failover_lines(auto: dict[str, Any] | None) -> list[str]:
+    """The leader, its lease's remaining TTL, each etcd member and each agent's view."""
+    if auto is None:
+        return []
+    ttl = auto.get("leader_ttl_left")
+    leader = auto.get("leader") or "none"
+    lines = [
+        f"auto-failover: leader {leader}"
+        + ("" if ttl is None else f" (lease {ttl} s left of {auto['lease_ttl_s']})")
+    ]
+    etcd_line = ", ".join(
+        f"{m['name']} :{m['client_port']} {'alive' if m['alive'] else 'DOWN'}" for m in auto["etcd"]
+    )
+    lines.append(f"  etcd     {etcd_line}")
+    for server, agent in auto["agents"].items():
+        view = agent.get("view")
+        seen = (
+            "no report"
+            if not view
+            else f"{view['role']} gtid={view['gtid']} read_only={view['read_only']}"
+            + (" DIVERGED" if view.get("diverged") else "")
+        )
+        lines.append(f"  agent    {server} {'alive' if agent['alive'] else 'DOWN'}: {seen}")
     return lines
 
 
@@ -143,6 +172,20 @@ def build_parser(extension: Extension | None = None) -> argparse.ArgumentParser:
     )
     up.add_argument("--semi-sync", action="store_true", help="semi-synchronous replication (default async)")
     up.add_argument(
+        "--auto-failover",
+        action="store_true",
+        help="etcd and one agent per server: the primary holds a lease, the replica takes over when it "
+        "expires (kept on for later `up`s)",
+    )
+    up.add_argument("--etcd-members", type=int, default=1, metavar="N", help="1, or 3 to show quorum (1)")
+    up.add_argument(
+        "--lease-ttl",
+        type=int,
+        default=autofailover.DEFAULT_TTL_S,
+        metavar="S",
+        help="the leader lease, s (1)",
+    )
+    up.add_argument(
         "--db-name",
         metavar="NAME",
         help=f"database to create, as RDS does with dbName (default {DEFAULT_DB_NAME}); chosen when the "
@@ -161,6 +204,20 @@ def build_parser(extension: Extension | None = None) -> argparse.ArgumentParser:
     if extension is not None:
         extension.add_commands(sub)
     return parser
+
+
+def _auto_failover(env: LocalEnv, args: argparse.Namespace) -> None:
+    """Start etcd and the agents when asked now or before (the settings file says so)."""
+    settings = autofailover.load(env.state_dir)
+    if settings is None and args.auto_failover:
+        taken = set(env.all_ports())
+        settings = autofailover.create(
+            env.state_dir, members=args.etcd_members, ttl_s=args.lease_ttl, taken=taken
+        )
+    if settings is None:
+        return
+    autofailover.start(env.state_dir, settings, list(SERVER_NAMES), env.children)
+    autofailover.wait_for_leader(env.state_dir, settings, env.store.current().roles.primary)
 
 
 def _print(lines: list[str]) -> None:
@@ -184,7 +241,10 @@ def main(argv: list[str] | None = None, extension: Extension | None = None) -> i
         )
         if args.command == "up":
             started = time.monotonic()
+            if args.auto_failover:
+                autofailover.check(args.etcd_members, args.lease_ttl)
             outputs = env.up()
+            _auto_failover(env, args)
             _print(up_lines(env, outputs, time.monotonic() - started))
         elif args.command == "down":
             started = time.monotonic()

@@ -41,8 +41,24 @@ class DrillResult:
     #: "env CA": clients trust only the environment's CA; "system+env CA": the
     #: connector also loads the system bundle on every connect, as it does by default.
     trust: str = "env CA"
+    #: Promoted by the agents (etcd lease), not by a failover() call.
+    auto: bool = False
+
+    @property
+    def routing_s(self) -> float:
+        """From the promotion to the first acknowledged write: HAProxy and the clients' reconnect."""
+        return self.downtime_s - self.detect_s - self.promote_s
 
     def line(self) -> str:
+        if self.auto:
+            return (
+                f"auto {self.mode:9} x{self.clients:<2} downtime {self.downtime_s * 1000:7.1f} ms "
+                f"(lease expiry {self.detect_s * 1000:6.1f} ms, "
+                f"election+promotion {self.promote_s * 1000:5.1f} ms, "
+                f"routing {self.routing_s * 1000:5.1f} ms)  acked {self.acked_before_kill:5d} before / "
+                f"{self.acked_after_failover:5d} after  lost {self.lost_acked}  ambiguous {self.ambiguous} "
+                f"({self.ambiguous_committed} committed)"
+            )
         return (
             f"{self.mode:9} x{self.clients:<2} {self.trust:13} downtime {self.downtime_s * 1000:7.1f} ms "
             f"(detect {self.detect_s * 1000:6.1f} ms, promote {self.promote_s * 1000:5.1f} ms)  "
@@ -126,6 +142,25 @@ def _writer_down(env: LocalEnv) -> bool:
     return False
 
 
+def _wait_for_agents(env: LocalEnv, t_kill: float, timeout: float) -> tuple[float, float]:
+    """When the winning agent noticed the lease gone and when it had promoted (its monotonic
+    clock is this machine's, so the times compare with ours)."""
+    from scripts.local import autofailover
+    from scripts.local.consensus import Consensus
+
+    settings = autofailover.load(env.state_dir)
+    if settings is None:
+        raise RuntimeError("auto drill on an environment without auto-failover")
+    consensus = Consensus(env.state_dir, settings.members)
+    while True:
+        topology = consensus.topology()
+        if topology is not None and topology["noticed_at"] > t_kill:
+            return float(topology["noticed_at"]), float(topology["promoted_at"])
+        if time.monotonic() - t_kill > timeout:
+            raise RuntimeError(f"no agent promoted a replica within {timeout} s of the kill")
+        time.sleep(0.005)
+
+
 def run_drill(
     env: LocalEnv,
     *,
@@ -134,8 +169,14 @@ def run_drill(
     load_s: float = 0.5,
     after_s: float = 0.3,
     detect_timeout_s: float = 5.0,
+    auto: bool = False,
 ) -> DrillResult:
-    """Run one drill on a fresh, running ``env`` (it is left failed-over)."""
+    """Run one drill on a fresh, running ``env`` (it is left failed-over).
+
+    ``auto``: the environment runs its agents (``up --auto-failover``) and nobody calls
+    ``failover()``: detect is the kill until the winning agent saw the leader lease gone,
+    promote its election and promotion, both as the agent published them in etcd.
+    """
     _exec(env, "writer", "CREATE DATABASE IF NOT EXISTS drill")
     _exec(env, "writer", "CREATE TABLE IF NOT EXISTS drill.w (seq INT PRIMARY KEY)")
     gtid = _exec(env, "writer", "SELECT @@last_gtid")[0][0]
@@ -170,13 +211,16 @@ def run_drill(
             semi = str(rows[0][1])
         t_kill = time.monotonic()
         env.kill("primary")
-        while not _writer_down(env):
-            if time.monotonic() - t_kill > detect_timeout_s:
-                raise RuntimeError(f"HAProxy did not mark the primary down within {detect_timeout_s} s")
-            time.sleep(0.001)
-        t_detect = time.monotonic()
-        env.failover()
-        t_promoted = time.monotonic()
+        if auto:
+            t_detect, t_promoted = _wait_for_agents(env, t_kill, detect_timeout_s)
+        else:
+            while not _writer_down(env):
+                if time.monotonic() - t_kill > detect_timeout_s:
+                    raise RuntimeError(f"HAProxy did not mark the primary down within {detect_timeout_s} s")
+                time.sleep(0.001)
+            t_detect = time.monotonic()
+            env.failover()
+            t_promoted = time.monotonic()
         time.sleep(after_s)
     finally:
         stop.set()
@@ -214,4 +258,5 @@ def run_drill(
         promote_s=t_promoted - t_detect,
         semi_sync_status_at_kill=semi,
         trust="system+env CA" if system_cas else "env CA",
+        auto=auto,
     )

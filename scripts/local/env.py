@@ -29,12 +29,13 @@ Beside it, one concern each: ``state`` (typed state, secrets, lock), ``layout`` 
 ``procs`` (binaries, pids, ports, children), ``sockets``, ``servers`` (MariaDB processes),
 ``proxy`` (the HAProxy process), ``replication`` (replica, failover, rejoin), ``provision``
 (a new environment), ``outputs`` (outputs.json, client option file), ``status``, ``tls``,
-``mariadb`` (my.cnf, datadirs, GTIDs), ``haproxy`` (runtime API client) and ``cli``.
+``mariadb`` (my.cnf, datadirs, GTIDs), ``haproxy`` (runtime API client), ``cli``, and the
+automatic failover: ``autofailover`` (settings, starting, reporting), ``etcd`` (its members),
+``consensus`` (the keys in etcd), ``agent`` (lease, election, fence), ``auto_drills``.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import functools
 import logging
@@ -46,8 +47,8 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from mysql_platform_core.contract import Secret, StackOutputs
 from mysql_platform_core.haproxy_config import HAProxySpec
+from scripts.local import autofailover, provision, sockets
 from scripts.local import outputs as outputs_files
-from scripts.local import provision, sockets
 from scripts.local import status as status_report
 from scripts.local.layout import Paths
 from scripts.local.procs import (
@@ -152,16 +153,20 @@ class LocalEnv:
         """
         with self.store.lock(create=False):
             state = self._load_if_usable()
-            found = self.processes()
+            # The agents first: none may react to its server stopping.
+            agents = [p for p in self.processes() if p.name.startswith(autofailover.AGENT_PREFIX)]
+            stop_all(agents, self._marker, self.children, STOP_TIMEOUT_S)
+            found = [*agents, *self.processes()]
             # Before they exit: a long state dir's sockets live in a temp dir only they name.
             socket_dirs = sockets.tmp_socket_dirs(self.paths, found)
-            stop_all(found, self._marker, self.children, STOP_TIMEOUT_S)
+            stop_all(found[len(agents) :], self._marker, self.children, STOP_TIMEOUT_S)
             for tmp in socket_dirs:
                 shutil.rmtree(tmp, ignore_errors=True)
             still: list[int] = []
             if state is not None:
-                ports = [port for p in found for port in state.ports_of(p.name)]
-                for name in (HAPROXY, *SERVER_NAMES):
+                ours = (HAPROXY, *SERVER_NAMES)
+                ports = [port for p in found if p.name in ours for port in state.ports_of(p.name)]
+                for name in ours:
                     state.set_pid(name, None)
                 self.store.save()
                 sockets.remove_tmp_socket_dir(self.paths, self.store)
@@ -175,14 +180,16 @@ class LocalEnv:
 
     def processes(self) -> list[FoundProcess]:
         """The live processes of this state dir (HAProxy first), found by their command lines."""
-        return find_processes({name: self._marker(name) for name in (HAPROXY, *SERVER_NAMES)})
+        names = (HAPROXY, *SERVER_NAMES, *autofailover.markers(self.state_dir, list(SERVER_NAMES)))
+        return find_processes({name: self._marker(name) for name in names})
 
     def status(self) -> dict[str, Any]:
         """Processes, roles, replication, HAProxy's view, ``healthy`` and ``problems``; never a password."""
         state = self.store.load()
         if state is None:
             return status_report.not_initialized(self.paths, self.processes())
-        return status_report.collect(self.paths, state, self.servers, self.proxy)
+        report = status_report.collect(self.paths, state, self.servers, self.proxy)
+        return autofailover.add_to_status(report, self.state_dir, list(SERVER_NAMES))
 
     @_exclusive
     def kill(self, role: Role) -> None:
@@ -218,19 +225,25 @@ class LocalEnv:
             self._write_outputs()
 
     @_exclusive
-    def failover(self) -> StackOutputs:
+    def failover(self, *, planned: bool | None = None) -> StackOutputs:
         """Promote the replica to primary, repoint HAProxy and rewrite outputs.json.
 
-        Primary dead (the drill): the replica applies everything it received,
-        then is promoted; the old primary is fenced (it restarts read-only) and
-        rejoins as a replica on its next ``start("replica")``, which raises if
-        it holds writes the new primary never got.
-        Primary alive (a planned switchover): it is made read-only first and
-        the replica catches up with it, so nothing is lost and it becomes the
-        new replica at once.
+        Primary dead (the drill): the replica applies everything it received, then is promoted;
+        the old primary is fenced (it restarts read-only) and rejoins as a replica on its next
+        ``start("replica")``, which raises if it holds writes the new primary never got.
+        Primary alive (a planned switchover): it is made read-only first and the replica catches
+        up with it, so nothing is lost and it becomes the new replica at once. ``planned``: the
+        latter (default: when its process is alive; an agent that finds it hung says False).
         """
         self.store.load()
-        self.replication.failover()
+        self.replication.failover(planned=planned)
+        return self._write_outputs()
+
+    @_exclusive
+    def rejoin(self, name: str) -> StackOutputs:
+        """A running former primary follows the new one (see ``Replication.rejoin``)."""
+        self.store.load()
+        self.replication.rejoin(name)
         return self._write_outputs()
 
     # ----- accessors tests use -------------------------------------------------
@@ -367,7 +380,11 @@ class LocalEnv:
             return None
 
     def _marker(self, name: str) -> ProcessMarker:
-        return self.proxy.marker() if name == HAPROXY else self.servers.marker(name)
+        if name == HAPROXY:
+            return self.proxy.marker()
+        if name in SERVER_NAMES:
+            return self.servers.marker(name)
+        return autofailover.markers(self.state_dir, list(SERVER_NAMES))[name]
 
 
 def start_fresh(state_dir: Path, *, semi_sync: bool = False, db_name: str | None = None) -> LocalEnv:
@@ -379,20 +396,3 @@ def start_fresh(state_dir: Path, *, semi_sync: bool = False, db_name: str | None
         env.down(purge=True)
         raise
     return env
-
-
-# The CLI lives in scripts.local.cli (which imports this module); these keep
-# `scripts.local.env.main` / `.build_parser` working for callers that used them here.
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m scripts.local_env``: see :func:`scripts.local.cli.main`."""
-    from scripts.local import cli
-
-    return cli.main(argv)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    from scripts.local import cli
-
-    return cli.build_parser()

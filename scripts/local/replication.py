@@ -74,7 +74,7 @@ class Replication:
 
     # ----- failover ---------------------------------------------------------------------
 
-    def failover(self) -> FailoverResult:
+    def failover(self, *, planned: bool | None = None) -> FailoverResult:
         """Promote the replica to primary and repoint HAProxy (see ``LocalEnv.failover``)."""
         state = self.store.current()
         old_primary, new_primary = state.roles.primary, state.roles.replica
@@ -84,7 +84,8 @@ class Replication:
             raise LocalEnvError(
                 f"cannot fail over: {new_primary} is a former primary that has not rejoined as a replica"
             )
-        planned = self.servers.alive(old_primary)
+        if planned is None:
+            planned = self.servers.alive(old_primary)
         if planned:
             self._fence_and_drain(old_primary, new_primary)
         self._promote(new_primary)

@@ -14,6 +14,7 @@ from scripts.cli import bootstrap as bootstrap_cli
 from scripts.cli import stack as stack_cli
 from scripts.db import bootstrap, bootstrap_options
 from scripts.db.migration_files import Migration, MigrationFileError
+from scripts.local import cli as local_cli
 from scripts.local import env as local_env
 from tests.unit.test_bootstrap_cli import PASSWORD, outputs_dict
 
@@ -122,7 +123,7 @@ def test_local_env_rejects_a_database_name_before_starting_anything(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
 ) -> None:
     state_dir = tmp_path / "env"
-    assert local_env.main(["--state-dir", str(state_dir), "up", "--db-name", name]) == 1
+    assert local_cli.main(["--state-dir", str(state_dir), "up", "--db-name", name]) == 1
     err = capsys.readouterr().err
     assert "database name must be 1-64 letters, digits or _ starting with a letter" in err
     assert repr(name) in err
@@ -130,7 +131,7 @@ def test_local_env_rejects_a_database_name_before_starting_anything(
 
 
 def test_local_env_up_takes_a_database_name() -> None:
-    args = local_env.build_parser().parse_args(["up", "--db-name", "shop"])
+    args = local_cli.build_parser().parse_args(["up", "--db-name", "shop"])
     assert args.db_name == "shop"
-    assert local_env.build_parser().parse_args(["up"]).db_name is None
+    assert local_cli.build_parser().parse_args(["up"]).db_name is None
     assert local_env.LocalEnv(Path("unused"), db_name="shop").db_name == "shop"

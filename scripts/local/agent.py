@@ -1,0 +1,340 @@
+"""One agent per MariaDB server: the lease, the election and the fence.
+
+    python -m scripts.local.agent --agent-of=<state dir>/agents/<server>
+
+Every ``POLL_S`` the agent probes its server over the unix socket, and while the server answers
+it keeps its etcd lease alive and reports (health, role, GTID position, read_only).
+
+- **Leader.** The primary's agent holds ``leader`` under its lease. If it cannot confirm that
+  for ``FENCE_FRACTION`` of the TTL (its server hangs, or etcd is unreachable), it fences:
+  ``SET GLOBAL read_only = ON``, before anything else, sent at once and applied as soon as the
+  server runs. The replicas cannot see the key vanish before a whole TTL has passed, so the
+  fence always comes first. When it leads again it lifts the fence.
+- **Election.** When ``leader`` is absent, each healthy agent reads the reports; the most
+  advanced server by GTID wins (a tie goes to the current primary, then to the first name).
+  Only that agent tries the atomic create of ``leader``. If it is a replica, it promotes
+  itself through ``LocalEnv.failover`` (relay log applied first; a primary that still answers
+  is fenced and drained first, so nothing is lost), which repoints HAProxy and rewrites
+  outputs.json, then publishes the topology.
+- **Former primary.** A server the state calls a replica that is writable is fenced at once;
+  then it rejoins as a replica of the new primary, or, if it holds writes the new primary
+  lacks, stays read-only and reports ``diverged``.
+- **No etcd, no decision.** Without an answer from etcd nobody is elected; the primary fences
+  itself once its lease can no longer be confirmed: safety before availability, as Patroni
+  does without its failsafe mode. It lifts the fence when etcd answers again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import contextlib
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Final
+
+from scripts.local import autofailover
+from scripts.local.consensus import Consensus, EtcdUnavailable
+from scripts.local.env import LocalEnv
+from scripts.local.mariadb import parse_gtids
+from scripts.local.procs import LocalEnvError
+from scripts.local.state import OPS_USER
+
+POLL_S: Final = 0.05
+PROBE_TIMEOUT_S: Final = 0.25
+FENCE_FRACTION: Final = 0.6
+
+log = logging.getLogger("agent")
+
+
+def gtid_rank(position: str) -> int:
+    """How far a server got: the sum of its seq_no over domains (one domain locally)."""
+    return sum(seq for _, _, seq in parse_gtids(position, "gtid_current_pos")) if position else -1
+
+
+def best_candidate(views: dict[str, dict[str, Any]]) -> str | None:
+    healthy = [v for v in views.values() if v.get("healthy") and not v.get("diverged")]
+    if not healthy:
+        return None
+    best = max(
+        healthy, key=lambda v: (gtid_rank(v["gtid"]), v["role"] == "primary", [-ord(c) for c in v["name"]])
+    )
+    return str(best["name"])
+
+
+class Fencer:
+    """Sends ``SET GLOBAL read_only = ON`` until it is applied, on a thread of its own: a hung
+    server must not hold up the agent's loop.
+
+    It sends the statement on a connection opened and authenticated while the server was
+    healthy: a hung server then runs it the moment it resumes, ahead of any client, which first
+    needs a handshake. A new connection would queue behind theirs.
+    """
+
+    def __init__(self, env: LocalEnv, name: str) -> None:
+        self.env, self.name = env, name
+        self._thread: threading.Thread | None = None
+        self.applied_at: float | None = None
+        self._ready: Any = None
+
+    def prepare(self) -> None:
+        """Keep one idle authenticated connection for the fence (while the server answers)."""
+        if self._ready is not None or self.pending:
+            return
+        import mysql.connector
+
+        with contextlib.suppress(Exception):
+            self._ready = mysql.connector.connect(
+                unix_socket=self.env.servers.socket(self.name),
+                user=OPS_USER,
+                password=self.env.store.secrets.ops,
+                autocommit=True,
+                connection_timeout=120,
+                use_pure=True,
+            )
+
+    def fence(self, why: str) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        log.warning("fencing %s: %s", self.name, why)
+        self.applied_at = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                with (
+                    self.env.servers.ops_connection(self.name) as conn,
+                    contextlib.closing(conn.cursor()) as cur,
+                ):
+                    cur.execute("SET GLOBAL read_only = ON")
+                self.applied_at = time.monotonic()
+                log.warning("fenced %s: read_only = ON", self.name)
+                return
+            except Exception as exc:  # down or hung: try again; it runs once the server does
+                log.info("fence of %s not applied yet: %s", self.name, exc)
+                time.sleep(0.1)
+
+    @property
+    def pending(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+
+class Agent:
+    def __init__(self, state_dir: Path, name: str) -> None:
+        settings = autofailover.load(state_dir)
+        if settings is None:
+            raise LocalEnvError(f"auto-failover is not set up in {state_dir}")
+        self.name = name
+        self.ttl = settings.lease_ttl_s
+        self.env = LocalEnv(state_dir)
+        self.consensus = Consensus(state_dir, settings.members)
+        self.fencer = Fencer(self.env, name)
+        self.lease: int | None = None
+        self.leading_confirmed: float | None = None  # last time we knew we held the leader key
+        self.conn: Any = None
+        self.started = time.monotonic()
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="probe")
+        self._probing: concurrent.futures.Future[dict[str, Any] | None] | None = None
+
+    # ----- the server --------------------------------------------------------------------
+
+    def probe(self) -> dict[str, Any] | None:
+        """read_only and gtid_current_pos, or None when the server does not answer in time.
+
+        On a thread: a hung server can block even a connect (its socket accepts, it never
+        greets), and the loop must keep its clock. While a probe is stuck, the server is unhealthy.
+        """
+        if self._probing is not None and not self._probing.done():
+            return None
+        self._probing = self._pool.submit(self._query_server)
+        try:
+            return self._probing.result(timeout=PROBE_TIMEOUT_S)
+        except concurrent.futures.TimeoutError:
+            return None
+
+    def _query_server(self) -> dict[str, Any] | None:
+        import mysql.connector
+
+        try:
+            if self.conn is None:
+                self.conn = mysql.connector.connect(
+                    unix_socket=self.env.servers.socket(self.name),
+                    user=OPS_USER,
+                    password=self.env.store.secrets.ops,
+                    autocommit=True,
+                    connection_timeout=5,
+                    use_pure=True,
+                )
+            with contextlib.closing(self.conn.cursor()) as cur:
+                cur.execute("SELECT @@GLOBAL.read_only, @@GLOBAL.gtid_current_pos")
+                read_only, gtid = cur.fetchone()
+            return {"read_only": bool(read_only), "gtid": str(gtid)}
+        except Exception:
+            with contextlib.suppress(Exception):
+                if self.conn is not None:
+                    self.conn.close()
+            self.conn = None
+            return None
+
+    def set_writable(self) -> None:
+        with self.env.servers.ops_connection(self.name) as conn, contextlib.closing(conn.cursor()) as cur:
+            cur.execute("SET GLOBAL read_only = OFF")
+        log.warning("%s leads again: read_only = OFF", self.name)
+
+    def reachable(self, other: str) -> bool:
+        """Does ``other`` answer within the probe timeout (then a failover is a lossless switchover)?"""
+        import mysql.connector
+
+        try:
+            conn = mysql.connector.connect(
+                unix_socket=self.env.servers.socket(other),
+                user=OPS_USER,
+                password=self.env.store.secrets.ops,
+                connection_timeout=PROBE_TIMEOUT_S,
+                use_pure=True,
+            )
+            conn.close()
+            return True
+        except Exception:
+            return False
+
+    # ----- one round -----------------------------------------------------------------------
+
+    def step(self) -> None:
+        state = self.env.store.load()
+        if state is None:
+            return
+        role = state.role_of(self.name)
+        needs_rejoin = state.servers[self.name].needs_rejoin
+        probe = self.probe()
+        if probe is not None and role == "primary":
+            self.fencer.prepare()
+        if role == "replica" and probe is not None and not probe["read_only"]:
+            self.fencer.fence("the state calls it a replica, yet it is writable (a former primary)")
+        try:
+            leader = self._keep_lease_and_report(role, probe, needs_rejoin)
+        except EtcdUnavailable:
+            leader = "?"
+        now = time.monotonic()
+        if leader == self.name and probe is not None:  # the key, and a lease this round renewed
+            self.leading_confirmed = now
+            self._lead(role, probe, needs_rejoin)
+        elif self.leading_confirmed is not None and now - self.leading_confirmed > FENCE_FRACTION * self.ttl:
+            self.leading_confirmed = None
+            if role == "primary":
+                self.fencer.fence(
+                    f"the leader lease could not be confirmed for {FENCE_FRACTION * self.ttl:.1f} s"
+                )
+        if leader is None and probe is not None:
+            self._elect(role)
+        if role == "replica" and needs_rejoin and probe is not None and leader not in (None, "?", self.name):
+            self._rejoin()
+
+    def _keep_lease_and_report(
+        self, role: str, probe: dict[str, Any] | None, needs_rejoin: bool
+    ) -> str | None:
+        if probe is not None:
+            if self.lease is None or self.consensus.refresh(self.lease) < 0:
+                self.lease = self.consensus.grant(self.ttl)
+            view = {
+                "name": self.name,
+                "healthy": True,
+                "role": role,
+                "gtid": probe["gtid"],
+                "read_only": probe["read_only"],
+                "diverged": self._diverged,
+                "at": time.time(),
+            }
+            self.consensus.report(self.name, view, self.lease)
+        found = self.consensus.leader()
+        return found.name if found else None
+
+    _diverged = False
+
+    def _lead(self, role: str, probe: dict[str, Any] | None, needs_rejoin: bool) -> None:
+        if role == "replica":
+            # A planned switchover made us a replica: hand the key over.
+            self.consensus.resign(self.name)
+            self.leading_confirmed = None
+        elif self.fencer.applied_at is not None and probe is not None and not needs_rejoin:
+            # Only the fence this agent set (its lease was in doubt): a planned switchover's
+            # fence belongs to whoever runs it.
+            self.set_writable()
+            self.fencer.applied_at = None
+
+    def _elect(self, role: str) -> None:
+        views = self.consensus.reports()
+        if best_candidate(views) != self.name or self.lease is None:
+            return
+        if role == "replica":
+            # Only for a primary that is gone: its agent's report lasts as long as its lease,
+            # and a newly started agent first waits out one lease so that every live one has
+            # reported (else a replica starting first would take over a healthy primary).
+            primary = self.env.store.current().roles.primary
+            if views.get(primary, {}).get("healthy") or time.monotonic() - self.started < 2 * self.ttl:
+                return
+        noticed = time.monotonic()
+        if not self.consensus.acquire(self.name, self.lease):
+            return
+        self.leading_confirmed = time.monotonic()
+        log.warning("%s won the election (views: %s)", self.name, sorted(views))
+        if role == "primary":
+            return
+        state = self.env.store.current()
+        old = state.roles.primary
+        planned = self.reachable(old)
+        self.env.failover(planned=planned)
+        promoted = time.monotonic()
+        self.consensus.publish_topology(
+            {
+                "primary": self.name,
+                "former": old,
+                "planned": planned,
+                "noticed_at": noticed,
+                "promoted_at": promoted,
+                "failovers": self.env.store.current().failovers,
+            }
+        )
+        log.warning(
+            "%s promoted in %.3f s (%s)", self.name, promoted - noticed, "planned" if planned else "unplanned"
+        )
+
+    def _rejoin(self) -> None:
+        if self._diverged or self.fencer.pending:
+            return
+        try:
+            self.env.rejoin(self.name)
+            log.warning("%s rejoined as a replica", self.name)
+        except LocalEnvError as exc:
+            self._diverged = True
+            log.error("%s stays read-only: %s", self.name, exc)
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.step()
+            except Exception:
+                log.exception("agent round failed")
+            stop.wait(POLL_S)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.local.agent")
+    parser.add_argument("--agent-of", required=True, type=Path, metavar="STATE_DIR/agents/SERVER")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    state_dir, name = args.agent_of.parent.parent, args.agent_of.name
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    Agent(state_dir, name).run(stop)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""Automatic failover for the local environment: etcd members and one agent per MariaDB server.
+
+``local up --auto-failover`` starts them after the servers; ``down`` stops the agents first (so
+none reacts to its server stopping), then the rest. The settings live in
+``<state dir>/autofailover.json``; once there, every ``up`` starts what is missing.
+
+What the agents do is in :mod:`scripts.local.agent`; this module starts, finds and reports them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from scripts.local import etcd
+from scripts.local.procs import Children, LocalEnvError, ProcessMarker, alive, pick_ports, runs
+
+CONFIG: Final = "autofailover.json"
+DEFAULT_TTL_S: Final = 1
+AGENT_PREFIX: Final = "agent-"
+LEADER_TIMEOUT_S: Final = 15.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    lease_ttl_s: int
+    members: list[etcd.Member]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lease_ttl_s": self.lease_ttl_s,
+            "members": [m.__dict__ for m in self.members],
+        }
+
+
+def config_path(state_dir: Path) -> Path:
+    return state_dir / CONFIG
+
+
+def load(state_dir: Path) -> Settings | None:
+    """The settings, or None when auto-failover was never turned on here."""
+    path = config_path(state_dir)
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text())
+        return Settings(int(doc["lease_ttl_s"]), [etcd.Member(**m) for m in doc["members"]])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise LocalEnvError(
+            f"{path} is not usable ({exc}): delete it and run `up --auto-failover` again"
+        ) from None
+
+
+def check(members: int, ttl_s: int) -> None:
+    """Refuse what etcd or the design cannot do, before anything starts."""
+    if members not in (1, 3):
+        raise LocalEnvError(f"--etcd-members: got {members}; expected 1, or 3 to show quorum")
+    if ttl_s < 1:
+        raise LocalEnvError(f"--lease-ttl: got {ttl_s}; etcd grants leases of 1 s and more")
+
+
+def create(state_dir: Path, *, members: int, ttl_s: int, taken: set[int]) -> Settings:
+    check(members, ttl_s)
+    ports = pick_ports(2 * members, taken)
+    cluster = [etcd.Member(f"etcd{i + 1}", ports[2 * i], ports[2 * i + 1]) for i in range(members)]
+    settings = Settings(ttl_s, cluster)
+    config_path(state_dir).write_text(json.dumps(settings.to_json(), indent=2))
+    return settings
+
+
+def agent_dir(state_dir: Path) -> Path:
+    return state_dir / "agents"
+
+
+def agent_argument(state_dir: Path, server: str) -> str:
+    return f"--agent-of={agent_dir(state_dir) / server}"
+
+
+def agent_marker(state_dir: Path, server: str) -> ProcessMarker:
+    # The interpreter's real executable: what /proc/PID/exe names.
+    return ProcessMarker(Path(os.path.realpath(sys.executable)).name, agent_argument(state_dir, server))
+
+
+def markers(state_dir: Path, servers: list[str]) -> dict[str, ProcessMarker]:
+    """Agents first: ``down`` stops them before anything they watch."""
+    found = {f"{AGENT_PREFIX}{s}": agent_marker(state_dir, s) for s in servers}
+    found.update({f"etcd{i}": etcd.marker(state_dir, f"etcd{i}") for i in (1, 2, 3)})
+    return found
+
+
+def start(state_dir: Path, settings: Settings, servers: list[str], children: Children) -> None:
+    """Start every etcd member and agent that is not running; wait for the first leader."""
+    for member in settings.members:
+        etcd.start(state_dir, member, settings.members, children)
+    etcd.wait_healthy(state_dir, settings.members)
+    agent_dir(state_dir).mkdir(exist_ok=True)
+    for server in servers:
+        pid_path = agent_dir(state_dir) / f"{server}.pid"
+        old = int(pid_path.read_text()) if pid_path.is_file() and pid_path.read_text().isdigit() else None
+        if runs(old, agent_marker(state_dir, server)):
+            continue
+        argv = [sys.executable, "-m", "scripts.local.agent", agent_argument(state_dir, server)]
+        pid = children.spawn(f"{AGENT_PREFIX}{server}", argv, agent_dir(state_dir) / f"{server}.log")
+        pid_path.write_text(str(pid))
+
+
+def wait_for_leader(
+    state_dir: Path, settings: Settings, expected: str, timeout: float = LEADER_TIMEOUT_S
+) -> None:
+    from scripts.local.consensus import Consensus, EtcdUnavailable
+
+    consensus = Consensus(state_dir, settings.members)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            leader = consensus.leader()
+        except EtcdUnavailable:
+            leader = None
+        if leader is not None and leader.name == expected:
+            return
+        if time.monotonic() > deadline:
+            raise LocalEnvError(
+                f"no agent took the leader lease for {expected} within {timeout:.0f} s "
+                f"(leader: {leader.name if leader else 'none'}); see {agent_dir(state_dir)}/*.log"
+            )
+        time.sleep(0.05)
+
+
+def report(state_dir: Path, servers: list[str]) -> dict[str, Any] | None:
+    """For ``status``: the leader and its lease's TTL, each agent's view, each etcd member."""
+    settings = load(state_dir)
+    if settings is None:
+        return None
+    from scripts.local.consensus import Consensus, EtcdUnavailable
+
+    members = [
+        {"name": m.name, "client_port": m.client_port, "alive": _pid_alive(state_dir, m.name)}
+        for m in settings.members
+    ]
+    agents: dict[str, dict[str, Any]] = {
+        s: {"alive": runs(_agent_pid(state_dir, s), agent_marker(state_dir, s))} for s in servers
+    }
+    out: dict[str, Any] = {"lease_ttl_s": settings.lease_ttl_s, "etcd": members, "agents": agents}
+    try:
+        consensus = Consensus(state_dir, settings.members)
+        leader = consensus.leader_with_ttl()
+        views = consensus.reports()
+    except EtcdUnavailable:
+        out.update(leader=None, leader_ttl_left=None, etcd_reachable=False)
+        return out
+    out.update(
+        leader=leader.name if leader else None,
+        leader_ttl_left=leader.ttl_left if leader else None,
+        etcd_reachable=True,
+    )
+    for server in servers:
+        agents[server]["view"] = views.get(server)
+    return out
+
+
+def _agent_pid(state_dir: Path, server: str) -> int | None:
+    path = agent_dir(state_dir) / f"{server}.pid"
+    text = path.read_text() if path.is_file() else ""
+    return int(text) if text.isdigit() else None
+
+
+def _pid_alive(state_dir: Path, name: str) -> bool:
+    path = etcd.pid_file(state_dir, name)
+    text = path.read_text() if path.is_file() else ""
+    return text.isdigit() and alive(int(text)) and runs(int(text), etcd.marker(state_dir, name))
+
+
+def add_to_status(status: dict[str, Any], state_dir: Path, servers: list[str]) -> dict[str, Any]:
+    """``status`` with an ``auto_failover`` section and its problems, when it is on."""
+    summary = report(state_dir, servers)
+    if summary is not None:
+        status["auto_failover"] = summary
+        status["problems"] += problems(summary)
+        status["healthy"] = not status["problems"]
+    return status
+
+
+def problems(summary: dict[str, Any] | None) -> list[str]:
+    if summary is None:
+        return []
+    found = [f"etcd member {m['name']} is not running" for m in summary["etcd"] if not m["alive"]]
+    found += [f"the agent of {s} is not running" for s, a in summary["agents"].items() if not a["alive"]]
+    if not summary.get("etcd_reachable"):
+        found.append("no etcd member answers: no failover can happen, and the primary fences itself")
+    elif summary.get("leader") is None:
+        found.append("no agent holds the leader lease")
+    return found

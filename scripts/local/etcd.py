@@ -1,0 +1,117 @@
+"""etcd as the local environment's consensus store: one member, or three to show quorum.
+
+Each member is a plain ``etcd`` process (Debian's etcd-server) on loopback ports of its own, its
+data under ``<state dir>/etcd/<name>``. Raft timing is tightened for loopback (heartbeat 50 ms,
+election 500 ms): etcd grants no lease shorter than 1.5 election timeouts, so leases of about a
+second become possible (etcd's defaults, 100 ms and 1 s, floor them at about 2 s).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Final
+
+from scripts.local.procs import LOOPBACK, Children, LocalEnvError, ProcessMarker, binary, runs, tail
+
+PROGRAM: Final = "etcd"
+HEARTBEAT_MS: Final = 50
+ELECTION_MS: Final = 500
+READY_TIMEOUT_S: Final = 15.0
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    client_port: int
+    peer_port: int
+
+    @property
+    def client_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.client_port}"
+
+    @property
+    def peer_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.peer_port}"
+
+
+def data_dir(state_dir: Path, name: str) -> Path:
+    return state_dir / "etcd" / name
+
+
+def marker(state_dir: Path, name: str) -> ProcessMarker:
+    return ProcessMarker(PROGRAM, f"--data-dir={data_dir(state_dir, name)}")
+
+
+def argv(state_dir: Path, member: Member, cluster: list[Member]) -> list[str]:
+    initial = ",".join(f"{m.name}={m.peer_url}" for m in cluster)
+    return [
+        binary(PROGRAM),
+        f"--name={member.name}",
+        f"--data-dir={data_dir(state_dir, member.name)}",
+        f"--listen-client-urls={member.client_url}",
+        f"--advertise-client-urls={member.client_url}",
+        f"--listen-peer-urls={member.peer_url}",
+        f"--initial-advertise-peer-urls={member.peer_url}",
+        f"--initial-cluster={initial}",
+        "--initial-cluster-state=new",
+        f"--initial-cluster-token=mysql-platform-{abs(hash(str(state_dir))) % 10**8}",
+        f"--heartbeat-interval={HEARTBEAT_MS}",
+        f"--election-timeout={ELECTION_MS}",
+        "--log-level=warn",
+    ]
+
+
+def pid_file(state_dir: Path, name: str) -> Path:
+    return data_dir(state_dir, name).parent / f"{name}.pid"
+
+
+def start(state_dir: Path, member: Member, cluster: list[Member], children: Children) -> int:
+    """Start one member unless it runs already; its pid."""
+    pids = pid_file(state_dir, member.name)
+    if pids.is_file():
+        pid = int(pids.read_text() or 0)
+        if runs(pid, marker(state_dir, member.name)):
+            return pid
+    data_dir(state_dir, member.name).parent.mkdir(parents=True, exist_ok=True)
+    pid = children.spawn(member.name, argv(state_dir, member, cluster), log_path(state_dir, member.name))
+    pids.write_text(str(pid))
+    return pid
+
+
+def log_path(state_dir: Path, name: str) -> Path:
+    return state_dir / "etcd" / f"{name}.log"
+
+
+def wait_healthy(state_dir: Path, cluster: list[Member], timeout: float = READY_TIMEOUT_S) -> None:
+    """Until every member answers a linearizable read (so the cluster has a Raft leader)."""
+    from etcd3gw import exceptions as etcd_errors
+    from etcd3gw.client import Etcd3Client
+
+    deadline = time.monotonic() + timeout
+    for member in cluster:
+        client = Etcd3Client(host=LOOPBACK, port=member.client_port, timeout=1, api_path="/v3/")
+        while True:
+            try:
+                client.get("/mysql-platform/ready")
+                break
+            except etcd_errors.Etcd3Exception:
+                if time.monotonic() > deadline:
+                    raise LocalEnvError(
+                        f"etcd member {member.name} did not answer within {timeout:.0f} s:\n"
+                        + tail(log_path(state_dir, member.name))
+                    ) from None
+                time.sleep(0.05)
+
+
+def save_members(path: Path, members: list[Member]) -> None:
+    path.write_text(json.dumps([asdict(m) for m in members], indent=2))
+
+
+def load_members(path: Path) -> list[Member]:
+    try:
+        return [Member(**m) for m in json.loads(path.read_text())]
+    except (OSError, ValueError, TypeError):
+        return []

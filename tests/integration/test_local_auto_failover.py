@@ -1,0 +1,143 @@
+"""The local automatic failover: etcd and one agent per server, no command run. Real etcd, real
+MariaDB, real HAProxy; the drills of ``bench/failover_drill.py --auto``, once each."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from scripts.cli import local as local_cli
+from scripts.local import auto_drills, autofailover, etcd
+from scripts.local.drill import run_drill
+from scripts.local.env import LocalEnv
+from scripts.local.procs import missing_binaries
+
+AutoEnv = Callable[..., LocalEnv]
+
+
+@pytest.fixture
+def auto_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AutoEnv]:
+    missing = [*missing_binaries(), *([] if shutil.which("etcd") else ["etcd"])]
+    if missing:
+        pytest.skip(f"auto-failover needs {', '.join(missing)} (install: make system-deps)")
+    made: list[LocalEnv] = []
+
+    def make(*, semi_sync: bool = False, members: int = 1) -> LocalEnv:
+        path = tmp_path_factory.mktemp("auto")
+        argv = ["--state-dir", str(path), "up", "--auto-failover", "--etcd-members", str(members)]
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert local_cli.main(argv + (["--semi-sync"] if semi_sync else [])) == 0
+        env = LocalEnv(path, semi_sync=semi_sync)
+        made.append(env)
+        return env
+
+    yield make
+    for env in made:
+        env.down(purge=True)
+
+
+def _wait(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def _leader(env: LocalEnv) -> str | None:
+    summary = env.status().get("auto_failover") or {}
+    return summary.get("leader")
+
+
+def test_up_starts_etcd_and_agents_status_shows_them_and_down_stops_them(auto_env: AutoEnv) -> None:
+    env = auto_env()
+    status = env.status()
+    assert status["healthy"], status["problems"]
+    auto = status["auto_failover"]
+    assert auto["leader"] == status["roles"]["primary"] and auto["lease_ttl_s"] == 1
+    assert [m["alive"] for m in auto["etcd"]] == [True]
+    assert {s: a["alive"] for s, a in auto["agents"].items()} == {"db1": True, "db2": True}
+    assert auto["agents"]["db2"]["view"]["role"] == "replica"
+    names = sorted(p.name for p in env.processes())
+    assert names == ["agent-db1", "agent-db2", "db1", "db2", "etcd1", "haproxy"]
+    stopped = env.down()
+    assert sorted(p.name for p in stopped) == names and env.processes() == []
+
+
+def test_a_killed_primary_is_replaced_with_no_command(auto_env: AutoEnv) -> None:
+    env = auto_env()
+    old = env.status()["roles"]["primary"]
+    result = run_drill(env, auto=True, detect_timeout_s=15)
+    assert result.acked_after_failover > 0
+    new = env.status()["roles"]["primary"]
+    assert new != old and _leader(env) == new
+    writer = json.loads(env.outputs_path.read_text())["db"]["writer"]["port"]
+    assert writer == env.port("primary")
+
+
+def test_with_semi_sync_no_acknowledged_write_is_lost(auto_env: AutoEnv) -> None:
+    env = auto_env(semi_sync=True)
+    result = run_drill(env, auto=True, detect_timeout_s=15)
+    assert result.lost_acked == 0 and result.acked_before_kill > 0 and result.acked_after_failover > 0
+
+
+def test_a_hung_primary_is_replaced_fenced_when_it_resumes_and_rejoins(auto_env: AutoEnv) -> None:
+    env = auto_env()
+    old = env.status()["roles"]["primary"]
+    result = auto_drills.stall_drill(env, stall_s=3.0)
+    assert result.accepted_after_resume == 0
+    assert result.rejoined
+    status = env.status()
+    assert status["roles"]["replica"] == old and status["healthy"], status["problems"]
+
+
+def test_without_etcd_nobody_is_promoted_and_the_primary_stops_writes(auto_env: AutoEnv) -> None:
+    env = auto_env()
+    result = auto_drills.etcd_outage_drill(env, outage_s=3.0)
+    assert not result.promoted
+    assert result.primary_fenced
+    _wait(lambda: env.status()["healthy"])
+
+
+def test_a_planned_switchover_with_agents_moves_the_leader_too(auto_env: AutoEnv) -> None:
+    env = auto_env()
+    old = env.status()["roles"]["primary"]
+    blocked = auto_drills.switchover_block(env)
+    assert blocked < 30  # writes resumed (the figure itself is the benchmark's)
+    new = env.status()["roles"]["primary"]
+    assert new != old
+    _wait(lambda: _leader(env) == new)
+    _wait(lambda: env.status()["healthy"])
+
+
+def test_three_members_keep_quorum_with_one_down(auto_env: AutoEnv) -> None:
+    env = auto_env(members=3)
+    settings = autofailover.load(env.state_dir)
+    assert settings is not None and len(settings.members) == 3
+    os.kill(int(etcd.pid_file(env.state_dir, "etcd3").read_text()), signal.SIGKILL)
+    old = env.status()["roles"]["primary"]
+    env.kill("primary")
+    _wait(lambda: env.status()["roles"]["primary"] != old)
+    auto = env.status()["auto_failover"]
+    assert [m["alive"] for m in auto["etcd"]] == [True, True, False]
+    assert auto["leader"] == env.status()["roles"]["primary"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [(["--etcd-members", "2"], "expected 1, or 3"), (["--lease-ttl", "0"], "leases of 1 s and more")],
+)
+def test_bad_settings_are_refused(
+    tmp_path: Path, extra: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = local_cli.main(["--state-dir", str(tmp_path / "env"), "up", "--auto-failover", *extra])
+    assert code == 1 and message in capsys.readouterr().err
+    assert not (tmp_path / "env").exists()  # refused before anything started

@@ -1,0 +1,46 @@
+"""The agents' election rule: the most advanced healthy server by GTID, then the current primary,
+then the first name; a diverged or unhealthy one never."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from scripts.local import autofailover
+from scripts.local.agent import best_candidate, gtid_rank
+from scripts.local.procs import LocalEnvError
+
+
+def view(name: str, gtid: str, role: str = "replica", **more: Any) -> dict[str, Any]:
+    return {"name": name, "gtid": gtid, "role": role, "healthy": True, **more}
+
+
+def test_gtid_rank() -> None:
+    assert gtid_rank("0-1-10") == 10 and gtid_rank("0-2-12,1-1-3") == 15 and gtid_rank("") == -1
+
+
+def test_the_most_advanced_wins() -> None:
+    views = {"db1": view("db1", "0-1-10", "primary"), "db2": view("db2", "0-1-11")}
+    assert best_candidate(views) == "db2"
+
+
+def test_a_tie_goes_to_the_primary_then_to_the_first_name() -> None:
+    assert best_candidate({"db1": view("db1", "0-1-9"), "db2": view("db2", "0-1-9", "primary")}) == "db2"
+    assert best_candidate({"db2": view("db2", "0-1-9"), "db1": view("db1", "0-1-9")}) == "db1"
+
+
+def test_unhealthy_or_diverged_servers_never_win() -> None:
+    views = {
+        "db1": view("db1", "0-1-20", healthy=False),
+        "db2": view("db2", "0-1-30", diverged=True),
+        "db3": view("db3", "0-1-5"),
+    }
+    assert best_candidate(views) == "db3"
+    assert best_candidate({"db1": view("db1", "0-1-1", healthy=False)}) is None
+
+
+@pytest.mark.parametrize(("members", "ttl", "message"), [(2, 1, "expected 1, or 3"), (1, 0, "1 s and more")])
+def test_settings_etcd_cannot_honour_are_refused(members: int, ttl: int, message: str) -> None:
+    with pytest.raises(LocalEnvError, match=message):
+        autofailover.check(members, ttl)
