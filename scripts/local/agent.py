@@ -34,6 +34,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -231,7 +232,7 @@ class Agent:
                 self.fencer.fence(
                     f"the leader lease could not be confirmed for {FENCE_FRACTION * self.ttl:.1f} s"
                 )
-        if leader is None and probe is not None:
+        if leader is None and probe is not None and not needs_rejoin:
             self._elect(role)
         if role == "replica" and needs_rejoin and probe is not None and leader not in (None, "?", self.name):
             self._rejoin()
@@ -289,7 +290,10 @@ class Agent:
         state = self.env.store.current()
         old = state.roles.primary
         planned = self.reachable(old)
-        self.env.failover(planned=planned)
+        # The promotion can outlast a lease (a replica's IO thread waits for a hung primary):
+        # renew it meanwhile, or the new primary would fence itself when the step returns.
+        with self._renewing():
+            self.env.failover(planned=planned)
         promoted = time.monotonic()
         self.consensus.publish_topology(
             {
@@ -304,6 +308,24 @@ class Agent:
         log.warning(
             "%s promoted in %.3f s (%s)", self.name, promoted - noticed, "planned" if planned else "unplanned"
         )
+
+    @contextlib.contextmanager
+    def _renewing(self) -> Iterator[None]:
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(self.ttl / 4):
+                with contextlib.suppress(Exception):
+                    if self.lease is not None and self.consensus.refresh(self.lease) >= 0:
+                        self.leading_confirmed = time.monotonic()
+
+        thread = threading.Thread(target=renew, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
 
     def _rejoin(self) -> None:
         if self._diverged or self.fencer.pending:

@@ -17,7 +17,7 @@ import pytest
 
 from mysql_platform_core.outputs import from_json_file
 from scripts import errors
-from scripts.local import env as local_env_module
+from scripts.cli import local as local_cli
 from scripts.local.env import LocalEnv, LocalEnvError, Role, missing_binaries
 from tests.integration.test_bootstrap import REPO_VERSIONS, SQL, history, run_main
 
@@ -31,7 +31,7 @@ def shop_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnv]:
         pytest.skip(f"local environment needs {', '.join(missing)} (install: make system-deps)")
     state_dir = tmp_path_factory.mktemp("shopenv")
     try:
-        assert local_env_module.main(["--state-dir", str(state_dir), "up", "--db-name", "shop"]) == 0
+        assert local_cli.main(["--state-dir", str(state_dir), "up", "--db-name", "shop"]) == 0
         yield LocalEnv(state_dir)
     finally:
         LocalEnv(state_dir).down(purge=True)
@@ -56,7 +56,7 @@ def test_later_commands_keep_the_name_and_refuse_another(
     shop_env: LocalEnv, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state = ["--state-dir", str(shop_env.state_dir)]
-    assert local_env_module.main([*state, "up"]) == 0
+    assert local_cli.main([*state, "up"]) == 0
     assert "database shop" in capsys.readouterr().out
     assert from_json_file(shop_env.outputs_path).db.database == "shop"
     assert LocalEnv(shop_env.state_dir).status()["db_name"] == "shop"

@@ -9,7 +9,7 @@ import pytest
 from mysql.connector import errors
 
 from mysql_platform_core.outputs import from_json_file
-from scripts.local import env as local_env_module
+from scripts.cli import local as local_cli
 from scripts.local.drill import DrillResult, run_drill
 from scripts.local.env import LocalEnv, LocalEnvError
 from tests.support.probes import scalar
@@ -116,7 +116,7 @@ def test_planned_switchover_from_the_cli_loses_nothing_and_swaps_roles(
         cur.executemany("INSERT INTO switch.t VALUES (%s)", [(i,) for i in range(200)])
     held = env.connect("writer")  # an application's pooled connection, open across the switchover
 
-    assert local_env_module.main(["--state-dir", str(env.state_dir), "failover"]) == 0
+    assert local_cli.main(["--state-dir", str(env.state_dir), "failover"]) == 0
 
     # Cut, not left on the now read-only old primary: a 2013 is retried, a 1290 is not.
     with pytest.raises(errors.Error) as cut, contextlib.closing(held.cursor()) as cur:
@@ -149,7 +149,7 @@ def test_rejects_failover_without_a_running_replica(
     env.kill("replica")
     with pytest.raises(LocalEnvError, match=r"replica \(db2\) is not running"):
         env.failover()
-    assert local_env_module.main(["--state-dir", str(env.state_dir), "failover"]) == 1
+    assert local_cli.main(["--state-dir", str(env.state_dir), "failover"]) == 1
     assert "not running" in capsys.readouterr().err
     # Nothing changed: the primary still takes writes through the proxy.
     assert scalar(env, "writer", "SELECT @@read_only") == 0

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from mysql_platform_core.outputs import from_json_file
+from scripts.cli import local as local_cli
 from scripts.local import env as local_env_module
 from scripts.local.env import LocalEnv
 from tests.support.probes import listening, pid_alive, scalar
@@ -74,8 +75,8 @@ def test_up_is_idempotent(local_env: LocalEnv) -> None:
 def test_cli_never_prints_the_password(local_env: LocalEnv, capsys: pytest.CaptureFixture[str]) -> None:
     password = local_env.admin_password.reveal()
     for command in ("up", "status"):
-        assert local_env_module.main(["--state-dir", str(local_env.state_dir), command]) == 0
-    assert local_env_module.main(["--state-dir", str(local_env.state_dir), "status", "--json"]) == 0
+        assert local_cli.main(["--state-dir", str(local_env.state_dir), command]) == 0
+    assert local_cli.main(["--state-dir", str(local_env.state_dir), "status", "--json"]) == 0
     out = capsys.readouterr()
     assert password not in out.out + out.err
     assert "running=True" in out.out
