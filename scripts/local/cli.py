@@ -98,10 +98,9 @@ def auto_failover_lines(auto: dict[str, Any] | None) -> list[str]:
         return []
     ttl = auto.get("leader_ttl_left")
     leader = auto.get("leader") or "none"
-    lines = [
-        f"auto-failover: leader {leader}"
-        + ("" if ttl is None else f" (lease {ttl} s left of {auto['lease_ttl_s']})")
-    ]
+    # etcd counts a lease's time left in whole seconds: 0 is "under a second".
+    left = "" if ttl is None else f" (lease {'under 1' if ttl == 0 else ttl} s left of {auto['lease_ttl_s']})"
+    lines = [f"auto-failover: leader {leader}{left}"]
     etcd_line = ", ".join(
         f"{m['name']} :{m['client_port']} {'alive' if m['alive'] else 'DOWN'}" for m in auto["etcd"]
     )

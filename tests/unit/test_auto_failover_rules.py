@@ -44,3 +44,25 @@ def test_unhealthy_or_diverged_servers_never_win() -> None:
 def test_settings_etcd_cannot_honour_are_refused(members: int, ttl: int, message: str) -> None:
     with pytest.raises(LocalEnvError, match=message):
         autofailover.check(members, ttl)
+
+
+def test_status_lines_show_the_leader_its_lease_and_each_agents_view() -> None:
+    from scripts.local.cli import auto_failover_lines
+
+    auto = {
+        "lease_ttl_s": 1,
+        "leader": "db1",
+        "leader_ttl_left": 0,
+        "etcd": [{"name": "etcd1", "client_port": 2379, "alive": True}],
+        "agents": {
+            "db1": {"alive": True, "view": view("db1", "0-1-7", "primary", read_only=False)},
+            "db2": {"alive": False, "view": None},
+        },
+    }
+    assert auto_failover_lines(auto) == [
+        "auto-failover: leader db1 (lease under 1 s left of 1)",
+        "  etcd     etcd1 :2379 alive",
+        "  agent    db1 alive: primary gtid=0-1-7 read_only=False",
+        "  agent    db2 DOWN: no report",
+    ]
+    assert auto_failover_lines(None) == []
