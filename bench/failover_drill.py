@@ -132,6 +132,7 @@ def _auto_env(path: Path, *, semi_sync: bool, ttl_s: int) -> LocalEnv:
     with contextlib.redirect_stdout(io.StringIO()):
         code = local_cli.main(argv + (["--semi-sync"] if semi_sync else []))
     if code != 0:
+        LocalEnv(path).down(purge=True)
         raise SystemExit(f"local up --auto-failover failed ({code})")
     return LocalEnv(path, semi_sync=semi_sync)
 

@@ -338,7 +338,13 @@ class Agent:
             log.error("%s stays read-only: %s", self.name, exc)
 
     def run(self, stop: threading.Event) -> None:
+        config = autofailover.config_path(self.env.state_dir)
         while not stop.is_set():
+            if not config.is_file():
+                # The state dir was deleted (or auto-failover removed) without `down`: nothing
+                # is left to watch, and an agent must not outlive its environment.
+                log.warning("%s is gone: the agent of %s exits", config, self.name)
+                return
             try:
                 self.step()
             except Exception:

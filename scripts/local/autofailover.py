@@ -110,8 +110,10 @@ def start(state_dir: Path, settings: Settings, servers: list[str], children: Chi
 
 
 def wait_for_leader(
-    state_dir: Path, settings: Settings, expected: str, timeout: float = LEADER_TIMEOUT_S
+    state_dir: Path, settings: Settings, expected: str, servers: list[str], timeout: float = LEADER_TIMEOUT_S
 ) -> None:
+    """Until ``expected`` holds the leader lease and every agent has reported (then ``status``
+    right after ``up`` shows them all)."""
     from scripts.local.consensus import Consensus, EtcdUnavailable
 
     consensus = Consensus(state_dir, settings.members)
@@ -119,9 +121,10 @@ def wait_for_leader(
     while True:
         try:
             leader = consensus.leader()
+            reported = set(consensus.reports())
         except EtcdUnavailable:
-            leader = None
-        if leader is not None and leader.name == expected:
+            leader, reported = None, set()
+        if leader is not None and leader.name == expected and reported >= set(servers):
             return
         if time.monotonic() > deadline:
             raise LocalEnvError(

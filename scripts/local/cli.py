@@ -216,7 +216,9 @@ def _auto_failover(env: LocalEnv, args: argparse.Namespace) -> None:
     if settings is None:
         return
     autofailover.start(env.state_dir, settings, list(SERVER_NAMES), env.children)
-    autofailover.wait_for_leader(env.state_dir, settings, env.store.current().roles.primary)
+    autofailover.wait_for_leader(
+        env.state_dir, settings, env.store.current().roles.primary, list(SERVER_NAMES)
+    )
 
 
 def _print(lines: list[str]) -> None:

@@ -141,3 +141,12 @@ def test_bad_settings_are_refused(
     code = local_cli.main(["--state-dir", str(tmp_path / "env"), "up", "--auto-failover", *extra])
     assert code == 1 and message in capsys.readouterr().err
     assert not (tmp_path / "env").exists()  # refused before anything started
+
+
+def test_agents_do_not_outlive_their_environment(auto_env: AutoEnv) -> None:
+    # A state dir deleted without `down` (its settings file gone): the agents exit by themselves.
+    env = auto_env()
+    agents = [p for p in env.processes() if p.name.startswith("agent-")]
+    assert len(agents) == 2
+    autofailover.config_path(env.state_dir).unlink()
+    _wait(lambda: not [p for p in env.processes() if p.name.startswith("agent-")], timeout=5)
