@@ -67,6 +67,16 @@ def best_candidate(views: dict[str, dict[str, Any]]) -> str | None:
     return str(best["name"])
 
 
+def ops_connect(env: LocalEnv, name: str, *, timeout: float) -> Any:
+    """The management account over ``name``'s unix socket, autocommit, ``timeout`` on each wait."""
+    import mysql.connector
+
+    return mysql.connector.connect(
+        unix_socket=env.servers.socket(name), user=OPS_USER, password=env.store.secrets.ops,
+        autocommit=True, connection_timeout=timeout, use_pure=True,
+    )  # fmt: skip
+
+
 class Fencer:
     """Sends ``SET GLOBAL read_only = ON`` until it is applied, on a thread of its own: a hung
     server must not hold up the agent's loop.
@@ -86,17 +96,8 @@ class Fencer:
         """Keep one idle authenticated connection for the fence (while the server answers)."""
         if self._ready is not None or self.pending:
             return
-        import mysql.connector
-
         with contextlib.suppress(Exception):
-            self._ready = mysql.connector.connect(
-                unix_socket=self.env.servers.socket(self.name),
-                user=OPS_USER,
-                password=self.env.store.secrets.ops,
-                autocommit=True,
-                connection_timeout=120,
-                use_pure=True,
-            )
+            self._ready = ops_connect(self.env, self.name, timeout=120)
 
     def fence(self, why: str) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -107,12 +108,12 @@ class Fencer:
         self._thread.start()
 
     def _run(self) -> None:
+        conn, self._ready = self._ready, None
         while True:
             try:
-                with (
-                    self.env.servers.ops_connection(self.name) as conn,
-                    contextlib.closing(conn.cursor()) as cur,
-                ):
+                if conn is None:
+                    conn = ops_connect(self.env, self.name, timeout=5)
+                with contextlib.closing(conn.cursor()) as cur:
                     cur.execute("SET GLOBAL read_only = ON")
                 self.applied_at = time.monotonic()
                 log.warning("fenced %s: read_only = ON", self.name)
@@ -120,6 +121,11 @@ class Fencer:
             except Exception as exc:  # down or hung: try again; it runs once the server does
                 log.info("fence of %s not applied yet: %s", self.name, exc)
                 time.sleep(0.1)
+            finally:
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        conn.close()
+                conn = None
 
     @property
     def pending(self) -> bool:
@@ -160,18 +166,10 @@ class Agent:
             return None
 
     def _query_server(self) -> dict[str, Any] | None:
-        import mysql.connector
 
         try:
             if self.conn is None:
-                self.conn = mysql.connector.connect(
-                    unix_socket=self.env.servers.socket(self.name),
-                    user=OPS_USER,
-                    password=self.env.store.secrets.ops,
-                    autocommit=True,
-                    connection_timeout=5,
-                    use_pure=True,
-                )
+                self.conn = ops_connect(self.env, self.name, timeout=5)
             with contextlib.closing(self.conn.cursor()) as cur:
                 cur.execute("SELECT @@GLOBAL.read_only, @@GLOBAL.gtid_current_pos")
                 read_only, gtid = cur.fetchone()
@@ -190,17 +188,8 @@ class Agent:
 
     def reachable(self, other: str) -> bool:
         """Does ``other`` answer within the probe timeout (then a failover is a lossless switchover)?"""
-        import mysql.connector
-
         try:
-            conn = mysql.connector.connect(
-                unix_socket=self.env.servers.socket(other),
-                user=OPS_USER,
-                password=self.env.store.secrets.ops,
-                connection_timeout=PROBE_TIMEOUT_S,
-                use_pure=True,
-            )
-            conn.close()
+            ops_connect(self.env, other, timeout=PROBE_TIMEOUT_S).close()
             return True
         except Exception:
             return False

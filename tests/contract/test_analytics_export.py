@@ -15,23 +15,11 @@ from botocore.stub import Stubber
 
 from scripts import errors
 from scripts.analytics import aws_calls, snapshot_export
-from scripts.cli import analytics as cli
+from tests.contract.conftest import run
 from tests.support import aws_cloud
 from tests.support.aws_cloud import BUCKET, CRAWLER, DATABASE, INSTANCE, REGION, ROLE_ARN, Cloud
 
 NOW = dt.datetime(2026, 11, 27, 16, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def cloud(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
-    with aws_cloud.moto_cloud(tmp_path, monkeypatch) as c:
-        yield c
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def export(cloud: Cloud, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str, str]:

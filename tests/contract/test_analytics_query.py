@@ -15,22 +15,11 @@ from botocore.stub import ANY, Stubber
 from scripts import errors
 from scripts.analytics import athena, aws_calls
 from scripts.cli import analytics as cli
+from tests.contract.conftest import run
 from tests.support import aws_cloud
 from tests.support.aws_cloud import DATABASE, REGION, WORKGROUP, Cloud
 
 SQL = "SELECT status, count(*) AS orders FROM app_orders GROUP BY status ORDER BY orders DESC"
-
-
-@pytest.fixture
-def cloud(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
-    with aws_cloud.moto_cloud(tmp_path, monkeypatch) as c:
-        yield c
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_query_prints_the_result_and_the_minimum_charge(
