@@ -113,7 +113,8 @@ def _write_auto_results(path: Path, results: list[DrillResult], lines: list[str]
             "client's next acknowledged write. The other columns: a planned `failover()` under writes "
             "(the longest gap between acknowledged writes), a primary SIGSTOPped for 3 leases and then "
             "resumed (writes it accepted on its own port afterwards), and every etcd member killed "
-            "for 3 leases (promotions, and whether the primary refused writes meanwhile).",
+            "for 3 leases (promotions, and whether the primary refused writes meanwhile), and two "
+            "replicas with one held back (its SQL thread stopped) when the primary is killed.",
             "",
             *lines,
             "",
@@ -126,9 +127,18 @@ def _write_auto_results(path: Path, results: list[DrillResult], lines: list[str]
     )
 
 
-def _auto_env(path: Path, *, semi_sync: bool, ttl_s: int) -> LocalEnv:
+def _auto_env(path: Path, *, semi_sync: bool, ttl_s: int, replicas: int = 1) -> LocalEnv:
     """A fresh environment with its agents, as `local up --auto-failover` makes it."""
-    argv = ["--state-dir", str(path), "up", "--auto-failover", "--lease-ttl", str(ttl_s)]
+    argv = [
+        "--state-dir",
+        str(path),
+        "up",
+        "--auto-failover",
+        "--lease-ttl",
+        str(ttl_s),
+        "--replicas",
+        str(replicas),
+    ]
     with contextlib.redirect_stdout(io.StringIO()):
         code = local_cli.main(argv + (["--semi-sync"] if semi_sync else []))
     if code != 0:
@@ -147,8 +157,8 @@ def _auto_summary(results: list[DrillResult], extras: dict[str, list[str]]) -> l
         "| mode | trials | write downtime ms p50 / p95 / max | lease expiry ms (p50) "
         "| election+promotion ms (p50) | routing ms (p50) | acked writes lost "
         "| planned switchover: writes blocked ms (max) | hung primary resumed: writes it accepted "
-        "| etcd down: promoted / primary fenced |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| etcd down: promoted / primary fenced | two replicas: the advanced one won / the other followed |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for mode in ("async", "semi-sync"):
         rs = [r for r in results if r.mode == mode]
@@ -181,6 +191,14 @@ def run_auto(trials: int, ttl_s: int, tmp: Path) -> tuple[list[DrillResult], dic
                 env.down(purge=True)
             print(result.line(), flush=True)
             results.append(result)
+        twos = []
+        for n in range(3):
+            env = _auto_env(tmp / f"two-{mode}-{n}", semi_sync=semi_sync, ttl_s=ttl_s, replicas=2)
+            try:
+                twos.append(auto_drills.two_replicas_drill(env))
+            finally:
+                env.down(purge=True)
+            print(f"auto {mode}: two replicas: {twos[-1]}")
         blocks, stalls, outages = [], [], []
         for n in range(3):
             env = _auto_env(tmp / f"drills-{mode}-{n}", semi_sync=semi_sync, ttl_s=ttl_s)
@@ -197,6 +215,8 @@ def run_auto(trials: int, ttl_s: int, tmp: Path) -> tuple[list[DrillResult], dic
             f"(rejoined {sum(s.rejoined for s in stalls)})",
             f"{sum(o.promoted for o in outages)} / {sum(o.primary_fenced for o in outages)} "
             f"of {len(outages)}",
+            f"{sum(t.winner == t.expected for t in twos)} / {sum(t.follower_caught_up for t in twos)} "
+            f"of {len(twos)}",
         ]
     return results, extras
 

@@ -282,7 +282,7 @@ class Agent:
         # The promotion can outlast a lease (a replica's IO thread waits for a hung primary):
         # renew it meanwhile, or the new primary would fence itself when the step returns.
         with self._renewing():
-            self.env.failover(planned=planned)
+            self.env.failover(planned=planned, target=self.name)
         promoted = time.monotonic()
         self.consensus.publish_topology(
             {

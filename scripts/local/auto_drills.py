@@ -161,3 +161,44 @@ def switchover_block(env: LocalEnv, *, load_s: float = 0.5) -> float:
     writer.join(5)
     around = [t for t in acks if t >= started - 0.2]
     return max(b - a for a, b in itertools.pairwise(around)) if len(around) > 1 else float("inf")
+
+
+@dataclass(frozen=True)
+class TwoReplicasResult:
+    expected: str  # the replica that was ahead when the primary died
+    winner: str  # the one the agents promoted
+    follower_caught_up: bool  # the other replica follows the winner and has every write
+    failover_s: float  # the kill until the state named the winner
+
+
+def two_replicas_drill(env: LocalEnv) -> TwoReplicasResult:
+    """On an environment with two replicas: hold one back (its SQL thread stopped), write, kill
+    the primary. The more advanced replica must win, and the other must follow it."""
+    state = env.store.current()
+    behind, ahead = state.replicas
+    with env.servers.ops_connection(behind) as conn, contextlib.closing(conn.cursor()) as cur:
+        cur.execute("STOP SLAVE SQL_THREAD")
+    with contextlib.closing(env.connect("primary")) as conn, contextlib.closing(conn.cursor()) as cur:
+        cur.execute("CREATE DATABASE IF NOT EXISTS drill")
+        cur.execute("CREATE TABLE IF NOT EXISTS drill.two (id INT AUTO_INCREMENT PRIMARY KEY)")
+        cur.execute("INSERT INTO drill.two () VALUES (), (), ()")
+        cur.execute("SELECT @@gtid_binlog_pos")
+        (position,) = cur.fetchone()
+    with env.servers.ops_connection(ahead) as conn, contextlib.closing(conn.cursor()) as cur:
+        cur.execute("SELECT MASTER_GTID_WAIT(%s, 10)", (position,))
+        if cur.fetchone() != (0,):
+            raise RuntimeError(f"{ahead} did not reach {position}")
+    time.sleep(0.2)  # the agents' reports carry the new positions
+    old = state.roles.primary
+    env.kill("primary")
+    failover_s = _wait(lambda: env.store.load().roles.primary != old, 15, "a promotion")  # type: ignore[union-attr]
+    winner = env.store.current().roles.primary
+    caught_up = False
+    with contextlib.suppress(Exception):
+        with contextlib.closing(env.connect("primary")) as conn, contextlib.closing(conn.cursor()) as cur:
+            cur.execute("SELECT @@gtid_binlog_pos")
+            (position,) = cur.fetchone()
+        with env.servers.ops_connection(behind) as conn, contextlib.closing(conn.cursor()) as cur:
+            cur.execute("SELECT MASTER_GTID_WAIT(%s, 10)", (position,))
+            caught_up = cur.fetchone() == (0,)
+    return TwoReplicasResult(ahead, winner, caught_up, failover_s)

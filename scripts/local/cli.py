@@ -21,7 +21,7 @@ from scripts.local.env import DEFAULT_STATE_DIR, LocalEnv
 from scripts.local.outputs import client_command
 from scripts.local.procs import FoundProcess, LocalEnvError
 from scripts.local.provision import DEFAULT_DB_NAME
-from scripts.local.state import SERVER_NAMES
+from scripts.local.state import MAX_REPLICAS
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -70,19 +70,7 @@ def status_lines(status: dict[str, Any]) -> list[str]:
         lines.append("  haproxy  (no view: HAProxy is not running)")
     for s in status["proxy"]:
         lines.append(f"  haproxy  {s['backend']}/{s['server']} -> {s['address']} {s['state']}")
-    repl = status["replication"]
-    behind = repl.get("seconds_behind_master")
-    lines.append(
-        "  replica {server}: running={running} io={io} sql={sql} behind={behind} gtid={gtid} {err}".format(
-            server=repl.get("server"),
-            running=repl.get("running"),
-            io=_unknown(repl.get("io_running")),
-            sql=_unknown(repl.get("sql_running")),
-            behind="unknown" if behind is None else f"{behind}s",
-            gtid=_unknown(repl.get("gtid_current_pos")),
-            err=repl.get("error") or repl.get("last_error") or "",
-        ).rstrip()
-    )
+    lines += [replica_line(repl) for repl in [status["replication"], *status.get("replicas", [])]]
     lines += auto_failover_lines(status.get("auto_failover"))
     if problems:
         lines.append("NOT HEALTHY:")
@@ -90,6 +78,19 @@ def status_lines(status: dict[str, Any]) -> list[str]:
     else:
         lines.append("healthy")
     return lines
+
+
+def replica_line(repl: dict[str, Any]) -> str:
+    behind = repl.get("seconds_behind_master")
+    return "  replica {server}: running={running} io={io} sql={sql} behind={behind} gtid={gtid} {err}".format(
+        server=repl.get("server"),
+        running=repl.get("running"),
+        io=_unknown(repl.get("io_running")),
+        sql=_unknown(repl.get("sql_running")),
+        behind="unknown" if behind is None else f"{behind}s",
+        gtid=_unknown(repl.get("gtid_current_pos")),
+        err=repl.get("error") or repl.get("last_error") or "",
+    ).rstrip()
 
 
 def auto_failover_lines(auto: dict[str, Any] | None) -> list[str]:
@@ -171,6 +172,13 @@ def build_parser(extension: Extension | None = None) -> argparse.ArgumentParser:
     )
     up.add_argument("--semi-sync", action="store_true", help="semi-synchronous replication (default async)")
     up.add_argument(
+        "--replicas",
+        type=int,
+        choices=range(1, MAX_REPLICAS + 1),
+        metavar="N",
+        help=f"replicas when the environment is created: 1 (default) to {MAX_REPLICAS}; kept by later `up`s",
+    )
+    up.add_argument(
         "--auto-failover",
         action="store_true",
         help="etcd and one agent per server: the primary holds a lease, the replica takes over when it "
@@ -215,10 +223,9 @@ def _auto_failover(env: LocalEnv, args: argparse.Namespace) -> None:
         )
     if settings is None:
         return
-    autofailover.start(env.state_dir, settings, list(SERVER_NAMES), env.children)
-    autofailover.wait_for_leader(
-        env.state_dir, settings, env.store.current().roles.primary, list(SERVER_NAMES)
-    )
+    names = env.store.current().names
+    autofailover.start(env.state_dir, settings, names, env.children)
+    autofailover.wait_for_leader(env.state_dir, settings, env.store.current().roles.primary, names)
 
 
 def _print(lines: list[str]) -> None:
@@ -239,6 +246,7 @@ def main(argv: list[str] | None = None, extension: Extension | None = None) -> i
             args.state_dir,
             semi_sync=getattr(args, "semi_sync", False),
             db_name=getattr(args, "db_name", None),
+            replicas=getattr(args, "replicas", None),
         )
         if args.command == "up":
             started = time.monotonic()

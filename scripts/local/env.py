@@ -98,7 +98,14 @@ def _exclusive(method: Callable[Concatenate[LocalEnv, _P], _R]) -> Callable[Conc
 class LocalEnv:
     """One local topology: its state dir holds data, config, TLS, logs and state."""
 
-    def __init__(self, state_dir: Path, *, semi_sync: bool = False, db_name: str | None = None) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        semi_sync: bool = False,
+        db_name: str | None = None,
+        replicas: int | None = None,
+    ) -> None:
         """``db_name``: the database a new environment creates; None keeps the recorded one."""
         if db_name is not None:
             provision.check_db_name(db_name)
@@ -106,6 +113,7 @@ class LocalEnv:
         self.state_dir = self.paths.state_dir
         self.semi_sync = semi_sync
         self.db_name = db_name
+        self.replicas = replicas
         self.outputs_path = self.paths.outputs
         self.state_path = self.paths.state
         self.secrets_path = self.paths.secrets
@@ -129,7 +137,9 @@ class LocalEnv:
         if state is None or not state.initialized:
             self._initialize(half_made=state is not None)
         else:
-            provision.check_matches(self.paths, state, semi_sync=self.semi_sync, db_name=self.db_name)
+            provision.check_matches(
+                self.paths, state, semi_sync=self.semi_sync, db_name=self.db_name, replicas=self.replicas
+            )
             sockets.ensure_socket_dir(self.paths, self.store)
             restarted = [role for role in ROLES if not self.servers.alive(self.servers.name_of(role))]
             for role in restarted:
@@ -164,7 +174,7 @@ class LocalEnv:
                 shutil.rmtree(tmp, ignore_errors=True)
             still: list[int] = []
             if state is not None:
-                ours = (HAPROXY, *SERVER_NAMES)
+                ours = (HAPROXY, *state.names)
                 ports = [port for p in found if p.name in ours for port in state.ports_of(p.name)]
                 for name in ours:
                     state.set_pid(name, None)
@@ -189,7 +199,7 @@ class LocalEnv:
         if state is None:
             return status_report.not_initialized(self.paths, self.processes())
         report = status_report.collect(self.paths, state, self.servers, self.proxy)
-        return autofailover.add_to_status(report, self.state_dir, list(SERVER_NAMES))
+        return autofailover.add_to_status(report, self.state_dir, state.names)
 
     @_exclusive
     def kill(self, role: Role) -> None:
@@ -225,7 +235,7 @@ class LocalEnv:
             self._write_outputs()
 
     @_exclusive
-    def failover(self, *, planned: bool | None = None) -> StackOutputs:
+    def failover(self, *, planned: bool | None = None, target: str | None = None) -> StackOutputs:
         """Promote the replica to primary, repoint HAProxy and rewrite outputs.json.
 
         Primary dead (the drill): the replica applies everything it received, then is promoted;
@@ -236,7 +246,7 @@ class LocalEnv:
         latter (default: when its process is alive; an agent that finds it hung says False).
         """
         self.store.load()
-        self.replication.failover(planned=planned)
+        self.replication.failover(planned=planned, target=target)
         return self._write_outputs()
 
     @_exclusive
@@ -327,10 +337,13 @@ class LocalEnv:
             provision.wipe_generated(self.paths)
         else:
             self._refuse_orphans()
-        # Two servers, then HAProxy's writer and reader.
-        ports = pick_ports(4, set())
+        # The servers, then HAProxy's writer and reader.
+        replicas = self.replicas or 1
+        ports = pick_ports(replicas + 3, set())
         self.store.create(
-            State.new(ports, semi_sync=self.semi_sync, db_name=self.db_name or DEFAULT_DB_NAME),
+            State.new(
+                ports, semi_sync=self.semi_sync, db_name=self.db_name or DEFAULT_DB_NAME, replicas=replicas
+            ),
             Secrets.generate(),
         )
         sockets.ensure_socket_dir(self.paths, self.store)

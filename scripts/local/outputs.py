@@ -25,9 +25,11 @@ _PLAIN_VALUE_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def build_outputs(paths: Paths, state: State, secrets_: Secrets) -> StackOutputs:
-    primary, replica = state.servers[state.roles.primary], state.servers[state.roles.replica]
+    primary = state.servers[state.roles.primary]
     # A fenced former primary is no reader until it has rejoined.
-    readers: tuple[Endpoint, ...] = () if replica.needs_rejoin else (Endpoint(LOOPBACK, replica.port),)
+    readers = tuple(
+        Endpoint(LOOPBACK, state.servers[n].port) for n in state.replicas if not state.servers[n].needs_rejoin
+    )
     version = state.engine_version or ""
     return StackOutputs(
         environment="local",

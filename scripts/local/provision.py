@@ -47,8 +47,16 @@ def check_db_name(db_name: str) -> None:
         )
 
 
-def check_matches(paths: Paths, state: State, *, semi_sync: bool, db_name: str | None) -> None:
-    """Refuse to `up` a recorded environment with another replication mode or database name."""
+def check_matches(
+    paths: Paths, state: State, *, semi_sync: bool, db_name: str | None, replicas: int | None = None
+) -> None:
+    """Refuse to `up` a recorded environment with another replication mode, database name or
+    number of replicas."""
+    if replicas is not None and len(state.replicas) != replicas:
+        raise LocalEnvError(
+            f"{paths.state_dir} holds {len(state.replicas)} replica(s) but {replicas} were asked; "
+            "run `down --purge` first to recreate it"
+        )
     if state.semi_sync != semi_sync:
         want = "semi-sync" if semi_sync else "async"
         have = "semi-sync" if state.semi_sync else "async"
@@ -68,16 +76,17 @@ def check_matches(paths: Paths, state: State, *, semi_sync: bool, db_name: str |
 def build(paths: Paths, store: StateStore, servers: Servers, replication: Replication, proxy: Proxy) -> None:
     """Everything of a newly recorded environment: TLS, datadirs, servers, accounts, replica, proxy."""
     make_tls(paths.tls_dir, paths.ca)
-    install_datadirs(paths, servers)
-    for name in SERVER_NAMES:
+    install_datadirs(paths, store.current(), servers)
+    for name in store.current().names:
         servers.launch(name)
-    for name in SERVER_NAMES:
+    for name in store.current().names:
         servers.wait_ready(name)
-    primary, replica = servers.name_of("primary"), servers.name_of("replica")
+    primary = servers.name_of("primary")
     create_accounts(store, servers, primary)
-    # Before the replica is attached, like the accounts: it replays both from the binlog.
+    # Before the replicas are attached, like the accounts: they replay both from the binlog.
     create_database(paths, store, servers, primary)
-    replication.attach(replica, primary)
+    for replica in store.current().replicas:
+        replication.attach(replica, primary)
     replication.wait_caught_up()
     check_admin_grants(servers)
     proxy.start()
@@ -86,17 +95,20 @@ def build(paths: Paths, store: StateStore, servers: Servers, replication: Replic
 
 def wipe_generated(paths: Paths) -> None:
     """Delete what a half-made environment left (its processes are stopped)."""
-    for sub in ("db1", "db2", "tls", "haproxy", "run"):
+    for sub in (*SERVER_NAMES, "tls", "haproxy", "run"):
         shutil.rmtree(paths.state_dir / sub, ignore_errors=True)
     for f in (paths.outputs, paths.state, paths.secrets, paths.client_cnf):
         f.unlink(missing_ok=True)
 
 
-def install_datadirs(paths: Paths, servers: Servers) -> None:
-    primary, replica = servers.name_of("primary"), servers.name_of("replica")
-    servers.write_cnf(primary)
-    servers.write_cnf(replica)
-    seed_datadirs(paths.cnf(primary), paths.datadir(primary), paths.datadir(replica))
+def install_datadirs(paths: Paths, state: State, servers: Servers) -> None:
+    primary, first, *others = [state.roles.primary, *state.replicas]
+    for name in state.names:
+        servers.write_cnf(name)
+    seed_datadirs(paths.cnf(primary), paths.datadir(primary), paths.datadir(first))
+    for name in others:
+        # A copy of the primary's fresh datadir, as for the first replica.
+        shutil.copytree(paths.datadir(primary), paths.datadir(name), symlinks=True)
 
 
 def create_accounts(store: StateStore, servers: Servers, name: str) -> None:

@@ -43,6 +43,11 @@ PRIMARY_SERVER = "primary"
 REPLICA_SERVER = "replica1"
 
 
+def replica_server(index: int) -> str:
+    """HAProxy's name for the reader backend's ``index``-th replica (0-based): replica1, replica2."""
+    return f"replica{index + 1}"
+
+
 class Proxy:
     """HAProxy in front of the environment's servers."""
 
@@ -64,13 +69,16 @@ class Proxy:
     def spec(self) -> HAProxySpec:
         """The proxy's spec for the current roles (the runtime API mirrors it after a failover)."""
         state = self.store.current()
-        primary, replica = state.servers[state.roles.primary], state.servers[state.roles.replica]
+        primary = state.servers[state.roles.primary]
         return HAProxySpec(
             bind_address=LOOPBACK,
             writer_port=state.haproxy.writer_port,
             reader_port=state.haproxy.reader_port,
             primary=ServerSpec(PRIMARY_SERVER, LOOPBACK, primary.port),
-            replicas=(ServerSpec(REPLICA_SERVER, LOOPBACK, replica.port),),
+            replicas=tuple(
+                ServerSpec(replica_server(i), LOOPBACK, state.servers[name].port)
+                for i, name in enumerate(state.replicas)
+            ),
             runtime_api_socket=self.runtime_socket(),
             # Another topology's HAProxy must never share our ports.
             exclusive_bind=True,
@@ -129,11 +137,16 @@ class Proxy:
         self.paths.haproxy_cfg.write_text(render_haproxy_config(spec))
         if not self.alive():
             return
-        primary, replica = self.servers.name_of("primary"), self.servers.name_of("replica")
+        primary = self.servers.name_of("primary")
         targets = [
             (WRITER_SECTION, spec.primary, primary),
             (READER_SECTION, spec.primary, primary),
-            (READER_SECTION, spec.replicas[0], replica),
+            *zip(
+                (READER_SECTION,) * len(spec.replicas),
+                spec.replicas,
+                self.store.current().replicas,
+                strict=True,
+            ),
         ]
         sock = self.runtime_socket()
         for backend, server, name in targets:
@@ -149,12 +162,12 @@ class Proxy:
         """(backend, server, address, state) that HAProxy should report for the current roles."""
         state = self.store.current()
         rows = []
-        for backend, server, role in (
-            (WRITER_SECTION, PRIMARY_SERVER, "primary"),
-            (READER_SECTION, REPLICA_SERVER, "replica"),
-            (READER_SECTION, PRIMARY_SERVER, "primary"),
-        ):
-            name = state.roles.primary if role == "primary" else state.roles.replica
+        servers = [
+            (WRITER_SECTION, PRIMARY_SERVER, state.roles.primary),
+            *((READER_SECTION, replica_server(i), name) for i, name in enumerate(state.replicas)),
+            (READER_SECTION, PRIMARY_SERVER, state.roles.primary),
+        ]
+        for backend, server, name in servers:
             address = f"{LOOPBACK}:{state.servers[name].port}"
             rows.append((backend, server, address, "UP" if self.servers.alive(name) else "DOWN"))
         return rows

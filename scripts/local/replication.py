@@ -60,24 +60,29 @@ class Replication:
         self.servers.root_sql(replica, self.change_master_sql(primary, "slave_pos") + "START SLAVE;")
 
     def wait_caught_up(self, timeout: float = READY_TIMEOUT_S) -> None:
-        primary, replica = self.servers.name_of("primary"), self.servers.name_of("replica")
+        primary = self.servers.name_of("primary")
         pos = self.servers.root_sql(primary, "SELECT @@GLOBAL.gtid_binlog_pos;").strip()
         if not re.fullmatch(r"[0-9,-]*", pos):
             raise LocalEnvError(f"unexpected gtid_binlog_pos {pos!r} on the primary")
-        # As root: the accounts this waits for may not have reached the replica yet.
-        waited = self.servers.root_sql(replica, f"SELECT MASTER_GTID_WAIT('{pos}', {timeout});").strip()
-        if waited != "0":
-            raise LocalEnvError(
-                f"the replica did not reach the primary's GTID {pos} within {timeout:.0f} s: "
-                f"{self.servers.replication_status(replica)}"
-            )
+        for replica in self.store.current().replicas:
+            # As root: the accounts this waits for may not have reached the replica yet.
+            waited = self.servers.root_sql(replica, f"SELECT MASTER_GTID_WAIT('{pos}', {timeout});").strip()
+            if waited != "0":
+                raise LocalEnvError(
+                    f"the replica {replica} did not reach the primary's GTID {pos} within {timeout:.0f} s: "
+                    f"{self.servers.replication_status(replica)}"
+                )
 
     # ----- failover ---------------------------------------------------------------------
 
-    def failover(self, *, planned: bool | None = None) -> FailoverResult:
-        """Promote the replica to primary and repoint HAProxy (see ``LocalEnv.failover``)."""
+    def failover(self, *, planned: bool | None = None, target: str | None = None) -> FailoverResult:
+        """Promote ``target`` (default: the designated replica) and repoint HAProxy and the other
+        replicas to it (see ``LocalEnv.failover``)."""
         state = self.store.current()
-        old_primary, new_primary = state.roles.primary, state.roles.replica
+        old_primary, new_primary = state.roles.primary, target or state.roles.replica
+        if new_primary not in state.replicas:
+            raise LocalEnvError(f"cannot fail over to {new_primary!r}: the replicas are {state.replicas}")
+        others = [n for n in state.replicas if n != new_primary and not state.servers[n].needs_rejoin]
         if not self.servers.alive(new_primary):
             raise LocalEnvError(f"cannot fail over: the replica ({new_primary}) is not running")
         if state.servers[new_primary].needs_rejoin:
@@ -89,13 +94,15 @@ class Replication:
         if planned:
             self._fence_and_drain(old_primary, new_primary)
         self._promote(new_primary)
-        state.roles.primary, state.roles.replica = new_primary, old_primary
+        # The designated replica: the old primary after a switchover, else one that follows.
+        state.roles.primary = new_primary
+        state.roles.replica = old_primary if planned or not others else others[0]
         state.servers[old_primary].needs_rejoin = not planned
         state.failovers += 1
         self.store.save()
-        if planned:
+        for follower in [*others, *([old_primary] if planned else [])]:
             self.servers.root_sql(
-                old_primary, self.change_master_sql(new_primary, "current_pos") + "START SLAVE;"
+                follower, self.change_master_sql(new_primary, "current_pos") + "START SLAVE;"
             )
         self.proxy.sync(cut_writer_sessions=planned)
         log.info("%s failover: %s is the primary now", "planned" if planned else "unplanned", new_primary)

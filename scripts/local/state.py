@@ -25,7 +25,9 @@ from scripts.local.procs import LocalEnvError
 
 Role = Literal["primary", "replica"]
 ROLES: tuple[Role, Role] = ("primary", "replica")
-SERVER_NAMES = ("db1", "db2")
+# Every name a server may have: db1 primary, then one or two replicas (``up --replicas``).
+SERVER_NAMES = ("db1", "db2", "db3")
+MAX_REPLICAS = len(SERVER_NAMES) - 1
 HAPROXY = "haproxy"
 STATE_VERSION = 1
 
@@ -78,17 +80,27 @@ class State:
     version: int = field(default=STATE_VERSION)
 
     @classmethod
-    def new(cls, ports: list[int], *, semi_sync: bool, db_name: str) -> State:
-        """A topology not started yet: db1 primary, db2 replica, HAProxy on the last two ports."""
+    def new(cls, ports: list[int], *, semi_sync: bool, db_name: str, replicas: int = 1) -> State:
+        """A topology not started yet: db1 primary, db2 (and db3) replicas, HAProxy on the last two ports."""
+        names = SERVER_NAMES[: replicas + 1]
         return cls(
-            servers={
-                name: ServerRecord(port=ports[i], server_id=i + 1) for i, name in enumerate(SERVER_NAMES)
-            },
+            servers={name: ServerRecord(port=ports[i], server_id=i + 1) for i, name in enumerate(names)},
             roles=Roles(primary=SERVER_NAMES[0], replica=SERVER_NAMES[1]),
-            haproxy=ProxyRecord(writer_port=ports[2], reader_port=ports[3]),
+            haproxy=ProxyRecord(writer_port=ports[-2], reader_port=ports[-1]),
             semi_sync=semi_sync,
             db_name=db_name,
         )
+
+    @property
+    def names(self) -> list[str]:
+        """This environment's servers, db1 first."""
+        return list(self.servers)
+
+    @property
+    def replicas(self) -> list[str]:
+        """Every server but the primary, the designated ``roles.replica`` first."""
+        others = [n for n in self.servers if n not in (self.roles.primary, self.roles.replica)]
+        return [self.roles.replica, *others]
 
     def role_of(self, name: str) -> Role:
         return "primary" if self.roles.primary == name else "replica"
@@ -143,6 +155,7 @@ class State:
                 needs_rejoin=bool(doc["servers"][name].get("needs_rejoin")),
             )
             for name in SERVER_NAMES
+            if name in doc["servers"]
         }
         proxy = doc["haproxy"]
         return cls(
@@ -199,13 +212,14 @@ _Check = tuple[Callable[[Any], bool], str]
 _PORT: _Check = (lambda v: _is_count(v) and v < 65536, "a TCP port (1-65535)")
 _PID: _Check = (lambda v: v is None or _is_count(v), "a pid or null")
 _ROLE: _Check = (lambda v: v in SERVER_NAMES, f"one of {list(SERVER_NAMES)}")
-# Every value that later code uses without checking it again.
+_SERVER_FIELDS: tuple[tuple[str, _Check], ...] = (
+    ("port", _PORT),
+    ("server_id", (_is_count, "a positive integer")),
+    ("pid", _PID),
+)
+# Every value that later code uses without checking it again (db1 and db2 always exist).
 _STATE_FIELDS: tuple[tuple[str, _Check], ...] = (
-    *(
-        (f"servers.{name}.{key}", check)
-        for name in SERVER_NAMES
-        for key, check in (("port", _PORT), ("server_id", (_is_count, "a positive integer")), ("pid", _PID))
-    ),
+    *((f"servers.{name}.{key}", check) for name in SERVER_NAMES[:2] for key, check in _SERVER_FIELDS),
     ("haproxy.writer_port", _PORT),
     ("haproxy.reader_port", _PORT),
     ("haproxy.pid", _PID),
@@ -240,6 +254,15 @@ def state_problem(doc: Any) -> str | None:
         value = _lookup(doc, dotted)
         if not valid(value):
             return f"state.json {dotted} is {reprlib.repr(value)}, expected {expected}"
+    third = SERVER_NAMES[2]
+    if doc["servers"].get(third) is not None:  # the optional second replica
+        for key, (valid, expected) in _SERVER_FIELDS:
+            value = _lookup(doc, f"servers.{third}.{key}")
+            if not valid(value):
+                return f"state.json servers.{third}.{key} is {reprlib.repr(value)}, expected {expected}"
+    for role in ("primary", "replica"):
+        if doc["roles"][role] not in doc["servers"]:
+            return f"state.json roles.{role} is {doc['roles'][role]!r}, which is not one of its servers"
     if doc["roles"]["primary"] == doc["roles"]["replica"]:
         return f"state.json roles names {doc['roles']['primary']!r} twice, expected both servers"
     return None

@@ -16,7 +16,7 @@ from scripts.local.layout import Paths
 from scripts.local.procs import FoundProcess
 from scripts.local.proxy import Proxy
 from scripts.local.servers import Servers
-from scripts.local.state import HAPROXY, SERVER_NAMES, State
+from scripts.local.state import HAPROXY, State
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def collect(paths: Paths, state: State, servers: Servers, proxy: Proxy) -> dict[
             ports=tuple(state.ports_of(name)),
             alive=proxy.alive() if name == HAPROXY else servers.alive(name),
         )
-        for name in (*SERVER_NAMES, HAPROXY)
+        for name in (*state.names, HAPROXY)
     ]
     view = proxy.view()
     status: dict[str, Any] = {
@@ -62,6 +62,7 @@ def collect(paths: Paths, state: State, servers: Servers, proxy: Proxy) -> dict[
         "roles": {"primary": state.roles.primary, "replica": state.roles.replica},
         "processes": [dataclasses.asdict(p) for p in procs],
         "replication": servers.replication_status(state.roles.replica),
+        "replicas": [servers.replication_status(name) for name in state.replicas[1:]],
         "proxy": view,
         "proxy_disagreements": _disagreements(view, proxy) if procs[-1].alive else [],
     }
@@ -104,9 +105,9 @@ def problems(status: dict[str, Any]) -> list[str]:
     found += [
         f"{p['name']} ({p['role']}) is not running" for p in status.get("processes", []) if not p.get("alive")
     ]
-    repl = status.get("replication") or {}
-    if not repl.get("running"):
-        why = repl.get("error") or repl.get("last_error") or "replica threads stopped"
-        found.append(f"replication to {repl.get('server')} is not running: {why}")
+    for repl in [status.get("replication") or {}, *(status.get("replicas") or [])]:
+        if not repl.get("running"):
+            why = repl.get("error") or repl.get("last_error") or "replica threads stopped"
+            found.append(f"replication to {repl.get('server')} is not running: {why}")
     found += status.get("proxy_disagreements") or []
     return found

@@ -31,9 +31,10 @@ def auto_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AutoEnv]:
         pytest.skip(f"auto-failover needs {', '.join(missing)} (install: make system-deps)")
     made: list[LocalEnv] = []
 
-    def make(*, semi_sync: bool = False, members: int = 1) -> LocalEnv:
+    def make(*, semi_sync: bool = False, members: int = 1, replicas: int = 1) -> LocalEnv:
         path = tmp_path_factory.mktemp("auto")
-        argv = ["--state-dir", str(path), "up", "--auto-failover", "--etcd-members", str(members)]
+        argv = ["--state-dir", str(path), "up", "--auto-failover", "--etcd-members", str(members),
+                "--replicas", str(replicas)]  # fmt: skip
         with contextlib.redirect_stdout(io.StringIO()):
             assert local_cli.main(argv + (["--semi-sync"] if semi_sync else [])) == 0
         env = LocalEnv(path, semi_sync=semi_sync)
@@ -150,3 +151,16 @@ def test_agents_do_not_outlive_their_environment(auto_env: AutoEnv) -> None:
     assert len(agents) == 2
     autofailover.config_path(env.state_dir).unlink()
     _wait(lambda: not [p for p in env.processes() if p.name.startswith("agent-")], timeout=5)
+
+
+def test_two_replicas_the_more_advanced_wins_and_the_other_follows_it(auto_env: AutoEnv) -> None:
+    env = auto_env(replicas=2)
+    status = env.status()
+    assert status["healthy"], status["problems"]
+    assert len(json.loads(env.outputs_path.read_text())["db"]["readers"]) == 2
+    result = auto_drills.two_replicas_drill(env)
+    assert result.winner == result.expected
+    assert result.follower_caught_up
+    writer = json.loads(env.outputs_path.read_text())["db"]["writer"]["port"]
+    assert writer == env.store.current().servers[result.winner].port
+    _wait(lambda: _leader(env) == result.winner)
