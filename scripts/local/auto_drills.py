@@ -174,7 +174,9 @@ class TwoReplicasResult:
 def two_replicas_drill(env: LocalEnv) -> TwoReplicasResult:
     """On an environment with two replicas: hold one back (its SQL thread stopped), write, kill
     the primary. The more advanced replica must win, and the other must follow it."""
-    state = env.store.current()
+    state = env.store.load()
+    if state is None or len(state.replicas) != 2:
+        raise RuntimeError("the two-replica drill needs `up --replicas 2`")
     behind, ahead = state.replicas
     with env.servers.ops_connection(behind) as conn, contextlib.closing(conn.cursor()) as cur:
         cur.execute("STOP SLAVE SQL_THREAD")

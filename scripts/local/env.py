@@ -19,11 +19,10 @@ the tests run the whole path on a machine without an AWS account:
   creates ``dbName``: ``app`` unless ``up --db-name NAME`` chose another when the
   environment was created; the state remembers it, so later commands keep it.
 
-Every process is a plain child started with ``start_new_session`` (it outlives
-the CLI) and recorded by pid in ``state.json``. A pid counts as ours only while
-it runs our own program with our own configuration file (pids get reused), and
-``down`` finds the processes by exactly that in /proc, so a deleted or corrupt
-state file never leaves a server running. ``up`` refuses a corrupt state.
+Every process is a plain child started with ``start_new_session`` (it outlives the CLI) and
+recorded by pid in ``state.json``. A pid counts as ours only while it runs our own program with our
+own configuration file (pids get reused), and ``down`` finds the processes by exactly that in
+/proc, so a deleted or corrupt state file never leaves a server running.
 
 Beside it, one concern each: ``state`` (typed state, secrets, lock), ``layout`` (paths),
 ``procs`` (binaries, pids, ports, children), ``sockets``, ``servers`` (MariaDB processes),
@@ -58,7 +57,6 @@ from scripts.local.procs import (
     ProcessMarker,
     find_processes,
     listening,
-    pick_ports,
     port_free,
     stop_all,
 )
@@ -106,7 +104,7 @@ class LocalEnv:
         db_name: str | None = None,
         replicas: int | None = None,
     ) -> None:
-        """``db_name``: the database a new environment creates; None keeps the recorded one."""
+        """``db_name``, ``replicas``: what a new environment creates; None keeps what it recorded."""
         if db_name is not None:
             provision.check_db_name(db_name)
         self.paths = Paths(Path(state_dir).resolve())
@@ -157,10 +155,7 @@ class LocalEnv:
 
     def down(self, *, purge: bool = False) -> list[FoundProcess]:
         """Stop every process of this state dir and return them; ``purge`` also deletes all data.
-
-        The processes are found in /proc by their program and config file, not by the
-        recorded pids alone: without (or with a corrupt) state file they would be orphans.
-        """
+        They are found in /proc by program and config file: a lost state file orphans none."""
         with self.store.lock(create=False):
             state = self._load_if_usable()
             # The agents first: none may react to its server stopping.
@@ -337,15 +332,8 @@ class LocalEnv:
             provision.wipe_generated(self.paths)
         else:
             self._refuse_orphans()
-        # The servers, then HAProxy's writer and reader.
-        replicas = self.replicas or 1
-        ports = pick_ports(replicas + 3, set())
-        self.store.create(
-            State.new(
-                ports, semi_sync=self.semi_sync, db_name=self.db_name or DEFAULT_DB_NAME, replicas=replicas
-            ),
-            Secrets.generate(),
-        )
+        state = provision.new_state(self.semi_sync, self.db_name or DEFAULT_DB_NAME, self.replicas or 1)
+        self.store.create(state, Secrets.generate())
         sockets.ensure_socket_dir(self.paths, self.store)
         try:
             provision.build(self.paths, self.store, self.servers, self.replication, self.proxy)

@@ -12,7 +12,7 @@ import shutil
 
 from scripts.local.layout import Paths
 from scripts.local.mariadb import seed_datadirs
-from scripts.local.procs import LOOPBACK, LocalEnvError
+from scripts.local.procs import LOOPBACK, LocalEnvError, pick_ports
 from scripts.local.proxy import Proxy
 from scripts.local.replication import Replication
 from scripts.local.servers import Servers
@@ -71,6 +71,12 @@ def check_matches(
             f"{paths.state_dir} holds database {recorded!r} but {db_name!r} was asked; "
             "run `down --purge` first to recreate it, or leave --db-name out to keep it"
         )
+
+
+def new_state(semi_sync: bool, db_name: str, replicas: int) -> State:
+    """A topology not started yet, on free ports: the servers', then HAProxy's writer and reader."""
+    ports = pick_ports(replicas + 3, set())
+    return State.new(ports, semi_sync=semi_sync, db_name=db_name, replicas=replicas)
 
 
 def build(paths: Paths, store: StateStore, servers: Servers, replication: Replication, proxy: Proxy) -> None:
