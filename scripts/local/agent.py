@@ -43,7 +43,6 @@ from scripts.local.consensus import Consensus, EtcdUnavailable
 from scripts.local.env import LocalEnv
 from scripts.local.mariadb import parse_gtids
 from scripts.local.procs import LocalEnvError
-from scripts.local.state import OPS_USER
 
 POLL_S: Final = 0.05
 PROBE_TIMEOUT_S: Final = 0.25
@@ -67,16 +66,6 @@ def best_candidate(views: dict[str, dict[str, Any]]) -> str | None:
     return str(best["name"])
 
 
-def ops_connect(env: LocalEnv, name: str, *, timeout: float) -> Any:
-    """The management account over ``name``'s unix socket, autocommit, ``timeout`` on each wait."""
-    import mysql.connector
-
-    return mysql.connector.connect(
-        unix_socket=env.servers.socket(name), user=OPS_USER, password=env.store.secrets.ops,
-        autocommit=True, connection_timeout=timeout, use_pure=True,
-    )  # fmt: skip
-
-
 class Fencer:
     """Sends ``SET GLOBAL read_only = ON`` until it is applied, on a thread of its own: a hung
     server must not hold up the agent's loop.
@@ -97,7 +86,7 @@ class Fencer:
         if self._ready is not None or self.pending:
             return
         with contextlib.suppress(Exception):
-            self._ready = ops_connect(self.env, self.name, timeout=120)
+            self._ready = self.env.servers.ops_connect(self.name, timeout=120)
 
     def fence(self, why: str) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -112,7 +101,7 @@ class Fencer:
         while True:
             try:
                 if conn is None:
-                    conn = ops_connect(self.env, self.name, timeout=5)
+                    conn = self.env.servers.ops_connect(self.name, timeout=5)
                 with contextlib.closing(conn.cursor()) as cur:
                     cur.execute("SET GLOBAL read_only = ON")
                 self.applied_at = time.monotonic()
@@ -169,7 +158,7 @@ class Agent:
 
         try:
             if self.conn is None:
-                self.conn = ops_connect(self.env, self.name, timeout=5)
+                self.conn = self.env.servers.ops_connect(self.name, timeout=5)
             with contextlib.closing(self.conn.cursor()) as cur:
                 cur.execute("SELECT @@GLOBAL.read_only, @@GLOBAL.gtid_current_pos")
                 read_only, gtid = cur.fetchone()
@@ -189,7 +178,7 @@ class Agent:
     def reachable(self, other: str) -> bool:
         """Does ``other`` answer within the probe timeout (then a failover is a lossless switchover)?"""
         try:
-            ops_connect(self.env, other, timeout=PROBE_TIMEOUT_S).close()
+            self.env.servers.ops_connect(other, timeout=PROBE_TIMEOUT_S).close()
             return True
         except Exception:
             return False

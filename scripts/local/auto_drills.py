@@ -15,7 +15,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from mysql.connector import errors
 
@@ -49,14 +49,10 @@ def _wait(predicate: Any, timeout: float, what: str) -> float:
     return time.monotonic() - started
 
 
-def _direct_write(env: LocalEnv, port: int, table: str) -> bool:
-    """One INSERT on a server's own port as the admin user: True accepted, False refused (1290)."""
-    import mysql.connector
-
-    conn = mysql.connector.connect(
-        host="127.0.0.1", port=port, user="admin", password=env.admin_password.reveal(),
-        ssl_ca=str(env.ca_path), autocommit=True, connection_timeout=2, use_pure=True,
-    )  # fmt: skip
+def _direct_write(env: LocalEnv, role: Literal["primary", "replica"], table: str) -> bool:
+    """One INSERT on the server in ``role``, on its own port as the admin user: True accepted,
+    False refused (1290)."""
+    conn = env.connect(role, connection_timeout=2)
     try:
         with contextlib.closing(conn.cursor()) as cur:
             cur.execute(f"INSERT INTO {table} () VALUES ()")
@@ -77,7 +73,7 @@ def stall_drill(env: LocalEnv, *, stall_s: float = 3.0) -> StallResult:
     state = env.store.load()
     assert state is not None
     old = state.roles.primary
-    port, pid = state.servers[old].port, state.servers[old].pid
+    pid = state.servers[old].pid
     assert pid is not None
     os.kill(pid, signal.SIGSTOP)
     try:
@@ -87,7 +83,8 @@ def stall_drill(env: LocalEnv, *, stall_s: float = 3.0) -> StallResult:
         os.kill(pid, signal.SIGCONT)
     resumed = time.monotonic()
     accepted = 0
-    while _direct_write(env, port, "drill.stall"):
+    # The failover made the old primary the designated replica.
+    while _direct_write(env, "replica", "drill.stall"):
         accepted += 1
         if time.monotonic() - resumed > 5:
             break
@@ -103,21 +100,20 @@ def etcd_outage_drill(env: LocalEnv, *, outage_s: float = 3.0) -> OutageResult:
     settings = autofailover.load(env.state_dir)
     assert settings is not None
     primary = env.store.load().roles.primary  # type: ignore[union-attr]
-    port = env.port("primary")
     with contextlib.closing(env.connect("writer")) as conn, contextlib.closing(conn.cursor()) as cur:
         cur.execute("CREATE DATABASE IF NOT EXISTS drill")
         cur.execute("CREATE TABLE IF NOT EXISTS drill.outage (id INT AUTO_INCREMENT PRIMARY KEY)")
     for member in settings.members:
         os.kill(int(etcd.pid_file(env.state_dir, member.name).read_text()), signal.SIGKILL)
     time.sleep(outage_s)
-    fenced = not _direct_write(env, port, "drill.outage")
+    fenced = not _direct_write(env, "primary", "drill.outage")
     promoted = env.store.load().roles.primary != primary  # type: ignore[union-attr]
     back = time.monotonic()
     autofailover.start(env.state_dir, settings, sorted(env.store.current().servers), env.children)
 
     def writable() -> bool:
         try:
-            return _direct_write(env, port, "drill.outage")
+            return _direct_write(env, "primary", "drill.outage")
         except errors.Error:
             return False
 

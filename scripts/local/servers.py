@@ -170,20 +170,25 @@ class Servers:
             raise LocalEnvError(f"SQL on {name} failed: {self.scrub(done.stderr.decode(errors='replace'))}")
         return done.stdout.decode()
 
-    @contextlib.contextmanager
-    def ops_connection(self, name: str) -> Iterator[Any]:
-        """A privileged connection over the server's unix socket (local management only)."""
+    def ops_connect(self, name: str, *, timeout: float = 5.0) -> Any:
+        """A privileged connection over the server's unix socket (local management only);
+        ``timeout`` bounds each wait on it. The caller closes it."""
         # Imported here: the CLI's down/status do not need the connector.
         import mysql.connector
 
-        conn = mysql.connector.connect(
+        return mysql.connector.connect(
             unix_socket=self.socket(name),
             user=OPS_USER,
             password=self.store.secrets.ops,
             autocommit=True,
-            connection_timeout=5,
+            connection_timeout=timeout,
             use_pure=True,
         )
+
+    @contextlib.contextmanager
+    def ops_connection(self, name: str) -> Iterator[Any]:
+        """:meth:`ops_connect`, closed on leaving."""
+        conn = self.ops_connect(name)
         try:
             yield conn
         finally:
