@@ -1,0 +1,185 @@
+"""A small blocking pool of TLS connections to one endpoint.
+
+Not the connector's ``MySQLConnectionPool``: it raises "pool exhausted" at once instead of
+waiting for a connection to come back, creates its connections through ``connect()`` (so not
+through :class:`~scripts.db.connection.TlsRequiredConnection`, which refuses a server without
+TLS before the login is sent), and resets the session with a round trip on every return.
+This pool waits up to ``checkout_timeout_s``, connects with :func:`connect_once`, keeps idle
+connections last-in first-out (the warm ones), and pings a connection that sat idle longer
+than ``ping_after_s`` before handing it out (SQLAlchemy's ``pool_pre_ping``, for the idle ones
+only), so a write never goes out on a connection the server already closed.
+"""
+
+from __future__ import annotations
+
+import select
+import threading
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+
+import mysql.connector
+from mysql.connector.connection import MySQLConnection
+
+from scripts.db.connection import Target, connect_once, describe_error
+from scripts.db.router.errors import RouterError
+
+
+def connect_unbounded(target: Target, timeout_s: float) -> MySQLConnection:
+    """Connect within ``timeout_s``, then let statements run as long as the server works on them.
+
+    The pure-Python connector keeps ``connection_timeout`` as the socket's timeout for the
+    connection's life (its ``read_timeout`` applies only without one), so a query longer than
+    the connect timeout would die as "lost connection" and a write would look ambiguous.
+    """
+    conn = connect_once(target, timeout_s)
+    sock = getattr(getattr(conn, "_socket", None), "sock", None)
+    if sock is not None:
+        sock.settimeout(None)
+    return conn
+
+
+@dataclass
+class _Idle:
+    conn: MySQLConnection
+    since: float
+
+
+class PoolClosed(RouterError):
+    """The router was closed."""
+
+
+class PoolTimeout(RouterError):
+    """Every connection stayed checked out for ``checkout_timeout_s``."""
+
+
+class EndpointPool:
+    def __init__(
+        self,
+        target: Target,
+        *,
+        max_size: int,
+        connect_timeout_s: float,
+        checkout_timeout_s: float,
+        ping_after_s: float = 1.0,
+        connect: Callable[[Target, float], MySQLConnection] = connect_unbounded,
+    ) -> None:
+        if max_size < 1:
+            raise ValueError(f"pool size must be at least 1, got {max_size}")
+        self.target = target
+        self._max = max_size
+        self._connect_timeout = connect_timeout_s
+        self._checkout_timeout = checkout_timeout_s
+        self._ping_after = ping_after_s
+        self._connect = connect
+        self._idle: list[_Idle] = []
+        self._out = 0
+        self._closed = False
+        self._cond = threading.Condition()
+
+    def acquire(self) -> MySQLConnection:
+        """An open connection; raises the connector's error when the endpoint cannot be reached."""
+        deadline = time.monotonic() + self._checkout_timeout
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise PoolClosed(f"the router's pool for {self.target.describe()} is closed")
+                idle: _Idle | None = None
+                if self._idle:
+                    idle = self._idle.pop()
+                    self._out += 1
+                    break
+                if self._out < self._max:
+                    self._out += 1
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._cond.wait(left):
+                    raise PoolTimeout(
+                        f"all {self._max} connections to {self.target.describe()} stayed in use for "
+                        f"{self._checkout_timeout:g} s (raise pool_size?)"
+                    )
+        return self._ready(idle)
+
+    def _ready(self, idle: _Idle | None) -> MySQLConnection:
+        try:
+            if idle is not None and not self._alive(idle):
+                idle = None
+            if idle is not None:
+                return idle.conn
+            return self._connect(self.target, self._connect_timeout)
+        except BaseException:
+            self._forget()
+            raise
+
+    def _alive(self, idle: _Idle) -> bool:
+        if peer_closed(idle.conn):
+            _close_quietly(idle.conn)
+            return False
+        if time.monotonic() - idle.since < self._ping_after:
+            return True
+        try:
+            idle.conn.cmd_ping()
+            return True
+        except mysql.connector.Error:
+            _close_quietly(idle.conn)
+            return False
+
+    def release(self, conn: MySQLConnection, *, broken: bool = False) -> None:
+        """Give ``conn`` back; a broken one (or one returned after close) is closed instead."""
+        with self._cond:
+            self._out -= 1
+            keep = not broken and not self._closed
+            if keep:
+                self._idle.append(_Idle(conn, time.monotonic()))
+            self._cond.notify()
+        if not keep:
+            _close_quietly(conn)
+
+    def _forget(self) -> None:
+        with self._cond:
+            self._out -= 1
+            self._cond.notify()
+
+    def discard_idle(self) -> None:
+        """Close the idle connections (the endpoint changed role or went away)."""
+        with self._cond:
+            idle, self._idle = self._idle, []
+        for item in idle:
+            _close_quietly(item.conn)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self.discard_idle()
+
+    def sizes(self) -> tuple[int, int]:
+        """(checked out, idle)."""
+        with self._cond:
+            return self._out, len(self._idle)
+
+    def describe_error(self, exc: BaseException) -> str:
+        return describe_error(exc, self.target.password)
+
+
+def peer_closed(conn: MySQLConnection) -> bool:
+    """Whether the server already closed this idle connection (no round trip).
+
+    An idle connection has nothing to read; if its socket is readable, the server sent its
+    goodbye or died (a killed server's kernel closes the socket). Checked before a statement
+    goes out, so a write is not sent into a dead connection and reported as ambiguous.
+    """
+    sock = getattr(getattr(conn, "_socket", None), "sock", None)
+    if sock is None:
+        return True
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def _close_quietly(conn: MySQLConnection) -> None:
+    with suppress(mysql.connector.Error, OSError):
+        conn.close()
