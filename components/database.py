@@ -52,6 +52,8 @@ class MySqlDatabaseArgs:
     log_exports: Sequence[str] = ("error", "slowquery")
     log_retention_days: int = 30
     performance_insights: bool = False
+    gtid_mode: str = "ON"
+    """gtid_mode of the parameter group (OFF, OFF_PERMISSIVE, ON_PERMISSIVE, ON); the replicas share it."""
     db_name: str = "app"
     username: str = "admin"
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -110,7 +112,7 @@ class MySqlDatabase(pulumi.ComponentResource):
         )
         self.security_group = self._security_group(name, args, tags)
         self.parameter_group = parameter_group(
-            f"{name}-params", args.parameter_group_family, args.log_exports, tags, self
+            f"{name}-params", args.parameter_group_family, args.log_exports, args.gtid_mode, tags, self
         )
         # Generated here, not RDS-managed: AWS refuses MySQL read replicas of a source
         # whose master password is managed by Secrets Manager.

@@ -152,6 +152,7 @@ def _primary_args(settings: Settings, network: Network, host: Ec2Host) -> MySqlD
         log_exports=settings.db_log_exports,
         log_retention_days=settings.db_log_retention_days,
         performance_insights=settings.db_performance_insights,
+        gtid_mode=settings.db_gtid_mode,
         db_name=settings.db_name,
         username=settings.db_username,
         tags=settings.resource_tags,

@@ -75,6 +75,25 @@ def reserved_name_problem(key: str, value: str) -> str | None:
     return None
 
 
+# gtid_mode's values, in the order a server moves through them one step at a time ("Using
+# GTID-based replication", Amazon RDS User Guide; the MySQL 8.4 manual, gtid_mode).
+GTID_MODES: Final = ("OFF", "OFF_PERMISSIVE", "ON_PERMISSIVE", "ON")
+
+
+def gtid_mode_problem(value: str) -> str | None:
+    """Why ``value`` is no gtid_mode the parameter group can take, or None."""
+    if value in GTID_MODES:
+        return None
+    # A YAML 1.1 reader (PyYAML, which the offline plan uses) turns an unquoted ON or OFF into a
+    # boolean, which reaches the program as "true" or "false".
+    hint = (
+        " (quote ON and OFF in YAML: unquoted, they may be read as booleans)"
+        if value in ("true", "false")
+        else ""
+    )
+    return f"dbGtidMode: got {value!r}; expected one of {', '.join(GTID_MODES)}{hint}"
+
+
 _DAY_WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 _WEEK_WINDOW = re.compile(
     r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)$"

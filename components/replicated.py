@@ -75,12 +75,13 @@ class ReplicatedMySql(pulumi.ComponentResource):
 
     def _replica_parameter_group(self, name: str, args: ReplicatedMySqlArgs) -> aws.rds.ParameterGroup | None:
         """Replicas share the primary's group unless they run another line (a major upgrade):
-        a group belongs to one family, and an 8.0 server cannot take an 8.4 group."""
+        a group belongs to one family, and an 8.0 server cannot take an 8.4 group. Its GTID
+        parameters are the primary's: at gtid_mode ON a source needs its replicas on GTIDs too."""
         family = args.replica_parameter_group_family
         if args.replica_count == 0 or not family or family == args.primary.parameter_group_family:
             return None
         p = args.primary
-        return parameter_group(f"{name}-replica-params", family, p.log_exports, p.tags, self)
+        return parameter_group(f"{name}-replica-params", family, p.log_exports, p.gtid_mode, p.tags, self)
 
     def _replica(self, name: str, index: int, args: ReplicatedMySqlArgs) -> aws.rds.Instance:
         p = args.primary

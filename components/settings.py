@@ -91,6 +91,7 @@ class Settings:
     db_log_exports: tuple[str, ...]
     db_log_retention_days: int
     db_performance_insights: bool
+    db_gtid_mode: str
     proxy_enabled: bool
     proxy_writer_port: int
     proxy_reader_port: int

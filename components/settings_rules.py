@@ -15,7 +15,12 @@ from typing import Any, Final
 
 from components.cidr_rules import allow_list_problems, parse_cidr, vpc_range_problem
 from components.engine_rules import engine_problems
-from components.rds_rules import instance_class_problem, reserved_name_problem, window_problems
+from components.rds_rules import (
+    gtid_mode_problem,
+    instance_class_problem,
+    reserved_name_problem,
+    window_problems,
+)
 
 # At most 5 read replicas: this project's bound (RDS for MySQL allows 15 per source).
 MAX_REPLICAS: Final = 5
@@ -235,6 +240,9 @@ def validate(stack: str, values: Mapping[str, Any]) -> list[str]:
     problems += window_problems(values["dbBackupWindow"], values["dbMaintenanceWindow"])
     _check_logs(values, problems)
     _check_performance_insights(values, problems)
+    gtid_problem = gtid_mode_problem(values["dbGtidMode"])
+    if gtid_problem is not None:
+        problems.append(gtid_problem)
     _check_tags(values["tags"], problems)
     _check_storage(values["dbAllocatedStorageGib"], values["dbMaxAllocatedStorageGib"], problems)
     _check_replication(values, problems)

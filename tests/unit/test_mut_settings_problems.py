@@ -172,6 +172,18 @@ RESERVED_TAG = (
                 "Performance Insights from db.t3.medium / db.t4g.medium up"
             ],
         ),
+        # GTIDs
+        (
+            {"dbGtidMode": "on"},
+            ["dbGtidMode: got 'on'; expected one of OFF, OFF_PERMISSIVE, ON_PERMISSIVE, ON"],
+        ),
+        (
+            {"dbGtidMode": False},
+            [
+                "dbGtidMode: got 'false'; expected one of OFF, OFF_PERMISSIVE, ON_PERMISSIVE, ON "
+                "(quote ON and OFF in YAML: unquoted, they may be read as booleans)"
+            ],
+        ),
         # tags
         ({"tags": {f"k{i}": "v" for i in range(41)}}, ["tags: got 41 tags; expected at most 40"]),
         (

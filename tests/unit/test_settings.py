@@ -102,6 +102,31 @@ def test_accepts_engine_versions(version: str) -> None:
     assert settings.db_engine_version == version
 
 
+@pytest.mark.parametrize("mode", ["OFF", "OFF_PERMISSIVE", "ON_PERMISSIVE", "ON"])
+def test_accepts_every_gtid_mode(mode: str) -> None:
+    assert settings_for(dbGtidMode=mode).db_gtid_mode == mode
+
+
+def test_gtids_are_on_by_default() -> None:
+    assert settings_for("dev").db_gtid_mode == "ON"
+    assert settings_for("prod").db_gtid_mode == "ON"
+
+
+@pytest.mark.parametrize("mode", ["on", "On", "PERMISSIVE", "ON_PERMISIVE", "1", ""])
+def test_rejects_unknown_gtid_mode(mode: str) -> None:
+    err = rejects(dbGtidMode=mode)
+    assert err.problems == [
+        f"dbGtidMode: got {mode!r}; expected one of OFF, OFF_PERMISSIVE, ON_PERMISSIVE, ON"
+    ]
+
+
+@pytest.mark.parametrize("unquoted", [True, False])
+def test_rejects_gtid_mode_a_yaml_reader_took_for_a_boolean(unquoted: bool) -> None:
+    # `dbGtidMode: ON` unquoted: PyYAML reads ON and OFF as booleans.
+    err = rejects(dbGtidMode=unquoted)
+    assert_problem(err, "dbGtidMode", f"got {str(unquoted).lower()!r}", "quote ON and OFF in YAML")
+
+
 @pytest.mark.parametrize("stack", ["prod", "production", "Production"])
 def test_rejects_public_db_on_a_production_stack(stack: str) -> None:
     err = rejects(stack, stack_file="dev")
