@@ -16,16 +16,17 @@ from mysql.connector.connection import MySQLConnection
 
 from scripts.db.replication_check import write_heartbeat
 from scripts.db.router.gtid import Dialect
+from scripts.db.router.pool import cursor_for
 
 _POLL_FIRST_S = 0.0002
 _POLL_MAX_S = 0.005
 
 
 def scalar(conn: MySQLConnection, sql: str, params: tuple[object, ...] = ()) -> object:
-    with conn.cursor() as cur:
-        cur.execute(sql, params)  # type: ignore[arg-type]
-        row = cur.fetchone()
-    return row[0] if isinstance(row, tuple) else None
+    cur = cursor_for(conn)
+    cur.execute(sql, params)  # type: ignore[arg-type]
+    rows = cur.fetchall()
+    return rows[0][0] if rows and isinstance(rows[0], tuple) else None
 
 
 def gtid_wait(conn: MySQLConnection, dialect: Dialect, position: object, timeout_s: float) -> bool:

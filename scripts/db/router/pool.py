@@ -17,9 +17,9 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
 
 import mysql.connector
+from mysql.connector.abstracts import MySQLCursorAbstract
 from mysql.connector.connection import MySQLConnection
 
 from scripts.db.connection import Target, connect_once, describe_error
@@ -40,10 +40,7 @@ def connect_unbounded(target: Target, timeout_s: float) -> MySQLConnection:
     return conn
 
 
-@dataclass
-class _Idle:
-    conn: MySQLConnection
-    since: float
+_CURSOR = "_mysql_platform_router_cursor"
 
 
 class PoolClosed(RouterError):
@@ -55,6 +52,8 @@ class PoolTimeout(RouterError):
 
 
 class EndpointPool:
+    """Thread-safe. The common case (an idle connection is there) takes one lock, no condition."""
+
     def __init__(
         self,
         target: Target,
@@ -73,94 +72,123 @@ class EndpointPool:
         self._checkout_timeout = checkout_timeout_s
         self._ping_after = ping_after_s
         self._connect = connect
-        self._idle: list[_Idle] = []
+        # (connection, monotonic time it came back), the most recent last.
+        self._idle: list[tuple[MySQLConnection, float]] = []
         self._out = 0
+        self._waiting = 0
         self._closed = False
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
 
-    def acquire(self) -> MySQLConnection:
-        """An open connection; raises the connector's error when the endpoint cannot be reached."""
-        deadline = time.monotonic() + self._checkout_timeout
-        with self._cond:
-            while True:
-                if self._closed:
-                    raise PoolClosed(f"the router's pool for {self.target.describe()} is closed")
-                idle: _Idle | None = None
-                if self._idle:
-                    idle = self._idle.pop()
-                    self._out += 1
-                    break
-                if self._out < self._max:
-                    self._out += 1
-                    break
-                left = deadline - time.monotonic()
-                if left <= 0 or not self._cond.wait(left):
-                    raise PoolTimeout(
-                        f"all {self._max} connections to {self.target.describe()} stayed in use for "
-                        f"{self._checkout_timeout:g} s (raise pool_size?)"
-                    )
-        return self._ready(idle)
+    def acquire(self, *, verify: bool = True) -> MySQLConnection:
+        """An open connection; raises the connector's error when the endpoint cannot be reached.
 
-    def _ready(self, idle: _Idle | None) -> MySQLConnection:
+        ``verify``: make sure the server has not closed an idle connection before handing it
+        out (no round trip; a write needs it, a read that fails is simply sent again).
+        """
+        conn: MySQLConnection | None
+        with self._lock:
+            if self._idle and not self._closed:
+                conn, since = self._idle.pop()
+                self._out += 1
+            else:
+                conn, since = self._wait_for_turn()
         try:
-            if idle is not None and not self._alive(idle):
-                idle = None
-            if idle is not None:
-                return idle.conn
-            return self._connect(self.target, self._connect_timeout)
+            if conn is not None and not self._usable(conn, since, verify):
+                conn = None
+            return conn if conn is not None else self._connect(self.target, self._connect_timeout)
         except BaseException:
             self._forget()
             raise
 
-    def _alive(self, idle: _Idle) -> bool:
-        if peer_closed(idle.conn):
-            _close_quietly(idle.conn)
+    def _wait_for_turn(self) -> tuple[MySQLConnection | None, float]:
+        """Under the lock: an idle connection, or (None, 0) for a new one; waits when all are out."""
+        deadline = time.monotonic() + self._checkout_timeout
+        while True:
+            if self._closed:
+                raise PoolClosed(f"the router's pool for {self.target.describe()} is closed")
+            if self._idle:
+                self._out += 1
+                return self._idle.pop()
+            if self._out < self._max:
+                self._out += 1
+                return None, 0.0
+            left = deadline - time.monotonic()
+            self._waiting += 1
+            try:
+                woken = left > 0 and self._cond.wait(left)
+            finally:
+                self._waiting -= 1
+            if not woken:
+                raise PoolTimeout(
+                    f"all {self._max} connections to {self.target.describe()} stayed in use for "
+                    f"{self._checkout_timeout:g} s (raise pool_size?)"
+                )
+
+    def _usable(self, conn: MySQLConnection, since: float, verify: bool) -> bool:
+        if verify and peer_closed(conn):
+            _close_quietly(conn)
             return False
-        if time.monotonic() - idle.since < self._ping_after:
+        if time.monotonic() - since < self._ping_after:
             return True
         try:
-            idle.conn.cmd_ping()
+            conn.cmd_ping()
             return True
         except mysql.connector.Error:
-            _close_quietly(idle.conn)
+            _close_quietly(conn)
             return False
 
     def release(self, conn: MySQLConnection, *, broken: bool = False) -> None:
         """Give ``conn`` back; a broken one (or one returned after close) is closed instead."""
-        with self._cond:
+        with self._lock:
             self._out -= 1
             keep = not broken and not self._closed
             if keep:
-                self._idle.append(_Idle(conn, time.monotonic()))
-            self._cond.notify()
+                self._idle.append((conn, time.monotonic()))
+            if self._waiting:
+                self._cond.notify()
         if not keep:
             _close_quietly(conn)
 
     def _forget(self) -> None:
-        with self._cond:
+        with self._lock:
             self._out -= 1
-            self._cond.notify()
+            if self._waiting:
+                self._cond.notify()
 
     def discard_idle(self) -> None:
         """Close the idle connections (the endpoint changed role or went away)."""
-        with self._cond:
+        with self._lock:
             idle, self._idle = self._idle, []
-        for item in idle:
-            _close_quietly(item.conn)
+        for conn, _ in idle:
+            _close_quietly(conn)
 
     def close(self) -> None:
-        with self._cond:
+        with self._lock:
             self._closed = True
             self._cond.notify_all()
         self.discard_idle()
 
     def sizes(self) -> tuple[int, int]:
         """(checked out, idle)."""
-        with self._cond:
+        with self._lock:
             return self._out, len(self._idle)
 
     def describe_error(self, exc: BaseException) -> str:
         return describe_error(exc, self.target.password)
+
+
+def cursor_for(conn: MySQLConnection) -> MySQLCursorAbstract:
+    """The one cursor the router uses on ``conn``, made on first use.
+
+    The connector's ``cursor()`` first checks ``is_connected()``, which pings the server: a
+    whole extra round trip for every statement that opens a cursor of its own.
+    """
+    cursor = conn.__dict__.get(_CURSOR)
+    if cursor is None:
+        cursor = conn.cursor()
+        conn.__dict__[_CURSOR] = cursor
+    return cursor
 
 
 def peer_closed(conn: MySQLConnection) -> bool:

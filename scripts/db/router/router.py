@@ -63,6 +63,7 @@ class Router:
         self._topology = Topology.of(source.load())
         self._writer = EndpointHealth(self._topology.writer, "writer")
         self._readers: dict[Endpoint, EndpointHealth] = {}
+        self._rotation: tuple[Endpoint, ...] = ()
         self._rr = itertools.count()
         self._local = threading.local()
         self._stop = threading.Event()
@@ -109,6 +110,9 @@ class Router:
         )
 
     def pool(self, endpoint: Endpoint) -> EndpointPool:
+        pool = self._pools.get(endpoint)
+        if pool is not None:
+            return pool
         with self._lock:
             pool = self._pools.get(endpoint)
             if pool is None:
@@ -130,8 +134,9 @@ class Router:
 
     def pick_reader(self, exclude: frozenset[Endpoint] = frozenset()) -> Endpoint | None:
         """A reader in rotation (round robin), or None: then the writer serves the read."""
-        with self._lock:
-            healthy = [e for e, h in self._readers.items() if h.in_rotation and e not in exclude]
+        healthy = self._rotation  # replaced whole under the lock, read without it
+        if exclude:
+            healthy = tuple(e for e in healthy if e not in exclude)
         if not healthy:
             return None
         return healthy[next(self._rr) % len(healthy)]
@@ -360,6 +365,7 @@ class Router:
 
     def _flip(self, health: EndpointHealth, keep: bool, reason: str) -> None:
         health.in_rotation, health.reason, health.changed_at = keep, reason, time.monotonic()
+        self._rotation = tuple(e for e, h in self._readers.items() if h.in_rotation)
         if keep:
             log.info("router: reader %s in rotation: %s", health.describe(), reason)
         else:
@@ -408,6 +414,7 @@ class Router:
                 # A new reader serves only once the monitor has seen it healthy.
                 kept.setdefault(endpoint, EndpointHealth(endpoint, "reader"))
             self._readers = kept
+            self._rotation = tuple(e for e, h in kept.items() if h.in_rotation)
 
 
 def _shutdown(stop: threading.Event, pools: dict[Endpoint, EndpointPool], prober: Prober) -> None:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import mysql.connector
 from mysql.connector.connection import MySQLConnection
@@ -33,6 +33,7 @@ from scripts.db.router.errors import (
     WriteNotApplied,
     WriterUnavailable,
 )
+from scripts.db.router.pool import cursor_for
 from scripts.db.router.statements import Route, route_of, tokens
 
 if TYPE_CHECKING:
@@ -52,13 +53,14 @@ _UNKNOWN = object()
 _FENCE = object()
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
+    """One statement's outcome. A NamedTuple: made for every statement, it must be cheap."""
+
     rows: list[tuple[Any, ...]]
     columns: tuple[str, ...]
     rowcount: int
     lastrowid: int | None
-    # Where it ran: "writer" or "reader", and the endpoint.
+    # Where it ran: "writer" or "reader", and the endpoint as host:port.
     role: str
     server: str
 
@@ -75,11 +77,21 @@ def _lost(exc: BaseException) -> bool:
 
 
 def _run(conn: MySQLConnection, sql: str, params: Any, role: str, endpoint: Endpoint) -> Result:
-    with conn.cursor() as cur:
-        cur.execute(sql, params or ())
-        rows = [tuple(r) for r in cur.fetchall()] if cur.description else []
-        columns = tuple(d[0] for d in cur.description or ())
-        return Result(rows, columns, cur.rowcount, cur.lastrowid, role, f"{endpoint.host}:{endpoint.port}")
+    cur = cursor_for(conn)
+    cur.execute(sql, params or ())
+    description = cur.description
+    if description:
+        # The default cursor's rows are tuples already.
+        rows: list[tuple[Any, ...]] = cur.fetchall()  # type: ignore[assignment]
+        columns = tuple(d[0] for d in description)
+    else:
+        rows, columns = [], ()
+    return Result(rows, columns, cur.rowcount, cur.lastrowid, role, _address(endpoint))
+
+
+@lru_cache(maxsize=256)
+def _address(endpoint: Endpoint) -> str:
+    return f"{endpoint.host}:{endpoint.port}"
 
 
 class Session:
@@ -188,17 +200,20 @@ class Session:
     # ----- reads -----------------------------------------------------------------
 
     def _read(self, sql: str, params: Any) -> Result:
-        tried: set[Endpoint] = set()
-        for _ in range(3):
-            endpoint = self._router.pick_reader(frozenset(tried))
+        router = self._router
+        tried: frozenset[Endpoint] = frozenset()
+        for attempt in range(3):
+            endpoint = router.pick_reader(tried)
             if endpoint is None or self._needed is _UNKNOWN:
                 break
-            tried.add(endpoint)
-            pool = self._router.pool(endpoint)
+            pool = router.pool(endpoint)
             try:
-                conn = pool.acquire()
+                # The first try skips the idle connection's liveness check: a read that meets a
+                # closed connection is simply sent again, on a checked one.
+                conn = pool.acquire(verify=attempt > 0)
             except mysql.connector.Error as exc:
-                self._router.eject(endpoint, f"unreachable: {pool.describe_error(exc)}")
+                router.eject(endpoint, f"unreachable: {pool.describe_error(exc)}")
+                tried |= {endpoint}
                 continue
             broken = True
             try:
@@ -212,7 +227,10 @@ class Session:
                 if not _lost(exc):
                     broken = False
                     raise
-                self._router.eject(endpoint, f"connection lost: {pool.describe_error(exc)}")
+                pool.discard_idle()
+                if attempt:
+                    router.eject(endpoint, f"connection lost: {pool.describe_error(exc)}")
+                    tried |= {endpoint}
             finally:
                 pool.release(conn, broken=broken)
         return self._read_on_writer(sql, params)
