@@ -6,6 +6,8 @@ the application user exists; the failover tests make their own.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import random
 import threading
 import time
@@ -442,3 +444,20 @@ def test_clients_resume_after_a_planned_switchover_with_nothing_lost(tmp_path: P
     assert sum(c.not_applied for c in clients) == 0
     assert gap < 2.0
     assert switched
+
+
+# ----- the README's example ---------------------------------------------------------------------
+
+
+def test_the_readme_example_runs_as_written(renv: LocalEnv) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### Read/write routing for Python services", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert '".local/outputs.json"' in code
+    code = code.replace('".local/', f'"{renv.state_dir}/')
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, "README.md", "exec"), {})  # noqa: S102 - the README's own code
+    lines = printed.getvalue().splitlines()
+    assert lines[0].startswith("[(") and "'Ada')]" in lines[0]
+    assert len(lines) == 3 and all(" True ok " in line for line in lines[1:])

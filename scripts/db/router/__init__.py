@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mysql_platform_core.contract import Secret, StackOutputs
+from scripts.db.router.cluster import Credentials
 from scripts.db.router.errors import (
     AmbiguousWrite,
     NoReader,
@@ -23,7 +24,7 @@ from scripts.db.router.errors import (
     WriteNotApplied,
     WriterUnavailable,
 )
-from scripts.db.router.router import Credentials, Router
+from scripts.db.router.router import Router
 from scripts.db.router.session import Result, Session
 from scripts.db.router.settings import RouterSettings
 from scripts.db.router.statements import Route, route_of

@@ -1,243 +1,41 @@
-"""The router: the topology, a pool per endpoint, the health monitor, and where each statement goes.
+"""The router a service holds: a cluster of endpoints, and sessions over it.
 
-Sessions (:mod:`scripts.db.router.session`) decide what a statement needs; this object
-answers with connections: the writer's (waiting through a failover), a healthy reader's, or
-none. A monitor thread checks every endpoint each ``check_interval_s``, moves readers in and
-out of the rotation, follows a rewritten outputs file, and finds the writer again when it
-went away or turned read-only.
+One per service process; thread-safe. ``execute``/``query``/``transaction`` use one session per
+thread; ``session()`` and ``read_your_writes()`` make explicit ones.
 """
 
 from __future__ import annotations
 
-import itertools
-import logging
 import threading
-import time
-import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-import mysql.connector
-from mysql.connector.connection import MySQLConnection
-
-from mysql_platform_core.contract import Endpoint, Secret
-from scripts.db.connection import Target
-from scripts.db.router.errors import RouterError, WriterUnavailable
-from scripts.db.router.gtid import Dialect
-from scripts.db.router.health import EndpointHealth, LagClock, judge
-from scripts.db.router.pool import EndpointPool
-from scripts.db.router.probe import ProbeFailed, Prober
+from scripts.db.router.cluster import Cluster, Credentials
+from scripts.db.router.session import Result, Session
 from scripts.db.router.settings import RouterSettings
-from scripts.db.router.topology import Topology, TopologySource
+from scripts.db.router.topology import TopologySource
 
-log = logging.getLogger(__name__)
-
-# Rediscovery at most this often: a burst of failing writes does not stampede the servers.
-_DISCOVERY_MIN_INTERVAL_S = 0.1
-_WRITER_RETRY_S = 0.05
+__all__ = ["Credentials", "Router"]
 
 
-@dataclass(frozen=True)
-class Credentials:
-    user: str
-    password: Secret
-    database: str | None
-    ssl_ca: str | None
-    verify_identity: bool = True
-
-
-class Router:
-    """One per service process; thread-safe. Use as a context manager, or call :meth:`close`."""
+class Router(Cluster):
+    """Use as a context manager, or call :meth:`close`."""
 
     def __init__(self, source: TopologySource, credentials: Credentials, settings: RouterSettings) -> None:
-        self.settings = settings
-        self._source = source
-        self._creds = credentials
-        self._lock = threading.RLock()
-        self._discovery_lock = threading.Lock()
-        self._last_discovery = 0.0
-        self._pools: dict[Endpoint, EndpointPool] = {}
-        self._prober = Prober(self.target, settings.probe_timeout_s)
-        self._topology = Topology.of(source.load())
-        self._writer = EndpointHealth(self._topology.writer, "writer")
-        self._readers: dict[Endpoint, EndpointHealth] = {}
-        self._rotation: tuple[Endpoint, ...] = ()
-        self._rr = itertools.count()
+        super().__init__(source, credentials, settings)
         self._local = threading.local()
-        self._stop = threading.Event()
-        self._set_readers(self._topology.readers)
-        self.dialect: Dialect | None = self._detect()
-        keep = settings.max_lag_s * 2 + settings.check_interval_s * 4
-        self._clock = LagClock(self.dialect, keep) if self.dialect is not None else None
-        self.check_now()
-        self._thread = threading.Thread(target=self._run, name="mysql-router-monitor", daemon=True)
-        self._thread.start()
-        self._finalizer = weakref.finalize(self, _shutdown, self._stop, self._pools, self._prober)
-
-    # ----- lifecycle -----------------------------------------------------------------
 
     def __enter__(self) -> Router:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Stop the monitor and close every connection (also run at interpreter exit)."""
-        self._stop.set()
-        if self._thread.is_alive() and threading.current_thread() is not self._thread:
-            self._thread.join(timeout=self.settings.probe_timeout_s * 4)
-        self._finalizer()
-
-    @property
-    def closed(self) -> bool:
-        return self._stop.is_set()
-
-    # ----- endpoints -----------------------------------------------------------------
-
-    def target(self, endpoint: Endpoint) -> Target:
-        c = self._creds
-        return Target(
-            host=endpoint.host,
-            port=endpoint.port,
-            user=c.user,
-            password=c.password,
-            ssl_ca=c.ssl_ca,
-            database=c.database,
-            verify_identity=c.verify_identity,
-        )
-
-    def pool(self, endpoint: Endpoint) -> EndpointPool:
-        pool = self._pools.get(endpoint)
-        if pool is not None:
-            return pool
-        with self._lock:
-            pool = self._pools.get(endpoint)
-            if pool is None:
-                if self.closed:
-                    raise RouterError("the router is closed")
-                s = self.settings
-                pool = EndpointPool(
-                    self.target(endpoint),
-                    max_size=s.pool_size,
-                    connect_timeout_s=s.connect_timeout_s,
-                    checkout_timeout_s=s.checkout_timeout_s,
-                )
-                self._pools[endpoint] = pool
-            return pool
-
-    @property
-    def writer_endpoint(self) -> Endpoint:
-        return self._topology.writer
-
-    def pick_reader(self, exclude: frozenset[Endpoint] = frozenset()) -> Endpoint | None:
-        """A reader in rotation (round robin), or None: then the writer serves the read."""
-        healthy = self._rotation  # replaced whole under the lock, read without it
-        if exclude:
-            healthy = tuple(e for e in healthy if e not in exclude)
-        if not healthy:
-            return None
-        return healthy[next(self._rr) % len(healthy)]
-
-    def reader_position(self, endpoint: Endpoint) -> object | None:
-        """The reader's applied GTID position at its last check (parsed), if known."""
-        with self._lock:
-            health = self._readers.get(endpoint)
-            return None if health is None else health.position
-
-    def eject(self, endpoint: Endpoint, reason: str) -> None:
-        """A query found this reader broken: out of rotation until the monitor sees it well."""
-        with self._lock:
-            health = self._readers.get(endpoint)
-            if health is not None and health.in_rotation:
-                self._flip(health, False, reason)
-        self.pool(endpoint).discard_idle()
-
-    def acquire_writer(self) -> tuple[Endpoint, MySQLConnection]:
-        """A connection to a writable server, waiting up to ``writer_wait_s`` through a failover.
-
-        Raises :class:`WriterUnavailable` (nothing was sent) when none answers in time.
-        """
-        deadline = time.monotonic() + self.settings.writer_wait_s
-        last = "not tried"
-        while True:
-            endpoint = self._topology.writer
-            if self._writer.read_only:
-                last = "it is read-only"
-            else:
-                try:
-                    return endpoint, self.pool(endpoint).acquire()
-                except mysql.connector.Error as exc:
-                    last = self.pool(endpoint).describe_error(exc)
-            self.writer_trouble(endpoint, last)
-            if time.monotonic() >= deadline:
-                raise WriterUnavailable(
-                    f"no writable server answered within {self.settings.writer_wait_s:g} s "
-                    f"(last tried {endpoint.host}:{endpoint.port}: {last}); nothing was sent"
-                )
-            time.sleep(_WRITER_RETRY_S)
-
-    def writer_refused(self, endpoint: Endpoint) -> None:
-        """``endpoint`` refused a write as read-only: no writes go there until it is writable again."""
-        with self._lock:
-            if self._writer.endpoint == endpoint:
-                self._writer.read_only = True
-        self.writer_trouble(endpoint, "it refused a write as read-only")
-
-    def release(self, endpoint: Endpoint, conn: MySQLConnection, *, broken: bool = False) -> None:
-        self.pool(endpoint).release(conn, broken=broken)
-
-    @contextmanager
-    def writer(self) -> Iterator[MySQLConnection]:
-        """A writer connection of your own (SET, LOCK TABLES, prepared statements...).
-
-        Its session is reset (COM_RESET_CONNECTION) before it returns to the pool.
-        """
-        endpoint, conn = self.acquire_writer()
-        with self._own(endpoint, conn):
-            yield conn
-
-    @contextmanager
-    def reader(self) -> Iterator[MySQLConnection]:
-        """A connection to a healthy reader of your own (the writer when none is healthy).
-
-        No read-your-writes wait: use a session for that.
-        """
-        endpoint = self.pick_reader()
-        if endpoint is None:
-            endpoint, conn = self.acquire_writer()
-        else:
-            try:
-                conn = self.pool(endpoint).acquire()
-            except mysql.connector.Error as exc:
-                self.eject(endpoint, f"unreachable: {self.pool(endpoint).describe_error(exc)}")
-                endpoint, conn = self.acquire_writer()
-        with self._own(endpoint, conn):
-            yield conn
-
-    @contextmanager
-    def _own(self, endpoint: Endpoint, conn: MySQLConnection) -> Iterator[None]:
-        broken = True
-        try:
-            yield
-            conn.cmd_reset_connection()
-            broken = False
-        finally:
-            self.release(endpoint, conn, broken=broken)
-
-    # ----- sessions -------------------------------------------------------------------
-
-    def session(self, *, read_your_writes: bool | None = None) -> Any:
+    def session(self, *, read_your_writes: bool | None = None) -> Session:
         """A new session (SQLAlchemy's unit of work): its reads see its own writes."""
-        from scripts.db.router.session import Session
-
         ryw = self.settings.read_your_writes if read_your_writes is None else read_your_writes
         return Session(self, read_your_writes=ryw)
 
     @contextmanager
-    def read_your_writes(self) -> Iterator[Any]:
+    def read_your_writes(self) -> Iterator[Session]:
         """A scope whose reads wait for its writes on a replica (or go to the writer)."""
         session = self.session(read_your_writes=True)
         try:
@@ -245,186 +43,21 @@ class Router:
         finally:
             session.close()
 
-    def _default_session(self) -> Any:
-        session = getattr(self._local, "session", None)
+    def _default_session(self) -> Session:
+        session: Session | None = getattr(self._local, "session", None)
         if session is None:
             session = self.session()
             self._local.session = session
         return session
 
-    def execute(self, sql: str, params: Any = ()) -> Any:
+    def execute(self, sql: str, params: Any = ()) -> Result:
         """Run one statement where it belongs, in this thread's session; returns a Result."""
         return self._default_session().execute(sql, params)
 
     def query(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
         """The rows of one statement (see :meth:`execute`)."""
-        rows: list[tuple[Any, ...]] = self._default_session().execute(sql, params).rows
-        return rows
+        return self._default_session().execute(sql, params).rows
 
-    def transaction(self) -> Any:
+    def transaction(self) -> AbstractContextManager[Session]:
         """``with router.transaction() as tx:`` every statement on the writer, committed at the end."""
         return self._default_session().transaction()
-
-    # ----- health -----------------------------------------------------------------------
-
-    def status(self) -> dict[str, Any]:
-        """The writer, each reader (in rotation or why not, lag), the consistency mode, the pools."""
-        with self._lock:
-            readers = [h.to_dict() for h in self._readers.values()]
-            writer = self._writer.to_dict()
-            pools = {f"{e.host}:{e.port}": _pool_sizes(p) for e, p in self._pools.items()}
-        mode = f"gtid ({self.dialect.name})" if self.dialect is not None else "heartbeat"
-        return {"writer": writer, "readers": readers, "read_your_writes": mode, "pools": pools}
-
-    def check_now(self) -> None:
-        """One round of checks (the monitor runs this every ``check_interval_s``)."""
-        if self._source.changed():
-            self.reload()
-        now = time.monotonic()
-        self._check_writer(now)
-        with self._lock:
-            readers = list(self._readers.values())
-        for health in readers:
-            self._check_reader(health, now)
-
-    def reload(self) -> None:
-        """Re-read the topology from its source now."""
-        try:
-            topology = Topology.of(self._source.load())
-        except Exception as exc:
-            log.warning("router: cannot re-read the topology: %s", exc)
-            return
-        self._apply(topology)
-
-    def writer_trouble(self, endpoint: Endpoint, reason: str) -> None:
-        """The writer failed or refused a write: find the writable server again (rate-limited)."""
-        if not self._discovery_lock.acquire(blocking=False):
-            return
-        try:
-            if time.monotonic() - self._last_discovery < _DISCOVERY_MIN_INTERVAL_S:
-                return
-            log.info("router: writer %s:%s: %s; looking for the writer", endpoint.host, endpoint.port, reason)
-            self._discover()
-            self._last_discovery = time.monotonic()
-        finally:
-            self._discovery_lock.release()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.settings.check_interval_s):
-            try:
-                self.check_now()
-            except Exception:
-                log.exception("router: health check failed")
-
-    def _detect(self) -> Dialect | None:
-        last = ""
-        for endpoint in self._topology.endpoints():
-            try:
-                return self._prober.detect(endpoint, consistency=self.settings.consistency)
-            except ProbeFailed as exc:
-                last = f"{endpoint.host}:{endpoint.port}: {exc}"
-        raise RouterError(f"router: no endpoint of the outputs answered ({last})")
-
-    def _check_writer(self, now: float) -> None:
-        health = self._writer
-        try:
-            seen = self._prober.observe(health.endpoint, writer=True)
-        except ProbeFailed as exc:
-            health.reachable, health.reason, health.checked_at = False, f"unreachable: {exc}", now
-            self.writer_trouble(health.endpoint, health.reason)
-            return
-        health.reachable, health.read_only, health.checked_at = True, seen.read_only, now
-        health.reason = "read-only (demoted?)" if seen.read_only else "ok"
-        health.in_rotation = not seen.read_only
-        if seen.read_only:
-            self.writer_trouble(health.endpoint, health.reason)
-        elif self._clock is not None and self.dialect is not None and seen.position is not None:
-            self._clock.add(now, self.dialect.parse(seen.position))
-
-    def _check_reader(self, health: EndpointHealth, now: float) -> None:
-        try:
-            seen = self._prober.observe(health.endpoint, writer=False)
-        except ProbeFailed as exc:
-            health.reachable, health.reason = False, f"unreachable: {exc}"
-            health.lag_s = health.replicating = None
-        else:
-            health.reachable, health.read_only, health.replicating = True, seen.read_only, seen.replicating
-            health.position = None
-            health.lag_s = None
-            if self.dialect is not None and seen.position is not None and self._clock is not None:
-                health.position = self.dialect.parse(seen.position)
-                health.lag_s = self._clock.lag(now, health.position)
-        health.checked_at = now
-        keep, reason = judge(health, max_lag_s=self.settings.max_lag_s)
-        with self._lock:
-            if keep != health.in_rotation:
-                self._flip(health, keep, reason)
-            health.reason = reason
-        if not health.reachable:
-            self.pool(health.endpoint).discard_idle()
-
-    def _flip(self, health: EndpointHealth, keep: bool, reason: str) -> None:
-        health.in_rotation, health.reason, health.changed_at = keep, reason, time.monotonic()
-        self._rotation = tuple(e for e, h in self._readers.items() if h.in_rotation)
-        if keep:
-            log.info("router: reader %s in rotation: %s", health.describe(), reason)
-        else:
-            log.warning("router: reader %s out of rotation: %s", health.describe(), reason)
-
-    def _discover(self) -> None:
-        try:
-            topology = Topology.of(self._source.load())
-        except Exception as exc:
-            log.warning("router: cannot re-read the topology: %s", exc)
-            topology = self._topology
-        candidates = list(dict.fromkeys((*topology.endpoints(), *self._topology.endpoints())))
-        for endpoint in candidates:
-            try:
-                writable = not self._prober.observe(endpoint, writer=True).read_only
-            except ProbeFailed:
-                continue
-            if writable:
-                others = tuple(e for e in topology.endpoints() if e != endpoint)
-                self._apply(topology if endpoint == topology.writer else Topology(endpoint, others))
-                return
-        self._apply(topology)
-
-    def _apply(self, topology: Topology) -> None:
-        with self._lock:
-            if topology == self._topology:
-                return
-            old = self._topology
-            self._topology = topology
-            if topology.writer != old.writer:
-                log.warning(
-                    "router: the writer is now %s:%s (was %s:%s)",
-                    topology.writer.host, topology.writer.port, old.writer.host, old.writer.port,
-                )  # fmt: skip
-                self._writer = EndpointHealth(topology.writer, "writer", reachable=True, read_only=False)
-                if self._clock is not None:
-                    self._clock.reset()
-                if old.writer in self._pools:
-                    self._pools[old.writer].discard_idle()
-            self._set_readers(topology.readers)
-
-    def _set_readers(self, readers: tuple[Endpoint, ...]) -> None:
-        with self._lock:
-            kept = {e: self._readers[e] for e in readers if e in self._readers}
-            for endpoint in readers:
-                # A new reader serves only once the monitor has seen it healthy.
-                kept.setdefault(endpoint, EndpointHealth(endpoint, "reader"))
-            self._readers = kept
-            self._rotation = tuple(e for e, h in kept.items() if h.in_rotation)
-
-
-def _shutdown(stop: threading.Event, pools: dict[Endpoint, EndpointPool], prober: Prober) -> None:
-    stop.set()
-    for pool in list(pools.values()):
-        with suppress(Exception):
-            pool.close()
-    prober.close()
-
-
-def _pool_sizes(pool: EndpointPool) -> dict[str, int]:
-    in_use, idle = pool.sizes()
-    return {"in_use": in_use, "idle": idle}

@@ -37,7 +37,7 @@ from scripts.db.router.pool import cursor_for
 from scripts.db.router.statements import Route, route_of, tokens
 
 if TYPE_CHECKING:
-    from scripts.db.router.router import Router
+    from scripts.db.router.cluster import Cluster
 
 # The server refuses a write because it is read-only: it was demoted; nothing was applied.
 READ_ONLY_ERRNOS = frozenset({1290, 1792, 1836})
@@ -95,8 +95,8 @@ def _address(endpoint: Endpoint) -> str:
 
 
 class Session:
-    def __init__(self, router: Router, *, read_your_writes: bool) -> None:
-        self._router = router
+    def __init__(self, cluster: Cluster, *, read_your_writes: bool) -> None:
+        self._cluster = cluster
         self.read_your_writes = read_your_writes
         # The writer position this session's reads must see; None: nothing to wait for.
         self._needed: object | None = None
@@ -117,7 +117,7 @@ class Session:
             self._tx = None
             with suppress(mysql.connector.Error, OSError):
                 conn.rollback()
-            self._router.release(endpoint, conn, broken=True)
+            self._cluster.release(endpoint, conn, broken=True)
 
     # ----- statements ------------------------------------------------------------
 
@@ -139,41 +139,41 @@ class Session:
         return self.execute(sql, params).rows
 
     def _write(self, sql: str, params: Any) -> Result:
-        deadline = time.monotonic() + self._router.settings.writer_wait_s
+        deadline = time.monotonic() + self._cluster.settings.writer_wait_s
         while True:
-            endpoint, conn = self._router.acquire_writer()
+            endpoint, conn = self._cluster.acquire_writer()
             try:
                 result = _run(conn, sql, params, "writer", endpoint)
                 break
             except mysql.connector.Error as exc:
-                self._router.release(endpoint, conn, broken=_lost(exc))
+                self._cluster.release(endpoint, conn, broken=_lost(exc))
                 if exc.errno in READ_ONLY_ERRNOS and time.monotonic() < deadline:
                     # Refused by a demoted writer: not applied, so it is safe to send again
                     # once the router has found the new writer (acquire_writer waits for it).
-                    self._router.writer_refused(endpoint)
+                    self._cluster.writer_refused(endpoint)
                     continue
                 self._write_failed(endpoint, exc, what="the write")
                 raise
             except BaseException:
-                self._router.release(endpoint, conn, broken=True)
+                self._cluster.release(endpoint, conn, broken=True)
                 raise
         try:
             self._note_write(conn)
         finally:
-            self._router.release(endpoint, conn)
+            self._cluster.release(endpoint, conn)
         return result
 
     def _write_failed(self, endpoint: Endpoint, exc: mysql.connector.Error, *, what: str) -> None:
         """Raise the router's error for a lost or read-only writer; other errors are the caller's."""
         where = f"{endpoint.host}:{endpoint.port}"
         if _lost(exc):
-            self._router.writer_trouble(endpoint, "connection lost")
+            self._cluster.writer_trouble(endpoint, "connection lost")
             raise AmbiguousWrite(
                 f"the connection to the writer {where} was lost after {what} was sent: it may or may "
                 "not have committed; it was not retried"
             ) from None
         if exc.errno in READ_ONLY_ERRNOS:
-            self._router.writer_trouble(endpoint, "read-only")
+            self._cluster.writer_trouble(endpoint, "read-only")
             raise WriteNotApplied(
                 f"the writer {where} refused {what} as read-only (it was demoted); nothing was applied"
             ) from None
@@ -182,7 +182,7 @@ class Session:
         if not self.read_your_writes:
             return
         self._confirmed.clear()
-        dialect = self._router.dialect
+        dialect = self._cluster.dialect
         if dialect is None:
             self._needed = _FENCE
             return
@@ -200,19 +200,19 @@ class Session:
     # ----- reads -----------------------------------------------------------------
 
     def _read(self, sql: str, params: Any) -> Result:
-        router = self._router
+        cluster = self._cluster
         tried: frozenset[Endpoint] = frozenset()
         for attempt in range(3):
-            endpoint = router.pick_reader(tried)
+            endpoint = cluster.pick_reader(tried)
             if endpoint is None or self._needed is _UNKNOWN:
                 break
-            pool = router.pool(endpoint)
+            pool = cluster.pool(endpoint)
             try:
                 # The first try skips the idle connection's liveness check: a read that meets a
                 # closed connection is simply sent again, on a checked one.
                 conn = pool.acquire(verify=attempt > 0)
             except mysql.connector.Error as exc:
-                router.eject(endpoint, f"unreachable: {pool.describe_error(exc)}")
+                cluster.eject(endpoint, f"unreachable: {pool.describe_error(exc)}")
                 tried |= {endpoint}
                 continue
             broken = True
@@ -229,7 +229,7 @@ class Session:
                     raise
                 pool.discard_idle()
                 if attempt:
-                    router.eject(endpoint, f"connection lost: {pool.describe_error(exc)}")
+                    cluster.eject(endpoint, f"connection lost: {pool.describe_error(exc)}")
                     tried |= {endpoint}
             finally:
                 pool.release(conn, broken=broken)
@@ -239,12 +239,12 @@ class Session:
         needed = self._needed
         if needed is None or not self.read_your_writes or endpoint in self._confirmed:
             return True
-        router = self._router
-        dialect = router.dialect
+        cluster = self._cluster
+        dialect = cluster.dialect
         if dialect is not None:
-            known = router.reader_position(endpoint)
+            known = cluster.reader_position(endpoint)
             ok = (known is not None and dialect.covers(known, needed)) or causal.gtid_wait(
-                conn, dialect, needed, router.settings.causal_wait_s
+                conn, dialect, needed, cluster.settings.causal_wait_s
             )
         else:
             ok = self._heartbeat(conn)
@@ -253,26 +253,26 @@ class Session:
         return ok
 
     def _heartbeat(self, reader: MySQLConnection) -> bool:
-        router = self._router
+        cluster = self._cluster
         try:
-            endpoint, writer = router.acquire_writer()
+            endpoint, writer = cluster.acquire_writer()
         except WriterUnavailable:
             return False
         broken = True
         try:
-            settings = router.settings
+            settings = cluster.settings
             ok = causal.heartbeat_fence(
                 writer, reader, schema=settings.heartbeat_schema, timeout_s=settings.causal_wait_s
             )
             broken = False
             return ok
         finally:
-            router.release(endpoint, writer, broken=broken)
+            cluster.release(endpoint, writer, broken=broken)
 
     def _read_on_writer(self, sql: str, params: Any) -> Result:
         for attempt in range(2):
             try:
-                endpoint, conn = self._router.acquire_writer()
+                endpoint, conn = self._cluster.acquire_writer()
             except WriterUnavailable as exc:
                 raise NoReader(f"no healthy reader, and {exc}") from None
             broken = True
@@ -285,9 +285,9 @@ class Session:
                     broken = _lost(exc)
                     raise
                 # A read is safe to repeat: once, on a fresh connection.
-                self._router.writer_trouble(endpoint, "connection lost")
+                self._cluster.writer_trouble(endpoint, "connection lost")
             finally:
-                self._router.release(endpoint, conn, broken=broken)
+                self._cluster.release(endpoint, conn, broken=broken)
         raise AssertionError("unreachable")
 
     # ----- transactions -----------------------------------------------------------
@@ -297,15 +297,15 @@ class Session:
         """Every statement on one writer connection; COMMIT at the end, ROLLBACK on an exception."""
         if self._tx is not None:
             raise RoutingRefused("a transaction is already open in this session (no nesting)")
-        endpoint, conn = self._router.acquire_writer()
+        endpoint, conn = self._cluster.acquire_writer()
         try:
             conn.start_transaction()
         except mysql.connector.Error as exc:
-            self._router.release(endpoint, conn, broken=True)
-            self._router.writer_trouble(endpoint, "transaction could not start")
+            self._cluster.release(endpoint, conn, broken=True)
+            self._cluster.writer_trouble(endpoint, "transaction could not start")
             raise WriteNotApplied(
                 f"the transaction could not start on the writer {endpoint.host}:{endpoint.port} "
-                f"({self._router.pool(endpoint).describe_error(exc)}); nothing was applied"
+                f"({self._cluster.pool(endpoint).describe_error(exc)}); nothing was applied"
             ) from None
         self._tx, self._tx_committed_implicitly, self._tx_dirty_session = (endpoint, conn), False, False
         try:
@@ -333,7 +333,7 @@ class Session:
             return _run(conn, sql, params, "writer", endpoint)
         except mysql.connector.Error as exc:
             if _lost(exc) and not self._tx_committed_implicitly:
-                self._router.writer_trouble(endpoint, "connection lost")
+                self._cluster.writer_trouble(endpoint, "connection lost")
                 raise WriteNotApplied(
                     f"the connection to the writer {endpoint.host}:{endpoint.port} was lost inside the "
                     "transaction before COMMIT: the server rolled it back; nothing was applied"
@@ -361,7 +361,7 @@ class Session:
                 conn.cmd_reset_connection()
             broken = False
         finally:
-            self._router.release(endpoint, conn, broken=broken)
+            self._cluster.release(endpoint, conn, broken=broken)
 
 
 def _verb(sql: str) -> str:
