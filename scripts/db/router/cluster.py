@@ -94,6 +94,11 @@ class Cluster:
     def closed(self) -> bool:
         return self._stop.is_set()
 
+    @property
+    def monitoring(self) -> bool:
+        """Whether the health monitor's thread runs."""
+        return self._thread.is_alive()
+
     # ----- endpoints -----------------------------------------------------------------
 
     def target(self, endpoint: Endpoint) -> Target:
