@@ -252,7 +252,8 @@ class Client:
     acked: list[tuple[float, str]] = field(default_factory=list)
     ambiguous: list[str] = field(default_factory=list)
     not_applied: int = 0
-    stale: int = 0
+    # Reads that missed the row just written: stale if the row exists afterwards, else it was lost.
+    missed: list[str] = field(default_factory=list)
 
     def run(self) -> None:
         session = self.db.session(read_your_writes=True)
@@ -269,7 +270,8 @@ class Client:
                 self.not_applied += 1
                 continue
             self.acked.append((time.monotonic(), email))
-            self.stale += session.query("SELECT 1 FROM customers WHERE email = %s", (email,)) != [(1,)]
+            if session.query("SELECT 1 FROM customers WHERE email = %s", (email,)) != [(1,)]:
+                self.missed.append(email)
 
 
 def failover_round(path: Path, semi_sync: bool) -> Round:
@@ -281,15 +283,15 @@ def failover_round(path: Path, semi_sync: bool) -> Round:
             worker.start()
             while len(client.acked) < 300:
                 time.sleep(0.01)
-            killed = time.monotonic()
-            env.kill("primary")
+            env.kill("primary")  # returns once the process has exited
+            dead = time.monotonic()
             env.failover()
-            while not client.acked or client.acked[-1][0] < killed or len(client.acked) < 600:
+            while not client.acked or client.acked[-1][0] < dead or len(client.acked) < 600:
                 time.sleep(0.01)
             client.stop.set()
             worker.join(timeout=10)
-            before = max(t for t, _ in client.acked if t < killed)
-            after = min(t for t, _ in client.acked if t > killed)
+            before = max(t for t, _ in client.acked if t < dead)
+            after = min(t for t, _ in client.acked if t > dead)
 
             def present(email: str) -> bool:
                 return db.execute("SELECT 1 FROM customers WHERE email = %s FOR UPDATE", (email,)).rows == [
@@ -298,11 +300,12 @@ def failover_round(path: Path, semi_sync: bool) -> Round:
 
             lost = sum(not present(e) for _, e in client.acked)
             committed = sum(present(e) for e in client.ambiguous)
+            stale = sum(present(e) for e in client.missed)
     finally:
         env.down(purge=True)
     return Round(
         "semi-sync" if semi_sync else "async", after - before, len(client.acked), lost,
-        len(client.ambiguous), committed, client.not_applied, client.stale,
+        len(client.ambiguous), committed, client.not_applied, stale,
     )  # fmt: skip
 
 

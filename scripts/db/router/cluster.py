@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 
 # Rediscovery at most this often: a burst of failing writes does not stampede the servers.
 _DISCOVERY_MIN_INTERVAL_S = 0.1
-_WRITER_RETRY_S = 0.05
+# A refused connection costs nothing; a failover takes tens of milliseconds locally.
+_WRITER_RETRY_S = 0.02
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,11 @@ class Cluster:
                     return endpoint, self.pool(endpoint).acquire()
                 except mysql.connector.Error as exc:
                     last = self.pool(endpoint).describe_error(exc)
-            self.writer_trouble(endpoint, last)
+            if self._source.changed():
+                # A rewritten outputs file (the local failover's) names the new writer at once.
+                self.reload()
+            else:
+                self.writer_trouble(endpoint, last)
             if time.monotonic() >= deadline:
                 raise WriterUnavailable(
                     f"no writable server answered within {self.settings.writer_wait_s:g} s "

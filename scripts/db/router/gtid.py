@@ -1,15 +1,17 @@
 """GTID positions of both servers the router meets, and the SQL that reads and waits for them.
 
 MariaDB: a position is one GTID ``domain-server-seq`` per replication domain
-(``@@gtid_binlog_pos`` on the writer, ``@@gtid_slave_pos`` on a replica, ``@@last_gtid`` for the
-session's own last transaction); ``MASTER_GTID_WAIT(pos, timeout)`` returns 0 once the replica
-has applied it, -1 on timeout. GTIDs are always on where the binary log is.
+(``@@gtid_binlog_pos`` on the writer, ``@@gtid_slave_pos`` on a replica);
+``MASTER_GTID_WAIT(pos, timeout)`` returns 0 once the replica has applied it, -1 on timeout.
+GTIDs are always on where the binary log is.
 
 MySQL: a position is a GTID set ``uuid:1-5:7,uuid2:1-3`` (``@@GLOBAL.gtid_executed``);
 ``WAIT_FOR_EXECUTED_GTID_SET(set, timeout)`` returns 0 once it is applied, 1 on timeout. It
-needs ``gtid_mode`` ON or ON_PERMISSIVE (the parameter group's ``gtid-mode``); MySQL has no
-per-session last GTID variable without session tracking, so the writer's whole executed set
-(which includes the session's commit) is what a reader must reach.
+needs ``gtid_mode`` ON or ON_PERMISSIVE (the parameter group's ``gtid-mode``).
+
+A session's reads wait for the writer's whole position read after its writes: it holds them
+(and perhaps a few more of other sessions'), and reading it only when a replica must show it
+costs a session that only writes nothing.
 """
 
 from __future__ import annotations
@@ -26,8 +28,6 @@ class Dialect(Protocol):
     @property
     def name(self) -> str: ...
     @property
-    def own_position_sql(self) -> str: ...
-    @property
     def writer_position_sql(self) -> str: ...
     @property
     def reader_position_sql(self) -> str: ...
@@ -37,8 +37,6 @@ class Dialect(Protocol):
     def parse(self, text: str) -> object: ...
 
     def covers(self, have: object, need: object) -> bool: ...
-
-    def merge(self, old: object, new: object) -> object: ...
 
     def render(self, position: object) -> str: ...
 
@@ -52,7 +50,6 @@ MySqlPosition = dict[str, list[tuple[int, int]]]  # source uuid -> sorted closed
 @dataclass(frozen=True)
 class MariaDbGtid:
     name: str = "mariadb"
-    own_position_sql: str = "SELECT @@SESSION.last_gtid"
     writer_position_sql: str = "SELECT @@GLOBAL.gtid_binlog_pos"
     reader_position_sql: str = "SELECT @@GLOBAL.gtid_slave_pos"
     wait_sql: str = "SELECT MASTER_GTID_WAIT(%s, %s)"
@@ -71,14 +68,6 @@ class MariaDbGtid:
         assert isinstance(have, dict) and isinstance(need, dict)
         return all(domain in have and have[domain][1] >= seq for domain, (_, seq) in need.items())
 
-    def merge(self, old: object, new: object) -> MariaPosition:
-        assert isinstance(old, dict) and isinstance(new, dict)
-        out = dict(old)
-        for domain, gtid in new.items():
-            if domain not in out or out[domain][1] < gtid[1]:
-                out[domain] = gtid
-        return out
-
     def render(self, position: object) -> str:
         assert isinstance(position, dict)
         return ",".join(f"{d}-{s}-{n}" for d, (s, n) in sorted(position.items()))
@@ -90,7 +79,6 @@ class MariaDbGtid:
 @dataclass(frozen=True)
 class MySqlGtid:
     name: str = "mysql"
-    own_position_sql: str = "SELECT @@GLOBAL.gtid_executed"
     writer_position_sql: str = "SELECT @@GLOBAL.gtid_executed"
     reader_position_sql: str = "SELECT @@GLOBAL.gtid_executed"
     wait_sql: str = "SELECT WAIT_FOR_EXECUTED_GTID_SET(%s, %s)"
@@ -117,10 +105,6 @@ class MySqlGtid:
                     return False
         return True
 
-    def merge(self, old: object, new: object) -> object:
-        # gtid_executed only grows: the newer set holds the older one.
-        return new
-
     def render(self, position: object) -> str:
         assert isinstance(position, dict)
         return ",".join(
@@ -134,7 +118,3 @@ class MySqlGtid:
 
 MARIADB = MariaDbGtid()
 MYSQL = MySqlGtid()
-
-
-def is_empty(position: object) -> bool:
-    return not position

@@ -33,6 +33,7 @@ from scripts.db.router.errors import (
     WriteNotApplied,
     WriterUnavailable,
 )
+from scripts.db.router.gtid import Dialect
 from scripts.db.router.pool import cursor_for
 from scripts.db.router.statements import Route, route_of, tokens
 
@@ -47,10 +48,9 @@ _IMPLICIT_COMMIT_VERBS = frozenset(
     {"CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE", "GRANT", "REVOKE", "LOAD"}
 )
 _TRANSACTION_VERBS = frozenset({"BEGIN", "START", "COMMIT", "ROLLBACK", "XA"})
-# The writer's position could not be read after a write: reads go to the writer.
-_UNKNOWN = object()
-# Without GTIDs: the session wrote, and a reader needs a heartbeat fence first.
-_FENCE = object()
+# The session wrote since its reads last caught up: a replica must show the writer's
+# position (or, without GTIDs, a heartbeat written after it) before it answers.
+_WROTE = object()
 
 
 class Result(NamedTuple):
@@ -157,10 +157,8 @@ class Session:
             except BaseException:
                 self._cluster.release(endpoint, conn, broken=True)
                 raise
-        try:
-            self._note_write(conn)
-        finally:
-            self._cluster.release(endpoint, conn)
+        self._cluster.release(endpoint, conn)
+        self._note_write()
         return result
 
     def _write_failed(self, endpoint: Endpoint, exc: mysql.connector.Error, *, what: str) -> None:
@@ -178,24 +176,11 @@ class Session:
                 f"the writer {where} refused {what} as read-only (it was demoted); nothing was applied"
             ) from None
 
-    def _note_write(self, conn: MySQLConnection) -> None:
-        if not self.read_your_writes:
-            return
-        self._confirmed.clear()
-        dialect = self._cluster.dialect
-        if dialect is None:
-            self._needed = _FENCE
-            return
-        try:
-            text = causal.scalar(conn, dialect.own_position_sql)
-        except mysql.connector.Error:
-            self._needed = _UNKNOWN
-            return
-        if text:
-            position = dialect.parse(str(text))
-            known = self._needed
-            fresh = known is None or known is _UNKNOWN or known is _FENCE
-            self._needed = position if fresh else dialect.merge(known, position)
+    def _note_write(self) -> None:
+        # The position is read when a replica must show it: a session that only writes pays nothing.
+        if self.read_your_writes:
+            self._needed = _WROTE
+            self._confirmed.clear()
 
     # ----- reads -----------------------------------------------------------------
 
@@ -204,7 +189,7 @@ class Session:
         tried: frozenset[Endpoint] = frozenset()
         for attempt in range(3):
             endpoint = cluster.pick_reader(tried)
-            if endpoint is None or self._needed is _UNKNOWN:
+            if endpoint is None:
                 break
             pool = cluster.pool(endpoint)
             try:
@@ -217,7 +202,7 @@ class Session:
                 continue
             broken = True
             try:
-                if not self._caught_up(endpoint, conn):
+                if self._needed is not None and not self._caught_up(endpoint, conn):
                     broken = False
                     break
                 result = _run(conn, sql, params, "reader", endpoint)
@@ -237,20 +222,42 @@ class Session:
 
     def _caught_up(self, endpoint: Endpoint, conn: MySQLConnection) -> bool:
         needed = self._needed
-        if needed is None or not self.read_your_writes or endpoint in self._confirmed:
+        if needed is None or endpoint in self._confirmed:
             return True
         cluster = self._cluster
         dialect = cluster.dialect
-        if dialect is not None:
+        if dialect is None:
+            ok = self._heartbeat(conn)
+        else:
+            if needed is _WROTE:
+                needed = self._writer_position(dialect)
+                if needed is None:
+                    return False
+                self._needed = needed
             known = cluster.reader_position(endpoint)
             ok = (known is not None and dialect.covers(known, needed)) or causal.gtid_wait(
                 conn, dialect, needed, cluster.settings.causal_wait_s
             )
-        else:
-            ok = self._heartbeat(conn)
         if ok:
             self._confirmed.add(endpoint)
         return ok
+
+    def _writer_position(self, dialect: Dialect) -> object | None:
+        """The writer's GTID position now: it holds every write this session made before."""
+        cluster = self._cluster
+        try:
+            endpoint, conn = cluster.acquire_writer()
+        except WriterUnavailable:
+            return None
+        broken = True
+        try:
+            text = causal.scalar(conn, dialect.writer_position_sql)
+            broken = False
+        except mysql.connector.Error:
+            return None
+        finally:
+            cluster.release(endpoint, conn, broken=broken)
+        return dialect.parse(str(text or ""))
 
     def _heartbeat(self, reader: MySQLConnection) -> bool:
         cluster = self._cluster
@@ -353,7 +360,7 @@ class Session:
                 except mysql.connector.Error as exc:
                     self._write_failed(endpoint, exc, what="COMMIT")
                     raise
-                self._note_write(conn)
+                self._note_write()
             else:
                 with suppress(mysql.connector.Error, OSError):
                     conn.rollback()
