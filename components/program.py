@@ -178,6 +178,7 @@ def _exports(settings: Settings, network: Network, host: Ec2Host, db: Replicated
             "username": settings.db_username,
             "publicly_accessible": settings.db_publicly_accessible,
             "multi_az": settings.db_multi_az,
+            "topology": contract.TOPOLOGY_INSTANCE,
         },
         contract.DB_PASSWORD: db.primary.password,
         **proxy_export(settings, host),

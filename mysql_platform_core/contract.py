@@ -37,7 +37,15 @@ DB_KEYS: Final[tuple[str, ...]] = (
     "username",
     "publicly_accessible",
     "multi_az",
+    "topology",
 )
+# Outputs of stacks made before a key existed lack it; the parser gives its default.
+DB_OPTIONAL_KEYS: Final[tuple[str, ...]] = ("topology",)
+# The shape of the database: one instance (with a Multi-AZ standby and read replicas), or a
+# Multi-AZ DB cluster (a writer and two readable standbys).
+TOPOLOGY_INSTANCE: Final = "instance"
+TOPOLOGY_CLUSTER: Final = "multi-az-cluster"
+TOPOLOGIES: Final[tuple[str, ...]] = (TOPOLOGY_INSTANCE, TOPOLOGY_CLUSTER)
 ENDPOINT_KEYS: Final[tuple[str, ...]] = ("host", "port")
 PROXY_KEYS: Final[tuple[str, ...]] = ("host", "writer_port", "reader_port")
 ANALYTICS_KEYS: Final[tuple[str, ...]] = (
@@ -100,6 +108,7 @@ class DbInfo:
     username: str
     publicly_accessible: bool
     multi_az: bool
+    topology: str = TOPOLOGY_INSTANCE
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,6 +120,7 @@ class DbInfo:
             "username": self.username,
             "publicly_accessible": self.publicly_accessible,
             "multi_az": self.multi_az,
+            "topology": self.topology,
         }
 
 

@@ -124,7 +124,18 @@ def _db(obj: Mapping[str, Any]) -> DbInfo:
         username=_str(obj, "username", p, allow_empty=False),
         publicly_accessible=_bool(obj, "publicly_accessible", p),
         multi_az=_bool(obj, "multi_az", p),
+        topology=_topology(obj),
     )
+
+
+def _topology(obj: Mapping[str, Any]) -> str:
+    if "topology" not in obj:
+        return contract.TOPOLOGY_INSTANCE
+    value = obj["topology"]
+    if value not in contract.TOPOLOGIES:
+        allowed = ", ".join(contract.TOPOLOGIES)
+        raise OutputsError(f"outputs: key 'db.topology' must be one of {allowed}, got {_describe(value)}")
+    return str(value)
 
 
 def _proxy(obj: Mapping[str, Any]) -> ProxyInfo:

@@ -37,6 +37,7 @@ def raw(**changes: Any) -> dict[str, Any]:
             "username": "admin",
             "publicly_accessible": True,
             "multi_az": False,
+            "topology": "instance",
         },
         "db_password": PASSWORD,
         "proxy": {"host": "10.0.1.20", "writer_port": 6033, "reader_port": 6034},

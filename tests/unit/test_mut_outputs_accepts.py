@@ -97,3 +97,17 @@ def test_unwraps_automation_output_values() -> None:
 
 def test_a_plain_mapping_is_parsed_as_is() -> None:
     assert outputs.load(raw()) == EXPECTED
+
+
+def test_outputs_of_a_stack_made_before_the_topology_key_are_an_instance() -> None:
+    data = raw()
+    data["db"].pop("topology", None)
+    assert parse_outputs(data).db.topology == "instance"
+
+
+def test_a_cluster_topology_comes_back() -> None:
+    data = raw()
+    data["db"]["topology"] = "multi-az-cluster"
+    parsed = parse_outputs(data)
+    assert parsed.db.topology == "multi-az-cluster"
+    assert parsed.db.to_dict()["topology"] == "multi-az-cluster"

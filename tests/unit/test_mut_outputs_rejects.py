@@ -28,7 +28,7 @@ def test_rejects_a_missing_host_key(key: str) -> None:
     assert error(data) == f"outputs: missing key 'host.{key}'"
 
 
-@pytest.mark.parametrize("key", contract.DB_KEYS)
+@pytest.mark.parametrize("key", [k for k in contract.DB_KEYS if k not in contract.DB_OPTIONAL_KEYS])
 def test_rejects_a_missing_db_key(key: str) -> None:
     assert error(with_db(**{key: None})) == f"outputs: missing key 'db.{key}'"
 
@@ -115,6 +115,10 @@ def test_rejects_a_missing_proxy_key(key: str) -> None:
             "outputs: key 'db.publicly_accessible' must be true or false, got str \"true\"",
         ),
         (with_db(multi_az=1), "outputs: key 'db.multi_az' must be true or false, got int 1"),
+        (
+            with_db(topology="cluster"),
+            "outputs: key 'db.topology' must be one of instance, multi-az-cluster, got str \"cluster\"",
+        ),
         (
             raw(proxy={"host": "", "writer_port": 1, "reader_port": 2}),
             "outputs: key 'proxy.host' must be a non-empty string, got str \"\"",
