@@ -92,6 +92,9 @@ class Settings:
     db_log_retention_days: int
     db_performance_insights: bool
     db_gtid_mode: str
+    db_topology: str
+    db_cluster_storage_type: str
+    db_cluster_iops: int
     proxy_enabled: bool
     proxy_writer_port: int
     proxy_reader_port: int

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from components.cidr_rules import allow_list_problems, parse_cidr, vpc_range_problem
+from components.cluster_rules import cluster_problems, topology_problem
 from components.engine_rules import engine_problems
 from components.rds_rules import (
     gtid_mode_problem,
@@ -21,6 +22,7 @@ from components.rds_rules import (
     reserved_name_problem,
     window_problems,
 )
+from mysql_platform_core.contract import TOPOLOGY_CLUSTER
 
 # At most 5 read replicas: this project's bound (RDS for MySQL allows 15 per source).
 MAX_REPLICAS: Final = 5
@@ -134,6 +136,8 @@ def _check_names(values: Mapping[str, Any], problems: list[str]) -> None:
         ("dbUsername", _IDENTIFIER, "1-16 letters, digits or _ starting with a letter"),
     ]
     for class_key in ("dbInstanceClass", "dbReplicaInstanceClass"):
+        if class_key == "dbInstanceClass" and values["dbTopology"] == TOPOLOGY_CLUSTER:
+            continue  # a cluster's classes are another list (cluster_rules)
         if values[class_key] or class_key == "dbInstanceClass":
             class_problem = instance_class_problem(class_key, values[class_key])
             if class_problem is not None:
@@ -252,6 +256,8 @@ def validate(stack: str, values: Mapping[str, Any]) -> list[str]:
     _check_proxy(values, problems)
     _check_promotion(values, problems)
     _check_analytics(values, problems)
+    topology = topology_problem(values["dbTopology"])
+    problems += [topology] if topology else cluster_problems(values)
     return problems
 
 
