@@ -9,12 +9,11 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.db_network import MYSQL_PORT, db_security_group, db_subnet_group
 from components.rds_identity import identifier_prefix, instance_identity, log_groups
 from components.rds_parameters import parameter_group
-from components.security import IngressRule, add_ingress
 
 TOKEN = "mysql-platform:database:MySqlDatabase"
-MYSQL_PORT = 3306
 # RDS refuses '/', '@', '"' and spaces in master passwords.
 PASSWORD_SPECIALS = "!#$%^&*()-_=+[]{}<>:?"
 PASSWORD_LENGTH = 32
@@ -101,16 +100,14 @@ class MySqlDatabase(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
 
-        # publicly_accessible only works on subnets that route to an internet gateway.
-        subnets = args.public_subnet_ids if args.publicly_accessible else args.private_subnet_ids
-        self.subnet_group = aws.rds.SubnetGroup(
-            f"{name}-subnets",
-            subnet_ids=list(subnets),
-            description=f"{name}: {'public' if args.publicly_accessible else 'private'} subnets",
-            tags=tags,
-            opts=child,
+        self.subnet_group = db_subnet_group(
+            name, args.public_subnet_ids, args.private_subnet_ids, args.publicly_accessible, tags, self
         )
-        self.security_group = self._security_group(name, args, tags)
+        # Address ranges only when the DB has a public endpoint at all.
+        cidrs = args.allowed_cidrs if args.publicly_accessible else ()
+        self.security_group = db_security_group(
+            name, args.vpc_id, args.client_security_group_ids, cidrs, tags, self
+        )
         self.parameter_group = parameter_group(
             f"{name}-params", args.parameter_group_family, args.log_exports, args.gtid_mode, tags, self
         )
@@ -149,32 +146,6 @@ class MySqlDatabase(pulumi.ComponentResource):
         self.port = self.instance.port
         self.password = pulumi.Output.secret(secret.result)
         self.register_outputs({"identifier": self.identifier, "address": self.address, "port": self.port})
-
-    def _security_group(
-        self, name: str, args: MySqlDatabaseArgs, tags: Mapping[str, str]
-    ) -> aws.ec2.SecurityGroup:
-        child = pulumi.ResourceOptions(parent=self)
-        sg = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            vpc_id=args.vpc_id,
-            description=f"{name}: MySQL from the host and allowed CIDRs only",
-            tags={**tags, "Name": f"{name}-sg"},
-            opts=child,
-        )
-        for i, group_id in enumerate(args.client_security_group_ids):
-            rule = IngressRule(MYSQL_PORT, "MySQL from a client security group", security_group_id=group_id)
-            add_ingress(f"{name}-from-sg-{i + 1}", sg.id, rule, self, tags)
-        # Address ranges only when the DB has a public endpoint at all.
-        cidrs = args.allowed_cidrs if args.publicly_accessible else ()
-        for i, cidr in enumerate(cidrs):
-            add_ingress(
-                f"{name}-from-cidr-{i + 1}",
-                sg.id,
-                IngressRule(MYSQL_PORT, "MySQL from an allowed CIDR", cidr),
-                self,
-                tags,
-            )
-        return sg
 
     def _instance(
         self,
