@@ -6,8 +6,8 @@ maintained, so a person learns that RDS acted by itself; an optional e-mail subs
   not encrypted with the AWS managed key ``alias/aws/sns``: RDS cannot publish to a topic under
   that key (its key policy admits no service principal); a customer managed key would cost
   USD 1 a month for notifications that carry no data.
-- The subscription names its instances (the primary and every replica); without ``source_ids``
-  it would cover every instance in the account.
+- The subscription names its sources (the primary and every replica, or the Multi-AZ DB
+  cluster); without ``source_ids`` it would cover every instance (or cluster) in the account.
 - An e-mail subscription stays "pending confirmation" until the address clicks the link AWS
   sends; the provider cannot delete a pending one, it only forgets it (terraform-provider-aws,
   ``aws_sns_topic_subscription``: email is "partially supported").
@@ -22,14 +22,14 @@ import pulumi
 import pulumi_aws as aws
 
 TOKEN = "mysql-platform:alerts:Alerts"
-# RDS event categories for source type db-instance (RDS User Guide, "Amazon RDS event categories
-# and event messages"): these four say that RDS acted by itself or is about to.
-EVENT_CATEGORIES = ("failover", "failure", "low storage", "maintenance")
 
 
 @dataclass(frozen=True)
 class AlertsArgs:
-    instance_ids: Sequence[pulumi.Input[str]]
+    source_ids: Sequence[pulumi.Input[str]]
+    """The database's instances (db-instance) or its cluster (db-cluster)."""
+    source_type: str
+    event_categories: Sequence[str]
     email: str = ""
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -44,9 +44,9 @@ class Alerts(pulumi.ComponentResource):
         aws.rds.EventSubscription(
             f"{name}-db-events",
             sns_topic=topic.arn,
-            source_type="db-instance",
-            source_ids=list(args.instance_ids),
-            event_categories=list(EVENT_CATEGORIES),
+            source_type=args.source_type,
+            source_ids=list(args.source_ids),
+            event_categories=list(args.event_categories),
             enabled=True,
             tags=dict(args.tags),
             opts=child,

@@ -10,8 +10,8 @@ from typing import Any, Final
 
 import pulumi
 
+from components.db_shape import DatabaseShape
 from components.ec2_host import Ec2Host
-from components.replicated import ReplicatedMySql
 from components.security import IngressRule
 from components.settings import Settings
 from components.user_data import render_user_data
@@ -62,7 +62,7 @@ def haproxy_spec(settings: Settings, writer: tuple[str, int], readers: list[dict
     )
 
 
-def host_user_data(settings: Settings, db: ReplicatedMySql) -> pulumi.Output[str]:
+def host_user_data(settings: Settings, db: DatabaseShape) -> pulumi.Output[str]:
     """The host's first-boot script: the MySQL client, plus HAProxy aimed at ``db`` when the proxy is on."""
     if not settings.proxy_enabled:
         return pulumi.Output.from_input(render_user_data())

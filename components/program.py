@@ -13,9 +13,12 @@ import pulumi_aws as aws
 
 from components.alerts import Alerts, AlertsArgs
 from components.analytics import EXPORT_PREFIX, Analytics, AnalyticsArgs
+from components.cluster_rules import region_problem
 from components.database import MySqlDatabaseArgs
+from components.db_shape import DatabaseShape
 from components.ec2_host import Ec2Host, Ec2HostArgs
 from components.host_proxy import host_user_data, proxy_export, proxy_ingress
+from components.multiaz_cluster import MultiAzMySqlCluster
 from components.network import Network, NetworkArgs
 from components.replicated import ReplicatedMySql, ReplicatedMySqlArgs
 from components.settings import ConfigError, Settings, load_settings, parameter_group_family
@@ -26,9 +29,13 @@ from mysql_platform_core import contract
 REGION_ZONES_FILTER = aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])
 
 
-def availability_zones(count: int) -> list[str]:
-    """The first ``count`` available AZs of the region; fails before any resource if too few."""
-    zones = aws.get_availability_zones(state="available", filters=[REGION_ZONES_FILTER]).names
+def availability_zones(count: int, *, topology: str = contract.TOPOLOGY_INSTANCE) -> list[str]:
+    """The first ``count`` available AZs of the region; fails before any resource if too few, or
+    if the region offers no Multi-AZ DB clusters and the topology asks for one."""
+    found = aws.get_availability_zones(state="available", filters=[REGION_ZONES_FILTER])
+    zones = found.names
+    if topology == contract.TOPOLOGY_CLUSTER and (problem := region_problem(found.region)):
+        raise ConfigError([problem])
     if len(zones) < count:
         raise ConfigError(
             [
@@ -46,7 +53,7 @@ def build(settings: Settings) -> dict[str, Any]:
         "network",
         NetworkArgs(
             cidr_block=settings.vpc_cidr,
-            availability_zones=availability_zones(settings.az_count),
+            availability_zones=availability_zones(settings.az_count, topology=settings.db_topology),
             tags=tags,
         ),
     )
@@ -69,22 +76,14 @@ def build(settings: Settings) -> dict[str, Any]:
             tags=tags,
         ),
     )
-    db = ReplicatedMySql(
-        "db",
-        ReplicatedMySqlArgs(
-            primary=_primary_args(settings, network, host),
-            replica_count=settings.db_replica_count,
-            replica_instance_class=settings.db_replica_instance_class,
-            promote_replica=settings.db_promote_replica,
-            replica_engine_version=settings.db_replica_engine_version,
-            replica_parameter_group_family=parameter_group_family(settings.replica_engine_version),
-        ),
-    )
+    db = _database(settings, network, host)
     resolve_user_data(host_user_data(settings, db))
     alerts = Alerts(
         "alerts",
         AlertsArgs(
-            instance_ids=[db.primary.identifier, *(r.identifier for r in db.replicas)],
+            source_ids=db.alert_source_ids,
+            source_type=db.alert_source_type,
+            event_categories=db.alert_event_categories,
             email=settings.alert_email,
             tags=tags,
         ),
@@ -96,7 +95,27 @@ def build(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _analytics(settings: Settings, db: ReplicatedMySql, tags: dict[str, str]) -> dict[str, Any]:
+def _database(settings: Settings, network: Network, host: Ec2Host) -> DatabaseShape:
+    """The database in the shape dbTopology names."""
+    args = _primary_args(settings, network, host)
+    if settings.db_topology == contract.TOPOLOGY_CLUSTER:
+        return MultiAzMySqlCluster(
+            "db", args, storage_type=settings.db_cluster_storage_type, iops=settings.db_cluster_iops
+        )
+    return ReplicatedMySql(
+        "db",
+        ReplicatedMySqlArgs(
+            primary=args,
+            replica_count=settings.db_replica_count,
+            replica_instance_class=settings.db_replica_instance_class,
+            promote_replica=settings.db_promote_replica,
+            replica_engine_version=settings.db_replica_engine_version,
+            replica_parameter_group_family=parameter_group_family(settings.replica_engine_version),
+        ),
+    )
+
+
+def _analytics(settings: Settings, db: DatabaseShape, tags: dict[str, str]) -> dict[str, Any]:
     """The analytics component and its part of the contract; nothing when it is off."""
     if not settings.analytics_enabled:
         return {}
@@ -159,7 +178,8 @@ def _primary_args(settings: Settings, network: Network, host: Ec2Host) -> MySqlD
     )
 
 
-def _exports(settings: Settings, network: Network, host: Ec2Host, db: ReplicatedMySql) -> dict[str, Any]:
+def _exports(settings: Settings, network: Network, host: Ec2Host, db: DatabaseShape) -> dict[str, Any]:
+    cluster = settings.db_topology == contract.TOPOLOGY_CLUSTER
     return {
         contract.ENVIRONMENT: settings.stack,
         contract.VPC_ID: network.vpc_id,
@@ -171,16 +191,17 @@ def _exports(settings: Settings, network: Network, host: Ec2Host, db: Replicated
         },
         contract.DB: {
             "engine": "mysql",
-            "engine_version": db.primary.instance.engine_version_actual,
+            "engine_version": db.engine_version_actual,
             "writer": {"host": db.writer_host, "port": db.writer_port},
             "readers": db.readers,
             "database": settings.db_name,
             "username": settings.db_username,
             "publicly_accessible": settings.db_publicly_accessible,
-            "multi_az": settings.db_multi_az,
-            "topology": contract.TOPOLOGY_INSTANCE,
+            # A Multi-AZ DB cluster always is: its standbys are in two other AZs.
+            "multi_az": settings.db_multi_az or cluster,
+            "topology": settings.db_topology,
         },
-        contract.DB_PASSWORD: db.primary.password,
+        contract.DB_PASSWORD: db.password,
         **proxy_export(settings, host),
     }
 

@@ -22,6 +22,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 MAX_IDENTIFIER = 63  # RDS DB instance identifier limit
+MAX_CLUSTER_IDENTIFIER = 52  # RDS for MySQL DB cluster identifier limit (CreateDBCluster)
 SUFFIX_BYTES = 4  # 8 hex characters
 
 
@@ -31,14 +32,14 @@ class InstanceIdentity:
     final_snapshot_identifier: pulumi.Output[str]
 
 
-def identifier_prefix(*parts: str) -> str:
+def identifier_prefix(*parts: str, limit: int = MAX_IDENTIFIER) -> str:
     """An RDS-valid prefix: letters, digits and single hyphens, starting with a letter."""
     text = re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-")
     if not text or not text[0].isalpha():
         text = f"db-{text}".rstrip("-")
     # Room for "-" + 8 hex + "-final" is not needed in the identifier itself (63), but the
     # snapshot name has the same limit (255), so only the identifier bounds the prefix.
-    return text[: MAX_IDENTIFIER - 1 - 2 * SUFFIX_BYTES].rstrip("-")
+    return text[: limit - 1 - 2 * SUFFIX_BYTES].rstrip("-")
 
 
 def instance_identity(
@@ -61,16 +62,18 @@ def log_groups(
     retention_days: int,
     tags: Mapping[str, str],
     parent: pulumi.Resource,
+    kind: str = "instance",
 ) -> list[aws.cloudwatch.LogGroup]:
     """The groups RDS exports into, created first so they carry a retention.
 
-    RDS would otherwise create ``/aws/rds/instance/<id>/<type>`` itself with no expiry.
+    RDS would otherwise create ``/aws/rds/<kind>/<id>/<type>`` itself with no expiry (``kind``:
+    ``instance``, or ``cluster`` for a DB cluster).
     ``retain_on_delete``: logs outlive a deleted instance for their retention period.
     """
     return [
         aws.cloudwatch.LogGroup(
             f"{name}-log-{log_type}",
-            name=pulumi.Output.concat("/aws/rds/instance/", identifier, "/", log_type),
+            name=pulumi.Output.concat(f"/aws/rds/{kind}/", identifier, "/", log_type),
             retention_in_days=retention_days,
             tags=dict(tags),
             opts=pulumi.ResourceOptions(parent=parent, retain_on_delete=True),

@@ -12,6 +12,9 @@ from components.rds_identity import identifier_prefix, instance_identity, log_gr
 from components.rds_parameters import parameter_group
 
 TOKEN = "mysql-platform:replicated:ReplicatedMySql"
+# RDS event categories for source type db-instance (RDS User Guide, "Amazon RDS event categories
+# and event messages"): these four say that RDS acted by itself or is about to.
+INSTANCE_EVENT_CATEGORIES = ("failover", "failure", "low storage", "maintenance")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class ReplicatedMySql(pulumi.ComponentResource):
     writer_host: pulumi.Output[str]
     writer_port: pulumi.Output[int]
     readers: pulumi.Output[list[dict[str, object]]]
+    alert_source_type = "db-instance"
+    alert_event_categories = INSTANCE_EVENT_CATEGORIES
 
     def __init__(
         self, name: str, args: ReplicatedMySqlArgs, opts: pulumi.ResourceOptions | None = None
@@ -64,6 +69,9 @@ class ReplicatedMySql(pulumi.ComponentResource):
             writer = self.replicas[args.promote_replica - 1]
             following = []
         self.writer_identifier = writer.identifier
+        self.engine_version_actual = self.primary.instance.engine_version_actual
+        self.password = self.primary.password
+        self.alert_source_ids = [self.primary.identifier, *(r.identifier for r in self.replicas)]
         self.writer_host = writer.address
         self.writer_port = writer.port
         self.readers = pulumi.Output.all(*[pulumi.Output.all(r.address, r.port) for r in following]).apply(

@@ -1,7 +1,9 @@
 """A monthly estimate of a plan from the vendored prices (:mod:`scripts.planning.prices`).
 
 Counted: RDS instance hours per class (Multi-AZ at its own rate), RDS storage (gp3 GB-month,
-Multi-AZ at its own rate), Extended Support when the stack chooses it, Database Insights
+Multi-AZ at its own rate), a Multi-AZ DB cluster's three instances, storage and IOPS at that
+deployment's rates (the vendored table has none yet: they are listed as missing, with
+quantities), Extended Support when the stack chooses it, Database Insights
 Standard (free), the EC2 host's hours and root volume, public IPv4 addresses (the host's, and
 each publicly accessible RDS instance's), and the analytics key. Usage-based items (backup beyond
 the free allowance, log ingestion and storage, data transfer; with analytics, S3 storage, KMS
@@ -69,6 +71,8 @@ def estimate(plan: Plan) -> Estimate:
     for r in plan.resources:
         if r.type == "aws:rds/instance:Instance":
             _rds(est, r, by_identifier)
+        elif r.type == "aws:rds/cluster:Cluster":
+            _cluster(est, r)
         elif r.type == "aws:ec2/instance:Instance":
             _host(est, r, has_eip=any(x.type == "aws:ec2/eip:Eip" for x in plan.resources))
         elif r.type == "aws:kms/key:Key":
@@ -118,6 +122,26 @@ def _rds(est: Estimate, r: PlannedResource, by_identifier: dict[Any, PlannedReso
         _add(est, r.name, "Database Insights Standard (7 days)", "rds:database-insights:standard-7d", 0)
     if r.inputs.get("publiclyAccessible"):
         _add(est, r.name, "public IPv4 address", "vpc:public-ipv4", HOURS)
+
+
+# A Multi-AZ DB cluster is three instances (a writer and two standbys), and its allocated storage
+# and IOPS are per instance (RDS API, CreateDBCluster), all at the "Multi-AZ DB cluster" deployment's
+# own rates ("multi-az-cluster" keys).
+CLUSTER_INSTANCES = 3
+
+
+def _cluster(est: Estimate, r: PlannedResource) -> None:
+    cls, kind = r.inputs.get("dbClusterInstanceClass"), r.inputs.get("storageType") or "io1"
+    n = CLUSTER_INSTANCES
+    _add(est, r.name, f"RDS {cls} x {n} (Multi-AZ DB cluster)", f"rds:{cls}:multi-az-cluster", HOURS * n)
+    storage = r.inputs.get("allocatedStorage")
+    if storage:
+        what = f"RDS storage {storage} GB {kind} x {n} (Multi-AZ DB cluster)"
+        _add(est, r.name, what, f"rds:{kind}:multi-az-cluster", float(storage) * n)
+    iops = r.inputs.get("iops")
+    if iops:
+        what = f"RDS provisioned IOPS {iops} {kind} x {n} (Multi-AZ DB cluster)"
+        _add(est, r.name, what, f"rds:iops:{kind}:multi-az-cluster", float(iops) * n)
 
 
 def _host(est: Estimate, r: PlannedResource, *, has_eip: bool) -> None:

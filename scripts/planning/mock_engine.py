@@ -212,13 +212,27 @@ class RecordingMocks(pulumi_mocks.Mocks):
                 # RDS picks the newest minor of a line; a pinned MAJOR.MINOR.PATCH is itself.
                 "engineVersionActual": _actual_version(str(args.inputs.get("engineVersion", "8.4"))),
             }
+        if t == "aws:rds/cluster:Cluster":
+            ident = args.inputs.get("clusterIdentifier") or f"{name}-{n % 10000:04d}"
+            return {
+                "clusterIdentifier": ident,
+                "endpoint": f"{ident}.cluster-abc123xyz.us-east-1.rds.amazonaws.com",
+                "readerEndpoint": f"{ident}.cluster-ro-abc123xyz.us-east-1.rds.amazonaws.com",
+                "port": 3306,
+                "arn": f"arn:aws:rds:us-east-1:123456789012:cluster:{ident}",
+                "engineVersionActual": _actual_version(str(args.inputs.get("engineVersion", "8.4"))),
+            }
         if t == "aws:ec2/instance:Instance":
             return {
                 "publicIp": f"198.51.100.{n % 250}",
                 "publicDns": f"ec2-198-51-100-{n % 250}.compute-1.amazonaws.com",
                 "privateIp": f"10.40.0.{n % 250}",
             }
-        if t in ("aws:rds/parameterGroup:ParameterGroup", "aws:rds/subnetGroup:SubnetGroup"):
+        if t in (
+            "aws:rds/parameterGroup:ParameterGroup",
+            "aws:rds/clusterParameterGroup:ClusterParameterGroup",
+            "aws:rds/subnetGroup:SubnetGroup",
+        ):
             return {"name": f"{name}-{n % 10000:04d}"}
         if t == "aws:ec2/keyPair:KeyPair":
             return {"keyName": f"{name}-{n % 10000:04d}"}

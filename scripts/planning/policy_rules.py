@@ -19,9 +19,13 @@ from typing import Any
 MANDATORY = "mandatory"
 ADVISORY = "advisory"
 RDS = "aws:rds/instance:Instance"
+# A Multi-AZ DB cluster: a database of its own, Multi-AZ by construction.
+CLUSTER = "aws:rds/cluster:Cluster"
+DATABASES = (RDS, CLUSTER)
 EC2 = "aws:ec2/instance:Instance"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+PARAMETER_GROUPS = (PARAMETER_GROUP, "aws:rds/clusterParameterGroup:ClusterParameterGroup")
 PROD = "prod"
 MIN_PROD_BACKUP_DAYS = 7
 
@@ -42,7 +46,7 @@ class Resource:
 
     @property
     def is_primary_db(self) -> bool:
-        return self.type == RDS and not self.inputs.get("replicateSourceDb")
+        return self.type == CLUSTER or (self.type == RDS and not self.inputs.get("replicateSourceDb"))
 
 
 Check = Callable[[Resource], Iterable[str]]
@@ -95,7 +99,7 @@ def no_internet_ingress(resources: list[Resource]) -> Iterator[str]:
 
 
 def prod_db_private(r: Resource) -> Iterator[str]:
-    if r.type == RDS and r.environment == PROD and r.inputs.get("publiclyAccessible") is True:
+    if r.type in DATABASES and r.environment == PROD and r.inputs.get("publiclyAccessible") is True:
         yield "a prod database is publicly accessible"
 
 
@@ -117,7 +121,7 @@ def imdsv2(r: Resource) -> Iterator[str]:
 
 
 def tls_required(r: Resource) -> Iterator[str]:
-    if r.type != PARAMETER_GROUP:
+    if r.type not in PARAMETER_GROUPS:
         return
     values = {p.get("name"): str(p.get("value")).upper() for p in r.inputs.get("parameters") or []}
     if values.get("require_secure_transport") not in ("ON", "1"):
@@ -132,7 +136,7 @@ def prod_backups(r: Resource) -> Iterator[str]:
 
 
 def prod_db_protected(r: Resource) -> Iterator[str]:
-    if r.type == RDS and r.environment == PROD:
+    if r.type in DATABASES and r.environment == PROD:
         if r.inputs.get("deletionProtection") is not True:
             yield "deletionProtection is off on a prod database"
         if not r.protect:
@@ -140,7 +144,7 @@ def prod_db_protected(r: Resource) -> Iterator[str]:
 
 
 def prod_multi_az(r: Resource) -> Iterator[str]:
-    if r.is_primary_db and r.environment == PROD and r.inputs.get("multiAz") is not True:
+    if r.type == RDS and r.is_primary_db and r.environment == PROD and r.inputs.get("multiAz") is not True:
         yield "the prod primary is not Multi-AZ"
 
 

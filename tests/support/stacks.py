@@ -33,3 +33,14 @@ FEATURES: dict[str, Any] = {
 
 # Two replicas on their own class: what the replica tests need beyond FEATURES' one.
 TWO_REPLICAS: dict[str, Any] = {"dbReplicaCount": 2, "dbReplicaInstanceClass": "db.r6g.large"}
+# prod as a Multi-AZ DB cluster: the smallest general-purpose class with local NVMe, io1.
+CLUSTER: dict[str, Any] = {
+    "dbTopology": "multi-az-cluster",
+    "dbInstanceClass": "db.m6gd.large",
+    "dbReplicaCount": 0,
+    "dbMaxAllocatedStorageGib": 0,
+    "azCount": 3,
+    "dbAllocatedStorageGib": 100,
+    "dbClusterStorageType": "io1",
+    "dbClusterIops": 1000,
+}

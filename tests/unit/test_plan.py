@@ -16,7 +16,7 @@ from scripts.planning.plan import SECRET, Plan
 from scripts.planning.predict import predict
 from tests.support.plans import plan as shared_plan
 from tests.support.pulumi_harness import shared_run
-from tests.support.stacks import FEATURES, TWO_REPLICAS
+from tests.support.stacks import CLUSTER, FEATURES, TWO_REPLICAS
 
 pytestmark = pytest.mark.usefixtures("shared_plans")
 
@@ -90,6 +90,16 @@ def test_changing_dbname_on_prod_replaces_the_protected_primary_and_is_refused(
     assert "  replace db-primary-instance (dbName is replace-only): refused, protected" in out
 
 
+def test_changing_the_cluster_storage_type_on_prod_is_a_refused_replacement() -> None:
+    before = shared_plan("prod", **{k: str(v) for k, v in CLUSTER.items()})
+    after = shared_plan("prod", **{k: str(v) for k, v in {**CLUSTER, "dbClusterStorageType": "io2"}.items()})
+    change = next(c for c in predict(before, after).changes if c.name == "db-cluster")
+    assert change.action == "replace" and change.refused == "protected"
+    resize = shared_plan("prod", **{k: str(v) for k, v in {**CLUSTER, "dbClusterIops": 2000}.items()})
+    change = next(c for c in predict(before, resize).changes if c.name == "db-cluster")
+    assert change.action == "update" and change.changed == ("iops",)
+
+
 def test_an_in_place_change_is_an_update(prod: Plan) -> None:
     after = shared_plan("prod", dbBackupRetentionDays="14")
     changes = {c.name: c for c in predict(prod, after).changes}
@@ -127,6 +137,8 @@ def test_more_replicas_create_and_fewer_delete_a_stateful_instance(prod: Plan) -
         ("prod", FEATURES),
         ("prod", TWO_REPLICAS),
         ("prod", {"analyticsEnabled": True}),
+        ("prod", CLUSTER),
+        ("dev", {**CLUSTER, "dbClusterStorageType": "gp3", "dbClusterIops": 0}),
     ],
 )
 def test_the_replace_table_classifies_every_input_the_program_sets(

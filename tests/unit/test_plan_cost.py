@@ -11,6 +11,7 @@ from scripts.cli import plan as plan_cli
 from scripts.planning import cost, prices
 from scripts.planning.plan import make_plan
 from tests.support.plans import plan as shared_plan
+from tests.support.stacks import CLUSTER
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -98,3 +99,17 @@ def test_analytics_adds_its_key_and_lists_what_depends_on_use() -> None:
         "athena:scan: $5.0 per TB scanned",
     ):
         assert key in listed
+
+
+def test_a_cluster_is_three_instances_plus_storage_and_iops_at_its_own_rates() -> None:
+    est = cost.estimate(shared_plan("prod", **{k: str(v) for k, v in CLUSTER.items()}))
+    wanted = [
+        "db-cluster: RDS db.m6gd.large x 3 (Multi-AZ DB cluster) "
+        "(no price for rds:db.m6gd.large:multi-az-cluster)",
+        "db-cluster: RDS storage 100 GB io1 x 3 (Multi-AZ DB cluster) "
+        "(no price for rds:io1:multi-az-cluster)",
+        "db-cluster: RDS provisioned IOPS 1000 io1 x 3 (Multi-AZ DB cluster) "
+        "(no price for rds:iops:io1:multi-az-cluster)",
+    ]
+    assert [m for m in est.missing if m.startswith("db-cluster")] == wanted
+    assert not [line for line in est.lines if line.resource.startswith("db-primary")]

@@ -166,3 +166,21 @@ def test_the_analytics_rules_catch_open_unencrypted_unrotated_and_unbounded_vari
     assert [v.message for v in evaluate(without_block)] == [
         "1 buckets, 0 public access blocks: every bucket blocks public access"
     ]
+
+
+def test_a_prod_cluster_passes_every_rule_and_each_database_rule_catches_its_variant() -> None:
+    from tests.support.stacks import CLUSTER
+
+    cluster = shared_plan("prod", **{k: str(v) for k, v in CLUSTER.items()})
+    assert cluster.policy_violations() == []
+    cases = {
+        "prod-db-private": changed(cluster, "db-cluster", publiclyAccessible=True),
+        "db-storage-encrypted": changed(cluster, "db-cluster", storageEncrypted=False),
+        "prod-backups": changed(cluster, "db-cluster", backupRetentionPeriod=1),
+        "tls-required": changed(
+            cluster, "db-params", parameters=[{"name": "require_secure_transport", "value": "OFF"}]
+        ),
+        "prod-db-protected": changed(cluster, "db-cluster", deletionProtection=False),
+    }
+    for rule, variant in cases.items():
+        assert {v.rule for v in evaluate(variant)} == {rule}, rule

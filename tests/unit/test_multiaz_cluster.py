@@ -1,0 +1,152 @@
+"""dbTopology multi-az-cluster: one aws.rds.Cluster (no ClusterInstance), every property, the
+outputs contract, alerts, and what AWS would refuse, refused first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.program import program
+from components.settings import ConfigError
+from mysql_platform_core import contract, outputs
+from tests.support.pulumi_harness import ProgramRun, shared_run
+from tests.support.stacks import CLUSTER
+
+CLUSTER_TYPE = "aws:rds/cluster:Cluster"
+
+
+def prod_cluster(**changes: Any) -> ProgramRun:
+    return shared_run(program, "prod", overrides={**CLUSTER, **changes})
+
+
+def test_prod_cluster_is_one_cluster_and_no_instances() -> None:
+    r = prod_cluster()
+    (cluster,) = r.of_type(CLUSTER_TYPE)
+    assert r.of_type("aws:rds/instance:Instance") == []
+    assert r.of_type("aws:rds/clusterInstance:ClusterInstance") == []
+    assert r.of_type("aws:rds/parameterGroup:ParameterGroup") == []
+    p = cluster.plain
+    assert (p("engine"), p("engineVersion"), p("dbClusterInstanceClass")) == ("mysql", "8.4", "db.m6gd.large")
+    assert (p("storageType"), p("allocatedStorage"), p("iops")) == ("io1", 100, 1000)
+    assert p("storageEncrypted") is True and p("port") == 3306
+    assert p("engineLifecycleSupport") == "open-source-rds-extended-support-disabled"
+    assert p("availabilityZones") is None  # drifts on this shape; the subnet group places it
+
+
+def test_prod_cluster_keeps_the_day_2_protections() -> None:
+    r = prod_cluster()
+    (cluster,) = r.of_type(CLUSTER_TYPE)
+    p = cluster.plain
+    assert p("deletionProtection") is True and cluster.protect is True
+    assert p("skipFinalSnapshot") is False
+    ident = p("clusterIdentifier")
+    assert ident.startswith("mysql-prod-cluster-") and len(ident) <= 52
+    assert p("finalSnapshotIdentifier") == f"{ident}-final"
+    assert p("backupRetentionPeriod") == 7 and p("copyTagsToSnapshot") is True
+    assert p("performanceInsightsEnabled") is True and p("performanceInsightsRetentionPeriod") == 7
+    assert p("enabledCloudwatchLogsExports") == ["error", "slowquery"]
+    groups = sorted(g.plain("name") for g in r.of_type("aws:cloudwatch/logGroup:LogGroup"))
+    assert groups == [f"/aws/rds/cluster/{ident}/error", f"/aws/rds/cluster/{ident}/slowquery"]
+    assert p("publiclyAccessible") is False
+
+
+def test_the_cluster_parameter_group_has_the_instance_groups_switches() -> None:
+    r = prod_cluster()
+    (group,) = r.of_type("aws:rds/clusterParameterGroup:ClusterParameterGroup")
+    assert group.plain("family") == "mysql8.4"
+    params = {x["name"]: x["value"] for x in group.plain("parameters")}
+    assert params["require_secure_transport"] == "ON"
+    assert params["binlog_format"] == "ROW"
+    assert params["log_bin_trust_function_creators"] == "1"
+    assert params["slow_query_log"] == "1" and params["log_output"] == "FILE"
+    (cluster,) = r.of_type(CLUSTER_TYPE)
+    assert cluster.plain("dbClusterParameterGroupName") == r.outputs_of(group)["name"]
+
+
+def test_the_subnet_group_spans_three_private_subnets() -> None:
+    r = prod_cluster()
+    (subnets,) = r.of_type("aws:rds/subnetGroup:SubnetGroup")
+    by_id = {r.id_of(s): s for s in r.of_type("aws:ec2/subnet:Subnet")}
+    ids = subnets.plain("subnetIds")
+    assert len(ids) == 3
+    assert len({by_id[i].plain("availabilityZone") for i in ids}) == 3
+    assert not any(by_id[i].plain("mapPublicIpOnLaunch") for i in ids)
+
+
+def test_the_contract_keeps_its_shape_with_the_cluster_endpoints() -> None:
+    r = prod_cluster()
+    (cluster,) = r.of_type(CLUSTER_TYPE)
+    out = r.outputs_of(cluster)
+    parsed = outputs.parse_outputs(r.exports)
+    assert parsed.db.writer.host == out["endpoint"] and parsed.db.writer.port == 3306
+    assert [e.host for e in parsed.db.readers] == [out["readerEndpoint"]]
+    assert parsed.db.multi_az is True and parsed.db.topology == "multi-az-cluster"
+    assert set(r.exports[contract.DB]) == set(contract.DB_KEYS)
+    assert contract.DB_PASSWORD in r.secret_exports
+
+
+def test_alerts_follow_the_cluster() -> None:
+    r = prod_cluster()
+    (subscription,) = r.of_type("aws:rds/eventSubscription:EventSubscription")
+    (cluster,) = r.of_type(CLUSTER_TYPE)
+    assert subscription.plain("sourceType") == "db-cluster"
+    assert subscription.plain("sourceIds") == [cluster.plain("clusterIdentifier")]
+    assert subscription.plain("eventCategories") == ["failover", "failure"]
+
+
+def test_gp3_under_400_gib_sends_no_iops() -> None:
+    (cluster,) = prod_cluster(dbClusterStorageType="gp3", dbClusterIops=0).of_type(CLUSTER_TYPE)
+    assert cluster.plain("storageType") == "gp3" and cluster.plain("iops") is None
+
+
+def test_a_second_run_registers_the_same_cluster() -> None:
+    first = shared_run(program, "prod", overrides={**CLUSTER, "tags": {"run": "a"}})
+    second = shared_run(program, "prod", overrides={**CLUSTER, "tags": {"run": "a"}}, preview=True)
+    (a,), (b,) = first.of_type(CLUSTER_TYPE), second.of_type(CLUSTER_TYPE)
+    keys = ("clusterIdentifier", "dbClusterInstanceClass", "storageType", "iops", "finalSnapshotIdentifier")
+    assert [a.plain(k) for k in keys] == [b.plain(k) for k in keys]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"dbInstanceClass": "db.t4g.medium"},
+            "dbInstanceClass: got 'db.t4g.medium'; a Multi-AZ DB cluster runs on",
+        ),
+        (
+            {"dbInstanceClass": "db.m6gd.medium"},
+            "dbInstanceClass: got 'db.m6gd.medium'; a Multi-AZ DB cluster",
+        ),
+        (
+            {"dbEngineVersion": "8.0.27", "dbEngineLifecycleSupport": "open-source-rds-extended-support"},
+            "dbEngineVersion: got '8.0.27'; a Multi-AZ DB cluster needs MySQL 8.0.28 or newer",
+        ),
+        (
+            {"dbClusterStorageType": "gp2"},
+            "dbClusterStorageType: got 'gp2'; a Multi-AZ DB cluster takes io1, io2, gp3",
+        ),
+        ({"dbClusterIops": 40}, "dbClusterIops: got 40; io1 needs provisioned IOPS from 0.5 to 50 per GiB"),
+        ({"dbClusterIops": 6000}, "dbClusterIops: got 6000; io1 needs provisioned IOPS"),
+        ({"dbClusterStorageType": "gp3", "dbClusterIops": 3000}, "gp3 under 400 GiB has a fixed baseline"),
+        ({"dbMaxAllocatedStorageGib": 200}, "dbMaxAllocatedStorageGib: got 200; not with dbTopology"),
+        ({"dbReplicaCount": 1}, "dbReplicaCount: got 1; not with dbTopology multi-az-cluster"),
+        ({"dbReplicaCount": 1, "dbPromoteReplica": 1}, "dbPromoteReplica: got 1; not with dbTopology"),
+        (
+            {"azCount": 2},
+            "azCount: got 2; not with dbTopology multi-az-cluster: its subnet group must cover 3",
+        ),
+        ({"analyticsEnabled": True}, "analyticsEnabled: got True; not with dbTopology multi-az-cluster"),
+        ({"dbTopology": "aurora"}, "dbTopology: got 'aurora'; expected one of instance, multi-az-cluster"),
+    ],
+)
+def test_rejects_what_aws_would_refuse_in_a_cluster(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        prod_cluster(**changes)
+    assert message in str(raised.value)
+
+
+def test_rejects_a_region_without_multi_az_db_clusters() -> None:
+    with pytest.raises(ConfigError, match="Multi-AZ DB clusters are not offered in us-west-1"):
+        shared_run(program, "prod", overrides={**CLUSTER, "aws:region": "us-west-1"})
