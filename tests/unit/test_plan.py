@@ -100,6 +100,14 @@ def test_changing_the_cluster_storage_type_on_prod_is_a_refused_replacement() ->
     assert change.action == "update" and change.changed == ("iops",)
 
 
+def test_switching_prod_to_a_cluster_would_delete_the_protected_instances_and_is_refused(prod: Plan) -> None:
+    cluster = shared_plan("prod", **{k: str(v) for k, v in CLUSTER.items()})
+    changes = {c.name: c for c in predict(prod, cluster).changes}
+    assert changes["db-primary-instance"].action == "delete"
+    assert changes["db-primary-instance"].refused == "protected"
+    assert changes["db-cluster"].action == "create"
+
+
 def test_an_in_place_change_is_an_update(prod: Plan) -> None:
     after = shared_plan("prod", dbBackupRetentionDays="14")
     changes = {c.name: c for c in predict(prod, after).changes}
