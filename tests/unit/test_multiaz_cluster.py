@@ -150,3 +150,33 @@ def test_rejects_what_aws_would_refuse_in_a_cluster(changes: dict[str, Any], mes
 def test_rejects_a_region_without_multi_az_db_clusters() -> None:
     with pytest.raises(ConfigError, match="Multi-AZ DB clusters are not offered in us-west-1"):
         shared_run(program, "prod", overrides={**CLUSTER, "aws:region": "us-west-1"})
+
+
+def test_the_cluster_takes_the_stack_credentials_windows_and_upgrade_policy() -> None:
+    r = prod_cluster()
+    (cluster,) = r.of_type(CLUSTER_TYPE)
+    p = cluster.plain
+    assert (p("masterUsername"), p("databaseName")) == ("admin", "app")
+    assert cluster.is_secret("masterPassword") and contract.DB_PASSWORD in r.secret_exports
+    assert (p("preferredBackupWindow"), p("preferredMaintenanceWindow")) == (
+        "03:00-03:30",
+        "sun:04:00-sun:05:00",
+    )
+    assert p("applyImmediately") is True and p("autoMinorVersionUpgrade") is True
+    assert p("allowMajorVersionUpgrade") is False
+    sg = r.one("aws:ec2/securityGroup:SecurityGroup", "db-sg")
+    assert p("vpcSecurityGroupIds") == [r.id_of(sg)]
+
+
+def test_a_dev_cluster_is_public_from_the_allowed_cidrs_only() -> None:
+    r = shared_run(program, "dev", overrides={**CLUSTER, "dbClusterStorageType": "gp3", "dbClusterIops": 0})
+    (cluster,) = r.of_type(CLUSTER_TYPE)
+    assert cluster.plain("publiclyAccessible") is True
+    assert cluster.plain("deletionProtection") is False and cluster.plain("skipFinalSnapshot") is True
+    assert cluster.plain("finalSnapshotIdentifier") is None and cluster.protect is False
+    ingress = [
+        i
+        for i in r.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if "db-from" in i.name
+    ]
+    assert sorted(i.plain("cidrIpv4") for i in ingress if i.plain("cidrIpv4")) == ["203.0.113.10/32"]
