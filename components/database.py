@@ -64,6 +64,20 @@ class MySqlDatabaseArgs:
         return self.engine_version.count(".") < 2
 
 
+def master_password(name: str, parent: pulumi.Resource) -> random.RandomPassword:
+    """The master password: generated, never typed, kept as a secret in the stack's state."""
+    return random.RandomPassword(
+        f"{name}-password",
+        length=PASSWORD_LENGTH,
+        special=True,
+        override_special=PASSWORD_SPECIALS,
+        min_lower=2,
+        min_upper=2,
+        min_numeric=2,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
 @dataclass(frozen=True)
 class PerformanceInsights:
     """Performance Insights is shown through CloudWatch Database Insights; Standard mode is the
@@ -97,7 +111,6 @@ class MySqlDatabase(pulumi.ComponentResource):
         self, name: str, args: MySqlDatabaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(TOKEN, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
 
         self.subnet_group = db_subnet_group(
@@ -113,16 +126,7 @@ class MySqlDatabase(pulumi.ComponentResource):
         )
         # Generated here, not RDS-managed: AWS refuses MySQL read replicas of a source
         # whose master password is managed by Secrets Manager.
-        secret = random.RandomPassword(
-            f"{name}-password",
-            length=PASSWORD_LENGTH,
-            special=True,
-            override_special=PASSWORD_SPECIALS,
-            min_lower=2,
-            min_upper=2,
-            min_numeric=2,
-            opts=child,
-        )
+        secret = master_password(name, self)
         identity = instance_identity(
             name,
             identifier_prefix(args.identifier_prefix, "primary"),

@@ -23,14 +23,8 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_random as random
 
-from components.database import (
-    PASSWORD_LENGTH,
-    PASSWORD_SPECIALS,
-    MySqlDatabaseArgs,
-    PerformanceInsights,
-)
+from components.database import MySqlDatabaseArgs, PerformanceInsights, master_password
 from components.db_network import MYSQL_PORT, db_security_group, db_subnet_group
 from components.rds_identity import (
     MAX_CLUSTER_IDENTIFIER,
@@ -94,16 +88,7 @@ class MultiAzMySqlCluster(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        secret = random.RandomPassword(
-            f"{name}-password",
-            length=PASSWORD_LENGTH,
-            special=True,
-            override_special=PASSWORD_SPECIALS,
-            min_lower=2,
-            min_upper=2,
-            min_numeric=2,
-            opts=child,
-        )
+        secret = master_password(name, self)
         identity = instance_identity(
             name,
             identifier_prefix(args.identifier_prefix, "cluster", limit=MAX_CLUSTER_IDENTIFIER),

@@ -16,7 +16,6 @@ The plan (:mod:`scripts.planning.plan`) and the unit tests run the program throu
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -31,6 +30,8 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.settings import get_root_resource
+
+from scripts.planning.mock_attributes import computed_attributes
 
 ROOT = Path(__file__).resolve().parents[2]  # the project: Pulumi*.yaml
 PROJECT = "mysql-platform"
@@ -125,13 +126,6 @@ def _instance_type(args: Mapping[str, Any], region: str) -> dict[str, Any]:
     return result
 
 
-NEWEST_MINOR = {"8.0": "8.0.44", "8.4": "8.4.7"}
-
-
-def _actual_version(requested: str) -> str:
-    return NEWEST_MINOR.get(requested, requested)
-
-
 def _invoke_result(token: str, args: Mapping[str, Any], region: str) -> dict[str, Any]:
     """Full result shapes of the invokes the program makes."""
     if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
@@ -175,11 +169,6 @@ def _invoke_result(token: str, args: Mapping[str, Any], region: str) -> dict[str
     )
 
 
-def _stable_number(name: str) -> int:
-    """A number from a logical name: the same in every run, whatever else the stack holds."""
-    return int(hashlib.sha256(name.encode()).hexdigest()[:8], 16)
-
-
 class RecordingMocks(pulumi_mocks.Mocks):
     def __init__(self, region: str = DEFAULT_REGION) -> None:
         self.region = region
@@ -192,77 +181,9 @@ class RecordingMocks(pulumi_mocks.Mocks):
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         resource_id = f"{args.name}-id"
-        state = {**unwrap(args.inputs), **self._computed(args, _stable_number(args.name))}
+        state = {**unwrap(args.inputs), **computed_attributes(args.typ, args.name, args.inputs)}
         self.outputs[args.name] = state
         return resource_id, state
-
-    @staticmethod
-    def _computed(args: pulumi_mocks.MockResourceArgs, n: int) -> dict[str, Any]:
-        """Attributes AWS computes, in the shapes the provider returns."""
-        t, name = args.typ, args.name
-        if t == "aws:rds/instance:Instance":
-            ident = args.inputs.get("identifier") or f"{name}-{n % 10000:04d}"
-            address = f"{ident}.abc123xyz.us-east-1.rds.amazonaws.com"
-            return {
-                "identifier": ident,
-                "address": address,
-                "port": 3306,
-                "endpoint": f"{address}:3306",
-                "arn": f"arn:aws:rds:us-east-1:123456789012:db:{ident}",
-                # RDS picks the newest minor of a line; a pinned MAJOR.MINOR.PATCH is itself.
-                "engineVersionActual": _actual_version(str(args.inputs.get("engineVersion", "8.4"))),
-            }
-        if t == "aws:rds/cluster:Cluster":
-            ident = args.inputs.get("clusterIdentifier") or f"{name}-{n % 10000:04d}"
-            return {
-                "clusterIdentifier": ident,
-                "endpoint": f"{ident}.cluster-abc123xyz.us-east-1.rds.amazonaws.com",
-                "readerEndpoint": f"{ident}.cluster-ro-abc123xyz.us-east-1.rds.amazonaws.com",
-                "port": 3306,
-                "arn": f"arn:aws:rds:us-east-1:123456789012:cluster:{ident}",
-                "engineVersionActual": _actual_version(str(args.inputs.get("engineVersion", "8.4"))),
-            }
-        if t == "aws:ec2/instance:Instance":
-            return {
-                "publicIp": f"198.51.100.{n % 250}",
-                "publicDns": f"ec2-198-51-100-{n % 250}.compute-1.amazonaws.com",
-                "privateIp": f"10.40.0.{n % 250}",
-            }
-        if t in (
-            "aws:rds/parameterGroup:ParameterGroup",
-            "aws:rds/clusterParameterGroup:ClusterParameterGroup",
-            "aws:rds/subnetGroup:SubnetGroup",
-        ):
-            return {"name": f"{name}-{n % 10000:04d}"}
-        if t == "aws:ec2/keyPair:KeyPair":
-            return {"keyName": f"{name}-{n % 10000:04d}"}
-        if t == "aws:iam/role:Role" or t == "aws:iam/instanceProfile:InstanceProfile":
-            return {"name": f"{name}-{n % 10000:04d}", "arn": f"arn:aws:iam::123456789012:role/{name}"}
-        if t == "aws:ec2/eip:Eip":
-            return {
-                "allocationId": f"eipalloc-{n % 16**17:017x}",
-                "publicIp": f"203.0.113.{n % 250}",
-                "publicDns": f"ec2-203-0-113-{n % 250}.compute-1.amazonaws.com",
-            }
-        if t == "aws:cloudwatch/logGroup:LogGroup":
-            return {"arn": f"arn:aws:logs:us-east-1:123456789012:log-group:{args.inputs.get('name')}"}
-        if t == "aws:kms/key:Key":
-            key_id = f"{n % 16**8:08x}-0000-4000-8000-{n % 16**12:012x}"
-            return {"keyId": key_id, "arn": f"arn:aws:kms:us-east-1:123456789012:key/{key_id}"}
-        if t == "aws:s3/bucket:Bucket":
-            bucket = args.inputs.get("bucket") or f"{args.inputs.get('bucketPrefix', name)}{n % 16**8:08x}"
-            return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}"}
-        if t == "aws:sns/topic:Topic":
-            topic = args.inputs.get("name") or f"{name}-{n % 16**7:07x}"
-            return {"name": topic, "arn": f"arn:aws:sns:us-east-1:123456789012:{topic}"}
-        if t == "aws:glue/crawler:Crawler":
-            return {"name": args.inputs.get("name") or f"{name}-{n % 10000:04d}"}
-        if t == "random:index/randomId:RandomId":
-            hex_ = f"{n % 2**32:08x}"
-            return {"hex": hex_, "dec": str(n), "b64Url": hex_, "b64Std": hex_}
-        if t == "random:index/randomPassword:RandomPassword":
-            return {"result": f"Gen3rated-{n}-Pw!Aa99", "bcryptHash": "$2a$10$mock"}
-        return {}
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):

@@ -199,39 +199,13 @@ class Cluster:
         self.pool(endpoint).release(conn, broken=broken)
 
     @contextmanager
-    def writer(self) -> Iterator[MySQLConnection]:
-        """A writer connection of your own (SET, LOCK TABLES, prepared statements...).
-
-        Its session is reset (COM_RESET_CONNECTION) before it returns to the pool.
-        """
+    def borrowed_writer(self) -> Iterator[MySQLConnection]:
+        """A writer connection for the router's own statements, back to the pool afterwards
+        (closed instead when the statement failed)."""
         endpoint, conn = self.acquire_writer()
-        with self._own(endpoint, conn):
-            yield conn
-
-    @contextmanager
-    def reader(self) -> Iterator[MySQLConnection]:
-        """A connection to a healthy reader of your own (the writer when none is healthy).
-
-        No read-your-writes wait: use a session for that.
-        """
-        endpoint = self.pick_reader()
-        if endpoint is None:
-            endpoint, conn = self.acquire_writer()
-        else:
-            try:
-                conn = self.pool(endpoint).acquire()
-            except mysql.connector.Error as exc:
-                self.eject(endpoint, f"unreachable: {self.pool(endpoint).describe_error(exc)}")
-                endpoint, conn = self.acquire_writer()
-        with self._own(endpoint, conn):
-            yield conn
-
-    @contextmanager
-    def _own(self, endpoint: Endpoint, conn: MySQLConnection) -> Iterator[None]:
         broken = True
         try:
-            yield
-            conn.cmd_reset_connection()
+            yield conn
             broken = False
         finally:
             self.release(endpoint, conn, broken=broken)

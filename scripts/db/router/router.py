@@ -11,6 +11,10 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+import mysql.connector
+from mysql.connector.connection import MySQLConnection
+
+from mysql_platform_core.contract import Endpoint
 from scripts.db.router.cluster import Cluster, Credentials
 from scripts.db.router.session import Result, Session
 from scripts.db.router.settings import RouterSettings
@@ -28,6 +32,44 @@ class Router(Cluster):
 
     def __enter__(self) -> Router:
         return self
+
+    @contextmanager
+    def writer(self) -> Iterator[MySQLConnection]:
+        """A writer connection of your own (SET, LOCK TABLES, prepared statements...).
+
+        Its session is reset (COM_RESET_CONNECTION) before it returns to the pool.
+        """
+        endpoint, conn = self.acquire_writer()
+        with self._own(endpoint, conn):
+            yield conn
+
+    @contextmanager
+    def reader(self) -> Iterator[MySQLConnection]:
+        """A connection to a healthy reader of your own (the writer when none is healthy).
+
+        No read-your-writes wait: use a session for that.
+        """
+        endpoint = self.pick_reader()
+        if endpoint is None:
+            endpoint, conn = self.acquire_writer()
+        else:
+            try:
+                conn = self.pool(endpoint).acquire()
+            except mysql.connector.Error as exc:
+                self.eject(endpoint, f"unreachable: {self.pool(endpoint).describe_error(exc)}")
+                endpoint, conn = self.acquire_writer()
+        with self._own(endpoint, conn):
+            yield conn
+
+    @contextmanager
+    def _own(self, endpoint: Endpoint, conn: MySQLConnection) -> Iterator[None]:
+        broken = True
+        try:
+            yield
+            conn.cmd_reset_connection()
+            broken = False
+        finally:
+            self.release(endpoint, conn, broken=broken)
 
     def session(self, *, read_your_writes: bool | None = None) -> Session:
         """A new session (SQLAlchemy's unit of work): its reads see its own writes."""

@@ -244,37 +244,22 @@ class Session:
 
     def _writer_position(self, dialect: Dialect) -> object | None:
         """The writer's GTID position now: it holds every write this session made before."""
-        cluster = self._cluster
         try:
-            endpoint, conn = cluster.acquire_writer()
-        except WriterUnavailable:
+            with self._cluster.borrowed_writer() as conn:
+                text = causal.scalar(conn, dialect.writer_position_sql)
+        except (WriterUnavailable, mysql.connector.Error):
             return None
-        broken = True
-        try:
-            text = causal.scalar(conn, dialect.writer_position_sql)
-            broken = False
-        except mysql.connector.Error:
-            return None
-        finally:
-            cluster.release(endpoint, conn, broken=broken)
         return dialect.parse(str(text or ""))
 
     def _heartbeat(self, reader: MySQLConnection) -> bool:
-        cluster = self._cluster
+        settings = self._cluster.settings
         try:
-            endpoint, writer = cluster.acquire_writer()
+            with self._cluster.borrowed_writer() as writer:
+                return causal.heartbeat_fence(
+                    writer, reader, schema=settings.heartbeat_schema, timeout_s=settings.causal_wait_s
+                )
         except WriterUnavailable:
             return False
-        broken = True
-        try:
-            settings = cluster.settings
-            ok = causal.heartbeat_fence(
-                writer, reader, schema=settings.heartbeat_schema, timeout_s=settings.causal_wait_s
-            )
-            broken = False
-            return ok
-        finally:
-            cluster.release(endpoint, writer, broken=broken)
 
     def _read_on_writer(self, sql: str, params: Any) -> Result:
         for attempt in range(2):
