@@ -5,15 +5,18 @@
 Every ``POLL_S`` the agent probes its server over the unix socket, and while the server answers
 it keeps its etcd lease alive and reports (health, role, GTID position, read_only).
 
-- **Leader.** The primary's agent holds ``leader`` under its lease. If it cannot confirm that
-  for ``FENCE_FRACTION`` of the TTL (its server hangs, or etcd is unreachable), it fences:
-  ``SET GLOBAL read_only = ON``, before anything else, sent at once and applied as soon as the
-  server runs. The replicas cannot see the key vanish before a whole TTL has passed, so the
-  fence always comes first. When it leads again it lifts the fence.
+- **Leader.** The primary's agent holds ``leader`` under its lease. A watchdog thread
+  (:mod:`scripts.local.watchdog`) fences the server when the lease has not been confirmed for
+  half the TTL (its server hangs, or etcd is unreachable) and kills it at three quarters if
+  the fence is not applied by then. The replicas cannot see the key vanish before a whole TTL
+  has passed, so the fence or the kill always comes first. When it leads again it lifts the fence.
 - **Election.** When ``leader`` is absent, each healthy agent reads the reports; the most
   advanced server by GTID wins (a tie goes to the current primary, then to the first name).
-  Only that agent tries the atomic create of ``leader``. If it is a replica, it promotes
-  itself through ``LocalEnv.failover`` (relay log applied first; a primary that still answers
+  The positions are checked against the servers themselves before anyone acts on them, so a
+  forged or stale report cannot win. Only that agent tries the atomic create of ``leader``. If
+  it is a replica, it first kills an old primary that does not answer (a paused machine cannot
+  run its own watchdog; killing is the local form of STONITH), then promotes itself through
+  ``LocalEnv.failover`` (relay log applied first; a primary that still answers
   is fenced and drained first, so nothing is lost), which repoints HAProxy and rewrites
   outputs.json, then publishes the topology.
 - **Former primary.** A server the state calls a replica that is writable is fenced at once;
@@ -42,11 +45,12 @@ from scripts.local import autofailover
 from scripts.local.consensus import Consensus, EtcdUnavailable
 from scripts.local.env import LocalEnv
 from scripts.local.mariadb import parse_gtids
-from scripts.local.procs import LocalEnvError
+from scripts.local.procs import LocalEnvError, runs, signal_if_ours
+from scripts.local.watchdog import Watchdog
 
 POLL_S: Final = 0.05
 PROBE_TIMEOUT_S: Final = 0.25
-FENCE_FRACTION: Final = 0.6
+STONITH_TIMEOUT_S: Final = 10.0
 
 log = logging.getLogger("agent")
 
@@ -131,8 +135,13 @@ class Agent:
         self.env = LocalEnv(state_dir)
         self.consensus = Consensus(state_dir, settings.members)
         self.fencer = Fencer(self.env, name)
+        self.watchdog = Watchdog(
+            self.ttl,
+            fence=self.fencer.fence,
+            fenced=lambda: self.fencer.applied_at is not None,
+            kill=self._kill_own_server,
+        )
         self.lease: int | None = None
-        self.leading_confirmed: float | None = None  # last time we knew we held the leader key
         self.conn: Any = None
         self.started = time.monotonic()
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="probe")
@@ -155,7 +164,6 @@ class Agent:
             return None
 
     def _query_server(self) -> dict[str, Any] | None:
-
         try:
             if self.conn is None:
                 self.conn = self.env.servers.ops_connect(self.name, timeout=5)
@@ -183,6 +191,20 @@ class Agent:
         except Exception:
             return False
 
+    def _kill_own_server(self, why: str) -> None:
+        """The watchdog's last resort: SIGKILL our server (only if its pid still runs our config)."""
+        self._kill(self.name, why)
+
+    def _kill(self, server: str, why: str) -> bool:
+        """SIGKILL ``server`` if it runs; True once it is gone."""
+        pid = self.env.store.current().servers[server].pid
+        marker = self.env.servers.marker(server)
+        if pid is None or not runs(pid, marker):
+            return True
+        log.error("killing %s (pid %d): %s", server, pid, why)
+        signal_if_ours(pid, marker, signal.SIGKILL)
+        return self.env.children.wait_exit(pid, STONITH_TIMEOUT_S)
+
     # ----- one round -----------------------------------------------------------------------
 
     def step(self) -> None:
@@ -197,30 +219,30 @@ class Agent:
         if role == "replica" and probe is not None and not probe["read_only"]:
             self.fencer.fence("the state calls it a replica, yet it is writable (a former primary)")
         try:
-            leader = self._keep_lease_and_report(role, probe, needs_rejoin)
+            leader, renewed_at = self._keep_lease_and_report(role, probe)
         except EtcdUnavailable:
-            leader = "?"
-        now = time.monotonic()
-        if leader == self.name and probe is not None:  # the key, and a lease this round renewed
-            self.leading_confirmed = now
+            leader, renewed_at = "?", None
+        if leader == self.name and renewed_at is not None:  # the key, and a lease this round renewed
+            self.watchdog.confirm(renewed_at)
             self._lead(role, probe, needs_rejoin)
-        elif self.leading_confirmed is not None and now - self.leading_confirmed > FENCE_FRACTION * self.ttl:
-            self.leading_confirmed = None
-            if role == "primary":
-                self.fencer.fence(
-                    f"the leader lease could not be confirmed for {FENCE_FRACTION * self.ttl:.1f} s"
-                )
-        if leader is None and probe is not None and not needs_rejoin:
-            self._elect(role)
+        elif role == "replica" and leader != self.name:
+            self.watchdog.disarm()
+        if leader is None and probe is not None and not needs_rejoin and renewed_at is not None:
+            self._elect(role, renewed_at)
         if role == "replica" and needs_rejoin and probe is not None and leader not in (None, "?", self.name):
             self._rejoin()
 
     def _keep_lease_and_report(
-        self, role: str, probe: dict[str, Any] | None, needs_rejoin: bool
-    ) -> str | None:
+        self, role: str, probe: dict[str, Any] | None
+    ) -> tuple[str | None, float | None]:
+        """The leader's name, and when the lease renewal that succeeded this round was sent
+        (None: the server did not answer, so the lease was left to run out)."""
+        renewed_at = None
         if probe is not None:
+            sent = time.monotonic()
             if self.lease is None or self.consensus.refresh(self.lease) < 0:
                 self.lease = self.consensus.grant(self.ttl)
+            renewed_at = sent
             view = {
                 "name": self.name,
                 "healthy": True,
@@ -232,7 +254,7 @@ class Agent:
             }
             self.consensus.report(self.name, view, self.lease)
         found = self.consensus.leader()
-        return found.name if found else None
+        return (found.name if found else None), renewed_at
 
     _diverged = False
 
@@ -240,14 +262,51 @@ class Agent:
         if role == "replica":
             # A planned switchover made us a replica: hand the key over.
             self.consensus.resign(self.name)
-            self.leading_confirmed = None
+            self.watchdog.disarm()
         elif self.fencer.applied_at is not None and probe is not None and not needs_rejoin:
             # Only the fence this agent set (its lease was in doubt): a planned switchover's
             # fence belongs to whoever runs it.
             self.set_writable()
             self.fencer.applied_at = None
 
-    def _elect(self, role: str) -> None:
+    def verified(self, views: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The reports, each checked against its server: a report for a server the state does not
+        know is dropped, and a server that does not answer counts as unhealthy; the GTID position
+        and read_only are the server's own, not what was written to etcd."""
+        known = self.env.store.current().servers
+        checked: dict[str, dict[str, Any]] = {}
+        for key, view in views.items():
+            if key not in known or view.get("name") != key:
+                log.warning("ignoring a report for %r: no such server here", key)
+                continue
+            seen = self._position_of(key)
+            if seen is None:
+                checked[key] = {**view, "healthy": False}
+            else:
+                if seen["gtid"] != view.get("gtid"):
+                    log.info(
+                        "report of %s says gtid %s, the server says %s", key, view.get("gtid"), seen["gtid"]
+                    )
+                checked[key] = {**view, **seen}
+        return checked
+
+    def _position_of(self, server: str) -> dict[str, Any] | None:
+        try:
+            conn = self.env.servers.ops_connect(server, timeout=PROBE_TIMEOUT_S)
+        except Exception:
+            return None
+        try:
+            with contextlib.closing(conn.cursor()) as cur:
+                cur.execute("SELECT @@GLOBAL.read_only, @@GLOBAL.gtid_current_pos")
+                read_only, gtid = cur.fetchone()
+            return {"read_only": bool(read_only), "gtid": str(gtid)}
+        except Exception:
+            return None
+        finally:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def _elect(self, role: str, renewed_at: float) -> None:
         views = self.consensus.reports()
         if best_candidate(views) != self.name or self.lease is None:
             return
@@ -258,10 +317,12 @@ class Agent:
             primary = self.env.store.current().roles.primary
             if views.get(primary, {}).get("healthy") or time.monotonic() - self.started < 2 * self.ttl:
                 return
+        if best_candidate(self.verified(views)) != self.name:
+            return
         noticed = time.monotonic()
         if not self.consensus.acquire(self.name, self.lease):
             return
-        self.leading_confirmed = time.monotonic()
+        self.watchdog.confirm(renewed_at)
         log.warning("%s won the election (views: %s)", self.name, sorted(views))
         if role == "primary":
             return
@@ -271,6 +332,10 @@ class Agent:
         # The promotion can outlast a lease (a replica's IO thread waits for a hung primary):
         # renew it meanwhile, or the new primary would fence itself when the step returns.
         with self._renewing():
+            if not planned and not self._kill(old, "it holds no lease and does not answer: fencing it"):
+                log.error("%s did not exit after SIGKILL: not promoting", old)
+                self.consensus.resign(self.name)
+                return
             self.env.failover(planned=planned, target=self.name)
         promoted = time.monotonic()
         self.consensus.publish_topology(
@@ -294,8 +359,9 @@ class Agent:
         def renew() -> None:
             while not done.wait(self.ttl / 4):
                 with contextlib.suppress(Exception):
+                    sent = time.monotonic()
                     if self.lease is not None and self.consensus.refresh(self.lease) >= 0:
-                        self.leading_confirmed = time.monotonic()
+                        self.watchdog.confirm(sent)
 
         thread = threading.Thread(target=renew, daemon=True)
         thread.start()
@@ -317,17 +383,19 @@ class Agent:
 
     def run(self, stop: threading.Event) -> None:
         config = autofailover.config_path(self.env.state_dir)
+        self.watchdog.start()
         while not stop.is_set():
             if not config.is_file():
                 # The state dir was deleted (or auto-failover removed) without `down`: nothing
                 # is left to watch, and an agent must not outlive its environment.
                 log.warning("%s is gone: the agent of %s exits", config, self.name)
-                return
+                break
             try:
                 self.step()
             except Exception:
                 log.exception("agent round failed")
             stop.wait(POLL_S)
+        self.watchdog.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

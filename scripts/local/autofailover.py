@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -18,23 +19,36 @@ from pathlib import Path
 from typing import Any, Final
 
 from scripts.local import etcd
-from scripts.local.procs import Children, LocalEnvError, ProcessMarker, alive, pick_ports, runs
+from scripts.local.procs import (
+    Children,
+    LocalEnvError,
+    ProcessMarker,
+    alive,
+    find_processes,
+    pick_ports,
+    runs,
+    stop_all,
+)
 
 CONFIG: Final = "autofailover.json"
 DEFAULT_TTL_S: Final = 1
 AGENT_PREFIX: Final = "agent-"
 LEADER_TIMEOUT_S: Final = 15.0
+STOP_TIMEOUT_S: Final = 30.0
 
 
 @dataclass(frozen=True)
 class Settings:
     lease_ttl_s: int
     members: list[etcd.Member]
+    # False: made before etcd required client certificates (see ``upgrade_to_tls``).
+    tls: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return {
             "lease_ttl_s": self.lease_ttl_s,
             "members": [m.__dict__ for m in self.members],
+            "tls": self.tls,
         }
 
 
@@ -49,7 +63,8 @@ def load(state_dir: Path) -> Settings | None:
         return None
     try:
         doc = json.loads(path.read_text())
-        return Settings(int(doc["lease_ttl_s"]), [etcd.Member(**m) for m in doc["members"]])
+        members = [etcd.Member(**m) for m in doc["members"]]
+        return Settings(int(doc["lease_ttl_s"]), members, tls=doc.get("tls") is True)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise LocalEnvError(
             f"{path} is not usable ({exc}): delete it and run `up --auto-failover` again"
@@ -93,8 +108,22 @@ def markers(state_dir: Path, servers: list[str]) -> dict[str, ProcessMarker]:
     return found
 
 
+def upgrade_to_tls(state_dir: Path, settings: Settings, servers: list[str], children: Children) -> Settings:
+    """An environment whose etcd took plain HTTP from anyone: stop its agents and members and
+    start etcd again from nothing, with TLS. etcd holds only leases, reports and the last
+    topology, all rebuilt within a lease by the agents; the servers keep running."""
+    found = find_processes(markers(state_dir, servers))
+    stop_all(found, lambda name: markers(state_dir, servers)[name], children, STOP_TIMEOUT_S)
+    shutil.rmtree(state_dir / "etcd", ignore_errors=True)
+    upgraded = Settings(settings.lease_ttl_s, settings.members, tls=True)
+    config_path(state_dir).write_text(json.dumps(upgraded.to_json(), indent=2))
+    return upgraded
+
+
 def start(state_dir: Path, settings: Settings, servers: list[str], children: Children) -> None:
     """Start every etcd member and agent that is not running; wait for the first leader."""
+    if not settings.tls:
+        settings = upgrade_to_tls(state_dir, settings, servers, children)
     for member in settings.members:
         etcd.start(state_dir, member, settings.members, children)
     etcd.wait_healthy(state_dir, settings.members)

@@ -7,9 +7,9 @@ Keys live under ``/mysql-platform/<cluster id>/``:
   that agent's own lease, so a dead agent's report vanishes too;
 - ``topology``: the roles after the last promotion, and when each step of it happened.
 
-The client is etcd3gw (etcd's gRPC gateway, JSON over HTTP). With several members it tries each
-in turn: any member forwards a write to the Raft leader, and a partitioned one answers no
-linearizable request.
+The client is etcd3gw (etcd's gRPC gateway, JSON over HTTPS, showing the client certificate).
+With several members it tries each in turn: any member forwards a write to the Raft leader,
+and a partitioned one answers no linearizable request.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from etcd3gw import exceptions as etcd_errors
 from etcd3gw.client import Etcd3Client
 from etcd3gw.lease import Lease
 
+from scripts.local import etcd
 from scripts.local.etcd import Member
-from scripts.local.procs import LOOPBACK
 
 REQUEST_TIMEOUT_S: Final = 0.5
 _T = TypeVar("_T")
@@ -50,10 +50,7 @@ def cluster_id(state_dir: Path) -> str:
 class Consensus:
     def __init__(self, state_dir: Path, members: list[Member]) -> None:
         self.prefix = f"/mysql-platform/{cluster_id(state_dir)}/"
-        self.clients = [
-            Etcd3Client(host=LOOPBACK, port=m.client_port, timeout=REQUEST_TIMEOUT_S, api_path="/v3/")
-            for m in members
-        ]
+        self.clients = [etcd.client(state_dir, m, REQUEST_TIMEOUT_S) for m in members]
         self._current = 0
 
     def _call(self, action: Callable[[Etcd3Client], _T]) -> _T:

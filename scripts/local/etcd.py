@@ -4,6 +4,14 @@ Each member is a plain ``etcd`` process (Debian's etcd-server) on loopback ports
 data under ``<state dir>/etcd/<name>``. Raft timing is tightened for loopback (heartbeat 50 ms,
 election 500 ms): etcd grants no lease shorter than 1.5 election timeouts, so leases of about a
 second become possible (etcd's defaults, 100 ms and 1 s, floor them at about 2 s).
+
+Loopback is shared with every local user, so both of etcd's ports speak TLS and admit only a
+peer or client that shows a certificate signed by the environment's own etcd CA
+(``--client-cert-auth``, ``--peer-client-cert-auth``). The keys live in ``<state dir>/etcd/tls``
+(directory 0700, keys 0600): a local user without them can neither read nor write a key, revoke
+a lease or join as a member. That is etcd's certificate authentication; its user/role RBAC would
+add nothing here, since every holder of the client certificate is an agent or the CLI of the
+environment's owner.
 """
 
 from __future__ import annotations
@@ -14,7 +22,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Final
 
+from etcd3gw.client import Etcd3Client
+
 from scripts.local.procs import LOOPBACK, Children, LocalEnvError, ProcessMarker, binary, runs, tail
+from scripts.local.tls import make_etcd_tls
 
 PROGRAM: Final = "etcd"
 HEARTBEAT_MS: Final = 50
@@ -30,11 +41,41 @@ class Member:
 
     @property
     def client_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.client_port}"
+        return f"https://{LOOPBACK}:{self.client_port}"
 
     @property
     def peer_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.peer_port}"
+        return f"https://{LOOPBACK}:{self.peer_port}"
+
+
+def tls_dir(state_dir: Path) -> Path:
+    return state_dir / "etcd" / "tls"
+
+
+def ensure_tls(state_dir: Path) -> None:
+    """etcd's CA and certificates, made once per environment."""
+    tls = tls_dir(state_dir)
+    (state_dir / "etcd").mkdir(mode=0o700, parents=True, exist_ok=True)
+    (state_dir / "etcd").chmod(0o700)
+    if not all(
+        (tls / name).is_file() for name in ("ca.pem", "member.pem", "member.key", "client.pem", "client.key")
+    ):
+        make_etcd_tls(tls)
+
+
+def client(state_dir: Path, member: Member, timeout: float) -> Etcd3Client:
+    """A client of ``member`` that verifies it and shows the client certificate."""
+    tls = tls_dir(state_dir)
+    return Etcd3Client(
+        host=LOOPBACK,
+        port=member.client_port,
+        protocol="https",
+        ca_cert=str(tls / "ca.pem"),
+        cert_cert=str(tls / "client.pem"),
+        cert_key=str(tls / "client.key"),
+        timeout=timeout,
+        api_path="/v3/",
+    )
 
 
 def data_dir(state_dir: Path, name: str) -> Path:
@@ -47,6 +88,7 @@ def marker(state_dir: Path, name: str) -> ProcessMarker:
 
 def argv(state_dir: Path, member: Member, cluster: list[Member]) -> list[str]:
     initial = ",".join(f"{m.name}={m.peer_url}" for m in cluster)
+    tls = tls_dir(state_dir)
     return [
         binary(PROGRAM),
         f"--name={member.name}",
@@ -60,6 +102,14 @@ def argv(state_dir: Path, member: Member, cluster: list[Member]) -> list[str]:
         f"--initial-cluster-token=mysql-platform-{abs(hash(str(state_dir))) % 10**8}",
         f"--heartbeat-interval={HEARTBEAT_MS}",
         f"--election-timeout={ELECTION_MS}",
+        f"--trusted-ca-file={tls / 'ca.pem'}",
+        f"--cert-file={tls / 'member.pem'}",
+        f"--key-file={tls / 'member.key'}",
+        "--client-cert-auth",
+        f"--peer-trusted-ca-file={tls / 'ca.pem'}",
+        f"--peer-cert-file={tls / 'member.pem'}",
+        f"--peer-key-file={tls / 'member.key'}",
+        "--peer-client-cert-auth",
         "--log-level=warn",
     ]
 
@@ -75,7 +125,7 @@ def start(state_dir: Path, member: Member, cluster: list[Member], children: Chil
         pid = int(pids.read_text() or 0)
         if runs(pid, marker(state_dir, member.name)):
             return pid
-    data_dir(state_dir, member.name).parent.mkdir(parents=True, exist_ok=True)
+    ensure_tls(state_dir)
     pid = children.spawn(member.name, argv(state_dir, member, cluster), log_path(state_dir, member.name))
     pids.write_text(str(pid))
     return pid
@@ -88,14 +138,13 @@ def log_path(state_dir: Path, name: str) -> Path:
 def wait_healthy(state_dir: Path, cluster: list[Member], timeout: float = READY_TIMEOUT_S) -> None:
     """Until every member answers a linearizable read (so the cluster has a Raft leader)."""
     from etcd3gw import exceptions as etcd_errors
-    from etcd3gw.client import Etcd3Client
 
     deadline = time.monotonic() + timeout
     for member in cluster:
-        client = Etcd3Client(host=LOOPBACK, port=member.client_port, timeout=1, api_path="/v3/")
+        probe = client(state_dir, member, timeout=1)
         while True:
             try:
-                client.get("/mysql-platform/ready")
+                probe.get("/mysql-platform/ready")
                 break
             except etcd_errors.Etcd3Exception:
                 if time.monotonic() > deadline:
