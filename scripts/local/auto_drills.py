@@ -26,14 +26,6 @@ READ_ONLY_ERRNO = 1290
 
 
 @dataclass(frozen=True)
-class StallResult:
-    failover_s: float  # SIGSTOP -> the state names the new primary
-    accepted_after_resume: int  # writes the old primary took on its own port after SIGCONT
-    refused_after_s: float  # SIGCONT -> its first refused write
-    rejoined: bool  # it follows the new primary again
-
-
-@dataclass(frozen=True)
 class OutageResult:
     promoted: bool  # did anyone promote while etcd was down (must not)
     primary_fenced: bool  # the primary refused writes during the outage
@@ -65,34 +57,134 @@ def _direct_write(env: LocalEnv, role: Literal["primary", "replica"], table: str
         conn.close()
 
 
-def stall_drill(env: LocalEnv, *, stall_s: float = 3.0) -> StallResult:
-    """SIGSTOP the primary for ``stall_s`` (longer than the lease), SIGCONT it, write to it directly."""
+@dataclass(frozen=True)
+class HangResult:
+    """One hang drill: clients connected before the hang each sent one INSERT into it."""
+
+    failover_s: float  # SIGSTOP -> the state names the new primary
+    sent: int  # INSERTs sent to the hung primary (one per client)
+    acked: int  # of those, acknowledged to the client
+    lost: int  # acknowledged, yet absent from the new primary
+    ambiguous: int  # the client never learnt the outcome (connection cut, timeout)
+    ambiguous_committed: int  # of those, present on the new primary
+    old_primary_killed: bool  # the old primary was gone when it would have resumed
+    rejoined: bool  # after one `up`, it follows the new primary
+    waited_max_s: float  # the longest a client waited for its answer
+
+
+HANG_TABLE = "drill.hang"
+
+
+def _hang_clients(env: LocalEnv, direct: int, proxied: int) -> list[tuple[str, Any]]:
+    """Connections opened before the hang: on the primary's own port and through HAProxy.
+    ``connection_timeout`` stays the socket's timeout for the connection's life, so no client
+    waits longer than that on a server that never answers."""
+    clients = [(f"direct{i}", env.connect("primary", connection_timeout=10)) for i in range(direct)]
+    clients += [(f"proxy{i}", env.connect("writer", connection_timeout=10)) for i in range(proxied)]
+    return clients
+
+
+def _send_one(name: str, send: Any, value: int, outcomes: dict[int, str], waited: list[float]) -> None:
+    started = time.monotonic()
+    try:
+        send(f"INSERT INTO {HANG_TABLE} (id, client) VALUES ({value}, '{name}')")
+        outcomes[value] = "acked"
+    except errors.Error as exc:
+        # Refused before it ran (read-only) is a clean refusal; anything else: unknown outcome.
+        outcomes[value] = "refused" if exc.errno == READ_ONLY_ERRNO else "ambiguous"
+    except Exception:  # the router's AmbiguousWrite and friends
+        outcomes[value] = "ambiguous"
+    waited.append(time.monotonic() - started)
+
+
+def hang_drill(
+    env: LocalEnv, *, pause_agent: bool, direct: int = 4, proxied: int = 4, use_router: bool = True
+) -> HangResult:
+    """SIGSTOP the primary (and its agent: a paused machine) with clients connected to it, send
+    one INSERT on each, wait for the promotion, SIGCONT, and count what was acknowledged and lost.
+    Then one `up` must bring the old primary back as a replica."""
+    from scripts.db import router as db_router
+
     with contextlib.closing(env.connect("writer")) as conn, contextlib.closing(conn.cursor()) as cur:
         cur.execute("CREATE DATABASE IF NOT EXISTS drill")
-        cur.execute("CREATE TABLE IF NOT EXISTS drill.stall (id INT AUTO_INCREMENT PRIMARY KEY)")
+        cur.execute(f"CREATE TABLE IF NOT EXISTS {HANG_TABLE} (id BIGINT PRIMARY KEY, client VARCHAR(32))")
+        cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {HANG_TABLE}")
+        (base,) = cur.fetchone()
     state = env.store.load()
     assert state is not None
     old = state.roles.primary
     pid = state.servers[old].pid
     assert pid is not None
-    os.kill(pid, signal.SIGSTOP)
+    agent_pid = _agent_pid(env, old) if pause_agent else None
+    clients = _hang_clients(env, direct, proxied)
+    senders: list[tuple[str, Any]] = []
+    for name, conn in clients:
+        cur = conn.cursor()
+        senders.append((name, cur.execute))
+    routed = (
+        db_router.connect(env.outputs_path, user="admin", password=env.admin_password) if use_router else None
+    )
+    if routed is not None:
+        routed.execute("DO 0")  # its writer pool holds a connection to the primary now
+        senders.append(("router", routed.execute))
+    outcomes: dict[int, str] = {}
+    waited: list[float] = []
+    for sig_pid in (pid, agent_pid):
+        if sig_pid is not None:
+            os.kill(sig_pid, signal.SIGSTOP)
+    threads = [
+        threading.Thread(target=_send_one, args=(name, send, base + 1 + i, outcomes, waited), daemon=True)
+        for i, (name, send) in enumerate(senders)
+    ]
     try:
-        failover_s = _wait(lambda: env.store.load().roles.primary != old, 15, "a promotion")  # type: ignore[union-attr]
-        time.sleep(max(0.0, stall_s - failover_s))
+        for thread in threads:
+            thread.start()
+        failover_s = _wait(lambda: env.store.load().roles.primary != old, 30, "a promotion")  # type: ignore[union-attr]
     finally:
-        os.kill(pid, signal.SIGCONT)
-    resumed = time.monotonic()
-    accepted = 0
-    # The failover made the old primary the designated replica.
-    while _direct_write(env, "replica", "drill.stall"):
-        accepted += 1
-        if time.monotonic() - resumed > 5:
-            break
-    refused_after = time.monotonic() - resumed
+        for sig_pid in (pid, agent_pid):
+            if sig_pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(sig_pid, signal.SIGCONT)
+    for thread in threads:
+        thread.join(30)
+    killed = not env.servers.alive(old)
+    for _, conn in clients:
+        with contextlib.suppress(Exception):
+            conn.close()
+    if routed is not None:
+        routed.close()
+    with contextlib.closing(env.connect("primary")) as conn, contextlib.closing(conn.cursor()) as cur:
+        cur.execute(f"SELECT id FROM {HANG_TABLE} WHERE id > %s", (base,))
+        present = {int(row[0]) for row in cur.fetchall()}
+    acked = [v for v, o in outcomes.items() if o == "acked"]
+    unknown = [v for v, o in outcomes.items() if o == "ambiguous"] + [
+        base + 1 + i for i in range(len(senders)) if base + 1 + i not in outcomes
+    ]
+    env.up()
+    rejoined = _wait_or_false(lambda: not env.store.load().servers[old].needs_rejoin, 15)  # type: ignore[union-attr]
+    return HangResult(
+        failover_s=failover_s,
+        sent=len(senders),
+        acked=len(acked),
+        lost=sum(1 for v in acked if v not in present),
+        ambiguous=len(unknown),
+        ambiguous_committed=sum(1 for v in unknown if v in present),
+        old_primary_killed=killed,
+        rejoined=rejoined and env.servers.alive(old),
+        waited_max_s=max(waited, default=float("inf")),
+    )
+
+
+def _agent_pid(env: LocalEnv, server: str) -> int:
+    path = autofailover.agent_dir(env.state_dir) / f"{server}.pid"
+    return int(path.read_text())
+
+
+def _wait_or_false(predicate: Any, timeout: float) -> bool:
     with contextlib.suppress(RuntimeError):
-        _wait(lambda: not env.store.load().servers[old].needs_rejoin, 10, "the rejoin")  # type: ignore[union-attr]
-    rejoined = not env.store.load().servers[old].needs_rejoin  # type: ignore[union-attr]
-    return StallResult(failover_s, accepted, refused_after, rejoined)
+        _wait(predicate, timeout, "it")
+        return True
+    return False
 
 
 def etcd_outage_drill(env: LocalEnv, *, outage_s: float = 3.0) -> OutageResult:

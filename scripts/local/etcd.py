@@ -65,16 +65,17 @@ def ensure_tls(state_dir: Path) -> None:
 
 def client(state_dir: Path, member: Member, timeout: float) -> Etcd3Client:
     """A client of ``member`` that verifies it and shows the client certificate."""
+    import requests
+
     tls = tls_dir(state_dir)
+    session = requests.Session()
+    # Not the environment's: REQUESTS_CA_BUNDLE would replace our CA for every request (requests
+    # lets it override a session's verify), and an HTTPS_PROXY must never see loopback traffic.
+    session.trust_env = False
+    session.verify = str(tls / "ca.pem")
+    session.cert = (str(tls / "client.pem"), str(tls / "client.key"))
     return Etcd3Client(
-        host=LOOPBACK,
-        port=member.client_port,
-        protocol="https",
-        ca_cert=str(tls / "ca.pem"),
-        cert_cert=str(tls / "client.pem"),
-        cert_key=str(tls / "client.key"),
-        timeout=timeout,
-        api_path="/v3/",
+        host=LOOPBACK, port=member.client_port, protocol="https", timeout=timeout, api_path="/v3/", session=session
     )
 
 
