@@ -307,8 +307,10 @@ class Agent:
                 conn.close()
 
     def _elect(self, role: str, renewed_at: float) -> None:
-        views = self.consensus.reports()
-        if best_candidate(views) != self.name or self.lease is None:
+        if self.lease is None:
+            return
+        views = self.verified(self.consensus.reports())
+        if best_candidate(views) != self.name:
             return
         if role == "replica":
             # Only for a primary that is gone: its agent's report lasts as long as its lease,
@@ -317,8 +319,6 @@ class Agent:
             primary = self.env.store.current().roles.primary
             if views.get(primary, {}).get("healthy") or time.monotonic() - self.started < 2 * self.ttl:
                 return
-        if best_candidate(self.verified(views)) != self.name:
-            return
         noticed = time.monotonic()
         if not self.consensus.acquire(self.name, self.lease):
             return
