@@ -75,7 +75,12 @@ def client(state_dir: Path, member: Member, timeout: float) -> Etcd3Client:
     session.verify = str(tls / "ca.pem")
     session.cert = (str(tls / "client.pem"), str(tls / "client.key"))
     return Etcd3Client(
-        host=LOOPBACK, port=member.client_port, protocol="https", timeout=timeout, api_path="/v3/", session=session
+        host=LOOPBACK,
+        port=member.client_port,
+        protocol="https",
+        timeout=timeout,
+        api_path="/v3/",
+        session=session,
     )
 
 
