@@ -42,7 +42,7 @@ from scripts.cli import bootstrap as bootstrap_cli
 from scripts.db import router
 from scripts.db.connection import Target
 from scripts.db.router import AmbiguousWrite, RouterSettings, WriteNotApplied
-from scripts.db.router.pool import connect_unbounded, cursor_for
+from scripts.db.router.pool import connect_for_statements, cursor_for
 from scripts.local.env import LocalEnv
 
 RESULTS_NAME = "router"
@@ -72,7 +72,7 @@ def direct(env: LocalEnv, endpoint: Endpoint) -> MySQLConnection:
     target = Target(
         endpoint.host, endpoint.port, "app", app_password(env), outputs.ssl_ca, outputs.db.database
     )
-    return connect_unbounded(target, 5.0)
+    return connect_for_statements(target, 5.0, 30.0)
 
 
 def run_sql(conn: MySQLConnection, sql: str, params: tuple[object, ...]) -> None:

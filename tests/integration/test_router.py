@@ -292,6 +292,20 @@ def test_a_write_in_flight_when_its_connection_dies_is_ambiguous_and_not_retried
         assert db.execute("UPDATE products SET stock = 1 WHERE id = %s", (product,)).rowcount == 1
 
 
+def test_a_caller_waits_no_longer_than_the_read_timeout(renv: LocalEnv) -> None:
+    # A server that does not answer (hung, or here busy for 3 s) holds the caller only for
+    # read_timeout_s; the write's outcome is then unknown, and it is said so.
+    settings = RouterSettings(writer_wait_s=20.0, read_timeout_s=1.0)
+    with open_router(renv, settings) as db:
+        product = trial_row(db, "read-timeout")
+        started = time.monotonic()
+        with pytest.raises(AmbiguousWrite):
+            db.execute("UPDATE products SET stock = stock WHERE id = %s AND SLEEP(3) = 0", (product,))
+        assert time.monotonic() - started < 2.9
+    with pytest.raises(ValueError, match="read_timeout_s must be a positive number of seconds"):
+        RouterSettings(read_timeout_s=0)
+
+
 def _kill_sleeper(env: LocalEnv) -> None:
     deadline = time.monotonic() + 5
     env.store.load()

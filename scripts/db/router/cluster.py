@@ -129,6 +129,7 @@ class Cluster:
                     max_size=s.pool_size,
                     connect_timeout_s=s.connect_timeout_s,
                     checkout_timeout_s=s.checkout_timeout_s,
+                    read_timeout_s=s.read_timeout_s,
                 )
                 self._pools[endpoint] = pool
             return pool

@@ -12,6 +12,7 @@ only), so a write never goes out on a connection the server already closed.
 
 from __future__ import annotations
 
+import math
 import select
 import threading
 import time
@@ -26,17 +27,15 @@ from scripts.db.connection import Target, connect_once, describe_error
 from scripts.db.router.errors import RouterError
 
 
-def connect_unbounded(target: Target, timeout_s: float) -> MySQLConnection:
-    """Connect within ``timeout_s``, then let statements run as long as the server works on them.
+def connect_for_statements(target: Target, timeout_s: float, read_timeout_s: float) -> MySQLConnection:
+    """Connect within ``timeout_s``; then each wait for the server lasts at most ``read_timeout_s``.
 
-    The pure-Python connector keeps ``connection_timeout`` as the socket's timeout for the
-    connection's life (its ``read_timeout`` applies only without one), so a query longer than
-    the connect timeout would die as "lost connection" and a write would look ambiguous.
+    Without a bound, a caller would wait as long as a hung server stays hung. The connector
+    takes whole seconds (``read_timeout``/``write_timeout``, rounded up here) and closes the
+    connection when one runs out (ReadTimeoutError): a statement that needs longer must raise it.
     """
     conn = connect_once(target, timeout_s)
-    sock = getattr(getattr(conn, "_socket", None), "sock", None)
-    if sock is not None:
-        sock.settimeout(None)
+    conn.read_timeout = conn.write_timeout = max(1, math.ceil(read_timeout_s))
     return conn
 
 
@@ -62,7 +61,8 @@ class EndpointPool:
         connect_timeout_s: float,
         checkout_timeout_s: float,
         ping_after_s: float = 1.0,
-        connect: Callable[[Target, float], MySQLConnection] = connect_unbounded,
+        read_timeout_s: float = 30.0,
+        connect: Callable[[Target, float, float], MySQLConnection] = connect_for_statements,
     ) -> None:
         if max_size < 1:
             raise ValueError(f"pool size must be at least 1, got {max_size}")
@@ -72,6 +72,7 @@ class EndpointPool:
         self._checkout_timeout = checkout_timeout_s
         self._ping_after = ping_after_s
         self._connect = connect
+        self._read_timeout = read_timeout_s
         # (connection, monotonic time it came back), the most recent last.
         self._idle: list[tuple[MySQLConnection, float]] = []
         self._out = 0
@@ -96,7 +97,11 @@ class EndpointPool:
         try:
             if conn is not None and not self._usable(conn, since, verify):
                 conn = None
-            return conn if conn is not None else self._connect(self.target, self._connect_timeout)
+            return (
+                conn
+                if conn is not None
+                else self._connect(self.target, self._connect_timeout, self._read_timeout)
+            )
         except BaseException:
             self._forget()
             raise

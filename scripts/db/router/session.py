@@ -69,6 +69,8 @@ def _lost(exc: BaseException) -> bool:
     """Whether the connection died (as opposed to the server answering with an error)."""
     if isinstance(exc, OSError):
         return True
+    if isinstance(exc, (mysql.connector.errors.ReadTimeoutError, mysql.connector.errors.WriteTimeoutError)):
+        return True  # the connector closed the connection: the statement's outcome is unknown
     if not isinstance(exc, mysql.connector.Error):
         return False
     if exc.errno in (None, -1):  # the connector's own "Connection not available" has errno -1

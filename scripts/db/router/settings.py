@@ -25,6 +25,10 @@ class RouterSettings:
     pool_size: int = 8
     checkout_timeout_s: float = 10.0
     connect_timeout_s: float = 5.0
+    # The longest a statement waits for the server's answer, rounded up to whole seconds: a hung
+    # server holds a caller no longer than this (a write cut by it is reported ambiguous). Raise
+    # it for statements that run longer.
+    read_timeout_s: float = 30.0
     # Monitor checks give up after this (a hung server costs one timeout).
     probe_timeout_s: float = 1.0
     # The default of router.execute()/query() and of router.session().
