@@ -111,10 +111,11 @@ def _write_auto_results(path: Path, results: list[DrillResult], lines: list[str]
             "kill until the winning agent saw the leader key gone; election+promotion: until it had "
             "promoted its server, repointed HAProxy and rewritten outputs.json; routing: until the "
             "client's next acknowledged write. The other columns: a planned `failover()` under writes "
-            "(the longest gap between acknowledged writes), a primary SIGSTOPped for 3 leases and then "
-            "resumed (writes it accepted on its own port afterwards), and every etcd member killed "
-            "for 3 leases (promotions, and whether the primary refused writes meanwhile), and two "
-            "replicas with one held back (its SQL thread stopped) when the primary is killed.",
+            "(the longest gap between acknowledged writes), a primary SIGSTOPped with clients connected "
+            "that each sent it one INSERT (`bench/hang_drill.py` has the full drill), and every etcd "
+            "member killed for 3 leases (promotions, and whether the primary refused writes "
+            "meanwhile), and two replicas with one held back (its SQL thread stopped) when the "
+            "primary is killed.",
             "",
             *lines,
             "",
@@ -156,7 +157,7 @@ def _auto_summary(results: list[DrillResult], extras: dict[str, list[str]]) -> l
     lines = [
         "| mode | trials | write downtime ms p50 / p95 / max | lease expiry ms (p50) "
         "| election+promotion ms (p50) | routing ms (p50) | acked writes lost "
-        "| planned switchover: writes blocked ms (max) | hung primary resumed: writes it accepted "
+        "| planned switchover: writes blocked ms (max) | hung primary, writes queued on it: acked / lost "
         "| etcd down: promoted / primary fenced | two replicas: the advanced one won / the other followed |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -204,15 +205,15 @@ def run_auto(trials: int, ttl_s: int, tmp: Path) -> tuple[list[DrillResult], dic
             env = _auto_env(tmp / f"drills-{mode}-{n}", semi_sync=semi_sync, ttl_s=ttl_s)
             try:
                 blocks.append(auto_drills.switchover_block(env))
-                stalls.append(auto_drills.stall_drill(env, stall_s=3 * ttl_s))
+                stalls.append(auto_drills.hang_drill(env, pause_agent=False))
                 outages.append(auto_drills.etcd_outage_drill(env, outage_s=3 * ttl_s))
             finally:
                 env.down(purge=True)
             print(f"auto {mode}: switchover blocked {blocks[-1] * 1000:.0f} ms; {stalls[-1]}; {outages[-1]}")
         extras[mode] = [
             f"{max(blocks) * 1000:.0f}",
-            f"{sum(s.accepted_after_resume for s in stalls)} in {len(stalls)} "
-            f"(rejoined {sum(s.rejoined for s in stalls)})",
+            f"{sum(s.acked for s in stalls)} / {sum(s.lost for s in stalls)} "
+            f"of {sum(s.sent for s in stalls)} (rejoined {sum(s.rejoined for s in stalls)} of {len(stalls)})",
             f"{sum(o.promoted for o in outages)} / {sum(o.primary_fenced for o in outages)} "
             f"of {len(outages)}",
             f"{sum(t.winner == t.expected for t in twos)} / {sum(t.follower_caught_up for t in twos)} "
