@@ -216,8 +216,7 @@ class Agent:
         probe = self.probe()
         if probe is not None and role == "primary":
             self.fencer.prepare()
-        if role == "replica" and probe is not None and not probe["read_only"]:
-            self.fencer.fence("the state calls it a replica, yet it is writable (a former primary)")
+        self._fence_if_writable_replica(role, probe)
         try:
             leader, renewed_at = self._keep_lease_and_report(role, probe)
         except EtcdUnavailable:
@@ -231,6 +230,20 @@ class Agent:
             self._elect(role, renewed_at)
         if role == "replica" and needs_rejoin and probe is not None and leader not in (None, "?", self.name):
             self._rejoin()
+
+    _writable_rounds = 0
+
+    def _fence_if_writable_replica(self, role: str, probe: dict[str, Any] | None) -> None:
+        """A server the state calls a replica that takes writes is a former primary: fence it.
+        Only when two probes in a row saw it and the state still says so after the second: a
+        switchover makes its target writable a moment before it records the new roles."""
+        if role != "replica" or probe is None or probe["read_only"]:
+            self._writable_rounds = 0
+            return
+        self._writable_rounds += 1
+        state = self.env.store.load()
+        if self._writable_rounds >= 2 and state is not None and state.role_of(self.name) == "replica":
+            self.fencer.fence("the state calls it a replica, yet it is writable (a former primary)")
 
     def _keep_lease_and_report(
         self, role: str, probe: dict[str, Any] | None
