@@ -230,7 +230,14 @@ class LocalEnv:
             self._write_outputs()
 
     @_exclusive
-    def failover(self, *, planned: bool | None = None, target: str | None = None) -> StackOutputs:
+    def failover(
+        self,
+        *,
+        planned: bool | None = None,
+        target: str | None = None,
+        reason: str | None = None,
+        by: str = "command",
+    ) -> StackOutputs:
         """Promote the replica to primary, repoint HAProxy and rewrite outputs.json.
 
         Primary dead (the drill): the replica applies everything it received, then is promoted;
@@ -239,9 +246,10 @@ class LocalEnv:
         Primary alive (a planned switchover): it is made read-only first and the replica catches
         up with it, so nothing is lost and it becomes the new replica at once. ``planned``: the
         latter (default: when its process is alive; an agent that finds it hung says False).
+        ``reason`` and ``by`` (``command`` or an agent) go to the history (``local history``).
         """
         self.store.load()
-        self.replication.failover(planned=planned, target=target)
+        self.replication.failover(planned=planned, target=target, reason=reason, by=by)
         return self._write_outputs()
 
     @_exclusive
