@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
-from scripts.local import autofailover
+from scripts.local import autofailover, maintenance
 from scripts.local.consensus import Consensus, EtcdUnavailable
 from scripts.local.env import LocalEnv
 from scripts.local.mariadb import parse_gtids
@@ -248,6 +248,8 @@ class Agent:
             self.fencer.applied_at = None
 
     def _elect(self, role: str) -> None:
+        if role == "replica" and maintenance.is_paused(self.env.state_dir):
+            return  # `local pause`: no promotion (a primary may still take the lease back)
         views = self.consensus.reports()
         if best_candidate(views) != self.name or self.lease is None:
             return
@@ -271,7 +273,12 @@ class Agent:
         # The promotion can outlast a lease (a replica's IO thread waits for a hung primary):
         # renew it meanwhile, or the new primary would fence itself when the step returns.
         with self._renewing():
-            self.env.failover(planned=planned, target=self.name)
+            self.env.failover(
+                planned=planned,
+                target=self.name,
+                by=f"agent of {self.name}",
+                reason=f"{old}'s leader lease expired",
+            )
         promoted = time.monotonic()
         self.consensus.publish_topology(
             {
