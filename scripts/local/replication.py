@@ -224,6 +224,32 @@ class Replication:
             cur.execute("SET GLOBAL read_only = OFF")
         return position
 
+    # ----- keeping replicas replicating (``up``) --------------------------------------------
+
+    def resume_replicas(self) -> None:
+        """Every running replica replicates again: a former primary rejoins (a warning, not an
+        error, when it cannot: ``status`` says why); threads someone stopped start again."""
+        state = self.store.current()
+        for name in state.replicas:
+            if not self.servers.alive(name):
+                continue
+            if state.servers[name].needs_rejoin:
+                try:
+                    self.rejoin(name)
+                except LocalEnvError as exc:
+                    log.warning("%s", exc)
+                continue
+            with (
+                self.servers.ops_connection(name) as conn,
+                contextlib.closing(conn.cursor(dictionary=True)) as cur,
+            ):
+                cur.execute("SHOW SLAVE STATUS")
+                row = cur.fetchone()
+                stopped = row is not None and row["Slave_IO_Running"] == row["Slave_SQL_Running"] == "No"
+                if stopped and not (row["Last_IO_Error"] or row["Last_SQL_Error"]):
+                    cur.execute("START SLAVE")
+                    log.warning("%s: its replica threads were stopped; started them again", name)
+
     # ----- rejoin ------------------------------------------------------------------------
 
     def rejoin(self, name: str, timeout: float = 10.0) -> None:
