@@ -123,7 +123,7 @@ class Replication:
                     followers[name] = opened.enter_context(self.servers.ops_connection(name))
             if old_conn is not None:
                 self._fence_and_drain(old_conn, old_primary, conn, new_primary)
-            position = self._promote(conn, new_primary)
+            position = self._promote(conn, new_primary, drained=planned)
             # The designated replica: the old primary after a switchover, else one that follows.
             state.roles.primary = new_primary
             state.roles.replica = old_primary if planned or not followers else next(iter(followers))
@@ -138,6 +138,8 @@ class Replication:
             # that is not connected: rpl_semi_sync_master_wait_no_slave=OFF).
             self.proxy.sync(cut_writer_sessions=planned)
             took = time.monotonic() - started
+            with contextlib.closing(conn.cursor()) as cur:
+                cur.execute("RESET SLAVE ALL")
             for follower in followers.values():
                 with contextlib.closing(follower.cursor()) as cur:
                     for statement in self.change_master_statements(new_primary, "current_pos"):
@@ -196,29 +198,30 @@ class Replication:
                     return current
                 time.sleep(_DRAIN_POLL_S)
 
-    def _promote(self, conn: Any, name: str, timeout: float = 10.0) -> str:
-        """Apply every received transaction, then make the replica a writable primary; its GTID
-        position when it became writable."""
+    def _promote(self, conn: Any, name: str, *, drained: bool, timeout: float = 10.0) -> str:
+        """Apply every received transaction (``drained``: a switchover's wait did), stop replicating
+        and make the replica writable; its GTID position then. ``RESET SLAVE ALL`` is the caller's,
+        once writes have moved."""
         with contextlib.closing(conn.cursor(dictionary=True)) as cur:
-            # No new events from the old primary while the relay log drains.
-            cur.execute("STOP SLAVE IO_THREAD")
-            deadline = time.monotonic() + timeout
-            while True:
-                cur.execute("SHOW SLAVE STATUS")
-                row = cur.fetchone()
-                if row is None or row["Slave_SQL_Running"] != "Yes":
-                    break
-                if "read all relay log" in str(row["Slave_SQL_Running_State"]):
-                    break
-                if time.monotonic() > deadline:
-                    raise LocalEnvError(f"{name} did not apply its relay log within {timeout:.0f} s")
-                time.sleep(_DRAIN_POLL_S)
-            if row is not None and row["Last_SQL_Error"]:
-                raise LocalEnvError(
-                    f"{name} cannot be promoted: its SQL thread failed: {row['Last_SQL_Error']}"
-                )
+            if not drained:
+                # No new events from the old primary while the relay log drains.
+                cur.execute("STOP SLAVE IO_THREAD")
+                deadline = time.monotonic() + timeout
+                while True:
+                    cur.execute("SHOW SLAVE STATUS")
+                    row = cur.fetchone()
+                    if row is None or row["Slave_SQL_Running"] != "Yes":
+                        break
+                    if "read all relay log" in str(row["Slave_SQL_Running_State"]):
+                        break
+                    if time.monotonic() > deadline:
+                        raise LocalEnvError(f"{name} did not apply its relay log within {timeout:.0f} s")
+                    time.sleep(_DRAIN_POLL_S)
+                if row is not None and row["Last_SQL_Error"]:
+                    raise LocalEnvError(
+                        f"{name} cannot be promoted: its SQL thread failed: {row['Last_SQL_Error']}"
+                    )
             cur.execute("STOP SLAVE")
-            cur.execute("RESET SLAVE ALL")
             cur.execute("SELECT @@GLOBAL.gtid_current_pos AS pos")
             position = str(cur.fetchone()["pos"])
             cur.execute("SET GLOBAL read_only = OFF")
