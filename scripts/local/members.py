@@ -8,8 +8,9 @@ reason a candidate is refused.
 A member's state: ``stopped`` (no process), ``not answering`` (its process runs, its socket does
 not answer); a primary is ``running`` or ``fenced`` (read-only); a replica is ``replicating``,
 ``connecting`` (its IO thread has no primary yet), ``not replicating`` (threads stopped),
-``broken`` (a replication error), ``needs rejoin`` (a former primary that has not rejoined),
-``diverged`` (it holds writes the primary lacks) or ``writable`` (a replica accepting writes).
+``broken`` (a replication error, or its IO thread gave up), ``needs rejoin`` (a former primary
+that has not rejoined), ``diverged`` (it holds writes the primary lacks) or ``writable`` (a
+replica accepting writes).
 """
 
 from __future__ import annotations
@@ -160,7 +161,8 @@ def member_state(role: str, found: Probe | str | None, needs_rejoin: bool, diver
     slave = found.slave
     if slave is None:
         return "not replicating"
-    if slave["Last_IO_Error"] or slave["Last_SQL_Error"]:
+    # An IO error while its thread still retries (``Connecting``) is a primary away, not a failure.
+    if slave["Last_SQL_Error"] or (slave["Last_IO_Error"] and slave["Slave_IO_Running"] == "No"):
         return "broken"
     if slave["Slave_IO_Running"] == "Yes" and slave["Slave_SQL_Running"] == "Yes":
         return "replicating"
@@ -230,6 +232,11 @@ def refusal(
         if m.behind_s is not None and m.behind_s > max_lag_s:
             return f"{candidate} is {m.behind_s} s behind the primary (the bound is {max_lag_s} s)"
         return None
+    if m.sql_running != "Yes":
+        return (
+            f"{candidate}'s SQL thread is not running: promoted now, it would drop what it received "
+            "but has not applied; choose another replica"
+        )
     for other in members:
         if other.role != "replica" or other.member == candidate or not other.alive or other.diverged:
             continue

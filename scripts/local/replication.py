@@ -102,7 +102,9 @@ class Replication:
         state = self.store.current()
         old_primary, new_primary = state.roles.primary, target or state.roles.replica
         if new_primary not in state.replicas:
-            raise LocalEnvError(f"cannot fail over to {new_primary!r}: the replicas are {state.replicas}")
+            raise LocalEnvError(
+                f"cannot fail over to {new_primary}: the replicas are {', '.join(state.replicas)}"
+            )
         others = [n for n in state.replicas if n != new_primary and not state.servers[n].needs_rejoin]
         if not self.servers.alive(new_primary):
             raise LocalEnvError(f"cannot fail over: the replica ({new_primary}) is not running")

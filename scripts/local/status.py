@@ -65,10 +65,20 @@ def stopped(paths: Paths, state: State) -> dict[str, Any]:
             )
             for name in (*state.names, HAPROXY)
         ],
+        # The keys of a running environment's status, with nothing running.
+        "replication": _not_running(state.roles.replica),
+        "replicas": [_not_running(name) for name in state.replicas[1:]],
+        "proxy": [],
+        "proxy_disagreements": [],
+        "needs_rejoin": [name for name in state.replicas if state.servers[name].needs_rejoin],
         "problems": [STOPPED],
         "healthy": False,
     }
     return status
+
+
+def _not_running(name: str) -> dict[str, Any]:
+    return {"server": name, "running": False, "error": "server is not running"}
 
 
 def collect(paths: Paths, state: State, servers: Servers, proxy: Proxy) -> dict[str, Any]:

@@ -183,10 +183,9 @@ def test_rejects_failover_to_a_diverged_former_primary(
     make_env: Make, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env = make_env(replicas=2)
-    with env.servers.ops_connection("db2") as conn, contextlib.closing(conn.cursor()) as cur:
-        cur.execute("STOP SLAVE")
-    with env.servers.ops_connection("db3") as conn, contextlib.closing(conn.cursor()) as cur:
-        cur.execute("STOP SLAVE")
+    for replica in ("db2", "db3"):
+        with env.servers.ops_connection(replica) as conn, contextlib.closing(conn.cursor()) as cur:
+            cur.execute("STOP SLAVE IO_THREAD")
     _write(env, 1)  # only db1 has it
     env.kill("primary")
     code, _, err = _run(env, capsys, "failover")
@@ -199,6 +198,23 @@ def test_rejects_failover_to_a_diverged_former_primary(
     entries = json.loads(_run(env, capsys, "history", "--json")[1])
     assert [(e["kind"], e["old_primary"], e["new_primary"]) for e in entries] == [("failover", "db1", "db2")]
     assert entries[0]["reason"] == "`local failover`"
+
+
+def test_failover_with_the_primary_down_promotes_a_replica_whose_io_thread_retries(
+    make_env: Make, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = make_env()
+    _write(env, 2)
+    env.kill("primary")
+    # Its IO thread keeps retrying the dead primary, and says so in Last_IO_Error.
+    _wait(lambda: bool(_members(env, capsys)["db2"]["last_error"]))
+    assert _members(env, capsys)["db2"]["state"] == "connecting"
+    code, out, err = _run(env, capsys, "failover")
+    assert code == 0, err
+    assert "(failover: db1 -> db2)" in out
+    entry = json.loads(_run(env, capsys, "history", "--json")[1])[-1]
+    assert (entry["kind"], entry["reason"]) == ("failover", "`local failover`")
+    assert entry["gtid"] == scalar(env, "writer", "SELECT @@gtid_current_pos")
 
 
 # --- status: what to run next ------------------------------------------------------------------------

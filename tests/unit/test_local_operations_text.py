@@ -55,6 +55,13 @@ def _member(name: str, role: str = "replica", **fields: Any) -> m.Member:
         ("replica", m.Probe(True, "0-1-1", "", _slave(io="No", sql="No")), False, False, "not replicating"),
         ("replica", m.Probe(True, "0-1-1", "", None), False, False, "not replicating"),
         ("replica", m.Probe(True, "0-1-1", "", _slave(io="No", error="boom")), False, False, "broken"),
+        (
+            "replica",
+            m.Probe(True, "0-1-1", "", _slave(io="Connecting", error="retry")),
+            False,
+            False,
+            "connecting",
+        ),
         ("replica", m.Probe(True, "0-1-1", "", None), True, False, "needs rejoin"),
         ("replica", m.Probe(True, "0-1-1", "", None), True, True, "diverged"),
         ("replica", m.Probe(False, "0-1-1", "", _slave()), False, False, "writable"),
@@ -126,6 +133,15 @@ def test_rejects_with_the_primary_down_a_replica_that_lacks_what_another_receive
     assert m.refusal(members, "db3") is None
 
 
+def test_rejects_with_the_primary_down_a_replica_whose_sql_thread_stopped() -> None:
+    down = _member("db1", "primary", alive=False, state="stopped", gtid=None)
+    retrying = _member("db2", io_running="Connecting", state="connecting", last_error="error reconnecting")
+    assert m.refusal([down, retrying], "db2") is None  # its IO thread retries: the primary is gone
+    stopped = _member("db2", io_running="Connecting", sql_running="No", state="not replicating")
+    refused = m.refusal([down, stopped], "db2")
+    assert refused is not None and "db2's SQL thread is not running" in refused
+
+
 # --- the table --------------------------------------------------------------------------------------
 
 
@@ -195,6 +211,7 @@ def test_status_of_a_stopped_environment_is_one_line(tmp_path: Path) -> None:
     status = status_report.stopped(Paths(tmp_path), state)
     assert cli.status_lines(status) == ["stopped: run `local up`"]
     assert status["healthy"] is False and status["problems"] == ["stopped: run `local up`"]
+    assert status["replication"] == {"server": "db2", "running": False, "error": "server is not running"}
 
 
 @pytest.mark.parametrize(
@@ -304,3 +321,12 @@ def test_every_command_documents_its_exit_status(capsys: pytest.CaptureFixture[s
         assert cli.main([command, "--help"]) == 0
         out = " ".join(capsys.readouterr().out.split())
         assert "exit status: 0" in out and "; 1 " in out and "2 usage error" in out, command
+
+
+def test_the_analytics_commands_document_their_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
+    from scripts.cli import local as local_commands
+
+    for command in ("export", "query"):
+        assert local_commands.main([command, "--help"]) == 0
+        out = " ".join(capsys.readouterr().out.split())
+        assert "exit status: 0" in out and "11 no environment" in out, command
