@@ -1,7 +1,7 @@
 """The local environment: real MariaDB primary/replica + HAProxy + TLS on loopback.
 
-``python -m scripts.local_env up|down|status|failover`` (see ``--help``; the CLI is
-:mod:`scripts.local.cli`). :class:`LocalEnv` is the facade the CLI, the tests and the
+``python -m scripts.local_env up|down|status|list|failover|history|pause|resume|logs`` (see
+``--help``; the CLI is :mod:`scripts.local.cli`). :class:`LocalEnv` is the facade the CLI, the tests and the
 benchmarks use.
 
 It produces the same outputs contract as a Pulumi stack, so the bootstrap and
@@ -28,9 +28,11 @@ Beside it, one concern each: ``state`` (typed state, secrets, lock), ``layout`` 
 ``procs`` (binaries, pids, ports, children), ``sockets``, ``servers`` (MariaDB processes),
 ``proxy`` (the HAProxy process), ``replication`` (replica, failover, rejoin), ``provision``
 (a new environment), ``outputs`` (outputs.json, client option file), ``status``, ``tls``,
-``mariadb`` (my.cnf, datadirs, GTIDs), ``haproxy`` (runtime API client), ``cli``, and the
-automatic failover: ``autofailover`` (settings, starting, reporting), ``etcd`` (its members),
-``consensus`` (the keys in etcd), ``agent`` (lease, election, fence), ``auto_drills``.
+``mariadb`` (my.cnf, datadirs, GTIDs), ``haproxy`` (runtime API client), ``cli`` and
+``commands`` (the operations commands), ``members`` (``list``, a candidate's refusal), ``history``
+(every failover), ``maintenance`` (``pause``), ``logs``, and the automatic failover:
+``autofailover`` (settings, starting, reporting), ``etcd`` (its members), ``consensus``
+(the keys in etcd), ``agent`` (lease, election, fence), ``auto_drills``.
 """
 
 from __future__ import annotations
