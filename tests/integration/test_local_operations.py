@@ -270,7 +270,9 @@ def test_pause_stops_automatic_failover_until_resume(
 
     code, out, _ = _run(env, capsys, "resume")
     assert code == 0 and out.startswith("resumed")
-    _wait(lambda: env.store.load().roles.primary == "db2")  # type: ignore[union-attr]
+    # The promotion appends to the history last (after HAProxy and the replicas moved).
+    _wait(lambda: json.loads(_run(env, capsys, "history", "--json")[1]) != [])
+    assert env.store.load().roles.primary == "db2"  # type: ignore[union-attr]
     entries = json.loads(_run(env, capsys, "history", "--json")[1])
     assert [(e["kind"], e["new_primary"], e["by"]) for e in entries] == [("failover", "db2", "agent of db2")]
     assert "leader lease expired" in entries[0]["reason"]
