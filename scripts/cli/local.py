@@ -49,6 +49,10 @@ def _add_export(sub: Any) -> None:
         "<state dir>/exports/<export id>/<db>/<db>.<table>/1/part-*.gz.parquet, read from the replica "
         "in one consistent snapshot. Needs the analytics extra.",
     )
+    p.epilog = (
+        "exit status: 0 exported; 2 bad input (or the analytics extra missing); 3 cannot reach the "
+        "database; 11 no environment"
+    )
     p.add_argument("--tables", metavar="DB.T1,DB.T2", help="only these tables (default: all)")
     p.add_argument("--batch-rows", type=int, default=50_000, metavar="N", help="rows per row group (50000)")
 
@@ -59,6 +63,8 @@ def _add_query(sub: Any) -> None:
         help="DuckDB over the newest local export; tables named as in Athena (app_orders)",
         description="Run SQL with DuckDB over a local export. Each table is a view named as Athena "
         "names it (app.orders is app_orders); --landing adds raw files as text-only views.",
+        epilog="exit status: 0 done; 2 bad input (or the analytics extra missing); 11 no environment, "
+        "export or file; 13 the query failed",
     )
     p.add_argument("sql", metavar="SQL")
     p.add_argument("--export", metavar="ID", help="this export instead of the newest")

@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
-from scripts.local import autofailover
+from scripts.local import autofailover, maintenance
 from scripts.local.consensus import Consensus, EtcdUnavailable
 from scripts.local.env import LocalEnv
 from scripts.local.mariadb import parse_gtids
@@ -322,6 +322,8 @@ class Agent:
     def _elect(self, role: str, renewed_at: float) -> None:
         if self.lease is None:
             return
+        if role == "replica" and maintenance.is_paused(self.env.state_dir):
+            return  # `local pause`: no promotion (a primary may still take the lease back)
         views = self.verified(self.consensus.reports())
         if best_candidate(views) != self.name:
             return
@@ -349,7 +351,13 @@ class Agent:
                 log.error("%s did not exit after SIGKILL: not promoting", old)
                 self.consensus.resign(self.name)
                 return
-            self.env.failover(planned=planned, target=self.name)
+            self.env.failover(
+                planned=planned,
+                target=self.name,
+                by=f"agent of {self.name}",
+                reason=f"{old}'s leader lease expired"
+                + ("" if planned else f"; {old} did not answer and was killed"),
+            )
         promoted = time.monotonic()
         self.consensus.publish_topology(
             {

@@ -220,10 +220,21 @@ def add_to_status(status: dict[str, Any], state_dir: Path, servers: list[str]) -
 def problems(summary: dict[str, Any] | None) -> list[str]:
     if summary is None:
         return []
-    found = [f"etcd member {m['name']} is not running" for m in summary["etcd"] if not m["alive"]]
-    found += [f"the agent of {s} is not running" for s, a in summary["agents"].items() if not a["alive"]]
+    found = [
+        f"etcd member {m['name']} is not running: run `local up` to start it"
+        for m in summary["etcd"]
+        if not m["alive"]
+    ]
+    found += [
+        f"the agent of {s} is not running: run `local up` to start it"
+        for s, a in summary["agents"].items()
+        if not a["alive"]
+    ]
     if not summary.get("etcd_reachable"):
-        found.append("no etcd member answers: no failover can happen, and the primary fences itself")
+        found.append(
+            "no etcd member answers: no failover can happen, and the primary fences itself; "
+            "run `local up` to start the members that are down, `local logs etcd` says why"
+        )
     elif summary.get("leader") is None:
-        found.append("no agent holds the leader lease")
+        found.append("no agent holds the leader lease: see `local logs agent`")
     return found

@@ -1,8 +1,10 @@
-"""``python -m scripts.local_env up|down|status|failover``: the local environment's command line.
+"""``python -m scripts.local_env up|down|status|list|failover|...``: the local environment's command line.
 
 It decides what people see: the library (:mod:`scripts.local.env`) only logs, and its
 warnings reach stderr through the logging set up here. Exit status: 0 done (for
-``status``: healthy), 1 failed (``status``: not healthy), 2 usage error.
+``status``: healthy), 1 failed (``status``: not healthy), 2 usage error. The operations
+commands (``list``, ``failover``/``switchover``, ``history``, ``pause``/``resume``, ``logs``)
+are in :mod:`scripts.local.commands`.
 """
 
 from __future__ import annotations
@@ -16,35 +18,49 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mysql_platform_core.contract import StackOutputs
-from scripts.local import autofailover
+from scripts.local import autofailover, commands, maintenance
+from scripts.local.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE, exit_codes
 from scripts.local.env import DEFAULT_STATE_DIR, LocalEnv
 from scripts.local.outputs import client_command
 from scripts.local.procs import FoundProcess, LocalEnvError
 from scripts.local.provision import DEFAULT_DB_NAME
 from scripts.local.state import MAX_REPLICAS
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-
 _STATUS_HELP = """\
 Report the processes, the roles, replication and HAProxy's view of its servers.
 Exit status 0 when the environment is healthy; 1 when it is not (a process is
 down, replication is not running, HAProxy's view disagrees with the servers, or
-there is no environment), each reason printed after "NOT HEALTHY:".
+there is no environment), each reason printed after "NOT HEALTHY:" with what to
+run next. After `down` it says one line: "stopped: run `local up`".
 """
 
 _JSON_HELP = (
     "print one JSON object instead (machine-readable, never a password): state_dir, initialized, "
-    "semi_sync, db_name, roles {primary, replica}, processes [{name, role, pid (null: not running), "
+    "semi_sync, db_name, roles {primary, replica}, paused (null, or {since, reason}), "
+    "processes [{name, role, pid (null: not running), "
     "ports, alive}], replication {server, running, io_running, sql_running, seconds_behind_master "
     "(null: unknown), gtid_current_pos, last_error or error}, proxy [{backend, server, address, state}] "
-    "(HAProxy's view), proxy_disagreements [str], problems [str], healthy (bool); same exit status"
+    "(HAProxy's view), proxy_disagreements [str], replicas [like replication, the other replicas], "
+    "needs_rejoin [server], problems [str, each saying what to run next], healthy (bool); after `down`, "
+    "stopped (true) with one problem; same exit status"
 )
 
 
 def _unknown(value: Any) -> str:
+    if isinstance(value, bool):
+        return _yes(value)
     return "unknown" if value is None or value == "" else str(value)
+
+
+def _yes(value: Any) -> str:
+    return "yes" if value else "no"
+
+
+def roles_text(status: dict[str, Any]) -> str:
+    """``primary db1, replicas db2, db3``: the roles, as words."""
+    replicas = [p["name"] for p in status["processes"] if p["role"] == "replica"]
+    noun = "replica" if len(replicas) == 1 else "replicas"
+    return f"primary {status['roles']['primary']}, {noun} {', '.join(replicas) or 'none'}"
 
 
 def status_lines(status: dict[str, Any]) -> list[str]:
@@ -59,7 +75,11 @@ def status_lines(status: dict[str, Any]) -> list[str]:
         else:
             lines.append("no local environment here (run `up`)")
         return lines
-    lines.append(f"replication: {'semi-sync' if status['semi_sync'] else 'async'}; roles: {status['roles']}")
+    if status.get("stopped"):
+        return [problems[0]]
+    lines.append(
+        f"replication: {'semi-sync' if status['semi_sync'] else 'async'}; roles: {roles_text(status)}"
+    )
     lines.append(f"database: {status.get('db_name') or '(none recorded: the next `up` creates it)'}")
     for p in status["processes"]:
         ports = ",".join(str(x) for x in p["ports"])
@@ -72,6 +92,7 @@ def status_lines(status: dict[str, Any]) -> list[str]:
         lines.append(f"  haproxy  {s['backend']}/{s['server']} -> {s['address']} {s['state']}")
     lines += [replica_line(repl) for repl in [status["replication"], *status.get("replicas", [])]]
     lines += auto_failover_lines(status.get("auto_failover"))
+    lines += maintenance.status_line(status.get("paused"))
     if problems:
         lines.append("NOT HEALTHY:")
         lines += [f"  - {problem}" for problem in problems]
@@ -84,7 +105,7 @@ def replica_line(repl: dict[str, Any]) -> str:
     behind = repl.get("seconds_behind_master")
     return "  replica {server}: running={running} io={io} sql={sql} behind={behind} gtid={gtid} {err}".format(
         server=repl.get("server"),
-        running=repl.get("running"),
+        running=_yes(repl.get("running")),
         io=_unknown(repl.get("io_running")),
         sql=_unknown(repl.get("sql_running")),
         behind="unknown" if behind is None else f"{behind}s",
@@ -111,7 +132,7 @@ def auto_failover_lines(auto: dict[str, Any] | None) -> list[str]:
         seen = (
             "no report"
             if not view
-            else f"{view['role']} gtid={view['gtid']} read_only={view['read_only']}"
+            else f"{view['role']} gtid={view['gtid']} read_only={_yes(view['read_only'])}"
             + (" DIVERGED" if view.get("diverged") else "")
         )
         lines.append(f"  agent    {server} {'alive' if agent['alive'] else 'DOWN'}: {seen}")
@@ -156,6 +177,8 @@ def build_parser(extension: Extension | None = None) -> argparse.ArgumentParser:
         prog="python -m scripts.local_env",
         description="Local MariaDB primary/replica + HAProxy + TLS on loopback, "
         "with the stack outputs contract.",
+        epilog="exit status: 0 done (status: healthy); 1 failed (status: not healthy; failover: "
+        "refused); 2 usage error. Each command's --help says what its own mean.",
     )
     parser.add_argument(
         "--state-dir",
@@ -169,6 +192,7 @@ def build_parser(extension: Extension | None = None) -> argparse.ArgumentParser:
         help="start (or create) the environment; idempotent",
         description="Start (or create) the environment; idempotent. Prints the endpoints and a client "
         "command line whose option file (client-admin.cnf in the state dir, mode 0600) holds the password.",
+        epilog=exit_codes("up", "failed (the message says why)"),
     )
     up.add_argument("--semi-sync", action="store_true", help="semi-synchronous replication (default async)")
     up.add_argument(
@@ -198,16 +222,22 @@ def build_parser(extension: Extension | None = None) -> argparse.ArgumentParser:
         help=f"database to create, as RDS does with dbName (default {DEFAULT_DB_NAME}); chosen when the "
         "environment is created and kept by later commands (another name needs `down --purge`)",
     )
-    down = sub.add_parser("down", help="stop the processes this environment started")
+    down = sub.add_parser(
+        "down",
+        help="stop the processes this environment started",
+        description="Stop the processes of this state dir (found by their command lines).",
+        epilog=exit_codes("stopped (or nothing ran)", "something still listens on its ports"),
+    )
     down.add_argument("--purge", action="store_true", help="also delete the state dir (data, TLS, outputs)")
     status = sub.add_parser(
         "status",
         help="processes, replication and HAProxy's view; exit 1 unless healthy (--json: machine-readable)",
         description=_STATUS_HELP,
+        epilog=exit_codes("healthy", "not healthy"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     status.add_argument("--json", action="store_true", help=_JSON_HELP)
-    sub.add_parser("failover", help="promote the replica and repoint HAProxy to it")
+    commands.add_commands(sub)
     if extension is not None:
         extension.add_commands(sub)
     return parser
@@ -265,11 +295,8 @@ def main(argv: list[str] | None = None, extension: Extension | None = None) -> i
             status = env.status()
             _print([json.dumps(status, indent=2)] if args.json else status_lines(status))
             return EXIT_OK if status["healthy"] else EXIT_FAILED
-        elif args.command == "failover":
-            started = time.monotonic()
-            outputs = env.failover()
-            took = time.monotonic() - started
-            print(f"failover done in {took:.2f} s; the writer is now port {outputs.db.writer.port}")
+        elif args.command in commands.RUNNERS:
+            return commands.RUNNERS[args.command](env, args)
     except LocalEnvError as exc:
         print(f"local_env {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -1,7 +1,7 @@
 """The local environment: real MariaDB primary/replica + HAProxy + TLS on loopback.
 
-``python -m scripts.local_env up|down|status|failover`` (see ``--help``; the CLI is
-:mod:`scripts.local.cli`). :class:`LocalEnv` is the facade the CLI, the tests and the
+``python -m scripts.local_env up|down|status|list|failover|history|pause|resume|logs`` (see
+``--help``; the CLI is :mod:`scripts.local.cli`). :class:`LocalEnv` is the facade the CLI, the tests and the
 benchmarks use.
 
 It produces the same outputs contract as a Pulumi stack, so the bootstrap and
@@ -28,9 +28,11 @@ Beside it, one concern each: ``state`` (typed state, secrets, lock), ``layout`` 
 ``procs`` (binaries, pids, ports, children), ``sockets``, ``servers`` (MariaDB processes),
 ``proxy`` (the HAProxy process), ``replication`` (replica, failover, rejoin), ``provision``
 (a new environment), ``outputs`` (outputs.json, client option file), ``status``, ``tls``,
-``mariadb`` (my.cnf, datadirs, GTIDs), ``haproxy`` (runtime API client), ``cli``, and the
-automatic failover: ``autofailover`` (settings, starting, reporting), ``etcd`` (its members),
-``consensus`` (the keys in etcd), ``agent`` (lease, election, fence), ``auto_drills``.
+``mariadb`` (my.cnf, datadirs, GTIDs), ``haproxy`` (runtime API client), ``cli`` and
+``commands`` (the operations commands), ``members`` (``list``, a candidate's refusal), ``history``
+(every failover), ``maintenance`` (``pause``), ``logs``, and the automatic failover:
+``autofailover`` (settings, starting, reporting), ``etcd`` (its members), ``consensus``
+(the keys in etcd), ``agent`` (lease, election, fence), ``auto_drills``.
 """
 
 from __future__ import annotations
@@ -46,10 +48,12 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from mysql_platform_core.contract import Secret, StackOutputs
 from mysql_platform_core.haproxy_config import HAProxySpec
-from scripts.local import autofailover, provision, sockets
+from scripts.local import autofailover, maintenance, provision, sockets
+from scripts.local import members as members_report
 from scripts.local import outputs as outputs_files
 from scripts.local import status as status_report
 from scripts.local.layout import Paths
+from scripts.local.members import Member
 from scripts.local.procs import (
     LOOPBACK,
     Children,
@@ -139,14 +143,14 @@ class LocalEnv:
                 self.paths, state, semi_sync=self.semi_sync, db_name=self.db_name, replicas=self.replicas
             )
             sockets.ensure_socket_dir(self.paths, self.store)
-            restarted = [role for role in ROLES if not self.servers.alive(self.servers.name_of(role))]
-            for role in restarted:
-                self.start(role)
+            for name in state.names:
+                self._start(name)
             if not self.proxy.alive():
                 self.proxy.start()
-            elif restarted:
-                # Now, not at HAProxy's next health check: `status` right after agrees.
+            else:
+                # Now, not at HAProxy's next health check, and whatever moved it: `status` agrees.
                 self.proxy.sync()
+            self.replication.resume_replicas()
             if not state.db_name:
                 self._adopt_db_name()
         outputs = self._write_outputs()
@@ -189,12 +193,45 @@ class LocalEnv:
         return find_processes({name: self._marker(name) for name in names})
 
     def status(self) -> dict[str, Any]:
-        """Processes, roles, replication, HAProxy's view, ``healthy`` and ``problems``; never a password."""
+        """Processes, roles, replication, HAProxy's view, ``healthy`` and ``problems``; never a password.
+        After ``down`` (nothing of it runs) one problem only: it is stopped."""
         state = self.store.load()
         if state is None:
             return status_report.not_initialized(self.paths, self.processes())
+        if state.initialized and not self.processes():
+            return status_report.stopped(self.paths, state)
         report = status_report.collect(self.paths, state, self.servers, self.proxy)
+        report["paused"] = maintenance.details(self.state_dir)
         return autofailover.add_to_status(report, self.state_dir, state.names)
+
+    def members(self) -> list[Member]:
+        """Every server as ``local list`` shows it, the primary first."""
+        state = self.store.load()
+        if state is None:
+            raise LocalEnvError(f"no local environment in {self.state_dir}; run `local up`")
+        return members_report.collect(state, self.servers, autofailover.report(self.state_dir, state.names))
+
+    @_exclusive
+    def checked_failover(
+        self,
+        target: str | None = None,
+        *,
+        max_lag_s: int = members_report.DEFAULT_MAX_LAG_S,
+        max_lag_trx: int = members_report.DEFAULT_MAX_LAG_TRX,
+        reason: str | None = None,
+    ) -> StackOutputs:
+        """:meth:`failover`, after refusing a candidate that is not a running replica, lags beyond
+        the bounds or has diverged (the message names it); ``local failover`` runs this."""
+        state = self.store.load()
+        if state is None:
+            raise LocalEnvError(f"no local environment in {self.state_dir}; run `local up`")
+        candidate = target or state.roles.replica
+        refused = members_report.refusal(
+            self.members(), candidate, max_lag_s=max_lag_s, max_lag_trx=max_lag_trx
+        )
+        if refused is not None:
+            raise LocalEnvError(f"refused to promote {candidate}: {refused}")
+        return self.failover(target=candidate, reason=reason)
 
     @_exclusive
     def kill(self, role: Role) -> None:
@@ -216,21 +253,31 @@ class LocalEnv:
     def start(self, role: Role) -> None:
         """(Re)start the server in ``role`` on its datadir and port; a replica resumes replicating."""
         self.store.load()
-        name = self.servers.name_of(role)
+        self._start(self.servers.name_of(role))
+
+    def _start(self, name: str) -> None:
         if self.servers.alive(name):
             return
         sockets.ensure_socket_dir(self.paths, self.store)
         rec = self.store.current().servers[name]
         if not port_free(rec.port):
+            role = self.store.current().role_of(name)
             raise LocalEnvError(f"cannot start {role} ({name}): port {rec.port} is taken by another process")
         self.servers.launch(name)
         self.servers.wait_ready(name)
-        if role == "replica" and rec.needs_rejoin:
+        if self.store.current().role_of(name) == "replica" and rec.needs_rejoin:
             self.replication.rejoin(name)
             self._write_outputs()
 
     @_exclusive
-    def failover(self, *, planned: bool | None = None, target: str | None = None) -> StackOutputs:
+    def failover(
+        self,
+        *,
+        planned: bool | None = None,
+        target: str | None = None,
+        reason: str | None = None,
+        by: str = "command",
+    ) -> StackOutputs:
         """Promote the replica to primary, repoint HAProxy and rewrite outputs.json.
 
         Primary dead (the drill): the replica applies everything it received, then is promoted;
@@ -239,9 +286,10 @@ class LocalEnv:
         Primary alive (a planned switchover): it is made read-only first and the replica catches
         up with it, so nothing is lost and it becomes the new replica at once. ``planned``: the
         latter (default: when its process is alive; an agent that finds it hung says False).
+        ``reason`` and ``by`` (``command`` or an agent) go to the history (``local history``).
         """
         self.store.load()
-        self.replication.failover(planned=planned, target=target)
+        self.replication.failover(planned=planned, target=target, reason=reason, by=by)
         return self._write_outputs()
 
     @_exclusive

@@ -31,6 +31,12 @@ def api_ok(sock_path: str, command: str) -> None:
         raise LocalEnvError(f"HAProxy runtime API refused '{command}': {answer}")
 
 
+def api_ok_all(sock_path: str, commands: list[str]) -> None:
+    """:func:`api_ok` for several commands sent at once (``;``-separated, one connection)."""
+    if commands:
+        api_ok(sock_path, "; ".join(commands))
+
+
 def servers_state(sock_path: str) -> list[dict[str, Any]]:
     """HAProxy's own view of its servers: backend, server, address and UP/DOWN."""
     view = []

@@ -19,7 +19,7 @@ from mysql_platform_core.haproxy_config import (
     ServerSpec,
     render_haproxy_config,
 )
-from scripts.local.haproxy import api_ok, runtime_api, servers_state
+from scripts.local.haproxy import api_ok_all, runtime_api, servers_state
 from scripts.local.layout import Paths
 from scripts.local.procs import (
     LOOPBACK,
@@ -148,15 +148,16 @@ class Proxy:
                 strict=True,
             ),
         ]
-        sock = self.runtime_socket()
+        commands = []
         for backend, server, name in targets:
             where = f"{backend}/{server.name}"
-            api_ok(sock, f"set server {where} addr {server.host} port {server.port}")
+            commands.append(f"set server {where} addr {server.host} port {server.port}")
             # Do not wait for health checks: we know which server is up.
-            health = "up" if self.servers.alive(name) else "down"
-            api_ok(sock, f"set server {where} health {health}")
+            commands.append(f"set server {where} health {'up' if self.servers.alive(name) else 'down'}")
         if cut_writer_sessions:
-            api_ok(sock, f"shutdown sessions server {WRITER_SECTION}/{spec.primary.name}")
+            commands.append(f"shutdown sessions server {WRITER_SECTION}/{spec.primary.name}")
+        # One connection to the runtime API for all of them (a switchover waits for this).
+        api_ok_all(self.runtime_socket(), commands)
 
     def expected_view(self) -> list[tuple[str, str, str, str]]:
         """(backend, server, address, state) that HAProxy should report for the current roles."""

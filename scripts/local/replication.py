@@ -12,7 +12,9 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from typing import Any
 
+from scripts.local import history
 from scripts.local.layout import Paths
 from scripts.local.mariadb import gtid_pos_reached, gtids_missing_from
 from scripts.local.procs import LOOPBACK, POLL_S, LocalEnvError
@@ -23,6 +25,8 @@ from scripts.local.state import REPL_USER, StateStore
 log = logging.getLogger(__name__)
 
 _PASSWORD_RE = re.compile(r"^[A-Za-z0-9_-]{20,}$")
+# How often a switchover re-reads a position: each poll is a round trip on an open connection.
+_DRAIN_POLL_S = 0.001
 
 
 @dataclass(frozen=True)
@@ -43,17 +47,23 @@ class Replication:
 
     # ----- attaching ------------------------------------------------------------------
 
-    def change_master_sql(self, primary: str, gtid_mode: str) -> str:
+    def change_master_statements(self, primary: str, gtid_mode: str) -> tuple[str, str]:
+        """``STOP SLAVE`` and the ``CHANGE MASTER TO`` that follows ``primary`` (no trailing ``;``)."""
         port = self.store.current().servers[primary].port
         password = self.store.secrets.repl
         if not _PASSWORD_RE.fullmatch(password):
             raise LocalEnvError("the replication password in secrets.json is not a generated one")
         return (
-            f"STOP SLAVE; CHANGE MASTER TO MASTER_HOST='{LOOPBACK}', MASTER_PORT={port}, "
+            "STOP SLAVE",
+            f"CHANGE MASTER TO MASTER_HOST='{LOOPBACK}', MASTER_PORT={port}, "
             f"MASTER_USER='{REPL_USER}', MASTER_PASSWORD='{password}', MASTER_SSL=1, "
             f"MASTER_SSL_CA='{self.paths.ca}', MASTER_SSL_VERIFY_SERVER_CERT=1, "
-            f"MASTER_CONNECT_RETRY=1, MASTER_USE_GTID={gtid_mode};"
+            f"MASTER_CONNECT_RETRY=1, MASTER_USE_GTID={gtid_mode}",
         )
+
+    def change_master_sql(self, primary: str, gtid_mode: str) -> str:
+        """:meth:`change_master_statements` as one script for the ``mariadb`` client."""
+        return "".join(f"{statement};" for statement in self.change_master_statements(primary, gtid_mode))
 
     def attach(self, replica: str, primary: str) -> None:
         """A fresh replica follows ``primary`` from the position its datadir copy started at."""
@@ -75,13 +85,26 @@ class Replication:
 
     # ----- failover ---------------------------------------------------------------------
 
-    def failover(self, *, planned: bool | None = None, target: str | None = None) -> FailoverResult:
+    def failover(
+        self,
+        *,
+        planned: bool | None = None,
+        target: str | None = None,
+        reason: str | None = None,
+        by: str = "command",
+    ) -> FailoverResult:
         """Promote ``target`` (default: the designated replica) and repoint HAProxy and the other
-        replicas to it (see ``LocalEnv.failover``)."""
+        replicas to it (see ``LocalEnv.failover``); the history records it (``reason``, ``by``).
+
+        Every statement goes over an ops connection opened before the fence: between the fence
+        and HAProxy's repointing (the writes' gap) nothing connects, authenticates or forks.
+        """
         state = self.store.current()
         old_primary, new_primary = state.roles.primary, target or state.roles.replica
         if new_primary not in state.replicas:
-            raise LocalEnvError(f"cannot fail over to {new_primary!r}: the replicas are {state.replicas}")
+            raise LocalEnvError(
+                f"cannot fail over to {new_primary}: the replicas are {', '.join(state.replicas)}"
+            )
         others = [n for n in state.replicas if n != new_primary and not state.servers[n].needs_rejoin]
         if not self.servers.alive(new_primary):
             raise LocalEnvError(f"cannot fail over: the replica ({new_primary}) is not running")
@@ -91,38 +114,74 @@ class Replication:
             )
         if planned is None:
             planned = self.servers.alive(old_primary)
-        if planned:
-            self._fence_and_drain(old_primary, new_primary)
-        self._promote(new_primary)
-        # The designated replica: the old primary after a switchover, else one that follows.
-        state.roles.primary = new_primary
-        state.roles.replica = old_primary if planned or not others else others[0]
-        state.servers[old_primary].needs_rejoin = not planned
-        state.failovers += 1
-        self.store.save()
-        for follower in [*others, *([old_primary] if planned else [])]:
-            self.servers.root_sql(
-                follower, self.change_master_sql(new_primary, "current_pos") + "START SLAVE;"
-            )
-        self.proxy.sync(cut_writer_sessions=planned)
-        log.info("%s failover: %s is the primary now", "planned" if planned else "unplanned", new_primary)
+        started = time.monotonic()
+        with contextlib.ExitStack() as opened:
+            conn = opened.enter_context(self.servers.ops_connection(new_primary))
+            old_conn = opened.enter_context(self.servers.ops_connection(old_primary)) if planned else None
+            followers: dict[str, Any] = {old_primary: old_conn} if old_conn is not None else {}
+            stopped = [name for name in others if not self.servers.alive(name)]
+            for name in others:
+                if name not in stopped:
+                    followers[name] = opened.enter_context(self.servers.ops_connection(name))
+            if old_conn is not None:
+                self._fence_and_drain(old_conn, old_primary, conn, new_primary)
+            position = self._promote(conn, new_primary, drained=planned)
+            # The designated replica: the old primary after a switchover, else one that follows.
+            state.roles.primary = new_primary
+            state.roles.replica = old_primary if planned or not followers else next(iter(followers))
+            state.servers[old_primary].needs_rejoin = not planned
+            for name in stopped:
+                # It follows the new primary when it starts again (`start` rejoins it).
+                log.warning("%s is not running: it rejoins %s when it starts", name, new_primary)
+                state.servers[name].needs_rejoin = True
+            state.failovers += 1
+            self.store.save()
+            # Writes resume here; the followers attach right after (semi-sync waits for no replica
+            # that is not connected: rpl_semi_sync_master_wait_no_slave=OFF).
+            self.proxy.sync(cut_writer_sessions=planned)
+            took = time.monotonic() - started
+            with contextlib.closing(conn.cursor()) as cur:
+                cur.execute("RESET SLAVE ALL")
+            for follower in followers.values():
+                with contextlib.closing(follower.cursor()) as cur:
+                    for statement in self.change_master_statements(new_primary, "current_pos"):
+                        cur.execute(statement)
+                    cur.execute("START SLAVE")
+        kind = "switchover" if planned else "failover"
+        history.record(
+            self.paths,
+            history.Entry.now(
+                kind=kind,
+                by=by,
+                reason=reason or ("planned" if planned else f"{old_primary} was not running"),
+                old_primary=old_primary,
+                new_primary=new_primary,
+                gtid=position,
+                took_ms=round(took * 1000, 1),
+            ),
+        )
+        log.info("%s: %s is the primary now", kind, new_primary)
         return FailoverResult(old_primary=old_primary, new_primary=new_primary, planned=planned)
 
-    def _fence_and_drain(self, old_primary: str, replica: str, timeout: float = 10.0) -> None:
+    def _fence_and_drain(
+        self, old_conn: Any, old_primary: str, conn: Any, replica: str, timeout: float = 10.0
+    ) -> None:
         """Stop writes on a live primary and wait until the replica has all of them."""
-        self.servers.root_sql(old_primary, "SET GLOBAL read_only = ON;")
-        pos = self.servers.root_sql(old_primary, "SELECT @@GLOBAL.gtid_binlog_pos;").strip()
-        stuck_at = self._wait_for_position(replica, pos, timeout)
-        if stuck_at is not None:
-            # Give the writes back rather than promote a replica that lacks some.
-            self.servers.root_sql(old_primary, "SET GLOBAL read_only = OFF;")
-            raise LocalEnvError(
-                f"switchover aborted: {replica} did not reach {old_primary}'s GTID position {pos} "
-                f"within {timeout:.0f} s (it is at {stuck_at or 'nothing'})"
-            )
+        with contextlib.closing(old_conn.cursor()) as cur:
+            cur.execute("SET GLOBAL read_only = ON")
+            cur.execute("SELECT @@GLOBAL.gtid_binlog_pos")
+            pos = str(cur.fetchone()[0])
+            stuck_at = self._wait_for_position(conn, replica, pos, timeout)
+            if stuck_at is not None:
+                # Give the writes back rather than promote a replica that lacks some.
+                cur.execute("SET GLOBAL read_only = OFF")
+                raise LocalEnvError(
+                    f"switchover aborted: {replica} did not reach {old_primary}'s GTID position {pos} "
+                    f"within {timeout:.0f} s (it is at {stuck_at or 'nothing'})"
+                )
 
-    def _wait_for_position(self, name: str, target: str, timeout: float) -> str | None:
-        """Poll until ``name`` holds every transaction of GTID position ``target``.
+    def _wait_for_position(self, conn: Any, name: str, target: str, timeout: float) -> str | None:
+        """Poll until ``name`` (on ``conn``) holds every transaction of GTID position ``target``.
 
         Returns None, or the position it was still at when ``timeout`` ran out. Its
         gtid_current_pos counts what it applied and what it wrote itself as a primary;
@@ -131,7 +190,7 @@ class Replication:
         """
         what = f"GTID position of {name}"
         deadline = time.monotonic() + timeout
-        with self.servers.ops_connection(name) as conn, contextlib.closing(conn.cursor()) as cur:
+        with contextlib.closing(conn.cursor()) as cur:
             while True:
                 cur.execute("SELECT @@GLOBAL.gtid_current_pos")
                 current = str(cur.fetchone()[0])
@@ -139,34 +198,62 @@ class Replication:
                     return None
                 if time.monotonic() > deadline:
                     return current
-                time.sleep(POLL_S)
+                time.sleep(_DRAIN_POLL_S)
 
-    def _promote(self, name: str, timeout: float = 10.0) -> None:
-        """Apply every received transaction, then make the replica a writable primary."""
-        with (
-            self.servers.ops_connection(name) as conn,
-            contextlib.closing(conn.cursor(dictionary=True)) as cur,
-        ):
-            # No new events from the old primary while the relay log drains.
-            cur.execute("STOP SLAVE IO_THREAD")
-            deadline = time.monotonic() + timeout
-            while True:
+    def _promote(self, conn: Any, name: str, *, drained: bool, timeout: float = 10.0) -> str:
+        """Apply every received transaction (``drained``: a switchover's wait did), stop replicating
+        and make the replica writable; its GTID position then. ``RESET SLAVE ALL`` is the caller's,
+        once writes have moved."""
+        with contextlib.closing(conn.cursor(dictionary=True)) as cur:
+            if not drained:
+                # No new events from the old primary while the relay log drains.
+                cur.execute("STOP SLAVE IO_THREAD")
+                deadline = time.monotonic() + timeout
+                while True:
+                    cur.execute("SHOW SLAVE STATUS")
+                    row = cur.fetchone()
+                    if row is None or row["Slave_SQL_Running"] != "Yes":
+                        break
+                    if "read all relay log" in str(row["Slave_SQL_Running_State"]):
+                        break
+                    if time.monotonic() > deadline:
+                        raise LocalEnvError(f"{name} did not apply its relay log within {timeout:.0f} s")
+                    time.sleep(_DRAIN_POLL_S)
+                if row is not None and row["Last_SQL_Error"]:
+                    raise LocalEnvError(
+                        f"{name} cannot be promoted: its SQL thread failed: {row['Last_SQL_Error']}"
+                    )
+            cur.execute("STOP SLAVE")
+            cur.execute("SELECT @@GLOBAL.gtid_current_pos AS pos")
+            position = str(cur.fetchone()["pos"])
+            cur.execute("SET GLOBAL read_only = OFF")
+        return position
+
+    # ----- keeping replicas replicating (``up``) --------------------------------------------
+
+    def resume_replicas(self) -> None:
+        """Every running replica replicates again: a former primary rejoins (a warning, not an
+        error, when it cannot: ``status`` says why); threads someone stopped start again."""
+        state = self.store.current()
+        for name in state.replicas:
+            if not self.servers.alive(name):
+                continue
+            if state.servers[name].needs_rejoin:
+                try:
+                    self.rejoin(name)
+                except LocalEnvError as exc:
+                    log.warning("%s", exc)
+                continue
+            with (
+                self.servers.ops_connection(name) as conn,
+                contextlib.closing(conn.cursor(dictionary=True)) as cur,
+            ):
                 cur.execute("SHOW SLAVE STATUS")
                 row = cur.fetchone()
-                if row is None or row["Slave_SQL_Running"] != "Yes":
-                    break
-                if "read all relay log" in str(row["Slave_SQL_Running_State"]):
-                    break
-                if time.monotonic() > deadline:
-                    raise LocalEnvError(f"{name} did not apply its relay log within {timeout:.0f} s")
-                time.sleep(0.002)
-            if row is not None and row["Last_SQL_Error"]:
-                raise LocalEnvError(
-                    f"{name} cannot be promoted: its SQL thread failed: {row['Last_SQL_Error']}"
-                )
-            cur.execute("STOP SLAVE")
-            cur.execute("RESET SLAVE ALL")
-            cur.execute("SET GLOBAL read_only = OFF")
+                stopped = row is not None and row["Slave_IO_Running"] == row["Slave_SQL_Running"] == "No"
+                if stopped and not (row["Last_IO_Error"] or row["Last_SQL_Error"]):
+                    cur.execute("START SLAVE")
+                    log.warning("%s: its replica threads were stopped; started them again", name)
 
     # ----- rejoin ------------------------------------------------------------------------
 

@@ -41,6 +41,46 @@ def not_initialized(paths: Paths, orphans: list[FoundProcess]) -> dict[str, Any]
     return status
 
 
+STOPPED = "stopped: run `local up`"
+
+
+def stopped(paths: Paths, state: State) -> dict[str, Any]:
+    """The status of an environment none of whose processes runs (after ``down``): one problem."""
+    status: dict[str, Any] = {
+        "state_dir": str(paths.state_dir),
+        "initialized": True,
+        "stopped": True,
+        "semi_sync": state.semi_sync,
+        "db_name": state.db_name,
+        "roles": {"primary": state.roles.primary, "replica": state.roles.replica},
+        "processes": [
+            dataclasses.asdict(
+                ProcessInfo(
+                    name,
+                    "proxy" if name == HAPROXY else state.role_of(name),
+                    None,
+                    tuple(state.ports_of(name)),
+                    False,
+                )
+            )
+            for name in (*state.names, HAPROXY)
+        ],
+        # The keys of a running environment's status, with nothing running.
+        "replication": _not_running(state.roles.replica),
+        "replicas": [_not_running(name) for name in state.replicas[1:]],
+        "proxy": [],
+        "proxy_disagreements": [],
+        "needs_rejoin": [name for name in state.replicas if state.servers[name].needs_rejoin],
+        "problems": [STOPPED],
+        "healthy": False,
+    }
+    return status
+
+
+def _not_running(name: str) -> dict[str, Any]:
+    return {"server": name, "running": False, "error": "server is not running"}
+
+
 def collect(paths: Paths, state: State, servers: Servers, proxy: Proxy) -> dict[str, Any]:
     """Everything ``status`` reports, as JSON-ready values (None where a value is unknown)."""
     procs = [
@@ -65,6 +105,7 @@ def collect(paths: Paths, state: State, servers: Servers, proxy: Proxy) -> dict[
         "replicas": [servers.replication_status(name) for name in state.replicas[1:]],
         "proxy": view,
         "proxy_disagreements": _disagreements(view, proxy) if procs[-1].alive else [],
+        "needs_rejoin": [name for name in state.replicas if state.servers[name].needs_rejoin],
     }
     status["problems"] = problems(status)
     status["healthy"] = not status["problems"]
@@ -93,21 +134,44 @@ def _disagreements(view: list[dict[str, Any]], proxy: Proxy) -> list[str]:
 
 
 def problems(status: dict[str, Any]) -> list[str]:
-    """What makes ``status`` unhealthy; empty when everything runs and agrees."""
+    """What makes ``status`` unhealthy, each with what to run next; empty when all runs and agrees."""
     if not status.get("initialized"):
         orphans = status.get("orphans") or []
         if orphans:
             which = ", ".join(f"{p['name']} pid {p['pid']}" for p in orphans)
-            return [f"no state file, yet processes of this state dir still run ({which})"]
+            return [f"no state file, yet processes of this state dir still run ({which}): run `local down`"]
         if "roles" not in status:
-            return ["no local environment here"]
-    found = [] if status.get("initialized") else ["the environment was never fully created (run `up`)"]
+            return ["no local environment here: run `local up`"]
+    found = [] if status.get("initialized") else ["the environment was never fully created: run `local up`"]
     found += [
-        f"{p['name']} ({p['role']}) is not running" for p in status.get("processes", []) if not p.get("alive")
+        f"{p['name']} ({p['role']}) is not running: run `local up` to start it"
+        for p in status.get("processes", [])
+        if not p.get("alive")
     ]
+    rejoining = status.get("needs_rejoin") or []
+    primary = (status.get("roles") or {}).get("primary", "the primary")
     for repl in [status.get("replication") or {}, *(status.get("replicas") or [])]:
         if not repl.get("running"):
-            why = repl.get("error") or repl.get("last_error") or "replica threads stopped"
-            found.append(f"replication to {repl.get('server')} is not running: {why}")
-    found += status.get("proxy_disagreements") or []
+            found.append(_replication_problem(repl, repl.get("server") in rejoining, primary))
+    found += [f"{d}: run `local up` to repoint HAProxy" for d in status.get("proxy_disagreements") or []]
     return found
+
+
+def _replication_problem(repl: dict[str, Any], needs_rejoin: bool, primary: str) -> str:
+    """Why replication to one replica is not running, and what to run next."""
+    server = repl.get("server")
+    why = repl.get("error") or repl.get("last_error") or "replica threads stopped"
+    if why == "server is not running":
+        advice = "`local up` starts it and it resumes replicating"
+    elif needs_rejoin:
+        advice = (
+            f"it is a former primary that has not rejoined: run `local up` to rejoin it; if it holds "
+            f"writes {primary} lacks (`local list` says diverged), rebuild: `local down --purge`, `local up`"
+        )
+    elif why == "replica threads stopped":
+        advice = "run `local up` to start them again"
+    elif why == "not configured as a replica":
+        advice = "`local list` shows its state; `local down --purge` and `local up` rebuild the environment"
+    else:
+        advice = f"see `local logs {server}`, and `local list` for its state"
+    return f"replication to {server} is not running: {why}; {advice}"

@@ -79,7 +79,7 @@ def test_cli_never_prints_the_password(local_env: LocalEnv, capsys: pytest.Captu
     assert local_cli.main(["--state-dir", str(local_env.state_dir), "status", "--json"]) == 0
     out = capsys.readouterr()
     assert password not in out.out + out.err
-    assert "running=True" in out.out
+    assert "running=yes" in out.out
 
 
 def test_rejects_up_with_another_replication_mode(local_env: LocalEnv) -> None:

@@ -67,7 +67,7 @@ def test_status_of_a_healthy_environment_exits_0_and_says_so(
     code, out = _status(local_env, capsys)
     assert code == 0, out
     assert out.rstrip().splitlines()[-1] == "healthy"
-    assert "running=True" in out and "NOT HEALTHY" not in out
+    assert "running=yes" in out and "NOT HEALTHY" not in out
     _assert_no_none(out)
     code, doc = _json_status(local_env, capsys)
     assert code == 0
@@ -95,7 +95,7 @@ def test_status_fails_when_the_replica_is_down_and_names_what_is_unknown(
     _assert_no_none(out)
     code, doc = _json_status(env, capsys)
     assert code == 1 and doc["healthy"] is False
-    assert "db2 (replica) is not running" in doc["problems"]
+    assert "db2 (replica) is not running: run `local up` to start it" in doc["problems"]
 
 
 def test_status_fails_when_replication_is_stopped(
@@ -108,7 +108,7 @@ def test_status_fails_when_replication_is_stopped(
     code, out = _status(env, capsys)
 
     assert code == 1, out
-    assert "running=False io=No sql=No" in out
+    assert "running=no io=No sql=No" in out
     # Seconds_Behind_Master is NULL when the threads are stopped: said, not printed as None.
     assert "behind=unknown" in out
     assert "replication to db2 is not running" in out

@@ -62,7 +62,7 @@ def test_status_lines_show_the_leader_its_lease_and_each_agents_view() -> None:
     assert auto_failover_lines(auto) == [
         "auto-failover: leader db1 (lease under 1 s left of 1)",
         "  etcd     etcd1 :2379 alive",
-        "  agent    db1 alive: primary gtid=0-1-7 read_only=False",
+        "  agent    db1 alive: primary gtid=0-1-7 read_only=no",
         "  agent    db2 DOWN: no report",
     ]
     assert auto_failover_lines(None) == []
