@@ -139,9 +139,9 @@ class LocalEnv:
                 self.paths, state, semi_sync=self.semi_sync, db_name=self.db_name, replicas=self.replicas
             )
             sockets.ensure_socket_dir(self.paths, self.store)
-            restarted = [role for role in ROLES if not self.servers.alive(self.servers.name_of(role))]
-            for role in restarted:
-                self.start(role)
+            # Every recorded server, the primary first (a former primary rejoins it): not only the
+            # two roles, or a second replica, or a former primary beside it, never started again.
+            restarted = [name for name in (state.roles.primary, *state.replicas) if self._start_server(name)]
             if not self.proxy.alive():
                 self.proxy.start()
             elif restarted:
@@ -216,11 +216,16 @@ class LocalEnv:
     def start(self, role: Role) -> None:
         """(Re)start the server in ``role`` on its datadir and port; a replica resumes replicating."""
         self.store.load()
-        name = self.servers.name_of(role)
+        self._start_server(self.servers.name_of(role))
+
+    def _start_server(self, name: str) -> bool:
+        """Start ``name`` unless it runs (True when it was started); a replica resumes replicating,
+        a former primary (restarted read-only) rejoins the primary, which must run."""
         if self.servers.alive(name):
-            return
+            return False
         sockets.ensure_socket_dir(self.paths, self.store)
-        rec = self.store.current().servers[name]
+        state = self.store.current()
+        rec, role = state.servers[name], state.role_of(name)
         if not port_free(rec.port):
             raise LocalEnvError(f"cannot start {role} ({name}): port {rec.port} is taken by another process")
         self.servers.launch(name)
@@ -228,6 +233,7 @@ class LocalEnv:
         if role == "replica" and rec.needs_rejoin:
             self.replication.rejoin(name)
             self._write_outputs()
+        return True
 
     @_exclusive
     def failover(self, *, planned: bool | None = None, target: str | None = None) -> StackOutputs:
