@@ -124,14 +124,30 @@ def wait_for_leader(
             reported = set(consensus.reports())
         except EtcdUnavailable:
             leader, reported = None, set()
-        if leader is not None and leader.name == expected and reported >= set(servers):
+        silent = [name for name in servers if name not in reported]
+        if leader is not None and leader.name == expected and not silent:
             return
         if time.monotonic() > deadline:
             raise LocalEnvError(
-                f"no agent took the leader lease for {expected} within {timeout:.0f} s "
-                f"(leader: {leader.name if leader else 'none'}); see {agent_dir(state_dir)}/*.log"
+                _not_ready(state_dir, expected, leader.name if leader else None, silent, timeout)
             )
         time.sleep(0.05)
+
+
+def _not_ready(state_dir: Path, expected: str, leader: str | None, silent: list[str], timeout: float) -> str:
+    """Why :func:`wait_for_leader` gave up: the lease, or the agents that never reported (an agent
+    reports only while its server answers), each with the log to read."""
+    logs = agent_dir(state_dir)
+    if leader != expected:
+        return (
+            f"no agent took the leader lease for {expected} within {timeout:.0f} s "
+            f"(leader: {leader or 'none'}); see {logs}/*.log"
+        )
+    return (
+        f"{expected} holds the leader lease, but the agents of {', '.join(silent)} did not report within "
+        f"{timeout:.0f} s (an agent reports only while its server answers); see "
+        + ", ".join(f"{logs / name}.log" for name in silent)
+    )
 
 
 def report(state_dir: Path, servers: list[str]) -> dict[str, Any] | None:

@@ -254,7 +254,9 @@ class LocalEnv:
     def rejoin(self, name: str) -> StackOutputs:
         """A running former primary follows the new one (see ``Replication.rejoin``)."""
         self.store.load()
-        self.replication.rejoin(name)
+        if self.store.current().servers[name].needs_rejoin:
+            # Else an `up` that restarted it rejoined it while its agent waited for the lock.
+            self.replication.rejoin(name)
         return self._write_outputs()
 
     # ----- accessors tests use -------------------------------------------------

@@ -20,6 +20,7 @@ from scripts.local import auto_drills, autofailover, etcd
 from scripts.local.drill import run_drill
 from scripts.local.env import LocalEnv
 from scripts.local.procs import missing_binaries
+from tests.support.probes import execute, servers_lacking
 
 AutoEnv = Callable[..., LocalEnv]
 
@@ -164,3 +165,27 @@ def test_two_replicas_the_more_advanced_wins_and_the_other_follows_it(auto_env: 
     writer = json.loads(env.outputs_path.read_text())["db"]["writer"]["port"]
     assert writer == env.store.current().servers[result.winner].port
     _wait(lambda: _leader(env) == result.winner)
+
+
+def _up(env: LocalEnv) -> int:
+    with contextlib.redirect_stdout(io.StringIO()):
+        return local_cli.main(["--state-dir", str(env.state_dir), "up"])
+
+
+def test_up_after_an_automatic_failover_brings_the_former_primary_back_as_a_replica(
+    auto_env: AutoEnv,
+) -> None:
+    env = auto_env(replicas=2)
+    env.kill("primary")
+    _wait(lambda: env.status()["roles"]["primary"] != "db1")
+    new = env.status()["roles"]["primary"]
+    _wait(lambda: _leader(env) == new)
+    assert env.store.current().servers["db1"].needs_rejoin
+
+    assert _up(env) == 0
+    status = env.status()
+    assert status["healthy"], status["problems"]
+    assert status["roles"]["primary"] == new and not env.store.current().servers["db1"].needs_rejoin
+    assert status["auto_failover"]["agents"]["db1"]["view"]["role"] == "replica"
+    execute(env, "writer", "CREATE DATABASE after_rejoin")
+    assert servers_lacking(env, "after_rejoin") == []

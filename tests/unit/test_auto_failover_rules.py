@@ -3,6 +3,7 @@ then the first name; a diverged or unhealthy one never."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -66,3 +67,12 @@ def test_status_lines_show_the_leader_its_lease_and_each_agents_view() -> None:
         "  agent    db2 DOWN: no report",
     ]
     assert auto_failover_lines(None) == []
+
+
+def test_a_wait_for_the_leader_names_what_it_waited_for(tmp_path: Path) -> None:
+    # The leader is there but an agent never reported (its server is down): that is what it says.
+    message = autofailover._not_ready(tmp_path, "db2", "db2", ["db1"], 15)
+    assert message.startswith("db2 holds the leader lease, but the agents of db1 did not report within 15 s")
+    assert str(tmp_path / "agents" / "db1.log") in message and "no agent took" not in message
+    message = autofailover._not_ready(tmp_path, "db2", None, ["db1"], 15)
+    assert message.startswith("no agent took the leader lease for db2 within 15 s (leader: none)")
