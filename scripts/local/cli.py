@@ -214,18 +214,16 @@ def build_parser(extension: Extension | None = None) -> argparse.ArgumentParser:
 
 
 def _auto_failover(env: LocalEnv, args: argparse.Namespace) -> None:
-    """Start etcd and the agents when asked now or before (the settings file says so)."""
-    settings = autofailover.load(env.state_dir)
-    if settings is None and args.auto_failover:
-        taken = set(env.all_ports())
-        settings = autofailover.create(
-            env.state_dir, members=args.etcd_members, ttl_s=args.lease_ttl, taken=taken
-        )
+    """Start etcd and the agents when asked now or before (the settings file says so), then wait
+    for the primary's agent to lead and every agent to report."""
+    settings = env.start_auto_failover(
+        enable=args.auto_failover, members=args.etcd_members, ttl_s=args.lease_ttl
+    )
     if settings is None:
         return
-    names = env.store.current().names
-    autofailover.start(env.state_dir, settings, names, env.children)
-    autofailover.wait_for_leader(env.state_dir, settings, env.store.current().roles.primary, names)
+    # Outside the lock: an agent whose server must rejoin takes it meanwhile, and must report.
+    state = env.store.current()
+    autofailover.wait_for_leader(env.state_dir, settings, state.roles.primary, state.names)
 
 
 def _print(lines: list[str]) -> None:

@@ -153,6 +153,22 @@ class LocalEnv:
         outputs_files.write_client_cnf(self.paths, self.store.current(), self.store.secrets)
         return outputs
 
+    @_exclusive
+    def start_auto_failover(
+        self, *, enable: bool, members: int = 1, ttl_s: int = autofailover.DEFAULT_TTL_S
+    ) -> autofailover.Settings | None:
+        """Start etcd and the agents that are not running, when turned on now (``enable``: settings
+        from ``members`` and ``ttl_s``) or before (its settings file); None when it is off. Under
+        the lock, as ``up``: two `up`s at once would each pick ports and start etcd and agents."""
+        self.store.load()
+        settings = autofailover.load(self.state_dir)
+        if settings is None and enable:
+            taken = set(self.store.current().all_ports())
+            settings = autofailover.create(self.state_dir, members=members, ttl_s=ttl_s, taken=taken)
+        if settings is not None:
+            autofailover.start(self.state_dir, settings, self.store.current().names, self.children)
+        return settings
+
     def down(self, *, purge: bool = False) -> list[FoundProcess]:
         """Stop every process of this state dir and return them; ``purge`` also deletes all data.
         They are found in /proc by program and config file: a lost state file orphans none."""

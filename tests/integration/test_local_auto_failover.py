@@ -9,6 +9,8 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -189,3 +191,26 @@ def test_up_after_an_automatic_failover_brings_the_former_primary_back_as_a_repl
     assert status["auto_failover"]["agents"]["db1"]["view"]["role"] == "replica"
     execute(env, "writer", "CREATE DATABASE after_rejoin")
     assert servers_lacking(env, "after_rejoin") == []
+
+
+@pytest.mark.parametrize("fresh", [True, False], ids=["fresh-folder", "servers-already-up"])
+def test_two_ups_at_once_start_one_etcd_and_one_agent_per_server(tmp_path: Path, fresh: bool) -> None:
+    if missing_binaries() or not shutil.which("etcd"):
+        pytest.skip("auto-failover needs the local environment's binaries and etcd")
+    state_dir = tmp_path / "env"
+    cli = [sys.executable, "-m", "scripts.local_env", "--state-dir", str(state_dir), "up", "--auto-failover"]
+    env = LocalEnv(state_dir)
+    try:
+        if not fresh:
+            # Both `up`s then reach etcd and the agents at once (their servers part takes no time).
+            env.up()
+        procs = [subprocess.Popen(cli, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+        results = [p.communicate(timeout=120) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], results
+        names = sorted(p.name for p in env.processes())
+        assert names == ["agent-db1", "agent-db2", "db1", "db2", "etcd1", "haproxy"]
+        # The pid files name the processes that run (no dead etcd pid), on the settings' ports.
+        status = env.status()
+        assert status["healthy"], status["problems"]
+    finally:
+        env.down(purge=True)
