@@ -170,7 +170,12 @@ def build_parser(extension: Extension | None = None) -> argparse.ArgumentParser:
         description="Start (or create) the environment; idempotent. Prints the endpoints and a client "
         "command line whose option file (client-admin.cnf in the state dir, mode 0600) holds the password.",
     )
-    up.add_argument("--semi-sync", action="store_true", help="semi-synchronous replication (default async)")
+    up.add_argument(
+        "--semi-sync",
+        action="store_true",
+        help="semi-synchronous replication when the environment is created (default async); later `up`s "
+        "keep the recorded mode, with or without this flag (a mode never changes in place)",
+    )
     up.add_argument(
         "--replicas",
         type=int,
@@ -196,7 +201,7 @@ def build_parser(extension: Extension | None = None) -> argparse.ArgumentParser:
         "--db-name",
         metavar="NAME",
         help=f"database to create, as RDS does with dbName (default {DEFAULT_DB_NAME}); chosen when the "
-        "environment is created and kept by later commands (another name needs `down --purge`)",
+        "environment is created and kept by later commands (another name needs a new environment)",
     )
     down = sub.add_parser("down", help="stop the processes this environment started")
     down.add_argument("--purge", action="store_true", help="also delete the state dir (data, TLS, outputs)")
@@ -242,7 +247,8 @@ def main(argv: list[str] | None = None, extension: Extension | None = None) -> i
     try:
         env = LocalEnv(
             args.state_dir,
-            semi_sync=getattr(args, "semi_sync", False),
+            # No flag: keep what the environment recorded (async when it creates one).
+            semi_sync=True if getattr(args, "semi_sync", False) else None,
             db_name=getattr(args, "db_name", None),
             replicas=getattr(args, "replicas", None),
         )

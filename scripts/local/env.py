@@ -100,11 +100,12 @@ class LocalEnv:
         self,
         state_dir: Path,
         *,
-        semi_sync: bool = False,
+        semi_sync: bool | None = None,
         db_name: str | None = None,
         replicas: int | None = None,
     ) -> None:
-        """``db_name``, ``replicas``: what a new environment creates; None keeps what it recorded."""
+        """``semi_sync``, ``db_name``, ``replicas``: what a new environment creates (async, app, 1
+        when None); for a recorded one, None keeps what it recorded and another value is refused."""
         if db_name is not None:
             provision.check_db_name(db_name)
         self.paths = Paths(Path(state_dir).resolve())
@@ -356,7 +357,7 @@ class LocalEnv:
             provision.wipe_generated(self.paths)
         else:
             self._refuse_orphans()
-        state = provision.new_state(self.semi_sync, self.db_name or DEFAULT_DB_NAME, self.replicas or 1)
+        state = provision.new_state(bool(self.semi_sync), self.db_name or DEFAULT_DB_NAME, self.replicas or 1)
         self.store.create(state, Secrets.generate())
         sockets.ensure_socket_dir(self.paths, self.store)
         try:

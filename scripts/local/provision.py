@@ -12,6 +12,7 @@ import shutil
 
 from scripts.local.layout import Paths
 from scripts.local.mariadb import seed_datadirs
+from scripts.local.outputs import client_command
 from scripts.local.procs import LOOPBACK, LocalEnvError, pick_ports
 from scripts.local.proxy import Proxy
 from scripts.local.replication import Replication
@@ -48,29 +49,37 @@ def check_db_name(db_name: str) -> None:
 
 
 def check_matches(
-    paths: Paths, state: State, *, semi_sync: bool, db_name: str | None, replicas: int | None = None
+    paths: Paths, state: State, *, semi_sync: bool | None, db_name: str | None, replicas: int | None = None
 ) -> None:
     """Refuse to `up` a recorded environment with another replication mode, database name or
-    number of replicas."""
+    number of replicas (None: keep what it recorded). None of them changes in place."""
     if replicas is not None and len(state.replicas) != replicas:
-        raise LocalEnvError(
-            f"{paths.state_dir} holds {len(state.replicas)} replica(s) but {replicas} were asked; "
-            "run `down --purge` first to recreate it"
-        )
-    if state.semi_sync != semi_sync:
+        have, want = f"{len(state.replicas)} replica(s)", f"{replicas} replica(s)"
+        raise LocalEnvError(_cannot_change(paths, state, have, want, "--replicas", f"--replicas {replicas}"))
+    if semi_sync is not None and state.semi_sync != semi_sync:
+        have = "a semi-sync environment" if state.semi_sync else "an async environment"
         want = "semi-sync" if semi_sync else "async"
-        have = "semi-sync" if state.semi_sync else "async"
-        raise LocalEnvError(
-            f"{paths.state_dir} holds a {have} environment but {want} was asked; "
-            "run `down --purge` first to recreate it"
-        )
+        options = "--semi-sync" if semi_sync else ""
+        raise LocalEnvError(_cannot_change(paths, state, have, want, "--semi-sync", options))
     recorded = state.db_name
     if db_name is not None and recorded and recorded != db_name:
         # RDS cannot rename dbName either (a new name means a new instance).
-        raise LocalEnvError(
-            f"{paths.state_dir} holds database {recorded!r} but {db_name!r} was asked; "
-            "run `down --purge` first to recreate it, or leave --db-name out to keep it"
-        )
+        have, want = f"database {recorded!r}", repr(db_name)
+        raise LocalEnvError(_cannot_change(paths, state, have, want, "--db-name", f"--db-name {db_name}"))
+
+
+def _cannot_change(paths: Paths, state: State, have: str, want: str, flag: str, options: str) -> str:
+    """A refusal that says how to keep the data, and what `down --purge` costs (``options``: the
+    `up` options of a new environment with ``want``)."""
+    dump = client_command(paths.client_cnf, program="mariadb-dump")
+    up = f"up {options}".strip()
+    return (
+        f"{paths.state_dir} holds {have} but {want} was asked, and that cannot change in place. "
+        f"To keep this environment and its data, run `up` without {flag}: it keeps what was recorded. "
+        f"Only a new environment can have {want}: `down --purge` DELETES this one and all its data, then "
+        f"`{up}` creates it; copy out what you need first "
+        f"(e.g. `{dump} --databases {state.db_name or DEFAULT_DB_NAME}`)"
+    )
 
 
 def new_state(semi_sync: bool, db_name: str, replicas: int) -> State:

@@ -84,9 +84,44 @@ def test_cli_never_prints_the_password(local_env: LocalEnv, capsys: pytest.Captu
     assert "running=True" in out.out
 
 
-def test_rejects_up_with_another_replication_mode(local_env: LocalEnv) -> None:
-    with pytest.raises(local_env_module.LocalEnvError, match="async environment but semi-sync"):
-        LocalEnv(local_env.state_dir, semi_sync=True).up()
+@pytest.mark.parametrize(
+    ("options", "refused", "flag"),
+    [
+        (["--semi-sync"], "holds an async environment but semi-sync was asked", "--semi-sync"),
+        (["--replicas", "2"], "holds 1 replica(s) but 2 replica(s) was asked", "--replicas"),
+        (["--db-name", "shop"], "holds database 'app' but 'shop' was asked", "--db-name"),
+    ],
+)
+def test_rejects_up_with_another_mode_count_or_name_and_says_how_to_keep_the_data(
+    local_env: LocalEnv, capsys: pytest.CaptureFixture[str], options: list[str], refused: str, flag: str
+) -> None:
+    code = local_cli.main(["--state-dir", str(local_env.state_dir), "up", *options])
+    err = capsys.readouterr().err
+    assert code == 1 and refused in err and "cannot change in place" in err
+    # Keeping the data comes first; `down --purge` only with what it costs.
+    assert f"To keep this environment and its data, run `up` without {flag}" in err
+    assert "`down --purge` DELETES this one and all its data" in err
+    assert f"mariadb-dump --defaults-extra-file={local_env.client_cnf_path} --databases app" in err
+    assert local_env.status()["healthy"]  # refused before anything changed
+
+
+def test_a_plain_up_keeps_a_semi_sync_environment_and_its_data(tmp_path: Path) -> None:
+    if local_env_module.missing_binaries():
+        pytest.skip("local environment binaries missing")
+    env = LocalEnv(tmp_path / "env")
+    try:
+        assert _up(env.state_dir, "--semi-sync") == 0
+        execute(env, "writer", "CREATE DATABASE kept")
+        env.down()
+        assert _up(env.state_dir) == 0  # no flag: the recorded mode, not async
+        status = env.status()
+        assert status["healthy"] and status["semi_sync"], status["problems"]
+        assert scalar(env, "primary", "SELECT @@GLOBAL.rpl_semi_sync_master_enabled") == 1
+        assert scalar(
+            env, "replica", "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name='kept'"
+        )
+    finally:
+        env.down(purge=True)
 
 
 def test_down_stops_its_pids_and_frees_every_port(local_env_factory: Any) -> None:
