@@ -11,7 +11,7 @@ import re
 import shutil
 
 from scripts.local.layout import Paths
-from scripts.local.mariadb import seed_datadirs
+from scripts.local.mariadb import native_password_hash, seed_datadirs
 from scripts.local.outputs import client_command
 from scripts.local.procs import LOOPBACK, LocalEnvError, pick_ports
 from scripts.local.proxy import Proxy
@@ -127,19 +127,27 @@ def install_datadirs(paths: Paths, state: State, servers: Servers) -> None:
 
 
 def create_accounts(store: StateStore, servers: Servers, name: str) -> None:
-    """The ops, repl and admin accounts on ``name``; records the server's version."""
+    """The ops, repl and admin accounts on ``name``; records the server's version.
+
+    Each by the hash of its password, computed here: MariaDB logs a CREATE USER as sent, so a
+    password in it (even inside PASSWORD()) would be in the binlog and every replica's relay log,
+    where SHOW BINLOG EVENTS shows it to the admin account.
+    """
     s = store.secrets
+    ops, repl, admin = (
+        native_password_hash(s.ops),
+        native_password_hash(s.repl),
+        native_password_hash(s.admin),
+    )
     servers.root_sql(
         name,
         f"""
-        CREATE USER '{OPS_USER}'@'localhost' IDENTIFIED VIA mysql_native_password
-            USING PASSWORD('{s.ops}');
+        CREATE USER '{OPS_USER}'@'localhost' IDENTIFIED VIA mysql_native_password USING '{ops}';
         GRANT ALL PRIVILEGES ON *.* TO '{OPS_USER}'@'localhost' WITH GRANT OPTION;
-        CREATE USER '{REPL_USER}'@'{LOOPBACK}' IDENTIFIED VIA mysql_native_password
-            USING PASSWORD('{s.repl}') REQUIRE SSL;
+        CREATE USER '{REPL_USER}'@'{LOOPBACK}' IDENTIFIED VIA mysql_native_password USING '{repl}'
+            REQUIRE SSL;
         GRANT REPLICATION SLAVE ON *.* TO '{REPL_USER}'@'{LOOPBACK}';
-        CREATE USER '{ADMIN_USER}'@'%' IDENTIFIED VIA mysql_native_password
-            USING PASSWORD('{s.admin}') REQUIRE SSL;
+        CREATE USER '{ADMIN_USER}'@'%' IDENTIFIED VIA mysql_native_password USING '{admin}' REQUIRE SSL;
         GRANT {ADMIN_PRIVILEGES} ON *.* TO '{ADMIN_USER}'@'%' WITH GRANT OPTION;
         """,
     )
