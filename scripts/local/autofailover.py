@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from scripts.local import etcd
+from scripts.local.layout import Paths
 from scripts.local.procs import Children, LocalEnvError, ProcessMarker, alive, pick_ports, runs
 
 CONFIG: Final = "autofailover.json"
@@ -199,18 +200,47 @@ def add_to_status(status: dict[str, Any], state_dir: Path, servers: list[str]) -
     summary = report(state_dir, servers)
     if summary is not None:
         status["auto_failover"] = summary
-        status["problems"] += problems(summary)
+        status["problems"] += problems(summary, status["roles"]["primary"], state_dir)
         status["healthy"] = not status["problems"]
     return status
 
 
-def problems(summary: dict[str, Any] | None) -> list[str]:
+def problems(summary: dict[str, Any] | None, primary: str, state_dir: Path) -> list[str]:
+    """What keeps the automatic failover from working: etcd or an agent down, or a leader lease
+    that is not the state's primary's, held by an agent that reports it healthy."""
     if summary is None:
         return []
-    found = [f"etcd member {m['name']} is not running" for m in summary["etcd"] if not m["alive"]]
-    found += [f"the agent of {s} is not running" for s, a in summary["agents"].items() if not a["alive"]]
+    logs = agent_dir(state_dir)
+    found = [
+        f"etcd member {m['name']} is not running: run `up` to start it"
+        for m in summary["etcd"]
+        if not m["alive"]
+    ]
+    found += [
+        f"the agent of {s} is not running: run `up` to start it"
+        for s, a in summary["agents"].items()
+        if not a["alive"]
+    ]
     if not summary.get("etcd_reachable"):
-        found.append("no etcd member answers: no failover can happen, and the primary fences itself")
-    elif summary.get("leader") is None:
-        found.append("no agent holds the leader lease")
+        found.append(
+            "no etcd member answers: no failover can happen, and the primary fences itself; run `up`"
+        )
+        return found
+    leader = summary.get("leader")
+    if leader is None:
+        found.append(f"no agent holds the leader lease: no failover can happen; see {logs}/*.log")
+    elif leader != primary:
+        found.append(
+            f"the leader lease is {leader}'s but the primary is {primary}: a failover may be under way "
+            f"(run `status` again in a few seconds); if it lasts, see {logs / leader}.log and "
+            f"{logs / primary}.log"
+        )
+    agent = summary["agents"].get(primary, {})
+    view = agent.get("view") or {}
+    if agent.get("alive") and not view.get("healthy"):
+        # An agent reports only while its server answers; the report lapses with its lease.
+        found.append(
+            f"the agent of the primary {primary} does not report it healthy (its server does not answer "
+            f"the agent); see {logs / primary}.log and {Paths(state_dir).error_log(primary)}"
+        )
     return found

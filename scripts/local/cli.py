@@ -30,16 +30,21 @@ EXIT_USAGE = 2
 _STATUS_HELP = """\
 Report the processes, the roles, replication and HAProxy's view of its servers.
 Exit status 0 when the environment is healthy; 1 when it is not (a process is
-down, replication is not running, HAProxy's view disagrees with the servers, or
-there is no environment), each reason printed after "NOT HEALTHY:".
+down, replication is not running, the primary is read-only, HAProxy's view
+disagrees with the servers (its writer port not sent to the primary), with
+auto-failover the leader lease not the primary's or its agent not reporting it
+healthy, or there is no environment), each reason printed after "NOT HEALTHY:"
+with what to run next.
 """
 
 _JSON_HELP = (
     "print one JSON object instead (machine-readable, never a password): state_dir, initialized, "
     "semi_sync, db_name, roles {primary, replica}, processes [{name, role, pid (null: not running), "
-    "ports, alive}], replication {server, running, io_running, sql_running, seconds_behind_master "
-    "(null: unknown), gtid_current_pos, last_error or error}, proxy [{backend, server, address, state}] "
-    "(HAProxy's view), proxy_disagreements [str], problems [str], healthy (bool); same exit status"
+    "ports, alive}], primary {server, read_only (null: unknown), error}, replication {server, running, "
+    "io_running, sql_running, seconds_behind_master (null: unknown), gtid_current_pos, last_error or "
+    "error}, replicas [as replication], proxy [{backend, server, address, state}] (HAProxy's view), "
+    "proxy_disagreements [str], auto_failover (with auto-failover), problems [str], healthy (bool); same "
+    "exit status"
 )
 
 

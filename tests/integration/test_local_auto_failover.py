@@ -214,3 +214,13 @@ def test_two_ups_at_once_start_one_etcd_and_one_agent_per_server(tmp_path: Path,
         assert status["healthy"], status["problems"]
     finally:
         env.down(purge=True)
+
+
+def test_status_is_not_healthy_while_the_primary_is_read_only(auto_env: AutoEnv) -> None:
+    env = auto_env()
+    with env.ops_cursor("primary") as cur:
+        cur.execute("SET GLOBAL read_only = ON")  # not the agent's fence: it stays
+    status = env.status()
+    assert not status["healthy"]
+    assert [p for p in status["problems"] if p.startswith("the primary db1 is read-only (fenced): ")]
+    assert status["auto_failover"]["leader"] == "db1"  # its agent still leads and reports

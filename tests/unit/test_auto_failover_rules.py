@@ -76,3 +76,28 @@ def test_a_wait_for_the_leader_names_what_it_waited_for(tmp_path: Path) -> None:
     assert str(tmp_path / "agents" / "db1.log") in message and "no agent took" not in message
     message = autofailover._not_ready(tmp_path, "db2", None, ["db1"], 15)
     assert message.startswith("no agent took the leader lease for db2 within 15 s (leader: none)")
+
+
+def _summary(leader: str | None, **agents: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "lease_ttl_s": 1,
+        "etcd": [{"name": "etcd1", "client_port": 1, "alive": True}],
+        "agents": agents,
+        "etcd_reachable": True,
+        "leader": leader,
+    }
+
+
+def test_auto_failover_is_healthy_only_when_the_primarys_agent_leads_and_reports_it(tmp_path: Path) -> None:
+    healthy = {"alive": True, "view": view("db1", "0-1-1", "primary")}
+    replica = {"alive": True, "view": view("db2", "0-1-1")}
+    assert autofailover.problems(_summary("db1", db1=healthy, db2=replica), "db1", tmp_path) == []
+    [other] = autofailover.problems(_summary("db2", db1=healthy, db2=replica), "db1", tmp_path)
+    assert other.startswith("the leader lease is db2's but the primary is db1: a failover may be under way")
+    [silent] = autofailover.problems(
+        _summary("db1", db1={"alive": True, "view": None}, db2=replica), "db1", tmp_path
+    )
+    assert silent.startswith("the agent of the primary db1 does not report it healthy")
+    assert str(tmp_path / "agents" / "db1.log") in silent
+    [dead] = autofailover.problems(_summary("db1", db1={"alive": False}, db2=replica), "db1", tmp_path)
+    assert dead == "the agent of db1 is not running: run `up` to start it"
