@@ -24,7 +24,8 @@ recorded by pid in ``state.json``. A pid counts as ours only while it runs our o
 own configuration file (pids get reused), and ``down`` finds the processes by exactly that in
 /proc, so a deleted or corrupt state file never leaves a server running.
 
-Beside it, one concern each: ``state`` (typed state, secrets, lock), ``layout`` (paths),
+Beside it, one concern each: ``access`` (what it lends tests: ports, pids, connections),
+``state`` (typed state, secrets, lock), ``layout`` (paths),
 ``procs`` (binaries, pids, ports, children), ``sockets``, ``servers`` (MariaDB processes),
 ``proxy`` (the HAProxy process), ``replication`` (replica, failover, rejoin), ``provision``
 (a new environment), ``outputs`` (outputs.json, client option file), ``status``, ``tls``,
@@ -40,18 +41,17 @@ import functools
 import logging
 import shutil
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from mysql_platform_core.contract import Secret, StackOutputs
-from mysql_platform_core.haproxy_config import HAProxySpec
+from mysql_platform_core.contract import StackOutputs
 from scripts.local import autofailover, provision, sockets
 from scripts.local import outputs as outputs_files
 from scripts.local import status as status_report
+from scripts.local.access import Accessors
 from scripts.local.layout import Paths
 from scripts.local.procs import (
-    LOOPBACK,
     Children,
     FoundProcess,
     ProcessMarker,
@@ -64,7 +64,7 @@ from scripts.local.provision import DEFAULT_DB_NAME
 from scripts.local.proxy import Proxy
 from scripts.local.replication import Replication
 from scripts.local.servers import STOP_TIMEOUT_S, Servers
-from scripts.local.state import HAPROXY, ROLES, SERVER_NAMES, Secrets, State, StateStore, UnusableStateError
+from scripts.local.state import HAPROXY, SERVER_NAMES, Secrets, State, StateStore, UnusableStateError
 
 # Re-exported: what tests, bench and other scripts import from here.
 from scripts.local.procs import LocalEnvError as LocalEnvError  # isort: skip
@@ -93,7 +93,7 @@ def _exclusive(method: Callable[Concatenate[LocalEnv, _P], _R]) -> Callable[Conc
     return locked
 
 
-class LocalEnv:
+class LocalEnv(Accessors):
     """One local topology: its state dir holds data, config, TLS, logs and state."""
 
     def __init__(
@@ -275,78 +275,6 @@ class LocalEnv:
             # Else an `up` that restarted it rejoined it while its agent waited for the lock.
             self.replication.rejoin(name)
         return self._write_outputs()
-
-    # ----- accessors tests use -------------------------------------------------
-
-    @property
-    def admin_password(self) -> Secret:
-        self.store.load()
-        return Secret(self.store.secrets.admin)
-
-    def port(self, target: Literal["primary", "replica", "writer", "reader"]) -> int:
-        """The TCP port of a server (by role) or of a proxy port."""
-        self.store.load()
-        state = self.store.current()
-        if target == "writer":
-            return state.haproxy.writer_port
-        if target == "reader":
-            return state.haproxy.reader_port
-        return state.servers[self.servers.name_of(target)].port
-
-    def pid(self, name: str) -> int | None:
-        """Pid of ``primary``/``replica``/``haproxy`` (or a server name), None when stopped."""
-        self.store.load()
-        if name in ROLES:
-            name = self.servers.name_of("primary" if name == "primary" else "replica")
-        return self.store.current().pid_of(name)
-
-    def all_ports(self) -> list[int]:
-        state = self.store.load()
-        return state.all_ports() if state is not None else []
-
-    def connect(
-        self,
-        target: Literal["primary", "replica", "writer", "reader"] = "writer",
-        *,
-        user: str = ADMIN_USER,
-        password: str | None = None,
-        database: str | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        """A TLS connection (certificate and host name verified) as the admin user by default."""
-        # Imported here: the CLI's down/status do not need the connector.
-        import mysql.connector
-
-        if password is None:
-            password = self.admin_password.reveal()
-        params: dict[str, Any] = dict(
-            host=LOOPBACK, port=self.port(target), user=user, password=password,
-            ssl_ca=str(self.ca_path), ssl_verify_cert=True, ssl_verify_identity=True,
-            autocommit=True, connection_timeout=5, use_pure=True,
-        )  # fmt: skip
-        if database is not None:
-            params["database"] = database
-        return mysql.connector.connect(**{**params, **kwargs})
-
-    @contextlib.contextmanager
-    def ops_cursor(self, role: Role) -> Iterator[Any]:
-        """A privileged cursor over the server's unix socket (local management only)."""
-        self.store.load()
-        with (
-            self.servers.ops_connection(self.servers.name_of(role)) as conn,
-            contextlib.closing(conn.cursor()) as cur,
-        ):
-            yield cur
-
-    def haproxy_spec(self) -> HAProxySpec:
-        """The proxy's spec for the current roles (the runtime API mirrors it after a failover)."""
-        self.store.load()
-        return self.proxy.spec()
-
-    def haproxy_command(self, command: str) -> str:
-        """Run a runtime API command (e.g. ``show servers state``)."""
-        self.store.load()
-        return self.proxy.command(command)
 
     # ----- creation ----------------------------------------------------------------
 
