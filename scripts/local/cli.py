@@ -178,8 +178,9 @@ def build_parser(extension: Extension | None = None) -> argparse.ArgumentParser:
     up.add_argument(
         "--semi-sync",
         action="store_true",
-        help="semi-synchronous replication when the environment is created (default async); later `up`s "
-        "keep the recorded mode, with or without this flag (a mode never changes in place)",
+        help="semi-synchronous replication when the environment is created (default async); a later `up` "
+        "without it keeps the recorded mode, and with it on an async environment is refused (a mode never "
+        "changes in place)",
     )
     up.add_argument(
         "--replicas",
