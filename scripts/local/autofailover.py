@@ -153,14 +153,30 @@ def wait_for_leader(
             reported = set(consensus.reports())
         except EtcdUnavailable:
             leader, reported = None, set()
-        if leader is not None and leader.name == expected and reported >= set(servers):
+        silent = [name for name in servers if name not in reported]
+        if leader is not None and leader.name == expected and not silent:
             return
         if time.monotonic() > deadline:
             raise LocalEnvError(
-                f"no agent took the leader lease for {expected} within {timeout:.0f} s "
-                f"(leader: {leader.name if leader else 'none'}); see {agent_dir(state_dir)}/*.log"
+                _not_ready(state_dir, expected, leader.name if leader else None, silent, timeout)
             )
         time.sleep(0.05)
+
+
+def _not_ready(state_dir: Path, expected: str, leader: str | None, silent: list[str], timeout: float) -> str:
+    """Why :func:`wait_for_leader` gave up: the lease, or the agents that never reported (an agent
+    reports only while its server answers), each with the log to read."""
+    logs = agent_dir(state_dir)
+    if leader != expected:
+        return (
+            f"no agent took the leader lease for {expected} within {timeout:.0f} s "
+            f"(leader: {leader or 'none'}); see {logs}/*.log"
+        )
+    return (
+        f"{expected} holds the leader lease, but the agents of {', '.join(silent)} did not report within "
+        f"{timeout:.0f} s (an agent reports only while its server answers); see "
+        + ", ".join(f"{logs / name}.log" for name in silent)
+    )
 
 
 def report(state_dir: Path, servers: list[str]) -> dict[str, Any] | None:
@@ -212,12 +228,14 @@ def add_to_status(status: dict[str, Any], state_dir: Path, servers: list[str]) -
     summary = report(state_dir, servers)
     if summary is not None:
         status["auto_failover"] = summary
-        status["problems"] += problems(summary)
+        status["problems"] += problems(summary, status["roles"]["primary"], state_dir)
         status["healthy"] = not status["problems"]
     return status
 
 
-def problems(summary: dict[str, Any] | None) -> list[str]:
+def problems(summary: dict[str, Any] | None, primary: str, state_dir: Path) -> list[str]:
+    """What keeps the automatic failover from working: etcd or an agent down, or a leader lease
+    that is not the state's primary's, held by an agent that reports it healthy."""
     if summary is None:
         return []
     found = [
@@ -235,6 +253,21 @@ def problems(summary: dict[str, Any] | None) -> list[str]:
             "no etcd member answers: no failover can happen, and the primary fences itself; "
             "run `local up` to start the members that are down, `local logs etcd` says why"
         )
-    elif summary.get("leader") is None:
-        found.append("no agent holds the leader lease: see `local logs agent`")
+        return found
+    leader = summary.get("leader")
+    if leader is None:
+        found.append("no agent holds the leader lease: no failover can happen; see `local logs agent`")
+    elif leader != primary:
+        found.append(
+            f"the leader lease is {leader}'s but the primary is {primary}: a failover may be under way "
+            f"(run `local status` again in a few seconds); if it lasts, see `local logs agent`"
+        )
+    agent = summary["agents"].get(primary, {})
+    view = agent.get("view") or {}
+    if agent.get("alive") and not view.get("healthy"):
+        # An agent reports only while its server answers; the report lapses with its lease.
+        found.append(
+            f"the agent of the primary {primary} does not report it healthy (its server does not answer "
+            f"the agent); see `local logs agent` and `local logs {primary}`"
+        )
     return found

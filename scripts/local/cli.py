@@ -29,20 +29,23 @@ from scripts.local.state import MAX_REPLICAS
 _STATUS_HELP = """\
 Report the processes, the roles, replication and HAProxy's view of its servers.
 Exit status 0 when the environment is healthy; 1 when it is not (a process is
-down, replication is not running, HAProxy's view disagrees with the servers, or
-there is no environment), each reason printed after "NOT HEALTHY:" with what to
-run next. After `down` it says one line: "stopped: run `local up`".
+down, replication is not running, the primary is read-only, HAProxy's view
+disagrees with the servers (its writer port not sent to the primary), with
+auto-failover the leader lease not the primary's or its agent not reporting it
+healthy, or there is no environment), each reason printed after "NOT HEALTHY:"
+with what to run next. After `down` it says one line: "stopped: run `local up`".
 """
 
 _JSON_HELP = (
     "print one JSON object instead (machine-readable, never a password): state_dir, initialized, "
     "semi_sync, db_name, roles {primary, replica}, paused (null, or {since, reason}), "
-    "processes [{name, role, pid (null: not running), "
-    "ports, alive}], replication {server, running, io_running, sql_running, seconds_behind_master "
-    "(null: unknown), gtid_current_pos, last_error or error}, proxy [{backend, server, address, state}] "
-    "(HAProxy's view), proxy_disagreements [str], replicas [like replication, the other replicas], "
-    "needs_rejoin [server], problems [str, each saying what to run next], healthy (bool); after `down`, "
-    "stopped (true) with one problem; same exit status"
+    "processes [{name, role, pid (null: not running), ports, alive}], primary {server, read_only "
+    "(null: unknown), error}, replication {server, running, io_running, sql_running, "
+    "seconds_behind_master (null: unknown), gtid_current_pos, last_error or error}, replicas [as "
+    "replication, the other replicas], needs_rejoin [server], proxy [{backend, server, address, state}] "
+    "(HAProxy's view), proxy_disagreements [str], auto_failover (with auto-failover), problems [str, "
+    "each saying what to run next], healthy (bool); after `down`, stopped (true) with one problem; "
+    "same exit status"
 )
 
 
@@ -194,7 +197,13 @@ def build_parser(extension: Extension | None = None) -> argparse.ArgumentParser:
         "command line whose option file (client-admin.cnf in the state dir, mode 0600) holds the password.",
         epilog=exit_codes("up", "failed (the message says why)"),
     )
-    up.add_argument("--semi-sync", action="store_true", help="semi-synchronous replication (default async)")
+    up.add_argument(
+        "--semi-sync",
+        action="store_true",
+        help="semi-synchronous replication when the environment is created (default async); a later `up` "
+        "without it keeps the recorded mode, and with it on an async environment is refused (a mode never "
+        "changes in place)",
+    )
     up.add_argument(
         "--replicas",
         type=int,
@@ -220,7 +229,7 @@ def build_parser(extension: Extension | None = None) -> argparse.ArgumentParser:
         "--db-name",
         metavar="NAME",
         help=f"database to create, as RDS does with dbName (default {DEFAULT_DB_NAME}); chosen when the "
-        "environment is created and kept by later commands (another name needs `down --purge`)",
+        "environment is created and kept by later commands (another name needs a new environment)",
     )
     down = sub.add_parser(
         "down",
@@ -244,18 +253,16 @@ def build_parser(extension: Extension | None = None) -> argparse.ArgumentParser:
 
 
 def _auto_failover(env: LocalEnv, args: argparse.Namespace) -> None:
-    """Start etcd and the agents when asked now or before (the settings file says so)."""
-    settings = autofailover.load(env.state_dir)
-    if settings is None and args.auto_failover:
-        taken = set(env.all_ports())
-        settings = autofailover.create(
-            env.state_dir, members=args.etcd_members, ttl_s=args.lease_ttl, taken=taken
-        )
+    """Start etcd and the agents when asked now or before (the settings file says so), then wait
+    for the primary's agent to lead and every agent to report."""
+    settings = env.start_auto_failover(
+        enable=args.auto_failover, members=args.etcd_members, ttl_s=args.lease_ttl
+    )
     if settings is None:
         return
-    names = env.store.current().names
-    autofailover.start(env.state_dir, settings, names, env.children)
-    autofailover.wait_for_leader(env.state_dir, settings, env.store.current().roles.primary, names)
+    # Outside the lock: an agent whose server must rejoin takes it meanwhile, and must report.
+    state = env.store.current()
+    autofailover.wait_for_leader(env.state_dir, settings, state.roles.primary, state.names)
 
 
 def _print(lines: list[str]) -> None:
@@ -274,7 +281,8 @@ def main(argv: list[str] | None = None, extension: Extension | None = None) -> i
     try:
         env = LocalEnv(
             args.state_dir,
-            semi_sync=getattr(args, "semi_sync", False),
+            # No flag: keep what the environment recorded (async when it creates one).
+            semi_sync=True if getattr(args, "semi_sync", False) else None,
             db_name=getattr(args, "db_name", None),
             replicas=getattr(args, "replicas", None),
         )

@@ -177,6 +177,9 @@ def run_drill(
     ``failover()``: detect is the kill until the winning agent saw the leader lease gone,
     promote its election and promotion, both as the agent published them in etcd.
     """
+    # The recorded mode: an `env` made for an existing environment may have asked for none.
+    env.store.load()
+    semi_sync = env.store.current().semi_sync
     _exec(env, "writer", "CREATE DATABASE IF NOT EXISTS drill")
     _exec(env, "writer", "CREATE TABLE IF NOT EXISTS drill.w (seq INT PRIMARY KEY)")
     gtid = _exec(env, "writer", "SELECT @@last_gtid")[0][0]
@@ -206,7 +209,7 @@ def run_drill(
             time.sleep(0.01)
         time.sleep(load_s)
         semi = None
-        if env.semi_sync:
+        if semi_sync:
             rows = _exec(env, "primary", "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_status'")
             semi = str(rows[0][1])
         t_kill = time.monotonic()
@@ -245,7 +248,7 @@ def run_drill(
     if not before or not after:
         raise RuntimeError(f"drill needs writes on both sides: {len(before)} before, {len(after)} after")
     return DrillResult(
-        mode="semi-sync" if env.semi_sync else "async",
+        mode="semi-sync" if semi_sync else "async",
         clients=clients,
         acked_before_kill=len(before),
         acked_after_failover=len(after),

@@ -24,7 +24,8 @@ recorded by pid in ``state.json``. A pid counts as ours only while it runs our o
 own configuration file (pids get reused), and ``down`` finds the processes by exactly that in
 /proc, so a deleted or corrupt state file never leaves a server running.
 
-Beside it, one concern each: ``state`` (typed state, secrets, lock), ``layout`` (paths),
+Beside it, one concern each: ``access`` (what it lends tests: ports, pids, connections),
+``state`` (typed state, secrets, lock), ``layout`` (paths),
 ``procs`` (binaries, pids, ports, children), ``sockets``, ``servers`` (MariaDB processes),
 ``proxy`` (the HAProxy process), ``replication`` (replica, failover, rejoin), ``provision``
 (a new environment), ``outputs`` (outputs.json, client option file), ``status``, ``tls``,
@@ -42,20 +43,19 @@ import functools
 import logging
 import shutil
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from mysql_platform_core.contract import Secret, StackOutputs
-from mysql_platform_core.haproxy_config import HAProxySpec
+from mysql_platform_core.contract import StackOutputs
 from scripts.local import autofailover, maintenance, provision, sockets
 from scripts.local import members as members_report
 from scripts.local import outputs as outputs_files
 from scripts.local import status as status_report
+from scripts.local.access import Accessors
 from scripts.local.layout import Paths
 from scripts.local.members import Member
 from scripts.local.procs import (
-    LOOPBACK,
     Children,
     FoundProcess,
     ProcessMarker,
@@ -68,7 +68,7 @@ from scripts.local.provision import DEFAULT_DB_NAME
 from scripts.local.proxy import Proxy
 from scripts.local.replication import Replication
 from scripts.local.servers import STOP_TIMEOUT_S, Servers
-from scripts.local.state import HAPROXY, ROLES, SERVER_NAMES, Secrets, State, StateStore, UnusableStateError
+from scripts.local.state import HAPROXY, SERVER_NAMES, Secrets, State, StateStore, UnusableStateError
 
 # Re-exported: what tests, bench and other scripts import from here.
 from scripts.local.procs import LocalEnvError as LocalEnvError  # isort: skip
@@ -97,18 +97,19 @@ def _exclusive(method: Callable[Concatenate[LocalEnv, _P], _R]) -> Callable[Conc
     return locked
 
 
-class LocalEnv:
+class LocalEnv(Accessors):
     """One local topology: its state dir holds data, config, TLS, logs and state."""
 
     def __init__(
         self,
         state_dir: Path,
         *,
-        semi_sync: bool = False,
+        semi_sync: bool | None = None,
         db_name: str | None = None,
         replicas: int | None = None,
     ) -> None:
-        """``db_name``, ``replicas``: what a new environment creates; None keeps what it recorded."""
+        """``semi_sync``, ``db_name``, ``replicas``: what a new environment creates (async, app, 1
+        when None); for a recorded one, None keeps what it recorded and another value is refused."""
         if db_name is not None:
             provision.check_db_name(db_name)
         self.paths = Paths(Path(state_dir).resolve())
@@ -143,8 +144,10 @@ class LocalEnv:
                 self.paths, state, semi_sync=self.semi_sync, db_name=self.db_name, replicas=self.replicas
             )
             sockets.ensure_socket_dir(self.paths, self.store)
-            for name in state.names:
-                self._start(name)
+            # Every recorded server, the primary first (a former primary rejoins it): not only the
+            # two roles, or a second replica, or a former primary beside it, never started again.
+            for name in (state.roles.primary, *state.replicas):
+                self._start_server(name)
             if not self.proxy.alive():
                 self.proxy.start()
             else:
@@ -156,6 +159,22 @@ class LocalEnv:
         outputs = self._write_outputs()
         outputs_files.write_client_cnf(self.paths, self.store.current(), self.store.secrets)
         return outputs
+
+    @_exclusive
+    def start_auto_failover(
+        self, *, enable: bool, members: int = 1, ttl_s: int = autofailover.DEFAULT_TTL_S
+    ) -> autofailover.Settings | None:
+        """Start etcd and the agents that are not running, when turned on now (``enable``: settings
+        from ``members`` and ``ttl_s``) or before (its settings file); None when it is off. Under
+        the lock, as ``up``: two `up`s at once would each pick ports and start etcd and agents."""
+        self.store.load()
+        settings = autofailover.load(self.state_dir)
+        if settings is None and enable:
+            taken = set(self.store.current().all_ports())
+            settings = autofailover.create(self.state_dir, members=members, ttl_s=ttl_s, taken=taken)
+        if settings is not None:
+            autofailover.start(self.state_dir, settings, self.store.current().names, self.children)
+        return settings
 
     def down(self, *, purge: bool = False) -> list[FoundProcess]:
         """Stop every process of this state dir and return them; ``purge`` also deletes all data.
@@ -253,21 +272,24 @@ class LocalEnv:
     def start(self, role: Role) -> None:
         """(Re)start the server in ``role`` on its datadir and port; a replica resumes replicating."""
         self.store.load()
-        self._start(self.servers.name_of(role))
+        self._start_server(self.servers.name_of(role))
 
-    def _start(self, name: str) -> None:
+    def _start_server(self, name: str) -> bool:
+        """Start ``name`` unless it runs (True when it was started); a replica resumes replicating,
+        a former primary (restarted read-only) rejoins the primary, which must run."""
         if self.servers.alive(name):
-            return
+            return False
         sockets.ensure_socket_dir(self.paths, self.store)
-        rec = self.store.current().servers[name]
+        state = self.store.current()
+        rec, role = state.servers[name], state.role_of(name)
         if not port_free(rec.port):
-            role = self.store.current().role_of(name)
             raise LocalEnvError(f"cannot start {role} ({name}): port {rec.port} is taken by another process")
         self.servers.launch(name)
         self.servers.wait_ready(name)
         if self.store.current().role_of(name) == "replica" and rec.needs_rejoin:
             self.replication.rejoin(name)
             self._write_outputs()
+        return True
 
     @_exclusive
     def failover(
@@ -296,80 +318,10 @@ class LocalEnv:
     def rejoin(self, name: str) -> StackOutputs:
         """A running former primary follows the new one (see ``Replication.rejoin``)."""
         self.store.load()
-        self.replication.rejoin(name)
+        if self.store.current().servers[name].needs_rejoin:
+            # Else an `up` that restarted it rejoined it while its agent waited for the lock.
+            self.replication.rejoin(name)
         return self._write_outputs()
-
-    # ----- accessors tests use -------------------------------------------------
-
-    @property
-    def admin_password(self) -> Secret:
-        self.store.load()
-        return Secret(self.store.secrets.admin)
-
-    def port(self, target: Literal["primary", "replica", "writer", "reader"]) -> int:
-        """The TCP port of a server (by role) or of a proxy port."""
-        self.store.load()
-        state = self.store.current()
-        if target == "writer":
-            return state.haproxy.writer_port
-        if target == "reader":
-            return state.haproxy.reader_port
-        return state.servers[self.servers.name_of(target)].port
-
-    def pid(self, name: str) -> int | None:
-        """Pid of ``primary``/``replica``/``haproxy`` (or a server name), None when stopped."""
-        self.store.load()
-        if name in ROLES:
-            name = self.servers.name_of("primary" if name == "primary" else "replica")
-        return self.store.current().pid_of(name)
-
-    def all_ports(self) -> list[int]:
-        state = self.store.load()
-        return state.all_ports() if state is not None else []
-
-    def connect(
-        self,
-        target: Literal["primary", "replica", "writer", "reader"] = "writer",
-        *,
-        user: str = ADMIN_USER,
-        password: str | None = None,
-        database: str | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        """A TLS connection (certificate and host name verified) as the admin user by default."""
-        # Imported here: the CLI's down/status do not need the connector.
-        import mysql.connector
-
-        if password is None:
-            password = self.admin_password.reveal()
-        params: dict[str, Any] = dict(
-            host=LOOPBACK, port=self.port(target), user=user, password=password,
-            ssl_ca=str(self.ca_path), ssl_verify_cert=True, ssl_verify_identity=True,
-            autocommit=True, connection_timeout=5, use_pure=True,
-        )  # fmt: skip
-        if database is not None:
-            params["database"] = database
-        return mysql.connector.connect(**{**params, **kwargs})
-
-    @contextlib.contextmanager
-    def ops_cursor(self, role: Role) -> Iterator[Any]:
-        """A privileged cursor over the server's unix socket (local management only)."""
-        self.store.load()
-        with (
-            self.servers.ops_connection(self.servers.name_of(role)) as conn,
-            contextlib.closing(conn.cursor()) as cur,
-        ):
-            yield cur
-
-    def haproxy_spec(self) -> HAProxySpec:
-        """The proxy's spec for the current roles (the runtime API mirrors it after a failover)."""
-        self.store.load()
-        return self.proxy.spec()
-
-    def haproxy_command(self, command: str) -> str:
-        """Run a runtime API command (e.g. ``show servers state``)."""
-        self.store.load()
-        return self.proxy.command(command)
 
     # ----- creation ----------------------------------------------------------------
 
@@ -380,7 +332,7 @@ class LocalEnv:
             provision.wipe_generated(self.paths)
         else:
             self._refuse_orphans()
-        state = provision.new_state(self.semi_sync, self.db_name or DEFAULT_DB_NAME, self.replicas or 1)
+        state = provision.new_state(bool(self.semi_sync), self.db_name or DEFAULT_DB_NAME, self.replicas or 1)
         self.store.create(state, Secrets.generate())
         sockets.ensure_socket_dir(self.paths, self.store)
         try:

@@ -9,6 +9,7 @@ environment needs (MySQL's GTIDs are ``uuid:1-N`` sets).
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
 import re
 import shutil
@@ -142,6 +143,14 @@ def render_server_cnf(
             "rpl_semi_sync_slave_kill_conn_timeout=1",
         ]
     return "\n".join(lines) + "\n"
+
+
+def native_password_hash(password: str) -> str:
+    """The ``mysql_native_password`` hash of ``password``, as the server's PASSWORD() computes it:
+    '*' and the upper-case hex of SHA1(SHA1(password)). Sent instead of the password, it is all a
+    CREATE USER logs: MariaDB writes the statement verbatim to the binlog and the replicas' relay logs."""
+    inner = hashlib.sha1(password.encode()).digest()  # noqa: S324 - the server's format, not our choice
+    return "*" + hashlib.sha1(inner).hexdigest().upper()  # noqa: S324
 
 
 # --- GTID positions ----------------------------------------------------------------

@@ -11,7 +11,8 @@ import re
 import shutil
 
 from scripts.local.layout import Paths
-from scripts.local.mariadb import seed_datadirs
+from scripts.local.mariadb import native_password_hash, seed_datadirs
+from scripts.local.outputs import client_command
 from scripts.local.procs import LOOPBACK, LocalEnvError, pick_ports
 from scripts.local.proxy import Proxy
 from scripts.local.replication import Replication
@@ -48,29 +49,37 @@ def check_db_name(db_name: str) -> None:
 
 
 def check_matches(
-    paths: Paths, state: State, *, semi_sync: bool, db_name: str | None, replicas: int | None = None
+    paths: Paths, state: State, *, semi_sync: bool | None, db_name: str | None, replicas: int | None = None
 ) -> None:
     """Refuse to `up` a recorded environment with another replication mode, database name or
-    number of replicas."""
+    number of replicas (None: keep what it recorded). None of them changes in place."""
     if replicas is not None and len(state.replicas) != replicas:
-        raise LocalEnvError(
-            f"{paths.state_dir} holds {len(state.replicas)} replica(s) but {replicas} were asked; "
-            "run `down --purge` first to recreate it"
-        )
-    if state.semi_sync != semi_sync:
+        have, want = f"{len(state.replicas)} replica(s)", f"{replicas} replica(s)"
+        raise LocalEnvError(_cannot_change(paths, state, have, want, "--replicas", f"--replicas {replicas}"))
+    if semi_sync is not None and state.semi_sync != semi_sync:
+        have = "a semi-sync environment" if state.semi_sync else "an async environment"
         want = "semi-sync" if semi_sync else "async"
-        have = "semi-sync" if state.semi_sync else "async"
-        raise LocalEnvError(
-            f"{paths.state_dir} holds a {have} environment but {want} was asked; "
-            "run `down --purge` first to recreate it"
-        )
+        options = "--semi-sync" if semi_sync else ""
+        raise LocalEnvError(_cannot_change(paths, state, have, want, "--semi-sync", options))
     recorded = state.db_name
     if db_name is not None and recorded and recorded != db_name:
         # RDS cannot rename dbName either (a new name means a new instance).
-        raise LocalEnvError(
-            f"{paths.state_dir} holds database {recorded!r} but {db_name!r} was asked; "
-            "run `down --purge` first to recreate it, or leave --db-name out to keep it"
-        )
+        have, want = f"database {recorded!r}", repr(db_name)
+        raise LocalEnvError(_cannot_change(paths, state, have, want, "--db-name", f"--db-name {db_name}"))
+
+
+def _cannot_change(paths: Paths, state: State, have: str, want: str, flag: str, options: str) -> str:
+    """A refusal that says how to keep the data, and what `down --purge` costs (``options``: the
+    `up` options of a new environment with ``want``)."""
+    dump = client_command(paths.client_cnf, program="mariadb-dump")
+    up = f"up {options}".strip()
+    return (
+        f"{paths.state_dir} holds {have} but {want} was asked, and that cannot change in place. "
+        f"To keep this environment and its data, run `up` without {flag}: it keeps what was recorded. "
+        f"Only a new environment can have {want}: `down --purge` DELETES this one and all its data, then "
+        f"`{up}` creates it; copy out what you need first "
+        f"(e.g. `{dump} --databases {state.db_name or DEFAULT_DB_NAME}`)"
+    )
 
 
 def new_state(semi_sync: bool, db_name: str, replicas: int) -> State:
@@ -118,19 +127,27 @@ def install_datadirs(paths: Paths, state: State, servers: Servers) -> None:
 
 
 def create_accounts(store: StateStore, servers: Servers, name: str) -> None:
-    """The ops, repl and admin accounts on ``name``; records the server's version."""
+    """The ops, repl and admin accounts on ``name``; records the server's version.
+
+    Each by the hash of its password, computed here: MariaDB logs a CREATE USER as sent, so a
+    password in it (even inside PASSWORD()) would be in the binlog and every replica's relay log,
+    where SHOW BINLOG EVENTS shows it to the admin account.
+    """
     s = store.secrets
+    ops, repl, admin = (
+        native_password_hash(s.ops),
+        native_password_hash(s.repl),
+        native_password_hash(s.admin),
+    )
     servers.root_sql(
         name,
         f"""
-        CREATE USER '{OPS_USER}'@'localhost' IDENTIFIED VIA mysql_native_password
-            USING PASSWORD('{s.ops}');
+        CREATE USER '{OPS_USER}'@'localhost' IDENTIFIED VIA mysql_native_password USING '{ops}';
         GRANT ALL PRIVILEGES ON *.* TO '{OPS_USER}'@'localhost' WITH GRANT OPTION;
-        CREATE USER '{REPL_USER}'@'{LOOPBACK}' IDENTIFIED VIA mysql_native_password
-            USING PASSWORD('{s.repl}') REQUIRE SSL;
+        CREATE USER '{REPL_USER}'@'{LOOPBACK}' IDENTIFIED VIA mysql_native_password USING '{repl}'
+            REQUIRE SSL;
         GRANT REPLICATION SLAVE ON *.* TO '{REPL_USER}'@'{LOOPBACK}';
-        CREATE USER '{ADMIN_USER}'@'%' IDENTIFIED VIA mysql_native_password
-            USING PASSWORD('{s.admin}') REQUIRE SSL;
+        CREATE USER '{ADMIN_USER}'@'%' IDENTIFIED VIA mysql_native_password USING '{admin}' REQUIRE SSL;
         GRANT {ADMIN_PRIVILEGES} ON *.* TO '{ADMIN_USER}'@'%' WITH GRANT OPTION;
         """,
     )

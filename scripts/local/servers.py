@@ -194,6 +194,17 @@ class Servers:
         finally:
             conn.close()
 
+    def writable_status(self, name: str) -> dict[str, Any]:
+        """``name``'s ``read_only`` (None: unknown, with ``error``); never raises (status reports it)."""
+        if not self.alive(name):
+            return {"server": name, "read_only": None, "error": "server is not running"}
+        try:
+            with self.ops_connection(name) as conn, contextlib.closing(conn.cursor()) as cur:
+                cur.execute("SELECT @@GLOBAL.read_only")
+                return {"server": name, "read_only": bool(cur.fetchone()[0]), "error": None}
+        except Exception as exc:  # status must report, not crash
+            return {"server": name, "read_only": None, "error": self.scrub(str(exc))}
+
     def replication_status(self, name: str) -> dict[str, Any]:
         """``name``'s replica threads, position and last error; never raises (status reports it)."""
         if not self.alive(name):

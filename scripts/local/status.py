@@ -1,15 +1,17 @@
 """An environment's status: processes, roles, replication, HAProxy's view, and whether it is healthy.
 
 :func:`problems` lists what makes a status unhealthy, each a sentence for a person:
-a process down, replication not running, HAProxy down, or HAProxy's view of its
-servers disagreeing with the servers themselves (a routing to the wrong port, or a
-server it calls UP that is down). The status never holds a password.
+a process down, replication not running, the primary read-only (fenced), HAProxy down,
+or HAProxy's view of its servers disagreeing with the servers themselves (the writer
+port sent elsewhere than the primary, or a server it calls UP that is down). The status
+never holds a password.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from scripts.local.layout import Paths
@@ -101,6 +103,7 @@ def collect(paths: Paths, state: State, servers: Servers, proxy: Proxy) -> dict[
         "db_name": state.db_name,
         "roles": {"primary": state.roles.primary, "replica": state.roles.replica},
         "processes": [dataclasses.asdict(p) for p in procs],
+        "primary": servers.writable_status(state.roles.primary),
         "replication": servers.replication_status(state.roles.replica),
         "replicas": [servers.replication_status(name) for name in state.replicas[1:]],
         "proxy": view,
@@ -153,6 +156,8 @@ def problems(status: dict[str, Any]) -> list[str]:
     for repl in [status.get("replication") or {}, *(status.get("replicas") or [])]:
         if not repl.get("running"):
             found.append(_replication_problem(repl, repl.get("server") in rejoining, primary))
+    found += _primary_problems(status.get("primary"), Path(status["state_dir"]))
+    # HAProxy's writer port must send to the primary, and every backend to its server.
     found += [f"{d}: run `local up` to repoint HAProxy" for d in status.get("proxy_disagreements") or []]
     return found
 
@@ -175,3 +180,20 @@ def _replication_problem(repl: dict[str, Any], needs_rejoin: bool, primary: str)
     else:
         advice = f"see `local logs {server}`, and `local list` for its state"
     return f"replication to {server} is not running: {why}; {advice}"
+
+
+def _primary_problems(primary: dict[str, Any] | None, state_dir: Path) -> list[str]:
+    """Whether the primary takes writes (a primary that is not running is said by its process line)."""
+    if not primary or primary.get("read_only") is False or primary.get("error") == "server is not running":
+        return []
+    name = primary["server"]
+    if primary.get("read_only"):
+        return [
+            f"the primary {name} is read-only (fenced): every write through the writer port fails; "
+            "run `local failover` to hand its role to a replica (nothing is lost), or `local down` then "
+            f"`local up` to restart {name} writable"
+        ]
+    return [
+        f"cannot tell whether the primary {name} takes writes: {primary.get('error')}; "
+        f"see `local logs {name}` ({Paths(state_dir).error_log(name)})"
+    ]

@@ -9,6 +9,8 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +22,7 @@ from scripts.local import auto_drills, autofailover, etcd
 from scripts.local.drill import run_drill
 from scripts.local.env import LocalEnv
 from scripts.local.procs import missing_binaries
+from tests.support.probes import execute, servers_lacking
 
 AutoEnv = Callable[..., LocalEnv]
 
@@ -175,3 +178,60 @@ def test_two_replicas_the_more_advanced_wins_and_the_other_follows_it(auto_env: 
     winner_port = env.store.current().servers[result.winner].port
     _wait(lambda: json.loads(env.outputs_path.read_text())["db"]["writer"]["port"] == winner_port, timeout=5)
     _wait(lambda: _leader(env) == result.winner)
+
+
+def _up(env: LocalEnv) -> int:
+    with contextlib.redirect_stdout(io.StringIO()):
+        return local_cli.main(["--state-dir", str(env.state_dir), "up"])
+
+
+def test_up_after_an_automatic_failover_brings_the_former_primary_back_as_a_replica(
+    auto_env: AutoEnv,
+) -> None:
+    env = auto_env(replicas=2)
+    env.kill("primary")
+    _wait(lambda: env.status()["roles"]["primary"] != "db1")
+    new = env.status()["roles"]["primary"]
+    _wait(lambda: _leader(env) == new)
+    assert env.store.current().servers["db1"].needs_rejoin
+
+    assert _up(env) == 0
+    status = env.status()
+    assert status["healthy"], status["problems"]
+    assert status["roles"]["primary"] == new and not env.store.current().servers["db1"].needs_rejoin
+    assert status["auto_failover"]["agents"]["db1"]["view"]["role"] == "replica"
+    execute(env, "writer", "CREATE DATABASE after_rejoin")
+    assert servers_lacking(env, "after_rejoin") == []
+
+
+@pytest.mark.parametrize("fresh", [True, False], ids=["fresh-folder", "servers-already-up"])
+def test_two_ups_at_once_start_one_etcd_and_one_agent_per_server(tmp_path: Path, fresh: bool) -> None:
+    if missing_binaries() or not shutil.which("etcd"):
+        pytest.skip("auto-failover needs the local environment's binaries and etcd")
+    state_dir = tmp_path / "env"
+    cli = [sys.executable, "-m", "scripts.local_env", "--state-dir", str(state_dir), "up", "--auto-failover"]
+    env = LocalEnv(state_dir)
+    try:
+        if not fresh:
+            # Both `up`s then reach etcd and the agents at once (their servers part takes no time).
+            env.up()
+        procs = [subprocess.Popen(cli, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+        results = [p.communicate(timeout=120) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], results
+        names = sorted(p.name for p in env.processes())
+        assert names == ["agent-db1", "agent-db2", "db1", "db2", "etcd1", "haproxy"]
+        # The pid files name the processes that run (no dead etcd pid), on the settings' ports.
+        status = env.status()
+        assert status["healthy"], status["problems"]
+    finally:
+        env.down(purge=True)
+
+
+def test_status_is_not_healthy_while_the_primary_is_read_only(auto_env: AutoEnv) -> None:
+    env = auto_env()
+    with env.ops_cursor("primary") as cur:
+        cur.execute("SET GLOBAL read_only = ON")  # not the agent's fence: it stays
+    status = env.status()
+    assert not status["healthy"]
+    assert [p for p in status["problems"] if p.startswith("the primary db1 is read-only (fenced): ")]
+    assert status["auto_failover"]["leader"] == "db1"  # its agent still leads and reports

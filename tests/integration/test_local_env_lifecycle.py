@@ -5,11 +5,13 @@ follow the contract, an idempotent ``up``, ``down`` and ``up`` again, and failur
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import socket
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ from mysql_platform_core.outputs import from_json_file
 from scripts.cli import local as local_cli
 from scripts.local import env as local_env_module
 from scripts.local.env import LocalEnv
-from tests.support.probes import listening, pid_alive, scalar
+from tests.support.probes import execute, listening, pid_alive, scalar, servers_lacking
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("_no_env_var_leaks")]
 
@@ -82,9 +84,44 @@ def test_cli_never_prints_the_password(local_env: LocalEnv, capsys: pytest.Captu
     assert "running=yes" in out.out
 
 
-def test_rejects_up_with_another_replication_mode(local_env: LocalEnv) -> None:
-    with pytest.raises(local_env_module.LocalEnvError, match="async environment but semi-sync"):
-        LocalEnv(local_env.state_dir, semi_sync=True).up()
+@pytest.mark.parametrize(
+    ("options", "refused", "flag"),
+    [
+        (["--semi-sync"], "holds an async environment but semi-sync was asked", "--semi-sync"),
+        (["--replicas", "2"], "holds 1 replica(s) but 2 replica(s) was asked", "--replicas"),
+        (["--db-name", "shop"], "holds database 'app' but 'shop' was asked", "--db-name"),
+    ],
+)
+def test_rejects_up_with_another_mode_count_or_name_and_says_how_to_keep_the_data(
+    local_env: LocalEnv, capsys: pytest.CaptureFixture[str], options: list[str], refused: str, flag: str
+) -> None:
+    code = local_cli.main(["--state-dir", str(local_env.state_dir), "up", *options])
+    err = capsys.readouterr().err
+    assert code == 1 and refused in err and "cannot change in place" in err
+    # Keeping the data comes first; `down --purge` only with what it costs.
+    assert f"To keep this environment and its data, run `up` without {flag}" in err
+    assert "`down --purge` DELETES this one and all its data" in err
+    assert f"mariadb-dump --defaults-extra-file={local_env.client_cnf_path} --databases app" in err
+    assert local_env.status()["healthy"]  # refused before anything changed
+
+
+def test_a_plain_up_keeps_a_semi_sync_environment_and_its_data(tmp_path: Path) -> None:
+    if local_env_module.missing_binaries():
+        pytest.skip("local environment binaries missing")
+    env = LocalEnv(tmp_path / "env")
+    try:
+        assert _up(env.state_dir, "--semi-sync") == 0
+        execute(env, "writer", "CREATE DATABASE kept")
+        env.down()
+        assert _up(env.state_dir) == 0  # no flag: the recorded mode, not async
+        status = env.status()
+        assert status["healthy"] and status["semi_sync"], status["problems"]
+        assert scalar(env, "primary", "SELECT @@GLOBAL.rpl_semi_sync_master_enabled") == 1
+        assert scalar(
+            env, "replica", "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name='kept'"
+        )
+    finally:
+        env.down(purge=True)
 
 
 def test_down_stops_its_pids_and_frees_every_port(local_env_factory: Any) -> None:
@@ -108,6 +145,54 @@ def test_down_stops_its_pids_and_frees_every_port(local_env_factory: Any) -> Non
         scalar(env, "replica", "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name='kept'")
         == 1
     )
+
+
+def _up(state_dir: Path, *options: str) -> int:
+    """``up`` through the command line, as a person runs it (its output is not what is tested)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return local_cli.main(["--state-dir", str(state_dir), "up", *options])
+
+
+@pytest.fixture
+def two_replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnv]:
+    """A running environment of db1 (primary), db2 and db3 (replicas), torn down afterwards."""
+    if local_env_module.missing_binaries():
+        pytest.skip("local environment binaries missing")
+    state_dir = tmp_path_factory.mktemp("env")
+    try:
+        assert _up(state_dir, "--replicas", "2") == 0
+        yield LocalEnv(state_dir)
+    finally:
+        LocalEnv(state_dir).down(purge=True)
+
+
+def _alive(status: dict[str, Any]) -> dict[str, bool]:
+    return {p["name"]: p["alive"] for p in status["processes"]}
+
+
+def test_down_then_up_starts_every_server_again(two_replicas: LocalEnv) -> None:
+    env = two_replicas
+    env.down()
+    assert _up(env.state_dir) == 0
+    status = env.status()
+    assert _alive(status) == {"db1": True, "db2": True, "db3": True, "haproxy": True}
+    assert status["healthy"], status["problems"]
+    # Both replicas resumed replicating: a new write reaches every server.
+    execute(env, "writer", "CREATE DATABASE after_restart")
+    assert servers_lacking(env, "after_restart") == []
+
+
+def test_up_after_a_failover_starts_the_former_primary_and_it_rejoins(two_replicas: LocalEnv) -> None:
+    env = two_replicas
+    env.kill("primary")
+    env.failover()  # unplanned: db2 leads, db3 follows it, db1 must rejoin when it starts
+    assert env.store.current().roles.primary == "db2" and env.store.current().servers["db1"].needs_rejoin
+    assert _up(env.state_dir) == 0
+    status = env.status()
+    assert _alive(status)["db1"] and status["healthy"], status["problems"]
+    assert not env.store.current().servers["db1"].needs_rejoin
+    execute(env, "writer", "CREATE DATABASE after_rejoin")
+    assert servers_lacking(env, "after_rejoin") == []
 
 
 def test_long_state_dir_puts_sockets_under_tmp(local_env_factory: Any, tmp_path: Path) -> None:

@@ -115,6 +115,25 @@ def test_status_fails_when_replication_is_stopped(
     _assert_no_none(out)
 
 
+def test_status_fails_when_the_primary_is_read_only(
+    local_env_factory: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = local_env_factory()
+    with env.ops_cursor("primary") as cur:
+        cur.execute("SET GLOBAL read_only = ON")  # fenced: running, routed to, yet refusing writes
+
+    code, out = _status(env, capsys)
+
+    assert code == 1, out
+    assert "  - the primary db1 is read-only (fenced): every write through the writer port fails; " in out
+    assert "run `failover`" in out
+    code, doc = _json_status(env, capsys)
+    assert doc["primary"] == {"server": "db1", "read_only": True, "error": None}
+    with env.ops_cursor("primary") as cur:
+        cur.execute("SET GLOBAL read_only = OFF")
+    assert _status(env, capsys)[0] == 0
+
+
 def test_status_fails_when_haproxy_is_down(
     local_env_factory: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -43,3 +44,30 @@ def unrelated_ca(directory: Path) -> Path:
         check=True,
     )  # fmt: skip
     return ca
+
+
+def servers_lacking(env: LocalEnv, schema: str, timeout: float = 15.0) -> list[str]:
+    """The servers (db1, db2, db3) that still lack database ``schema`` after ``timeout`` s, asked
+    over their own sockets: a write replicated to every one of them leaves none."""
+    env.store.load()
+    lacking = env.store.current().names
+    deadline = time.monotonic() + timeout
+    while lacking and time.monotonic() < deadline:
+        lacking = [name for name in lacking if not _has_schema(env, name, schema)]
+        time.sleep(0.05)
+    return lacking
+
+
+def _has_schema(env: LocalEnv, name: str, schema: str) -> bool:
+    try:
+        with env.servers.ops_connection(name) as conn, contextlib.closing(conn.cursor()) as cur:
+            cur.execute("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = %s", (schema,))
+            return bool(cur.fetchone()[0])
+    except Exception:  # down or starting: not there yet
+        return False
+
+
+def execute(env: LocalEnv, target: str, sql: str) -> None:
+    """Run one statement that returns no rows on ``target`` as the admin user."""
+    with contextlib.closing(env.connect(target)) as conn, contextlib.closing(conn.cursor()) as cur:
+        cur.execute(sql)

@@ -3,6 +3,7 @@ then the first name; a diverged or unhealthy one never."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -66,3 +67,37 @@ def test_status_lines_show_the_leader_its_lease_and_each_agents_view() -> None:
         "  agent    db2 DOWN: no report",
     ]
     assert auto_failover_lines(None) == []
+
+
+def test_a_wait_for_the_leader_names_what_it_waited_for(tmp_path: Path) -> None:
+    # The leader is there but an agent never reported (its server is down): that is what it says.
+    message = autofailover._not_ready(tmp_path, "db2", "db2", ["db1"], 15)
+    assert message.startswith("db2 holds the leader lease, but the agents of db1 did not report within 15 s")
+    assert str(tmp_path / "agents" / "db1.log") in message and "no agent took" not in message
+    message = autofailover._not_ready(tmp_path, "db2", None, ["db1"], 15)
+    assert message.startswith("no agent took the leader lease for db2 within 15 s (leader: none)")
+
+
+def _summary(leader: str | None, **agents: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "lease_ttl_s": 1,
+        "etcd": [{"name": "etcd1", "client_port": 1, "alive": True}],
+        "agents": agents,
+        "etcd_reachable": True,
+        "leader": leader,
+    }
+
+
+def test_auto_failover_is_healthy_only_when_the_primarys_agent_leads_and_reports_it(tmp_path: Path) -> None:
+    healthy = {"alive": True, "view": view("db1", "0-1-1", "primary")}
+    replica = {"alive": True, "view": view("db2", "0-1-1")}
+    assert autofailover.problems(_summary("db1", db1=healthy, db2=replica), "db1", tmp_path) == []
+    [other] = autofailover.problems(_summary("db2", db1=healthy, db2=replica), "db1", tmp_path)
+    assert other.startswith("the leader lease is db2's but the primary is db1: a failover may be under way")
+    [silent] = autofailover.problems(
+        _summary("db1", db1={"alive": True, "view": None}, db2=replica), "db1", tmp_path
+    )
+    assert silent.startswith("the agent of the primary db1 does not report it healthy")
+    assert str(tmp_path / "agents" / "db1.log") in silent
+    [dead] = autofailover.problems(_summary("db1", db1={"alive": False}, db2=replica), "db1", tmp_path)
+    assert dead == "the agent of db1 is not running: run `up` to start it"

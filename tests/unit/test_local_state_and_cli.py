@@ -11,6 +11,7 @@ import pytest
 
 from scripts.local import cli
 from scripts.local.layout import Paths
+from scripts.local.mariadb import native_password_hash
 from scripts.local.outputs import client_command, render_client_cnf, write_client_cnf
 from scripts.local.procs import LocalEnvError
 from scripts.local.state import Secrets, State, StateStore, UnusableStateError, state_problem
@@ -173,3 +174,8 @@ def test_client_command_is_relative_under_the_working_dir_and_absolute_elsewhere
     assert client_command(cnf, cwd=elsewhere) == f"mariadb --defaults-extra-file={cnf}"
     spaced = tmp_path / "my env" / "client-admin.cnf"
     assert client_command(spaced, cwd=tmp_path) == "mariadb --defaults-extra-file='my env/client-admin.cnf'"
+
+
+def test_the_native_password_hash_is_the_servers() -> None:
+    # MariaDB: SELECT PASSWORD('password'), the hash the accounts are created with.
+    assert native_password_hash("password") == "*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19"
