@@ -20,12 +20,13 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Final
-
-from etcd3gw.client import Etcd3Client
+from typing import TYPE_CHECKING, Final
 
 from scripts.local.procs import LOOPBACK, Children, LocalEnvError, ProcessMarker, binary, runs, tail
 from scripts.local.tls import make_etcd_tls
+
+if TYPE_CHECKING:  # `down` and `status` run on the standard library alone
+    from etcd3gw.client import Etcd3Client
 
 PROGRAM: Final = "etcd"
 HEARTBEAT_MS: Final = 50
@@ -66,6 +67,7 @@ def ensure_tls(state_dir: Path) -> None:
 def client(state_dir: Path, member: Member, timeout: float) -> Etcd3Client:
     """A client of ``member`` that verifies it and shows the client certificate."""
     import requests
+    from etcd3gw.client import Etcd3Client
 
     tls = tls_dir(state_dir)
     session = requests.Session()
