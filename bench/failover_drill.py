@@ -27,10 +27,12 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.results_file import replace_section
 from scripts.cli import local as local_cli
+from scripts.db import router
 from scripts.local import auto_drills
 from scripts.local.drill import DrillResult, run_drill
 from scripts.local.env import LocalEnv
@@ -179,6 +181,11 @@ def _auto_summary(results: list[DrillResult], extras: dict[str, list[str]]) -> l
     return lines
 
 
+def router_over(env: LocalEnv) -> Callable[[], router.Router]:
+    """One more client of the hang drill: a router over the environment's outputs."""
+    return lambda: router.connect(env.outputs_path, user="admin", password=env.admin_password)
+
+
 def run_auto(trials: int, ttl_s: int, tmp: Path) -> tuple[list[DrillResult], dict[str, list[str]]]:
     results: list[DrillResult] = []
     extras: dict[str, list[str]] = {}
@@ -205,7 +212,7 @@ def run_auto(trials: int, ttl_s: int, tmp: Path) -> tuple[list[DrillResult], dic
             env = _auto_env(tmp / f"drills-{mode}-{n}", semi_sync=semi_sync, ttl_s=ttl_s)
             try:
                 blocks.append(auto_drills.switchover_block(env))
-                stalls.append(auto_drills.hang_drill(env, pause_agent=False))
+                stalls.append(auto_drills.hang_drill(env, pause_agent=False, open_router=router_over(env)))
                 outages.append(auto_drills.etcd_outage_drill(env, outage_s=3 * ttl_s))
             finally:
                 env.down(purge=True)

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.failover_drill import _auto_env
+from bench.failover_drill import _auto_env, router_over
 from bench.results_file import replace_section
 from scripts.local.auto_drills import HangResult, hang_drill
 
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
                     Path(tmp) / f"{semi_sync}-{pause_agent}-{n}", semi_sync=semi_sync, ttl_s=args.lease_ttl
                 )
                 try:
-                    results.append(hang_drill(env, pause_agent=pause_agent))
+                    results.append(hang_drill(env, pause_agent=pause_agent, open_router=router_over(env)))
                 finally:
                     env.down(purge=True)
                 print(" ".join(_label(semi_sync, pause_agent)), results[-1], flush=True)

@@ -14,6 +14,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -98,13 +99,17 @@ def _send_one(name: str, send: Any, value: int, outcomes: dict[int, str], waited
 
 
 def hang_drill(
-    env: LocalEnv, *, pause_agent: bool, direct: int = 4, proxied: int = 4, use_router: bool = True
+    env: LocalEnv,
+    *,
+    pause_agent: bool,
+    direct: int = 4,
+    proxied: int = 4,
+    open_router: Callable[[], Any] | None = None,
 ) -> HangResult:
     """SIGSTOP the primary (and its agent: a paused machine) with clients connected to it, send
     one INSERT on each, wait for the promotion, SIGCONT, and count what was acknowledged and lost.
-    Then one `up` must bring the old primary back as a replica."""
-    from scripts.db import router as db_router
-
+    Then one `up` must bring the old primary back as a replica. ``open_router``: a router over the
+    environment's outputs (``scripts.db.router.connect``), one more client."""
     with contextlib.closing(env.connect("writer")) as conn, contextlib.closing(conn.cursor()) as cur:
         cur.execute("CREATE DATABASE IF NOT EXISTS drill")
         cur.execute(f"CREATE TABLE IF NOT EXISTS {HANG_TABLE} (id BIGINT PRIMARY KEY, client VARCHAR(32))")
@@ -121,9 +126,7 @@ def hang_drill(
     for name, conn in clients:
         cur = conn.cursor()
         senders.append((name, cur.execute))
-    routed = (
-        db_router.connect(env.outputs_path, user="admin", password=env.admin_password) if use_router else None
-    )
+    routed = open_router() if open_router is not None else None
     if routed is not None:
         routed.execute("DO 0")  # its writer pool holds a connection to the primary now
         senders.append(("router", routed.execute))

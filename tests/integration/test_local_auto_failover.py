@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from scripts.cli import local as local_cli
+from scripts.db import router
 from scripts.local import auto_drills, autofailover, etcd
 from scripts.local.drill import run_drill
 from scripts.local.env import LocalEnv
@@ -54,6 +55,10 @@ def _wait(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
+
+
+def _router_over(env: LocalEnv) -> Callable[[], router.Router]:
+    return lambda: router.connect(env.outputs_path, user="admin", password=env.admin_password)
 
 
 def _leader(env: LocalEnv) -> str | None:
@@ -103,7 +108,7 @@ def test_a_hung_primary_acknowledges_nothing_it_queued_and_rejoins_after_up(
     # the watchdog is paused too), so none of those is acknowledged, and none is lost.
     env = auto_env(semi_sync=semi_sync)
     old = env.status()["roles"]["primary"]
-    result = auto_drills.hang_drill(env, pause_agent=pause_agent)
+    result = auto_drills.hang_drill(env, pause_agent=pause_agent, open_router=_router_over(env))
     assert result.sent == 9
     assert result.lost == 0 and result.acked == 0, result
     assert result.old_primary_killed, result

@@ -126,7 +126,7 @@ def test_status_fails_when_the_primary_is_read_only(
 
     assert code == 1, out
     assert "  - the primary db1 is read-only (fenced): every write through the writer port fails; " in out
-    assert "run `failover`" in out
+    assert "run `local failover`" in out
     code, doc = _json_status(env, capsys)
     assert doc["primary"] == {"server": "db1", "read_only": True, "error": None}
     with env.ops_cursor("primary") as cur:

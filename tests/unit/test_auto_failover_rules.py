@@ -98,6 +98,6 @@ def test_auto_failover_is_healthy_only_when_the_primarys_agent_leads_and_reports
         _summary("db1", db1={"alive": True, "view": None}, db2=replica), "db1", tmp_path
     )
     assert silent.startswith("the agent of the primary db1 does not report it healthy")
-    assert str(tmp_path / "agents" / "db1.log") in silent
+    assert "`local logs agent`" in silent and "`local logs db1`" in silent
     [dead] = autofailover.problems(_summary("db1", db1={"alive": False}, db2=replica), "db1", tmp_path)
-    assert dead == "the agent of db1 is not running: run `up` to start it"
+    assert dead == "the agent of db1 is not running: run `local up` to start it"

@@ -241,7 +241,7 @@ def test_every_problem_says_what_to_run_next(overrides: dict[str, Any]) -> None:
         assert "`local " in problem, problem
 
 
-def test_every_auto_failover_problem_says_what_to_run_next() -> None:
+def test_every_auto_failover_problem_says_what_to_run_next(tmp_path: Path) -> None:
     from scripts.local import autofailover
 
     summary = {
@@ -249,8 +249,8 @@ def test_every_auto_failover_problem_says_what_to_run_next() -> None:
         "agents": {"db1": {"alive": False}},
         "etcd_reachable": False,
     }
-    found = autofailover.problems(summary)
-    found += autofailover.problems({**summary, "etcd_reachable": True, "leader": None})
+    found = autofailover.problems(summary, "db1", tmp_path)
+    found += autofailover.problems({**summary, "etcd_reachable": True, "leader": None}, "db1", tmp_path)
     assert len(found) == 6
     assert all("`local " in problem for problem in found), found
 
