@@ -53,7 +53,7 @@ from scripts.local import members as members_report
 from scripts.local import outputs as outputs_files
 from scripts.local import status as status_report
 from scripts.local.access import Accessors
-from scripts.local.layout import Paths
+from scripts.local.layout import Paths, check_private
 from scripts.local.members import Member
 from scripts.local.procs import (
     Children,
@@ -136,6 +136,7 @@ class LocalEnv(Accessors):
     def up(self) -> StackOutputs:
         """Start whatever is not running; create everything on first use. Idempotent."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        check_private(self.state_dir)
         state = self.store.load()
         if state is None or not state.initialized:
             self._initialize(half_made=state is not None)

@@ -9,8 +9,15 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+from scripts.local.procs import LocalEnvError
+
+# What holds keys, certificates, sockets, configuration and data: another user who may write
+# any of it could plant a certificate etcd then trusts, or a socket the tools then talk to.
+_PRIVATE_DIRS = ("", "tls", "run", "etcd", "etcd/tls", "agents", "haproxy", "db1", "db2", "db3")
 
 
 def new_password() -> str:
@@ -73,3 +80,29 @@ class Paths:
 
     def error_log(self, name: str) -> Path:
         return self.state_dir / name / "error.log"
+
+
+def check_private(state_dir: Path) -> None:
+    """Refuse a state dir (or one of its directories, or a file under ``tls``/``etcd/tls``) that
+    another user owns or may write: it would trust what that user put there."""
+    me = os.geteuid()
+    paths = [state_dir / sub for sub in _PRIVATE_DIRS]
+    paths += [
+        f for sub in ("tls", "etcd/tls") if (state_dir / sub).is_dir() for f in (state_dir / sub).iterdir()
+    ]
+    for path in paths:
+        try:
+            info = path.lstat()
+        except FileNotFoundError:
+            continue
+        if info.st_uid != me:
+            raise LocalEnvError(
+                f"{path} belongs to uid {info.st_uid}, not to you (uid {me}): whoever owns it could plant "
+                "keys, certificates or sockets the environment would trust; use a state dir of your own"
+            )
+        if stat.S_ISLNK(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise LocalEnvError(
+                f"{path} is a symbolic link or writable by other users (mode {stat.filemode(info.st_mode)}): "
+                f"the environment would trust what they put there; fix it (chmod go-w {path}) or use a "
+                "state dir of your own"
+            )

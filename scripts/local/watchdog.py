@@ -10,7 +10,10 @@ longer than the agent believes):
 - at ``FENCE_FRACTION`` of the TTL, the fence: ``SET GLOBAL read_only = ON``;
 - at ``KILL_FRACTION`` of the TTL, if the fence is not applied yet (the server hangs, or the
   fence waits behind a lock), SIGKILL of the server. A killed process never runs another
-  instruction, so whatever queued on its connections is never acknowledged.
+  instruction, so whatever queued on its connections is never acknowledged. The fence always
+  gets that quarter of a lease to land first: an agent that was itself stalled past both
+  deadlines (its process paused while its server ran on) fences a server that answers rather
+  than killing it.
 
 Both land before the lease can expire: the key vanishes no sooner than one whole TTL after that
 renewal was sent, and only then may a replica be elected. What the watchdog cannot cover is its
@@ -54,7 +57,7 @@ class Watchdog:
         self._fence, self._fenced, self._kill, self._clock = fence, fenced, kill, clock
         self._lock = threading.Lock()
         self._confirmed: float | None = None
-        self._fence_sent = False
+        self._fence_sent: float | None = None
         self._killed = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -68,22 +71,27 @@ class Watchdog:
         with self._lock:
             if self._confirmed is None or sent_at > self._confirmed:
                 self._confirmed = sent_at
-            self._fence_sent = self._killed = False
+            self._fence_sent, self._killed = None, False
 
     def disarm(self) -> None:
         with self._lock:
             self._confirmed = None
-            self._fence_sent = self._killed = False
+            self._fence_sent, self._killed = None, False
 
     def check(self) -> None:
         """One tick: fence or kill when a deadline has passed (the thread calls this)."""
         with self._lock:
             if self._confirmed is None:
                 return
-            waited = self._clock() - self._confirmed
-            fence = waited > self.fence_after and not self._fence_sent
-            kill = waited > self.kill_after and not self._killed and not self._fenced()
-            self._fence_sent |= fence
+            now = self._clock()
+            waited = now - self._confirmed
+            fence = waited > self.fence_after and self._fence_sent is None
+            if fence:
+                self._fence_sent = now
+            fence_had_time = (
+                self._fence_sent is not None and now - self._fence_sent >= self.kill_after - self.fence_after
+            )
+            kill = waited > self.kill_after and fence_had_time and not self._killed and not self._fenced()
             self._killed |= kill
         if fence:
             self._fence(f"the leader lease was not confirmed for {waited:.2f} s")

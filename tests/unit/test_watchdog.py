@@ -47,7 +47,10 @@ def test_kills_at_three_quarters_when_the_fence_is_not_applied() -> None:
     probe = Probe()
     dog = probe.watchdog(ttl_s=2.0)
     dog.confirm(probe.now)
-    probe.now += 1.49
+    probe.now += 1.01
+    dog.check()
+    assert len(probe.fences) == 1
+    probe.now += 0.48
     dog.check()
     assert probe.kills == []
     probe.now += 0.02
@@ -104,3 +107,20 @@ def test_disarm_stops_it() -> None:
     probe.now += 5
     dog.check()
     assert probe.fences == [] and probe.kills == []
+
+
+def test_an_agent_stalled_past_both_deadlines_fences_first_and_kills_only_if_that_fails() -> None:
+    # The agent's own process was paused while its server ran on: at resume both deadlines have
+    # passed, but a server that takes the fence must not be killed.
+    probe = Probe()
+    dog = probe.watchdog()
+    dog.confirm(probe.now)
+    probe.now += 3.0
+    dog.check()
+    assert len(probe.fences) == 1 and probe.kills == []
+    probe.now += 0.2
+    dog.check()
+    assert probe.kills == []
+    probe.now += 0.06
+    dog.check()
+    assert len(probe.kills) == 1  # the fence did not land within a quarter of a lease
