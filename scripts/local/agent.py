@@ -341,6 +341,11 @@ class Agent:
         log.warning("%s won the election (views: %s)", self.name, sorted(views))
         if role == "primary":
             return
+        if maintenance.is_paused(self.env.state_dir):
+            # `local pause` landed during the election: hand the key back, promote nothing.
+            self.consensus.resign(self.name)
+            self.watchdog.disarm()
+            return
         state = self.env.store.current()
         old = state.roles.primary
         planned = self.reachable(old)

@@ -278,6 +278,7 @@ def main(argv: list[str] | None = None, extension: Extension | None = None) -> i
     logging.basicConfig(level=logging.WARNING, format="local_env: %(message)s", stream=sys.stderr)
     if extension is not None and (code := extension.run(args)) is not None:
         return code
+    env: LocalEnv | None = None
     try:
         env = LocalEnv(
             args.state_dir,
@@ -307,6 +308,18 @@ def main(argv: list[str] | None = None, extension: Extension | None = None) -> i
             return commands.RUNNERS[args.command](env, args)
     except LocalEnvError as exc:
         print(f"local_env {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:
+        # A server or HAProxy that stopped answering mid-command (a timeout, a lost connection):
+        # one line that names it, never a traceback, never a password.
+        if not (isinstance(exc, OSError) or type(exc).__module__.startswith("mysql.connector")):
+            raise
+        what = (env.servers.scrub(str(exc)) if env is not None else str(exc)) or type(exc).__name__
+        print(
+            f"local_env {args.command}: a server or HAProxy did not answer ({what}); "
+            "`local status` says which, `local logs` shows their logs",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     return EXIT_OK
 

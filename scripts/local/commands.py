@@ -67,7 +67,12 @@ def add_commands(sub: Any) -> None:
             epilog=exit_codes("done", "refused or failed (the message says why)"),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        cmd.add_argument("--to", metavar="dbN", help="the replica to promote (default: the designated one)")
+        cmd.add_argument(
+            "--to",
+            type=_member_name,
+            metavar="dbN",
+            help="the replica to promote (default: the designated one)",
+        )
         cmd.add_argument(
             "--max-lag-s",
             type=int,
@@ -121,7 +126,7 @@ def add_commands(sub: Any) -> None:
         metavar="NAME",
         help="dbN, haproxy, agent (every agent) or agent-dbN, etcd (every member) or etcdN",
     )
-    lg.add_argument("-n", type=int, default=20, metavar="N", help="lines of each log (20)")
+    lg.add_argument("-n", type=_line_count, default=20, metavar="N", help="lines of each log, 1 or more (20)")
 
 
 def _require_env(env: LocalEnv) -> None:
@@ -212,3 +217,20 @@ RUNNERS: dict[str, Callable[[LocalEnv, argparse.Namespace], int]] = {
     "resume": run_resume,
     "logs": run_logs,
 }
+
+
+def _member_name(text: str) -> str:
+    """argparse type of ``--to``: a member's name, never empty (an empty one meant the default)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a member's name, e.g. db2 (`local list` names them)")
+    return text
+
+
+def _line_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of lines, 1 or more; got {text!r}")
+    return count

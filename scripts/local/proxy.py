@@ -124,7 +124,13 @@ class Proxy:
         """HAProxy's own view of its servers, from the runtime API ([] when it is not running)."""
         if not self.alive():
             return []
-        return servers_state(self.runtime_socket())
+        try:
+            return servers_state(self.runtime_socket())
+        except OSError as exc:  # a hung HAProxy (TimeoutError) or a vanished socket
+            raise LocalEnvError(
+                f"HAProxy (pid {self.store.current().haproxy.pid}) does not answer on its runtime API "
+                f"({exc or type(exc).__name__}): it may hang; `local down` then `local up` restarts it"
+            ) from None
 
     def sync(self, *, cut_writer_sessions: bool = False) -> None:
         """Point the running proxy at the current roles and rewrite its config file to match.

@@ -261,7 +261,13 @@ class Replication:
         """A former primary follows the new one, unless it holds writes the new one never got."""
         primary = self.servers.name_of("primary")
         cannot = f"{name} (former primary) restarted read-only but cannot rejoin as a replica of {primary}"
-        advice = "its extra writes need a human (or rebuild the environment: down --purge, up)"
+        advice = (
+            f"it stays read-only with its data as it was, and {primary} and the other servers run on "
+            f"without it; what it holds beyond {primary} was never replicated (its binlog has it, for "
+            "`mariadb-binlog`). Making it a replica again means replacing its data with a copy of "
+            f"{primary}'s, which this tool does not do in place; `down --purge` would delete every "
+            "server's data, the primary's too"
+        )
         # What it would ask the primary for (current_pos) must be in the primary's binlog,
         # else it holds writes the failover lost. Checked here, not left to error 1236,
         # which may arrive only after the replica looked caught up.

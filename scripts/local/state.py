@@ -198,8 +198,9 @@ class UnusableStateError(LocalEnvError):
 
     def __init__(self, state_dir: Path, problem: str) -> None:
         super().__init__(
-            f"cannot use the state in {state_dir} ({problem}); run `down --purge` to stop its "
-            "processes and delete it, then `up` to start afresh"
+            f"cannot use the state in {state_dir} ({problem}); the servers' data directories are "
+            "untouched: restore the file if you have a copy, `down` stops the processes and keeps the "
+            "data, and only `down --purge` then `up` starts afresh (it deletes every server's data)"
         )
         self.problem = problem
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from scripts.local.layout import Paths
-from scripts.local.procs import FoundProcess
+from scripts.local.procs import FoundProcess, LocalEnvError
 from scripts.local.proxy import Proxy
 from scripts.local.servers import Servers
 from scripts.local.state import HAPROXY, State
@@ -95,7 +95,10 @@ def collect(paths: Paths, state: State, servers: Servers, proxy: Proxy) -> dict[
         )
         for name in (*state.names, HAPROXY)
     ]
-    view = proxy.view()
+    try:
+        view, proxy_error = proxy.view(), None
+    except LocalEnvError as exc:  # a hung HAProxy: say so, not a traceback
+        view, proxy_error = [], str(exc)
     status: dict[str, Any] = {
         "state_dir": str(paths.state_dir),
         "initialized": state.initialized,
@@ -107,7 +110,8 @@ def collect(paths: Paths, state: State, servers: Servers, proxy: Proxy) -> dict[
         "replication": servers.replication_status(state.roles.replica),
         "replicas": [servers.replication_status(name) for name in state.replicas[1:]],
         "proxy": view,
-        "proxy_disagreements": _disagreements(view, proxy) if procs[-1].alive else [],
+        "proxy_disagreements": _disagreements(view, proxy) if procs[-1].alive and not proxy_error else [],
+        "proxy_error": proxy_error,
         "needs_rejoin": [name for name in state.replicas if state.servers[name].needs_rejoin],
     }
     status["problems"] = problems(status)
@@ -159,6 +163,7 @@ def problems(status: dict[str, Any]) -> list[str]:
     found += _primary_problems(status.get("primary"), Path(status["state_dir"]))
     # HAProxy's writer port must send to the primary, and every backend to its server.
     found += [f"{d}: run `local up` to repoint HAProxy" for d in status.get("proxy_disagreements") or []]
+    found += [status["proxy_error"]] if status.get("proxy_error") else []
     return found
 
 
@@ -171,12 +176,13 @@ def _replication_problem(repl: dict[str, Any], needs_rejoin: bool, primary: str)
     elif needs_rejoin:
         advice = (
             f"it is a former primary that has not rejoined: run `local up` to rejoin it; if it holds "
-            f"writes {primary} lacks (`local list` says diverged), rebuild: `local down --purge`, `local up`"
+            f"writes {primary} lacks (`local list` says diverged) it stays read-only and the others run "
+            "on without it (`local logs` says which writes)"
         )
     elif why == "replica threads stopped":
         advice = "run `local up` to start them again"
     elif why == "not configured as a replica":
-        advice = "`local list` shows its state; `local down --purge` and `local up` rebuild the environment"
+        advice = f"`local list` shows its state and `local logs {server}` its log"
     else:
         advice = f"see `local logs {server}`, and `local list` for its state"
     return f"replication to {server} is not running: {why}; {advice}"
