@@ -46,10 +46,15 @@ class Switchover:
         return f"write gap {self.gap_s * 1000:6.1f} ms   failover() {self.failover_s * 1000:6.1f} ms"
 
 
-def _client(state_dir: str, ready: Any, stop: Any, out: Any) -> None:
+def _client(state_dir: str, system_cas: bool, ready: Any, stop: Any, out: Any) -> None:
     """INSERT seq 1, 2, ... through the writer port until told to stop; a process of its own, so
-    that it does not share an interpreter (and a GIL) with the switchover."""
-    os.environ["SSL_CERT_FILE"] = os.devnull  # trust only the environment's CA: fast reconnects
+    that it does not share an interpreter (and a GIL) with the switchover. ``system_cas``: as a
+    default mysql-connector client, which loads the system CA bundle on every connect (twice);
+    otherwise it trusts only the environment's CA, and reconnects fast."""
+    if system_cas:
+        os.environ.pop("SSL_CERT_FILE", None)
+    else:
+        os.environ["SSL_CERT_FILE"] = os.devnull
     env = LocalEnv(Path(state_dir))
     acks: list[tuple[int, float]] = []
     conn: Any = None
@@ -79,14 +84,18 @@ def _gap(acks: list[float], started: float, until: float) -> float:
     return max(b - a for a, b in itertools.pairwise(around)) if len(around) > 1 else float("inf")
 
 
-def run(env: LocalEnv, switchovers: int, *, settle_s: float = 0.4) -> tuple[list[Switchover], int, int]:
+def run(
+    env: LocalEnv, switchovers: int, *, settle_s: float = 0.4, system_cas: bool = False
+) -> tuple[list[Switchover], int, int]:
     """``switchovers`` planned failovers under writes; the results, acknowledged writes, lost ones."""
     with contextlib.closing(env.connect("writer")) as conn, contextlib.closing(conn.cursor()) as cur:
         cur.execute("CREATE DATABASE IF NOT EXISTS bench_switch")
         cur.execute("CREATE TABLE IF NOT EXISTS bench_switch.w (seq INT PRIMARY KEY)")
     ctx = multiprocessing.get_context("spawn")
     ready, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
-    proc = ctx.Process(target=_client, args=(str(env.state_dir), ready, stop, out), name="switch-client")
+    proc = ctx.Process(
+        target=_client, args=(str(env.state_dir), system_cas, ready, stop, out), name="switch-client"
+    )
     proc.start()
     windows: list[tuple[float, float]] = []
     acks: list[tuple[int, float]] = []
@@ -144,14 +153,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--switchovers", type=int, default=10, help="planned failovers to run (10)")
     parser.add_argument("--semi-sync", action="store_true", help="semi-synchronous replication")
     parser.add_argument("--auto", action="store_true", help="with etcd and the agents (up --auto-failover)")
+    parser.add_argument(
+        "--system-cas",
+        action="store_true",
+        help="the client loads the system CA bundle on every connect, as a default mysql-connector client",
+    )
     parser.add_argument("--write-results", type=Path, help="update this RESULTS.md with a section of our own")
     args = parser.parse_args(argv)
     os.environ["SSL_CERT_FILE"] = os.devnull
-    label = f"{'semi-sync' if args.semi_sync else 'async'}{', agents' if args.auto else ''}"
+    label = (
+        f"{'semi-sync' if args.semi_sync else 'async'}{', agents' if args.auto else ''}"
+        f"{', client with system CAs' if args.system_cas else ''}"
+    )
     with tempfile.TemporaryDirectory(prefix="switch-") as tmp:
         env = _fresh(Path(tmp) / "env", semi_sync=args.semi_sync, auto=args.auto)
         try:
-            results, acked, lost = run(env, args.switchovers)
+            results, acked, lost = run(env, args.switchovers, system_cas=args.system_cas)
         finally:
             env.down(purge=True)
     for n, result in enumerate(results, 1):
@@ -166,13 +183,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_results:
         replace_section(
             args.write_results,
-            f"{RESULTS_NAME}-{label.replace(', ', '-')}",
+            f"{RESULTS_NAME}-{label.replace(', ', '-').replace(' ', '-')}",
             [
                 f"## Planned switchover, {label} (`bench/switchover.py`)",
                 "",
                 f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs (load average "
                 f"{os.getloadavg()[0]:.1f} at the end). One client process INSERTs through HAProxy's writer "
-                "port, reconnecting 2 ms after an error; `LocalEnv.failover()` runs with both servers up. "
+                "port, reconnecting 2 ms after an error (trusting only the environment's CA, unless the mode "
+                "says the system CAs too); `LocalEnv.failover()` runs with both servers up. "
                 "Write gap: the longest gap between acknowledged writes around a switchover.",
                 "",
                 *header,
