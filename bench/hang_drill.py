@@ -47,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.hang_drill", description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=20, help="trials per mode (default 20)")
     parser.add_argument("--lease-ttl", type=int, default=1)
+    parser.add_argument(
+        "--resume-after",
+        type=float,
+        metavar="S",
+        help="SIGCONT after S seconds instead of after the promotion (a pause that ends mid-election)",
+    )
     parser.add_argument("--write-results", type=Path, metavar="RESULTS.md")
     args = parser.parse_args(argv)
     rows = []
@@ -58,7 +64,14 @@ def main(argv: list[str] | None = None) -> int:
                     Path(tmp) / f"{semi_sync}-{pause_agent}-{n}", semi_sync=semi_sync, ttl_s=args.lease_ttl
                 )
                 try:
-                    results.append(hang_drill(env, pause_agent=pause_agent, open_router=router_over(env)))
+                    results.append(
+                        hang_drill(
+                            env,
+                            pause_agent=pause_agent,
+                            open_router=router_over(env),
+                            resume_after_s=args.resume_after,
+                        )
+                    )
                 finally:
                     env.down(purge=True)
                 print(" ".join(_label(semi_sync, pause_agent)), results[-1], flush=True)
@@ -74,15 +87,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_results:
         replace_section(
             args.write_results,
-            "hang-drill",
+            "hang-drill" + (f"-resume-{args.resume_after:g}" if args.resume_after else ""),
             [
-                "## Hung primary with clients connected (`bench/hang_drill.py`)",
+                "## Hung primary with clients connected (`bench/hang_drill.py"
+                + (f" --resume-after {args.resume_after:g}" if args.resume_after else "")
+                + "`)",
                 "",
                 f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs; one etcd "
                 f"member, leader lease {args.lease_ttl} s. Per trial: 4 connections on the primary's own "
                 "port, 4 through HAProxy and one router, all opened before the primary's mariadbd is "
-                "SIGSTOPped (and its agent too, for a paused machine); one INSERT on each; SIGCONT after "
-                "the promotion. Ambiguous: the client learnt no outcome (its connection was cut); "
+                "SIGSTOPped (and its agent too, for a paused machine); one INSERT on each; SIGCONT "
+                + (
+                    f"{args.resume_after:g} s after the SIGSTOP"
+                    if args.resume_after
+                    else "after the promotion"
+                )
+                + ". Ambiguous: the client learnt no outcome (its connection was cut); "
                 "committed: found on the new primary anyway. An acknowledged INSERT is one the router "
                 "held back until it had found the new writer.",
                 "",

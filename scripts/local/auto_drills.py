@@ -62,7 +62,7 @@ def _direct_write(env: LocalEnv, role: Literal["primary", "replica"], table: str
 class HangResult:
     """One hang drill: clients connected before the hang each sent one INSERT into it."""
 
-    failover_s: float  # SIGSTOP -> the state names the new primary
+    failover_s: float  # SIGSTOP -> the state names the new primary (inf: no promotion happened)
     sent: int  # INSERTs sent to the hung primary (one per client)
     acked: int  # of those, acknowledged to the client
     lost: int  # acknowledged, yet absent from the new primary
@@ -105,11 +105,13 @@ def hang_drill(
     direct: int = 4,
     proxied: int = 4,
     open_router: Callable[[], Any] | None = None,
+    resume_after_s: float | None = None,
 ) -> HangResult:
     """SIGSTOP the primary (and its agent: a paused machine) with clients connected to it, send
     one INSERT on each, wait for the promotion, SIGCONT, and count what was acknowledged and lost.
     Then one `up` must bring the old primary back as a replica. ``open_router``: a router over the
-    environment's outputs (``scripts.db.router.connect``), one more client."""
+    environment's outputs (``scripts.db.router.connect``), one more client. ``resume_after_s``:
+    SIGCONT after that long instead of after the promotion (a pause that ends mid-election)."""
     with contextlib.closing(env.connect("writer")) as conn, contextlib.closing(conn.cursor()) as cur:
         cur.execute("CREATE DATABASE IF NOT EXISTS drill")
         cur.execute(f"CREATE TABLE IF NOT EXISTS {HANG_TABLE} (id BIGINT PRIMARY KEY, client VARCHAR(32))")
@@ -142,7 +144,17 @@ def hang_drill(
     try:
         for thread in threads:
             thread.start()
-        failover_s = _wait(lambda: env.store.load().roles.primary != old, 30, "a promotion")  # type: ignore[union-attr]
+        if resume_after_s is not None:
+            time.sleep(resume_after_s)
+            for sig_pid in (pid, agent_pid):
+                if sig_pid is not None:
+                    os.kill(sig_pid, signal.SIGCONT)
+        try:
+            failover_s = _wait(lambda: env.store.load().roles.primary != old, 30, "a promotion")  # type: ignore[union-attr]
+        except RuntimeError:
+            if resume_after_s is None:
+                raise
+            failover_s = float("inf")  # resumed in time: its agent took the lease back, no promotion
     finally:
         for sig_pid in (pid, agent_pid):
             if sig_pid is not None:
