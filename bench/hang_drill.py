@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.hang_drill", description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=20, help="trials per mode (default 20)")
     parser.add_argument("--lease-ttl", type=int, default=1)
+    parser.add_argument("--replication", choices=["async", "semi-sync", "both"], default="both")
     parser.add_argument(
         "--resume-after",
         type=float,
@@ -58,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="hang-") as tmp:
         for semi_sync, pause_agent in MODES:
+            if args.replication != "both" and semi_sync != (args.replication == "semi-sync"):
+                continue
             results = []
             for n in range(args.trials):
                 env = _auto_env(
@@ -87,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_results:
         replace_section(
             args.write_results,
-            "hang-drill" + (f"-resume-{args.resume_after:g}" if args.resume_after else ""),
+            "hang-drill"
+            + (f"-{args.replication}" if args.replication != "both" else "")
+            + (f"-resume-{args.resume_after:g}" if args.resume_after else ""),
             [
                 "## Hung primary with clients connected (`bench/hang_drill.py"
                 + (f" --resume-after {args.resume_after:g}" if args.resume_after else "")
