@@ -141,6 +141,7 @@ def hang_drill(
         threading.Thread(target=_send_one, args=(name, send, base + 1 + i, outcomes, waited), daemon=True)
         for i, (name, send) in enumerate(senders)
     ]
+    stopped_at = time.monotonic()
     try:
         for thread in threads:
             thread.start()
@@ -150,7 +151,8 @@ def hang_drill(
                 if sig_pid is not None:
                     os.kill(sig_pid, signal.SIGCONT)
         try:
-            failover_s = _wait(lambda: env.store.load().roles.primary != old, 30, "a promotion")  # type: ignore[union-attr]
+            _wait(lambda: env.store.load().roles.primary != old, 30, "a promotion")  # type: ignore[union-attr]
+            failover_s = time.monotonic() - stopped_at
         except RuntimeError:
             if resume_after_s is None:
                 raise
