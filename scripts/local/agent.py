@@ -44,6 +44,7 @@ from typing import Any, Final
 from scripts.local import autofailover, maintenance
 from scripts.local.consensus import Consensus, EtcdUnavailable
 from scripts.local.env import LocalEnv
+from scripts.local.fencer import Fencer
 from scripts.local.mariadb import parse_gtids
 from scripts.local.procs import LocalEnvError, runs, signal_if_ours
 from scripts.local.watchdog import Watchdog
@@ -68,61 +69,6 @@ def best_candidate(views: dict[str, dict[str, Any]]) -> str | None:
         healthy, key=lambda v: (gtid_rank(v["gtid"]), v["role"] == "primary", [-ord(c) for c in v["name"]])
     )
     return str(best["name"])
-
-
-class Fencer:
-    """Sends ``SET GLOBAL read_only = ON`` until it is applied, on a thread of its own: a hung
-    server must not hold up the agent's loop.
-
-    It sends the statement on a connection opened and authenticated while the server was
-    healthy: a hung server then runs it the moment it resumes, ahead of any client, which first
-    needs a handshake. A new connection would queue behind theirs.
-    """
-
-    def __init__(self, env: LocalEnv, name: str) -> None:
-        self.env, self.name = env, name
-        self._thread: threading.Thread | None = None
-        self.applied_at: float | None = None
-        self._ready: Any = None
-
-    def prepare(self) -> None:
-        """Keep one idle authenticated connection for the fence (while the server answers)."""
-        if self._ready is not None or self.pending:
-            return
-        with contextlib.suppress(Exception):
-            self._ready = self.env.servers.ops_connect(self.name, timeout=120)
-
-    def fence(self, why: str) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        log.warning("fencing %s: %s", self.name, why)
-        self.applied_at = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        conn, self._ready = self._ready, None
-        while True:
-            try:
-                if conn is None:
-                    conn = self.env.servers.ops_connect(self.name, timeout=5)
-                with contextlib.closing(conn.cursor()) as cur:
-                    cur.execute("SET GLOBAL read_only = ON")
-                self.applied_at = time.monotonic()
-                log.warning("fenced %s: read_only = ON", self.name)
-                return
-            except Exception as exc:  # down or hung: try again; it runs once the server does
-                log.info("fence of %s not applied yet: %s", self.name, exc)
-                time.sleep(0.1)
-            finally:
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        conn.close()
-                conn = None
-
-    @property
-    def pending(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
 
 class Agent:

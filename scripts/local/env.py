@@ -33,7 +33,7 @@ Beside it, one concern each: ``access`` (what it lends tests: ports, pids, conne
 ``commands`` (the operations commands), ``members`` (``list``, a candidate's refusal), ``history``
 (every failover), ``maintenance`` (``pause``), ``logs``, and the automatic failover:
 ``autofailover`` (settings, starting, reporting), ``etcd`` (its members), ``consensus``
-(the keys in etcd), ``agent`` (lease, election, fence), ``auto_drills``.
+(the keys in etcd), ``agent`` (lease, election), ``watchdog`` and ``fencer`` (the fence), ``auto_drills``.
 """
 
 from __future__ import annotations
