@@ -165,8 +165,13 @@ def tls_arguments(target: Target) -> dict[str, Any]:
     return {"ssl_disabled": False, "ssl_verify_cert": False, "ssl_verify_identity": False}
 
 
-def connect_once(target: Target, timeout_s: float) -> MySQLConnection:
-    """One attempt, no retry. The connector is called with keyword arguments only."""
+def connect_once(target: Target, timeout_s: float, *, multi_statements: bool = True) -> MySQLConnection:
+    """One attempt, no retry. The connector is called with keyword arguments only.
+
+    ``multi_statements=False`` clears CLIENT_MULTI_STATEMENTS (set by the connector by default),
+    so the server itself refuses a text holding several statements (error 1064) instead of
+    running them all and leaving the results after the first on the connection.
+    """
     kwargs: dict[str, Any] = {
         "host": target.host,
         "port": target.port,
@@ -180,6 +185,8 @@ def connect_once(target: Target, timeout_s: float) -> MySQLConnection:
     }
     if target.database:
         kwargs["database"] = target.database
+    if not multi_statements:
+        kwargs["client_flags"] = [-ClientFlag.MULTI_STATEMENTS]
     conn = TlsRequiredConnection(**kwargs)
     _OPEN.add(conn)
     try:

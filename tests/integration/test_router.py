@@ -236,12 +236,6 @@ def _keep_writing(db: router.Router, product: int, stop: threading.Event) -> Non
 # ----- what the router refuses, transactions, ambiguity -----------------------------------------
 
 
-@pytest.mark.parametrize("sql", ["SET @x = 1", "USE app", "LOCK TABLES products READ", "BEGIN", "COMMIT"])
-def test_rejects_session_statements_on_pooled_connections(renv: LocalEnv, sql: str) -> None:
-    with open_router(renv) as db, pytest.raises(RoutingRefused, match=r"router\.writer\(\)"):
-        db.execute(sql)
-
-
 def test_transaction_commits_at_the_end_and_rolls_back_on_an_exception(renv: LocalEnv) -> None:
     with open_router(renv) as db:
         product = trial_row(db, "tx")

@@ -21,6 +21,7 @@ from scripts.db.router.errors import (
     NoReader,
     RouterError,
     RoutingRefused,
+    SessionLost,
     WriteNotApplied,
     WriterUnavailable,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "RouterSettings",
     "RoutingRefused",
     "Session",
+    "SessionLost",
     "WriteNotApplied",
     "WriterUnavailable",
     "connect",

@@ -30,6 +30,7 @@ from scripts.db.router.health import EndpointHealth, LagClock, judge
 from scripts.db.router.pool import EndpointPool
 from scripts.db.router.probe import ProbeFailed, Prober
 from scripts.db.router.settings import RouterSettings
+from scripts.db.router.stats import EndpointStats
 from scripts.db.router.topology import Topology, TopologySource
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class Cluster:
         self._discovery_lock = threading.Lock()
         self._last_discovery = 0.0
         self._pools: dict[Endpoint, EndpointPool] = {}
+        self._stats: dict[Endpoint, EndpointStats] = {}
         self._prober = Prober(self.target, settings.probe_timeout_s)
         self._topology = Topology.of(source.load())
         self._writer = EndpointHealth(self._topology.writer, "writer")
@@ -67,6 +69,9 @@ class Cluster:
         self._rotation: tuple[Endpoint, ...] = ()
         self._rr = itertools.count()
         self._stop = threading.Event()
+        # Wakes the monitor before its interval: stop, or a writer a caller found in trouble.
+        self._wake = threading.Event()
+        self._suspect: tuple[Endpoint, str] | None = None
         self._set_readers(self._topology.readers)
         self.dialect: Dialect | None = self._detect()
         keep = settings.max_lag_s * 2 + settings.check_interval_s * 4
@@ -74,7 +79,7 @@ class Cluster:
         self.check_now()
         self._thread = threading.Thread(target=self._run, name="mysql-router-monitor", daemon=True)
         self._thread.start()
-        self._finalizer = weakref.finalize(self, _shutdown, self._stop, self._pools, self._prober)
+        self._finalizer = weakref.finalize(self, _shutdown, self._stop, self._wake, self._pools, self._prober)
 
     # ----- lifecycle -----------------------------------------------------------------
 
@@ -134,9 +139,21 @@ class Cluster:
                 self._pools[endpoint] = pool
             return pool
 
+    def stats(self, endpoint: Endpoint) -> EndpointStats:
+        stats = self._stats.get(endpoint)
+        if stats is None:
+            with self._lock:
+                stats = self._stats.setdefault(endpoint, EndpointStats())
+        return stats
+
     @property
     def writer_endpoint(self) -> Endpoint:
         return self._topology.writer
+
+    @property
+    def writer_writable(self) -> bool:
+        """Whether the writer was last seen accepting writes (not read-only)."""
+        return not self._writer.read_only
 
     def pick_reader(self, exclude: frozenset[Endpoint] = frozenset()) -> Endpoint | None:
         """A reader in rotation (round robin), or None: then the writer serves the read."""
@@ -194,6 +211,7 @@ class Cluster:
         with self._lock:
             if self._writer.endpoint == endpoint:
                 self._writer.read_only = True
+        self.stats(endpoint).ejected()
         self.writer_trouble(endpoint, "it refused a write as read-only")
 
     def release(self, endpoint: Endpoint, conn: MySQLConnection, *, broken: bool = False) -> None:
@@ -214,13 +232,21 @@ class Cluster:
     # ----- health -----------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
-        """The writer, each reader (in rotation or why not, lag), the consistency mode, the pools."""
+        """The writer, each reader (in rotation or why not, lag), the consistency mode, and per
+        endpoint its pool (in use, idle, parked) and counters (see :class:`EndpointStats`)."""
         with self._lock:
             readers = [h.to_dict() for h in self._readers.values()]
             writer = self._writer.to_dict()
             pools = {f"{e.host}:{e.port}": _pool_sizes(p) for e, p in self._pools.items()}
+            stats = {f"{e.host}:{e.port}": s.to_dict() for e, s in self._stats.items()}
         mode = f"gtid ({self.dialect.name})" if self.dialect is not None else "heartbeat"
-        return {"writer": writer, "readers": readers, "read_your_writes": mode, "pools": pools}
+        return {
+            "writer": writer,
+            "readers": readers,
+            "read_your_writes": mode,
+            "pools": pools,
+            "stats": stats,
+        }
 
     def check_now(self) -> None:
         """One round of checks (the monitor runs this every ``check_interval_s``)."""
@@ -255,10 +281,29 @@ class Cluster:
         finally:
             self._discovery_lock.release()
 
+    def suspect_writer(self, endpoint: Endpoint, reason: str) -> None:
+        """A caller lost its writer connection: the monitor looks for the writer now.
+
+        Not in the caller's thread: probing a hung server costs up to ``probe_timeout_s`` per
+        endpoint, and the caller already has its answer (the error it is about to raise).
+        """
+        self._suspect = (endpoint, reason)
+        self._wake.set()
+
     def _run(self) -> None:
-        while not self._stop.wait(self.settings.check_interval_s):
+        interval = self.settings.check_interval_s
+        while True:
+            woken = self._wake.wait(interval)
+            if self._stop.is_set():
+                return
             try:
-                self.check_now()
+                suspect, self._suspect = self._suspect, None
+                if woken:
+                    self._wake.clear()
+                if suspect is not None:
+                    self.writer_trouble(*suspect)
+                else:
+                    self.check_now()
             except Exception:
                 log.exception("router: health check failed")
 
@@ -311,6 +356,8 @@ class Cluster:
 
     def _flip(self, health: EndpointHealth, keep: bool, reason: str) -> None:
         health.in_rotation, health.reason, health.changed_at = keep, reason, time.monotonic()
+        if not keep:
+            self.stats(health.endpoint).ejected()
         self._rotation = tuple(e for e, h in self._readers.items() if h.in_rotation)
         if keep:
             log.info("router: reader %s in rotation: %s", health.describe(), reason)
@@ -363,8 +410,11 @@ class Cluster:
             self._rotation = tuple(e for e, h in kept.items() if h.in_rotation)
 
 
-def _shutdown(stop: threading.Event, pools: dict[Endpoint, EndpointPool], prober: Prober) -> None:
+def _shutdown(
+    stop: threading.Event, wake: threading.Event, pools: dict[Endpoint, EndpointPool], prober: Prober
+) -> None:
     stop.set()
+    wake.set()
     for pool in list(pools.values()):
         with suppress(Exception):
             pool.close()
@@ -372,5 +422,5 @@ def _shutdown(stop: threading.Event, pools: dict[Endpoint, EndpointPool], prober
 
 
 def _pool_sizes(pool: EndpointPool) -> dict[str, int]:
-    in_use, idle = pool.sizes()
-    return {"in_use": in_use, "idle": idle}
+    in_use, idle, parked = pool.sizes()
+    return {"in_use": in_use, "idle": idle, "parked": parked}

@@ -40,3 +40,7 @@ class AmbiguousWrite(RouterError):
 
 class NoReader(RouterError):
     """A read found neither a healthy reader nor a reachable writer."""
+
+
+class SessionLost(RouterError):
+    """The connection that held a session's state (locks, temporary tables, variables) was lost."""

@@ -12,6 +12,7 @@ only), so a write never goes out on a connection the server already closed.
 
 from __future__ import annotations
 
+import itertools
 import math
 import select
 import threading
@@ -34,7 +35,7 @@ def connect_for_statements(target: Target, timeout_s: float, read_timeout_s: flo
     takes whole seconds (``read_timeout``/``write_timeout``, rounded up here) and closes the
     connection when one runs out (ReadTimeoutError): a statement that needs longer must raise it.
     """
-    conn = connect_once(target, timeout_s)
+    conn = connect_once(target, timeout_s, multi_statements=False)
     conn.read_timeout = conn.write_timeout = max(1, math.ceil(read_timeout_s))
     return conn
 
@@ -75,6 +76,9 @@ class EndpointPool:
         self._read_timeout = read_timeout_s
         # (connection, monotonic time it came back), the most recent last.
         self._idle: list[tuple[MySQLConnection, float]] = []
+        # Connections a session keeps for its next statement (see park), the oldest first.
+        self._parked: dict[int, tuple[MySQLConnection, float]] = {}
+        self._tokens = itertools.count(1)
         self._out = 0
         self._waiting = 0
         self._closed = False
@@ -118,6 +122,11 @@ class EndpointPool:
             if self._out < self._max:
                 self._out += 1
                 return None, 0.0
+            if self._parked:
+                # Every connection is out, some only kept for a session's next statement: that
+                # session loses its previous statement's diagnostics, nobody waits.
+                token = next(iter(self._parked))
+                return self._parked.pop(token)
             left = deadline - time.monotonic()
             self._waiting += 1
             try:
@@ -155,6 +164,37 @@ class EndpointPool:
         if not keep:
             _close_quietly(conn)
 
+    def park(self, conn: MySQLConnection) -> int:
+        """Keep ``conn`` out for its session's next statement; a token for :meth:`unpark`.
+
+        A parked connection still counts as checked out, but when every connection is out, the
+        pool takes the oldest parked one back for another caller instead of making it wait.
+        """
+        with self._lock:
+            if self._closed:
+                token = 0
+            else:
+                token = next(self._tokens)
+                self._parked[token] = (conn, time.monotonic())
+                if self._waiting:
+                    self._cond.notify()
+        if token == 0:
+            self._forget()
+            _close_quietly(conn)
+        return token
+
+    def unpark(self, token: int, *, verify: bool = True) -> MySQLConnection | None:
+        """The parked connection, checked out again; None when the pool took it back or it died."""
+        with self._lock:
+            item = self._parked.pop(token, None)
+        if item is None:
+            return None
+        conn, since = item
+        if not self._usable(conn, since, verify):
+            self._forget()
+            return None
+        return conn
+
     def _forget(self) -> None:
         with self._lock:
             self._out -= 1
@@ -172,12 +212,17 @@ class EndpointPool:
         with self._lock:
             self._closed = True
             self._cond.notify_all()
+            parked, self._parked = self._parked, {}
+            self._out -= len(parked)
+        for conn, _ in parked.values():
+            _close_quietly(conn)
         self.discard_idle()
 
-    def sizes(self) -> tuple[int, int]:
-        """(checked out, idle)."""
+    def sizes(self) -> tuple[int, int, int]:
+        """(in use, idle, parked for a session's next statement)."""
         with self._lock:
-            return self._out, len(self._idle)
+            parked = len(self._parked)
+            return self._out - parked, len(self._idle), parked
 
     def describe_error(self, exc: BaseException) -> str:
         return describe_error(exc, self.target.password)

@@ -7,6 +7,7 @@ the connect timeout for reads, so a hung server costs one timeout, not a hang.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from contextlib import suppress
@@ -51,6 +52,8 @@ class Prober:
         conn = self._conns.get(endpoint)
         if conn is None:
             conn = connect_once(self._target(endpoint), self._timeout_s)
+            # A check of a hung server (SIGSTOPped, frozen disk) gives up too, not only its connect.
+            conn.read_timeout = conn.write_timeout = max(1, math.ceil(self._timeout_s))
             self._conns[endpoint] = conn
         return conn
 

@@ -66,8 +66,8 @@ class Router(Cluster):
         broken = True
         try:
             yield
-            conn.cmd_reset_connection()
-            broken = False
+            # False when the server did not reset the session: then the connection is closed.
+            broken = not conn.cmd_reset_connection()
         finally:
             self.release(endpoint, conn, broken=broken)
 
@@ -96,9 +96,10 @@ class Router(Cluster):
         """Run one statement where it belongs, in this thread's session; returns a Result."""
         return self._default_session().execute(sql, params)
 
-    def query(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
-        """The rows of one statement (see :meth:`execute`)."""
-        return self._default_session().execute(sql, params).rows
+    def query(self, sql: str, params: Any = (), *, dictionary: bool = False) -> list[Any]:
+        """The rows of one statement (see :meth:`execute`): tuples, or dictionaries keyed by column
+        with ``dictionary=True``."""
+        return self._default_session().query(sql, params, dictionary=dictionary)
 
     def transaction(self) -> AbstractContextManager[Session]:
         """``with router.transaction() as tx:`` every statement on the writer, committed at the end."""

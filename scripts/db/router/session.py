@@ -1,15 +1,24 @@
-"""A session: where each of its statements runs, and the writes its reads must see.
+"""A session: where each of its statements runs, the state that pins it, the writes its reads must see.
 
 Conventions: a session is SQLAlchemy's unit of work (``with router.session() as s``,
-``with s.transaction():`` pins one writer connection and commits at the end, rolls back on an
-exception); which server a statement goes to follows Django's database routers (reads to a
-replica, writes to the primary), decided here from the statement itself, with
-``router.writer()``/``router.reader()`` as Django's ``using()``.
+``with s.transaction():`` commits at the end, rolls back on an exception); which server a
+statement goes to follows Django's database routers (reads to a replica, writes to the primary),
+decided here from the statement itself, with ``router.writer()``/``router.reader()`` as Django's
+``using()``.
 
-Outside a transaction each statement takes a pooled connection and gives it back. After a
-write, a read-your-writes session remembers the writer's GTID position of that write; a read
-on a reader that may not have it yet first waits for it there (``causal_wait_s``), else goes
-to the writer.
+A statement that leaves state on its connection (a transaction, a lock, a temporary table, a
+user variable, a prepared statement, a session variable: see :mod:`session_state`) *pins* the
+session to one writer connection, as ProxySQL turns multiplexing off: every statement of the
+session runs there until the state is gone, then the connection's session is reset and it goes
+back to the pool. Unpinned, each statement takes a pooled connection and *parks* it for the
+session's next statement, so ``SHOW WARNINGS``, ``FOUND_ROWS()``, ``ROW_COUNT()`` and
+``LAST_INSERT_ID()`` read the diagnostics of the statement before them; when every connection
+is in use, the pool takes a parked one back, and such a statement is then refused, never
+answered from another connection.
+
+After a write, a read-your-writes session remembers the writer's GTID position of that write; a
+read on a reader that may not have it yet first waits for it there (``causal_wait_s``), else
+goes to the writer.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -25,17 +35,20 @@ from mysql.connector.connection import MySQLConnection
 
 from mysql_platform_core.contract import Endpoint
 from scripts.db.connection import CONNECTION_LOST_ERRNOS
-from scripts.db.router import causal
+from scripts.db.router import causal, session_state
 from scripts.db.router.errors import (
     AmbiguousWrite,
     NoReader,
     RoutingRefused,
+    SessionLost,
     WriteNotApplied,
     WriterUnavailable,
 )
 from scripts.db.router.gtid import Dialect
+from scripts.db.router.plans import Plan, plan_of
 from scripts.db.router.pool import cursor_for
-from scripts.db.router.statements import Route, route_of, tokens
+from scripts.db.router.session_state import SessionState
+from scripts.db.router.statements import Route, tokens
 
 if TYPE_CHECKING:
     from scripts.db.router.cluster import Cluster
@@ -63,6 +76,15 @@ class Result(NamedTuple):
     # Where it ran: "writer" or "reader", and the endpoint as host:port.
     role: str
     server: str
+    # The server's warning count for the statement (read them with SHOW WARNINGS next).
+    warnings: int = 0
+    # The result sets after the first (a CALL of a procedure that returns several): (columns, rows).
+    more: tuple[tuple[tuple[str, ...], list[tuple[Any, ...]]], ...] = ()
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        """The rows as dictionaries keyed by column name (the connector's ``dictionary=True``)."""
+        columns = self.columns
+        return [dict(zip(columns, row, strict=True)) for row in self.rows]
 
 
 def _lost(exc: BaseException) -> bool:
@@ -88,12 +110,50 @@ def _run(conn: MySQLConnection, sql: str, params: Any, role: str, endpoint: Endp
         columns = tuple(d[0] for d in description)
     else:
         rows, columns = [], ()
-    return Result(rows, columns, cur.rowcount, cur.lastrowid, role, _address(endpoint))
+    result = Result(rows, columns, cur.rowcount, cur.lastrowid, role, _address(endpoint), cur.warning_count)
+    if conn._have_next_result:  # a CALL: every result set is read, none is left on the connection
+        result = result._replace(more=_more_sets(cur))
+    return result
+
+
+def _more_sets(cur: Any) -> tuple[tuple[tuple[str, ...], list[tuple[Any, ...]]], ...]:
+    sets = []
+    while cur.nextset():
+        if cur.description:
+            sets.append((tuple(d[0] for d in cur.description), cur.fetchall()))
+    return tuple(sets)
 
 
 @lru_cache(maxsize=256)
 def _address(endpoint: Endpoint) -> str:
     return f"{endpoint.host}:{endpoint.port}"
+
+
+@dataclass
+class _Pin:
+    """The writer connection a session keeps while it holds state there."""
+
+    endpoint: Endpoint
+    conn: MySQLConnection
+    state: SessionState
+    # Inside `with session.transaction():`.
+    block: bool = False
+    # A statement that may have left state ran (the connection is reset before it goes back).
+    dirty: bool = False
+    wrote: bool = False
+    committed_implicitly: bool = False
+    # Why the block's transaction is gone (its connection was lost), while the block is open.
+    lost: str = ""
+
+
+class _Carry(NamedTuple):
+    """The connection of the session's previous statement, parked in its pool."""
+
+    endpoint: Endpoint
+    token: int
+    role: str
+    # A statement on this connection, in this session, generated an AUTO_INCREMENT value.
+    insert_id: bool
 
 
 class Session:
@@ -103,9 +163,10 @@ class Session:
         # The writer position this session's reads must see; None: nothing to wait for.
         self._needed: object | None = None
         self._confirmed: set[Endpoint] = set()
-        self._tx: tuple[Endpoint, MySQLConnection] | None = None
-        self._tx_committed_implicitly = False
-        self._tx_dirty_session = False
+        self._pin: _Pin | None = None
+        self._carry: _Carry | None = None
+        # The reused connection's insert-id flag (see _Carry), for the statement running now.
+        self._chain_insert_id = False
 
     def __enter__(self) -> Session:
         return self
@@ -114,52 +175,172 @@ class Session:
         self.close()
 
     def close(self) -> None:
-        if self._tx is not None:
-            endpoint, conn = self._tx
-            self._tx = None
+        """Give back every connection: a pinned one is rolled back and reset first."""
+        self._drop_carry()
+        pin, self._pin = self._pin, None
+        if pin is not None and not pin.lost:
             with suppress(mysql.connector.Error, OSError):
-                conn.rollback()
-            self._cluster.release(endpoint, conn, broken=True)
+                pin.conn.rollback()
+            self._cluster.release(pin.endpoint, pin.conn, broken=not _reset(pin.conn))
+
+    @property
+    def pinned(self) -> str | None:
+        """What keeps this session on one writer connection, or None when nothing does."""
+        pin = self._pin
+        if pin is None:
+            return None
+        return pin.state.describe() if not pin.block else f"a transaction block; {pin.state.describe()}"
 
     # ----- statements ------------------------------------------------------------
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Result:
-        if self._tx is not None:
-            return self._in_transaction(sql, params)
-        route = route_of(sql)
-        if route is Route.SESSION:
+        plan = plan_of(sql)
+        if plan.multi:
             raise RoutingRefused(
-                f"{_verb(sql)} changes a connection's session or transaction, which the router's pooled "
-                "connections do not keep: use `with session.transaction():` for transactions, or "
-                "`with router.writer() as conn:` for a connection of your own"
+                "several statements in one call: the router runs one statement per call (send them "
+                "one by one, in `with session.transaction():` when they belong together)"
             )
-        if route is Route.WRITE:
-            return self._write(sql, params)
-        return self._read(sql, params)
+        if self._pin is not None:
+            return self._pinned(sql, params, plan)
+        if plan.pins:
+            self._pin = self._new_pin()
+            return self._pinned(sql, params, plan)
+        if plan.diagnostics:
+            return self._diagnostics(sql, params, plan)
+        if plan.route is Route.READ:
+            return self._read(sql, params)
+        return self._write(sql, params)
 
-    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple[Any, ...]]:
-        return self.execute(sql, params).rows
+    def query(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = (), *, dictionary: bool = False
+    ) -> list[Any]:
+        """The rows of one statement: tuples, or dictionaries keyed by column with ``dictionary=True``."""
+        result = self.execute(sql, params)
+        return result.as_dicts() if dictionary else result.rows
+
+    def _exec(self, endpoint: Endpoint, conn: MySQLConnection, sql: str, params: Any, role: str) -> Result:
+        stats = self._cluster.stats(endpoint)
+        try:
+            result = _run(conn, sql, params, role, endpoint)
+        except BaseException:
+            stats.statement(failed=True)
+            raise
+        stats.statement(failed=False)
+        return result
+
+    # ----- the previous statement's connection -------------------------------------
+
+    def _park(self, endpoint: Endpoint, conn: MySQLConnection, role: str, result: Result | None) -> None:
+        insert_id = self._chain_insert_id or bool(result is not None and result.lastrowid)
+        self._chain_insert_id = False
+        token = self._cluster.pool(endpoint).park(conn)
+        self._carry = _Carry(endpoint, token, role, insert_id) if token else None
+
+    def _take(self, endpoint: Endpoint, *, verify: bool = True) -> MySQLConnection:
+        """A connection to ``endpoint``: the parked one when it is there, else from the pool."""
+        carry = self._carry
+        self._chain_insert_id = False
+        if carry is not None:
+            self._carry = None
+            if carry.endpoint == endpoint:
+                conn = self._cluster.pool(endpoint).unpark(carry.token, verify=verify)
+                if conn is not None:
+                    self._chain_insert_id = carry.insert_id
+                    return conn
+            else:
+                self._give_back(carry)
+        return self._cluster.pool(endpoint).acquire(verify=verify)
+
+    def _writer_conn(self) -> tuple[Endpoint, MySQLConnection]:
+        carry = self._carry
+        cluster = self._cluster
+        if carry is not None and carry.endpoint == cluster.writer_endpoint and cluster.writer_writable:
+            return carry.endpoint, self._take(carry.endpoint)
+        self._drop_carry()
+        return cluster.acquire_writer()
+
+    def _drop_carry(self) -> None:
+        carry, self._carry = self._carry, None
+        self._chain_insert_id = False
+        if carry is not None:
+            self._give_back(carry)
+
+    def _give_back(self, carry: _Carry) -> None:
+        pool = self._cluster.pool(carry.endpoint)
+        conn = pool.unpark(carry.token, verify=False)
+        if conn is not None:
+            pool.release(conn)
+
+    def _diagnostics(self, sql: str, params: Any, plan: Plan) -> Result:
+        """A statement that reads the previous statement's diagnostics, on that statement's connection."""
+        carry, self._carry = self._carry, None
+        what = _verb(sql)
+        if carry is None:
+            raise RoutingRefused(
+                f"{what} reads the diagnostics of this session's previous statement, and this session "
+                "has none: send it right after the statement it is about, in the same session"
+            )
+        if plan.last_insert_id and not carry.insert_id:
+            self._give_back(carry)
+            raise RoutingRefused(
+                "LAST_INSERT_ID() reads the AUTO_INCREMENT value of an INSERT on the same connection, "
+                "and this session's previous statement did not generate one there: use the INSERT's "
+                "Result.lastrowid, or run both in `with session.transaction():`"
+            )
+        conn = self._cluster.pool(carry.endpoint).unpark(carry.token)
+        if conn is None:
+            raise RoutingRefused(
+                f"{what} reads the diagnostics of this session's previous statement, whose connection "
+                "the pool took back for another caller (all pool_size connections were in use) or "
+                "the server closed: use the previous Result (rowcount, lastrowid, warnings), or run "
+                "both in `with session.transaction():`"
+            )
+        self._chain_insert_id = carry.insert_id
+        try:
+            result = self._exec(carry.endpoint, conn, sql, params, carry.role)
+        except mysql.connector.Error as exc:
+            self._failed(carry.endpoint, conn, exc, carry.role, write=plan.route is not Route.READ)
+            raise
+        self._park(carry.endpoint, conn, carry.role, result)
+        if plan.route is not Route.READ and carry.role == "writer":
+            self._note_write()
+        return result
+
+    def _failed(
+        self, endpoint: Endpoint, conn: MySQLConnection, exc: mysql.connector.Error, role: str, *, write: bool
+    ) -> None:
+        """After a statement's error: park the connection (its diagnostics), or drop a lost one."""
+        if not _lost(exc):
+            self._park(endpoint, conn, role, None)
+            return
+        self._chain_insert_id = False
+        self._cluster.release(endpoint, conn, broken=True)
+        if write and role == "writer":
+            self._write_failed(endpoint, exc, what="the write")
+
+    # ----- writes ------------------------------------------------------------------
 
     def _write(self, sql: str, params: Any) -> Result:
         deadline = time.monotonic() + self._cluster.settings.writer_wait_s
         while True:
-            endpoint, conn = self._cluster.acquire_writer()
+            endpoint, conn = self._writer_conn()
             try:
-                result = _run(conn, sql, params, "writer", endpoint)
+                result = self._exec(endpoint, conn, sql, params, "writer")
                 break
             except mysql.connector.Error as exc:
-                self._cluster.release(endpoint, conn, broken=_lost(exc))
                 if exc.errno in READ_ONLY_ERRNOS and time.monotonic() < deadline:
                     # Refused by a demoted writer: not applied, so it is safe to send again
                     # once the router has found the new writer (acquire_writer waits for it).
+                    self._cluster.release(endpoint, conn)
                     self._cluster.writer_refused(endpoint)
                     continue
+                self._failed(endpoint, conn, exc, "writer", write=True)
                 self._write_failed(endpoint, exc, what="the write")
                 raise
             except BaseException:
                 self._cluster.release(endpoint, conn, broken=True)
                 raise
-        self._cluster.release(endpoint, conn)
+        self._park(endpoint, conn, "writer", result)
         self._note_write()
         return result
 
@@ -167,13 +348,13 @@ class Session:
         """Raise the router's error for a lost or read-only writer; other errors are the caller's."""
         where = f"{endpoint.host}:{endpoint.port}"
         if _lost(exc):
-            self._cluster.writer_trouble(endpoint, "connection lost")
+            self._cluster.suspect_writer(endpoint, "connection lost")
             raise AmbiguousWrite(
                 f"the connection to the writer {where} was lost after {what} was sent: it may or may "
                 "not have committed; it was not retried"
             ) from None
         if exc.errno in READ_ONLY_ERRNOS:
-            self._cluster.writer_trouble(endpoint, "read-only")
+            self._cluster.suspect_writer(endpoint, "read-only")
             raise WriteNotApplied(
                 f"the writer {where} refused {what} as read-only (it was demoted); nothing was applied"
             ) from None
@@ -193,33 +374,34 @@ class Session:
             endpoint = cluster.pick_reader(tried)
             if endpoint is None:
                 break
-            pool = cluster.pool(endpoint)
             try:
                 # The first try skips the idle connection's liveness check: a read that meets a
                 # closed connection is simply sent again, on a checked one.
-                conn = pool.acquire(verify=attempt > 0)
+                conn = self._take(endpoint, verify=attempt > 0)
             except mysql.connector.Error as exc:
-                cluster.eject(endpoint, f"unreachable: {pool.describe_error(exc)}")
+                cluster.eject(endpoint, f"unreachable: {cluster.pool(endpoint).describe_error(exc)}")
                 tried |= {endpoint}
                 continue
-            broken = True
             try:
                 if self._needed is not None and not self._caught_up(endpoint, conn):
-                    broken = False
+                    self._park(endpoint, conn, "reader", None)
                     break
-                result = _run(conn, sql, params, "reader", endpoint)
-                broken = False
-                return result
+                result = self._exec(endpoint, conn, sql, params, "reader")
             except mysql.connector.Error as exc:
                 if not _lost(exc):
-                    broken = False
+                    self._park(endpoint, conn, "reader", None)
                     raise
-                pool.discard_idle()
+                cluster.release(endpoint, conn, broken=True)
+                cluster.pool(endpoint).discard_idle()
                 if attempt:
-                    cluster.eject(endpoint, f"connection lost: {pool.describe_error(exc)}")
+                    cluster.eject(endpoint, f"connection lost: {cluster.pool(endpoint).describe_error(exc)}")
                     tried |= {endpoint}
-            finally:
-                pool.release(conn, broken=broken)
+                continue
+            except BaseException:
+                cluster.release(endpoint, conn, broken=True)
+                raise
+            self._park(endpoint, conn, "reader", result)
+            return result
         return self._read_on_writer(sql, params)
 
     def _caught_up(self, endpoint: Endpoint, conn: MySQLConnection) -> bool:
@@ -228,6 +410,7 @@ class Session:
             return True
         cluster = self._cluster
         dialect = cluster.dialect
+        started = time.monotonic()
         if dialect is None:
             ok = self._heartbeat(conn)
         else:
@@ -237,9 +420,11 @@ class Session:
                     return False
                 self._needed = needed
             known = cluster.reader_position(endpoint)
-            ok = (known is not None and dialect.covers(known, needed)) or causal.gtid_wait(
-                conn, dialect, needed, cluster.settings.causal_wait_s
-            )
+            if known is not None and dialect.covers(known, needed):
+                ok = True
+            else:
+                ok = causal.gtid_wait(conn, dialect, needed, cluster.settings.causal_wait_s)
+                cluster.stats(endpoint).causal_wait(time.monotonic() - started, caught_up=ok)
         if ok:
             self._confirmed.add(endpoint)
         return ok
@@ -266,96 +451,182 @@ class Session:
     def _read_on_writer(self, sql: str, params: Any) -> Result:
         for attempt in range(2):
             try:
-                endpoint, conn = self._cluster.acquire_writer()
+                endpoint, conn = self._writer_conn()
             except WriterUnavailable as exc:
                 raise NoReader(f"no healthy reader, and {exc}") from None
-            broken = True
             try:
-                result = _run(conn, sql, params, "writer", endpoint)
-                broken = False
-                return result
+                result = self._exec(endpoint, conn, sql, params, "writer")
             except mysql.connector.Error as exc:
                 if not _lost(exc) or attempt:
-                    broken = _lost(exc)
+                    self._failed(endpoint, conn, exc, "writer", write=False)
                     raise
                 # A read is safe to repeat: once, on a fresh connection.
-                self._cluster.writer_trouble(endpoint, "connection lost")
-            finally:
-                self._cluster.release(endpoint, conn, broken=broken)
+                self._cluster.release(endpoint, conn, broken=True)
+                self._cluster.suspect_writer(endpoint, "connection lost")
+                continue
+            except BaseException:
+                self._cluster.release(endpoint, conn, broken=True)
+                raise
+            self._park(endpoint, conn, "writer", result)
+            return result
         raise AssertionError("unreachable")
+
+    # ----- pinned: a writer connection of the session's own ---------------------------
+
+    def _new_pin(self) -> _Pin:
+        endpoint, conn = self._writer_conn()
+        self._chain_insert_id = False
+        return _Pin(endpoint, conn, SessionState())
+
+    def _pinned(self, sql: str, params: Any, plan: Plan) -> Result:
+        pin = self._pin
+        assert pin is not None
+        if pin.lost:
+            raise WriteNotApplied(f"{pin.lost}; the transaction block must end before the session goes on")
+        words = tokens(sql) or []
+        verb = words[0] if words else ""
+        if pin.block and verb in _TRANSACTION_VERBS:
+            raise RoutingRefused(
+                f"{verb} inside `with session.transaction():`: the block commits at its end and rolls "
+                "back on an exception"
+            )
+        if verb in _IMPLICIT_COMMIT_VERBS:
+            pin.committed_implicitly = True
+        in_transaction = pin.block or pin.conn.in_transaction
+        pin.dirty |= plan.pins
+        try:
+            result = self._exec(pin.endpoint, pin.conn, sql, params, "writer")
+        except mysql.connector.Error as exc:
+            if _lost(exc):
+                self._pin_lost(pin, plan, in_transaction)
+            self._maybe_unpin(pin)
+            self._write_failed(pin.endpoint, exc, what="the statement")
+            raise
+        pin.wrote |= plan.route is not Route.READ
+        self._track(pin)
+        return result
+
+    def _track(self, pin: _Pin) -> None:
+        """Update what the pin holds after a statement; unpin when nothing is left."""
+        state = pin.state
+        state.transaction = pin.conn.in_transaction
+        statement = cursor_for(pin.conn).statement or ""
+        if not isinstance(statement, str):
+            statement = bytes(statement).decode("utf-8", "replace")
+        if session_state.apply(state, statement):
+            self._ask_locks(pin)
+        self._maybe_unpin(pin)
+
+    def _ask_locks(self, pin: _Pin) -> None:
+        """Keep only the user locks the server says this connection still holds."""
+        names = sorted(pin.state.user_locks)
+        checks = ", ".join("IS_USED_LOCK(%s) <=> CONNECTION_ID()" for _ in names)
+        cur = cursor_for(pin.conn)
+        with suppress(mysql.connector.Error):  # unknown: keep them all (the pin stays)
+            cur.execute(f"SELECT {checks}", names)
+            row = cur.fetchone()
+            if isinstance(row, tuple):
+                pin.state.user_locks = {n for n, held in zip(names, row, strict=True) if held}
+
+    def _maybe_unpin(self, pin: _Pin) -> None:
+        if pin.block or not pin.state.empty() or pin.conn.in_transaction or self._pin is not pin:
+            return
+        self._pin = None
+        clean = not pin.dirty or _reset(pin.conn)
+        self._cluster.release(pin.endpoint, pin.conn, broken=not clean)
+        if pin.wrote:
+            self._note_write()
+
+    def _pin_lost(self, pin: _Pin, plan: Plan, in_transaction: bool) -> None:
+        """The pinned connection died: say what was lost, and raise."""
+        self._cluster.release(pin.endpoint, pin.conn, broken=True)
+        self._cluster.suspect_writer(pin.endpoint, "connection lost")
+        where = f"{pin.endpoint.host}:{pin.endpoint.port}"
+        held = pin.state.describe()
+        gone = f"; the session's state on it ({held}) is gone" if not pin.state.empty() else ""
+        rolled_back = in_transaction and not pin.committed_implicitly
+        if pin.block:
+            pin.lost = f"the connection to the writer {where} was lost inside the transaction"
+        else:
+            self._pin = None
+        if rolled_back:
+            raise WriteNotApplied(
+                f"the connection to the writer {where} was lost inside the transaction before COMMIT: "
+                f"the server rolled it back; nothing was applied{gone}"
+            ) from None
+        if plan.route is not Route.READ:
+            raise AmbiguousWrite(
+                f"the connection to the writer {where} was lost after the statement was sent: it may "
+                f"or may not have committed; it was not retried{gone}"
+            ) from None
+        raise SessionLost(
+            f"the connection to the writer {where} was lost{gone or ''}; the session goes on without it"
+        ) from None
 
     # ----- transactions -----------------------------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """Every statement on one writer connection; COMMIT at the end, ROLLBACK on an exception."""
-        if self._tx is not None:
+        pin = self._pin
+        if pin is not None and pin.block:
             raise RoutingRefused("a transaction is already open in this session (no nesting)")
-        endpoint, conn = self._cluster.acquire_writer()
+        if pin is not None and pin.conn.in_transaction:
+            raise RoutingRefused(
+                "a transaction this session opened with BEGIN is still open: end it with COMMIT or "
+                "ROLLBACK before `with session.transaction():`"
+            )
+        fresh = pin is None
+        if pin is None:
+            pin = self._pin = self._new_pin()
         try:
-            conn.start_transaction()
+            pin.conn.start_transaction()
         except mysql.connector.Error as exc:
-            self._cluster.release(endpoint, conn, broken=True)
-            self._cluster.writer_trouble(endpoint, "transaction could not start")
+            if fresh:
+                self._pin = None
+                self._cluster.release(pin.endpoint, pin.conn, broken=True)
+            self._cluster.suspect_writer(pin.endpoint, "transaction could not start")
             raise WriteNotApplied(
-                f"the transaction could not start on the writer {endpoint.host}:{endpoint.port} "
-                f"({self._cluster.pool(endpoint).describe_error(exc)}); nothing was applied"
+                f"the transaction could not start on the writer {pin.endpoint.host}:{pin.endpoint.port} "
+                f"({self._cluster.pool(pin.endpoint).describe_error(exc)}); nothing was applied"
             ) from None
-        self._tx, self._tx_committed_implicitly, self._tx_dirty_session = (endpoint, conn), False, False
+        pin.block, pin.committed_implicitly = True, False
         try:
             yield self
         except BaseException:
-            self._end_transaction(commit=False)
+            self._end_block(pin, commit=False)
             raise
-        self._end_transaction(commit=True)
+        self._end_block(pin, commit=True)
 
-    def _in_transaction(self, sql: str, params: Any) -> Result:
-        assert self._tx is not None
-        endpoint, conn = self._tx
-        words = tokens(sql) or []
-        verb = words[0] if words else ""
-        if verb in _TRANSACTION_VERBS:
-            raise RoutingRefused(
-                f"{verb} inside `with session.transaction():`: the block commits at its end and rolls "
-                "back on an exception"
-            )
-        if verb in _IMPLICIT_COMMIT_VERBS:
-            self._tx_committed_implicitly = True
-        if route_of(sql) is Route.SESSION:
-            self._tx_dirty_session = True
-        try:
-            return _run(conn, sql, params, "writer", endpoint)
-        except mysql.connector.Error as exc:
-            if _lost(exc) and not self._tx_committed_implicitly:
-                self._cluster.writer_trouble(endpoint, "connection lost")
-                raise WriteNotApplied(
-                    f"the connection to the writer {endpoint.host}:{endpoint.port} was lost inside the "
-                    "transaction before COMMIT: the server rolled it back; nothing was applied"
-                ) from None
-            self._write_failed(endpoint, exc, what="a statement of the transaction")
-            raise
-
-    def _end_transaction(self, *, commit: bool) -> None:
-        assert self._tx is not None
-        endpoint, conn = self._tx
-        self._tx = None
-        broken = True
-        try:
+    def _end_block(self, pin: _Pin, *, commit: bool) -> None:
+        pin.block = False
+        if pin.lost:
+            self._pin = None
             if commit:
-                try:
-                    conn.commit()
-                except mysql.connector.Error as exc:
-                    self._write_failed(endpoint, exc, what="COMMIT")
-                    raise
-                self._note_write()
-            else:
-                with suppress(mysql.connector.Error, OSError):
-                    conn.rollback()
-            if self._tx_dirty_session:
-                conn.cmd_reset_connection()
-            broken = False
-        finally:
-            self._cluster.release(endpoint, conn, broken=broken)
+                raise WriteNotApplied(f"{pin.lost}: the server rolled it back; nothing was applied")
+            return
+        if commit:
+            try:
+                pin.conn.commit()
+            except mysql.connector.Error as exc:
+                self._pin = None
+                self._cluster.release(pin.endpoint, pin.conn, broken=True)
+                self._write_failed(pin.endpoint, exc, what="COMMIT")
+                raise
+            pin.wrote = True
+        else:
+            with suppress(mysql.connector.Error, OSError):
+                pin.conn.rollback()
+        pin.state.transaction = pin.conn.in_transaction
+        self._maybe_unpin(pin)
+
+
+def _reset(conn: MySQLConnection) -> bool:
+    """COM_RESET_CONNECTION: the session's state goes (temporary tables, locks, variables)."""
+    try:
+        return bool(conn.cmd_reset_connection())
+    except (mysql.connector.Error, OSError):
+        return False
 
 
 def _verb(sql: str) -> str:
