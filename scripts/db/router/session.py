@@ -252,11 +252,19 @@ class Session:
         return self._cluster.pool(endpoint).acquire(verify=verify)
 
     def _writer_conn(self) -> tuple[Endpoint, MySQLConnection]:
+        """A writer connection: the parked one when it is the writer's, else the cluster's
+        (which waits through a failover)."""
         carry = self._carry
         cluster = self._cluster
         if carry is not None and carry.endpoint == cluster.writer_endpoint and cluster.writer_writable:
-            return carry.endpoint, self._take(carry.endpoint)
-        self._drop_carry()
+            self._carry = None
+            conn = cluster.pool(carry.endpoint).unpark(carry.token)
+            if conn is not None:
+                self._chain_insert_id = carry.insert_id
+                return carry.endpoint, conn
+        else:
+            self._drop_carry()
+        self._chain_insert_id = False
         return cluster.acquire_writer()
 
     def _drop_carry(self) -> None:
