@@ -316,3 +316,27 @@ def test_a_hung_writer_holds_a_caller_no_longer_than_the_read_timeout(renv: Loca
             os.kill(pid, signal.SIGCONT)
     # One read timeout (whole seconds), plus the connector's close; far from "as long as it hangs".
     assert waited < 2.5, waited
+
+
+def test_a_hung_reader_costs_a_read_one_timeout_then_another_reader_answers(renv: LocalEnv) -> None:
+    # A warm connection waits read_timeout_s for the answer; a new one connect_timeout_s for the
+    # server's greeting (the kernel accepts the TCP connection of a stopped process).
+    settings = RouterSettings(writer_wait_s=20.0, read_timeout_s=1.0, connect_timeout_s=1.0)
+    state = renv.store.load()
+    assert state is not None
+    with open_router(renv, settings) as db:
+        ids = server_ids(renv)
+        replicas = state.replicas
+        pid = state.pid_of(replicas[0])
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            waits, answers = [], set()
+            for _ in range(6):
+                started = time.monotonic()
+                answers.add(db.query("SELECT @@server_id")[0][0])
+                waits.append(time.monotonic() - started)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+    assert answers <= {ids[replicas[1]], ids[state.roles.primary]}
+    assert max(waits) < 2.5, waits

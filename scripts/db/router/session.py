@@ -401,7 +401,9 @@ class Session:
                     raise
                 cluster.release(endpoint, conn, broken=True)
                 cluster.pool(endpoint).discard_idle()
-                if attempt:
+                # A closed idle connection is worth one more try there; a server that did not
+                # answer within read_timeout_s is not.
+                if attempt or isinstance(exc, mysql.connector.errors.ReadTimeoutError):
                     cluster.eject(endpoint, f"connection lost: {cluster.pool(endpoint).describe_error(exc)}")
                     tried |= {endpoint}
                 continue
