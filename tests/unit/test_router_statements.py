@@ -81,6 +81,8 @@ WRITES = [
     "SELECT FOUND_ROWS()",
     "SELECT NEXTVAL(s)",
     "SELECT NEXT VALUE FOR s",
+    "SELECT s.nextval FROM dual",
+    "SELECT 1; DELETE FROM t",
     "/*!40101 SELECT 1 */",
     "SELECT 1 /*M! , 2 */",
     "WITH a AS (SELECT 1) DELETE FROM t",

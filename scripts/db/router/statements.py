@@ -19,7 +19,8 @@ effect or an answer that belongs to the writer or to one connection:
   see :func:`reads_diagnostics`): the session runs those on that statement's connection;
 - it calls a stored function: a qualified call (``app.bump()``) always is one, an unqualified
   ``f()`` is unless ``f`` is a built-in (the vendored list in ``builtin_functions``). A stored
-  function may write, and a replica refuses (or, worse, applies) the write.
+  function may write, and a replica refuses (or, worse, applies) the write;
+- it holds more than one statement (:func:`statement_count`): only the first was judged.
 
 ``SHOW`` of server state (``PROCESSLIST``, ``VARIABLES``, ``MASTER STATUS``...), ``EXPLAIN
 ANALYZE`` and MariaDB's ``ANALYZE stmt`` (both run the statement) go to the writer.
@@ -245,6 +246,9 @@ def _base(scan: _Scan) -> tuple[Route, str]:
     route, reason = _statement(scan.words)
     if route is Route.READ:
         reason = _effect(scan.words)
+        if _count(scan.words) > 1:
+            # Only the first statement was judged.
+            reason = "it holds more than one statement"
         if reason:
             route = Route.WRITE
     return route, reason
@@ -386,8 +390,11 @@ def _effect(words: list[str]) -> str:
             return "SQL_CALC_FOUND_ROWS keeps a row count for FOUND_ROWS() on its connection"
         if word == ":=":
             return "it assigns a user variable (:=)"
-        if word in {"NEXT", "PREVIOUS"} and following == "VALUE":
-            return "it uses a sequence (NEXT VALUE FOR)"
+        if (word in {"NEXT", "PREVIOUS"} and following == "VALUE") or (
+            word in {"NEXTVAL", "CURRVAL"} and not _unqualified(words, i)
+        ):
+            # NEXT VALUE FOR s, and s.nextval of MariaDB's sql_mode=ORACLE
+            return "it uses a sequence"
         if following == "(" and word in _WRITER_FUNCTIONS and _unqualified(words, i):
             return f"it calls {word}(), whose effect or answer belongs to one connection or one server"
         if word == "@@" and _diagnostic_variable(words, i + 1):
@@ -435,7 +442,7 @@ def _diagnostic_call(words: list[str], i: int) -> bool:
 # ----- stored function calls -----------------------------------------------------------------
 
 # Words that come before "(" in a read without calling a function: operators and clauses,
-# SELECT modifiers, and the type names of CAST/CONVERT and JSON_TABLE columns. MariaDB refuses
+# SELECT modifiers, EXPLAIN, and the type names of CAST/CONVERT and JSON_TABLE columns. MariaDB refuses
 # each as the name of an unqualified call (a syntax error), so none can call a stored function.
 _NOT_CALLS = frozenset(
     {
@@ -446,7 +453,8 @@ _NOT_CALLS = frozenset(
         "FORCE", "USE", "IGNORE", "GROUP", "FOR", "STRAIGHT_JOIN", "HIGH_PRIORITY", "SQL_NO_CACHE",
         "SQL_CACHE", "SQL_SMALL_RESULT", "SQL_BIG_RESULT", "SQL_BUFFER_RESULT", "SQL_CALC_FOUND_ROWS",
         "LIMIT", "OFFSET", "ORDER", "WINDOW", "TABLE", "LEADING", "TRAILING", "BOTH", "SOUNDS",
-        "COLLATE", "NULL", "OUTER", "INNER", "CROSS", "NATURAL", "INTO",
+        "COLLATE", "NULL", "OUTER", "INNER", "CROSS", "NATURAL", "INTO", "EXPLAIN", "DESCRIBE", "DESC",
+        "ANALYZE",
         "BINARY", "CHARACTER", "NATIONAL", "NCHAR", "VARCHAR", "VARBINARY", "DECIMAL", "DEC",
         "NUMERIC", "FIXED", "FLOAT", "DOUBLE", "REAL", "INT", "INTEGER", "TINYINT", "SMALLINT",
         "MEDIUMINT", "BIGINT", "SIGNED", "UNSIGNED", "DATETIME", "BIT", "ENUM", "SET", "TEXT", "BLOB",
@@ -458,12 +466,27 @@ _NOT_CALLS = frozenset(
 def _stored_calls(words: list[str], read_only: frozenset[str]) -> list[str]:
     """The functions ``words`` calls that are neither built in nor declared read-only."""
     calls = []
-    for i in range(len(words) - 1):
+    for i in range(_explain_options_end(words), len(words) - 1):
         if words[i + 1] == "(" and _is_name(words[i]):
             name = _stored_call(words, i)
             if name is not None and name not in read_only:
                 calls.append(name)
     return calls
+
+
+def _explain_options_end(words: list[str]) -> int:
+    """Where the statement starts after ``EXPLAIN FORMAT=TREE`` and the like.
+
+    The options are no reserved words: elsewhere ``tree(...)`` may call a stored function.
+    """
+    i = 0
+    while i < len(words) and words[i] == "(":
+        i += 1
+    if i < len(words) and words[i] in {"EXPLAIN", "DESCRIBE", "DESC"}:
+        i += 1
+        while i < len(words) and words[i] in _EXPLAIN_OPTIONS:
+            i += 1
+    return i
 
 
 def _stored_call(words: list[str], i: int) -> str | None:
