@@ -7,12 +7,13 @@ import re
 import pytest
 
 from scripts.db.router import builtin_functions
-from scripts.db.router.builtin_functions import BUILTIN_FUNCTIONS
+from scripts.db.router.builtin_functions import BUILTIN_FUNCTIONS, SPACE_SENSITIVE_FUNCTIONS
 
 LISTS = ["MARIADB_SQL_FUNCTIONS", "MARIADB_OTHER_FUNCTIONS", "MARIADB_11_FUNCTIONS", "MYSQL_84_FUNCTIONS"]
+SPACE_SENSITIVE = ["MARIADB_SPACE_SENSITIVE_FUNCTIONS", "MYSQL_84_SPACE_SENSITIVE_FUNCTIONS"]
 
 
-@pytest.mark.parametrize("name", LISTS)
+@pytest.mark.parametrize("name", LISTS + SPACE_SENSITIVE)
 def test_each_list_is_sorted_unique_upper_case_names(name: str) -> None:
     names = getattr(builtin_functions, name)
     assert list(names) == sorted(set(names))
@@ -36,3 +37,9 @@ def test_the_union_holds_every_list_and_no_operator_or_clause() -> None:
     for name in LISTS:
         assert set(getattr(builtin_functions, name)) <= BUILTIN_FUNCTIONS
     assert not {"AND", "OR", "XOR", "LIKE", "IS", "NOT", "SELECT", "FROM", "AS", "OVER"} & BUILTIN_FUNCTIONS
+
+
+def test_space_sensitive_names_are_built_ins_counting_now_and_not_abs() -> None:
+    assert SPACE_SENSITIVE_FUNCTIONS <= BUILTIN_FUNCTIONS
+    assert {"NOW", "COUNT", "SUBSTRING", "SYSDATE"} <= SPACE_SENSITIVE_FUNCTIONS
+    assert not {"ABS", "CONCAT", "IF"} & SPACE_SENSITIVE_FUNCTIONS

@@ -49,6 +49,7 @@ READS = [
     "SELECT a FROM t USE INDEX (i) PARTITION (p0)",
     "SELECT UUID(), RAND(), SLEEP(0), BENCHMARK(1, 1), GET_FORMAT(DATE, 'ISO')",
     "SELECT `app`.`bump` FROM t",
+    "SELECT abs (1), concat (a, b), IF (a, 1, 2) FROM t",
     "SHOW CREATE TABLE t",
     "SHOW FULL COLUMNS FROM t",
     "SHOW INDEX FROM t",
@@ -107,6 +108,8 @@ WRITES = [
     "SHOW TABLES WHERE bump(1)",
     "SELECT ñabs(1)",
     "SELECT abs(1) + bump(1)",
+    "SELECT now ()",
+    "SELECT COUNT /* spaced */ (*) FROM t",
     # effects and per-connection answers
     "SELECT @x := 1",
     "SELECT SQL_CALC_FOUND_ROWS * FROM t LIMIT 1",

@@ -156,3 +156,30 @@ MYSQL_84_FUNCTIONS = _names(
 BUILTIN_FUNCTIONS = frozenset(
     MARIADB_SQL_FUNCTIONS + MARIADB_OTHER_FUNCTIONS + MARIADB_11_FUNCTIONS + MYSQL_84_FUNCTIONS
 )
+
+
+# Built-ins whose name calls the built-in only when "(" follows at once: with a space or comment
+# between, the name is an identifier and `now ()` calls the stored function `now` of the current
+# database, if there is one (SELECT now () returned a stored function's answer on MariaDB 10.11).
+# MariaDB's: the built-ins of the lists above for which `SELECT name (...)`, spaced, reached a
+# stored function of that name on MariaDB 10.11.19. MySQL's: the functions "affected by the
+# IGNORE_SPACE setting" of https://dev.mysql.com/doc/refman/8.4/en/function-resolution.html.
+MARIADB_SPACE_SENSITIVE_FUNCTIONS = _names(
+    """
+    ADDDATE BIT_AND BIT_OR BIT_XOR CAST COUNT CUME_DIST CURDATE CURTIME DATE_ADD DATE_SUB DENSE_RANK
+    EXTRACT FIRST_VALUE GROUP_CONCAT JSON_ARRAYAGG JSON_OBJECTAGG JSON_TABLE LAG LEAD MAX MEDIAN MID MIN
+    NOW NTH_VALUE NTILE PERCENTILE_CONT PERCENTILE_DISC PERCENT_RANK POSITION RANK SESSION_USER STD
+    STDDEV STDDEV_POP STDDEV_SAMP SUBDATE SUBSTR SUBSTRING SUM SYSTEM_USER TRIM TRIM_ORACLE VARIANCE
+    VAR_POP VAR_SAMP
+    """
+)
+
+MYSQL_84_SPACE_SENSITIVE_FUNCTIONS = _names(
+    """
+    ADDDATE BIT_AND BIT_OR BIT_XOR CAST COUNT CURDATE CURTIME DATE_ADD DATE_SUB EXTRACT GROUP_CONCAT MAX
+    MID MIN NOW POSITION SESSION_USER STD STDDEV STDDEV_POP STDDEV_SAMP SUBDATE SUBSTR SUBSTRING SUM
+    SYSDATE SYSTEM_USER TRIM VARIANCE VAR_POP VAR_SAMP
+    """
+)
+
+SPACE_SENSITIVE_FUNCTIONS = frozenset(MARIADB_SPACE_SENSITIVE_FUNCTIONS + MYSQL_84_SPACE_SENSITIVE_FUNCTIONS)

@@ -18,7 +18,9 @@ effect or an answer that belongs to the writer or to one connection:
 - it reads the previous statement's diagnostics (``SHOW WARNINGS``, ``@@warning_count``...,
   see :func:`reads_diagnostics`): the session runs those on that statement's connection;
 - it calls a stored function: a qualified call (``app.bump()``) always is one, an unqualified
-  ``f()`` is unless ``f`` is a built-in (the vendored list in ``builtin_functions``). A stored
+  ``f()`` is unless ``f`` is a built-in (the vendored list in ``builtin_functions``), and so is
+  ``now ()``: for ``NOW``, ``COUNT`` and the other space-sensitive built-ins a space or comment
+  before "(" makes the name an identifier, which calls a stored function of that name. A stored
   function may write, and a replica refuses (or, worse, applies) the write;
 - it holds more than one statement (:func:`statement_count`): only the first was judged.
 
@@ -60,7 +62,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from scripts.db.router.builtin_functions import BUILTIN_FUNCTIONS
+from scripts.db.router.builtin_functions import BUILTIN_FUNCTIONS, SPACE_SENSITIVE_FUNCTIONS
 from scripts.db.router.errors import RoutingRefused
 
 
@@ -111,14 +113,22 @@ class _Scan:
     words: list[str]
     executable: bool
     hints: frozenset[str]
+    # Indexes of the words followed by "(" after a space or comment, not at once.
+    spaced: frozenset[int]
 
 
 def _scan(sql: str, scanner: re.Pattern[str]) -> _Scan:
     words: list[str] = []
     executable = False
     hints: set[str] = set()
+    spaced: set[int] = set()
+    word_end = -1  # where the last token (comments aside) ended, if it was a word
     for match in scanner.finditer(sql):
         kind, text = match.lastgroup, match.group(match.lastgroup or 0)
+        if kind == "punct" and text == "(" and word_end not in (-1, match.start()):
+            spaced.add(len(words) - 1)
+        if kind not in ("block", "line"):
+            word_end = match.end() if kind == "word" else -1
         if kind == "word":
             words.append(text.upper())
         elif kind == "punct":
@@ -132,12 +142,14 @@ def _scan(sql: str, scanner: re.Pattern[str]) -> _Scan:
             words.append(text.replace("``", "`").upper())
         elif kind == "code":
             executable = True
-            words.extend(_scan(text, scanner).words)
+            code = _scan(text, scanner)
+            spaced.update(i + len(words) for i in code.spaced)
+            words.extend(code.words)
         else:  # a comment: only a hint counts
             hint = _HINT_RE.match(text)
             if hint:
                 hints.add(hint.group(1).lower())
-    return _Scan(words, executable, frozenset(hints))
+    return _Scan(words, executable, frozenset(hints), frozenset(spaced))
 
 
 def _scans(sql: str) -> Iterator[_Scan]:
@@ -234,7 +246,7 @@ def _verdict(scan: _Scan, read_only: frozenset[str]) -> Route:
                 "sends that to a replica; remove the hint"
             )
         return route
-    if "reader" in scan.hints or not _stored_calls(scan.words, read_only):
+    if "reader" in scan.hints or not _stored_calls(scan, read_only):
         return Route.READ
     return Route.WRITE
 
@@ -463,12 +475,12 @@ _NOT_CALLS = frozenset(
 )  # fmt: skip
 
 
-def _stored_calls(words: list[str], read_only: frozenset[str]) -> list[str]:
-    """The functions ``words`` calls that are neither built in nor declared read-only."""
-    calls = []
+def _stored_calls(scan: _Scan, read_only: frozenset[str]) -> list[str]:
+    """The functions the statement calls that are neither built in nor declared read-only."""
+    words, calls = scan.words, []
     for i in range(_explain_options_end(words), len(words) - 1):
         if words[i + 1] == "(" and _is_name(words[i]):
-            name = _stored_call(words, i)
+            name = _stored_call(words, i, i in scan.spaced)
             if name is not None and name not in read_only:
                 calls.append(name)
     return calls
@@ -489,8 +501,12 @@ def _explain_options_end(words: list[str]) -> int:
     return i
 
 
-def _stored_call(words: list[str], i: int) -> str | None:
-    """The lower-case name of the stored function called at ``words[i]``, or None if no such call."""
+def _stored_call(words: list[str], i: int, spaced: bool) -> str | None:
+    """The lower-case name of the stored function called at ``words[i]``, or None if no such call.
+
+    ``spaced``: a space or comment comes before the "(", which makes some built-in names
+    identifiers (``now ()`` calls a stored function ``now``).
+    """
     word, previous = words[i], words[i - 1] if i else ""
     if previous == ".":
         qualifier = words[i - 2] if i >= 2 else ""
@@ -499,7 +515,9 @@ def _stored_call(words: list[str], i: int) -> str | None:
     # `'$' COLUMNS (`, MATCH (...) AGAINST (...), MySQL's `MEMBER OF (`.
     if previous in {"AS", ")", _STRING, _ANSI_QUOTED} or (previous, word) == ("MEMBER", "OF"):
         return None
-    if word in _NOT_CALLS or word in BUILTIN_FUNCTIONS or _names_cte(words, i):
+    if word in _NOT_CALLS or _names_cte(words, i):
+        return None
+    if word in BUILTIN_FUNCTIONS and not (spaced and word in SPACE_SENSITIVE_FUNCTIONS):
         return None
     return _plain(word)
 
