@@ -600,7 +600,7 @@ diagnostics = st.one_of(
 # ----- the properties ------------------------------------------------------------------------------
 
 
-@examples(120)
+@examples(100)
 @given(render(effectful_reads(1)))
 def test_effectful_reads_are_never_read(sql: str) -> None:
     assert route_of(sql) is not Route.READ, sql
@@ -625,7 +625,7 @@ def test_reads_of_diagnostics_are_recognised_and_never_read(sql: str) -> None:
     assert reads_diagnostics(sql), sql
 
 
-@examples(120)
+@examples(100)
 @given(render(plain_reads))
 def test_plain_reads_are_reads(sql: str) -> None:
     assert route_of(sql) is Route.READ, sql
