@@ -176,7 +176,8 @@ def tokens(sql: str) -> list[str] | None:
 def route_of(sql: str) -> Route:
     """Where ``sql`` may run: :func:`route_for` with no read-only stored functions declared.
 
-    Cached: services send the same statement texts over and over.
+    Cached: services send the same statement texts over and over. Raises
+    :class:`RoutingRefused` as :func:`route_for` does.
     """
     return _route(sql, frozenset())
 
@@ -186,7 +187,7 @@ def route_for(sql: str, read_only_functions: frozenset[str]) -> Route:
     """Where ``sql`` may run, calls of ``read_only_functions`` not counting as writes.
 
     Each name is lower-case and as the statement calls it: ``f`` covers ``f(...)``, ``db.f``
-    covers ``db.f(...)`` (and ``\\`db\\`.\\`f\\`(...)``). Only stored functions can be declared:
+    covers ``db.f(...)``, with or without backquotes. Only stored functions can be declared:
     built-ins with effects (``GET_LOCK``...) keep their route. Raises :class:`RoutingRefused`
     when a ``router:reader`` hint sits on a statement no hint can send to a replica.
     """
