@@ -200,6 +200,24 @@ def test_a_stored_function_that_writes_runs_on_the_writer(renv: LocalEnv) -> Non
         # Forced to the writer, any read.
         ids = server_ids(renv)
         assert db.query("/* router:writer */ SELECT @@server_id") == [(ids["db1"],)]
+        with pytest.raises(RoutingRefused, match="router:reader"):
+            db.execute("/* router:reader */ UPDATE products SET stock = stock WHERE id = 0")
+
+
+def test_stored_functions_declared_read_only_go_to_the_replicas(renv: LocalEnv) -> None:
+    ops(renv, "db1", "CREATE OR REPLACE FUNCTION app.double_it(n INT) RETURNS INT DETERMINISTIC RETURN n * 2")
+    time.sleep(0.5)  # the replicas apply the function
+    replicas = {server_ids(renv)[name] for name in ("db2", "db3")}
+    with open_router(renv) as db:
+        assert db.execute("SELECT double_it(2), @@server_id").role == "writer"
+        hinted = db.execute("/* router:reader */ SELECT double_it(2), @@server_id")
+        assert hinted.role == "reader" and hinted.rows[0][0] == 4 and hinted.rows[0][1] in replicas
+    declared = RouterSettings(
+        writer_wait_s=20.0, read_only_functions=frozenset({"double_it", "app.double_it"})
+    )
+    with open_router(renv, declared) as db:
+        assert db.execute("SELECT app.double_it(3)").role == "reader"
+        assert db.execute("SELECT double_it(3)").rows == [(6,)]
 
 
 # ----- pins: transactions, variables, locks; what goes back to the pool ------------------------

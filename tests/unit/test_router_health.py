@@ -78,6 +78,8 @@ def test_rotation_rule(kwargs: dict[str, object], keep: bool, reason: str) -> No
         ({"pool_size": 0}, "pool_size must be an integer from 1 to 1000, got 0"),
         ({"consistency": "strong"}, "consistency must be one of auto, gtid, heartbeat, got 'strong'"),
         ({"heartbeat_schema": "ops`; DROP"}, "heartbeat_schema must be a plain schema name"),
+        ({"read_only_functions": {"f"}}, "read_only_functions must be a frozenset of lower-case"),
+        ({"read_only_functions": frozenset({"App.F"})}, "read_only_functions must be a frozenset"),
     ],
 )
 def test_rejects_bad_router_settings(change: dict[str, object], message: str) -> None:

@@ -11,12 +11,8 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from scripts.db.router import session_state
-from scripts.db.router.statements import Route, route_of
+from scripts.db.router.statements import Route, reads_diagnostics, route_for, statement_count
 
-# Functions and variables whose answer is the diagnostics of the previous statement on the same
-# connection (FOUND_ROWS after SQL_CALC_FOUND_ROWS, ROW_COUNT, warnings and errors).
-_DIAGNOSTIC_FUNCTIONS = frozenset({"FOUND_ROWS", "ROW_COUNT"})
-_DIAGNOSTIC_VARIABLES = frozenset({"WARNING_COUNT", "ERROR_COUNT"})
 # LAST_INSERT_ID() lasts on its connection until the next statement that generates one.
 _INSERT_ID_VARIABLES = frozenset({"IDENTITY", "LAST_INSERT_ID", "INSERT_ID"})
 
@@ -34,42 +30,21 @@ class Plan(NamedTuple):
 
 
 @lru_cache(maxsize=4096)
-def plan_of(sql: str) -> Plan:
-    route = route_of(sql)
+def plan_of(sql: str, read_only_functions: frozenset[str] = frozenset()) -> Plan:
+    """The plan for ``sql``; raises RoutingRefused for a ``router:reader`` hint no read can take."""
+    route = route_for(sql, read_only_functions)
+    multi = statement_count(sql) > 1
     toks = session_state.words(sql)
     if toks is None:
-        return Plan(route, multi=False, pins=True, diagnostics=False, last_insert_id=False)
-    uppers = [t.upper for t in toks]
-    pins = route is Route.SESSION or session_state.creates_state(toks)
-    insert_id = _reads_insert_id(uppers)
+        return Plan(route, multi=multi, pins=True, diagnostics=False, last_insert_id=False)
+    insert_id = _reads_insert_id([t.upper for t in toks])
     return Plan(
         route,
-        multi=_is_multi(uppers),
-        pins=pins,
-        diagnostics=insert_id or _reads_diagnostics(uppers),
+        multi=multi,
+        pins=route is Route.SESSION or session_state.creates_state(toks),
+        diagnostics=insert_id or reads_diagnostics(sql),
         last_insert_id=insert_id,
     )
-
-
-def _is_multi(uppers: list[str]) -> bool:
-    """A ``;`` with anything after it (one trailing ``;`` is allowed)."""
-    if ";" not in uppers:
-        return False
-    return any(u != ";" for u in uppers[uppers.index(";") :])
-
-
-def _reads_diagnostics(uppers: list[str]) -> bool:
-    if uppers[:1] == ["SHOW"] and ("WARNINGS" in uppers[1:6] or "ERRORS" in uppers[1:6]):
-        return True
-    if uppers[:1] == ["GET"] and "DIAGNOSTICS" in uppers[1:3]:
-        return True
-    for i, up in enumerate(uppers):
-        following = uppers[i + 1] if i + 1 < len(uppers) else ""
-        if up in _DIAGNOSTIC_FUNCTIONS and following == "(":
-            return True
-        if up == "@@" and _variable(uppers, i) in _DIAGNOSTIC_VARIABLES:
-            return True
-    return False
 
 
 def _reads_insert_id(uppers: list[str]) -> bool:

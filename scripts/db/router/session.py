@@ -194,7 +194,7 @@ class Session:
     # ----- statements ------------------------------------------------------------
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Result:
-        plan = plan_of(sql)
+        plan = plan_of(sql, self._cluster.settings.read_only_functions)
         if plan.multi:
             raise RoutingRefused(
                 "several statements in one call: the router runs one statement per call (send them "
@@ -285,8 +285,9 @@ class Session:
         what = _verb(sql)
         if carry is None:
             raise RoutingRefused(
-                f"{what} reads the diagnostics of this session's previous statement, and this session "
-                "has none: send it right after the statement it is about, in the same session"
+                f"{what} reads what this session's previous statement left on its connection (warnings, "
+                "counts, status), and this session has none: send it right after the statement it is "
+                "about, in the same session, or use `with router.writer() as conn:`"
             )
         if plan.last_insert_id and not carry.insert_id:
             self._give_back(carry)

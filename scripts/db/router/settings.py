@@ -37,6 +37,10 @@ class RouterSettings:
     consistency: str = "auto"
     # Where the heartbeat fallback writes (the bootstrap creates ops.heartbeat).
     heartbeat_schema: str = "ops"
+    # Stored functions that only read, so a read calling them may go to a replica (every other
+    # stored function sends a read to the writer): lower-case, as statements call them
+    # ("f" or "db.f").
+    read_only_functions: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -51,6 +55,12 @@ class RouterSettings:
         if self.consistency not in CONSISTENCY_MODES:
             allowed = ", ".join(CONSISTENCY_MODES)
             raise ValueError(f"router setting consistency must be one of {allowed}, got {self.consistency!r}")
+        names = self.read_only_functions
+        if not isinstance(names, frozenset) or not all(isinstance(n, str) and n == n.lower() for n in names):
+            raise ValueError(
+                "router setting read_only_functions must be a frozenset of lower-case function names, "
+                f"got {names!r}"
+            )
         if not self.heartbeat_schema.replace("_", "").isalnum():
             raise ValueError(
                 f"router setting heartbeat_schema must be a plain schema name, got {self.heartbeat_schema!r}"

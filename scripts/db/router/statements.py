@@ -29,9 +29,9 @@ ANALYZE`` and MariaDB's ``ANALYZE stmt`` (both run the statement) go to the writ
 
 Statements that change a connection's session (``SET``, ``USE``, ``LOCK TABLES``, prepared
 statements, ``HANDLER``, temporary tables, transaction control, and MariaDB's compound
-``BEGIN NOT ATOMIC ... END``) would leak into whoever gets the pooled connection next, so the
-router refuses them outside ``router.writer()``/``reader()`` connections of one's own;
-transactions are ``with session.transaction():``.
+``BEGIN NOT ATOMIC ... END``) are SESSION: they would leak into whoever gets the pooled
+connection next, so the session pins a writer connection of its own for them (see
+:mod:`scripts.db.router.session_state`).
 
 Hints, in a comment anywhere in the statement (``/* ... */``, ``-- ...`` or ``# ...``) whose
 text starts with the hint followed by whitespace or the comment's end:
