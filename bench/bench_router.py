@@ -1,14 +1,20 @@
 """What the read/write router costs per query, and how its clients ride through a failover.
 
     .venv/bin/python -m bench.bench_router [--runs 5] [--queries 2000] [--rounds 5]
-        [--write-results bench/RESULTS.md]
+        [--load quiet|busy|both] [--hogs N] [--write-results bench/RESULTS.md]
 
 Overhead: one client thread, a fresh local environment (primary + 2 replicas, TLS), the
 application user. Each scenario runs the same statements over a direct connection (made the
 way the router makes its own: TLS verified against the environment's CA) and through the
-router, alternately, ``--runs`` times ``--queries`` statements; per run the p50 and p99 latency
-and the queries per second; the figures are the medians over the runs, the ratio router/direct
-of each run's QPS, its median.
+router, alternately, ``--runs`` times ``--queries`` statements; per run the p50, p95 and p99
+latency and the queries per second. Overhead: router minus direct of each run's percentile,
+its median over the runs; the QPS ratio: router/direct of each run, its median. The A/A row
+runs the direct read on both sides: its "overhead" is the noise floor of the figures.
+
+Load: quiet (nothing else running), and busy: ``--hogs`` CPU hogs (``while True: pass``
+processes, one per core by default, each in a session of its own like any other program on the
+machine) started before the phase and killed after it; the load average is read at the end of
+each phase.
 
 Failover: per round a fresh environment (async, then semi-sync), one client thread writing a new
 row and reading it back through the router (read-your-writes), the primary SIGKILLed and
@@ -25,10 +31,12 @@ import io
 import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -94,17 +102,24 @@ def run_sql_new_cursor(conn: MySQLConnection, sql: str, params: tuple[object, ..
 # ----- overhead ---------------------------------------------------------------------------------
 
 
+PERCENTILES = (50, 95, 99)
+
+
 @dataclass
 class Figures:
-    p50_ms: list[float] = field(default_factory=list)
-    p99_ms: list[float] = field(default_factory=list)
+    # Per run: percentile -> latency in ms.
+    ms: list[dict[int, float]] = field(default_factory=list)
     qps: list[float] = field(default_factory=list)
 
     def add(self, latencies: list[float], total_s: float) -> None:
         ordered = sorted(latencies)
-        self.p50_ms.append(ordered[len(ordered) // 2] * 1000)
-        self.p99_ms.append(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000)
+        self.ms.append(
+            {p: ordered[min(len(ordered) - 1, len(ordered) * p // 100)] * 1000 for p in PERCENTILES}
+        )
         self.qps.append(len(latencies) / total_s)
+
+    def median(self, p: int) -> float:
+        return statistics.median(run[p] for run in self.ms)
 
 
 def timed(step: Callable[[], None], n: int) -> tuple[list[float], float]:
@@ -146,17 +161,49 @@ class Scenario:
     b: Figures = field(default_factory=Figures)
     ratios: list[float] = field(default_factory=list)
 
-    def row(self) -> str:
+    def overhead_ms(self, p: int) -> float:
+        """Router minus direct at percentile ``p``, per run (both measured in the same run), the median."""
+        return statistics.median(b[p] - a[p] for a, b in zip(self.a.ms, self.b.ms, strict=True))
+
+    def row(self, load: str) -> str:
+        cells = " | ".join(f"{self.a.median(p):.3f} | {self.overhead_ms(p):+.3f}" for p in PERCENTILES)
         med = statistics.median
-        d50, r50 = med(self.a.p50_ms), med(self.b.p50_ms)
         return (
-            f"| {self.name} | {d50:.3f} | {r50:.3f} | {r50 - d50:+.3f} | {med(self.a.p99_ms):.3f} "
-            f"| {med(self.b.p99_ms):.3f} | {med(self.a.qps):,.0f} | {med(self.b.qps):,.0f} "
+            f"| {load} | {self.name} | {cells} | {med(self.a.qps):,.0f} | {med(self.b.qps):,.0f} "
             f"| {med(self.ratios):.3f} |"
         )
 
 
-def overhead(env: LocalEnv, runs: int, queries: int) -> list[Scenario]:
+@dataclass
+class Phase:
+    load: str
+    hogs: int
+    loadavg: tuple[float, float, float]
+    scenarios: list[Scenario]
+
+    def describe(self) -> str:
+        what = "nothing else running" if not self.hogs else f"{self.hogs} CPU hogs"
+        one, five, _ = self.loadavg
+        return f"{self.load}: {what}, load average {one:.1f} (1 min) / {five:.1f} (5 min) at its end"
+
+
+@contextlib.contextmanager
+def cpu_hogs(n: int) -> Iterator[None]:
+    """``n`` busy-looping processes, each in a session of its own, killed on the way out."""
+    hogs = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True) for _ in range(n)
+    ]
+    try:
+        time.sleep(2.0)  # every core busy before the first statement
+        yield
+    finally:
+        for hog in hogs:
+            hog.kill()
+        for hog in hogs:
+            hog.wait()
+
+
+def overhead(env: LocalEnv, runs: int, queries: int, load: str) -> list[Scenario]:
     outputs = load_outputs(env.outputs_path)
     writer_conn = direct(env, outputs.db.writer)
     reader_conn = direct(env, outputs.db.readers[0])
@@ -184,6 +231,11 @@ def overhead(env: LocalEnv, runs: int, queries: int) -> list[Scenario]:
             ryw.execute(READ, (product,))
 
         scenarios = [
+            Scenario(
+                "A/A: direct read on both sides (noise floor)",
+                lambda: run_sql(reader_conn, READ, (product,)),
+                lambda: run_sql(reader_conn, READ, (product,)),
+            ),
             Scenario(
                 "read, direct with a cursor per statement",
                 lambda: run_sql_new_cursor(reader_conn, READ, (product,)),
@@ -214,7 +266,7 @@ def overhead(env: LocalEnv, runs: int, queries: int) -> list[Scenario]:
                 scenario.a.add(lat_a, total_a)
                 scenario.b.add(lat_b, total_b)
                 scenario.ratios.append(scenario.b.qps[-1] / scenario.a.qps[-1])
-            print(scenario.row(), flush=True)
+            print(scenario.row(load), flush=True)
         return scenarios
     finally:
         db.close()
@@ -312,9 +364,9 @@ def failover_round(path: Path, semi_sync: bool) -> Round:
 # ----- report -----------------------------------------------------------------------------------
 
 OVERHEAD_HEADER = [
-    "| scenario | direct p50 ms | router p50 ms | p50 overhead ms | direct p99 ms | router p99 ms "
-    "| direct QPS | router QPS | QPS ratio |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| load | scenario | direct p50 ms | p50 overhead ms | direct p95 ms | p95 overhead ms "
+    "| direct p99 ms | p99 overhead ms | direct QPS | router QPS | QPS ratio |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
 ]
 
 
@@ -338,9 +390,7 @@ def failover_table(rounds: list[Round]) -> list[str]:
     return lines
 
 
-def write_results(
-    path: Path, scenarios: list[Scenario], rounds: list[Round], runs: int, queries: int
-) -> None:
+def write_results(path: Path, phases: list[Phase], rounds: list[Round], runs: int, queries: int) -> None:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "## Read/write router (`bench/bench_router.py`)",
@@ -349,10 +399,14 @@ def write_results(
         "One client thread, the application user over TLS, primary + 2 replicas. Direct: one "
         "connection to the writer or a replica made as the router makes its own. Router: "
         f"`scripts.db.router`. Medians over {runs} runs of {queries} statements each, direct and "
-        f"router in alternate blocks of {BLOCK}; the QPS ratio is router/direct per run, its median.",
+        f"router in alternate blocks of {BLOCK}. Overhead: router minus direct of each run's percentile, "
+        "its median over the runs; the QPS ratio is router/direct per run, its median. The A/A row runs "
+        "the direct read on both sides: the noise floor. Load: "
+        + "; ".join(phase.describe() for phase in phases)
+        + " (hogs: `while True: pass` processes, each in a session of its own, killed after the phase).",
         "",
         *OVERHEAD_HEADER,
-        *(s.row() for s in scenarios),
+        *(s.row(phase.load) for phase in phases for s in phase.scenarios),
         "",
         "Failover through the router: one client writes a new row and reads it back (read-your-writes), the "
         "primary is SIGKILLed and `LocalEnv.failover()` runs at once (as in the failover drill); the router "
@@ -368,15 +422,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs per scenario (default 5)")
     parser.add_argument("--queries", type=int, default=2000, help="statements per run (default 2000)")
     parser.add_argument("--rounds", type=int, default=5, help="failover rounds per mode (default 5; 0 skips)")
+    parser.add_argument(
+        "--load",
+        choices=("quiet", "busy", "both"),
+        default="both",
+        help="overhead with nothing else running, with CPU hogs, or both (default)",
+    )
+    parser.add_argument(
+        "--hogs", type=int, default=os.cpu_count() or 2, help="CPU hogs when busy (default: one per core)"
+    )
     parser.add_argument("--write-results", type=Path, help="update this RESULTS.md with a section of our own")
     args = parser.parse_args(argv)
+    loads = ("quiet", "busy") if args.load == "both" else (args.load,)
     # Trust only the environment's CA: the connector would load the system bundle on every connect.
     os.environ["SSL_CERT_FILE"] = os.devnull
     with tempfile.TemporaryDirectory(prefix="router-bench-") as tmp:
         env = start(Path(tmp) / "overhead")
         try:
             print("\n".join(OVERHEAD_HEADER), flush=True)
-            scenarios = overhead(env, args.runs, args.queries)
+            phases = []
+            for load in loads:
+                hogs = args.hogs if load == "busy" else 0
+                with cpu_hogs(hogs):
+                    scenarios = overhead(env, args.runs, args.queries, load)
+                    phases.append(Phase(load, hogs, os.getloadavg(), scenarios))
+                print(phases[-1].describe(), flush=True)
         finally:
             env.down(purge=True)
         rounds = []
@@ -387,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
                 rounds.append(result)
     print("\n".join(failover_table(rounds)))
     if args.write_results:
-        write_results(args.write_results, scenarios, rounds, args.runs, args.queries)
+        write_results(args.write_results, phases, rounds, args.runs, args.queries)
     return 0
 
 

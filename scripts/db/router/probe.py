@@ -1,8 +1,10 @@
 """The monitor's own connections: one per endpoint, short timeouts, never pooled with the queries.
 
 Each check is one round trip: ``@@read_only``, the GTID position (the writer's binlog
-position, a replica's applied one) and, on MariaDB, whether replication runs. The socket keeps
-the connect timeout for reads, so a hung server costs one timeout, not a hang.
+position, a replica's applied one) and, on MariaDB, whether replication runs. One round trip,
+not two: each connection keeps one cursor (the connector's ``cursor()`` pings the server
+first). The socket keeps the connect timeout for reads, so a hung server costs one timeout,
+not a hang.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from mysql.connector.connection import MySQLConnection
 from mysql_platform_core.contract import Endpoint
 from scripts.db.connection import Target, connect_once, describe_error
 from scripts.db.router.gtid import MARIADB, MYSQL, Dialect
+from scripts.db.router.pool import cursor_for
 
 _REPLICATING_SQL = (
     "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'SLAVE_RUNNING')"
@@ -97,10 +100,12 @@ class Prober:
 
     def _query(self, endpoint: Endpoint, sql: str) -> tuple[object, ...]:
         try:
-            conn = self._conn(endpoint)
-            with conn.cursor() as cur:
-                cur.execute(sql)
-                row = cur.fetchone()
+            cur = cursor_for(self._conn(endpoint))
+            cur.execute(sql)
+            # fetchall, not fetchone: the one row is read to the end, so the reused cursor
+            # leaves no unread result behind for the next check.
+            rows = cur.fetchall()
+            row = rows[0] if rows else None
         except mysql.connector.Error as exc:
             self._drop(endpoint)
             raise ProbeFailed(describe_error(exc, self._target(endpoint).password)) from None
