@@ -144,6 +144,14 @@ class TlsRequiredConnection(MySQLConnection):
     thing read before the login, so this is the one place to stop.
     """
 
+    # The server's status flags of the last OK or EOF packet (in transaction, autocommit, session
+    # state changed...): the connector keeps only two of them.
+    server_status: int = 0
+
+    def _handle_server_status(self, flags: int) -> None:
+        super()._handle_server_status(flags)
+        self.server_status = flags
+
     def _do_handshake(self) -> None:
         super()._do_handshake()
         capabilities = (self._handshake or {}).get("capabilities")
@@ -165,7 +173,9 @@ def tls_arguments(target: Target) -> dict[str, Any]:
     return {"ssl_disabled": False, "ssl_verify_cert": False, "ssl_verify_identity": False}
 
 
-def connect_once(target: Target, timeout_s: float, *, multi_statements: bool = True) -> MySQLConnection:
+def connect_once(
+    target: Target, timeout_s: float, *, multi_statements: bool = True, init_command: str | None = None
+) -> MySQLConnection:
     """One attempt, no retry. The connector is called with keyword arguments only.
 
     ``multi_statements=False`` clears CLIENT_MULTI_STATEMENTS (set by the connector by default),
@@ -187,6 +197,9 @@ def connect_once(target: Target, timeout_s: float, *, multi_statements: bool = T
         kwargs["database"] = target.database
     if not multi_statements:
         kwargs["client_flags"] = [-ClientFlag.MULTI_STATEMENTS]
+    if init_command:
+        # Run at connect and again after every COM_RESET_CONNECTION (the connector's _post_connection).
+        kwargs["init_command"] = init_command
     conn = TlsRequiredConnection(**kwargs)
     _OPEN.add(conn)
     try:

@@ -13,8 +13,11 @@ from typing import NamedTuple
 from scripts.db.router import session_state
 from scripts.db.router.statements import Route, reads_diagnostics, route_for, statement_count
 
-# LAST_INSERT_ID() lasts on its connection until the next statement that generates one.
+# LAST_INSERT_ID() lasts on its connection until the next statement that generates one; so does a
+# sequence's LASTVAL (MariaDB), set by NEXTVAL.
 _INSERT_ID_VARIABLES = frozenset({"IDENTITY", "LAST_INSERT_ID", "INSERT_ID"})
+_SEQUENCE_READS = frozenset({"LASTVAL"})
+_SEQUENCE_WRITES = frozenset({"NEXTVAL", "SETVAL"})
 
 
 class Plan(NamedTuple):
@@ -25,8 +28,13 @@ class Plan(NamedTuple):
     pins: bool
     # It reads the previous statement's diagnostics: it runs on that statement's connection.
     diagnostics: bool
-    # It reads LAST_INSERT_ID() (or @@identity): the previous statement must have set one.
+    # It reads LAST_INSERT_ID() (or @@identity, a sequence's LASTVAL): this session must have
+    # generated one on the connection it runs on.
     last_insert_id: bool
+    # It generates a sequence value (NEXTVAL, NEXT VALUE FOR, SETVAL).
+    generates: bool = False
+    # A CALL: what the procedure leaves that the server does not report (user locks) must go.
+    calls: bool = False
 
 
 @lru_cache(maxsize=4096)
@@ -37,17 +45,36 @@ def plan_of(sql: str, read_only_functions: frozenset[str] = frozenset()) -> Plan
     toks = session_state.words(sql)
     if toks is None:
         return Plan(route, multi=multi, pins=True, diagnostics=False, last_insert_id=False)
-    insert_id = _reads_insert_id([t.upper for t in toks])
+    uppers = [t.upper for t in toks]
+    insert_id = _reads_insert_id(uppers)
+    pins = route is Route.SESSION or session_state.creates_state(toks)
+    if not pins and "\\" in sql:
+        # Read the other way too, as the server would with NO_BACKSLASH_ESCAPES.
+        pins = session_state.creates_state(session_state.words(sql, backslash_escapes=False))
     return Plan(
         route,
         multi=multi,
-        pins=route is Route.SESSION or session_state.creates_state(toks),
+        pins=pins,
         diagnostics=insert_id or reads_diagnostics(sql),
         last_insert_id=insert_id,
+        generates=_calls_any(uppers, _SEQUENCE_WRITES) or _next_value(uppers),
+        calls=uppers[:1] == ["CALL"],
     )
 
 
+def _calls_any(uppers: list[str], names: frozenset[str]) -> bool:
+    return any(up in names and uppers[i + 1 : i + 2] == ["("] for i, up in enumerate(uppers))
+
+
+def _next_value(uppers: list[str]) -> bool:
+    return any(uppers[i : i + 3] == ["NEXT", "VALUE", "FOR"] for i in range(len(uppers)))
+
+
 def _reads_insert_id(uppers: list[str]) -> bool:
+    if _calls_any(uppers, _SEQUENCE_READS) or any(
+        uppers[i : i + 3] == ["PREVIOUS", "VALUE", "FOR"] for i in range(len(uppers))
+    ):
+        return True
     for i, up in enumerate(uppers):
         if up == "LAST_INSERT_ID" and uppers[i + 1 : i + 3] == ["(", ")"]:
             return True

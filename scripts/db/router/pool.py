@@ -23,6 +23,7 @@ from contextlib import suppress
 import mysql.connector
 from mysql.connector.abstracts import MySQLCursorAbstract
 from mysql.connector.connection import MySQLConnection
+from mysql.connector.constants import ServerFlag
 
 from scripts.db.connection import Target, connect_once, describe_error
 from scripts.db.router.errors import RouterError
@@ -35,12 +36,25 @@ def connect_for_statements(target: Target, timeout_s: float, read_timeout_s: flo
     takes whole seconds (``read_timeout``/``write_timeout``, rounded up here) and closes the
     connection when one runs out (ReadTimeoutError): a statement that needs longer must raise it.
     """
-    conn = connect_once(target, timeout_s, multi_statements=False)
+    conn = connect_once(target, timeout_s, multi_statements=False, init_command=TRACK_STATE)
     conn.read_timeout = conn.write_timeout = max(1, math.ceil(read_timeout_s))
     return conn
 
 
 _CURSOR = "_mysql_platform_router_cursor"
+# The server then flags (SERVER_SESSION_STATE_CHANGED) every reply after which the session holds
+# state: user variables, temporary tables, prepared statements, system variables, the default
+# database, however they were set (a procedure, a function, a trigger). MariaDB 10.2+, MySQL 5.7+.
+TRACK_STATE = "SET SESSION session_track_state_change = ON"
+SESSION_STATE_CHANGED = 1 << 14
+IN_TRANSACTION = ServerFlag.STATUS_IN_TRANS
+AUTOCOMMIT = ServerFlag.STATUS_AUTOCOMMIT
+
+
+def leaves_state(conn: MySQLConnection) -> bool:
+    """Whether the server said, in its last reply, that the session now holds state."""
+    flags: int = getattr(conn, "server_status", AUTOCOMMIT)
+    return bool(flags & (SESSION_STATE_CHANGED | IN_TRANSACTION)) or not flags & AUTOCOMMIT
 
 
 class PoolClosed(RouterError):

@@ -39,6 +39,7 @@ from scripts.db.router import causal, session_state
 from scripts.db.router.errors import (
     AmbiguousWrite,
     NoReader,
+    RouterError,
     RoutingRefused,
     SessionLost,
     WriteNotApplied,
@@ -46,7 +47,7 @@ from scripts.db.router.errors import (
 )
 from scripts.db.router.gtid import Dialect
 from scripts.db.router.plans import Plan, plan_of
-from scripts.db.router.pool import cursor_for
+from scripts.db.router.pool import cursor_for, leaves_state
 from scripts.db.router.session_state import SessionState
 from scripts.db.router.statements import Route, tokens
 
@@ -61,6 +62,9 @@ _IMPLICIT_COMMIT_VERBS = frozenset(
     {"CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE", "GRANT", "REVOKE", "LOAD"}
 )
 _TRANSACTION_VERBS = frozenset({"BEGIN", "START", "COMMIT", "ROLLBACK", "XA"})
+# Errors after which the server has rolled back the whole transaction, not only the statement.
+_TRANSACTION_ROLLED_BACK_ERRNOS = frozenset({1213, 1180})
+_SERVER_STATE = "state the server reported (left by a procedure, a function or a trigger)"
 # The session wrote since its reads last caught up: a replica must show the writer's
 # position (or, without GTIDs, a heartbeat written after it) before it answers.
 _WROTE = object()
@@ -167,9 +171,17 @@ class Session:
         self._carry: _Carry | None = None
         # The reused connection's insert-id flag (see _Carry), for the statement running now.
         self._chain_insert_id = False
+        # Said once, by the next statement: the pinned connection went away with its state.
+        self._lost_notice = ""
 
     def __enter__(self) -> Session:
         return self
+
+    def __del__(self) -> None:
+        # A session dropped unclosed (a thread that ended with its default session pinned) gives
+        # its connections back rather than hold them for the life of the process.
+        with suppress(Exception):
+            self.close()
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -194,6 +206,12 @@ class Session:
     # ----- statements ------------------------------------------------------------
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Result:
+        if self._cluster.closed:
+            self.close()
+            raise RouterError("the router is closed")
+        if self._lost_notice:
+            notice, self._lost_notice = self._lost_notice, ""
+            raise SessionLost(notice)
         plan = plan_of(sql, self._cluster.settings.read_only_functions)
         if plan.multi:
             raise RoutingRefused(
@@ -208,8 +226,8 @@ class Session:
         if plan.diagnostics:
             return self._diagnostics(sql, params, plan)
         if plan.route is Route.READ:
-            return self._read(sql, params)
-        return self._write(sql, params)
+            return self._read(sql, params, plan)
+        return self._write(sql, params, plan)
 
     def query(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = (), *, dictionary: bool = False
@@ -230,8 +248,16 @@ class Session:
 
     # ----- the previous statement's connection -------------------------------------
 
-    def _park(self, endpoint: Endpoint, conn: MySQLConnection, role: str, result: Result | None) -> None:
-        insert_id = self._chain_insert_id or bool(result is not None and result.lastrowid)
+    def _park(
+        self,
+        endpoint: Endpoint,
+        conn: MySQLConnection,
+        role: str,
+        result: Result | None,
+        *,
+        generated: bool = False,
+    ) -> None:
+        insert_id = self._chain_insert_id or generated or bool(result is not None and result.lastrowid)
         self._chain_insert_id = False
         token = self._cluster.pool(endpoint).park(conn)
         self._carry = _Carry(endpoint, token, role, insert_id) if token else None
@@ -292,9 +318,9 @@ class Session:
         if plan.last_insert_id and not carry.insert_id:
             self._give_back(carry)
             raise RoutingRefused(
-                "LAST_INSERT_ID() reads the AUTO_INCREMENT value of an INSERT on the same connection, "
-                "and this session's previous statement did not generate one there: use the INSERT's "
-                "Result.lastrowid, or run both in `with session.transaction():`"
+                f"{what} reads the value an INSERT (AUTO_INCREMENT) or NEXTVAL generated on the same "
+                "connection, and this session's previous statement did not generate one there: use "
+                "the INSERT's Result.lastrowid, or run both in `with session.transaction():`"
             )
         conn = self._cluster.pool(carry.endpoint).unpark(carry.token)
         if conn is None:
@@ -310,9 +336,13 @@ class Session:
         except mysql.connector.Error as exc:
             self._failed(carry.endpoint, conn, exc, carry.role, write=plan.route is not Route.READ)
             raise
-        self._park(carry.endpoint, conn, carry.role, result)
+        except BaseException:
+            self._chain_insert_id = False
+            self._cluster.release(carry.endpoint, conn, broken=True)
+            raise
         if plan.route is not Route.READ and carry.role == "writer":
             self._note_write()
+        self._settle(carry.endpoint, conn, carry.role, result, plan)
         return result
 
     def _failed(
@@ -320,16 +350,56 @@ class Session:
     ) -> None:
         """After a statement's error: park the connection (its diagnostics), or drop a lost one."""
         if not _lost(exc):
-            self._park(endpoint, conn, role, None)
+            self._after_error(endpoint, conn, role, exc)
             return
         self._chain_insert_id = False
         self._cluster.release(endpoint, conn, broken=True)
         if write and role == "writer":
             self._write_failed(endpoint, exc, what="the write")
 
+    def _after_error(
+        self, endpoint: Endpoint, conn: MySQLConnection, role: str, exc: mysql.connector.Error
+    ) -> None:
+        """A statement failed, the connection lives: park it when the server ran it (its warnings and
+        errors are the session's to read); one the connector refused before sending carries
+        someone else's diagnostics, so it goes back unparked."""
+        if getattr(exc, "sqlstate", None):
+            self._park(endpoint, conn, role, None)
+        else:
+            self._chain_insert_id = False
+            self._cluster.release(endpoint, conn)
+
+    def _settle(
+        self, endpoint: Endpoint, conn: MySQLConnection, role: str, result: Result, plan: Plan
+    ) -> None:
+        """After an unpinned statement: pin, reset or park its connection, as what it left requires."""
+        if leaves_state(conn):
+            if role == "writer":
+                self._pin_left_state(endpoint, conn, plan)
+                return
+            self._give_back_reset(endpoint, conn)  # a replica's session state is nobody's
+            return
+        if plan.calls:
+            # A procedure may take user locks, which the server does not report: they go with a reset.
+            self._give_back_reset(endpoint, conn)
+            return
+        self._park(endpoint, conn, role, result, generated=plan.generates)
+
+    def _pin_left_state(self, endpoint: Endpoint, conn: MySQLConnection, plan: Plan) -> None:
+        state = SessionState(transaction=conn.in_transaction)
+        if not conn.in_transaction or getattr(conn, "server_status", 0) & (1 << 14):
+            state.lasting.add(_SERVER_STATE)
+        self._chain_insert_id = False
+        self._pin = _Pin(endpoint, conn, state, dirty=True, wrote=plan.route is not Route.READ)
+        self._maybe_unpin(self._pin)
+
+    def _give_back_reset(self, endpoint: Endpoint, conn: MySQLConnection) -> None:
+        self._chain_insert_id = False
+        self._cluster.release(endpoint, conn, broken=not _reset(conn))
+
     # ----- writes ------------------------------------------------------------------
 
-    def _write(self, sql: str, params: Any) -> Result:
+    def _write(self, sql: str, params: Any, plan: Plan) -> Result:
         deadline = time.monotonic() + self._cluster.settings.writer_wait_s
         while True:
             endpoint, conn = self._writer_conn()
@@ -349,8 +419,8 @@ class Session:
             except BaseException:
                 self._cluster.release(endpoint, conn, broken=True)
                 raise
-        self._park(endpoint, conn, "writer", result)
         self._note_write()
+        self._settle(endpoint, conn, "writer", result, plan)
         return result
 
     def _write_failed(self, endpoint: Endpoint, exc: mysql.connector.Error, *, what: str) -> None:
@@ -376,7 +446,7 @@ class Session:
 
     # ----- reads -----------------------------------------------------------------
 
-    def _read(self, sql: str, params: Any) -> Result:
+    def _read(self, sql: str, params: Any, plan: Plan) -> Result:
         cluster = self._cluster
         tried: frozenset[Endpoint] = frozenset()
         for attempt in range(3):
@@ -398,7 +468,7 @@ class Session:
                 result = self._exec(endpoint, conn, sql, params, "reader")
             except mysql.connector.Error as exc:
                 if not _lost(exc):
-                    self._park(endpoint, conn, "reader", None)
+                    self._after_error(endpoint, conn, "reader", exc)
                     raise
                 cluster.release(endpoint, conn, broken=True)
                 cluster.pool(endpoint).discard_idle()
@@ -411,9 +481,9 @@ class Session:
             except BaseException:
                 cluster.release(endpoint, conn, broken=True)
                 raise
-            self._park(endpoint, conn, "reader", result)
+            self._settle(endpoint, conn, "reader", result, plan)
             return result
-        return self._read_on_writer(sql, params)
+        return self._read_on_writer(sql, params, plan)
 
     def _caught_up(self, endpoint: Endpoint, conn: MySQLConnection) -> bool:
         needed = self._needed
@@ -459,12 +529,17 @@ class Session:
         except WriterUnavailable:
             return False
 
-    def _read_on_writer(self, sql: str, params: Any) -> Result:
+    def _read_on_writer(self, sql: str, params: Any, plan: Plan) -> Result:
         for attempt in range(2):
             try:
                 endpoint, conn = self._writer_conn()
             except WriterUnavailable as exc:
-                raise NoReader(f"no healthy reader, and {exc}") from None
+                why = (
+                    "no reader could show this session's writes"
+                    if self._needed is not None and self._cluster.pick_reader() is not None
+                    else "no healthy reader"
+                )
+                raise NoReader(f"{why}, and {exc}") from None
             try:
                 result = self._exec(endpoint, conn, sql, params, "writer")
             except mysql.connector.Error as exc:
@@ -478,7 +553,7 @@ class Session:
             except BaseException:
                 self._cluster.release(endpoint, conn, broken=True)
                 raise
-            self._park(endpoint, conn, "writer", result)
+            self._settle(endpoint, conn, "writer", result, plan)
             return result
         raise AssertionError("unreachable")
 
@@ -510,8 +585,17 @@ class Session:
         except mysql.connector.Error as exc:
             if _lost(exc):
                 self._pin_lost(pin, plan, in_transaction)
+            if exc.errno in _TRANSACTION_ROLLED_BACK_ERRNOS and in_transaction:
+                pin.state.transaction = False
+                if pin.block:
+                    pin.lost = f"the server rolled the transaction back (error {exc.errno})"
             self._maybe_unpin(pin)
             self._write_failed(pin.endpoint, exc, what="the statement")
+            raise
+        except BaseException:
+            # Interrupted mid-statement (a signal, a deadline): the connection may hold an unread
+            # answer, so it cannot serve another statement; its state goes with it.
+            self._abandon(pin, "a statement on it was interrupted")
             raise
         pin.wrote |= plan.route is not Route.READ
         self._track(pin)
@@ -547,6 +631,17 @@ class Session:
         self._cluster.release(pin.endpoint, pin.conn, broken=not clean)
         if pin.wrote:
             self._note_write()
+
+    def _abandon(self, pin: _Pin, why: str) -> None:
+        self._cluster.release(pin.endpoint, pin.conn, broken=True)
+        message = f"this session's writer connection was closed because {why}"
+        if not pin.state.empty():
+            message += f"; the session's state on it ({pin.state.describe()}) is gone"
+        if pin.block:
+            pin.lost = message
+        else:
+            self._pin = None
+            self._lost_notice = message
 
     def _pin_lost(self, pin: _Pin, plan: Plan, in_transaction: bool) -> None:
         """The pinned connection died: say what was lost, and raise."""

@@ -34,11 +34,11 @@ from dataclasses import dataclass, field
 
 from scripts.db.sql_split import QUOTED_PATTERN
 
-_TOKEN_RE = re.compile(
-    rf"(?P<q>{QUOTED_PATTERN})|(?P<exec>/\*M?!)|/\*.*?\*/|(?:--(?=\s|$)|#)[^\n]*"
-    r"|(?P<w>[A-Za-z0-9_$]+)|(?P<p>:=|@@|\S)",
-    re.DOTALL,
-)
+_REST = r"|(?P<exec>/\*M?!)|/\*.*?\*/|(?:--(?=\s|$)|#)[^\n]*|(?P<w>[A-Za-z0-9_$]+)|(?P<p>:=|@@|\S)"
+_TOKEN_RE = re.compile(rf"(?P<q>{QUOTED_PATTERN}){_REST}", re.DOTALL)
+# With NO_BACKSLASH_ESCAPES a backslash is an ordinary character in a string.
+_PLAIN_QUOTED = "'[^']*(?:''[^']*)*'|\"[^\"]*(?:\"\"[^\"]*)*\"|`[^`]*(?:``[^`]*)*`"
+_PLAIN_TOKEN_RE = re.compile(rf"(?P<q>{_PLAIN_QUOTED}){_REST}", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,10 @@ class Token:
     quoted: str = ""  # the quote character when quoted: ' " or `
 
 
-def words(sql: str) -> list[Token] | None:
+def words(sql: str, *, backslash_escapes: bool = True) -> list[Token] | None:
     """The statement's tokens without comments; None when it holds an executable comment."""
     out: list[Token] = []
-    for m in _TOKEN_RE.finditer(sql):
+    for m in (_TOKEN_RE if backslash_escapes else _PLAIN_TOKEN_RE).finditer(sql):
         if m.group("exec"):
             return None
         if m.group("q"):
@@ -157,8 +157,18 @@ def _assigns_variable(uppers: list[str], at: int) -> bool:
 
 
 def apply(state: SessionState, sql: str) -> bool:
-    """Update ``state`` after ``sql`` ran; True when the server must be asked which locks are held."""
-    toks = words(sql)
+    """Update ``state`` after ``sql`` ran; True when the server must be asked which locks are held.
+
+    A statement holding a backslash is read both ways (with and without NO_BACKSLASH_ESCAPES),
+    so what either reading creates is kept.
+    """
+    ask = _apply(state, words(sql))
+    if "\\" in sql:
+        ask |= _apply(state, words(sql, backslash_escapes=False))
+    return ask
+
+
+def _apply(state: SessionState, toks: list[Token] | None) -> bool:
     if toks is None:
         state.lasting.add("an executable comment (its effect is unknown)")
         return False
@@ -240,7 +250,11 @@ def _handler(state: SessionState, toks: list[Token]) -> None:
         return
     name, action = _table_name(toks, 1)
     if action < len(toks) and toks[action].upper == "OPEN":
-        state.handlers.add(name)
+        # HANDLER t OPEN [AS] alias: later statements name the alias.
+        rest = toks[action + 1 :]
+        if rest and rest[0].upper == "AS":
+            rest = rest[1:]
+        state.handlers.add(rest[0].raw if rest else name)
     elif action < len(toks) and toks[action].upper == "CLOSE":
         state.handlers.discard(name)
 
@@ -309,11 +323,13 @@ _VERB_HANDLERS = {
 
 
 def _assignments(state: SessionState, toks: list[Token]) -> None:
-    if toks[0].upper == "SET":
-        return  # _set read its list
     uppers = [t.upper for t in toks]
+    # SET's own list is _set's; an assignment nested in a value (SET @x = (SELECT @y := 5)) is here.
+    nested_only = uppers[0] == "SET"
+    depth = 0
     for i, up in enumerate(uppers):
-        if up == "@" and _assigns_variable(uppers, i):
+        depth += (up == "(") - (up == ")")
+        if up == "@" and (depth > 0 or not nested_only) and _assigns_variable(uppers, i):
             state.user_variables.add(_variable_name(toks[i + 1]))
 
 
@@ -339,7 +355,9 @@ def _user_locks(state: SessionState, toks: list[Token]) -> bool:
 def _literal_argument(toks: list[Token], at: int) -> str | None:
     """The first argument when it is one string literal, e.g. GET_LOCK('job', 0)."""
     if at + 1 < len(toks) and toks[at].quoted in {"'", '"'} and toks[at + 1].upper in {",", ")"}:
-        return toks[at].raw
+        # A backslash escape (the connector escapes ' and \ in parameters) reads differently
+        # under NO_BACKSLASH_ESCAPES: such a name is not asked about by name.
+        return None if "\\" in toks[at].raw else toks[at].raw
     return None
 
 
