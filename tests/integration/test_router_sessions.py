@@ -358,3 +358,101 @@ def test_a_hung_reader_costs_a_read_one_timeout_then_another_reader_answers(renv
             os.kill(pid, signal.SIGCONT)
     assert answers <= {ids[replicas[1]], ids[state.roles.primary]}
     assert max(waits) < 2.5, waits
+
+
+# ----- what the server reports, and what is never passed on ----------------------------------
+
+
+def test_state_left_by_routines_pins_or_is_reset_never_passed_on(renv: LocalEnv) -> None:
+    ops(renv, "db1", "CREATE OR REPLACE PROCEDURE app.open_tx() BEGIN START TRANSACTION; END")
+    ops(
+        renv,
+        "db1",
+        "CREATE OR REPLACE FUNCTION app.set_var() RETURNS INT MODIFIES SQL DATA "
+        "BEGIN SET @fv = 7; RETURN 1; END",
+    )
+    ops(
+        renv,
+        "db1",
+        "CREATE OR REPLACE FUNCTION app.take_lock() RETURNS INT NO SQL RETURN GET_LOCK('in_function', 0)",
+    )
+    with open_router(renv, RouterSettings(writer_wait_s=20.0, pool_size=1)) as db:
+        with db.session() as s:
+            s.execute("CALL open_tx()")  # the server says the session is in a transaction
+            assert s.pinned is not None and "transaction" in s.pinned
+            s.execute("COMMIT")
+            assert s.pinned is None
+        with db.session() as s:
+            s.execute("SELECT set_var()")  # the server says the session's state changed
+            assert s.pinned is not None and s.query("SELECT @fv") == [(7,)]
+        with db.session() as s:
+            s.execute("SELECT take_lock()")  # not reported: the connection is reset after the call
+            assert s.pinned is None
+        with db.session() as s:
+            assert s.query("SELECT @fv, IS_USED_LOCK('in_function') /* router:writer */") == [(None, None)]
+
+
+def test_a_lock_name_with_escapes_keeps_the_pin(renv: LocalEnv) -> None:
+    with open_router(renv) as db, db.session() as s:
+        assert s.query("SELECT GET_LOCK(%s, 0)", ("job's\\lock",)) == [(1,)]
+        s.execute("SELECT 1")
+        assert s.pinned is not None and "user locks" in s.pinned
+        assert db.session().query("SELECT GET_LOCK(%s, 0)", ("job's\\lock",)) == [(0,)]
+        s.execute("SELECT RELEASE_ALL_LOCKS()")
+        assert s.pinned is None
+
+
+def test_an_interrupted_pinned_statement_drops_its_connection_and_says_so(renv: LocalEnv) -> None:
+    class Deadline(Exception):
+        pass
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise Deadline
+
+    with open_router(renv) as db, db.session() as s:
+        s.execute("SET @mine = 1")
+        previous = signal.signal(signal.SIGALRM, interrupt)
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        try:
+            with pytest.raises(Deadline):
+                s.execute("SELECT SLEEP(2), 'OLD'")
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        with pytest.raises(SessionLost, match=r"interrupted.*@mine"):
+            s.execute("SELECT 'NEW'")
+        assert s.query("SELECT 'NEW'") == [("NEW",)]
+
+
+def test_a_statement_the_connector_refused_leaves_no_diagnostics_to_read(renv: LocalEnv) -> None:
+    with open_router(renv, RouterSettings(writer_wait_s=20.0, pool_size=1)) as db:
+        trial_row(db, "client-fail")
+        with db.session() as other:
+            assert other.execute("SELECT 'x' + 0 FROM DUAL FOR UPDATE").warnings == 1  # on the writer
+        with db.session() as s:
+            with pytest.raises(mysql.connector.ProgrammingError):
+                s.execute("UPDATE products SET stock = %s WHERE id = %s", (1,))  # not enough parameters
+            with pytest.raises(RoutingRefused, match="has none"):
+                s.query("SHOW WARNINGS")
+
+
+def test_a_thread_that_ends_pinned_gives_its_connection_back(renv: LocalEnv) -> None:
+    with open_router(renv, RouterSettings(writer_wait_s=20.0, pool_size=1, checkout_timeout_s=2.0)) as db:
+        thread = threading.Thread(target=lambda: db.execute("SELECT GET_LOCK('worker', 0)"))
+        thread.start()
+        thread.join()
+        # Its default session went with the thread: the lock and the only connection are free.
+        assert db.query("SELECT GET_LOCK('worker', 0)") == [(1,)]
+        db.execute("SELECT RELEASE_ALL_LOCKS()")
+
+
+def test_a_closed_router_refuses_its_sessions(renv: LocalEnv) -> None:
+    db = open_router(renv)
+    s = db.session()
+    s.execute("SELECT GET_LOCK('closing', 0)")
+    db.close()
+    with pytest.raises(router.RouterError, match="closed"):
+        s.execute("SELECT 1")
+    assert s.pinned is None
+    with open_router(renv) as other:
+        assert other.query("SELECT GET_LOCK('closing', 0)") == [(1,)]

@@ -11,13 +11,21 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from scripts.db.router import session_state
-from scripts.db.router.statements import Route, reads_diagnostics, route_for, statement_count
+from scripts.db.router.statements import (
+    Route,
+    calls_stored_functions,
+    reads_diagnostics,
+    route_for,
+    statement_count,
+)
 
 # LAST_INSERT_ID() lasts on its connection until the next statement that generates one; so does a
 # sequence's LASTVAL (MariaDB), set by NEXTVAL.
 _INSERT_ID_VARIABLES = frozenset({"IDENTITY", "LAST_INSERT_ID", "INSERT_ID"})
 _SEQUENCE_READS = frozenset({"LASTVAL"})
 _SEQUENCE_WRITES = frozenset({"NEXTVAL", "SETVAL"})
+# Statements whose function calls the classifier reads (in an INSERT, `t (a, b)` is no call).
+_READ_VERBS = {"SELECT": True, "WITH": True, "(": True, "VALUES": True, "TABLE": True, "DO": True}
 
 
 class Plan(NamedTuple):
@@ -33,7 +41,8 @@ class Plan(NamedTuple):
     last_insert_id: bool
     # It generates a sequence value (NEXTVAL, NEXT VALUE FOR, SETVAL).
     generates: bool = False
-    # A CALL: what the procedure leaves that the server does not report (user locks) must go.
+    # A CALL or a stored function call: what the routine leaves that the server does not report
+    # (user locks) must go with a reset of the connection.
     calls: bool = False
 
 
@@ -58,7 +67,8 @@ def plan_of(sql: str, read_only_functions: frozenset[str] = frozenset()) -> Plan
         diagnostics=insert_id or reads_diagnostics(sql),
         last_insert_id=insert_id,
         generates=_calls_any(uppers, _SEQUENCE_WRITES) or _next_value(uppers),
-        calls=uppers[:1] == ["CALL"],
+        calls=uppers[:1] == ["CALL"]
+        or (_READ_VERBS.get(uppers[0], False) and calls_stored_functions(sql, read_only_functions)),
     )
 
 

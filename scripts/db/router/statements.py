@@ -209,6 +209,12 @@ def reads_diagnostics(sql: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
+def calls_stored_functions(sql: str, read_only_functions: frozenset[str] = frozenset()) -> bool:
+    """Whether ``sql`` calls a stored function not declared read-only (in any reading of it)."""
+    return any(_stored_calls(scan, read_only_functions) for scan in _scans(sql))
+
+
+@lru_cache(maxsize=4096)
 def statement_count(sql: str) -> int:
     """How many statements ``sql`` holds: non-empty runs between ``;`` outside strings and comments.
 
