@@ -139,9 +139,13 @@ def test_show_warnings_after_insert_ignore_shows_them(renv: LocalEnv) -> None:
             warnings = s.query("SHOW WARNINGS")
             assert [(w[0], w[1]) for w in warnings] == [("Warning", 1062)]
             assert s.query("SELECT @@warning_count") == [(1,)]
-            # The diagnostics of the statement before are asked for at once: nothing else ran.
-            s.execute("SELECT 1")
+            # The diagnostics of the statement before, and only of it.
+            s.execute("UPDATE products SET stock = stock WHERE id = 0")
             assert s.query("SHOW WARNINGS") == []
+            # A replica's clean read leaves nothing to ask about: refused, not guessed.
+            assert s.execute("SELECT 1").role == "reader"
+            with pytest.raises(RoutingRefused, match="no warnings"):
+                s.query("SHOW WARNINGS")
 
 
 def test_diagnostics_without_a_previous_statement_are_refused_not_guessed(renv: LocalEnv) -> None:

@@ -61,7 +61,6 @@ class Cluster:
         self._discovery_lock = threading.Lock()
         self._last_discovery = 0.0
         self._pools: dict[Endpoint, EndpointPool] = {}
-        self._stats: dict[Endpoint, EndpointStats] = {}
         self._prober = Prober(self.target, settings.probe_timeout_s)
         self._topology = Topology.of(source.load())
         self._writer = EndpointHealth(self._topology.writer, "writer")
@@ -140,11 +139,7 @@ class Cluster:
             return pool
 
     def stats(self, endpoint: Endpoint) -> EndpointStats:
-        stats = self._stats.get(endpoint)
-        if stats is None:
-            with self._lock:
-                stats = self._stats.setdefault(endpoint, EndpointStats())
-        return stats
+        return self.pool(endpoint).stats
 
     @property
     def writer_endpoint(self) -> Endpoint:
@@ -238,7 +233,7 @@ class Cluster:
             readers = [h.to_dict() for h in self._readers.values()]
             writer = self._writer.to_dict()
             pools = {f"{e.host}:{e.port}": _pool_sizes(p) for e, p in self._pools.items()}
-            stats = {f"{e.host}:{e.port}": s.to_dict() for e, s in self._stats.items()}
+            stats = {f"{e.host}:{e.port}": p.stats.to_dict() for e, p in self._pools.items()}
         mode = f"gtid ({self.dialect.name})" if self.dialect is not None else "heartbeat"
         return {
             "writer": writer,

@@ -27,6 +27,7 @@ from mysql.connector.constants import ServerFlag
 
 from scripts.db.connection import Target, connect_once, describe_error
 from scripts.db.router.errors import RouterError
+from scripts.db.router.stats import EndpointStats
 
 
 def connect_for_statements(target: Target, timeout_s: float, read_timeout_s: float) -> MySQLConnection:
@@ -93,6 +94,7 @@ class EndpointPool:
         # Connections a session keeps for its next statement (see park), the oldest first.
         self._parked: dict[int, tuple[MySQLConnection, float]] = {}
         self._tokens = itertools.count(1)
+        self.stats = EndpointStats()
         self._out = 0
         self._waiting = 0
         self._closed = False
@@ -208,6 +210,21 @@ class EndpointPool:
             self._forget()
             return None
         return conn
+
+    def return_parked(self, token: int) -> None:
+        """Put a parked connection back with the idle ones (one lock, not unpark then release)."""
+        with self._lock:
+            item = self._parked.pop(token, None)
+            if item is None:
+                return
+            self._out -= 1
+            keep = not self._closed
+            if keep:
+                self._idle.append((item[0], time.monotonic()))
+            if self._waiting:
+                self._cond.notify()
+        if not keep:
+            _close_quietly(item[0])
 
     def _forget(self) -> None:
         with self._lock:

@@ -47,7 +47,7 @@ from scripts.db.router.errors import (
 )
 from scripts.db.router.gtid import Dialect
 from scripts.db.router.plans import Plan, plan_of
-from scripts.db.router.pool import cursor_for, leaves_state
+from scripts.db.router.pool import EndpointPool, cursor_for, leaves_state
 from scripts.db.router.session_state import SessionState
 from scripts.db.router.statements import Route, tokens
 
@@ -154,6 +154,7 @@ class _Carry(NamedTuple):
     """The connection of the session's previous statement, parked in its pool."""
 
     endpoint: Endpoint
+    pool: EndpointPool
     token: int
     role: str
     # A statement on this connection, in this session, generated an AUTO_INCREMENT value.
@@ -237,7 +238,7 @@ class Session:
         return result.as_dicts() if dictionary else result.rows
 
     def _exec(self, endpoint: Endpoint, conn: MySQLConnection, sql: str, params: Any, role: str) -> Result:
-        stats = self._cluster.stats(endpoint)
+        stats = self._cluster.pool(endpoint).stats
         try:
             result = _run(conn, sql, params, role, endpoint)
         except BaseException:
@@ -259,8 +260,9 @@ class Session:
     ) -> None:
         insert_id = self._chain_insert_id or generated or bool(result is not None and result.lastrowid)
         self._chain_insert_id = False
-        token = self._cluster.pool(endpoint).park(conn)
-        self._carry = _Carry(endpoint, token, role, insert_id) if token else None
+        pool = self._cluster.pool(endpoint)
+        token = pool.park(conn)
+        self._carry = _Carry(endpoint, pool, token, role, insert_id) if token else None
 
     def _take(self, endpoint: Endpoint, *, verify: bool = True) -> MySQLConnection:
         """A connection to ``endpoint``: the parked one when it is there, else from the pool."""
@@ -269,7 +271,7 @@ class Session:
         if carry is not None:
             self._carry = None
             if carry.endpoint == endpoint:
-                conn = self._cluster.pool(endpoint).unpark(carry.token, verify=verify)
+                conn = carry.pool.unpark(carry.token, verify=verify)
                 if conn is not None:
                     self._chain_insert_id = carry.insert_id
                     return conn
@@ -284,7 +286,7 @@ class Session:
         cluster = self._cluster
         if carry is not None and carry.endpoint == cluster.writer_endpoint and cluster.writer_writable:
             self._carry = None
-            conn = cluster.pool(carry.endpoint).unpark(carry.token)
+            conn = carry.pool.unpark(carry.token)
             if conn is not None:
                 self._chain_insert_id = carry.insert_id
                 return carry.endpoint, conn
@@ -300,10 +302,7 @@ class Session:
             self._give_back(carry)
 
     def _give_back(self, carry: _Carry) -> None:
-        pool = self._cluster.pool(carry.endpoint)
-        conn = pool.unpark(carry.token, verify=False)
-        if conn is not None:
-            pool.release(conn)
+        carry.pool.return_parked(carry.token)
 
     def _diagnostics(self, sql: str, params: Any, plan: Plan) -> Result:
         """A statement that reads the previous statement's diagnostics, on that statement's connection."""
@@ -312,8 +311,9 @@ class Session:
         if carry is None:
             raise RoutingRefused(
                 f"{what} reads what this session's previous statement left on its connection (warnings, "
-                "counts, status), and this session has none: send it right after the statement it is "
-                "about, in the same session, or use `with router.writer() as conn:`"
+                "counts, status), and this session has none (no statement yet, or a read on a replica "
+                "that had no warnings: its Result has its rows): send it right after the statement it "
+                "is about, in the same session, or use `with router.writer() as conn:`"
             )
         if plan.last_insert_id and not carry.insert_id:
             self._give_back(carry)
@@ -322,7 +322,7 @@ class Session:
                 "connection, and this session's previous statement did not generate one there: use "
                 "the INSERT's Result.lastrowid, or run both in `with session.transaction():`"
             )
-        conn = self._cluster.pool(carry.endpoint).unpark(carry.token)
+        conn = carry.pool.unpark(carry.token)
         if conn is None:
             raise RoutingRefused(
                 f"{what} reads the diagnostics of this session's previous statement, whose connection "
@@ -382,6 +382,12 @@ class Session:
         if plan.calls:
             # A procedure may take user locks, which the server does not report: they go with a reset.
             self._give_back_reset(endpoint, conn)
+            return
+        if role == "reader" and not result.warnings and not plan.diagnostics:
+            # A replica's clean read leaves nothing to ask about (its row count is the rows): the
+            # connection goes straight back, which keeps the hot path to one checkout.
+            self._chain_insert_id = False
+            self._cluster.release(endpoint, conn)
             return
         self._park(endpoint, conn, role, result, generated=plan.generates)
 
@@ -505,7 +511,7 @@ class Session:
                 ok = True
             else:
                 ok = causal.gtid_wait(conn, dialect, needed, cluster.settings.causal_wait_s)
-                cluster.stats(endpoint).causal_wait(time.monotonic() - started, caught_up=ok)
+                cluster.pool(endpoint).stats.causal_wait(time.monotonic() - started, caught_up=ok)
         if ok:
             self._confirmed.add(endpoint)
         return ok
