@@ -11,7 +11,7 @@ latency and the queries per second. Overhead: router minus direct of each run's 
 its median over the runs; the QPS ratio: router/direct of each run, its median. The A/A row
 runs the direct read on both sides: its "overhead" is the noise floor of the figures.
 
-Load: quiet (nothing else running), and busy: ``--hogs`` CPU hogs (``while True: pass``
+Load: quiet (nothing else running), and busy: ``--hogs`` CPU hogs (a loop on ``os.getppid()``
 processes, one per core by default, each in a session of its own like any other program on the
 machine) started before the phase and killed after it; the load average is read at the end of
 each phase.
@@ -54,6 +54,7 @@ from scripts.db.router.pool import connect_for_statements, cursor_for
 from scripts.local.env import LocalEnv
 
 RESULTS_NAME = "router"
+_HOG = "import os\nwhile os.getppid() == {parent}: pass"
 READ = "SELECT stock FROM products WHERE id = %s"
 WRITE = "UPDATE products SET stock = %s WHERE id = %s"
 
@@ -191,7 +192,9 @@ class Phase:
 def cpu_hogs(n: int) -> Iterator[None]:
     """``n`` busy-looping processes, each in a session of its own, killed on the way out."""
     hogs = [
-        subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True) for _ in range(n)
+        # Each hog spins until its parent is gone, so a bench that is killed leaves no hog behind.
+        subprocess.Popen([sys.executable, "-c", _HOG.format(parent=os.getpid())], start_new_session=True)
+        for _ in range(n)
     ]
     try:
         time.sleep(2.0)  # every core busy before the first statement
@@ -403,7 +406,8 @@ def write_results(path: Path, phases: list[Phase], rounds: list[Round], runs: in
         "its median over the runs; the QPS ratio is router/direct per run, its median. The A/A row runs "
         "the direct read on both sides: the noise floor. Load: "
         + "; ".join(phase.describe() for phase in phases)
-        + " (hogs: `while True: pass` processes, each in a session of its own, killed after the phase).",
+        + " (hogs: processes spinning on `os.getppid()`, each in a session of its own, killed after"
+        " the phase).",
         "",
         *OVERHEAD_HEADER,
         *(s.row(phase.load) for phase in phases for s in phase.scenarios),
