@@ -130,7 +130,8 @@ def hang_drill(
         senders.append((name, cur.execute))
     routed = open_router() if open_router is not None else None
     if routed is not None:
-        routed.execute("DO 0")  # its writer pool holds a connection to the primary now
+        with routed.session() as warm:
+            warm.execute("DO 0")  # its writer pool holds an idle connection to the primary now
         senders.append(("router", routed.execute))
     outcomes: dict[int, str] = {}
     waited: list[float] = []
