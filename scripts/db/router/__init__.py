@@ -26,8 +26,9 @@ from scripts.db.router.errors import (
     WriterUnavailable,
 )
 from scripts.db.router.router import Router
-from scripts.db.router.session import Result, Session
+from scripts.db.router.session import Session
 from scripts.db.router.settings import RouterSettings
+from scripts.db.router.statement_run import Result
 from scripts.db.router.statements import Route, route_of
 from scripts.db.router.topology import source_of
 

@@ -16,8 +16,9 @@ from mysql.connector.connection import MySQLConnection
 
 from mysql_platform_core.contract import Endpoint
 from scripts.db.router.cluster import Cluster, Credentials
-from scripts.db.router.session import Result, Session
+from scripts.db.router.session import Session
 from scripts.db.router.settings import RouterSettings
+from scripts.db.router.statement_run import Result
 from scripts.db.router.topology import TopologySource
 
 __all__ = ["Credentials", "Router"]

@@ -27,14 +27,12 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import mysql.connector
 from mysql.connector.connection import MySQLConnection
 
 from mysql_platform_core.contract import Endpoint
-from scripts.db.connection import CONNECTION_LOST_ERRNOS
 from scripts.db.router import causal, session_state
 from scripts.db.router.errors import (
     AmbiguousWrite,
@@ -49,13 +47,12 @@ from scripts.db.router.gtid import Dialect
 from scripts.db.router.plans import Plan, plan_of
 from scripts.db.router.pool import EndpointPool, cursor_for, leaves_state
 from scripts.db.router.session_state import SessionState
+from scripts.db.router.statement_run import READ_ONLY_ERRNOS, Result, lost, reset, run
 from scripts.db.router.statements import Route, tokens
 
 if TYPE_CHECKING:
     from scripts.db.router.cluster import Cluster
 
-# The server refuses a write because it is read-only: it was demoted; nothing was applied.
-READ_ONLY_ERRNOS = frozenset({1290, 1792, 1836})
 # Statements that commit the open transaction implicitly (MySQL "Statements That Cause an
 # Implicit Commit"): after one of them, a lost connection no longer means "rolled back".
 _IMPLICIT_COMMIT_VERBS = frozenset(
@@ -68,69 +65,6 @@ _SERVER_STATE = "state the server reported (left by a procedure, a function or a
 # The session wrote since its reads last caught up: a replica must show the writer's
 # position (or, without GTIDs, a heartbeat written after it) before it answers.
 _WROTE = object()
-
-
-class Result(NamedTuple):
-    """One statement's outcome. A NamedTuple: made for every statement, it must be cheap."""
-
-    rows: list[tuple[Any, ...]]
-    columns: tuple[str, ...]
-    rowcount: int
-    lastrowid: int | None
-    # Where it ran: "writer" or "reader", and the endpoint as host:port.
-    role: str
-    server: str
-    # The server's warning count for the statement (read them with SHOW WARNINGS next).
-    warnings: int = 0
-    # The result sets after the first (a CALL of a procedure that returns several): (columns, rows).
-    more: tuple[tuple[tuple[str, ...], list[tuple[Any, ...]]], ...] = ()
-
-    def as_dicts(self) -> list[dict[str, Any]]:
-        """The rows as dictionaries keyed by column name (the connector's ``dictionary=True``)."""
-        columns = self.columns
-        return [dict(zip(columns, row, strict=True)) for row in self.rows]
-
-
-def _lost(exc: BaseException) -> bool:
-    """Whether the connection died (as opposed to the server answering with an error)."""
-    if isinstance(exc, OSError):
-        return True
-    if isinstance(exc, (mysql.connector.errors.ReadTimeoutError, mysql.connector.errors.WriteTimeoutError)):
-        return True  # the connector closed the connection: the statement's outcome is unknown
-    if not isinstance(exc, mysql.connector.Error):
-        return False
-    if exc.errno in (None, -1):  # the connector's own "Connection not available" has errno -1
-        return isinstance(exc, (mysql.connector.InterfaceError, mysql.connector.OperationalError))
-    return exc.errno in CONNECTION_LOST_ERRNOS
-
-
-def _run(conn: MySQLConnection, sql: str, params: Any, role: str, endpoint: Endpoint) -> Result:
-    cur = cursor_for(conn)
-    cur.execute(sql, params or ())
-    description = cur.description
-    if description:
-        # The default cursor's rows are tuples already.
-        rows: list[tuple[Any, ...]] = cur.fetchall()  # type: ignore[assignment]
-        columns = tuple(d[0] for d in description)
-    else:
-        rows, columns = [], ()
-    result = Result(rows, columns, cur.rowcount, cur.lastrowid, role, _address(endpoint), cur.warning_count)
-    if conn._have_next_result:  # a CALL: every result set is read, none is left on the connection
-        result = result._replace(more=_more_sets(cur))
-    return result
-
-
-def _more_sets(cur: Any) -> tuple[tuple[tuple[str, ...], list[tuple[Any, ...]]], ...]:
-    sets = []
-    while cur.nextset():
-        if cur.description:
-            sets.append((tuple(d[0] for d in cur.description), cur.fetchall()))
-    return tuple(sets)
-
-
-@lru_cache(maxsize=256)
-def _address(endpoint: Endpoint) -> str:
-    return f"{endpoint.host}:{endpoint.port}"
 
 
 @dataclass
@@ -194,7 +128,7 @@ class Session:
         if pin is not None and not pin.lost:
             with suppress(mysql.connector.Error, OSError):
                 pin.conn.rollback()
-            self._cluster.release(pin.endpoint, pin.conn, broken=not _reset(pin.conn))
+            self._cluster.release(pin.endpoint, pin.conn, broken=not reset(pin.conn))
 
     @property
     def pinned(self) -> str | None:
@@ -240,7 +174,7 @@ class Session:
     def _exec(self, endpoint: Endpoint, conn: MySQLConnection, sql: str, params: Any, role: str) -> Result:
         stats = self._cluster.pool(endpoint).stats
         try:
-            result = _run(conn, sql, params, role, endpoint)
+            result = run(conn, sql, params, role, endpoint)
         except BaseException:
             stats.statement(failed=True)
             raise
@@ -349,7 +283,7 @@ class Session:
         self, endpoint: Endpoint, conn: MySQLConnection, exc: mysql.connector.Error, role: str, *, write: bool
     ) -> None:
         """After a statement's error: park the connection (its diagnostics), or drop a lost one."""
-        if not _lost(exc):
+        if not lost(exc):
             self._after_error(endpoint, conn, role, exc)
             return
         self._chain_insert_id = False
@@ -401,7 +335,7 @@ class Session:
 
     def _give_back_reset(self, endpoint: Endpoint, conn: MySQLConnection) -> None:
         self._chain_insert_id = False
-        self._cluster.release(endpoint, conn, broken=not _reset(conn))
+        self._cluster.release(endpoint, conn, broken=not reset(conn))
 
     # ----- writes ------------------------------------------------------------------
 
@@ -432,7 +366,7 @@ class Session:
     def _write_failed(self, endpoint: Endpoint, exc: mysql.connector.Error, *, what: str) -> None:
         """Raise the router's error for a lost or read-only writer; other errors are the caller's."""
         where = f"{endpoint.host}:{endpoint.port}"
-        if _lost(exc):
+        if lost(exc):
             self._cluster.suspect_writer(endpoint, "connection lost")
             raise AmbiguousWrite(
                 f"the connection to the writer {where} was lost after {what} was sent: it may or may "
@@ -473,7 +407,7 @@ class Session:
                     break
                 result = self._exec(endpoint, conn, sql, params, "reader")
             except mysql.connector.Error as exc:
-                if not _lost(exc):
+                if not lost(exc):
                     self._after_error(endpoint, conn, "reader", exc)
                     raise
                 cluster.release(endpoint, conn, broken=True)
@@ -549,7 +483,7 @@ class Session:
             try:
                 result = self._exec(endpoint, conn, sql, params, "writer")
             except mysql.connector.Error as exc:
-                if not _lost(exc) or attempt:
+                if not lost(exc) or attempt:
                     self._failed(endpoint, conn, exc, "writer", write=False)
                     raise
                 # A read is safe to repeat: once, on a fresh connection.
@@ -589,7 +523,7 @@ class Session:
         try:
             result = self._exec(pin.endpoint, pin.conn, sql, params, "writer")
         except mysql.connector.Error as exc:
-            if _lost(exc):
+            if lost(exc):
                 self._pin_lost(pin, plan, in_transaction)
             if exc.errno in _TRANSACTION_ROLLED_BACK_ERRNOS and in_transaction:
                 pin.state.transaction = False
@@ -633,7 +567,7 @@ class Session:
         if pin.block or not pin.state.empty() or pin.conn.in_transaction or self._pin is not pin:
             return
         self._pin = None
-        clean = not pin.dirty or _reset(pin.conn)
+        clean = not pin.dirty or reset(pin.conn)
         self._cluster.release(pin.endpoint, pin.conn, broken=not clean)
         if pin.wrote:
             self._note_write()
@@ -731,14 +665,6 @@ class Session:
                 pin.conn.rollback()
         pin.state.transaction = pin.conn.in_transaction
         self._maybe_unpin(pin)
-
-
-def _reset(conn: MySQLConnection) -> bool:
-    """COM_RESET_CONNECTION: the session's state goes (temporary tables, locks, variables)."""
-    try:
-        return bool(conn.cmd_reset_connection())
-    except (mysql.connector.Error, OSError):
-        return False
 
 
 def _verb(sql: str) -> str:
