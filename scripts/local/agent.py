@@ -124,11 +124,6 @@ class Agent:
             self.conn = None
             return None
 
-    def set_writable(self) -> None:
-        with self.env.servers.ops_connection(self.name) as conn, contextlib.closing(conn.cursor()) as cur:
-            cur.execute("SET GLOBAL read_only = OFF")
-        log.warning("%s leads again: read_only = OFF", self.name)
-
     def reachable(self, other: str) -> bool:
         """Does ``other`` answer within the probe timeout (then a failover is a lossless switchover)?"""
         try:
@@ -222,11 +217,12 @@ class Agent:
             # A planned switchover made us a replica: hand the key over.
             self.consensus.resign(self.name)
             self.watchdog.disarm()
-        elif self.fencer.applied_at is not None and probe is not None and not needs_rejoin:
+        elif probe is not None and not needs_rejoin and self.watchdog.fresh():
             # Only the fence this agent set (its lease was in doubt): a planned switchover's
-            # fence belongs to whoever runs it.
-            self.set_writable()
-            self.fencer.applied_at = None
+            # fence belongs to whoever runs it. And only on a renewal sent less than the fence's
+            # deadline ago: one that took longer (a slow etcd) leaves the lease in doubt still,
+            # and the watchdog is fencing again.
+            self.fencer.lift()
 
     def verified(self, views: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """The reports, each checked against its server: a report for a server the state does not

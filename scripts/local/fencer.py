@@ -1,7 +1,8 @@
-"""The fence an agent sets on its own server: ``SET GLOBAL read_only = ON``, until it is applied.
+"""The fence an agent sets on its own server: ``SET GLOBAL read_only = ON``, until it is applied,
+and its lifting when the agent's lease is confirmed again.
 
-The watchdog (:mod:`scripts.local.watchdog`) starts it when the leader lease is in doubt, and the
-agent when a server the state calls a replica takes writes.
+The watchdog (:mod:`scripts.local.watchdog`) starts the fence when the leader lease is in doubt,
+and the agent when a server the state calls a replica takes writes.
 """
 
 from __future__ import annotations
@@ -24,11 +25,19 @@ class Fencer:
     It sends the statement on a connection opened and authenticated while the server was
     healthy: a hung server then runs it the moment it resumes, ahead of any client, which first
     needs a handshake. A new connection would queue behind theirs.
+
+    The fence and its lifting never interleave. Each statement runs under one lock, and a lift
+    gives up when a fence was asked for or is still on its way. Without that, a fence asked for
+    while a lift was running could land between the lift's ``read_only = OFF`` and its
+    bookkeeping: the server would stay read-only with nothing recorded that this agent fenced
+    it, so nothing would ever lift it.
     """
 
     def __init__(self, env: LocalEnv, name: str) -> None:
         self.env, self.name = env, name
         self._thread: threading.Thread | None = None
+        self._state = threading.Lock()  # guards applied_at and the decision to lift
+        self._statement = threading.Lock()  # held while ON or OFF is sent
         self.applied_at: float | None = None
         self._ready: Any = None
 
@@ -40,12 +49,32 @@ class Fencer:
             self._ready = self.env.servers.ops_connect(self.name, timeout=120)
 
     def fence(self, why: str) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        log.warning("fencing %s: %s", self.name, why)
-        self.applied_at = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+        with self._state:
+            self.applied_at = None
+            if self.pending:
+                return
+            log.warning("fencing %s: %s", self.name, why)
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+
+    def lift(self) -> bool:
+        """``read_only = OFF`` if this fencer's fence is applied and no new one is wanted; True
+        once lifted. Never waits: a fence on its way (its server may hang) leaves it for a later
+        round."""
+        if not self._statement.acquire(blocking=False):
+            return False
+        try:
+            with self._state:
+                if self.pending or self.applied_at is None:
+                    return False
+            with self.env.servers.ops_connection(self.name) as conn, contextlib.closing(conn.cursor()) as cur:
+                cur.execute("SET GLOBAL read_only = OFF")
+            with self._state:
+                self.applied_at = None
+            log.warning("%s leads again: read_only = OFF", self.name)
+            return True
+        finally:
+            self._statement.release()
 
     def _run(self) -> None:
         conn, self._ready = self._ready, None
@@ -53,9 +82,10 @@ class Fencer:
             try:
                 if conn is None:
                     conn = self.env.servers.ops_connect(self.name, timeout=5)
-                with contextlib.closing(conn.cursor()) as cur:
+                with self._statement, contextlib.closing(conn.cursor()) as cur:
                     cur.execute("SET GLOBAL read_only = ON")
-                self.applied_at = time.monotonic()
+                    with self._state:
+                        self.applied_at = time.monotonic()
                 log.warning("fenced %s: read_only = ON", self.name)
                 return
             except Exception as exc:  # down or hung: try again; it runs once the server does

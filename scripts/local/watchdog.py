@@ -73,6 +73,11 @@ class Watchdog:
                 self._confirmed = sent_at
             self._fence_sent, self._killed = None, False
 
+    def fresh(self) -> bool:
+        """Armed, and the last confirmed renewal was sent less than the fence's deadline ago."""
+        with self._lock:
+            return self._confirmed is not None and self._clock() - self._confirmed <= self.fence_after
+
     def disarm(self) -> None:
         with self._lock:
             self._confirmed = None

@@ -124,3 +124,20 @@ def test_an_agent_stalled_past_both_deadlines_fences_first_and_kills_only_if_tha
     probe.now += 0.06
     dog.check()
     assert len(probe.kills) == 1  # the fence did not land within a quarter of a lease
+
+
+def test_fresh_only_while_the_last_renewal_is_younger_than_the_fence_deadline() -> None:
+    probe = Probe()
+    dog = probe.watchdog(ttl_s=1.0)
+    assert not dog.fresh()
+    dog.confirm(probe.now)
+    probe.now += 0.5
+    assert dog.fresh()
+    probe.now += 0.01
+    assert not dog.fresh()  # a renewal that took this long leaves the lease in doubt
+    dog.confirm(probe.now - 0.6)  # older than the one it has: ignored
+    assert not dog.fresh()
+    dog.confirm(probe.now)
+    assert dog.fresh()
+    dog.disarm()
+    assert not dog.fresh()
