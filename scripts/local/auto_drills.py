@@ -219,7 +219,9 @@ def etcd_outage_drill(env: LocalEnv, *, outage_s: float = 3.0) -> OutageResult:
     fenced = not _direct_write(env, "primary", "drill.outage")
     promoted = env.store.load().roles.primary != primary  # type: ignore[union-attr]
     back = time.monotonic()
-    autofailover.start(env.state_dir, settings, sorted(env.store.current().servers), env.children)
+    autofailover.start(
+        env.state_dir, settings, sorted(env.store.current().servers), env.children, primary=primary
+    )
 
     def writable() -> bool:
         try:

@@ -120,22 +120,53 @@ def upgrade_to_tls(state_dir: Path, settings: Settings, servers: list[str], chil
     return upgraded
 
 
-def start(state_dir: Path, settings: Settings, servers: list[str], children: Children) -> None:
-    """Start every etcd member and agent that is not running; wait for the first leader."""
+def start(
+    state_dir: Path, settings: Settings, servers: list[str], children: Children, *, primary: str | None = None
+) -> None:
+    """Start every etcd member and agent that is not running; wait for the first leader.
+
+    ``primary``'s agent starts first, and the others only once it has reported (or after
+    ``LEADER_TIMEOUT_S``, when its server does not answer). A replica's agent takes over a
+    primary whose agent has not reported within two leases of its own start, as it must when
+    that agent died; on a slow machine, started together, it would take over a healthy one."""
     if not settings.tls:
         settings = upgrade_to_tls(state_dir, settings, servers, children)
     for member in settings.members:
         etcd.start(state_dir, member, settings.members, children)
     etcd.wait_healthy(state_dir, settings.members)
     agent_dir(state_dir).mkdir(exist_ok=True)
-    for server in servers:
-        pid_path = agent_dir(state_dir) / f"{server}.pid"
-        old = int(pid_path.read_text()) if pid_path.is_file() and pid_path.read_text().isdigit() else None
-        if runs(old, agent_marker(state_dir, server)):
-            continue
-        argv = [sys.executable, "-m", "scripts.local.agent", agent_argument(state_dir, server)]
-        pid = children.spawn(f"{AGENT_PREFIX}{server}", argv, agent_dir(state_dir) / f"{server}.log")
-        pid_path.write_text(str(pid))
+    first = [primary] if primary in servers else []
+    for server in first + [s for s in servers if s not in first]:
+        if _start_agent(state_dir, server, children) and server in first:
+            _wait_reported(state_dir, settings, server, LEADER_TIMEOUT_S)
+
+
+def _start_agent(state_dir: Path, server: str, children: Children) -> bool:
+    """Spawn ``server``'s agent unless it runs; True when spawned now."""
+    pid_path = agent_dir(state_dir) / f"{server}.pid"
+    old = int(pid_path.read_text()) if pid_path.is_file() and pid_path.read_text().isdigit() else None
+    if runs(old, agent_marker(state_dir, server)):
+        return False
+    argv = [sys.executable, "-m", "scripts.local.agent", agent_argument(state_dir, server)]
+    pid = children.spawn(f"{AGENT_PREFIX}{server}", argv, agent_dir(state_dir) / f"{server}.log")
+    pid_path.write_text(str(pid))
+    return True
+
+
+def _wait_reported(state_dir: Path, settings: Settings, server: str, timeout: float) -> bool:
+    """Until ``server``'s agent has reported; False after ``timeout``."""
+    from scripts.local.consensus import Consensus, EtcdUnavailable
+
+    consensus = Consensus(state_dir, settings.members)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if server in consensus.reports():
+                return True
+        except EtcdUnavailable:
+            pass
+        time.sleep(0.05)
+    return False
 
 
 def wait_for_leader(

@@ -174,7 +174,10 @@ class LocalEnv(Accessors):
             taken = set(self.store.current().all_ports())
             settings = autofailover.create(self.state_dir, members=members, ttl_s=ttl_s, taken=taken)
         if settings is not None:
-            autofailover.start(self.state_dir, settings, self.store.current().names, self.children)
+            state = self.store.current()
+            autofailover.start(
+                self.state_dir, settings, state.names, self.children, primary=state.roles.primary
+            )
         return settings
 
     def down(self, *, purge: bool = False) -> list[FoundProcess]:

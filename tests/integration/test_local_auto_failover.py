@@ -39,10 +39,10 @@ def auto_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AutoEnv]:
         path = tmp_path_factory.mktemp("auto")
         argv = ["--state-dir", str(path), "up", "--auto-failover", "--etcd-members", str(members),
                 "--replicas", str(replicas)]  # fmt: skip
+        env = LocalEnv(path, semi_sync=semi_sync)
+        made.append(env)  # torn down even when its `up` fails
         with contextlib.redirect_stdout(io.StringIO()):
             assert local_cli.main(argv + (["--semi-sync"] if semi_sync else [])) == 0
-        env = LocalEnv(path, semi_sync=semi_sync)
-        made.append(env)
         return env
 
     yield make
