@@ -3,18 +3,54 @@ and prod, and the CrossGuard pack in ``policy/`` runs the same functions under
 ``pulumi preview --policy-pack policy``.
 
 Each rule looks at resources as the engine sees them: a type token, the inputs (Pulumi's camelCase
-names) and whether the resource is protected. "Prod" is the ``environment`` tag the program puts
-on every resource. Enforcement, per rule: mandatory rules guard security and data (a violation
-stops the plan with exit 4, and ``pulumi preview`` with the pack); advisory ones guard
-availability and cost trade-offs a stack may make on purpose (reported, not blocking).
+names) and whether the resource is protected. A stack is production when its ``environment`` tag
+(the stack name, on every resource) is prod-like by the settings' own rule
+(:func:`components.settings_rules.is_production`: ``prod``, ``production``, ``prod-eu``...).
+Enforcement, per rule: mandatory rules guard security and data (a violation stops the plan with
+exit 4, and ``pulumi preview`` with the pack); advisory ones guard availability and cost trade-offs a
+stack may make on purpose (reported, not blocking).
+
+At preview, values from other resources are :data:`~scripts.planning.policy_values.UNKNOWN`. A rule
+reads only its own inputs and decides on what is known: an id it only needs to be present counts as
+present; an unknown value it decides on is a violation that says so (a mandatory rule does not pass
+what it cannot show, e.g. an unknown ``publiclyAccessible`` on a prod database); an unknown tag
+``environment`` counts as production. Where blocking would be wrong, it says so in an
+:class:`~scripts.planning.policy_values.Undecided` note instead.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from components.settings_rules import is_production
+from scripts.planning.policy_analytics import (
+    BUCKET,
+    BUCKET_ENCRYPTION,
+    KMS_KEY,
+    PUBLIC_ACCESS_BLOCK,
+    WORKGROUP,
+    buckets_encrypted,
+    buckets_private,
+    key_rotation,
+    workgroup_enforced,
+)
+from scripts.planning.policy_ingress import INGRESS, SECURITY_GROUP, SECURITY_GROUP_RULE, no_internet_ingress
+from scripts.planning.policy_values import UNKNOWN, Undecided, Unknown, items, lookup, unknown_message
+
+__all__ = [
+    "BUCKET",
+    "BUCKET_ENCRYPTION",
+    "INGRESS",
+    "KMS_KEY",
+    "PUBLIC_ACCESS_BLOCK",
+    "SECURITY_GROUP",
+    "SECURITY_GROUP_RULE",
+    "UNKNOWN",
+    "WORKGROUP",
+    "Undecided",
+]
 
 MANDATORY = "mandatory"
 ADVISORY = "advisory"
@@ -23,10 +59,11 @@ RDS = "aws:rds/instance:Instance"
 CLUSTER = "aws:rds/cluster:Cluster"
 DATABASES = (RDS, CLUSTER)
 EC2 = "aws:ec2/instance:Instance"
-INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
 PARAMETER_GROUPS = (PARAMETER_GROUP, "aws:rds/clusterParameterGroup:ClusterParameterGroup")
-PROD = "prod"
+# The tag components/replicated.py puts on the replica it promotes (dbPromoteReplica); "role" is a
+# reserved tag the settings refuse to let a stack change.
+PROMOTED_ROLE = "promoted-writer"
 MIN_PROD_BACKUP_DAYS = 7
 
 
@@ -40,17 +77,46 @@ class Resource:
     protect: bool = False
 
     @property
-    def environment(self) -> str:
-        tags = self.inputs.get("tags") or {}
-        return str(tags.get("environment", "")) if isinstance(tags, Mapping) else ""
+    def is_production(self) -> bool:
+        """Prod-like ``environment`` tag; an unknown one counts as production (the stricter rules)."""
+        env = lookup(self.inputs, "tags", "environment")
+        return env is UNKNOWN or (isinstance(env, str) and is_production(env))
+
+    @property
+    def is_replica(self) -> bool:
+        """An RDS instance that follows a source; an unknown source id (preview) is still a source."""
+        return self.type == RDS and lookup(self.inputs, "replicateSourceDb") not in (None, "")
 
     @property
     def is_primary_db(self) -> bool:
-        return self.type == CLUSTER or (self.type == RDS and not self.inputs.get("replicateSourceDb"))
+        return self.type in DATABASES and not self.is_replica
+
+    @property
+    def is_promoted_replica(self) -> bool:
+        """A replica the program promoted (it dropped ``replicateSourceDb``, which the provider applies
+        as PromoteReadReplica on the same instance: terraform-provider-aws
+        internal/service/rds/instance.go resourceInstanceUpdate). It was created by
+        CreateDBInstanceReadReplica, so it has no master ``username`` of its own (the provider's
+        schema: username ConflictsWith replicate_source_db)."""
+        return (
+            self.is_primary_db
+            and self.type == RDS
+            and lookup(self.inputs, "tags", "role") == PROMOTED_ROLE
+            and lookup(self.inputs, "username") is None
+        )
 
 
-Check = Callable[[Resource], Iterable[str]]
-StackCheck = Callable[[list[Resource]], Iterable[str]]
+Finding = str | Undecided
+Check = Callable[[Resource], Iterable[Finding]]
+StackCheck = Callable[[list[Resource]], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A rule's verdict: violations (reported at the rule's enforcement) and undecided notes."""
+
+    violations: list[str] = field(default_factory=list)
+    undecided: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -61,142 +127,164 @@ class Rule:
     check: Check | None = None  # per resource
     stack_check: StackCheck | None = None  # over all resources at once
 
-    def violations(self, resources: list[Resource]) -> list[str]:
+    def outcome(self, resources: list[Resource]) -> Outcome:
+        found: list[Finding]
         if self.stack_check is not None:
-            return list(self.stack_check(resources))
-        assert self.check is not None
-        return [f"{r.name}: {message}" for r in resources for message in self.check(r)]
+            found = list(self.stack_check(resources))
+        else:
+            assert self.check is not None
+            found = [_named(r.name, f) for r in resources for f in self.check(r)]
+        return Outcome(
+            [f for f in found if isinstance(f, str)],
+            [f.message for f in found if isinstance(f, Undecided)],
+        )
+
+    def violations(self, resources: list[Resource]) -> list[str]:
+        return self.outcome(resources).violations
+
+
+def _named(name: str, finding: Finding) -> Finding:
+    if isinstance(finding, Undecided):
+        return Undecided(f"{name}: {finding.message}")
+    return f"{name}: {finding}"
 
 
 # --- the rules ------------------------------------------------------------------------------------
 
-_INTERNET = [ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")]
 
-
-def _covers_the_internet(cidrs: Iterable[str]) -> bool:
-    """True if the CIDRs together are all addresses of a family (``0.0.0.0/1`` + ``128.0.0.0/1``)."""
-    nets = [ipaddress.ip_network(c, strict=False) for c in cidrs]
-    for internet in _INTERNET:
-        same = [n for n in nets if n.version == internet.version]
-        if same and internet in ipaddress.collapse_addresses(same):  # type: ignore[type-var]
-            return True
-    return False
-
-
-def no_internet_ingress(resources: list[Resource]) -> Iterator[str]:
-    by_group: dict[tuple[Any, Any, Any], list[str]] = {}
-    for r in resources:
-        if r.type != INGRESS:
-            continue
-        cidr = r.inputs.get("cidrIpv4") or r.inputs.get("cidrIpv6")
-        if cidr:
-            key = (r.inputs.get("securityGroupId"), r.inputs.get("fromPort"), r.inputs.get("toPort"))
-            by_group.setdefault(key, []).append(str(cidr))
-    for (group, low, high), cidrs in sorted(by_group.items(), key=str):
-        if _covers_the_internet(cidrs):
-            sources = ", ".join(cidrs)
-            yield f"security group {group} admits the whole internet on ports {low}-{high} ({sources})"
+def _unknown(path: str, needs: str = "the rule cannot show it holds") -> str:
+    return unknown_message(path, needs)
 
 
 def prod_db_private(r: Resource) -> Iterator[str]:
-    if r.type in DATABASES and r.environment == PROD and r.inputs.get("publiclyAccessible") is True:
+    if r.type not in DATABASES or not r.is_production:
+        return
+    public = lookup(r.inputs, "publiclyAccessible")
+    if public is UNKNOWN:
+        yield _unknown("publiclyAccessible", "a prod database must be shown private")
+    elif public is True:
         yield "a prod database is publicly accessible"
 
 
 def storage_encrypted(r: Resource) -> Iterator[str]:
-    # A read replica takes its encryption from its source (RDS: a replica of an encrypted
-    # instance is encrypted with it), so the primaries carry the setting.
-    if r.is_primary_db and r.inputs.get("storageEncrypted") is not True:
+    # A read replica takes its encryption from its source, and so does a promoted one, which keeps
+    # the storage it was created with: a same-Region replica "is always encrypted with the same KMS
+    # key as the source", and there is no encrypted replica of an unencrypted source (RDS API,
+    # CreateDBInstanceReadReplica KmsKeyId). Its source, the stack's primary, carries the setting
+    # and is checked here.
+    if not r.is_primary_db or r.is_promoted_replica:
+        return
+    encrypted = lookup(r.inputs, "storageEncrypted")
+    if encrypted is UNKNOWN:
+        yield _unknown("storageEncrypted")
+    elif encrypted is not True:
         yield "storageEncrypted is not true"
 
 
 def volumes_encrypted(r: Resource) -> Iterator[str]:
-    if r.type == EC2 and (r.inputs.get("rootBlockDevice") or {}).get("encrypted") is not True:
+    if r.type != EC2:
+        return
+    encrypted = lookup(r.inputs, "rootBlockDevice", "encrypted")
+    if encrypted is UNKNOWN:
+        yield _unknown("rootBlockDevice.encrypted")
+    elif encrypted is not True:
         yield "the root volume is not encrypted"
 
 
 def imdsv2(r: Resource) -> Iterator[str]:
-    if r.type == EC2 and (r.inputs.get("metadataOptions") or {}).get("httpTokens") != "required":
+    if r.type != EC2:
+        return
+    tokens = lookup(r.inputs, "metadataOptions", "httpTokens")
+    if tokens is UNKNOWN:
+        yield _unknown("metadataOptions.httpTokens")
+    elif tokens != "required":
         yield "instance metadata does not require IMDSv2 tokens (metadataOptions.httpTokens)"
 
 
+_TLS = "require_secure_transport"
+# RDS's default groups leave require_secure_transport OFF on MySQL 8.4 and lower (RDS User Guide,
+# "Requiring SSL/TLS for all connections to a MySQL DB instance"), and they cannot be modified.
+# Only they may contain a period: "custom parameter group names can't include a period" (RDS User
+# Guide, "Creating a DB cluster parameter group"); so a name from another resource, unknown at
+# preview, is a custom group, which this rule checks as a resource of its own.
+_DEFAULT_GROUP_PREFIX = "default."
+
+
 def tls_required(r: Resource) -> Iterator[str]:
-    if r.type not in PARAMETER_GROUPS:
+    if r.type in PARAMETER_GROUPS:
+        yield from _group_requires_tls(r)
+    elif r.type in DATABASES:
+        yield from _database_group(r)
+
+
+def _group_requires_tls(r: Resource) -> Iterator[str]:
+    parameters = items(lookup(r.inputs, "parameters"))
+    if isinstance(parameters, Unknown):
+        yield _unknown("parameters")
         return
-    values = {p.get("name"): str(p.get("value")).upper() for p in r.inputs.get("parameters") or []}
-    if values.get("require_secure_transport") not in ("ON", "1"):
-        yield "require_secure_transport is not ON: clients may connect without TLS"
+    names = [lookup(p, "name") for p in parameters]
+    values = [lookup(p, "value") for n, p in zip(names, parameters, strict=True) if n == _TLS]
+    if not values and UNKNOWN in names:
+        yield _unknown("a parameter name", f"the rule cannot show {_TLS} is ON")
+    elif UNKNOWN in values:
+        yield _unknown(_TLS)
+    elif not values or str(values[-1]).upper() not in ("ON", "1"):
+        yield f"{_TLS} is not ON: clients may connect without TLS"
+
+
+def _database_group(r: Resource) -> Iterator[str]:
+    key = "dbClusterParameterGroupName" if r.type == CLUSTER else "parameterGroupName"
+    name = lookup(r.inputs, key)
+    if name is UNKNOWN:
+        return  # a custom group made by another resource (see above), checked as a group
+    if name:
+        if str(name).startswith(_DEFAULT_GROUP_PREFIX):
+            yield f"{key} {name!r} is an RDS default group, where {_TLS} is OFF"
+        return
+    source = lookup(r.inputs, "replicateSourceDb")
+    if r.is_replica and source is not UNKNOWN and not str(source).startswith("arn:"):
+        # A same-Region replica without a group takes its source's (RDS API,
+        # CreateDBInstanceReadReplica DBParameterGroupName); the source is checked itself.
+        return
+    if r.is_replica:
+        yield (
+            f"no {key} and replicateSourceDb is unknown or an ARN: a cross-Region replica gets "
+            f"the default group, where {_TLS} is OFF"
+        )
+    else:
+        yield f"no {key}: RDS uses its default group, where {_TLS} is OFF"
 
 
 def prod_backups(r: Resource) -> Iterator[str]:
-    if r.is_primary_db and r.environment == PROD:
-        days = r.inputs.get("backupRetentionPeriod") or 0
-        if days < MIN_PROD_BACKUP_DAYS:
-            yield f"backups kept {days} days, prod keeps at least {MIN_PROD_BACKUP_DAYS}"
+    if not r.is_primary_db or not r.is_production:
+        return
+    days = lookup(r.inputs, "backupRetentionPeriod")
+    if days is UNKNOWN:
+        yield _unknown("backupRetentionPeriod")
+    elif (days or 0) < MIN_PROD_BACKUP_DAYS:
+        yield f"backups kept {days or 0:g} days, prod keeps at least {MIN_PROD_BACKUP_DAYS}"
 
 
 def prod_db_protected(r: Resource) -> Iterator[str]:
-    if r.type in DATABASES and r.environment == PROD:
-        if r.inputs.get("deletionProtection") is not True:
-            yield "deletionProtection is off on a prod database"
-        if not r.protect:
-            yield "a prod database is not protected (the protect resource option)"
+    if r.type not in DATABASES or not r.is_production:
+        return
+    protection = lookup(r.inputs, "deletionProtection")
+    if protection is UNKNOWN:
+        yield _unknown("deletionProtection")
+    elif protection is not True:
+        yield "deletionProtection is off on a prod database"
+    if not r.protect:
+        yield "a prod database is not protected (the protect resource option)"
 
 
 def prod_multi_az(r: Resource) -> Iterator[str]:
-    if r.type == RDS and r.is_primary_db and r.environment == PROD and r.inputs.get("multiAz") is not True:
-        yield "the prod primary is not Multi-AZ"
-
-
-BUCKET = "aws:s3/bucket:Bucket"
-PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
-BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-KMS_KEY = "aws:kms/key:Key"
-WORKGROUP = "aws:athena/workgroup:Workgroup"
-_PUBLIC_BLOCKS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
-
-
-def buckets_private(resources: list[Resource]) -> Iterator[str]:
-    # References are unknown to CrossGuard at preview, so every bucket must have a block of its own:
-    # as many complete blocks as buckets.
-    buckets = [r for r in resources if r.type == BUCKET]
-    blocks = [r for r in resources if r.type == PUBLIC_ACCESS_BLOCK]
-    for b in blocks:
-        open_ = [k for k in _PUBLIC_BLOCKS if b.inputs.get(k) is not True]
-        if open_:
-            yield f"{b.name}: public access not blocked: {', '.join(open_)}"
-    if len(blocks) < len(buckets):
-        yield f"{len(buckets)} buckets, {len(blocks)} public access blocks: every bucket blocks public access"
-
-
-def buckets_encrypted(resources: list[Resource]) -> Iterator[str]:
-    buckets = [r for r in resources if r.type == BUCKET]
-    configs = [r for r in resources if r.type == BUCKET_ENCRYPTION]
-    for c in configs:
-        for rule in c.inputs.get("rules") or []:
-            default = rule.get("applyServerSideEncryptionByDefault") or {}
-            if default.get("sseAlgorithm") != "aws:kms":
-                yield f"{c.name}: encrypts with {default.get('sseAlgorithm')!r}, not a KMS key (aws:kms)"
-    if len(configs) < len(buckets):
-        yield f"{len(buckets)} buckets, {len(configs)} encryption configurations: every bucket uses SSE-KMS"
-
-
-def key_rotation(r: Resource) -> Iterator[str]:
-    if r.type == KMS_KEY and r.inputs.get("enableKeyRotation") is not True:
-        yield "automatic key rotation is off"
-
-
-def workgroup_enforced(r: Resource) -> Iterator[str]:
-    if r.type != WORKGROUP:
+    if r.type != RDS or not r.is_primary_db or not r.is_production:
         return
-    config = r.inputs.get("configuration") or {}
-    if config.get("enforceWorkgroupConfiguration") is not True:
-        yield "the workgroup does not enforce its configuration: a query could write results elsewhere"
-    encryption = (config.get("resultConfiguration") or {}).get("encryptionConfiguration") or {}
-    if not encryption.get("encryptionOption"):
-        yield "query results are not encrypted"
-    if not config.get("bytesScannedCutoffPerQuery"):
-        yield "no per-query scan cutoff: one query may scan (and bill) any amount"
+    multi_az = lookup(r.inputs, "multiAz")
+    if multi_az is UNKNOWN:
+        yield _unknown("multiAz")
+    elif multi_az is not True:
+        yield "the prod primary is not Multi-AZ"
 
 
 RULES: tuple[Rule, ...] = (

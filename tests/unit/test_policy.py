@@ -184,3 +184,149 @@ def test_a_prod_cluster_passes_every_rule_and_each_database_rule_catches_its_var
     }
     for rule, variant in cases.items():
         assert {v.rule for v in evaluate(variant)} == {rule}, rule
+
+
+# --- the second review: promotion, inline ingress, default parameter groups, prod-like names -----
+
+
+def test_a_promoted_replica_passes_and_the_documented_failover_exits_0(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # components/replicated.py promotes replica N by dropping replicateSourceDb; the instance keeps
+    # the storage (and encryption) it was created with from the primary, and sets no
+    # storageEncrypted of its own.
+    promoted = shared_plan("prod", dbPromoteReplica="1")
+    replica = promoted.by_key()[f"{policy_rules.RDS}::db-replica-1"].inputs
+    assert "replicateSourceDb" not in replica and "storageEncrypted" not in replica
+    # Advisory only: the promoted writer runs single-AZ (components/replicated.py multi_az=False).
+    assert [(v.rule, v.message) for v in promoted.policy_violations()] == [
+        ("prod-multi-az", "db-replica-1: the prod primary is not Multi-AZ")
+    ]
+    assert plan_cli.main(["prod", "--set", "dbPromoteReplica=1"]) == 0
+    capsys.readouterr()
+
+
+def test_fails_an_instance_tagged_promoted_that_was_created_unencrypted(prod: Plan) -> None:
+    # A master username means CreateDBInstance made it, not a promotion: its own setting counts.
+    fresh = changed(
+        prod,
+        "db-primary-instance",
+        storageEncrypted=None,
+        tags={"environment": "prod", "role": policy_rules.PROMOTED_ROLE},
+    )
+    assert [v.message for v in evaluate(fresh) if v.rule == "db-storage-encrypted"] == [
+        "db-primary-instance: storageEncrypted is not true"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("resource", "expected"),
+    [
+        (
+            Resource(
+                policy_rules.SECURITY_GROUP,
+                "inline-sg",
+                {"ingress": [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]},
+            ),
+            "ports 22-22 admit the whole internet: 0.0.0.0/0 (inline-sg.ingress[0])",
+        ),
+        (
+            Resource(
+                policy_rules.SECURITY_GROUP_RULE,
+                "v6-rule",
+                {
+                    "type": "ingress",
+                    "protocol": "tcp",
+                    "fromPort": 3306,
+                    "toPort": 3306,
+                    "ipv6CidrBlocks": ["::/0"],
+                },
+            ),
+            "ports 3306-3306 admit the whole internet: ::/0 (v6-rule)",
+        ),
+        (
+            Resource(
+                policy_rules.SECURITY_GROUP_RULE,
+                "all-traffic",
+                {
+                    "type": "ingress",
+                    "protocol": "-1",
+                    "fromPort": 0,
+                    "toPort": 0,
+                    "cidrBlocks": ["0.0.0.0/0"],
+                },
+            ),
+            "ports 0-65535 admit the whole internet: 0.0.0.0/0 (all-traffic)",
+        ),
+    ],
+)
+def test_fails_inline_and_security_group_rule_ingress_from_the_internet(
+    resource: Resource, expected: str
+) -> None:
+    assert [(v.rule, v.message) for v in evaluate([resource])] == [("no-internet-ingress", expected)]
+
+
+def test_fails_the_internet_in_pieces_across_inline_ingress_and_rule_resources() -> None:
+    pieces = [
+        Resource(
+            policy_rules.SECURITY_GROUP,
+            "sg",
+            {"ingress": [{"protocol": "tcp", "fromPort": 3306, "toPort": 3306, "cidrBlocks": ["0.0.0.0/1"]}]},
+        ),
+        Resource(
+            policy_rules.SECURITY_GROUP_RULE,
+            "rule",
+            {
+                "type": "ingress",
+                "protocol": "tcp",
+                "fromPort": 3300,
+                "toPort": 3310,
+                "cidrBlocks": ["128.0.0.0/1"],
+            },
+        ),
+    ]
+    assert [v.message for v in evaluate(pieces)] == [
+        "ports 3306-3306 admit the whole internet: 0.0.0.0/1 (sg.ingress[0]), 128.0.0.0/1 (rule)"
+    ]
+    egress = dataclasses.replace(pieces[1], inputs={**pieces[1].inputs, "type": "egress"})
+    assert evaluate([pieces[0], egress]) == []
+
+
+def test_fails_a_database_on_an_rds_default_parameter_group(prod: Plan) -> None:
+    # RDS MySQL 8.4 and lower: require_secure_transport is OFF in the default group.
+    for value in (None, "default.mysql8.4"):
+        variant = changed(prod, "db-primary-instance", parameterGroupName=value)
+        assert [v.rule for v in evaluate(variant)] == ["tls-required"], value
+    # A same-Region replica without a group takes its source's (CreateDBInstanceReadReplica).
+    assert evaluate(changed(prod, "db-replica-1", parameterGroupName=None)) == []
+
+
+def test_fails_a_cluster_on_the_default_cluster_parameter_group() -> None:
+    from tests.support.stacks import CLUSTER
+
+    cluster = shared_plan("prod", **{k: str(v) for k, v in CLUSTER.items()})
+    variant = changed(cluster, "db-cluster", dbClusterParameterGroupName=None)
+    assert [v.message for v in evaluate(variant)] == [
+        "db-cluster: no dbClusterParameterGroupName: RDS uses its default group, where "
+        "require_secure_transport is OFF"
+    ]
+
+
+@pytest.mark.parametrize("environment", ["production", "prod-eu", "Prod"])
+def test_the_prod_rules_apply_to_every_prod_like_stack(prod: Plan, environment: str) -> None:
+    variant = [
+        dataclasses.replace(r, inputs={**r.inputs, "tags": {**r.inputs["tags"], "environment": environment}})
+        if isinstance(r.inputs.get("tags"), dict)
+        else r
+        for r in changed(prod, "db-primary-instance", deletionProtection=False)
+    ]
+    assert [v.message for v in evaluate(variant)] == [
+        "db-primary-instance: deletionProtection is off on a prod database"
+    ]
+    dev_named = [
+        dataclasses.replace(r, inputs={**r.inputs, "tags": {**r.inputs["tags"], "environment": "dev"}})
+        if isinstance(r.inputs.get("tags"), dict)
+        else r
+        for r in variant
+    ]
+    assert evaluate(dev_named) == []
