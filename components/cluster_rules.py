@@ -16,8 +16,15 @@ Sources (Amazon RDS User Guide unless named):
 - RDS API, CreateDBCluster: StorageType "Multi-AZ DB clusters - io1 | io2 | gp3"; Iops "must be
   a multiple between .5 and 50 of the storage amount"; AllocatedStorage and Iops apply to each of
   the three instances; BackupRetentionPeriod 1-35 for Multi-AZ DB clusters.
-- gp3 under 400 GiB has a fixed baseline (3,000 IOPS) and takes no Iops; the provider then shows
-  a diff on every run if one is set (terraform-provider-aws issues 41203 and 43442).
+- gp3 for MySQL under 400 GiB has a fixed baseline of 3,000 IOPS, and AWS refuses Iops there
+  ("InvalidParameterCombination: You can't specify IOPS or storage throughput for engine ... and a
+  storage size less than 400", quoted in terraform-provider-aws issue 41203 for a Multi-AZ DB
+  cluster). So the program sends none; yet AWS then reports the baseline, the provider reads it
+  back into ``iops`` (Optional, not Computed, in internal/service/rds/cluster.go), and every later
+  plan shows ``iops 3000 -> null``: terraform-provider-aws issues 41203 and 43442, both open. The
+  workaround those issues give is ``iops = 3000`` in the configuration once the cluster exists;
+  here dbClusterIops 0 and 3000 both mean "the baseline", and the cluster ignores changes to
+  ``iops`` (components/multiaz_cluster.py).
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ CLUSTER_STORAGE_TYPES: Final = ("io1", "io2", "gp3")
 MIN_CLUSTER_AZS: Final = 3
 MIN_MYSQL80_PATCH: Final = 28
 GP3_IOPS_THRESHOLD_GIB: Final = 400
+# What AWS gives gp3 under GP3_IOPS_THRESHOLD_GIB, and reports back as the cluster's Iops.
+GP3_BASELINE_IOPS: Final = 3000
 IOPS_PER_GIB: Final = (0.5, 50)
 # Regions without Multi-AZ DB clusters ("Supported Regions and DB engines for Multi-AZ DB clusters").
 UNSUPPORTED_REGIONS: Final = frozenset({"us-west-1", "ap-southeast-6", "ap-east-2", "ap-southeast-7"})
@@ -106,12 +115,21 @@ def _storage_problems(values: Mapping[str, Any]) -> list[str]:
             f"dbClusterIops: got {iops}; {kind} needs provisioned IOPS from {low:g} to {high:g} per GiB "
             f"of dbAllocatedStorageGib ({gib}): {int(low * gib)}-{int(high * gib)}"
         ]
-    if kind == "gp3" and iops and gib < GP3_IOPS_THRESHOLD_GIB:
+    if kind == "gp3" and gib < GP3_IOPS_THRESHOLD_GIB and iops not in (0, GP3_BASELINE_IOPS):
         return [
             f"dbClusterIops: got {iops}; gp3 under {GP3_IOPS_THRESHOLD_GIB} GiB has a fixed baseline "
-            f"(3,000 IOPS) and takes none: use 0, or {GP3_IOPS_THRESHOLD_GIB} GiB or more"
+            f"({GP3_BASELINE_IOPS:,} IOPS) and takes no other: use 0 or {GP3_BASELINE_IOPS} (both mean "
+            f"the baseline), or {GP3_IOPS_THRESHOLD_GIB} GiB or more"
         ]
     return []
+
+
+def sends_iops(storage_type: str, iops: int, gib: int) -> bool:
+    """Whether the cluster's ``iops`` input carries ``iops``: not for gp3's baseline (0, or 3,000
+    under 400 GiB), which AWS refuses to be given at create and fills in itself."""
+    if storage_type != "gp3":
+        return True
+    return iops != 0 and not (gib < GP3_IOPS_THRESHOLD_GIB and iops == GP3_BASELINE_IOPS)
 
 
 def _combination_problems(values: Mapping[str, Any]) -> list[str]:

@@ -13,17 +13,23 @@ pulumi-aws bridges): ``engine``, ``database_name``, ``master_username``, ``stora
 exports, Performance Insights, the parameter group and deletion protection change in place.
 ``availability_zones`` is not set: it drifts on this shape (provider issues 29149, 37252), and
 the three-AZ subnet group already places the instances. The port stays 3306 (RDS refuses a
-port change on this shape).
+port change on this shape). ``iops`` left unset (gp3's baseline) is read back from AWS and
+would differ at every ``up``: the cluster then ignores changes to it (IGNORED_WITHOUT_IOPS).
 
 The cluster's outputs keep the contract's shape: the cluster endpoint is the writer, the reader
-endpoint the one reader (it spreads connections over the two standbys).
+endpoint the one reader (it spreads connections over the two standbys); the host's proxy, when
+on, sends its writer port to the one and its reader port to the other. The cluster parameter
+group carries the instances' GTID parameters (dbGtidMode), which read-your-writes relies on.
 """
 
 from __future__ import annotations
 
+from typing import Final
+
 import pulumi
 import pulumi_aws as aws
 
+from components.cluster_rules import sends_iops
 from components.database import MySqlDatabaseArgs, PerformanceInsights, master_password
 from components.db_network import MYSQL_PORT, db_security_group, db_subnet_group
 from components.rds_identity import (
@@ -33,7 +39,7 @@ from components.rds_identity import (
     instance_identity,
     log_groups,
 )
-from components.rds_parameters import parameters_for
+from components.rds_parameters import GTID_APPLY_METHOD, gtid_parameters, parameters_for
 
 TOKEN = "mysql-platform:cluster:MultiAzMySqlCluster"
 # RDS event categories of source type db-cluster ("Amazon RDS event categories and event
@@ -76,18 +82,7 @@ class MultiAzMySqlCluster(pulumi.ComponentResource):
         self.security_group = db_security_group(
             name, args.vpc_id, args.client_security_group_ids, cidrs, tags, self
         )
-        self.parameter_group = aws.rds.ClusterParameterGroup(
-            f"{name}-params",
-            family=args.parameter_group_family,
-            # Replace-only (ForceNew): it names no setting.
-            description=f"{name}: utf8mb4, TLS required, row-based binlog",
-            parameters=[
-                aws.rds.ClusterParameterGroupParameterArgs(name=k, value=v)
-                for k, v in sorted(parameters_for(args.log_exports).items())
-            ],
-            tags=tags,
-            opts=child,
-        )
+        self.parameter_group = cluster_parameter_group(name, args, child)
         secret = master_password(name, self)
         identity = instance_identity(
             name,
@@ -106,7 +101,8 @@ class MultiAzMySqlCluster(pulumi.ComponentResource):
         self.log_groups = log_groups(
             name, identity.identifier, args.log_exports, args.log_retention_days, tags, self, kind="cluster"
         )
-        self.cluster = self._cluster(name, args, (storage_type, iops), identity, secret.result)
+        sent_iops = iops if sends_iops(storage_type, iops, args.allocated_storage_gib) else None
+        self.cluster = self._cluster(name, args, (storage_type, sent_iops), identity, secret.result)
         self.writer_identifier = self.cluster.cluster_identifier
         self.writer_host = self.cluster.endpoint
         self.writer_port = self.cluster.port
@@ -124,7 +120,7 @@ class MultiAzMySqlCluster(pulumi.ComponentResource):
         self,
         name: str,
         args: MySqlDatabaseArgs,
-        storage: tuple[str, int],
+        storage: tuple[str, int | None],
         identity: InstanceIdentity,
         password: pulumi.Output[str],
     ) -> aws.rds.Cluster:
@@ -142,9 +138,9 @@ class MultiAzMySqlCluster(pulumi.ComponentResource):
             apply_immediately=args.apply_immediately,
             db_cluster_instance_class=args.instance_class,
             storage_type=storage_type,
-            # Per instance, all three. gp3 with 0 sends none: its baseline.
+            # Per instance, all three. gp3's baseline is sent as none (cluster_rules.sends_iops).
             allocated_storage=args.allocated_storage_gib,
-            iops=iops or None,
+            iops=iops,
             storage_encrypted=True,
             database_name=args.db_name or None,
             master_username=args.username,
@@ -170,6 +166,51 @@ class MultiAzMySqlCluster(pulumi.ComponentResource):
             # Replacing a cluster deletes its data: Pulumi refuses while protected. The log
             # groups first, so RDS exports into groups that have a retention.
             opts=pulumi.ResourceOptions(
-                parent=self, protect=args.deletion_protection, depends_on=list(self.log_groups)
+                parent=self,
+                protect=args.deletion_protection,
+                depends_on=list(self.log_groups),
+                ignore_changes=IGNORED_WITHOUT_IOPS if iops is None else None,
             ),
         )
+
+
+# Left unset (gp3's baseline), ``iops`` is filled in by AWS (3,000 under 400 GiB) and read back by
+# the provider, where it is Optional and not Computed (terraform-provider-aws
+# internal/service/rds/cluster.go: resourceClusterRead sets iops from DescribeDBClusters), so
+# every later diff says "iops 3000 -> null" and an update sends Iops=0, which AWS refuses
+# (terraform-provider-aws issues 41203 and 43442, open). ignore_changes keeps that diff out of
+# every `up`: the engine passes it to the provider's Diff and Update, and pulumi-terraform-bridge
+# drops the ignored attributes from the Terraform diff (pkg/tfbridge/provider.go, Diff and
+# Update: newIgnoreChanges -> shim.DiffOptions{IgnoreChanges}). Setting dbClusterIops later
+# sends it: the option is only there while the input is unset.
+IGNORED_WITHOUT_IOPS: Final = ["iops"]
+
+
+def cluster_parameter_group(
+    name: str, args: MySqlDatabaseArgs, opts: pulumi.ResourceOptions
+) -> aws.rds.ClusterParameterGroup:
+    """The instance group's switches, GTIDs included: the cluster's three instances all read it."""
+    return aws.rds.ClusterParameterGroup(
+        f"{name}-params",
+        family=args.parameter_group_family,
+        # Replace-only (ForceNew): it names no setting.
+        description=f"{name}: utf8mb4, TLS required, row-based binlog",
+        parameters=[
+            *(
+                aws.rds.ClusterParameterGroupParameterArgs(name=k, value=v)
+                for k, v in sorted(parameters_for(args.log_exports).items())
+            ),
+            # As on the instances (rds_parameters.GTID_APPLY_METHOD): gtid-mode is static, so both
+            # wait for a reboot. ModifyDBClusterParameterGroup: "You can use the immediate value
+            # with dynamic parameters only. You can use the pending-reboot value for both dynamic
+            # and static parameters", applied "after a reboot without failover"; and a pending-reboot
+            # cluster group "doesn't result in an automatic reboot during the next maintenance
+            # window" (RDS User Guide, "Rebooting a Multi-AZ DB cluster and reader DB instances").
+            *(
+                aws.rds.ClusterParameterGroupParameterArgs(name=k, value=v, apply_method=GTID_APPLY_METHOD)
+                for k, v in sorted(gtid_parameters(args.gtid_mode).items())
+            ),
+        ],
+        tags=dict(args.tags),
+        opts=opts,
+    )

@@ -220,10 +220,14 @@ def _check_proxy(values: Mapping[str, Any], problems: list[str]) -> None:
             problems.append(
                 f"proxyAllowedSecurityGroupIds: got {group!r}; expected an id such as sg-0123456789abcdef0"
             )
-    if values["proxyEnabled"] and values["dbReplicaCount"] < 1:
+    # A Multi-AZ DB cluster has its readers without replicas: the reader endpoint (its two
+    # readable standbys), which the proxy's reader port then serves.
+    cluster = values["dbTopology"] == TOPOLOGY_CLUSTER
+    if values["proxyEnabled"] and values["dbReplicaCount"] < 1 and not cluster:
         problems.append(
             f"proxyEnabled: got true with dbReplicaCount={values['dbReplicaCount']}; "
-            "the read/write split needs at least one replica"
+            "the read/write split needs at least one replica (or dbTopology multi-az-cluster, "
+            "whose standbys are the readers)"
         )
 
 

@@ -4,6 +4,9 @@ create, update in place, replace or delete, and which properties force a replace
 A changed input replaces the resource when the provider marks it replace-only (the vendored
 table in :mod:`scripts.planning.replace_rules`) or the program lists it in the resource's
 ``replace_on_changes``. An input the table does not know counts as replace-only, and says so.
+An input in the resource's ``ignore_changes`` changes nothing (Pulumi keeps the old value, and the
+bridged provider drops it from its diff); an input AWS fills in and the provider reads back
+(:mod:`scripts.planning.read_back`) shows as changed at every ``up`` unless it is ignored.
 Replacing or deleting a protected resource, or a stateful one (an RDS instance: its data and
 storage go with it), is refused: the plan exits 3 and names it.
 """
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 from scripts.planning import replace_rules
 from scripts.planning.compare import differences
 from scripts.planning.plan import SECRET, Plan, PlannedResource
+from scripts.planning.read_back import endless_diffs
 
 STATEFUL = frozenset({"aws:rds/instance:Instance"})
 
@@ -32,6 +36,8 @@ class Change:
     # Replaced resources this one reads from: their new ids, names and suffixes reach it at apply
     # time, and the engine decides then (a changed replace-only input replaces this one too).
     after_replaced: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()  # changed inputs the resource's ignore_changes keeps as they were
+    read_back: tuple[str, ...] = ()  # inputs AWS fills in: changed at every `up`, nothing changed
 
     def describe(self) -> str:
         text = f"{self.action} {self.name}"
@@ -41,6 +47,10 @@ class Change:
             text += f" ({', '.join(self.changed)})"
         if self.unknown:
             text += f" [not in the replace table: {', '.join(self.unknown)}]"
+        if self.read_back:
+            text += f" [AWS fills in {', '.join(self.read_back)} and the provider reads it back: every up]"
+        if self.ignored:
+            text += f" [changes ignored: {', '.join(self.ignored)}]"
         if self.after_replaced:
             text += f" [reads from replaced {', '.join(self.after_replaced)}: may change further]"
         return text + (f": refused, {self.refused}" if self.refused else "")
@@ -59,7 +69,7 @@ class Prediction:
             a: sum(c.action == a for c in self.changes) for a in ("create", "update", "replace", "delete")
         }
         summary = ", ".join(f"{n} to {a}" for a, n in counts.items() if n) or "no changes"
-        shown = [f"  {c.describe()}" for c in self.changes if c.action != "same"]
+        shown = [f"  {c.describe()}" for c in self.changes if c.action != "same" or c.ignored]
         return [f"against the saved plan: {summary}", *shown]
 
 
@@ -89,13 +99,12 @@ def _change(old: PlannedResource | None, new: PlannedResource | None) -> Change 
     if new.component:
         return None  # a component has no cloud state: its children say what happens
     # A secret's value is not in the plan: an unchanged mask says nothing either way.
-    changed = tuple(
-        sorted(
-            {path.split(".")[0] for path, a, b in differences(old.inputs, new.inputs) if SECRET not in (a, b)}
-        )
-    )
+    diffs = {path.split(".")[0] for path, a, b in differences(old.inputs, new.inputs) if SECRET not in (a, b)}
+    ignored = tuple(sorted(diffs & set(new.ignore_changes)))
+    read_back = tuple(p for p in endless_diffs(new) if p not in diffs)
+    changed = tuple(sorted((diffs - set(ignored)) | set(read_back)))
     if not changed:
-        return Change(new.key, new.name, "same")
+        return Change(new.key, new.name, "same", ignored=ignored)
     forcing, unknown = [], []
     for prop in changed:
         verdict = replace_rules.replaces(new.type, prop, new.inputs)
@@ -104,7 +113,16 @@ def _change(old: PlannedResource | None, new: PlannedResource | None) -> Change 
         elif verdict is None:
             unknown.append(prop)
     action = "replace" if forcing or unknown else "update"
-    change = Change(new.key, new.name, action, changed, tuple(forcing), tuple(unknown))
+    change = Change(
+        new.key,
+        new.name,
+        action,
+        changed,
+        tuple(forcing),
+        tuple(unknown),
+        ignored=ignored,
+        read_back=read_back,
+    )
     return _guard(change, old) if action == "replace" else change
 
 

@@ -61,6 +61,8 @@ def tree(plan: Plan) -> list[str]:
 def _lines(children: Mapping[str, list[PlannedResource]], parent: str, depth: int) -> Iterator[str]:
     for r in sorted(children.get(parent, []), key=lambda r: (not r.component, r.type, r.name)):
         flags = [f for f, on in (("protected", r.protect), ("retained on delete", r.retain_on_delete)) if on]
+        if r.ignore_changes:
+            flags.append(f"ignores changes to {', '.join(r.ignore_changes)}")
         details = [
             f"{label} {_short(r.inputs[key])}"
             for label, key in KEY_PROPERTIES.get(r.type, ())

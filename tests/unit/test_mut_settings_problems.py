@@ -268,7 +268,10 @@ RESERVED_TAG = (
         ),
         (
             {"proxyEnabled": True, "dbReplicaCount": 0},
-            ["proxyEnabled: got true with dbReplicaCount=0; the read/write split needs at least one replica"],
+            [
+                "proxyEnabled: got true with dbReplicaCount=0; the read/write split needs at least one "
+                "replica (or dbTopology multi-az-cluster, whose standbys are the readers)"
+            ],
         ),
         # promotion, replication, storage, network
         (

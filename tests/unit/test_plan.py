@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from components.program import program
 from scripts.cli import plan as plan_cli
 from scripts.errors import EXIT_BAD_INPUT, EXIT_OK
-from scripts.planning import diagram, replace_rules
+from scripts.planning import diagram, render, replace_rules
 from scripts.planning.compare import compare
 from scripts.planning.plan import SECRET, Plan
 from scripts.planning.predict import predict
@@ -98,6 +99,49 @@ def test_changing_the_cluster_storage_type_on_prod_is_a_refused_replacement() ->
     resize = shared_plan("prod", **{k: str(v) for k, v in {**CLUSTER, "dbClusterIops": 2000}.items()})
     change = next(c for c in predict(before, resize).changes if c.name == "db-cluster")
     assert change.action == "update" and change.changed == ("iops",)
+
+
+GP3_CLUSTER = {**{k: str(v) for k, v in CLUSTER.items()}, "dbClusterStorageType": "gp3", "dbClusterIops": "0"}
+
+
+def _without_ignore_changes(plan: Plan) -> Plan:
+    """``plan`` as the program registered it before the cluster ignored changes to iops."""
+    resources = [dataclasses.replace(r, ignore_changes=[]) for r in plan.resources]
+    return dataclasses.replace(plan, resources=resources)
+
+
+def test_a_gp3_cluster_shows_no_change_at_the_second_up() -> None:
+    gp3 = shared_plan("prod", **GP3_CLUSTER)
+    (cluster,) = [r for r in gp3.resources if r.name == "db-cluster"]
+    assert cluster.ignore_changes == ["iops"]
+    assert predict(gp3, gp3).lines() == ["against the saved plan: no changes"]
+    assert any(" db-cluster " in x and x.endswith("ignores changes to iops]") for x in render.tree(gp3))
+
+
+def test_without_ignore_changes_a_gp3_cluster_shows_iops_at_every_up() -> None:
+    # AWS reports 3,000 IOPS; the provider reads it back (terraform-provider-aws 41203, 43442).
+    old = _without_ignore_changes(shared_plan("prod", **GP3_CLUSTER))
+    change = next(c for c in predict(old, old).changes if c.name == "db-cluster")
+    assert (change.action, change.changed, change.read_back) == ("update", ("iops",), ("iops",))
+    assert "AWS fills in iops and the provider reads it back: every up" in change.describe()
+    # The first `up` of this code drops that diff: the new registration ignores iops.
+    fixed = next(
+        c for c in predict(old, shared_plan("prod", **GP3_CLUSTER)).changes if c.name == "db-cluster"
+    )
+    assert fixed.action == "same"
+
+
+def test_an_ignored_input_change_keeps_the_old_value_and_says_so() -> None:
+    big = {**GP3_CLUSTER, "dbAllocatedStorageGib": "400"}
+    provisioned = shared_plan("prod", **{**big, "dbClusterIops": "12000"})
+    baseline = shared_plan("prod", **big)
+    prediction = predict(provisioned, baseline)
+    change = next(c for c in prediction.changes if c.name == "db-cluster")
+    assert (change.action, change.ignored) == ("same", ("iops",))
+    assert "  same db-cluster [changes ignored: iops]" in prediction.lines()
+    # The other way the option is gone and the IOPS are sent: an update.
+    back = next(c for c in predict(baseline, provisioned).changes if c.name == "db-cluster")
+    assert (back.action, back.changed, back.ignored) == ("update", ("iops",), ())
 
 
 def test_switching_prod_to_a_cluster_would_delete_the_protected_instances_and_is_refused(prod: Plan) -> None:
