@@ -5,7 +5,13 @@ A changed input replaces the resource when the provider marks it replace-only (t
 table in :mod:`scripts.planning.replace_rules`) or the program lists it in the resource's
 ``replace_on_changes``. An input the table does not know counts as replace-only, and says so.
 Replacing or deleting a protected resource, or a stateful one (an RDS instance: its data and
-storage go with it), is refused: the plan exits 3 and names it.
+storage go with it), is refused: the plan exits 3 and names it. So is a ``gtid-mode`` change that
+skips a step (:mod:`scripts.planning.gtid_steps`).
+
+Warned, not refused: an input AWS takes only at create or restore
+(:func:`scripts.planning.replace_rules.create_only`). When the program lists it in
+``ignore_changes``, ``up`` keeps the created value and shows no change; otherwise the provider
+plans an update that never reaches AWS, again at every ``up``.
 """
 
 from __future__ import annotations
@@ -13,11 +19,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from scripts.planning import replace_rules
+from scripts.planning import gtid_steps, replace_rules
 from scripts.planning.compare import differences
 from scripts.planning.plan import SECRET, Plan, PlannedResource
 
 STATEFUL = frozenset({"aws:rds/instance:Instance"})
+PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,8 @@ class Change:
     # Replaced resources this one reads from: their new ids, names and suffixes reach it at apply
     # time, and the engine decides then (a changed replace-only input replaces this one too).
     after_replaced: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()  # changed inputs in ignore_changes: `up` keeps the state's value
+    warnings: tuple[str, ...] = ()  # what `up` will not do, or will do later, although asked
 
     def describe(self) -> str:
         text = f"{self.action} {self.name}"
@@ -54,13 +63,19 @@ class Prediction:
     def refused(self) -> list[Change]:
         return [c for c in self.changes if c.refused]
 
+    @property
+    def warnings(self) -> list[str]:
+        return [f"{c.name}: {w}" for c in self.changes for w in c.warnings]
+
     def lines(self) -> list[str]:
         counts = {
             a: sum(c.action == a for c in self.changes) for a in ("create", "update", "replace", "delete")
         }
         summary = ", ".join(f"{n} to {a}" for a, n in counts.items() if n) or "no changes"
+        if self.warnings:
+            summary += f"; {len(self.warnings)} warning{'s' if len(self.warnings) > 1 else ''}"
         shown = [f"  {c.describe()}" for c in self.changes if c.action != "same"]
-        return [f"against the saved plan: {summary}", *shown]
+        return [f"against the saved plan: {summary}", *shown, *(f"  warning: {w}" for w in self.warnings)]
 
 
 def predict(before: Plan, after: Plan) -> Prediction:
@@ -94,8 +109,11 @@ def _change(old: PlannedResource | None, new: PlannedResource | None) -> Change 
             {path.split(".")[0] for path, a, b in differences(old.inputs, new.inputs) if SECRET not in (a, b)}
         )
     )
+    ignored = tuple(p for p in changed if p in new.ignore_changes)
+    warnings = _create_only_warnings(new.type, changed, ignored)
+    changed = tuple(p for p in changed if p not in ignored)
     if not changed:
-        return Change(new.key, new.name, "same")
+        return Change(new.key, new.name, "same", ignored=ignored, warnings=warnings)
     forcing, unknown = [], []
     for prop in changed:
         verdict = replace_rules.replaces(new.type, prop, new.inputs)
@@ -104,8 +122,33 @@ def _change(old: PlannedResource | None, new: PlannedResource | None) -> Change 
         elif verdict is None:
             unknown.append(prop)
     action = "replace" if forcing or unknown else "update"
-    change = Change(new.key, new.name, action, changed, tuple(forcing), tuple(unknown))
-    return _guard(change, old) if action == "replace" else change
+    change = Change(new.key, new.name, action, changed, tuple(forcing), tuple(unknown), ignored=ignored)
+    if action == "replace":
+        return _guard(change, old)
+    return _gtid_guard(dataclasses.replace(change, warnings=warnings), old, new)
+
+
+def _create_only_warnings(type_: str, changed: tuple[str, ...], ignored: tuple[str, ...]) -> tuple[str, ...]:
+    out = []
+    for prop in changed:
+        why = replace_rules.create_only(type_, prop)
+        if why is None:
+            continue
+        if prop in ignored:
+            out.append(f"{prop} is not applied: ignore_changes keeps the value it was created with; {why}")
+        else:
+            out.append(f"{prop} is never applied, and `up` shows the same update again every time; {why}")
+    return tuple(out)
+
+
+def _gtid_guard(change: Change, old: PlannedResource, new: PlannedResource) -> Change:
+    """A parameter group whose gtid-mode changes: one step is noted, a jump is refused."""
+    if new.type != PARAMETER_GROUP or "parameters" not in change.changed:
+        return change
+    note, refusal = gtid_steps.step(old.inputs, new.inputs)
+    if refusal is not None:
+        return dataclasses.replace(change, refused=refusal)
+    return dataclasses.replace(change, warnings=(*change.warnings, note)) if note else change
 
 
 def _guard(change: Change, old: PlannedResource) -> Change:

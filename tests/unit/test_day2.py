@@ -166,6 +166,21 @@ def test_default_engine_is_the_8_4_line_with_extended_support_chosen_explicitly(
     assert db.plain("engineLifecycleSupport") == "open-source-rds-extended-support-disabled"
 
 
+@pytest.mark.parametrize("preview", [False, True])
+def test_enrollment_is_sent_at_create_and_never_changed_after(preview: bool) -> None:
+    # AWS sets Extended Support enrollment only at create or restore, and the provider's update
+    # sends nothing for it (instance.go dbInstancePopulateModify; issues #40870, #44552): Pulumi
+    # keeps the created value, so a changed setting is no diff that never converges.
+    r = run("prod", preview, dbEngineLifecycleSupport=EXTENDED)
+    primary = r.one(RDS, "db-primary-instance")
+    assert primary.plain("engineLifecycleSupport") == EXTENDED  # what a new instance is created with
+    assert primary.ignore_changes == ["engineLifecycleSupport"]
+    # A replica inherits its source's: CreateDBInstanceReadReplica takes none (resourceInstanceCreate).
+    replica = r.one(RDS, "db-replica-1")
+    assert replica.plain("engineLifecycleSupport") is None
+    assert "engineLifecycleSupport" not in replica.ignore_changes
+
+
 def test_rejects_8_0_without_choosing_paid_extended_support() -> None:
     problems = rejects("dev", dbEngineVersion="8.0")
     assert any(p.startswith("dbEngineLifecycleSupport:") and "2026-07-31" in p for p in problems)
