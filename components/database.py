@@ -18,6 +18,18 @@ TOKEN = "mysql-platform:database:MySqlDatabase"
 PASSWORD_SPECIALS = "!#$%^&*()-_=+[]{}<>:?"
 PASSWORD_LENGTH = 32
 PERFORMANCE_INSIGHTS_FREE_DAYS = 7
+# RDS Extended Support enrollment is set when an instance is created or restored, never after:
+# "You can't update your RDS Extended Support enrollment status on existing DB instances unless
+# you are restoring them" (RDS User Guide, "Amazon RDS Extended Support", quoted in
+# terraform-provider-aws issue #44552). The provider sends engine_lifecycle_support with
+# CreateDBInstance, RestoreDBInstanceFromDBSnapshot, RestoreDBInstanceToPointInTime and
+# RestoreDBInstanceFromS3 (internal/service/rds/instance.go resourceInstanceCreate), but its
+# update (dbInstancePopulateModify, v6.15.0) sends nothing for it: a changed value would be an
+# "update" that never reaches AWS and comes back at every `pulumi up` (issues #40870, #44552).
+# So Pulumi keeps the value the instance was created with (ignore_changes uses the state's value
+# on every later update); a new or replaced instance takes the setting. The README says how to
+# change enrollment: restore a snapshot to a new instance.
+ENROLLMENT_AT_CREATE_ONLY = ("engineLifecycleSupport",)
 
 
 @dataclass(frozen=True)
@@ -51,8 +63,9 @@ class MySqlDatabaseArgs:
     log_exports: Sequence[str] = ("error", "slowquery")
     log_retention_days: int = 30
     performance_insights: bool = False
-    gtid_mode: str = "ON"
-    """gtid_mode of the parameter group (OFF, OFF_PERMISSIVE, ON_PERMISSIVE, ON); the replicas share it."""
+    gtid_mode: str = "OFF"
+    """gtid_mode of the parameter group (OFF, OFF_PERMISSIVE, ON_PERMISSIVE, ON); the replicas share it.
+    OFF, as dbGtidMode's default: what an instance created before the setting existed runs."""
     db_name: str = "app"
     username: str = "admin"
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -166,8 +179,7 @@ class MySqlDatabase(pulumi.ComponentResource):
             identifier=identifier,
             engine="mysql",
             engine_version=args.engine_version,
-            # Set on the source: the provider sends it with CreateDBInstance (its default is the
-            # paid Extended Support once a line leaves standard support).
+            # Enrollment is chosen at create (or restore) only: see ENROLLMENT_AT_CREATE_ONLY.
             engine_lifecycle_support=args.engine_lifecycle_support,
             allow_major_version_upgrade=args.allow_major_version_upgrade,
             auto_minor_version_upgrade=args.auto_minor_version_upgrade,
@@ -204,6 +216,9 @@ class MySqlDatabase(pulumi.ComponentResource):
             # Replacing an RDS instance deletes its data: Pulumi refuses while protected.
             # The log groups first, so RDS exports into groups that have a retention.
             opts=pulumi.ResourceOptions(
-                parent=self, protect=args.deletion_protection, depends_on=list(self.log_groups)
+                parent=self,
+                protect=args.deletion_protection,
+                depends_on=list(self.log_groups),
+                ignore_changes=list(ENROLLMENT_AT_CREATE_ONLY),
             ),
         )

@@ -64,12 +64,17 @@ def engine_problems(values: Mapping[str, Any]) -> list[str]:
             f"dbEngineLifecycleSupport: got {lifecycle!r}; expected one of {', '.join(LIFECYCLE_SUPPORT)}"
         )
     elif not version_problems and engine_line(primary) == "8.0" and lifecycle.endswith("-disabled"):
-        # RDS for MySQL 8.0 left standard support on 2026-07-31: it runs only under paid
-        # Extended Support, so the choice must be explicit.
+        # RDS for MySQL 8.0 left standard support on 2026-07-31. CreateDBInstance with
+        # open-source-rds-extended-support-disabled then fails for that line (RDS API reference,
+        # CreateDBInstance, EngineLifecycleSupport): the choice is the create's, so it must be
+        # explicit. An existing instance keeps the enrollment it was created with whatever this
+        # says (the program ignores later changes: components.database.ENROLLMENT_AT_CREATE_ONLY).
         problems.append(
             f"dbEngineLifecycleSupport: got {lifecycle!r} with dbEngineVersion {primary!r}; "
-            "MySQL 8.0 left RDS standard support on 2026-07-31 and runs only under paid Extended Support: "
-            "set open-source-rds-extended-support to keep 8.0, or upgrade to 8.4"
+            "MySQL 8.0 left RDS standard support on 2026-07-31 and RDS refuses to create an 8.0 instance "
+            "without paid Extended Support: set open-source-rds-extended-support to keep 8.0, or upgrade "
+            "to 8.4 (an instance that exists keeps the enrollment it was created with: this value is "
+            "sent only when an instance is created)"
         )
     if version_problems:
         return problems

@@ -10,8 +10,8 @@ account, no network. Prints the resource tree and the exports (secrets masked).
     --diagram FILE       the architecture from the resource graph: .mmd (Mermaid), .svg, .dot
 
 Exit codes: 0 ok, 2 bad input (the settings' message for a bad config), 3 a protected or
-stateful resource would be replaced or deleted (with --before), 4 a mandatory policy rule is
-violated (scripts/planning/policy_rules.py; advisory ones are listed only).
+stateful resource would be replaced or deleted, or gtid-mode would skip a step (with --before),
+4 a mandatory policy rule is violated (scripts/planning/policy_rules.py; advisory ones are listed only).
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="What a stack would create, offline: no Pulumi CLI, no AWS account, no network.",
         epilog="exit codes: 0 ok, 2 bad input or configuration, 3 a protected or stateful resource "
-        "would be replaced or deleted (--before), 4 a mandatory policy rule is violated",
+        "would be replaced or deleted, or gtid-mode would skip a step (--before), "
+        "4 a mandatory policy rule is violated",
     )
     p.add_argument("stack", metavar="STACK", help="a stack with a Pulumi.<STACK>.yaml (dev, prod)")
     p.add_argument(

@@ -8,7 +8,13 @@ An input in the resource's ``ignore_changes`` changes nothing (Pulumi keeps the 
 bridged provider drops it from its diff); an input AWS fills in and the provider reads back
 (:mod:`scripts.planning.read_back`) shows as changed at every ``up`` unless it is ignored.
 Replacing or deleting a protected resource, or a stateful one (an RDS instance: its data and
-storage go with it), is refused: the plan exits 3 and names it.
+storage go with it), is refused: the plan exits 3 and names it. So is a ``gtid-mode`` change that
+skips a step (:mod:`scripts.planning.gtid_steps`).
+
+Warned, not refused: an input AWS takes only at create or restore
+(:func:`scripts.planning.replace_rules.create_only`). When the program lists it in
+``ignore_changes``, ``up`` keeps the created value and shows no change; otherwise the provider
+plans an update that never reaches AWS, again at every ``up``.
 """
 
 from __future__ import annotations
@@ -16,12 +22,16 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from scripts.planning import replace_rules
+from scripts.planning import gtid_steps, replace_rules
 from scripts.planning.compare import differences
 from scripts.planning.plan import SECRET, Plan, PlannedResource
 from scripts.planning.read_back import endless_diffs
 
 STATEFUL = frozenset({"aws:rds/instance:Instance"})
+# A Multi-AZ DB cluster's parameter group carries gtid-mode as an instance's does.
+PARAMETER_GROUPS = frozenset(
+    {"aws:rds/parameterGroup:ParameterGroup", "aws:rds/clusterParameterGroup:ClusterParameterGroup"}
+)
 
 
 @dataclass(frozen=True)
@@ -36,8 +46,9 @@ class Change:
     # Replaced resources this one reads from: their new ids, names and suffixes reach it at apply
     # time, and the engine decides then (a changed replace-only input replaces this one too).
     after_replaced: tuple[str, ...] = ()
-    ignored: tuple[str, ...] = ()  # changed inputs the resource's ignore_changes keeps as they were
+    ignored: tuple[str, ...] = ()  # changed inputs in ignore_changes: `up` keeps the state's value
     read_back: tuple[str, ...] = ()  # inputs AWS fills in: changed at every `up`, nothing changed
+    warnings: tuple[str, ...] = ()  # what `up` will not do, or will do later, although asked
 
     def describe(self) -> str:
         text = f"{self.action} {self.name}"
@@ -64,13 +75,19 @@ class Prediction:
     def refused(self) -> list[Change]:
         return [c for c in self.changes if c.refused]
 
+    @property
+    def warnings(self) -> list[str]:
+        return [f"{c.name}: {w}" for c in self.changes for w in c.warnings]
+
     def lines(self) -> list[str]:
         counts = {
             a: sum(c.action == a for c in self.changes) for a in ("create", "update", "replace", "delete")
         }
         summary = ", ".join(f"{n} to {a}" for a, n in counts.items() if n) or "no changes"
+        if self.warnings:
+            summary += f"; {len(self.warnings)} warning{'s' if len(self.warnings) > 1 else ''}"
         shown = [f"  {c.describe()}" for c in self.changes if c.action != "same" or c.ignored]
-        return [f"against the saved plan: {summary}", *shown]
+        return [f"against the saved plan: {summary}", *shown, *(f"  warning: {w}" for w in self.warnings)]
 
 
 def predict(before: Plan, after: Plan) -> Prediction:
@@ -101,10 +118,11 @@ def _change(old: PlannedResource | None, new: PlannedResource | None) -> Change 
     # A secret's value is not in the plan: an unchanged mask says nothing either way.
     diffs = {path.split(".")[0] for path, a, b in differences(old.inputs, new.inputs) if SECRET not in (a, b)}
     ignored = tuple(sorted(diffs & set(new.ignore_changes)))
+    warnings = _create_only_warnings(new.type, tuple(sorted(diffs)), ignored)
     read_back = tuple(p for p in endless_diffs(new) if p not in diffs)
     changed = tuple(sorted((diffs - set(ignored)) | set(read_back)))
     if not changed:
-        return Change(new.key, new.name, "same", ignored=ignored)
+        return Change(new.key, new.name, "same", ignored=ignored, warnings=warnings)
     forcing, unknown = [], []
     for prop in changed:
         verdict = replace_rules.replaces(new.type, prop, new.inputs)
@@ -123,7 +141,32 @@ def _change(old: PlannedResource | None, new: PlannedResource | None) -> Change 
         ignored=ignored,
         read_back=read_back,
     )
-    return _guard(change, old) if action == "replace" else change
+    if action == "replace":
+        return _guard(change, old)
+    return _gtid_guard(dataclasses.replace(change, warnings=warnings), old, new)
+
+
+def _create_only_warnings(type_: str, changed: tuple[str, ...], ignored: tuple[str, ...]) -> tuple[str, ...]:
+    out = []
+    for prop in changed:
+        why = replace_rules.create_only(type_, prop)
+        if why is None:
+            continue
+        if prop in ignored:
+            out.append(f"{prop} is not applied: ignore_changes keeps the value it was created with; {why}")
+        else:
+            out.append(f"{prop} is never applied, and `up` shows the same update again every time; {why}")
+    return tuple(out)
+
+
+def _gtid_guard(change: Change, old: PlannedResource, new: PlannedResource) -> Change:
+    """A parameter group whose gtid-mode changes: one step is noted, a jump is refused."""
+    if new.type not in PARAMETER_GROUPS or "parameters" not in change.changed:
+        return change
+    note, refusal = gtid_steps.step(old.inputs, new.inputs)
+    if refusal is not None:
+        return dataclasses.replace(change, refused=refusal)
+    return dataclasses.replace(change, warnings=(*change.warnings, note)) if note else change
 
 
 def _guard(change: Change, old: PlannedResource) -> Change:

@@ -50,7 +50,7 @@ from collections.abc import Mapping
 
 from scripts.planning.rules_alerts import ALERTS
 from scripts.planning.rules_analytics import ANALYTICS
-from scripts.planning.rules_database import DATABASE
+from scripts.planning.rules_database import CREATE_ONLY, DATABASE
 from scripts.planning.rules_network import NETWORK
 from scripts.planning.rules_types import AWS, TypeRules
 
@@ -132,6 +132,15 @@ def replaces(type_token: str, prop: str, inputs: Mapping[str, object]) -> bool |
     if head in rules.updatable:
         return False
     return None
+
+
+def create_only(type_token: str, prop: str) -> str | None:
+    """Why AWS never applies a change of ``prop`` to an existing resource, or None if it does.
+
+    Such an input is updatable in the provider's schema (no replacement), but only the create and
+    restore calls carry it (:data:`scripts.planning.rules_database.CREATE_ONLY`).
+    """
+    return CREATE_ONLY.get(type_token, {}).get(prop.split(".")[0])
 
 
 def _check(rules: Mapping[str, TypeRules]) -> None:

@@ -253,3 +253,26 @@ DATABASE: dict[str, TypeRules] = {
         updatable=frozenset(),
     ),
 }
+
+
+# Inputs AWS takes only when it creates or restores the resource: the provider classifies them as
+# updatable (no ForceNew), yet its update sends nothing for them, so a changed value never reaches
+# AWS and the same diff comes back at every `pulumi up`. Keyed by type, then Pulumi input name.
+CREATE_ONLY: dict[str, dict[str, str]] = {
+    # RDS User Guide, "Amazon RDS Extended Support": "You can't update your RDS Extended Support
+    # enrollment status on existing DB instances unless you are restoring them" (quoted in
+    # terraform-provider-aws issue #44552). instance.go: resourceInstanceCreate sends
+    # EngineLifecycleSupport with CreateDBInstance and the three restores; dbInstancePopulateModify
+    # (v6.15.0) has no case for it. Issues #40870 and #44552 show the permanent diff.
+    "aws:rds/instance:Instance": {
+        "engineLifecycleSupport": "RDS sets Extended Support enrollment only at create or restore "
+        "(restore a snapshot to a new instance to change it)",
+    },
+    # Multi-AZ DB clusters: enrolled "for the lifetime of the DB instance or Multi-AZ DB cluster"
+    # (RDS User Guide, "Creating a DB instance or a Multi-AZ DB cluster with RDS Extended Support");
+    # cluster.go sends engine_lifecycle_support with CreateDBCluster and its restores only.
+    "aws:rds/cluster:Cluster": {
+        "engineLifecycleSupport": "RDS sets Extended Support enrollment only at create or restore "
+        "(restore a snapshot to a new cluster to change it)",
+    },
+}

@@ -129,15 +129,52 @@ def test_major_upgrade_step_one_upgrades_the_replicas_first_with_their_own_param
     assert replica.plain("parameterGroupName") == r.outputs_of(r.one(PARAMS, "db-replica-params"))["name"]
 
 
-def test_major_upgrade_step_two_and_three_put_everything_back_on_one_group() -> None:
-    step2 = run("prod", **{**UPGRADE_STEP_1, "dbEngineVersion": "8.4", "dbEngineLifecycleSupport": None})
-    assert step2.one(RDS, "db-primary-instance").plain("engineVersion") == "8.4"
+UPGRADE_STEP_2 = {**UPGRADE_STEP_1, "dbEngineVersion": "8.4", "dbEngineLifecycleSupport": None}
+
+
+def test_major_upgrade_step_two_puts_the_replicas_back_on_the_primarys_group() -> None:
+    # README, step 2: the replicas run the primary's line again, so they share its group at once.
+    step2 = run("prod", **UPGRADE_STEP_2)
+    primary, replica = step2.one(RDS, "db-primary-instance"), step2.one(RDS, "db-replica-1")
+    assert primary.plain("engineVersion") == "8.4"
     assert not [p for p in step2.of_type(PARAMS) if p.name == "db-replica-params"]
-    done = run("prod")
-    assert done.one(RDS, "db-replica-1").plain("parameterGroupName") == done.one(
-        RDS, "db-primary-instance"
-    ).plain("parameterGroupName")
-    assert done.one(RDS, "db-primary-instance").plain("allowMajorVersionUpgrade") is False
+    assert replica.plain("parameterGroupName") == primary.plain("parameterGroupName")
+    assert step2.one(PARAMS, "db-primary-params").plain("family") == "mysql8.4"
+
+
+def test_major_upgrade_step_three_only_turns_major_upgrades_off_again() -> None:
+    # README, step 3: nothing moves between groups any more.
+    step2, done = run("prod", **UPGRADE_STEP_2), run("prod")
+    for name in ("db-primary-instance", "db-replica-1"):
+        before, after = step2.one(RDS, name), done.one(RDS, name)
+        assert before.plain("parameterGroupName") == after.plain("parameterGroupName")
+        assert before.plain("engineVersion") == after.plain("engineVersion") == "8.4"
+        assert (before.plain("allowMajorVersionUpgrade"), after.plain("allowMajorVersionUpgrade")) == (
+            True,
+            False,
+        )
+
+
+@pytest.mark.parametrize(("stack", "protected"), [("prod", True), ("dev", False)])
+def test_replicas_are_protected_like_the_primary_so_prod_removes_one_in_two_steps(
+    stack: str, protected: bool
+) -> None:
+    # README, "Adding or removing a replica": on prod a replica is protected (Pulumi protect and
+    # RDS deletion protection); removing it needs that one replica unprotected first.
+    for db in instances(run(stack, dbReplicaCount=2)):
+        assert db.protect is protected
+        assert db.plain("deletionProtection") is protected
+
+
+def test_dbdeletionprotection_is_stack_wide_so_it_is_no_way_to_retire_the_old_primary() -> None:
+    # README, "Failover on AWS": after promotion the old primary is still declared, and turning
+    # dbDeletionProtection off would unprotect the promoted writer as well.
+    promoted = run("prod", dbPromoteReplica=1)
+    assert promoted.one(RDS, "db-primary-instance").protect is True
+    unprotected = run("prod", dbPromoteReplica=1, dbDeletionProtection=False)
+    writer = unprotected.one(RDS, "db-replica-1")
+    assert writer.plain("replicateSourceDb") is None
+    assert writer.protect is False and writer.plain("deletionProtection") is False
 
 
 def test_rejects_a_one_step_major_upgrade_with_replicas_and_names_the_steps() -> None:
@@ -164,6 +201,21 @@ def test_default_engine_is_the_8_4_line_with_extended_support_chosen_explicitly(
     db = run("dev").one(RDS, "db-primary-instance")
     assert db.plain("engineVersion") == "8.4"
     assert db.plain("engineLifecycleSupport") == "open-source-rds-extended-support-disabled"
+
+
+@pytest.mark.parametrize("preview", [False, True])
+def test_enrollment_is_sent_at_create_and_never_changed_after(preview: bool) -> None:
+    # AWS sets Extended Support enrollment only at create or restore, and the provider's update
+    # sends nothing for it (instance.go dbInstancePopulateModify; issues #40870, #44552): Pulumi
+    # keeps the created value, so a changed setting is no diff that never converges.
+    r = run("prod", preview, dbEngineLifecycleSupport=EXTENDED)
+    primary = r.one(RDS, "db-primary-instance")
+    assert primary.plain("engineLifecycleSupport") == EXTENDED  # what a new instance is created with
+    assert primary.ignore_changes == ["engineLifecycleSupport"]
+    # A replica inherits its source's: CreateDBInstanceReadReplica takes none (resourceInstanceCreate).
+    replica = r.one(RDS, "db-replica-1")
+    assert replica.plain("engineLifecycleSupport") is None
+    assert "engineLifecycleSupport" not in replica.ignore_changes
 
 
 def test_rejects_8_0_without_choosing_paid_extended_support() -> None:
@@ -360,3 +412,16 @@ def test_storage_autoscaling_is_off_or_above_the_allocated_size() -> None:
     assert any(
         p.startswith("dbMaxAllocatedStorageGib: got 50") and "0 (no autoscaling)" in p for p in problems
     )
+
+
+def test_the_readme_day2_steps_say_what_the_tests_above_show() -> None:
+    from tests.support.pulumi_harness import ROOT
+
+    text = " ".join((ROOT / "README.md").read_text().split())
+    # Major upgrade: the replicas return to the primary's group at step 2, not step 3.
+    assert "In the same `up` the replicas go back to the primary's (new 8.4) parameter group" in text
+    assert "the replicas go back to the primary's parameter group; no downtime" not in text
+    # Removing a replica on prod: refused while protected, one replica unprotected first.
+    assert "delete db-replica-N: refused, protected" in text
+    # Retiring the old primary names no stack-wide setting.
+    assert "turn off `dbDeletionProtection` for it" not in text

@@ -80,8 +80,10 @@ RESERVED_TAG = (
             [
                 "dbEngineLifecycleSupport: got 'open-source-rds-extended-support-disabled' with "
                 "dbEngineVersion "
-                "'8.0'; MySQL 8.0 left RDS standard support on 2026-07-31 and runs only under paid Extended "
-                "Support: set open-source-rds-extended-support to keep 8.0, or upgrade to 8.4"
+                "'8.0'; MySQL 8.0 left RDS standard support on 2026-07-31 and RDS refuses to create an 8.0 "
+                "instance without paid Extended Support: set open-source-rds-extended-support to keep 8.0, "
+                "or upgrade to 8.4 (an instance that exists keeps the enrollment it was created with: this "
+                "value is sent only when an instance is created)"
             ],
         ),
         (

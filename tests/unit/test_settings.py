@@ -107,9 +107,10 @@ def test_accepts_every_gtid_mode(mode: str) -> None:
     assert settings_for(dbGtidMode=mode).db_gtid_mode == mode
 
 
-def test_gtids_are_on_by_default() -> None:
-    assert settings_for("dev").db_gtid_mode == "ON"
-    assert settings_for("prod").db_gtid_mode == "ON"
+def test_gtids_are_off_until_the_operator_chooses() -> None:
+    # OFF is what a stack created before dbGtidMode runs; the mode moves one step per `up`.
+    assert settings_for("dev").db_gtid_mode == "OFF"
+    assert settings_for("prod").db_gtid_mode == "OFF"
 
 
 @pytest.mark.parametrize("mode", ["on", "On", "PERMISSIVE", "ON_PERMISIVE", "1", ""])
