@@ -51,7 +51,7 @@ def test_a_saved_plan_reads_back_equal(prod: Plan) -> None:
 def test_the_tree_shows_components_and_key_properties(capsys: pytest.CaptureFixture[str]) -> None:
     assert plan_cli.main(["dev", "--set", "dbReplicaCount=1"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == "stack dev (us-east-1): 34 resources in 5 components with dbReplicaCount=1"
+    assert out.splitlines()[0] == "stack dev (us-east-1): 36 resources in 5 components with dbReplicaCount=1"
     assert "  mysql-platform:replicated:ReplicatedMySql  db" in out
     assert "db-primary-instance  class db.t4g.micro  engine 8.4  storage GiB 20" in out
     assert "replica of mysql-dev-primary-" in out
