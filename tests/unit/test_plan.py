@@ -33,7 +33,7 @@ def test_the_plan_lists_what_the_program_registers(prod: Plan) -> None:
     assert len(prod.resources) == len(run.resources)
     primary = prod.by_key()["aws:rds/instance:Instance::db-primary-instance"]
     assert primary.protect and primary.inputs["multiAz"] is True
-    assert primary.inputs["dbSubnetGroupName"] == "-> db-primary-subnets.name"  # a reference, named
+    assert primary.inputs["dbSubnetGroupName"] == "-> db-primary-subnets-private.name"  # a reference
 
 
 def test_secrets_are_masked_in_inputs_and_exports(prod: Plan) -> None:
@@ -194,7 +194,7 @@ def test_the_diagram_boxes_components_and_draws_references(prod: Plan) -> None:
         in mmd
     )
     subnets, primary = (
-        "r_aws_rds_subnetGroup_SubnetGroup__db_primary_subnets",
+        "r_aws_rds_subnetGroup_SubnetGroup__db_primary_subnets_private",
         "r_aws_rds_instance_Instance__db_primary_instance",
     )
     assert f"{subnets} --> {primary}" in mmd
