@@ -7,6 +7,22 @@ results encrypted under the results prefix and a cutoff on the bytes one query m
 - Bucket: private (all four public access blocks, bucket-owner-enforced ownership: no ACLs),
   SSE-KMS with a customer-managed key (rotation on) and S3 Bucket Keys, versioned, and a lifecycle
   that expires old exports and query results.
+- Kept by ``pulumi destroy`` (``retain_on_delete``: Pulumi drops them from the state and calls no
+  delete): the bucket, the key that decrypts it and the bucket's guards, together. What each
+  provider delete would do to a bucket that stays (terraform-provider-aws, internal/service/...):
+  kms/key.go resourceKeyDelete calls ScheduleKeyDeletion (after deletion_window_in_days nothing
+  in the bucket decrypts); s3/bucket_public_access_block.go DeletePublicAccessBlock (the block is
+  gone); s3/bucket_server_side_encryption_configuration.go DeleteBucketEncryption ("the bucket now
+  always has one": S3's SSE-S3 default, so new objects no longer use the key);
+  s3/bucket_ownership_controls.go DeleteBucketOwnershipControls (the bucket falls back to S3's
+  behaviour without the control); s3/bucket_lifecycle_configuration.go DeleteBucketLifecycle
+  (kept exports never expire); s3/bucket_versioning.go delete suspends versioning.
+- Query policy: a managed IAM policy, ``mysql-platform-<stack>-analytics-query``, for whoever runs
+  ``analytics query`` (attach it to their user or role): Athena in this workgroup only; the Glue
+  reads Athena makes (GetDatabase, GetTable, GetPartitions; Athena guide, "Fine-grained access to
+  databases and tables in the AWS Glue Data Catalog") on this catalog database and its tables;
+  S3 reads of ``exports/``, reads and writes of ``results/`` (Athena writes the results with the
+  caller's credentials); kms:Decrypt and kms:GenerateDataKey on the key.
 - Roles: the export role trusts ``export.rds.amazonaws.com`` (RDS User Guide, "Exporting DB
   snapshot data to Amazon S3": the role's policy needs s3:PutObject*, s3:ListBucket,
   s3:GetObject*, s3:DeleteObject*, s3:GetBucketLocation); the crawler role trusts
@@ -54,6 +70,69 @@ def glue_database_name(stack: str) -> str:
     return "mysql_platform_" + re.sub(r"[^a-z0-9_]", "_", stack.lower())
 
 
+def query_policy_name(stack: str) -> str:
+    """The query policy's name, fixed so that a person can find it: IAM names are per account."""
+    return f"mysql-platform-{stack}-analytics-query"
+
+
+def query_statements(
+    workgroup_arn: str, database_arn: str, bucket_arn: str, key_arn: str
+) -> list[dict[str, object]]:
+    """Least privilege for ``analytics query``: each action on the one resource it needs."""
+    # arn:<partition>:glue:<region>:<account>:database/<name>: the catalog and the tables share
+    # the prefix (Glue guide, "Specifying AWS Glue resource ARNs").
+    prefix, db = database_arn.split(":database/", 1)
+    results, exports = f"{bucket_arn}/{RESULTS_PREFIX}*", f"{bucket_arn}/{EXPORT_PREFIX}*"
+    return [
+        {
+            "Sid": "AthenaInTheWorkgroup",
+            "Effect": "Allow",
+            "Action": [
+                "athena:StartQueryExecution",
+                "athena:GetQueryExecution",
+                "athena:GetQueryResults",
+                "athena:StopQueryExecution",
+            ],
+            "Resource": workgroup_arn,
+        },
+        {
+            "Sid": "CatalogReads",
+            "Effect": "Allow",
+            "Action": ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartitions"],
+            "Resource": [f"{prefix}:catalog", database_arn, f"{prefix}:table/{db}/*"],
+        },
+        {
+            "Sid": "ListOnlyTheTwoPrefixes",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn,
+            "Condition": {"StringLike": {"s3:prefix": [f"{EXPORT_PREFIX}*", f"{RESULTS_PREFIX}*"]}},
+        },
+        {"Sid": "BucketRegion", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": bucket_arn},
+        {"Sid": "ReadExports", "Effect": "Allow", "Action": "s3:GetObject", "Resource": exports},
+        {
+            # Athena's results location needs these (Athena guide, "Access to Amazon S3").
+            "Sid": "ReadAndWriteResults",
+            "Effect": "Allow",
+            "Action": [
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:AbortMultipartUpload",
+                "s3:ListMultipartUploadParts",
+            ],
+            "Resource": results,
+        },
+        {
+            # Decrypt reads SSE-KMS objects; GenerateDataKey writes them (S3 guide, "Permissions
+            # for SSE-KMS": with S3 Bucket Keys the data key is per bucket, the call the same).
+            "Sid": "TheBucketsKey",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": key_arn,
+        },
+    ]
+
+
 def _trust(service: str) -> str:
     return json.dumps(
         {
@@ -74,26 +153,28 @@ class Analytics(pulumi.ComponentResource):
     glue_database: pulumi.Output[str]
     crawler_name: pulumi.Output[str]
     workgroup: pulumi.Output[str]
+    query_policy_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: AnalyticsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
 
+        # Kept with the bucket: a scheduled key deletion would leave every kept export unreadable.
         key = aws.kms.Key(
             f"{name}-key",
             description=f"mysql-platform {args.stack}: snapshot exports and Athena results",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             tags=tags,
-            opts=child,
+            opts=self._kept(),
         )
         # The name is global: AWS picks a unique suffix; retained so exports outlive a destroy.
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
             bucket_prefix=f"mysql-platform-{args.stack.lower()}-analytics-"[:37],
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            opts=self._kept(),
         )
         self._lock_down(name, bucket, key, args)
         export_role = self._export_role(name, bucket, key, tags)
@@ -119,6 +200,17 @@ class Analytics(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        query_policy = aws.iam.Policy(
+            f"{name}-query-policy",
+            name=query_policy_name(args.stack),
+            description="Run mysql-platform analytics query: this workgroup, catalog database and bucket",
+            policy=pulumi.Output.all(workgroup.arn, database.arn, bucket.arn, key.arn).apply(
+                lambda a: _policy(query_statements(a[0], a[1], a[2], a[3]))
+            ),
+            tags=tags,
+            opts=child,
+        )
+        self.query_policy_arn = query_policy.arn
         self.bucket_name = bucket.bucket
         self.key_arn = key.arn
         self.export_role_arn = export_role.arn
@@ -133,11 +225,17 @@ class Analytics(pulumi.ComponentResource):
                 "glue_database": self.glue_database,
                 "crawler": self.crawler_name,
                 "workgroup": self.workgroup,
+                "query_policy_arn": self.query_policy_arn,
             }
         )
 
+    def _kept(self, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
+        """Options of what outlives ``pulumi destroy`` (see the module docstring)."""
+        return pulumi.ResourceOptions(parent=self, retain_on_delete=True, depends_on=depends_on)
+
     def _lock_down(self, name: str, bucket: aws.s3.Bucket, key: aws.kms.Key, args: AnalyticsArgs) -> None:
-        child = pulumi.ResourceOptions(parent=self)
+        """The bucket's guards, kept with it: deleting one would weaken the kept bucket."""
+        child = self._kept()
         aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access",
             bucket=bucket.id,
@@ -180,7 +278,7 @@ class Analytics(pulumi.ComponentResource):
                 _expiry("expire-query-results", RESULTS_PREFIX, RESULTS_RETENTION_DAYS),
             ],
             # Lifecycle rules on a versioned bucket apply once versioning is on.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            opts=self._kept(depends_on=[versioning]),
         )
 
     def _scoped_role(

@@ -34,6 +34,8 @@ class Ec2HostArgs:
     """Empty: no EC2 key pair."""
     extra_ingress: Sequence[IngressRule] = ()
     root_volume_gib: int = 8
+    detailed_monitoring: bool = False
+    """CloudWatch metrics every minute instead of every five (EC2 detailed monitoring), billed."""
     stable_address: bool = False
     """An Elastic IP, so the exported address (and the proxy's) survives a replaced instance."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -122,6 +124,9 @@ class Ec2Host(pulumi.ComponentResource):
                 encrypted=True,
                 delete_on_termination=True,
             ),
+            # Changed in place: terraform-provider-aws ec2/ec2_instance.go resourceInstanceUpdate
+            # calls MonitorInstances / UnmonitorInstances; no replacement.
+            monitoring=args.detailed_monitoring,
             user_data=args.user_data,
             # cloud-init runs user data once: a changed script only takes effect on a new instance.
             user_data_replace_on_change=True,

@@ -66,6 +66,7 @@ class Settings:
     vpc_cidr: str
     az_count: int
     host_instance_type: str
+    host_detailed_monitoring: bool
     ssh_allowed_cidrs: tuple[str, ...]
     ssh_public_key: str
     db_engine_version: str

@@ -5,7 +5,9 @@ Multi-AZ at its own rate), a Multi-AZ DB cluster's three instances, storage and 
 deployment's rates (the vendored table has none yet: they are listed as missing, with
 quantities), Extended Support when the stack chooses it, Database Insights
 Standard (free), the EC2 host's hours and root volume, public IPv4 addresses (the host's, and
-each publicly accessible RDS instance's), and the analytics key. Usage-based items (backup beyond
+each publicly accessible RDS instance's), the low-storage CloudWatch alarms, and the analytics key.
+The host's detailed monitoring has no vendored price: it is listed as missing.
+Usage-based items (backup beyond
 the free allowance, log ingestion and storage, data transfer; with analytics, S3 storage, KMS
 requests, crawler DPU-hours and Athena's bytes scanned) are listed with their unit prices, never
 guessed into the total. A price the table lacks is said so, not counted as zero. A month is 730 hours, as AWS
@@ -75,6 +77,8 @@ def estimate(plan: Plan) -> Estimate:
             _cluster(est, r)
         elif r.type == "aws:ec2/instance:Instance":
             _host(est, r, has_eip=any(x.type == "aws:ec2/eip:Eip" for x in plan.resources))
+        elif r.type == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            _add(est, r.name, "CloudWatch alarm, standard resolution", "cloudwatch:alarm", 1)
         elif r.type == "aws:kms/key:Key":
             _add(est, r.name, "KMS customer managed key", "kms:key", 1)
     usage = ["rds:backup", "logs:ingestion", "logs:storage", "transfer:out"]
@@ -156,6 +160,8 @@ def _host(est: Estimate, r: PlannedResource, *, has_eip: bool) -> None:
             "ebs:gp3",
             float(root["volumeSize"]),
         )
+    if r.inputs.get("monitoring"):
+        _add(est, r.name, "EC2 detailed monitoring", "ec2:detailed-monitoring", 1)
     if has_eip or r.inputs.get("associatePublicIpAddress"):
         _add(est, r.name, "public IPv4 address", "vpc:public-ipv4", HOURS)
 

@@ -84,6 +84,13 @@ def _attributes(t: str, name: str, inputs: Mapping[str, Any], n: int) -> dict[st
     if t == "aws:sns/topic:Topic":
         topic = inputs.get("name") or f"{name}-{n % 16**7:07x}"
         return {"name": topic, "arn": f"arn:aws:sns:us-east-1:123456789012:{topic}"}
+    if t == "aws:glue/catalogDatabase:CatalogDatabase":
+        return {"arn": f"arn:aws:glue:us-east-1:123456789012:database/{inputs.get('name')}"}
+    if t == "aws:athena/workgroup:Workgroup":
+        return {"arn": f"arn:aws:athena:us-east-1:123456789012:workgroup/{inputs.get('name')}"}
+    if t == "aws:iam/policy:Policy":
+        policy = inputs.get("name") or f"{name}-{n % 10000:04d}"
+        return {"name": policy, "arn": f"arn:aws:iam::123456789012:policy/{policy}"}
     if t == "aws:glue/crawler:Crawler":
         return {"name": inputs.get("name") or f"{name}-{n % 10000:04d}"}
     if t == "random:index/randomId:RandomId":

@@ -73,6 +73,7 @@ class Registered:
     retain_on_delete: bool = False
     dependencies: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    alias_names: list[str] = field(default_factory=list)  # names of ``aliases`` given as specs
 
     def plain(self, key: str) -> Any:
         """An input with any secret wrapper removed."""
@@ -212,6 +213,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     delete_before_replace=request.deleteBeforeReplace,
                     retain_on_delete=request.retainOnDelete,
                     dependencies=list(request.dependencies),
+                    alias_names=[a.spec.name for a in request.aliases if a.HasField("spec")],
                 )
             )
         return response

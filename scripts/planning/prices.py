@@ -31,6 +31,8 @@ Not found (left out, no figure guessed):
   MySQL 5.7; vantage.sh/blog/amazon-rds-extended-support says the provisioned-instance rate is the same
   for every engine in a region. MySQL 8.0 left RDS standard support on 2026-07-31 (github.com issue
   buttonmen-dev/buttonmen#3098); the stacks default to 8.4, which has no such charge.
+- EC2 detailed monitoring (billed as CloudWatch metrics per instance): no figure in the stored material;
+  the plan lists it as missing.
 - The Database Insights Advanced mode rate (usage type ``DatabaseInsights-vCPU-Hours``) and paid
   Performance Insights retention. Note: the RDS guide (USER_PerfInsights.Overview) says "By default, RDS
   enables Database Insights in Advanced mode": the stacks must ask for Standard to stay at zero.
@@ -149,6 +151,15 @@ PRICES: dict[str, dict[str, Price]] = {
             "DPU-hour",
             _INFRACOST + "glue_crawler_test golden (us-east-1); AWS price list AWSGlue.csv mirror "
             "(huggingface labofsahil/aws-pricing-dataset), EffectiveDate 2024-11-01",
+        ),
+        # One standard-resolution metric alarm (the low-storage alarms). The CloudWatch free tier's
+        # alarms are not subtracted, like every free tier here.
+        "cloudwatch:alarm": Price(
+            0.10,
+            "alarm-month",
+            "third-party only: c3x.dev/resources/aws/aws_cloudwatch_metric_alarm ('$0.10/alarm-month for"
+            " standard resolution'; undated); aws.amazon.com/cloudwatch/pricing/ itself was not in the"
+            " stored material",
         ),
         "athena:scan": Price(
             5.0,

@@ -1,5 +1,5 @@
-"""Replace-only inputs of the alerting resources: the SNS topic, its e-mail subscription, and the
-RDS event subscription.
+"""Replace-only inputs of the alerting resources: the SNS topic, its e-mail subscription, the
+RDS event subscription and the low-storage CloudWatch alarms.
 
 unverified: the index stores v6 source for the topic only; the two subscriptions were read at v5
 commits. The v6 changelog lists no schema change for them beyond resource identity, and every
@@ -87,6 +87,42 @@ ALERTS: dict[str, TypeRules] = {
                 "enabled",  # ModifyEventSubscription (always sent)
                 "sourceIds",  # Add/RemoveSourceIdentifierToSubscription, one id at a time
                 "tags",
+            }
+        ),
+    ),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": TypeRules(
+        # The low-storage alarms. Create and Update both send PutMetricAlarm; Delete DeleteAlarms.
+        source=f"{AWS} internal/service/cloudwatch/metric_alarm.go resourceMetricAlarm() "
+        f"(stored copy @055611a6, {AWS_VIA})",
+        replace_only=frozenset(
+            {
+                "name",  # alarm_name: Required, ForceNew (Pulumi auto-names it)
+                "region",
+            }
+        ),
+        updatable=frozenset(
+            {
+                "actionsEnabled",
+                "alarmActions",
+                "alarmDescription",
+                "comparisonOperator",
+                "datapointsToAlarm",
+                "dimensions",
+                "evaluateLowSampleCountPercentiles",
+                "evaluationPeriods",
+                "extendedStatistic",
+                "insufficientDataActions",
+                "metricName",
+                "metricQueries",
+                "namespace",
+                "okActions",
+                "period",
+                "statistic",
+                "tags",
+                "threshold",
+                "thresholdMetricId",
+                "treatMissingData",
+                "unit",
             }
         ),
     ),

@@ -164,6 +164,25 @@ ANALYTICS: dict[str, TypeRules] = {
             }
         ),
     ),
+    "aws:iam/policy:Policy": TypeRules(
+        # The analytics query policy. Update is CreatePolicyVersion + SetDefaultPolicyVersion (the
+        # oldest non-default version pruned at five); no CustomizeDiff but tags.
+        source=f"{AWS} internal/service/iam/policy.go resourcePolicy() (stored copy @01ccd9a2, {AWS_VIA})",
+        replace_only=frozenset(
+            {
+                "description",  # description: ForceNew
+                "name",  # name: Optional+Computed, ForceNew
+                "namePrefix",  # name_prefix: ForceNew
+                "path",  # path: Default "/", ForceNew
+            }
+        ),
+        updatable=frozenset(
+            {
+                "policy",  # policy: Required, no ForceNew (equivalent-JSON diffs suppressed)
+                "tags",
+            }
+        ),
+    ),
     "aws:glue/catalogDatabase:CatalogDatabase": TypeRules(
         source=f"{AWS} internal/service/glue/catalog_database.go resourceCatalogDatabase() "
         f"(v6.48.0 @0c75c3cd, {AWS_VIA})",

@@ -9,7 +9,7 @@ from components.program import program
 from components.settings import ConfigError
 from mysql_platform_core import contract, outputs
 from tests.support.pulumi_harness import ProgramRun, shared_run
-from tests.support.stacks import ALERT_EMAIL, FEATURES, TWO_REPLICAS
+from tests.support.stacks import ALERT_EMAIL, CLUSTER, FEATURES, TWO_REPLICAS
 
 SUBSCRIPTION = "aws:rds/eventSubscription:EventSubscription"
 
@@ -57,3 +57,44 @@ def test_the_topic_keeps_the_default_policy_and_no_aws_managed_key() -> None:
 def test_a_bad_alert_email_is_refused(bad: str) -> None:
     with pytest.raises(ConfigError, match=f"alertEmail: got {bad!r}; expected an e-mail address"):
         shared_run(program, "dev", overrides={"alertEmail": bad})
+
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+GIB = 1024**3
+
+
+@pytest.mark.parametrize(
+    ("stack", "overrides", "gib"), [("dev", {}, 20), ("prod", {}, 50), ("prod", TWO_REPLICAS, 50)]
+)
+def test_every_instance_alarms_on_low_free_storage_to_the_topic(
+    stack: str, overrides: dict[str, object], gib: int
+) -> None:
+    r = shared_run(program, stack, overrides=overrides)
+    topic_arn = r.outputs_of(r.one("aws:sns/topic:Topic", "alerts-topic"))["arn"]
+    alarms = r.of_type(ALARM)
+    assert sorted(a.plain("dimensions")["DBInstanceIdentifier"] for a in alarms) == instances(r)
+    for alarm in alarms:
+        assert alarm.plain("namespace") == "AWS/RDS" and alarm.plain("metricName") == "FreeStorageSpace"
+        assert alarm.plain("comparisonOperator") == "LessThanThreshold"
+        assert alarm.plain("statistic") == "Minimum"
+        # 20% of the allocated storage, in bytes (FreeStorageSpace's unit).
+        assert alarm.plain("threshold") == float(int(gib * GIB * 0.2))
+        assert alarm.plain("alarmActions") == [topic_arn] and alarm.plain("okActions") == [topic_arn]
+
+
+def test_the_cluster_alarms_on_low_free_storage_by_its_cluster_identifier() -> None:
+    r = shared_run(program, "prod", overrides=CLUSTER)
+    (cluster,) = r.of_type("aws:rds/cluster:Cluster")
+    (alarm,) = r.of_type(ALARM)
+    assert alarm.plain("dimensions") == {"DBClusterIdentifier": cluster.plain("clusterIdentifier")}
+    storage = cluster.plain("allocatedStorage")
+    assert alarm.plain("threshold") == float(int(storage * GIB * 0.2))
+    topic_arn = r.outputs_of(r.one("aws:sns/topic:Topic", "alerts-topic"))["arn"]
+    assert alarm.plain("alarmActions") == [topic_arn]
+
+
+def test_rejects_an_allocated_storage_below_one_gib() -> None:
+    from components.alerts import free_storage_threshold_bytes
+
+    with pytest.raises(ValueError, match="allocated_storage_gib: got 0; expected at least 1"):
+        free_storage_threshold_bytes(0)

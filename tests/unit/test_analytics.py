@@ -150,3 +150,64 @@ def test_rejects_what_athena_or_s3_would_refuse(key: str, value: int, fragment: 
     with pytest.raises(ConfigError) as info:
         run(**{key: value})
     assert any(p.startswith(f"{key}: got {value}") and fragment in p for p in info.value.problems)
+
+
+KEPT_WITH_THE_BUCKET = [
+    # What destroy must not touch while the bucket stays (provider delete in parentheses):
+    KEY,  # ScheduleKeyDeletion: nothing in the bucket decrypts after the window
+    BUCKET,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",  # DeletePublicAccessBlock
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",  # DeleteBucketOwnershipControls
+    # DeleteBucketEncryption: back to the SSE-S3 default
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketVersioning:BucketVersioning",  # suspends versioning
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",  # DeleteBucketLifecycle
+]
+
+
+@pytest.mark.parametrize("type_", KEPT_WITH_THE_BUCKET)
+def test_destroy_keeps_the_key_and_the_guards_with_the_bucket(type_: str) -> None:
+    assert one(run(), type_).retain_on_delete
+
+
+def test_destroy_removes_what_the_kept_bucket_does_not_need() -> None:
+    r = run()
+    for type_ in ("aws:glue/crawler:Crawler", "aws:athena/workgroup:Workgroup", "aws:iam/role:Role"):
+        assert not any(x.retain_on_delete for x in r.of_type(type_) if x.name.startswith("analytics"))
+
+
+def query_policy(r: ProgramRun) -> dict[str, dict[str, object]]:
+    found = r.one("aws:iam/policy:Policy", "analytics-query-policy")
+    assert found.plain("name") == "mysql-platform-prod-analytics-query"
+    return {s["Sid"]: s for s in json.loads(found.plain("policy"))["Statement"]}
+
+
+def test_the_query_policy_reads_the_catalog_athena_needs_and_nothing_else() -> None:
+    r = run()
+    catalog = query_policy(r)["CatalogReads"]
+    assert set(catalog["Action"]) >= {"glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"}
+    db = r.outputs_of(r.one("aws:glue/catalogDatabase:CatalogDatabase", "analytics-glue-db"))["arn"]
+    prefix = db.split(":database/")[0]
+    assert catalog["Resource"] == [f"{prefix}:catalog", db, f"{prefix}:table/mysql_platform_prod/*"]
+
+
+def test_the_query_policy_reads_exports_writes_results_and_decrypts_with_the_key() -> None:
+    r = run()
+    st = query_policy(r)
+    bucket_arn = r.outputs_of(one(r, BUCKET))["arn"]
+    assert st["ReadExports"]["Action"] == "s3:GetObject"
+    assert st["ReadExports"]["Resource"] == f"{bucket_arn}/exports/*"
+    assert st["ReadAndWriteResults"]["Resource"] == f"{bucket_arn}/results/*"
+    assert "s3:PutObject" in st["ReadAndWriteResults"]["Action"]
+    listing = st["ListOnlyTheTwoPrefixes"]
+    assert listing["Resource"] == bucket_arn
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["exports/*", "results/*"]}}
+    assert st["TheBucketsKey"]["Resource"] == r.outputs_of(one(r, KEY))["arn"]
+    assert "kms:Decrypt" in st["TheBucketsKey"]["Action"]
+    workgroup = r.outputs_of(one(r, "aws:athena/workgroup:Workgroup"))["arn"]
+    assert st["AthenaInTheWorkgroup"]["Resource"] == workgroup
+    everything = [
+        a for s in st.values() for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    ]
+    assert not [a for a in everything if a.endswith("*")]
+    assert not [s for s in st.values() if s["Resource"] == "*"]

@@ -34,7 +34,7 @@ def test_the_plan_lists_what_the_program_registers(prod: Plan) -> None:
     assert len(prod.resources) == len(run.resources)
     primary = prod.by_key()["aws:rds/instance:Instance::db-primary-instance"]
     assert primary.protect and primary.inputs["multiAz"] is True
-    assert primary.inputs["dbSubnetGroupName"] == "-> db-primary-subnets.name"  # a reference, named
+    assert primary.inputs["dbSubnetGroupName"] == "-> db-primary-subnets-private.name"  # a reference
 
 
 def test_secrets_are_masked_in_inputs_and_exports(prod: Plan) -> None:
@@ -52,7 +52,7 @@ def test_a_saved_plan_reads_back_equal(prod: Plan) -> None:
 def test_the_tree_shows_components_and_key_properties(capsys: pytest.CaptureFixture[str]) -> None:
     assert plan_cli.main(["dev", "--set", "dbReplicaCount=1"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == "stack dev (us-east-1): 34 resources in 5 components with dbReplicaCount=1"
+    assert out.splitlines()[0] == "stack dev (us-east-1): 36 resources in 5 components with dbReplicaCount=1"
     assert "  mysql-platform:replicated:ReplicatedMySql  db" in out
     assert "db-primary-instance  class db.t4g.micro  engine 8.4  storage GiB 20" in out
     assert "replica of mysql-dev-primary-" in out
@@ -238,7 +238,7 @@ def test_the_diagram_boxes_components_and_draws_references(prod: Plan) -> None:
         in mmd
     )
     subnets, primary = (
-        "r_aws_rds_subnetGroup_SubnetGroup__db_primary_subnets",
+        "r_aws_rds_subnetGroup_SubnetGroup__db_primary_subnets_private",
         "r_aws_rds_instance_Instance__db_primary_instance",
     )
     assert f"{subnets} --> {primary}" in mmd

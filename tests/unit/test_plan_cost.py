@@ -37,9 +37,10 @@ def test_the_prices_the_stacks_use_are_pinned_with_their_source(key: str, usd: f
     assert found is not None and found.usd == usd and found.source
 
 
-def test_dev_is_its_machines_and_its_two_public_addresses() -> None:
+def test_dev_is_its_machines_its_two_public_addresses_and_its_storage_alarm() -> None:
     est = cost.estimate(shared_plan("dev"))
     assert [(x.resource, x.what, x.monthly) for x in est.lines] == [
+        ("alerts-low-storage-1", "CloudWatch alarm, standard resolution", 0.10),
         ("host-instance", "EC2 t3.micro", 7.59),
         ("host-instance", "EBS 8 GB gp3", 0.64),
         ("host-instance", "public IPv4 address", 3.65),
@@ -47,13 +48,14 @@ def test_dev_is_its_machines_and_its_two_public_addresses() -> None:
         ("db-primary-instance", "RDS storage 20 GB gp3 single-az", 2.30),
         ("db-primary-instance", "public IPv4 address", 3.65),
     ]
-    assert est.total == 29.51 and est.missing == []
+    assert est.total == 29.61 and est.missing == []
     assert any(line.startswith("logs:ingestion: $0.5 per GB") for line in est.usage_based)
 
 
 def test_a_replica_adds_its_instance_storage_and_address() -> None:
     with_replica = cost.estimate(shared_plan("dev", dbReplicaCount="1"))
-    assert round(with_replica.total - 29.51, 2) == 17.63
+    # Its instance, storage and address, and its own low-storage alarm.
+    assert round(with_replica.total - 29.61, 2) == 17.73
 
 
 def test_prod_counts_multi_az_at_its_own_rate() -> None:
@@ -62,7 +64,9 @@ def test_prod_counts_multi_az_at_its_own_rate() -> None:
     assert primary["RDS db.t4g.medium multi-az"] == 94.17
     assert primary["RDS storage 50 GB gp3 multi-az"] == 11.50
     assert primary["Database Insights Standard (7 days)"] == 0
-    assert est.total == 170.75
+    assert est.total == 170.95
+    # Detailed monitoring on the prod host: no vendored price, so said, not counted as zero.
+    assert est.missing == ["host-instance: EC2 detailed monitoring (no price for ec2:detailed-monitoring)"]
 
 
 def test_extended_support_is_priced_when_chosen() -> None:
@@ -80,9 +84,9 @@ def test_a_region_without_data_says_so_instead_of_zero() -> None:
 
 def test_the_cost_is_in_the_json_and_the_readme_quotes_the_plan(capsys: pytest.CaptureFixture[str]) -> None:
     assert plan_cli.main(["dev", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["cost"]["monthly_total"] == 29.51
+    assert json.loads(capsys.readouterr().out)["cost"]["monthly_total"] == 29.61
     readme = README.read_text()
-    for figure in ("$29.51", "$17.63", "$170.75", "$7.30"):
+    for figure in ("$29.61", "$17.73", "$170.95", "$7.30"):
         assert figure in readme, figure
 
 
@@ -91,7 +95,7 @@ def test_analytics_adds_its_key_and_lists_what_depends_on_use() -> None:
     assert [(x.resource, x.what, x.monthly) for x in est.lines if x.resource == "analytics-key"] == [
         ("analytics-key", "KMS customer managed key", 1.0)
     ]
-    assert round(est.total - 29.51, 2) == 1.0
+    assert round(est.total - 29.61, 2) == 1.0
     listed = " ".join(est.usage_based)
     for key in (
         "s3:standard: $0.023 per GB-month",
