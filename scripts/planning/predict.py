@@ -8,8 +8,9 @@ An input in the resource's ``ignore_changes`` changes nothing (Pulumi keeps the 
 bridged provider drops it from its diff); an input AWS fills in and the provider reads back
 (:mod:`scripts.planning.read_back`) shows as changed at every ``up`` unless it is ignored.
 Replacing or deleting a protected resource, or a stateful one (an RDS instance: its data and
-storage go with it), is refused: the plan exits 3 and names it. So is a ``gtid-mode`` change that
-skips a step (:mod:`scripts.planning.gtid_steps`).
+storage go with it; a Multi-AZ DB cluster too), is refused: the plan exits 3 and names it. So is
+a ``gtid-mode`` change that skips a step (:mod:`scripts.planning.gtid_steps`), and an RDS instance
+moved to another subnet group, which AWS refuses within one VPC.
 
 Warned, not refused: an input AWS takes only at create or restore
 (:func:`scripts.planning.replace_rules.create_only`). When the program lists it in
@@ -27,7 +28,17 @@ from scripts.planning.compare import differences
 from scripts.planning.plan import SECRET, Plan, PlannedResource
 from scripts.planning.read_back import endless_diffs
 
-STATEFUL = frozenset({"aws:rds/instance:Instance"})
+RDS_INSTANCE = "aws:rds/instance:Instance"
+# A Multi-AZ DB cluster holds its data as an instance does, in dev too.
+STATEFUL = frozenset({RDS_INSTANCE, "aws:rds/cluster:Cluster"})
+# The provider updates an instance's db_subnet_group_name in place, but RDS moves an instance to
+# another subnet group only into another VPC: within one VPC ModifyDBInstance fails with
+# InvalidVPCNetworkStateFault (terraform-provider-aws issue #512).
+SUBNET_GROUP_MOVE = (
+    "RDS refuses to move a DB instance to another subnet group of the same VPC "
+    "(InvalidVPCNetworkStateFault; terraform-provider-aws issue #512): `up` would stop there. "
+    "Make a new database and move the data (README: Switching `dbPubliclyAccessible`)"
+)
 # A Multi-AZ DB cluster's parameter group carries gtid-mode as an instance's does.
 PARAMETER_GROUPS = frozenset(
     {"aws:rds/parameterGroup:ParameterGroup", "aws:rds/clusterParameterGroup:ClusterParameterGroup"}
@@ -143,6 +154,8 @@ def _change(old: PlannedResource | None, new: PlannedResource | None) -> Change 
     )
     if action == "replace":
         return _guard(change, old)
+    if new.type == RDS_INSTANCE and "dbSubnetGroupName" in changed:
+        return dataclasses.replace(change, refused=SUBNET_GROUP_MOVE, warnings=warnings)
     return _gtid_guard(dataclasses.replace(change, warnings=warnings), old, new)
 
 

@@ -202,3 +202,26 @@ def test_a_multi_az_clusters_parameter_group_steps_one_gtid_mode_at_a_time_too()
     assert refused is not None and refused.startswith(
         "gtid-mode OFF -> ON skips OFF_PERMISSIVE, ON_PERMISSIVE:"
     )
+
+
+def test_switching_a_dev_instance_to_private_is_refused_as_aws_would_refuse_it() -> None:
+    before, after = shared_plan("dev"), shared_plan("dev", dbPubliclyAccessible="false")
+    change = change_of(before, after, "db-primary-instance")
+    assert change.action == "update" and "dbSubnetGroupName" in change.changed
+    assert change.refused is not None and "InvalidVPCNetworkStateFault" in change.refused
+    assert "terraform-provider-aws issue #512" in change.refused
+
+
+def test_replacing_a_dev_multi_az_cluster_is_refused_its_data_goes_with_it() -> None:
+    cluster = {
+        "dbTopology": "multi-az-cluster",
+        "dbReplicaCount": "0",
+        "dbInstanceClass": "db.m6gd.large",
+        "dbMaxAllocatedStorageGib": "0",
+        "azCount": "3",
+    }
+    before = shared_plan("dev", **cluster)
+    after = shared_plan("dev", **cluster, dbPubliclyAccessible="false")
+    replaced = [c for c in predict(before, after).changes if c.action == "replace"]
+    clusters = [c for c in replaced if c.name == "db-cluster"]
+    assert clusters and clusters[0].refused == "stateful: its data and storage go with it"
