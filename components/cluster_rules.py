@@ -45,6 +45,9 @@ MIN_MYSQL80_PATCH: Final = 28
 GP3_IOPS_THRESHOLD_GIB: Final = 400
 # What AWS gives gp3 under GP3_IOPS_THRESHOLD_GIB, and reports back as the cluster's Iops.
 GP3_BASELINE_IOPS: Final = 3000
+# gp3 for MySQL from GP3_IOPS_THRESHOLD_GIB: a 12,000 IOPS baseline, provisionable up to 64,000
+# (RDS User Guide, "gp3 storage"); AWS refuses less than the baseline there.
+GP3_LARGE_IOPS: Final = (12000, 64000)
 IOPS_PER_GIB: Final = (0.5, 50)
 # Regions without Multi-AZ DB clusters ("Supported Regions and DB engines for Multi-AZ DB clusters").
 UNSUPPORTED_REGIONS: Final = frozenset({"us-west-1", "ap-southeast-6", "ap-east-2", "ap-southeast-7"})
@@ -120,6 +123,12 @@ def _storage_problems(values: Mapping[str, Any]) -> list[str]:
             f"dbClusterIops: got {iops}; gp3 under {GP3_IOPS_THRESHOLD_GIB} GiB has a fixed baseline "
             f"({GP3_BASELINE_IOPS:,} IOPS) and takes no other: use 0 or {GP3_BASELINE_IOPS} (both mean "
             f"the baseline), or {GP3_IOPS_THRESHOLD_GIB} GiB or more"
+        ]
+    low_large, high_large = GP3_LARGE_IOPS
+    if kind == "gp3" and gib >= GP3_IOPS_THRESHOLD_GIB and iops and not low_large <= iops <= high_large:
+        return [
+            f"dbClusterIops: got {iops}; gp3 from {GP3_IOPS_THRESHOLD_GIB} GiB takes 0 (its baseline, "
+            f"{low_large:,} IOPS) or {low_large:,}-{high_large:,} IOPS"
         ]
     return []
 

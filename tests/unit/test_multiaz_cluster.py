@@ -102,7 +102,24 @@ def test_gp3_baseline_sends_no_iops_and_ignores_what_aws_reports(iops: int) -> N
     # and sends Iops=0 (terraform-provider-aws issues 41203 and 43442). 3000 is the issues' workaround.
     (cluster,) = prod_cluster(dbClusterStorageType="gp3", dbClusterIops=iops).of_type(CLUSTER_TYPE)
     assert cluster.plain("storageType") == "gp3" and cluster.plain("iops") is None
-    assert cluster.ignore_changes == ["iops"]
+    assert cluster.ignore_changes == ["engineLifecycleSupport", "iops"]
+
+
+def test_gp3_from_400_gib_takes_its_baseline_or_12000_to_64000_iops() -> None:
+    big = {"dbClusterStorageType": "gp3", "dbAllocatedStorageGib": 400}
+    (cluster,) = prod_cluster(**big, dbClusterIops=0).of_type(CLUSTER_TYPE)
+    assert cluster.plain("iops") is None and "iops" in cluster.ignore_changes
+    for wrong in (3000, 11999, 64001):
+        with pytest.raises(ConfigError, match=f"dbClusterIops: got {wrong}; gp3 from 400 GiB takes 0"):
+            prod_cluster(**big, dbClusterIops=wrong)
+    (cluster,) = prod_cluster(**big, dbClusterIops=64000).of_type(CLUSTER_TYPE)
+    assert cluster.plain("iops") == 64000
+
+
+def test_the_cluster_keeps_the_extended_support_enrollment_it_was_created_with() -> None:
+    # The provider's cluster update never sends engine_lifecycle_support (issues 40870, 44552).
+    (cluster,) = prod_cluster().of_type(CLUSTER_TYPE)
+    assert "engineLifecycleSupport" in cluster.ignore_changes
 
 
 @pytest.mark.parametrize(
@@ -115,10 +132,18 @@ def test_gp3_baseline_sends_no_iops_and_ignores_what_aws_reports(iops: int) -> N
 def test_provisioned_iops_are_sent_and_not_ignored(changes: dict[str, Any], sent: int) -> None:
     (cluster,) = prod_cluster(**changes).of_type(CLUSTER_TYPE)
     assert cluster.plain("iops") == sent
-    assert cluster.ignore_changes == []
+    assert cluster.ignore_changes == ["engineLifecycleSupport"]
 
 
-@pytest.mark.parametrize(("mode", "consistency"), [("ON", "ON"), ("OFF_PERMISSIVE", "WARN"), ("OFF", "OFF")])
+def test_gtid_mode_off_leaves_the_cluster_familys_own_gtid_parameters() -> None:
+    (group,) = prod_cluster(dbGtidMode="OFF").of_type("aws:rds/clusterParameterGroup:ClusterParameterGroup")
+    names = {x["name"] for x in group.plain("parameters")}
+    assert not names & {"gtid-mode", "enforce_gtid_consistency"}
+
+
+@pytest.mark.parametrize(
+    ("mode", "consistency"), [("ON", "ON"), ("ON_PERMISSIVE", "ON"), ("OFF_PERMISSIVE", "WARN")]
+)
 def test_the_cluster_parameter_group_follows_db_gtid_mode(mode: str, consistency: str) -> None:
     (group,) = prod_cluster(dbGtidMode=mode).of_type("aws:rds/clusterParameterGroup:ClusterParameterGroup")
     params = {x["name"]: x for x in group.plain("parameters")}

@@ -189,19 +189,16 @@ def test_a_multi_az_clusters_parameter_group_steps_one_gtid_mode_at_a_time_too()
         "dbMaxAllocatedStorageGib": 0,
         "azCount": 3,
     }
-    old = shared_plan("prod", **cluster, dbGtidMode="OFF")
-    step, jump = (
-        shared_plan("prod", **cluster, dbGtidMode="OFF_PERMISSIVE"),
-        shared_plan("prod", **cluster, dbGtidMode="ON"),
-    )
+    old = shared_plan("prod", **cluster, dbGtidMode="OFF_PERMISSIVE")
+    step = shared_plan("prod", **cluster, dbGtidMode="ON_PERMISSIVE")
+    jump = shared_plan("prod", **cluster, dbGtidMode="ON")
     group = next(
         r.name for r in old.resources if r.type.endswith("clusterParameterGroup:ClusterParameterGroup")
     )
-    assert change_of(old, step, group).warnings[0].startswith("gtid-mode OFF -> OFF_PERMISSIVE: one step")
+    note = change_of(old, step, group).warnings[0]
+    assert note.startswith("gtid-mode OFF_PERMISSIVE -> ON_PERMISSIVE: one step")
     refused = change_of(old, jump, group).refused
-    assert refused is not None and refused.startswith(
-        "gtid-mode OFF -> ON skips OFF_PERMISSIVE, ON_PERMISSIVE:"
-    )
+    assert refused is not None and refused.startswith("gtid-mode OFF_PERMISSIVE -> ON skips ON_PERMISSIVE:")
 
 
 def test_switching_a_dev_instance_to_private_is_refused_as_aws_would_refuse_it() -> None:
