@@ -49,6 +49,8 @@ def _attributes(t: str, name: str, inputs: Mapping[str, Any], n: int) -> dict[st
             "readerEndpoint": f"{ident}.cluster-ro-abc123xyz.us-east-1.rds.amazonaws.com",
             "port": 3306,
             "arn": f"arn:aws:rds:us-east-1:123456789012:cluster:{ident}",
+            # A Multi-AZ DB cluster always has three instances (one writer, two readers).
+            "clusterMembers": [f"{ident}-instance-{i}" for i in (1, 2, 3)],
             "engineVersionActual": _actual_version(str(inputs.get("engineVersion", "8.4"))),
         }
     if t == "aws:ec2/instance:Instance":
