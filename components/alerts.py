@@ -8,13 +8,27 @@ maintained, so a person learns that RDS acted by itself; an optional e-mail subs
   USD 1 a month for notifications that carry no data.
 - The subscription names its sources (the primary and every replica, or the Multi-AZ DB
   cluster); without ``source_ids`` it would cover every instance (or cluster) in the account.
-- Low storage: a CloudWatch alarm per source on ``FreeStorageSpace`` (namespace AWS/RDS; dimension
-  ``DBInstanceIdentifier`` for an instance, ``DBClusterIdentifier`` for a Multi-AZ DB cluster, as
-  aws-cdk-lib's generated RDS metrics declare both) sends to the same topic. The cluster needs it
-  most: a Multi-AZ DB cluster has no storage autoscaling, and the "low storage" event category
-  (RDS-EVENT-0089 "consumed more than 90%", RDS-EVENT-0007 "allocated storage has been
-  exhausted") is a DB instance category; the User Guide's DB cluster event table
-  (USER_Events.Messages) lists none for storage. Instances get the alarm too, earlier than the event.
+- Low storage: a CloudWatch alarm per DB instance on ``FreeStorageSpace`` (namespace AWS/RDS,
+  dimension ``DBInstanceIdentifier``) sends to the same topic. For RDS (not Aurora) the AWS/RDS
+  dimensions are DBInstanceIdentifier, DatabaseClass, EngineName and SourceRegion (RDS User Guide,
+  "Amazon CloudWatch dimensions for Amazon RDS", dimensions.md); ``DBClusterIdentifier`` is an
+  Aurora dimension, so an alarm on it for a Multi-AZ DB cluster would get no data. The cluster
+  therefore gets one alarm per member instance: its ``cluster_members`` (terraform-provider-aws
+  internal/service/rds/cluster.go: a computed set of instance identifiers that resourceClusterRead
+  fills from DescribeDBClusters' DBClusterMembers), which for a Multi-AZ DB cluster are always
+  three, a writer and two readable standbys. The cluster needs it most: a Multi-AZ DB cluster has
+  no storage autoscaling, and the "low storage" event category (RDS-EVENT-0089 "consumed more than
+  90%", RDS-EVENT-0007 "allocated storage has been exhausted") is a DB instance category; the User
+  Guide's DB cluster event table (USER_Events.Messages) lists none for storage. Instances get the
+  alarm too, earlier than the event.
+- Missing data is breaching (``treat_missing_data="breaching"``), so an alarm that watches nothing
+  (a wrong dimension, an identifier that no longer exists) goes to ALARM and pages. An
+  ``insufficient_data_actions`` would not: a new alarm starts in INSUFFICIENT_DATA and CloudWatch
+  acts only on a state change (Application Auto Scaling guide, "Monitor with CloudWatch alarms":
+  INSUFFICIENT_DATA "is the initial state of a new alarm"; an alarm "invokes one or more actions
+  only when the alarm state changes"), so an alarm that never got data would never notify.
+  RDS sends FreeStorageSpace every minute while an instance runs, so data goes missing only when
+  the instance is stopped, being replaced or gone: all worth a message.
 - An e-mail subscription stays "pending confirmation" until the address clicks the link AWS
   sends; the provider cannot delete a pending one, it only forgets it (terraform-provider-aws,
   ``aws_sns_topic_subscription``: email is "partially supported").
@@ -22,7 +36,7 @@ maintained, so a person learns that RDS acted by itself; an optional e-mail subs
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -40,7 +54,10 @@ GIB = 1024**3
 # Five-minute minimum, twice in a row: one dip (a large temporary table) does not page anybody.
 ALARM_PERIOD_SECONDS = 300
 ALARM_EVALUATION_PERIODS = 2
-DIMENSION_BY_SOURCE_TYPE = {"db-instance": "DBInstanceIdentifier", "db-cluster": "DBClusterIdentifier"}
+SOURCE_TYPES = ("db-cluster", "db-instance")
+# A Multi-AZ DB cluster has one writer and two readable standbys (RDS User Guide, "Multi-AZ DB
+# cluster deployments").
+MULTI_AZ_CLUSTER_MEMBERS = 3
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,8 @@ class AlertsArgs:
     """The database's instances (db-instance) or its cluster (db-cluster)."""
     source_type: str
     event_categories: Sequence[str]
+    storage_instance_ids: Sequence[pulumi.Input[str]]
+    """The DB instances whose FreeStorageSpace is watched: the sources, or a cluster's members."""
     allocated_storage_gib: int
     """Storage of each source (a cluster's is per instance), for the low-storage alarm."""
     email: str = ""
@@ -81,26 +100,25 @@ class Alerts(pulumi.ComponentResource):
         self.register_outputs({"topic_arn": self.topic_arn})
 
     def _storage_alarms(self, name: str, args: AlertsArgs, topic: aws.sns.Topic) -> None:
-        dimension = DIMENSION_BY_SOURCE_TYPE.get(args.source_type)
-        if dimension is None:
-            raise ValueError(
-                f"source_type: got {args.source_type!r}; expected one of {sorted(DIMENSION_BY_SOURCE_TYPE)}"
-            )
+        if args.source_type not in SOURCE_TYPES:
+            raise ValueError(f"source_type: got {args.source_type!r}; expected one of {list(SOURCE_TYPES)}")
         threshold = free_storage_threshold_bytes(args.allocated_storage_gib)
-        for i, source in enumerate(args.source_ids):
+        for i, instance_id in enumerate(args.storage_instance_ids):
             aws.cloudwatch.MetricAlarm(
                 f"{name}-low-storage-{i + 1}",
                 alarm_description=f"Less than {FREE_STORAGE_ALARM_FRACTION:.0%} of "
-                f"{args.allocated_storage_gib} GiB free",
+                f"{args.allocated_storage_gib} GiB free, or no FreeStorageSpace data",
                 namespace="AWS/RDS",
                 metric_name="FreeStorageSpace",
-                dimensions={dimension: source},
-                # The lowest of the period: for a cluster, the fullest of its instances.
+                dimensions={"DBInstanceIdentifier": instance_id},
+                # The lowest of the period.
                 statistic="Minimum",
                 period=ALARM_PERIOD_SECONDS,
                 evaluation_periods=ALARM_EVALUATION_PERIODS,
                 comparison_operator="LessThanThreshold",
                 threshold=threshold,
+                # See the module docstring: an alarm without data must not stay silent.
+                treat_missing_data="breaching",
                 alarm_actions=[topic.arn],
                 ok_actions=[topic.arn],
                 tags=dict(args.tags),
@@ -113,3 +131,28 @@ def free_storage_threshold_bytes(allocated_storage_gib: int) -> float:
     if allocated_storage_gib < 1:
         raise ValueError(f"allocated_storage_gib: got {allocated_storage_gib}; expected at least 1")
     return float(int(allocated_storage_gib * GIB * FREE_STORAGE_ALARM_FRACTION))
+
+
+def cluster_member_ids(members: pulumi.Input[Sequence[str]]) -> list[pulumi.Output[str]]:
+    """The Multi-AZ DB cluster's three instance identifiers, sorted, one output each.
+
+    Sorted: the set's order is not the writer first, and a failover swaps roles, not identifiers,
+    so each alarm keeps its instance. Unknown in a preview of a new cluster; the alarms are
+    registered all the same.
+    """
+    members_out = pulumi.Output.from_input(members).apply(_three_members)
+    return [members_out.apply(_nth(i)) for i in range(MULTI_AZ_CLUSTER_MEMBERS)]
+
+
+def _nth(i: int) -> Callable[[list[str]], str]:
+    return lambda members: members[i]
+
+
+def _three_members(members: Sequence[str] | None) -> list[str]:
+    found = sorted(members or [])
+    if len(found) != MULTI_AZ_CLUSTER_MEMBERS:
+        raise ValueError(
+            f"cluster_members: got {found}; expected the {MULTI_AZ_CLUSTER_MEMBERS} DB instances "
+            "of a Multi-AZ DB cluster"
+        )
+    return found

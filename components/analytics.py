@@ -17,10 +17,11 @@ results encrypted under the results prefix and a cutoff on the bytes one query m
   s3/bucket_ownership_controls.go DeleteBucketOwnershipControls (the bucket falls back to S3's
   behaviour without the control); s3/bucket_lifecycle_configuration.go DeleteBucketLifecycle
   (kept exports never expire); s3/bucket_versioning.go delete suspends versioning.
-- Query policy: a managed IAM policy, ``mysql-platform-<stack>-analytics-query``, for whoever runs
-  ``analytics query`` (attach it to their user or role): Athena in this workgroup only; the Glue
-  reads Athena makes (GetDatabase, GetTable, GetPartitions; Athena guide, "Fine-grained access to
-  databases and tables in the AWS Glue Data Catalog") on this catalog database and its tables;
+- Query policy: a managed IAM policy, ``mysql-platform-<stack>-analytics-query-<unique suffix>``
+  (see query_policy_name_prefix), for whoever runs ``analytics query`` (attach it to their user
+  or role): Athena in this workgroup only; the Glue reads Athena makes (GetDatabase, GetTable,
+  GetPartitions; Athena guide, "Fine-grained access to databases and tables in the AWS Glue Data
+  Catalog") on this catalog database and its tables;
   S3 reads of ``exports/``, reads and writes of ``results/`` (Athena writes the results with the
   caller's credentials); kms:Decrypt and kms:GenerateDataKey on the key.
 - Roles: the export role trusts ``export.rds.amazonaws.com`` (RDS User Guide, "Exporting DB
@@ -70,9 +71,31 @@ def glue_database_name(stack: str) -> str:
     return "mysql_platform_" + re.sub(r"[^a-z0-9_]", "_", stack.lower())
 
 
-def query_policy_name(stack: str) -> str:
-    """The query policy's name, fixed so that a person can find it: IAM names are per account."""
-    return f"mysql-platform-{stack}-analytics-query"
+# The provider makes the name as the prefix plus a 26-character unique suffix (create.Name), so
+# the prefix may have at most 128 - 26 characters (terraform-provider-aws
+# internal/service/iam/policy.go: policyNamePrefixMaxLen = policyNameMaxLen - id.UniqueIDSuffixLength).
+POLICY_NAME_MAX = 128
+UNIQUE_SUFFIX_LENGTH = 26
+
+
+def query_policy_name_prefix(stack: str) -> str:
+    """The query policy's name prefix: the stack in it, so that a person can find the policy.
+
+    Not a fixed name: IAM names are global to the account, so the same stack name in another
+    region or project would collide, and so would a replacement, which Pulumi creates before it
+    deletes the old policy (CreatePolicy fails with EntityAlreadyExists). With ``name_prefix`` the
+    provider adds a unique suffix on every create (policy.go resourcePolicyCreate: create.Name);
+    ``name`` and ``name_prefix`` are both ForceNew, so moving from the old fixed name replaces the
+    policy once, and a policy attached to users or roles must be attached again by its new ARN.
+    """
+    prefix = f"mysql-platform-{stack}-analytics-query-"
+    if len(prefix) > POLICY_NAME_MAX - UNIQUE_SUFFIX_LENGTH:
+        raise ValueError(
+            f"stack: got {stack!r} ({len(stack)} characters); expected at most "
+            f"{POLICY_NAME_MAX - UNIQUE_SUFFIX_LENGTH - len(prefix) + len(stack)} characters, "
+            "so that the analytics query policy's name fits IAM's 128"
+        )
+    return prefix
 
 
 def query_statements(
@@ -202,7 +225,7 @@ class Analytics(pulumi.ComponentResource):
         )
         query_policy = aws.iam.Policy(
             f"{name}-query-policy",
-            name=query_policy_name(args.stack),
+            name_prefix=query_policy_name_prefix(args.stack),
             description="Run mysql-platform analytics query: this workgroup, catalog database and bucket",
             policy=pulumi.Output.all(workgroup.arn, database.arn, bucket.arn, key.arn).apply(
                 lambda a: _policy(query_statements(a[0], a[1], a[2], a[3]))

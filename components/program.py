@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.alerts import Alerts, AlertsArgs
+from components.alerts import Alerts, AlertsArgs, cluster_member_ids
 from components.analytics import EXPORT_PREFIX, Analytics, AnalyticsArgs
 from components.cluster_rules import region_problem
 from components.database import MySqlDatabaseArgs
@@ -85,6 +85,7 @@ def build(settings: Settings) -> dict[str, Any]:
             source_ids=db.alert_source_ids,
             source_type=db.alert_source_type,
             event_categories=db.alert_event_categories,
+            storage_instance_ids=_storage_instance_ids(db),
             allocated_storage_gib=settings.db_allocated_storage_gib,
             email=settings.alert_email,
             tags=tags,
@@ -95,6 +96,13 @@ def build(settings: Settings) -> dict[str, Any]:
         **_analytics(settings, db, tags),
         contract.ALERTS: {"topic_arn": alerts.topic_arn},
     }
+
+
+def _storage_instance_ids(db: DatabaseShape) -> list[pulumi.Input[str]]:
+    """The DB instances the low-storage alarms watch: a cluster's members, else the sources."""
+    if isinstance(db, MultiAzMySqlCluster):
+        return list(cluster_member_ids(db.cluster.cluster_members))
+    return list(db.alert_source_ids)
 
 
 def _database(settings: Settings, network: Network, host: Ec2Host) -> DatabaseShape:

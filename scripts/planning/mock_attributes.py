@@ -49,6 +49,8 @@ def _attributes(t: str, name: str, inputs: Mapping[str, Any], n: int) -> dict[st
             "readerEndpoint": f"{ident}.cluster-ro-abc123xyz.us-east-1.rds.amazonaws.com",
             "port": 3306,
             "arn": f"arn:aws:rds:us-east-1:123456789012:cluster:{ident}",
+            # A Multi-AZ DB cluster always has three instances (one writer, two readers).
+            "clusterMembers": [f"{ident}-instance-{i}" for i in (1, 2, 3)],
             "engineVersionActual": _actual_version(str(inputs.get("engineVersion", "8.4"))),
         }
     if t == "aws:ec2/instance:Instance":
@@ -89,7 +91,10 @@ def _attributes(t: str, name: str, inputs: Mapping[str, Any], n: int) -> dict[st
     if t == "aws:athena/workgroup:Workgroup":
         return {"arn": f"arn:aws:athena:us-east-1:123456789012:workgroup/{inputs.get('name')}"}
     if t == "aws:iam/policy:Policy":
-        policy = inputs.get("name") or f"{name}-{n % 10000:04d}"
+        # name_prefix: the provider appends a 26-character unique suffix.
+        prefix = inputs.get("namePrefix")
+        suffixed = f"{prefix}{n % 10**26:026d}" if prefix else f"{name}-{n % 10000:04d}"
+        policy = inputs.get("name") or suffixed
         return {"name": policy, "arn": f"arn:aws:iam::123456789012:policy/{policy}"}
     if t == "aws:glue/crawler:Crawler":
         return {"name": inputs.get("name") or f"{name}-{n % 10000:04d}"}

@@ -82,15 +82,43 @@ def test_every_instance_alarms_on_low_free_storage_to_the_topic(
         assert alarm.plain("alarmActions") == [topic_arn] and alarm.plain("okActions") == [topic_arn]
 
 
-def test_the_cluster_alarms_on_low_free_storage_by_its_cluster_identifier() -> None:
+def test_the_cluster_alarms_on_low_free_storage_of_each_member_instance() -> None:
+    # AWS/RDS has no DBClusterIdentifier data for a (non-Aurora) Multi-AZ DB cluster: the alarms
+    # watch its three instances by DBInstanceIdentifier, taken from the cluster's members.
     r = shared_run(program, "prod", overrides=CLUSTER)
     (cluster,) = r.of_type("aws:rds/cluster:Cluster")
-    (alarm,) = r.of_type(ALARM)
-    assert alarm.plain("dimensions") == {"DBClusterIdentifier": cluster.plain("clusterIdentifier")}
+    members = r.outputs_of(cluster)["clusterMembers"]
+    alarms = r.of_type(ALARM)
+    assert len(alarms) == 3 == len(members)
+    assert sorted(a.plain("dimensions")["DBInstanceIdentifier"] for a in alarms) == sorted(members)
+    assert all(list(a.plain("dimensions")) == ["DBInstanceIdentifier"] for a in alarms)
     storage = cluster.plain("allocatedStorage")
-    assert alarm.plain("threshold") == float(int(storage * GIB * 0.2))
     topic_arn = r.outputs_of(r.one("aws:sns/topic:Topic", "alerts-topic"))["arn"]
-    assert alarm.plain("alarmActions") == [topic_arn]
+    for alarm in alarms:
+        assert alarm.plain("threshold") == float(int(storage * GIB * 0.2))
+        assert alarm.plain("alarmActions") == [topic_arn]
+
+
+@pytest.mark.parametrize(("stack", "overrides"), [("dev", {}), ("prod", TWO_REPLICAS), ("prod", CLUSTER)])
+def test_a_storage_alarm_without_data_pages_instead_of_staying_silent(
+    stack: str, overrides: dict[str, object]
+) -> None:
+    alarms = shared_run(program, stack, overrides=overrides).of_type(ALARM)
+    assert alarms and all(a.plain("treatMissingData") == "breaching" for a in alarms)
+
+
+@pytest.mark.parametrize("members", [[], ["a", "b"], ["a", "b", "c", "d"]])
+def test_a_cluster_without_three_members_is_refused(members: list[str]) -> None:
+    from components.alerts import _three_members
+
+    with pytest.raises(ValueError, match=r"cluster_members: got .*; expected the 3 DB instances"):
+        _three_members(members)
+
+
+def test_cluster_members_are_taken_in_sorted_order() -> None:
+    from components.alerts import _three_members
+
+    assert _three_members(["c-2", "c-3", "c-1"]) == ["c-1", "c-2", "c-3"]
 
 
 def test_rejects_an_allocated_storage_below_one_gib() -> None:

@@ -178,7 +178,8 @@ def test_destroy_removes_what_the_kept_bucket_does_not_need() -> None:
 
 def query_policy(r: ProgramRun) -> dict[str, dict[str, object]]:
     found = r.one("aws:iam/policy:Policy", "analytics-query-policy")
-    assert found.plain("name") == "mysql-platform-prod-analytics-query"
+    assert found.plain("name") is None  # a fixed name would collide across the account
+    assert found.plain("namePrefix") == "mysql-platform-prod-analytics-query-"
     return {s["Sid"]: s for s in json.loads(found.plain("policy"))["Statement"]}
 
 
@@ -211,3 +212,21 @@ def test_the_query_policy_reads_exports_writes_results_and_decrypts_with_the_key
     ]
     assert not [a for a in everything if a.endswith("*")]
     assert not [s for s in st.values() if s["Resource"] == "*"]
+
+
+def test_the_query_policy_gets_a_unique_name_under_its_prefix() -> None:
+    # The provider appends a 26-character unique suffix to name_prefix (the mocks fake one).
+    r = run()
+    made = r.outputs_of(r.one("aws:iam/policy:Policy", "analytics-query-policy"))["name"]
+    prefix = "mysql-platform-prod-analytics-query-"
+    assert made.startswith(prefix) and len(made) == len(prefix) + 26
+
+
+def test_a_stack_name_too_long_for_the_query_policy_name_is_refused() -> None:
+    from components.analytics import query_policy_name_prefix
+
+    assert len(query_policy_name_prefix("s" * 70)) == 102
+    with pytest.raises(
+        ValueError, match=r"stack: got 's{71}' \(71 characters\); expected at most 70 characters"
+    ):
+        query_policy_name_prefix("s" * 71)

@@ -117,3 +117,10 @@ def test_a_cluster_is_three_instances_plus_storage_and_iops_at_its_own_rates() -
     ]
     assert [m for m in est.missing if m.startswith("db-cluster")] == wanted
     assert not [line for line in est.lines if line.resource.startswith("db-primary")]
+
+
+def test_a_cluster_prices_a_storage_alarm_per_member_instance() -> None:
+    # One low-storage alarm for each of the cluster's three instances, $0.10 a month each.
+    est = cost.estimate(shared_plan("prod", **{k: str(v) for k, v in CLUSTER.items()}))
+    alarms = [(x.resource, x.monthly) for x in est.lines if x.what == "CloudWatch alarm, standard resolution"]
+    assert alarms == [(f"alerts-low-storage-{i}", 0.10) for i in (1, 2, 3)]
