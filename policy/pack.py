@@ -57,7 +57,15 @@ def _read(container: Any, key: Any) -> Any:
 def resource(args: Any) -> policy_rules.Resource:
     """What a rule sees, from CrossGuard's view of a resource (resource_type, name, props, opts)."""
     protect = bool(getattr(getattr(args, "opts", None), "protect", False))
-    return policy_rules.Resource(args.resource_type, args.name, known(args.props), protect)
+    return policy_rules.Resource(
+        args.resource_type, args.name, known(args.props), protect, stack=stack_of(getattr(args, "urn", ""))
+    )
+
+
+def stack_of(urn: str) -> str:
+    """The stack a URN names: ``urn:pulumi:<stack>::<project>::<type>::<name>``."""
+    head = str(urn).split("::", 1)[0]
+    return head.split(":", 2)[2] if head.startswith("urn:pulumi:") else ""
 
 
 def report_outcome(outcome: policy_rules.Outcome, report: ReportViolation) -> None:

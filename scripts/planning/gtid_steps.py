@@ -26,14 +26,14 @@ def gtid_mode(inputs: Mapping[str, Any]) -> str | None:
     """The ``gtid-mode`` a parameter group's inputs set, or None when they set none."""
     for parameter in inputs.get("parameters") or []:
         if isinstance(parameter, Mapping) and parameter.get("name") == PARAMETER:
-            return str(parameter.get("value"))
+            return str(parameter.get("value")).strip().upper()  # MySQL reads the mode in any case
     return None
 
 
 def _skipped(before: str | None, after: str | None) -> list[str]:
     """The modes a change jumps over ([] for a single step); ``None`` is the engine's default."""
     if before is None:
-        return [] if after in FROM_UNSET else [m for m in GTID_MODES if m not in FROM_UNSET and m != after]
+        return [] if after in FROM_UNSET else _skipped("OFF", after)
     if after is None:
         return [] if before in FROM_UNSET else _skipped(before, "OFF_PERMISSIVE")
     i, j = GTID_MODES.index(before), GTID_MODES.index(after)
@@ -51,6 +51,9 @@ def step(old_inputs: Mapping[str, Any], new_inputs: Mapping[str, Any]) -> tuple[
     if before == after:
         return None, None
     change = f"gtid-mode {_shown(before)} -> {_shown(after)}"
+    strange = [m for m in (before, after) if m is not None and m not in GTID_MODES]
+    if strange:
+        return None, f"{change}: {strange[0]!r} is not a gtid-mode; expected one of {', '.join(GTID_MODES)}"
     skipped = _skipped(before, after)
     if skipped:
         return None, (

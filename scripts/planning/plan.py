@@ -67,7 +67,11 @@ class Plan:
         return {"format": FORMAT, **asdict(self)}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Plan:
+    def from_json(cls, data: Any) -> Plan:
+        if not isinstance(data, Mapping):
+            raise ValueError(
+                f"not a saved plan (`plan --json` output): a JSON {type(data).__name__}, not an object"
+            )
         if data.get("format") != FORMAT:
             found = data.get("format")
             raise ValueError(

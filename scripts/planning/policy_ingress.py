@@ -112,7 +112,8 @@ def _rule(origin: str, rule: Any, protocol_key: str, cidrs: list[Any]) -> Iterat
 def _ports(rule: Any, protocol_key: str) -> tuple[int, int]:
     protocol = lookup(rule, protocol_key)
     low, high = lookup(rule, "fromPort"), lookup(rule, "toPort")
-    if protocol is UNKNOWN or str(protocol) in ("-1", "all"):
+    # The provider reads "ALL", "all" and "-1" alike: every protocol, every port.
+    if protocol is UNKNOWN or str(protocol).strip().lower() in ("-1", "all"):
         return ALL_PORTS
     if not isinstance(low, int | float) or not isinstance(high, int | float) or low < 0 or high < 0:
         return ALL_PORTS  # unknown, absent, or ICMP's -1 (every type)

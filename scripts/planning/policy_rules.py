@@ -64,6 +64,7 @@ PARAMETER_GROUPS = (PARAMETER_GROUP, "aws:rds/clusterParameterGroup:ClusterParam
 # The tag components/replicated.py puts on the replica it promotes (dbPromoteReplica); "role" is a
 # reserved tag the settings refuse to let a stack change.
 PROMOTED_ROLE = "promoted-writer"
+EBS_VOLUME = "aws:ebs/volume:Volume"
 MIN_PROD_BACKUP_DAYS = 7
 
 
@@ -75,11 +76,15 @@ class Resource:
     name: str
     inputs: Mapping[str, Any]
     protect: bool = False
+    stack: str = ""  # the stack the engine deploys it in (from its URN), when known
 
     @property
     def is_production(self) -> bool:
-        """Prod-like ``environment`` tag; an unknown one counts as production (the stricter rules)."""
+        """Prod-like ``environment`` tag; an unknown one counts as production (the stricter rules).
+        Without the tag (tags from the provider's default_tags, or none), the stack's own name."""
         env = lookup(self.inputs, "tags", "environment")
+        if env is None:
+            env = self.stack
         return env is UNKNOWN or (isinstance(env, str) and is_production(env))
 
     @property
@@ -152,6 +157,11 @@ def _named(name: str, finding: Finding) -> Finding:
 # --- the rules ------------------------------------------------------------------------------------
 
 
+def _true(value: Any) -> bool:
+    """True as the provider reads a boolean input: the value, or its string ("true", any case)."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
 def _unknown(path: str, needs: str = "the rule cannot show it holds") -> str:
     return unknown_message(path, needs)
 
@@ -162,7 +172,7 @@ def prod_db_private(r: Resource) -> Iterator[str]:
     public = lookup(r.inputs, "publiclyAccessible")
     if public is UNKNOWN:
         yield _unknown("publiclyAccessible", "a prod database must be shown private")
-    elif public is True:
+    elif _true(public):
         yield "a prod database is publicly accessible"
 
 
@@ -182,13 +192,24 @@ def storage_encrypted(r: Resource) -> Iterator[str]:
 
 
 def volumes_encrypted(r: Resource) -> Iterator[str]:
+    if r.type == EBS_VOLUME:
+        yield from _encrypted(lookup(r.inputs, "encrypted"), "encrypted", "the volume")
     if r.type != EC2:
         return
-    encrypted = lookup(r.inputs, "rootBlockDevice", "encrypted")
-    if encrypted is UNKNOWN:
-        yield _unknown("rootBlockDevice.encrypted")
-    elif encrypted is not True:
-        yield "the root volume is not encrypted"
+    yield from _encrypted(
+        lookup(r.inputs, "rootBlockDevice", "encrypted"), "rootBlockDevice.encrypted", "the root volume"
+    )
+    devices = lookup(r.inputs, "ebsBlockDevices")
+    for i, device in enumerate(devices if isinstance(devices, list) else []):
+        where = f"ebsBlockDevices[{i}]"
+        yield from _encrypted(lookup(device, "encrypted"), f"{where}.encrypted", f"EBS volume {where}")
+
+
+def _encrypted(value: Any, path: str, what: str) -> Iterator[str]:
+    if value is UNKNOWN:
+        yield _unknown(path)
+    elif not _true(value):
+        yield f"{what} is not encrypted"
 
 
 def imdsv2(r: Resource) -> Iterator[str]:
@@ -238,7 +259,8 @@ def _database_group(r: Resource) -> Iterator[str]:
     if name is UNKNOWN:
         return  # a custom group made by another resource (see above), checked as a group
     if name:
-        if str(name).startswith(_DEFAULT_GROUP_PREFIX):
+        # RDS stores group names in lowercase, so "Default.mysql8.4" is the default group too.
+        if str(name).lower().startswith(_DEFAULT_GROUP_PREFIX):
             yield f"{key} {name!r} is an RDS default group, where {_TLS} is OFF"
         return
     source = lookup(r.inputs, "replicateSourceDb")
@@ -261,8 +283,14 @@ def prod_backups(r: Resource) -> Iterator[str]:
     days = lookup(r.inputs, "backupRetentionPeriod")
     if days is UNKNOWN:
         yield _unknown("backupRetentionPeriod")
-    elif (days or 0) < MIN_PROD_BACKUP_DAYS:
-        yield f"backups kept {days or 0:g} days, prod keeps at least {MIN_PROD_BACKUP_DAYS}"
+        return
+    try:
+        kept = float(days or 0)
+    except (TypeError, ValueError):
+        yield f"backupRetentionPeriod {days!r} is not a number of days"
+        return
+    if kept < MIN_PROD_BACKUP_DAYS:
+        yield f"backups kept {kept:g} days, prod keeps at least {MIN_PROD_BACKUP_DAYS}"
 
 
 def prod_db_protected(r: Resource) -> Iterator[str]:

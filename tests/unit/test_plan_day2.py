@@ -222,3 +222,27 @@ def test_replacing_a_dev_multi_az_cluster_is_refused_its_data_goes_with_it() -> 
     replaced = [c for c in predict(before, after).changes if c.action == "replace"]
     clusters = [c for c in replaced if c.name == "db-cluster"]
     assert clusters and clusters[0].refused == "stateful: its data and storage go with it"
+
+
+@pytest.mark.parametrize(
+    ("after", "skipped"), [("ON_PERMISSIVE", "OFF_PERMISSIVE"), ("ON", "OFF_PERMISSIVE, ON_PERMISSIVE")]
+)
+def test_a_jump_from_no_gtid_setting_names_the_steps_it_skips(after: str, skipped: str) -> None:
+    old = before_dbgtidmode(shared_plan("prod"))
+    refused = change_of(old, shared_plan("prod", dbGtidMode=after), "db-primary-params").refused
+    assert refused is not None
+    assert refused.startswith(f"gtid-mode the engine default (GTIDs off) -> {after} skips {skipped}:")
+
+
+def test_odd_saved_plans_are_bad_input_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lower = json.loads(json.dumps(shared_plan("prod").to_json()).replace('"value": "OFF"', '"value": "on"'))
+    cases = {"list.json": "[]", "lower.json": json.dumps(lower)}
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+    assert plan_cli.main(["prod", "--before", str(tmp_path / "list.json")]) == plan_cli.EXIT_BAD_INPUT
+    assert "not a saved plan (`plan --json` output): a JSON list, not an object" in capsys.readouterr().err
+    # "on" is ON to MySQL: OFF -> ON is a jump, refused and named, not a crash.
+    assert plan_cli.main(["prod", "--before", str(tmp_path / "lower.json")]) == plan_cli.EXIT_REFUSED
+    assert "gtid-mode ON -> OFF skips" in capsys.readouterr().out

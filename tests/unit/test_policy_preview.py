@@ -213,3 +213,65 @@ def test_the_pack_reads_unknown_values_as_unknown_not_as_an_error(pack: ModuleTy
         "b": [1, {"c": policy_rules.UNKNOWN}],
         "d": "x",
     }
+
+
+def _mandatory(found: list[Diagnostic], policy: str) -> list[str]:
+    return [d.message.splitlines()[-1] for d in found if d.mandatory and d.policy == policy]
+
+
+def test_a_prod_database_without_tags_is_judged_by_its_stack_name(
+    pack: ModuleType, prod: list[NewResource]
+) -> None:
+    # Tags may come from the provider's default_tags instead: the URN still names the stack.
+    untagged = [
+        NewResource(r.type, r.name, {k: v for k, v in r.props.items() if k != "tags"}, r.protect)
+        if r.name == "db-primary-instance"
+        else r
+        for r in prod
+    ]
+    bad = changed(untagged, "db-primary-instance", publiclyAccessible=True, deletionProtection=False)
+    found = analyze(pack, bad)
+    assert _mandatory(found, "prod-db-private") == [
+        "db-primary-instance: a prod database is publicly accessible"
+    ]
+    assert "db-primary-instance: deletionProtection is off on a prod database" in _mandatory(
+        found, "prod-db-protected"
+    )
+
+
+def test_what_the_provider_reads_alike_is_judged_alike(pack: ModuleType, prod: list[NewResource]) -> None:
+    bad = changed(
+        prod,
+        "db-primary-instance",
+        parameterGroupName="Default.mysql8.4",  # RDS stores group names in lowercase
+        publiclyAccessible="true",
+        backupRetentionPeriod="3",
+    )
+    found = analyze(pack, bad)
+    assert _mandatory(found, "tls-required") == [
+        "db-primary-instance: parameterGroupName 'Default.mysql8.4' is an RDS default group, where "
+        "require_secure_transport is OFF"
+    ]
+    assert _mandatory(found, "prod-db-private") == [
+        "db-primary-instance: a prod database is publicly accessible"
+    ]
+    backups = [d.message.splitlines()[-1] for d in found if d.policy == "prod-backups"]
+    assert backups == ["db-primary-instance: backups kept 3 days, prod keeps at least 7"]
+
+
+def test_protocol_all_in_any_case_is_every_port(pack: ModuleType, prod: list[NewResource]) -> None:
+    group = next(r for r in prod if r.type == policy_rules.SECURITY_GROUP)
+    split = [
+        {"protocol": "ALL", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/1"]},
+        {"protocol": "tcp", "fromPort": 3306, "toPort": 3306, "cidrBlocks": ["128.0.0.0/1"]},
+    ]
+    found = analyze(pack, changed(prod, group.name, ingress=split))
+    assert any("0.0.0.0/1" in m and "128.0.0.0/1" in m for m in _mandatory(found, "no-internet-ingress"))
+
+
+def test_every_ebs_volume_of_the_host_is_checked(pack: ModuleType, prod: list[NewResource]) -> None:
+    extra = [{"deviceName": "/dev/sdf", "volumeSize": 10, "encrypted": False}]
+    found = analyze(pack, changed(prod, "host-instance", ebsBlockDevices=extra))
+    assert _mandatory(found, "volumes-encrypted") == [
+        "host-instance: EBS volume ebsBlockDevices[0] is not encrypted"
+    ]
