@@ -34,6 +34,10 @@ CONFIG: Final = "autofailover.json"
 DEFAULT_TTL_S: Final = 1
 AGENT_PREFIX: Final = "agent-"
 LEADER_TIMEOUT_S: Final = 15.0
+# How long `up` holds the replicas' agents back for the primary's first report: an agent reports
+# within a second of starting on a quiet machine, and within a few on a loaded one. A primary
+# whose server does not answer never reports; its replicas then start as without this wait.
+PRIMARY_REPORT_TIMEOUT_S: Final = 5.0
 STOP_TIMEOUT_S: Final = 30.0
 
 
@@ -126,7 +130,7 @@ def start(
     """Start every etcd member and agent that is not running; wait for the first leader.
 
     ``primary``'s agent starts first, and the others only once it has reported (or after
-    ``LEADER_TIMEOUT_S``, when its server does not answer). A replica's agent takes over a
+    ``PRIMARY_REPORT_TIMEOUT_S``, when its server does not answer). A replica's agent takes over a
     primary whose agent has not reported within two leases of its own start, as it must when
     that agent died; on a slow machine, started together, it would take over a healthy one."""
     if not settings.tls:
@@ -138,7 +142,7 @@ def start(
     first = [primary] if primary in servers else []
     for server in first + [s for s in servers if s not in first]:
         if _start_agent(state_dir, server, children) and server in first:
-            _wait_reported(state_dir, settings, server, LEADER_TIMEOUT_S)
+            _wait_reported(state_dir, settings, server, PRIMARY_REPORT_TIMEOUT_S)
 
 
 def _start_agent(state_dir: Path, server: str, children: Children) -> bool:
@@ -198,6 +202,12 @@ def _not_ready(state_dir: Path, expected: str, leader: str | None, silent: list[
     """Why :func:`wait_for_leader` gave up: the lease, or the agents that never reported (an agent
     reports only while its server answers), each with the log to read."""
     logs = agent_dir(state_dir)
+    if leader is not None and leader != expected:
+        return (
+            f"the agent of {leader} holds the leader lease, not {expected}'s: {expected} did not answer "
+            f"while `up` waited, and {leader} took over (`local history` says when and why). Run `up` "
+            f"again to bring {expected} back as a replica; see {logs}/*.log"
+        )
     if leader != expected:
         return (
             f"no agent took the leader lease for {expected} within {timeout:.0f} s "

@@ -76,6 +76,10 @@ def test_a_wait_for_the_leader_names_what_it_waited_for(tmp_path: Path) -> None:
     assert str(tmp_path / "agents" / "db1.log") in message and "no agent took" not in message
     message = autofailover._not_ready(tmp_path, "db2", None, ["db1"], 15)
     assert message.startswith("no agent took the leader lease for db2 within 15 s (leader: none)")
+    # Another agent leads: the expected primary did not answer during `up` and was taken over.
+    message = autofailover._not_ready(tmp_path, "db1", "db2", [], 15)
+    assert message.startswith("the agent of db2 holds the leader lease, not db1's: db1 did not answer")
+    assert "Run `up` again to bring db1 back as a replica" in message
 
 
 def _summary(leader: str | None, **agents: dict[str, Any]) -> dict[str, Any]:
