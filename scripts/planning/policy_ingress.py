@@ -7,10 +7,13 @@ Ingress reaches a security group in three forms, and the rule reads all of them:
   ``ipv6CidrBlocks`` lists;
 - inline ``ingress`` blocks of ``aws:ec2/securityGroup:SecurityGroup``, with the same two lists.
 
-The CIDRs are pooled per port across all groups, not per group: an instance may carry several
-groups (what reaches it is their union), and at preview the group ids of a new stack are unknown, so
-grouping by them would either drop the rule or guess. Protocol ``-1`` (all traffic) covers every
-port; so does a port or protocol that is unknown. A CIDR that is unknown at preview is a violation:
+The CIDRs are pooled per protocol and port across all groups, not per group: an instance may carry
+several groups (what reaches it is their union), and at preview the group ids of a new stack are
+unknown, so grouping by them would either drop the rule or guess. tcp and udp pool apart (half the
+internet on tcp and the other half on udp is nobody's whole internet); protocol ``-1``/``all`` (all
+traffic) joins every pool on every port, and so does a protocol that is unknown. An unknown port
+covers every port. ICMP's ports are its type and code, so an ICMP rule covers all of ICMP.
+A CIDR that is unknown at preview is a violation:
 the rule cannot show it is not the whole internet. A security group's ``ingress`` that is unknown
 as a whole is not: in the stack view CrossGuard hands the pack the resources' outputs (pulumi
 ``step_generator.go`` AnalyzeResources: "AnalyzeStack is called on the final outputs"), and the
@@ -36,6 +39,10 @@ INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 ALL_PORTS = (0, 65535)
+ALL_PROTOCOLS = "all"
+# The provider and EC2 take a protocol by name or number (IANA): the same pool either way.
+_PROTOCOL_NAMES = {"-1": ALL_PROTOCOLS, "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
+_ICMP = ("icmp", "icmpv6")
 _INTERNET = [ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")]
 _NEEDS = "the rule cannot show it is not the whole internet"
 
@@ -48,6 +55,7 @@ class Source:
     high: int
     cidr: str
     origin: str
+    protocol: str = ALL_PROTOCOLS
 
 
 def covers_the_internet(cidrs: Iterable[str]) -> bool:
@@ -100,20 +108,29 @@ def _cidr_lists(origin: str, rule: Any) -> list[Any]:
 
 def _rule(origin: str, rule: Any, protocol_key: str, cidrs: list[Any]) -> Iterator[Source | str]:
     low, high = _ports(rule, protocol_key)
+    protocol = _protocol(lookup(rule, protocol_key))
     for cidr in cidrs:
         if cidr is UNKNOWN:
             yield f"{origin}: " + unknown_message("an ingress CIDR", _NEEDS)
         elif _is_cidr(cidr):
-            yield Source(low, high, str(cidr), origin)
+            yield Source(low, high, str(cidr), origin, protocol)
         else:
             yield f"{origin}: ingress CIDR {cidr!r} is not a CIDR block"
 
 
+def _protocol(value: Any) -> str:
+    """The pool a rule's protocol joins; unknown counts as all traffic."""
+    if value is UNKNOWN or value is None:
+        return ALL_PROTOCOLS
+    name = str(value).strip().lower()
+    return _PROTOCOL_NAMES.get(name, name)
+
+
 def _ports(rule: Any, protocol_key: str) -> tuple[int, int]:
-    protocol = lookup(rule, protocol_key)
+    protocol = _protocol(lookup(rule, protocol_key))
     low, high = lookup(rule, "fromPort"), lookup(rule, "toPort")
     # The provider reads "ALL", "all" and "-1" alike: every protocol, every port.
-    if protocol is UNKNOWN or str(protocol).strip().lower() in ("-1", "all"):
+    if protocol == ALL_PROTOCOLS or protocol in _ICMP:
         return ALL_PORTS
     if not isinstance(low, int | float) or not isinstance(high, int | float) or low < 0 or high < 0:
         return ALL_PORTS  # unknown, absent, or ICMP's -1 (every type)
@@ -129,7 +146,17 @@ def _is_cidr(value: Any) -> bool:
 
 
 def _open_ranges(sources: list[Source]) -> Iterator[str]:
-    """Port ranges whose admitted CIDRs together are the whole internet, adjacent ones merged."""
+    """Per protocol, the port ranges whose admitted CIDRs together are the whole internet, adjacent
+    ones merged; all traffic joins every protocol's pool (each finding said once)."""
+    protocols = sorted({s.protocol for s in sources} - {ALL_PROTOCOLS}) or [ALL_PROTOCOLS]
+    said: list[str] = []
+    for protocol in protocols:
+        pool = [s for s in sources if s.protocol in (protocol, ALL_PROTOCOLS)]
+        said += [m for m in _open_ranges_of(pool) if m not in said]
+    yield from said
+
+
+def _open_ranges_of(sources: list[Source]) -> Iterator[str]:
     bounds = sorted({s.low for s in sources} | {s.high + 1 for s in sources})
     open_: list[tuple[int, int, list[Source]]] = []
     for low, next_low in itertools.pairwise(bounds):

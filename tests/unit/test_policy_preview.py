@@ -275,3 +275,28 @@ def test_every_ebs_volume_of_the_host_is_checked(pack: ModuleType, prod: list[Ne
     assert _mandatory(found, "volumes-encrypted") == [
         "host-instance: EBS volume ebsBlockDevices[0] is not encrypted"
     ]
+
+
+@pytest.mark.parametrize(
+    ("rules", "caught"),
+    [
+        # Half the internet on tcp, the other half on udp: nobody's whole internet.
+        ([("tcp", 53, 53, "0.0.0.0/1"), ("udp", 53, 53, "128.0.0.0/1")], False),
+        # All traffic joins the tcp pool.
+        ([("tcp", 3306, 3306, "0.0.0.0/1"), ("-1", 0, 0, "128.0.0.0/1")], True),
+        # A protocol by number pools with its name.
+        ([("6", 22, 22, "0.0.0.0/1"), ("tcp", 22, 22, "128.0.0.0/1")], True),
+        # ICMP's "ports" are type and code: echo (8) from anywhere is ICMP from anywhere.
+        ([("icmp", 8, 0, "0.0.0.0/0")], True),
+    ],
+    ids=["tcp-and-udp-halves", "all-joins-tcp", "number-and-name", "icmp-echo"],
+)
+def test_ingress_is_pooled_per_protocol(
+    pack: ModuleType, prod: list[NewResource], rules: list[tuple[str, int, int, str]], caught: bool
+) -> None:
+    group = next(r for r in prod if r.type == policy_rules.SECURITY_GROUP)
+    ingress = [
+        {"protocol": p, "fromPort": low, "toPort": high, "cidrBlocks": [cidr]} for p, low, high, cidr in rules
+    ]
+    found = _mandatory(analyze(pack, changed(prod, group.name, ingress=ingress)), "no-internet-ingress")
+    assert bool(found) is caught, found
