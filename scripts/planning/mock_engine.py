@@ -74,6 +74,9 @@ class Registered:
     dependencies: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     alias_names: list[str] = field(default_factory=list)  # names of ``aliases`` given as specs
+    # Every ``aliases`` entry: a spec as {"name", "type", "parent_urn", "no_parent"} (empty fields
+    # default to the resource's own, as the engine reads them), or {"urn": ...} given as a URN.
+    aliases: list[dict[str, Any]] = field(default_factory=list)
 
     def plain(self, key: str) -> Any:
         """An input with any secret wrapper removed."""
@@ -214,9 +217,18 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     retain_on_delete=request.retainOnDelete,
                     dependencies=list(request.dependencies),
                     alias_names=[a.spec.name for a in request.aliases if a.HasField("spec")],
+                    aliases=[_alias(a) for a in request.aliases],
                 )
             )
         return response
+
+
+def _alias(alias: Any) -> dict[str, Any]:
+    """One ``Alias`` message of a registration, as plain data."""
+    if not alias.HasField("spec"):
+        return {"urn": alias.urn}
+    spec = alias.spec
+    return {"name": spec.name, "type": spec.type, "parent_urn": spec.parentUrn, "no_parent": spec.noParent}
 
 
 def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 :func:`make_plan` runs the program (the function ``pulumi up`` runs) under the mock engine with
 ``Pulumi.yaml``'s defaults, ``Pulumi.<stack>.yaml`` and ``--set`` overrides; no CLI, credentials
-or network. Resources are keyed by type and logical name, as in their URNs. Values AWS computes
+or network. Resources are keyed by type and logical name, as in their URNs; :meth:`Plan.urn_of` gives
+the full URN, which the engine matches state by. Values AWS computes
 (ids, addresses, random name parts) are the mock engine's placeholders; a reference to another
 resource's id shows as that resource (``-> network-vpc``).
 """
@@ -18,10 +19,18 @@ from pulumi.runtime import rpc
 
 from components.program import program
 from scripts.planning import policy_rules
-from scripts.planning.mock_engine import DEFAULT_REGION, ProgramRun, Registered, run_program, stack_config
+from scripts.planning.mock_engine import (
+    DEFAULT_REGION,
+    PROJECT,
+    ProgramRun,
+    Registered,
+    run_program,
+    stack_config,
+)
 
 SECRET = "[secret]"
-FORMAT = 1  # of the saved JSON
+FORMAT = 1  # of the saved JSON; fields added since have defaults, so older saved plans still load
+STACK_TYPE = "pulumi:pulumi:Stack"  # the root resource: no part of its children's URNs
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,10 @@ class PlannedResource:
     replace_on_changes: list[str] = field(default_factory=list)
     ignore_changes: list[str] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)  # keys
+    # The URNs the ``aliases`` option names: state under any of them is this resource's. A plan
+    # saved before this field existed recorded none: a resource whose URN changed then reads as
+    # deleted and created, the conservative reading.
+    aliases: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -53,6 +66,25 @@ class Plan:
 
     def by_key(self) -> dict[str, PlannedResource]:
         return {r.key: r for r in self.resources}
+
+    def urn_of(self, resource: PlannedResource) -> str:
+        """The resource's URN, ``urn:pulumi:STACK::PROJECT::QUALIFIED-TYPE::NAME``.
+
+        The qualified type is each ancestor's type from the top, then the resource's own, joined
+        by ``$`` (the root stack left out): moving a resource to another parent, or its parent
+        to another component type, gives it a new URN (Pulumi docs, "Resource names: URNs").
+        """
+        by_key = self.by_key()
+        types = [resource.type]
+        parent, seen = by_key.get(resource.parent), {resource.key}
+        while parent is not None and parent.key not in seen:
+            seen.add(parent.key)
+            types.insert(0, parent.type)
+            parent = by_key.get(parent.parent)
+        return urn(self.stack, "$".join(types), resource.name)
+
+    def by_urn(self) -> dict[str, PlannedResource]:
+        return {self.urn_of(r): r for r in self.resources}
 
     def policy_violations(self) -> list[policy_rules.Violation]:
         """The policy rules (:mod:`scripts.planning.policy_rules`) on this plan's resources."""
@@ -85,6 +117,34 @@ def resource_key(type_: str, name: str) -> str:
     return f"{type_}::{name}"
 
 
+def urn(stack: str, qualified_type: str, name: str) -> str:
+    return f"urn:pulumi:{stack}::{PROJECT}::{qualified_type}::{name}"
+
+
+def _qualified_type(type_: str, parent_urn: str, by_urn: Mapping[str, Registered]) -> str:
+    """``type_`` under the parent with this (mock engine) URN, as the engine qualifies it."""
+    parent = by_urn.get(parent_urn)
+    if parent is not None:
+        return f"{_qualified_type(parent.type, parent.parent_urn, by_urn)}${type_}"
+    # Not registered here: the root stack, or a URN written out in an alias (the engine's form).
+    parts = parent_urn.split("::")
+    outer = parts[2] if len(parts) == 4 else STACK_TYPE
+    return type_ if outer == STACK_TYPE else f"{outer}${type_}"
+
+
+def _alias_urns(r: Registered, stack: str, by_urn: Mapping[str, Registered]) -> list[str]:
+    """The URNs the resource's ``aliases`` name; a spec's empty fields are the resource's own."""
+    out = []
+    for alias in r.aliases:
+        if "urn" in alias:
+            out.append(alias["urn"])
+            continue
+        parent = "" if alias["no_parent"] else (alias["parent_urn"] or r.parent_urn)
+        qualified = _qualified_type(alias["type"] or r.type, parent, by_urn)
+        out.append(urn(stack, qualified, alias["name"] or r.name))
+    return out
+
+
 def make_plan(
     stack: str, overrides: Mapping[str, str] | None = None, *, stack_file: str | None = None
 ) -> Plan:
@@ -104,7 +164,9 @@ def from_run(run: ProgramRun, region: str, overrides: dict[str, str]) -> Plan:
     ids = _computed_values(run)
     # Registration order follows the event loop; a plan lists resources by type and name, so two
     # plans of one configuration are the same text.
-    resources = sorted((_planned(r, names, ids) for r in run.resources), key=lambda r: (r.type, r.name))
+    resources = sorted(
+        (_planned(r, names, ids, run.stack) for r in run.resources), key=lambda r: (r.type, r.name)
+    )
     exports = {k: (SECRET if k in run.secret_exports else _mask(v, ids)) for k, v in run.exports.items()}
     return Plan(run.stack, region, overrides, resources, exports)
 
@@ -122,7 +184,9 @@ def _computed_values(run: ProgramRun) -> dict[str, str]:
     return out
 
 
-def _planned(r: Registered, by_urn: Mapping[str, Registered], ids: Mapping[str, str]) -> PlannedResource:
+def _planned(
+    r: Registered, by_urn: Mapping[str, Registered], ids: Mapping[str, str], stack: str
+) -> PlannedResource:
     parent = by_urn.get(r.parent_urn)
     return PlannedResource(
         type=r.type,
@@ -136,6 +200,7 @@ def _planned(r: Registered, by_urn: Mapping[str, Registered], ids: Mapping[str, 
         replace_on_changes=list(r.replace_on_changes),
         ignore_changes=list(r.ignore_changes),
         depends_on=[resource_key(d.type, d.name) for u in r.dependencies if (d := by_urn.get(u))],
+        aliases=_alias_urns(r, stack, by_urn),
     )
 
 

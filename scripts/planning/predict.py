@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from scripts.planning import gtid_steps, replace_rules
+from scripts.planning import gtid_steps, property_paths, replace_rules
 from scripts.planning.compare import differences
 from scripts.planning.plan import SECRET, Plan, PlannedResource
 from scripts.planning.read_back import endless_diffs
@@ -60,11 +60,15 @@ class Change:
     ignored: tuple[str, ...] = ()  # changed inputs in ignore_changes: `up` keeps the state's value
     read_back: tuple[str, ...] = ()  # inputs AWS fills in: changed at every `up`, nothing changed
     warnings: tuple[str, ...] = ()  # what `up` will not do, or will do later, although asked
+    # Per forcing input, the rule that replaces: the provider schema (ForceNew), a provider
+    # CustomizeDiff (ForceNewIf), Pulumi's URN rules or the program's replace_on_changes.
+    reasons: tuple[str, ...] = ()
 
     def describe(self) -> str:
         text = f"{self.action} {self.name}"
         if self.forcing:
-            text += f" ({', '.join(f'{p} is replace-only' for p in self.forcing)})"
+            why = self.reasons or ("",) * len(self.forcing)
+            text += f" ({'; '.join(_forcing(p, r) for p, r in zip(self.forcing, why, strict=True))})"
         elif self.changed:
             text += f" ({', '.join(self.changed)})"
         if self.unknown:
@@ -76,6 +80,12 @@ class Change:
         if self.after_replaced:
             text += f" [reads from replaced {', '.join(self.after_replaced)}: may change further]"
         return text + (f": refused, {self.refused}" if self.refused else "")
+
+
+def _forcing(prop: str, why: str) -> str:
+    if prop == "urn":
+        return f"new URN, {why}" if why else "new URN"
+    return f"{prop} is replace-only, {why}" if why else f"{prop} is replace-only"
 
 
 @dataclass(frozen=True)
@@ -102,10 +112,38 @@ class Prediction:
 
 
 def predict(before: Plan, after: Plan) -> Prediction:
-    old, new = before.by_key(), after.by_key()
-    changes = [c for k in sorted(set(old) | set(new)) if (c := _change(old.get(k), new.get(k))) is not None]
+    """Per resource, what ``up`` of ``after`` does to a stack in the state ``before`` describes.
+
+    Resources are matched by URN, as the engine matches state, or by a URN in the new resource's
+    ``aliases``. One whose URN changed without an alias (another parent, or a parent of another
+    type) is a replacement by Pulumi's URN rules: the engine creates the new URN and deletes the
+    old one.
+    """
+    changes = [c for old, new in _pairs(before, after) if (c := _change(old, new, before, after)) is not None]
+    changes.sort(key=lambda c: c.key)
     replaced = {c.key: c.name for c in changes if c.action == "replace"}
-    return Prediction([_downstream(c, new, replaced) for c in changes])
+    new_by_key = after.by_key()
+    return Prediction([_downstream(c, new_by_key, replaced) for c in changes])
+
+
+def _pairs(before: Plan, after: Plan) -> list[tuple[PlannedResource | None, PlannedResource | None]]:
+    """(old, new) per resource: matched by URN or alias; a lone old and new of one key pair up too."""
+    old_by_urn = before.by_urn()
+    taken: set[str] = set()
+    out: list[tuple[PlannedResource | None, PlannedResource | None]] = []
+    lone_new = []
+    for r in after.resources:
+        found = next((u for u in (after.urn_of(r), *r.aliases) if u in old_by_urn and u not in taken), None)
+        if found is None:
+            lone_new.append(r)
+        else:
+            taken.add(found)
+            out.append((old_by_urn[found], r))
+    lone_old = {o.key: o for u, o in old_by_urn.items() if u not in taken}
+    for r in lone_new:
+        out.append((lone_old.pop(r.key, None), r))
+    out += [(o, None) for o in lone_old.values()]
+    return out
 
 
 def _downstream(change: Change, new: dict[str, PlannedResource], replaced: dict[str, str]) -> Change:
@@ -118,45 +156,97 @@ def _downstream(change: Change, new: dict[str, PlannedResource], replaced: dict[
     return dataclasses.replace(change, action=action, after_replaced=sources)
 
 
-def _change(old: PlannedResource | None, new: PlannedResource | None) -> Change | None:
+def _change(
+    old: PlannedResource | None, new: PlannedResource | None, before: Plan, after: Plan
+) -> Change | None:
     if new is None:
         assert old is not None
         return _guard(Change(old.key, old.name, "delete"), old)
     if old is None:
         return Change(new.key, new.name, "create")
+    moved = _urn_move(old, new, before, after)
     if new.component:
-        return None  # a component has no cloud state: its children say what happens
+        # A component has no cloud state: its children say what happens (a moved one takes them
+        # along, and each child's own URN says so).
+        return None
     # A secret's value is not in the plan: an unchanged mask says nothing either way.
-    diffs = {path.split(".")[0] for path, a, b in differences(old.inputs, new.inputs) if SECRET not in (a, b)}
-    ignored = tuple(sorted(diffs & set(new.ignore_changes)))
-    warnings = _create_only_warnings(new.type, tuple(sorted(diffs)), ignored)
-    read_back = tuple(p for p in endless_diffs(new) if p not in diffs)
-    changed = tuple(sorted((diffs - set(ignored)) | set(read_back)))
-    if not changed:
+    kept = property_paths.keep_old(old.inputs, new.inputs, new.ignore_changes)
+    diffs = {path for path, a, b in differences(old.inputs, kept) if SECRET not in (a, b)}
+    ignored = tuple(p for p in new.ignore_changes if property_paths.differs(old.inputs, new.inputs, p))
+    raw = {path.split(".")[0] for path, a, b in differences(old.inputs, new.inputs) if SECRET not in (a, b)}
+    warnings = _create_only_warnings(new.type, tuple(sorted(raw)), tuple(i.split(".")[0] for i in ignored))
+    heads = {d.split(".")[0].split("[")[0] for d in diffs}
+    read_back = tuple(p for p in endless_diffs(new) if p not in heads)
+    reasons = _replace_reasons(old, new, kept, sorted(diffs), before.region, after.region)
+    if moved:
+        reasons = {"urn": moved, **reasons}
+    changed = tuple(sorted(diffs | set(read_back) | ({"region"} if "region" in reasons else set())))
+    if not changed and not moved:
         return Change(new.key, new.name, "same", ignored=ignored, warnings=warnings)
-    forcing, unknown = [], []
-    for prop in changed:
-        verdict = replace_rules.replaces(new.type, prop, new.inputs)
-        if prop in new.replace_on_changes or verdict is True:
-            forcing.append(prop)
-        elif verdict is None:
-            unknown.append(prop)
-    action = "replace" if forcing or unknown else "update"
+    forcing = tuple(p for p, why in reasons.items() if why != replace_rules.UNKNOWN)
+    unknown = tuple(p for p, why in reasons.items() if why == replace_rules.UNKNOWN)
+    action = "replace" if reasons else "update"
     change = Change(
         new.key,
         new.name,
         action,
         changed,
-        tuple(forcing),
-        tuple(unknown),
+        forcing,
+        unknown,
         ignored=ignored,
         read_back=read_back,
+        reasons=tuple(reasons[p] for p in forcing),
     )
     if action == "replace":
         return _guard(change, old)
     if new.type == RDS_INSTANCE and "dbSubnetGroupName" in changed:
         return dataclasses.replace(change, refused=SUBNET_GROUP_MOVE, warnings=warnings)
     return _gtid_guard(dataclasses.replace(change, warnings=warnings), old, new)
+
+
+def _urn_move(old: PlannedResource, new: PlannedResource, before: Plan, after: Plan) -> str:
+    """Why the engine sees another resource: its URN changed and no alias names the old one."""
+    was, now = before.urn_of(old), after.urn_of(new)
+    if was == now or was in new.aliases:
+        return ""
+    return (
+        f"{replace_rules.URN}: {_qualified(was)} -> {_qualified(now)} and no alias names the old "
+        "URN, so the engine creates the new one and deletes the old"
+    )
+
+
+def _qualified(urn: str) -> str:
+    parts = urn.split("::")
+    return parts[2] if len(parts) == 4 else urn
+
+
+def _replace_reasons(
+    old: PlannedResource,
+    new: PlannedResource,
+    kept: dict[str, object],
+    changed: list[str],
+    old_region: str,
+    new_region: str,
+) -> dict[str, str]:
+    """Changed input (or ``region``) -> the rule that replaces the resource for it.
+
+    The provider's rules come from :mod:`scripts.planning.replace_rules`; the program's
+    ``replace_on_changes`` paths are compared value by value, nested ones included.
+    """
+    out: dict[str, str] = {}
+    region = replace_rules.region_change(new.type, old_region, new_region)
+    if region.replaces:
+        out["region"] = region.why
+    for path in new.replace_on_changes:
+        if property_paths.differs(old.inputs, kept, path):
+            out[path] = f"{replace_rules.PROGRAM} {path}"
+    for prop in changed:
+        if any(prop == p or prop.startswith(p + ".") for p in out):
+            continue
+        verdict = replace_rules.verdict(new.type, prop, new.inputs, old.inputs)
+        if verdict.replaces is not False:
+            out[prop] = verdict.why
+    return out
 
 
 def _create_only_warnings(type_: str, changed: tuple[str, ...], ignored: tuple[str, ...]) -> tuple[str, ...]:

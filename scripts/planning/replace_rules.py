@@ -47,7 +47,9 @@ schemas would not show up here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
+from scripts.planning import instance_types
 from scripts.planning.rules_alerts import ALERTS
 from scripts.planning.rules_analytics import ANALYTICS
 from scripts.planning.rules_database import CREATE_ONLY, DATABASE
@@ -104,34 +106,106 @@ def _flag_on(value: object) -> bool:
     return value is not None and value is not False
 
 
-def replaces(type_token: str, prop: str, inputs: Mapping[str, object]) -> bool | None:
-    """True if changing prop replaces; False if updated in place; None if the table does not know it.
+# Where a replacement comes from, as the plan names it.
+SCHEMA = "provider schema: ForceNew"
+CUSTOMIZE_DIFF = "provider CustomizeDiff: ForceNewIf"
+PROGRAM = "program: replace_on_changes"
+URN = "Pulumi URN rules"
+UNKNOWN = "not in the replace table: counted as a replacement"
+EC2_INSTANCE = "aws:ec2/instance:Instance"
+
+
+class Verdict(NamedTuple):
+    replaces: bool | None  # True replace, False update in place, None the table does not know
+    why: str  # for a replacement: which rule, from which source kind (SCHEMA, CUSTOMIZE_DIFF, ...)
+
+
+def verdict(
+    type_token: str, prop: str, inputs: Mapping[str, object], old: Mapping[str, object] | None = None
+) -> Verdict:
+    """What a change of ``prop`` does, and the rule that says so.
 
     ``prop`` is a Pulumi input name (camelCase). A dotted name (``"rootBlockDevice.volumeSize"``)
     looks in :data:`NESTED_RULES` first and falls back to the top-level entry. ``inputs`` are the
     resource's new inputs; they decide the conditional entries in ``replace_when``
-    (``userData`` replaces only when ``userDataReplaceOnChange`` is true).
+    (``userData`` replaces only when ``userDataReplaceOnChange`` is true). ``old``, the inputs
+    before, decides the ForceNewIf rules that compare old and new (an instance type across CPU
+    architectures); without it those inputs read as the schema has them.
     """
     rules = RULES.get(type_token)
     if rules is None:
-        return None
+        return Verdict(None, UNKNOWN)
     head, _, sub = prop.partition(".")
     if sub:
         nested = NESTED_RULES.get((type_token, head))
         if nested is not None:
             leaf = sub.split(".")[0]
             if leaf in nested.replace_only:
-                return True
+                return Verdict(True, SCHEMA)
             if leaf in nested.updatable:
-                return False
+                return Verdict(False, "")
+    if type_token == EC2_INSTANCE and head == "instanceType" and old is not None:
+        return _instance_type(old.get(head), inputs.get(head))
     for conditional, flag in rules.replace_when:
         if conditional == head:
-            return _flag_on(inputs.get(flag))
+            on = _flag_on(inputs.get(flag))
+            return Verdict(on, f"{CUSTOMIZE_DIFF} while {flag} is true" if on else "")
     if head in rules.replace_only:
-        return True
+        return Verdict(True, SCHEMA)
     if head in rules.updatable:
-        return False
-    return None
+        return Verdict(False, "")
+    return Verdict(None, UNKNOWN)
+
+
+def _instance_type(old: object, new: object) -> Verdict:
+    """ForceNewIf(instance_type): replaced when the two types share no CPU architecture.
+
+    hashicorp/terraform-provider-aws internal/service/ec2/ec2_instance.go, resourceInstance's
+    CustomizeDiff (v6): unchanged or an unknown type (the lookup fails) is no replacement there;
+    here a type the vendored table lacks is not known, and counts as a replacement.
+    """
+    if old == new or not isinstance(old, str) or not isinstance(new, str):
+        return Verdict(False, "")
+    a, b = instance_types.architectures(old), instance_types.architectures(new)
+    if a is None or b is None:
+        missing = old if a is None else new
+        return Verdict(None, f"{UNKNOWN} (no architecture known for {missing})")
+    if a & b:
+        return Verdict(False, "")
+    return Verdict(
+        True,
+        f"{CUSTOMIZE_DIFF}, {old} ({'/'.join(sorted(a))}) and {new} ({'/'.join(sorted(b))}) "
+        "share no CPU architecture",
+    )
+
+
+# Services without Regions: one endpoint for the account (IAM User Guide, "Denies access to AWS
+# based on the requested Region": IAM is a global service). Their resources get no `region`.
+GLOBAL_SERVICES = frozenset({"iam"})
+
+
+def region_change(type_token: str, old_region: str, new_region: str) -> Verdict:
+    """Whether moving the stack to another Region replaces a resource of this type.
+
+    terraform-provider-aws v6 gives every Regional resource a top-level ``region`` (its
+    "Enhanced Region Support" guide: "Every Regional resource ... supports this feature"), set from
+    the provider's Region when not configured, and its CustomizeDiff ``forceNewIfRegionChanges``
+    (internal/provider region.go, v6; ``resourceForceNewIfRegionChangesInterceptor`` for the
+    plugin-framework resources) forces a new resource when that value changes. Resources of a
+    global service, and of other providers (random), stay.
+    """
+    service = type_token.split(":")[1].split("/")[0] if type_token.count(":") >= 2 else ""
+    if old_region == new_region or not type_token.startswith("aws:") or service in GLOBAL_SERVICES:
+        return Verdict(False, "")
+    return Verdict(True, f"provider CustomizeDiff: forceNewIfRegionChanges, {old_region} -> {new_region}")
+
+
+def replaces(type_token: str, prop: str, inputs: Mapping[str, object]) -> bool | None:
+    """True if changing prop replaces; False if updated in place; None if the table does not know it.
+
+    :func:`verdict` without the old inputs, for what the table says of an input on its own.
+    """
+    return verdict(type_token, prop, inputs).replaces
 
 
 def create_only(type_token: str, prop: str) -> str | None:

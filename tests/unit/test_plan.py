@@ -88,7 +88,10 @@ def test_changing_dbname_on_prod_replaces_the_protected_primary_and_is_refused(
     saved.write_text(json.dumps(prod.to_json()))
     assert plan_cli.main(["prod", "--set", "dbName=shop", "--before", str(saved)]) == plan_cli.EXIT_REFUSED
     out = capsys.readouterr().out
-    assert "  replace db-primary-instance (dbName is replace-only): refused, protected" in out
+    assert (
+        "  replace db-primary-instance (dbName is replace-only, provider schema: ForceNew): "
+        "refused, protected" in out
+    )
 
 
 def test_changing_the_cluster_storage_type_on_prod_is_a_refused_replacement() -> None:
