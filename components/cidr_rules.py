@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Final
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -76,3 +77,63 @@ def vpc_range_problem(cidr: IPNetwork) -> str | None:
         f"vpcCidr: got {str(cidr)!r}; a public range would hide those internet addresses from everything "
         f"in the VPC: expected a private range inside {ranges}"
     )
+
+
+# Amazon VPC quotas (Amazon VPC User Guide, "Amazon VPC quotas", Security groups): "Inbound or
+# outbound rules per security group: 60", "enforced separately for IPv4 rules and IPv6 rules",
+# and "A rule that references a security group or prefix list ID counts as one rule for IPv4 and
+# one rule for IPv6". Adjustable up to 1,000 (Service Quotas code L-0EA8095F), traded against
+# security groups per network interface (the product stays at most 1,000).
+DEFAULT_RULES_PER_GROUP: Final = 60
+MAX_RULES_PER_GROUP: Final = 1000
+RULE_QUOTA_NAME: Final = "Inbound or outbound rules per security group"
+QUOTA_KEY: Final = "securityGroupRuleQuota"
+
+
+def rule_quota_problem(quota: int) -> str | None:
+    if DEFAULT_RULES_PER_GROUP <= quota <= MAX_RULES_PER_GROUP:
+        return None
+    return (
+        f"{QUOTA_KEY}: got {quota}; expected your account's Amazon VPC quota {RULE_QUOTA_NAME!r}, "
+        f"{DEFAULT_RULES_PER_GROUP} (the default) to {MAX_RULES_PER_GROUP}"
+    )
+
+
+@dataclass(frozen=True)
+class RuleSource:
+    """What becomes inbound rules on a security group: one rule per source and port.
+
+    ``cidrs`` are CIDR strings (an entry with ``:`` is IPv6, as :func:`components.security.add_ingress`
+    decides); ``group_refs`` counts security-group sources, each one rule for IPv4 and one for IPv6.
+    ``key`` is the setting, or a description for a rule the program adds itself.
+    """
+
+    key: str
+    ports: int
+    cidrs: Sequence[str] = ()
+    group_refs: int = 0
+    is_setting: bool = True
+
+    def rules(self, version: int) -> int:
+        same = sum((":" in c) == (version == 6) for c in self.cidrs)
+        return self.ports * (same + self.group_refs)
+
+
+def inbound_rule_problems(group: str, sources: Sequence[RuleSource], quota: int) -> list[str]:
+    """What AWS would refuse on ``group``: more inbound rules of one IP version than ``quota``."""
+    problems: list[str] = []
+    for version in (4, 6):
+        count = sum(s.rules(version) for s in sources)
+        if count <= quota:
+            continue
+        counted = [s for s in sources if s.rules(version)]
+        parts = ", ".join(f"{s.key}: {s.rules(version)}" for s in counted)
+        keys = ", ".join(s.key for s in counted if s.is_setting)
+        problems.append(
+            f"{keys}: got {count} inbound IPv{version} rules for {group} ({parts}; one rule per source "
+            f"and port), over the quota of {quota} ({QUOTA_KEY}; Amazon VPC quota {RULE_QUOTA_NAME!r}, "
+            f"default {DEFAULT_RULES_PER_GROUP}, counted apart for IPv4 and IPv6): drop sources worth "
+            f"{count - quota} rules (merge neighbouring addresses into one prefix), or have the quota "
+            f"raised in Service Quotas (L-0EA8095F) and set {QUOTA_KEY} to it"
+        )
+    return problems

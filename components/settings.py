@@ -101,6 +101,7 @@ class Settings:
     proxy_reader_port: int
     proxy_allowed_cidrs: tuple[str, ...]
     proxy_allowed_security_group_ids: tuple[str, ...]
+    security_group_rule_quota: int
     db_promote_replica: int
     analytics_enabled: bool
     analytics_bytes_scanned_cutoff_mib: int

@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any, Final
 
-from components.cidr_rules import allow_list_problems, parse_cidr, vpc_range_problem
+from components.cidr_rules import (
+    QUOTA_KEY,
+    RuleSource,
+    allow_list_problems,
+    inbound_rule_problems,
+    parse_cidr,
+    rule_quota_problem,
+    vpc_range_problem,
+)
 from components.cluster_rules import cluster_problems, topology_problem
 from components.engine_rules import engine_problems
 from components.rds_rules import (
@@ -189,19 +198,56 @@ def _check_performance_insights(values: Mapping[str, Any], problems: list[str]) 
 
 
 MAX_USER_TAGS: Final = 40  # AWS allows 50 tags a resource; the program sets up to 5 itself.
+# Every tag goes to every resource that takes tags, RDS among them, and RDS's rule is the strictest
+# (EC2 takes any character). RDS API Reference, "Tag": a key is "from 1 to 128 Unicode characters in
+# length", a value up to 256, neither "prefixed with aws: or rds:", and both contain "only the set of
+# Unicode letters, digits, white-space, '_', '.', ':', '/', '=', '+', '-', '@'" (Java regex
+# ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$). The prefixes are matched in any case: AWS keeps aws: in any case,
+# and refusing RDS: too costs nothing.
+RESERVED_TAG_PREFIXES: Final = ("aws:", "rds:")
+TAG_SYMBOLS: Final = frozenset("_.:/=+-@")
+# Unicode general categories of \p{L} (letters), \p{Z} (separators: the white-space above) and \p{N}.
+_TAG_CATEGORIES: Final = frozenset("LZN")
+
+
+def tag_characters_refused(text: str) -> list[str]:
+    """The characters of a tag key or value RDS refuses, each once, in order."""
+    refused = [c for c in text if c not in TAG_SYMBOLS and unicodedata.category(c)[0] not in _TAG_CATEGORIES]
+    return list(dict.fromkeys(refused))
+
+
+def _tag_problems(key: str, value: str) -> list[str]:
+    if key in RESERVED_TAG_KEYS or key.lower().startswith("aws:"):
+        return [
+            f"tags: got key {key!r}; the program sets {', '.join(sorted(RESERVED_TAG_KEYS))} itself, "
+            "and aws: is reserved by AWS"
+        ]
+    if key.lower().startswith("rds:"):
+        return [f"tags: got key {key!r}; rds: is reserved by RDS, which refuses a key that starts with it"]
+    if not 1 <= len(key) <= 128 or len(value) > 256:
+        return [f"tags: got {key!r}; expected keys of 1-128 and values of up to 256 characters"]
+    problems = []
+    if value.lower().startswith(RESERVED_TAG_PREFIXES):
+        problems.append(
+            f"tags: got value {value!r} for key {key!r}; RDS refuses a value that starts with aws: or rds:"
+        )
+    for what, text in (("key", key), ("value", value)):
+        refused = tag_characters_refused(text)
+        if refused:
+            shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in refused)
+            owner = "" if what == "key" else f" for key {key!r}"
+            problems.append(
+                f"tags: got {what} {text!r}{owner}; {shown} not allowed: "
+                "RDS takes letters, digits, spaces and _ . : / = + - @ only"
+            )
+    return problems
 
 
 def _check_tags(tags: Mapping[str, str], problems: list[str]) -> None:
     if len(tags) > MAX_USER_TAGS:
         problems.append(f"tags: got {len(tags)} tags; expected at most {MAX_USER_TAGS}")
     for key, value in tags.items():
-        if key in RESERVED_TAG_KEYS or key.lower().startswith("aws:"):
-            problems.append(
-                f"tags: got key {key!r}; the program sets {', '.join(sorted(RESERVED_TAG_KEYS))} itself, "
-                "and aws: is reserved by AWS"
-            )
-        elif not 1 <= len(key) <= 128 or len(value) > 256:
-            problems.append(f"tags: got {key!r}; expected keys of 1-128 and values of up to 256 characters")
+        problems.extend(_tag_problems(key, value))
 
 
 _SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
@@ -229,6 +275,33 @@ def _check_proxy(values: Mapping[str, Any], problems: list[str]) -> None:
             "the read/write split needs at least one replica (or dbTopology multi-az-cluster, "
             "whose standbys are the readers)"
         )
+
+
+def _check_rule_counts(values: Mapping[str, Any], problems: list[str]) -> None:
+    """Every inbound rule the program puts on each security group, against the account's quota.
+
+    The DB's group (components/db_network.py, db_security_group): the host's security group, and
+    dbAllowedCidrs only when the DB is public. The host's group (components/ec2_host.py,
+    _ingress_rules, and components/host_proxy.py, proxy_ingress): sshAllowedCidrs on 22, and with
+    the proxy every proxy source on both proxy ports.
+    """
+    quota = values[QUOTA_KEY]
+    quota_problem = rule_quota_problem(quota)
+    if quota_problem is not None:
+        problems.append(quota_problem)
+        return
+    db = [RuleSource("the host's security group", 1, group_refs=1, is_setting=False)]
+    if values["dbPubliclyAccessible"]:
+        db.append(RuleSource("dbAllowedCidrs", 1, cidrs=values["dbAllowedCidrs"]))
+    host = [RuleSource("sshAllowedCidrs", 1, cidrs=values["sshAllowedCidrs"])]
+    if values["proxyEnabled"]:
+        proxy_groups = "proxyAllowedSecurityGroupIds"
+        host += [
+            RuleSource("proxyAllowedCidrs", 2, cidrs=values["proxyAllowedCidrs"]),
+            RuleSource("proxyAllowedSecurityGroupIds", 2, group_refs=len(values[proxy_groups])),
+        ]
+    problems.extend(inbound_rule_problems("the DB's security group", db, quota))
+    problems.extend(inbound_rule_problems("the host's security group", host, quota))
 
 
 def _check_promotion(values: Mapping[str, Any], problems: list[str]) -> None:
@@ -259,6 +332,7 @@ def validate(stack: str, values: Mapping[str, Any]) -> list[str]:
     _check_names(values, problems)
     _check_proxy(values, problems)
     _check_promotion(values, problems)
+    _check_rule_counts(values, problems)
     _check_analytics(values, problems)
     topology = topology_problem(values["dbTopology"])
     problems += [topology] if topology else cluster_problems(values)

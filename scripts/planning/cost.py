@@ -3,7 +3,8 @@
 Counted: RDS instance hours per class (Multi-AZ at its own rate), RDS storage (gp3 GB-month,
 Multi-AZ at its own rate), a Multi-AZ DB cluster's three instances, storage and IOPS at that
 deployment's rates (the vendored table has none yet: they are listed as missing, with
-quantities), Extended Support when the stack chooses it, Database Insights
+quantities), Extended Support on every enrolled MySQL 8.0 instance (primary, standby, replicas,
+a cluster's three) when the stack chooses it, Database Insights
 Standard (free), the EC2 host's hours and root volume, public IPv4 addresses (the host's, and
 each publicly accessible RDS instance's), the low-storage CloudWatch alarms, and the analytics key.
 The host's detailed monitoring has no vendored price: it is listed as missing.
@@ -27,6 +28,8 @@ HOURS = 730
 # specifications for DB instance classes".
 VCPUS = {"db.t4g.micro": 2, "db.t4g.small": 2, "db.t4g.medium": 2, "db.r6g.large": 2}
 EXTENDED_SUPPORT = "open-source-rds-extended-support"
+# The line past its end of standard support (2026-07-31) whose enrolled instances pay Extended Support.
+EXTENDED_LINE = "8.0"
 
 
 @dataclass(frozen=True)
@@ -108,20 +111,11 @@ def _rds(est: Estimate, r: PlannedResource, by_identifier: dict[Any, PlannedReso
     kind = r.inputs.get("storageType") or (source.inputs.get("storageType") if source else "gp3")
     if storage:
         _add(est, r.name, f"RDS storage {storage} GB {kind} {az}", f"rds:{kind}:{az}", float(storage))
-    version = str(r.inputs.get("engineVersion") or "")
-    if r.inputs.get("engineLifecycleSupport") == EXTENDED_SUPPORT and version.startswith("8.0"):
-        vcpus = VCPUS.get(str(cls))
-        if vcpus is None:
-            est.missing.append(f"{r.name}: Extended Support (no vCPU count for {cls})")
-        else:
-            instances = 2 if multi else 1
-            _add(
-                est,
-                r.name,
-                f"Extended Support {vcpus} vCPU x {instances}",
-                "rds:extended-support:yr1-2",
-                HOURS * vcpus * instances,
-            )
+    # A replica sets no engineLifecycleSupport: it takes its source's enrollment (README, Day 2).
+    lifecycle = r.inputs.get("engineLifecycleSupport") or (
+        source.inputs.get("engineLifecycleSupport") if source else None
+    )
+    _extended_support(est, r, str(r.inputs.get("engineVersion") or ""), lifecycle, 2 if multi else 1)
     if r.inputs.get("performanceInsightsEnabled") and r.inputs.get("databaseInsightsMode") == "standard":
         _add(est, r.name, "Database Insights Standard (7 days)", "rds:database-insights:standard-7d", 0)
     if r.inputs.get("publiclyAccessible"):
@@ -132,6 +126,38 @@ def _rds(est: Estimate, r: PlannedResource, by_identifier: dict[Any, PlannedReso
 # and IOPS are per instance (RDS API, CreateDBCluster), all at the "Multi-AZ DB cluster" deployment's
 # own rates ("multi-az-cluster" keys).
 CLUSTER_INSTANCES = 3
+
+
+def _extended_support(
+    est: Estimate, r: PlannedResource, version: str, lifecycle: Any, instances: int
+) -> None:
+    """Extended Support for ``instances`` DB instances of one resource, when enrolled on 8.0.
+
+    RDS User Guide, "Amazon RDS Extended Support charges": charges apply to every enrolled DB
+    instance, "RDS Extended Support charges apply to standby instances in Multi-AZ deployments";
+    RDS for MySQL pricing bills it per vCPU-hour of each instance. So a Multi-AZ primary pays
+    twice, each replica (a DB instance of its own) once, a Multi-AZ DB cluster three times.
+    """
+    cls = r.inputs.get("instanceClass") or r.inputs.get("dbClusterInstanceClass")
+    what = f"Extended Support {cls} x {instances}"
+    if version.startswith("-> ") and lifecycle == EXTENDED_SUPPORT:
+        # The plan shows a value equal to another resource's output as a reference to it.
+        est.missing.append(f"{r.name}: {what} (engine version {version!r} not known in the plan)")
+        return
+    if not version.startswith(EXTENDED_LINE):
+        return
+    if lifecycle is None:
+        # A promoted replica names no enrollment and no source: it keeps the one it was created with.
+        est.missing.append(f"{r.name}: {what} (enrollment unknown: it keeps its former source's)")
+        return
+    if lifecycle != EXTENDED_SUPPORT:
+        return
+    vcpus = VCPUS.get(str(cls))
+    if vcpus is None:
+        est.missing.append(f"{r.name}: {what} (no vCPU count for {cls})")
+        return
+    what = f"Extended Support {vcpus} vCPU x {instances}"
+    _add(est, r.name, what, "rds:extended-support:yr1-2", HOURS * vcpus * instances)
 
 
 def _cluster(est: Estimate, r: PlannedResource) -> None:
@@ -146,6 +172,8 @@ def _cluster(est: Estimate, r: PlannedResource) -> None:
     if iops:
         what = f"RDS provisioned IOPS {iops} {kind} x {n} (Multi-AZ DB cluster)"
         _add(est, r.name, what, f"rds:iops:{kind}:multi-az-cluster", float(iops) * n)
+    version, lifecycle = str(r.inputs.get("engineVersion") or ""), r.inputs.get("engineLifecycleSupport")
+    _extended_support(est, r, version, lifecycle, n)
 
 
 def _host(est: Estimate, r: PlannedResource, *, has_eip: bool) -> None:
@@ -170,10 +198,25 @@ def free_tier(est: Estimate) -> list[str]:
     """What the free tiers do for this estimate, from the vendored facts (never subtracted)."""
     legacy, credits = prices.FREE_TIER["legacy-12-month"], prices.FREE_TIER["credit-plan"]
     total_credits = sum(a.amount for a in credits.allowances.values())
-    months = total_credits / est.total if est.total else float("inf")
     return [
         f"free tier: the 12-month allowances (accounts {legacy.accounts}) have ended for every account"
         " by now: not subtracted",
-        f"free tier: an account {credits.accounts} gets up to ${total_credits:.0f} in credits, about"
-        f" {months:.1f} months of this stack (the Free plan lasts 6 months at most)",
+        f"free tier: an account {credits.accounts} gets up to ${total_credits:.0f} in credits, "
+        f"{runway(est, total_credits)} (the Free plan lasts 6 months at most)",
     ]
+
+
+def runway(est: Estimate, credits: float) -> str:
+    """How long ``credits`` last, never more precise than the total: usage-based items are never in
+    it, so the runway is an upper bound, and an unpriced line makes the total a floor only."""
+    if est.missing and not est.lines:
+        return "how long they last is unknown: nothing in this stack is priced"
+    if not est.total:
+        return "how long they last is unknown: the priced total is $0.00 (usage-based items only)"
+    months = credits / est.total
+    if est.missing:
+        return (
+            f"at most {months:.1f} months of this stack: its ${est.total:.2f} leaves out "
+            f"{len(est.missing)} unpriced item(s) and the usage-based ones"
+        )
+    return f"at most {months:.1f} months of this stack (the usage-based items would shorten it)"

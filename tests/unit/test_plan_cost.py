@@ -77,16 +77,57 @@ def test_extended_support_is_priced_when_chosen() -> None:
     assert lines["Extended Support 2 vCPU x 1"] == 146.0  # 730 h x 2 vCPU x $0.10
 
 
+EXTENDED = {"dbEngineVersion": "8.0", "dbEngineLifecycleSupport": "open-source-rds-extended-support"}
+# 730 h x 2 vCPU (db.t4g.medium) x $0.10 a vCPU-hour, per DB instance.
+EXTENDED_PER_INSTANCE = 730 * 2 * 0.10
+
+
+def test_extended_support_is_billed_on_the_standby_and_every_replica_too() -> None:
+    est = cost.estimate(shared_plan("prod", **EXTENDED))
+    extended = [(x.resource, x.what, x.monthly) for x in est.lines if x.what.startswith("Extended")]
+    assert extended == [
+        ("db-primary-instance", "Extended Support 2 vCPU x 2", round(2 * EXTENDED_PER_INSTANCE, 2)),
+        ("db-replica-1", "Extended Support 2 vCPU x 1", round(EXTENDED_PER_INSTANCE, 2)),
+    ]
+    assert est.total == round(170.95 + 3 * EXTENDED_PER_INSTANCE, 2)
+
+
+def test_a_replica_moved_to_84_first_pays_no_extended_support() -> None:
+    upgrading = {**EXTENDED, "dbReplicaEngineVersion": "8.4", "dbAllowMajorVersionUpgrade": "true"}
+    est = cost.estimate(shared_plan("prod", **upgrading))
+    assert [x.resource for x in est.lines if x.what.startswith("Extended")] == ["db-primary-instance"]
+
+
+def test_a_cluster_on_80_lists_extended_support_for_its_three_instances() -> None:
+    cluster = {**{k: str(v) for k, v in CLUSTER.items()}, **EXTENDED}
+    est = cost.estimate(shared_plan("prod", **cluster))
+    assert "db-cluster: Extended Support db.m6gd.large x 3 (no vCPU count for db.m6gd.large)" in est.missing
+
+
 def test_a_region_without_data_says_so_instead_of_zero() -> None:
     est = cost.estimate(shared_plan("dev", **{"aws:region": "eu-west-3"}))
     assert est.lines == [] and est.missing == ["no price data for region eu-west-3 (the table has us-east-1)"]
+    assert "how long they last is unknown: nothing in this stack is priced" in cost.free_tier(est)[1]
+
+
+def test_the_credit_runway_is_an_upper_bound_and_names_what_its_total_leaves_out() -> None:
+    dev, prod = cost.estimate(shared_plan("dev")), cost.estimate(shared_plan("prod"))
+    assert (
+        f"at most {200 / 29.61:.1f} months of this stack (the usage-based items would shorten it)"
+        in (cost.free_tier(dev)[1])
+    )
+    # Prod's detailed monitoring has no price: its total is a floor, the runway a ceiling.
+    assert prod.missing and (
+        f"at most {200 / 170.95:.1f} months of this stack: its $170.95 leaves out 1 unpriced item(s) "
+        "and the usage-based ones" in cost.free_tier(prod)[1]
+    )
 
 
 def test_the_cost_is_in_the_json_and_the_readme_quotes_the_plan(capsys: pytest.CaptureFixture[str]) -> None:
     assert plan_cli.main(["dev", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["cost"]["monthly_total"] == 29.61
     readme = README.read_text()
-    for figure in ("$29.61", "$17.73", "$170.95", "$7.30"):
+    for figure in ("$29.61", "$17.73", "$170.95", "$7.30", f"at most {200 / 29.61:.1f} months"):
         assert figure in readme, figure
 
 
