@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -268,11 +268,11 @@ class _Builder:
     # --- reachability --------------------------------------------------------------------------
 
     def ingress(self) -> None:
-        for rule in _of_type(self.plan, _SG_INGRESS):
-            targets = self.sg_owners.get(ref(rule.inputs.get("securityGroupId")) or "", [])
-            for source in self._sources(rule.inputs):
+        for group, rule in ingress_rules(self.plan):
+            targets = self.sg_owners.get(group, [])
+            for source in self._sources(rule):
                 for target in targets:
-                    self.edge(source, target, TRAFFIC, self._port_label(rule.inputs, target))
+                    self.edge(source, target, TRAFFIC, self._port_label(rule, target))
 
     def _sources(self, inputs: Mapping[str, Any]) -> list[str]:
         for key, what in (("cidrIpv4", "clients"), ("cidrIpv6", "clients"), ("prefixListId", "prefix list")):
@@ -365,6 +365,42 @@ class _Builder:
         aid = self.node(Node("a_analytics", label, ""))
         for db in self.db_nodes([info.get("source_db_instance")]):
             self.edge(db, aid, FLOW, "snapshot export")
+
+
+def ingress_rules(plan: Plan) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every ingress rule as (its group's name, one source in ``SecurityGroupIngressRule`` form):
+    rule resources, ``SecurityGroupRule``s of type ingress and a group's inline ``ingress``
+    blocks, which all become the group's ingress permissions."""
+    for r in _of_type(plan, _SG_INGRESS):
+        yield ref(r.inputs.get("securityGroupId")) or "", dict(r.inputs)
+    for r in _of_type(plan, "ec2/securityGroupRule:SecurityGroupRule"):
+        if r.inputs.get("type") == "ingress":
+            group = ref(r.inputs.get("securityGroupId")) or ""
+            yield from _split(group, r.inputs, [r.inputs.get("sourceSecurityGroupId")])
+    for sg in _of_type(plan, "ec2/securityGroup:SecurityGroup"):
+        for block in sg.inputs.get("ingress") or []:
+            yield from _split(sg.name, block, block.get("securityGroups") or [])
+
+
+def _split(
+    group: str, rule: Mapping[str, Any], groups: Iterable[Any]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A multi-source rule (cidrBlocks, ipv6CidrBlocks, prefixListIds, groups, self) as one a source."""
+    ports = {
+        "ipProtocol": rule.get("protocol"),
+        "fromPort": rule.get("fromPort"),
+        "toPort": rule.get("toPort"),
+    }
+    for key, one in (
+        ("cidrBlocks", "cidrIpv4"),
+        ("ipv6CidrBlocks", "cidrIpv6"),
+        ("prefixListIds", "prefixListId"),
+    ):
+        for value in rule.get(key) or []:
+            yield group, {**ports, one: value}
+    sources = [g for g in groups if g] + ([f"-> {group}"] if rule.get("self") else [])
+    for g in sources:
+        yield group, {**ports, "referencedSecurityGroupId": g}
 
 
 def _port_order(label: str) -> tuple[int, str]:

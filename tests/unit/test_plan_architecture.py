@@ -196,3 +196,43 @@ def test_edges_are_unique_and_sorted() -> None:
     a = architecture(shared_plan("prod"))
     assert list(a.edges) == sorted(a.edges, key=lambda e: (e.source, e.target, e.kind))
     assert len({(e.source, e.target, e.kind) for e in a.edges}) == len(a.edges)
+
+
+def test_security_group_rules_and_inline_ingress_blocks_draw_arrows_too() -> None:
+    resources = [
+        _res("aws:ec2/vpc:Vpc", "v", cidrBlock="10.0.0.0/16"),
+        _res(
+            "aws:ec2/securityGroup:SecurityGroup",
+            "db-sg",
+            vpcId="-> v",
+            ingress=[{"protocol": "tcp", "fromPort": 3306, "toPort": 3306, "cidrBlocks": ["192.0.2.1/32"]}],
+        ),
+        _res("aws:ec2/securityGroup:SecurityGroup", "app-sg", vpcId="-> v"),
+        _res(
+            "aws:ec2/securityGroupRule:SecurityGroupRule",
+            "from-app",
+            type="ingress",
+            protocol="tcp",
+            fromPort=3300,
+            toPort=3310,
+            securityGroupId="-> db-sg",
+            sourceSecurityGroupId="-> app-sg",
+        ),
+        _res(
+            "aws:ec2/securityGroupRule:SecurityGroupRule",
+            "out",
+            type="egress",
+            protocol="-1",
+            fromPort=0,
+            toPort=0,
+            securityGroupId="-> db-sg",
+            cidrBlocks=["0.0.0.0/0"],
+        ),
+        _res("aws:rds/instance:Instance", "db", identifier="db-1", vpcSecurityGroupIds=["-> db-sg"]),
+        _res("aws:ec2/instance:Instance", "app", instanceType="t3.micro", vpcSecurityGroupIds=["-> app-sg"]),
+    ]
+    traffic = _edges(architecture(Plan("t", "us-east-1", {}, resources, {})), TRAFFIC)
+    assert traffic == {
+        (node_id("src 192.0.2.1/32"), node_id("db")): "tcp 3306 MySQL",
+        (node_id("app"), node_id("db")): "tcp 3300-3310",
+    }
