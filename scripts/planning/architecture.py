@@ -25,17 +25,17 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from scripts.planning.architecture_rules import ingress_rules, of_type, ref
 from scripts.planning.plan import Plan, PlannedResource
 
 TRAFFIC, REPLICATION, FLOW = "traffic", "replication", "flow"
 INTERNET = "internet"
 INTERNET_ZONE = "z_internet"
 _IGW = "aws:ec2/internetGateway:InternetGateway"
-_SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 _SG_EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 _WELL_KNOWN = {22: "SSH", 3306: "MySQL"}
 
@@ -73,17 +73,6 @@ class Architecture:
 
 def node_id(name: str) -> str:
     return "a_" + re.sub(r"[^A-Za-z0-9]", "_", name)
-
-
-def ref(value: Any) -> str | None:
-    """The logical name a plan input refers to (``-> name`` or ``-> name.attribute``)."""
-    if isinstance(value, str) and value.startswith("-> "):
-        return value[3:].split(".", 1)[0]
-    return None
-
-
-def _of_type(plan: Plan, suffix: str) -> list[PlannedResource]:
-    return [r for r in plan.resources if not r.component and r.type.endswith(suffix)]
 
 
 class _Builder:
@@ -134,23 +123,23 @@ class _Builder:
     def network(self) -> None:
         public_tables = {
             rt.name
-            for rt in _of_type(self.plan, "/routeTable:RouteTable")
+            for rt in of_type(self.plan, "/routeTable:RouteTable")
             if any(self._to_igw(route) for route in rt.inputs.get("routes") or [])
         }
-        for route in _of_type(self.plan, "/route:Route"):
+        for route in of_type(self.plan, "/route:Route"):
             if self._to_igw(route.inputs) and (table := ref(route.inputs.get("routeTableId"))):
                 public_tables.add(table)
         table_of = {
             ref(a.inputs.get("subnetId")): ref(a.inputs.get("routeTableId"))
-            for a in _of_type(self.plan, "/routeTableAssociation:RouteTableAssociation")
+            for a in of_type(self.plan, "/routeTableAssociation:RouteTableAssociation")
         }
         # A subnet with no association uses the VPC's main route table, which has only the local
         # route unless someone adds one: private, as far as the plan can tell.
         grouped: dict[tuple[str, bool], list[PlannedResource]] = {}
-        for subnet in _of_type(self.plan, "ec2/subnet:Subnet"):
+        for subnet in of_type(self.plan, "ec2/subnet:Subnet"):
             vpc = ref(subnet.inputs.get("vpcId")) or ""
             grouped.setdefault((vpc, table_of.get(subnet.name) in public_tables), []).append(subnet)
-        for v in _of_type(self.plan, "ec2/vpc:Vpc"):
+        for v in of_type(self.plan, "ec2/vpc:Vpc"):
             self.zone(Zone(node_id(v.name), (f"VPC {v.inputs.get('cidrBlock', '')}",), ""))
         for (vpc, public), subnets in sorted(grouped.items(), key=lambda kv: (kv[0][0], not kv[0][1])):
             reach = (
@@ -183,9 +172,9 @@ class _Builder:
         proxy = self.plan.exports.get("proxy")
         proxy_host = self._instance_behind(proxy.get("host")) if isinstance(proxy, dict) else None
         eips = {
-            ref(a.inputs.get("instanceId")) for a in _of_type(self.plan, "ec2/eipAssociation:EipAssociation")
+            ref(a.inputs.get("instanceId")) for a in of_type(self.plan, "ec2/eipAssociation:EipAssociation")
         }
-        for r in _of_type(self.plan, "ec2/instance:Instance"):
+        for r in of_type(self.plan, "ec2/instance:Instance"):
             address = (
                 "Elastic IP"
                 if r.name in eips
@@ -208,13 +197,13 @@ class _Builder:
         target = self.named.get(name or "")
         if target is None or not target.type.endswith("ec2/eip:Eip"):
             return name
-        for a in _of_type(self.plan, "ec2/eipAssociation:EipAssociation"):
+        for a in of_type(self.plan, "ec2/eipAssociation:EipAssociation"):
             if ref(a.inputs.get("allocationId")) == name:
                 return ref(a.inputs.get("instanceId"))
         return None
 
     def instances(self) -> None:
-        rds = _of_type(self.plan, "rds/instance:Instance")
+        rds = of_type(self.plan, "rds/instance:Instance")
         by_identifier = {r.inputs.get("identifier"): r for r in rds}
         for r in sorted(rds, key=lambda r: bool(r.inputs.get("replicateSourceDb"))):
             source = by_identifier.get(r.inputs.get("replicateSourceDb"))
@@ -242,7 +231,7 @@ class _Builder:
                 self.edge(nid, standby, REPLICATION, "sync")
 
     def clusters(self) -> None:
-        for r in _of_type(self.plan, "rds/cluster:Cluster"):
+        for r in of_type(self.plan, "rds/cluster:Cluster"):
             if not r.inputs.get("dbClusterInstanceClass"):
                 continue  # Aurora: storage-level replication, not drawn here
             public = bool(r.inputs.get("publiclyAccessible"))
@@ -295,7 +284,7 @@ class _Builder:
             net = ipaddress.ip_network(cidr, strict=False)
         except ValueError:
             return None  # a prefix list id
-        for vpc in _of_type(self.plan, "ec2/vpc:Vpc"):
+        for vpc in of_type(self.plan, "ec2/vpc:Vpc"):
             block = ipaddress.ip_network(str(vpc.inputs.get("cidrBlock", "0.0.0.0/32")), strict=False)
             if net.version == block.version and net.subnet_of(block):  # type: ignore[arg-type]
                 return node_id(vpc.name)
@@ -314,7 +303,7 @@ class _Builder:
         return f"{protocol} {port}" + (f" {role}" if role else "")
 
     def egress(self) -> None:
-        for rule in _of_type(self.plan, _SG_EGRESS):
+        for rule in of_type(self.plan, _SG_EGRESS):
             if rule.inputs.get("cidrIpv4") == "0.0.0.0/0":
                 for source in self.sg_owners.get(ref(rule.inputs.get("securityGroupId")) or "", []):
                     self.edge(source, INTERNET, TRAFFIC, "outbound " + self._port_label(rule.inputs, source))
@@ -333,10 +322,10 @@ class _Builder:
         return out
 
     def alerts(self) -> None:
-        for topic in _of_type(self.plan, "sns/topic:Topic"):
+        for topic in of_type(self.plan, "sns/topic:Topic"):
             subs = [
                 s.inputs.get("protocol", "")
-                for s in _of_type(self.plan, "sns/topicSubscription:TopicSubscription")
+                for s in of_type(self.plan, "sns/topicSubscription:TopicSubscription")
                 if ref(s.inputs.get("topic")) == topic.name
             ]
             label = (
@@ -344,11 +333,11 @@ class _Builder:
                 "SNS topic" + (" → " + ", ".join(sorted(subs)) if subs else ", no subscriber"),
             )
             tid = self.node(Node(node_id(topic.name), label, ""))
-            for sub in _of_type(self.plan, "rds/eventSubscription:EventSubscription"):
+            for sub in of_type(self.plan, "rds/eventSubscription:EventSubscription"):
                 if ref(sub.inputs.get("snsTopic")) == topic.name:
                     for db in self.db_nodes(sub.inputs.get("sourceIds") or []):
                         self.edge(db, tid, FLOW, "RDS events")
-            for alarm in _of_type(self.plan, "cloudwatch/metricAlarm:MetricAlarm"):
+            for alarm in of_type(self.plan, "cloudwatch/metricAlarm:MetricAlarm"):
                 if any(ref(a) == topic.name for a in alarm.inputs.get("alarmActions") or []):
                     dims = (alarm.inputs.get("dimensions") or {}).values()
                     for db in self.db_nodes(dims):
@@ -365,42 +354,6 @@ class _Builder:
         aid = self.node(Node("a_analytics", label, ""))
         for db in self.db_nodes([info.get("source_db_instance")]):
             self.edge(db, aid, FLOW, "snapshot export")
-
-
-def ingress_rules(plan: Plan) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every ingress rule as (its group's name, one source in ``SecurityGroupIngressRule`` form):
-    rule resources, ``SecurityGroupRule``s of type ingress and a group's inline ``ingress``
-    blocks, which all become the group's ingress permissions."""
-    for r in _of_type(plan, _SG_INGRESS):
-        yield ref(r.inputs.get("securityGroupId")) or "", dict(r.inputs)
-    for r in _of_type(plan, "ec2/securityGroupRule:SecurityGroupRule"):
-        if r.inputs.get("type") == "ingress":
-            group = ref(r.inputs.get("securityGroupId")) or ""
-            yield from _split(group, r.inputs, [r.inputs.get("sourceSecurityGroupId")])
-    for sg in _of_type(plan, "ec2/securityGroup:SecurityGroup"):
-        for block in sg.inputs.get("ingress") or []:
-            yield from _split(sg.name, block, block.get("securityGroups") or [])
-
-
-def _split(
-    group: str, rule: Mapping[str, Any], groups: Iterable[Any]
-) -> Iterator[tuple[str, dict[str, Any]]]:
-    """A multi-source rule (cidrBlocks, ipv6CidrBlocks, prefixListIds, groups, self) as one a source."""
-    ports = {
-        "ipProtocol": rule.get("protocol"),
-        "fromPort": rule.get("fromPort"),
-        "toPort": rule.get("toPort"),
-    }
-    for key, one in (
-        ("cidrBlocks", "cidrIpv4"),
-        ("ipv6CidrBlocks", "cidrIpv6"),
-        ("prefixListIds", "prefixListId"),
-    ):
-        for value in rule.get(key) or []:
-            yield group, {**ports, one: value}
-    sources = [g for g in groups if g] + ([f"-> {group}"] if rule.get("self") else [])
-    for g in sources:
-        yield group, {**ports, "referencedSecurityGroupId": g}
 
 
 def _port_order(label: str) -> tuple[int, str]:
