@@ -188,8 +188,21 @@ class _Builder:
                     f"HAProxy: writes :{proxy.get('writer_port')}, reads :{proxy.get('reader_port')}"
                 )
             label += [address] if address else []
+            label += ["Session Manager"] if self._ssm_managed(r) else []
             zone = self.subnet_zone.get(ref(r.inputs.get("subnetId")) or "", "")
             self.owns(r, self.node(Node(node_id(r.name), tuple(label), zone, public=bool(address))))
+
+    def _ssm_managed(self, instance: PlannedResource) -> bool:
+        """The instance's profile role has AmazonSSMManagedInstanceCore: Session Manager reaches
+        it with no inbound rule (the agent connects out; Systems Manager User Guide, "Step 2:
+        Verify or add instance permissions for Session Manager")."""
+        profile = self.named.get(ref(instance.inputs.get("iamInstanceProfile")) or "")
+        role = ref(profile.inputs.get("role")) if profile else None
+        return role is not None and any(
+            ref(a.inputs.get("role")) == role
+            and str(a.inputs.get("policyArn", "")).endswith("/AmazonSSMManagedInstanceCore")
+            for a in of_type(self.plan, "iam/rolePolicyAttachment:RolePolicyAttachment")
+        )
 
     def _instance_behind(self, value: Any) -> str | None:
         """The EC2 instance an exported address belongs to: the instance or its Elastic IP's."""
@@ -250,7 +263,7 @@ class _Builder:
             self.owns(r, writer)
             for i in (1, 2):
                 reader = self.node(
-                    Node(f"{cid}_reader_{i}", (f"readable standby {i}", "reader endpoint"), box)
+                    Node(f"{cid}_reader_{i}", (f"readable standby {i}", "reader endpoint"), box, public)
                 )
                 self.edge(writer, reader, REPLICATION, "semi-sync")
 

@@ -81,6 +81,8 @@ def test_prod_keeps_the_db_private_with_async_replica_and_sync_standby() -> None
     replication = _edges(prod, REPLICATION)
     assert replication == {(PRIMARY, REPLICA): "async (binlog)", (PRIMARY, PRIMARY + "_standby"): "sync"}
     assert traffic[(HOST, INTERNET)] == "outbound all traffic"
+    # No inbound rule reaches the prod host: its role lets Session Manager in.
+    assert next(n for n in prod.nodes if n.id == HOST).label[-1] == "Session Manager"
 
 
 def test_a_multi_az_cluster_is_a_writer_and_two_semi_sync_standbys() -> None:
@@ -231,8 +233,18 @@ def test_security_group_rules_and_inline_ingress_blocks_draw_arrows_too() -> Non
         _res("aws:rds/instance:Instance", "db", identifier="db-1", vpcSecurityGroupIds=["-> db-sg"]),
         _res("aws:ec2/instance:Instance", "app", instanceType="t3.micro", vpcSecurityGroupIds=["-> app-sg"]),
     ]
-    traffic = _edges(architecture(Plan("t", "us-east-1", {}, resources, {})), TRAFFIC)
+    drawn = architecture(Plan("t", "us-east-1", {}, resources, {}))
+    assert next(n for n in drawn.nodes if n.id == node_id("app")).label == ("app", "EC2 t3.micro")
+    traffic = _edges(drawn, TRAFFIC)
     assert traffic == {
         (node_id("src 192.0.2.1/32"), node_id("db")): "tcp 3306 MySQL",
         (node_id("app"), node_id("db")): "tcp 3300-3310",
     }
+
+
+def test_a_public_cluster_marks_its_writer_and_both_standbys_public() -> None:
+    cluster = _res(
+        "aws:rds/cluster:Cluster", "c", dbClusterInstanceClass="db.m6gd.large", publiclyAccessible=True
+    )
+    drawn = architecture(Plan("t", "us-east-1", {}, [cluster], {}))
+    assert _public(drawn) == {node_id("c"), node_id("c") + "_reader_1", node_id("c") + "_reader_2"}
