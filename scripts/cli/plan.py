@@ -8,6 +8,7 @@ account, no network. Prints the resource tree and the exports (secrets masked).
     --compare OTHER      this stack against another, same resources by logical name
     --before PLAN.json   what `pulumi up` would do against a saved --json plan
     --diagram FILE       the architecture from the resource graph: .mmd (Mermaid), .svg, .dot
+    --view VIEW          --diagram's view: architecture (the default) or resources (every resource)
 
 Exit codes: 0 ok, 2 bad input (the settings' message for a bad config), 3 a protected or
 stateful resource would be replaced or deleted, or gtid-mode would skip a step (with --before),
@@ -55,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="draw the stack: FILE.mmd (Mermaid), .svg (Graphviz) or .dot",
     )
+    p.add_argument(
+        "--view",
+        choices=diagram.VIEWS,
+        default=diagram.ARCHITECTURE,
+        help="what --diagram draws: zones, clients, ports and replication (architecture, the default) "
+        "or every resource (resources)",
+    )
     return p
 
 
@@ -78,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         other = make_plan(args.compare) if args.compare else None
         before = Plan.from_json(json.loads(args.before.read_text())) if args.before else None
         if args.diagram:
-            diagram.write(plan, args.diagram)
+            diagram.write(plan, args.diagram, args.view)
     except ConfigError as exc:
         print(f"plan: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

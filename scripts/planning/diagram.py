@@ -1,7 +1,12 @@
-"""The stack's architecture drawn from its resource graph: components as boxes around their
+"""The stack drawn from its plan, in two views.
+
+``architecture`` (the default): the picture :mod:`scripts.planning.architecture` derives, with
+the internet and clients, the public and private zones, who reaches what on which port (solid
+arrows), replication (thick arrows) and what the DB reports to (dotted arrows); reachable from
+outside the VPC is outlined red. ``resources``: every resource, components as boxes around their
 resources (parents), arrows for references (a resource's inputs read another's outputs).
 
-Nothing is drawn by hand: the graph is the plan's. ``.mmd`` is Mermaid (renders in Markdown on
+Nothing is drawn by hand: both views are the plan's. ``.mmd`` is Mermaid (renders in Markdown on
 GitHub and GitLab); ``.svg`` is Graphviz's ``dot`` (the Debian package ``graphviz``).
 """
 
@@ -13,9 +18,14 @@ import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from scripts.planning import architecture as arch
 from scripts.planning.plan import Plan, PlannedResource
 
 FORMATS = (".mmd", ".svg", ".dot")
+ARCHITECTURE, RESOURCES = "architecture", "resources"
+VIEWS = (ARCHITECTURE, RESOURCES)
+_MERMAID_ARROW = {arch.TRAFFIC: "-->", arch.REPLICATION: "==>", arch.FLOW: "-.->"}
+_DOT_STYLE = {arch.TRAFFIC: "solid", arch.REPLICATION: "bold", arch.FLOW: "dotted"}
 
 
 class DiagramError(ValueError):
@@ -102,22 +112,101 @@ def dot(plan: Plan) -> str:
     return "\n".join([*lines, "}"]) + "\n"
 
 
-def write(plan: Plan, path: Path) -> None:
-    """Write the diagram in the format the file's suffix names."""
-    if path.suffix == ".mmd":
-        path.write_text(mermaid(plan))
-    elif path.suffix == ".dot":
-        path.write_text(dot(plan))
-    elif path.suffix == ".svg":
-        exe = shutil.which("dot")
-        if exe is None:
-            raise DiagramError(
-                "an .svg needs Graphviz's dot (apt-get install graphviz), or write .mmd or .dot"
-            )
-        done = subprocess.run(
-            [exe, "-Tsvg", "-o", str(path)], input=dot(plan), text=True, capture_output=True
-        )
-        if done.returncode != 0:
-            raise DiagramError(f"Graphviz failed: {done.stderr.strip()}")
-    else:
+def _zone_tree(a: arch.Architecture) -> dict[str, tuple[list[arch.Zone], list[arch.Node]]]:
+    tree: dict[str, tuple[list[arch.Zone], list[arch.Node]]] = {}
+    for z in a.zones:
+        tree.setdefault(z.parent, ([], []))[0].append(z)
+    for n in a.nodes:
+        tree.setdefault(n.zone, ([], []))[1].append(n)
+    return tree
+
+
+def _walk_zones(
+    a: arch.Architecture,
+    box: Callable[[arch.Zone], tuple[list[str], list[str]]],
+    node: Callable[[arch.Node], str],
+    empty: Callable[[arch.Zone], list[str]] = lambda _z: [],
+) -> list[str]:
+    """Zones nested as boxes, each node in its zone; ``empty`` fills a zone with nothing in it."""
+    tree = _zone_tree(a)
+
+    def walk(zone: str, depth: int) -> Iterator[str]:
+        pad = "  " * depth
+        zones, nodes = tree.get(zone, ([], []))
+        yield from (pad + node(n) for n in nodes)
+        for z in zones:
+            opening, closing = box(z)
+            yield from (pad + line for line in opening)
+            inner = list(walk(z.id, depth + 1))
+            yield from inner or ("  " + pad + line for line in empty(z))
+            yield from (pad + line for line in closing)
+
+    return list(walk("", 1))
+
+
+def _mermaid_text(lines: tuple[str, ...]) -> str:
+    return "<br/>".join(line.replace('"', "#quot;") for line in lines)
+
+
+def architecture_mermaid(plan: Plan) -> str:
+    a = arch.architecture(plan)
+    lines = [
+        "flowchart LR",
+        *_walk_zones(
+            a,
+            lambda z: ([f'subgraph {z.id}["{_mermaid_text(z.label)}"]'], ["end"]),
+            lambda n: f'{n.id}["{_mermaid_text(n.label)}"]',
+        ),
+    ]
+    lines += [f'  {e.source} {_MERMAID_ARROW[e.kind]}|"{e.label}"| {e.target}' for e in a.edges]
+    public = [n.id for n in a.nodes if n.public]
+    if public:
+        lines += ["  classDef public stroke:#d33,stroke-width:2px", f"  class {','.join(public)} public"]
+    return "\n".join(lines) + "\n"
+
+
+def _dot_text(lines: tuple[str, ...]) -> str:
+    return "\\n".join(line.replace("\\", "\\\\").replace('"', '\\"') for line in lines)
+
+
+def architecture_dot(plan: Plan) -> str:
+    a = arch.architecture(plan)
+    lines = [
+        f'digraph "{plan.stack} architecture" {{',
+        "  rankdir=LR;",
+        "  node [shape=box, fontsize=10];",
+        "  edge [fontsize=9];",
+        *_walk_zones(
+            a,
+            lambda z: ([f"subgraph cluster_{z.id} {{", f'  label="{_dot_text(z.label)}";'], ["}"]),
+            lambda n: f'{n.id} [label="{_dot_text(n.label)}"{", color=red" if n.public else ""}];',
+            lambda z: [f'{z.id}_empty [label="", shape=point, style=invis];'],
+        ),
+    ]
+    lines += [f'  {e.source} -> {e.target} [label="{e.label}", style={_DOT_STYLE[e.kind]}];' for e in a.edges]
+    return "\n".join([*lines, "}"]) + "\n"
+
+
+def render(plan: Plan, suffix: str, view: str = ARCHITECTURE) -> str:
+    """The diagram's text in the format ``suffix`` names (.mmd, or .dot for .dot and .svg)."""
+    if view not in VIEWS:
+        raise DiagramError(f"--view {view!r}: expected one of {', '.join(VIEWS)}")
+    if suffix == ".mmd":
+        return architecture_mermaid(plan) if view == ARCHITECTURE else mermaid(plan)
+    return architecture_dot(plan) if view == ARCHITECTURE else dot(plan)
+
+
+def write(plan: Plan, path: Path, view: str = ARCHITECTURE) -> None:
+    """Write the diagram of ``view`` in the format the file's suffix names."""
+    if path.suffix not in FORMATS:
         raise DiagramError(f"--diagram {path}: expected a file ending in {', '.join(FORMATS)}")
+    text = render(plan, path.suffix, view)
+    if path.suffix != ".svg":
+        path.write_text(text)
+        return
+    exe = shutil.which("dot")
+    if exe is None:
+        raise DiagramError("an .svg needs Graphviz's dot (apt-get install graphviz), or write .mmd or .dot")
+    done = subprocess.run([exe, "-Tsvg", "-o", str(path)], input=text, text=True, capture_output=True)
+    if done.returncode != 0:
+        raise DiagramError(f"Graphviz failed: {done.stderr.strip()}")

@@ -232,7 +232,9 @@ def test_the_readme_diagram_is_what_the_plan_draws(prod: Plan) -> None:
         "<!-- plan-diagram:prod:start -->\n```mermaid\n"
     )
     end = text.index("```\n<!-- plan-diagram:prod:end -->")
-    assert text[start:end] == diagram.mermaid(prod), "regenerate: mysql-platform plan prod --diagram x.mmd"
+    assert text[start:end] == diagram.mermaid(prod), (
+        "regenerate: mysql-platform plan prod --diagram x.mmd --view resources"
+    )
 
 
 def test_the_diagram_boxes_components_and_draws_references(prod: Plan) -> None:
