@@ -25,7 +25,7 @@ from pathlib import Path
 
 from components.settings import ConfigError
 from scripts.errors import EXIT_BAD_INPUT, EXIT_OK
-from scripts.planning import compare, cost, diagram, policy_rules, predict, render
+from scripts.planning import compare, cost, diagram, policy_rules, predict, render, stack_file
 from scripts.planning.mock_engine import PlanError
 from scripts.planning.plan import Plan, make_plan
 
@@ -74,7 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on bad arguments, 0 on --help
         return int(exc.code or 0)
     try:
-        plan = make_plan(args.stack, overrides(args.set))
+        values = overrides(args.set)
+        stack_file.check(args.stack, values)
+        if args.compare:
+            stack_file.check(args.compare, {})
+        plan = make_plan(args.stack, values)
         other = make_plan(args.compare) if args.compare else None
         before = Plan.from_json(json.loads(args.before.read_text())) if args.before else None
         if args.diagram:
