@@ -46,6 +46,11 @@ class Estimate:
     usage_based: list[str] = field(default_factory=list)
 
     @property
+    def priced(self) -> bool:
+        """Whether the vendored table has this region's prices: without them there is no total."""
+        return self.region in prices.PRICES
+
+    @property
     def total(self) -> float:
         return round(sum(line.monthly for line in self.lines), 2)
 
@@ -53,7 +58,7 @@ class Estimate:
         return {
             "region": self.region,
             "currency": "USD",
-            "monthly_total": self.total,
+            "monthly_total": self.total if self.priced else None,  # null: unpriced, not free
             "lines": [vars(line) for line in self.lines],
             "missing": self.missing,
             "usage_based": self.usage_based,
@@ -170,10 +175,13 @@ def free_tier(est: Estimate) -> list[str]:
     """What the free tiers do for this estimate, from the vendored facts (never subtracted)."""
     legacy, credits = prices.FREE_TIER["legacy-12-month"], prices.FREE_TIER["credit-plan"]
     total_credits = sum(a.amount for a in credits.allowances.values())
-    months = total_credits / est.total if est.total else float("inf")
+    if est.priced and est.total > 0:
+        runway = f"about {total_credits / est.total:.1f} months of this stack"
+    else:
+        runway = f"this stack is unpriced in {est.region}, so how long they last is not known"
     return [
         f"free tier: the 12-month allowances (accounts {legacy.accounts}) have ended for every account"
         " by now: not subtracted",
-        f"free tier: an account {credits.accounts} gets up to ${total_credits:.0f} in credits, about"
-        f" {months:.1f} months of this stack (the Free plan lasts 6 months at most)",
+        f"free tier: an account {credits.accounts} gets up to ${total_credits:.0f} in credits, {runway}"
+        " (the Free plan lasts 6 months at most)",
     ]

@@ -82,6 +82,16 @@ def test_a_region_without_data_says_so_instead_of_zero() -> None:
     assert est.lines == [] and est.missing == ["no price data for region eu-west-3 (the table has us-east-1)"]
 
 
+def test_an_unpriced_region_reads_unpriced_never_zero_or_inf(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan_cli.main(["dev", "--set", "aws:region=eu-west-3"]) == 0
+    out = capsys.readouterr().out
+    assert "  total  unpriced" in out
+    assert "0.00" not in out and "inf" not in out.split()
+    assert "this stack is unpriced in eu-west-3" in out
+    assert plan_cli.main(["dev", "--set", "aws:region=eu-west-3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["cost"]["monthly_total"] is None
+
+
 def test_the_cost_is_in_the_json_and_the_readme_quotes_the_plan(capsys: pytest.CaptureFixture[str]) -> None:
     assert plan_cli.main(["dev", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["cost"]["monthly_total"] == 29.61
