@@ -66,7 +66,7 @@ class CostDiff:
         total = (
             f"  {'total':<{width}}  {self.before.total:8.2f} -> {self.after.total:8.2f}  {self.delta:+9.2f}"
         )
-        return [f"{head}:", *rows, total]
+        return [f"{head}:", *(rows or ["  no resource's monthly figure changes"]), total]
 
 
 def diff(before: Plan, after: Plan) -> CostDiff:
