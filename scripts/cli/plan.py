@@ -65,9 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="config override (repeatable)"
     )
-    p.add_argument("--json", action="store_true", help="the plan as JSON")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="the plan as JSON; with --compare or --before, also the comparison or the change set",
+    )
     p.add_argument("--compare", metavar="OTHER", help="show this stack against OTHER by logical name")
-    p.add_argument("--before", type=Path, metavar="PLAN.json", help="predict against a saved --json plan")
+    p.add_argument(
+        "--before",
+        type=Path,
+        metavar="PLAN.json",
+        help="what `up` would do against a saved --json plan, and the monthly cost change",
+    )
     p.add_argument(
         "--detailed-exitcode",
         action="store_true",
