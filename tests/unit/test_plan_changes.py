@@ -116,3 +116,11 @@ def test_detailed_exitcode_says_whether_anything_changes(
         len({EXIT_OK, EXIT_BAD_INPUT, plan_cli.EXIT_REFUSED, plan_cli.EXIT_POLICY, plan_cli.EXIT_CHANGES})
         == 5
     )
+
+
+def test_no_cost_change_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = saved(shared_plan("prod"), tmp_path)
+    assert plan_cli.main(["prod", "--before", before]) == EXIT_OK
+    section = capsys.readouterr().out.split("monthly cost change")[1].splitlines()
+    assert section[1] == "  no resource's monthly figure changes"
+    assert section[2].split()[-1] == "+0.00"
