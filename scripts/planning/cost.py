@@ -49,6 +49,11 @@ class Estimate:
     usage_based: list[str] = field(default_factory=list)
 
     @property
+    def priced(self) -> bool:
+        """Whether the vendored table has this region's prices: without them there is no total."""
+        return self.region in prices.PRICES
+
+    @property
     def total(self) -> float:
         return round(sum(line.monthly for line in self.lines), 2)
 
@@ -56,7 +61,7 @@ class Estimate:
         return {
             "region": self.region,
             "currency": "USD",
-            "monthly_total": self.total,
+            "monthly_total": self.total if self.priced else None,  # null: unpriced, not free
             "lines": [vars(line) for line in self.lines],
             "missing": self.missing,
             "usage_based": self.usage_based,
@@ -209,6 +214,8 @@ def free_tier(est: Estimate) -> list[str]:
 def runway(est: Estimate, credits: float) -> str:
     """How long ``credits`` last, never more precise than the total: usage-based items are never in
     it, so the runway is an upper bound, and an unpriced line makes the total a floor only."""
+    if not est.priced:
+        return f"this stack is unpriced in {est.region}, so how long they last is not known"
     if est.missing and not est.lines:
         return "how long they last is unknown: nothing in this stack is priced"
     if not est.total:

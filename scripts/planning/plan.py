@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pulumi.runtime import rpc
 
 from components.program import program
 from scripts.planning import policy_rules
+from scripts.planning import stack_file as stack_files
 from scripts.planning.mock_engine import (
     DEFAULT_REGION,
     PROJECT,
@@ -148,10 +148,11 @@ def _alias_urns(r: Registered, stack: str, by_urn: Mapping[str, Registered]) -> 
 def make_plan(
     stack: str, overrides: Mapping[str, str] | None = None, *, stack_file: str | None = None
 ) -> Plan:
-    """Run the program for ``stack``; raises the settings' ConfigError on bad config."""
+    """Run the program for ``stack``; raises the settings' ConfigError on bad config (an unknown
+    project key included) and :class:`~scripts.planning.stack_file.StackFileError` on a stack file
+    the bounded loader refuses."""
     file = stack_file or stack
-    if not (Path(__file__).resolve().parents[2] / f"Pulumi.{file}.yaml").is_file():
-        raise FileNotFoundError(f"no stack file Pulumi.{file}.yaml in the project")
+    stack_files.check(file, overrides or {})
     # As `up` would run it: under the mocks a preview differs only in what AWS computes, which the
     # engine fills with placeholders either way.
     run = run_program(program, stack, overrides=dict(overrides or {}), stack_file=file)

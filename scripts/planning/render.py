@@ -104,7 +104,8 @@ def cost(est: cost_estimate.Estimate) -> list[str]:
     ]
     width = max((len(f"{x.resource}  {x.what}") for x in est.lines), default=0)
     lines += [f"  {f'{x.resource}  {x.what}':<{width}}  {x.monthly:8.2f}" for x in est.lines]
-    lines.append(f"  {'total':<{width}}  {est.total:8.2f}")
+    total = f"{est.total:8.2f}" if est.priced else "unpriced"
+    lines.append(f"  {'total':<{width}}  {total}")
     lines += [f"  no price data: {m}" for m in est.missing]
     if est.usage_based:
         lines.append("  usage-based, not in the total: " + "; ".join(est.usage_based))

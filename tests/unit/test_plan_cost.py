@@ -107,7 +107,7 @@ def test_a_cluster_on_80_lists_extended_support_for_its_three_instances() -> Non
 def test_a_region_without_data_says_so_instead_of_zero() -> None:
     est = cost.estimate(shared_plan("dev", **{"aws:region": "eu-west-3"}))
     assert est.lines == [] and est.missing == ["no price data for region eu-west-3 (the table has us-east-1)"]
-    assert "how long they last is unknown: nothing in this stack is priced" in cost.free_tier(est)[1]
+    assert "this stack is unpriced in eu-west-3, so how long they last is not known" in cost.free_tier(est)[1]
 
 
 def test_the_credit_runway_is_an_upper_bound_and_names_what_its_total_leaves_out() -> None:
@@ -121,6 +121,16 @@ def test_the_credit_runway_is_an_upper_bound_and_names_what_its_total_leaves_out
         f"at most {200 / 170.95:.1f} months of this stack: its $170.95 leaves out 1 unpriced item(s) "
         "and the usage-based ones" in cost.free_tier(prod)[1]
     )
+
+
+def test_an_unpriced_region_reads_unpriced_never_zero_or_inf(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan_cli.main(["dev", "--set", "aws:region=eu-west-3"]) == 0
+    out = capsys.readouterr().out
+    assert "  total  unpriced" in out
+    assert "0.00" not in out and "inf" not in out.split()
+    assert "this stack is unpriced in eu-west-3" in out
+    assert plan_cli.main(["dev", "--set", "aws:region=eu-west-3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["cost"]["monthly_total"] is None
 
 
 def test_the_cost_is_in_the_json_and_the_readme_quotes_the_plan(capsys: pytest.CaptureFixture[str]) -> None:
