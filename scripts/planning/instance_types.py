@@ -8,8 +8,8 @@ DescribeInstanceTypes and forces a new instance unless
 (internal/service/ec2/ec2_instance.go, v6). The plan has no account to ask, so this table holds
 ``ProcessorInfo.SupportedArchitectures`` per family, from the AWS "Amazon EC2 instance types"
 specifications (docs.aws.amazon.com/ec2/latest/instancetypes/gp.html, "Processor" and
-"Architecture"): Graviton families (a1 and those with a ``g`` after the generation digit) are
-arm64; the Intel and AMD families are x86_64, the older t2 32-bit capable too. The mock engine's
+"Architecture"), family by family: the Graviton ones arm64, the Intel and AMD ones x86_64, the
+older t2 32-bit capable too. The mock engine's
 DescribeInstanceTypes answers (:data:`scripts.planning.mock_engine.INSTANCE_TYPES`) agree with
 it (a test checks).
 """

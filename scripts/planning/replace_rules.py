@@ -179,9 +179,20 @@ def _instance_type(old: object, new: object) -> Verdict:
     )
 
 
-# Services without Regions: one endpoint for the account (IAM User Guide, "Denies access to AWS
-# based on the requested Region": IAM is a global service). Their resources get no `region`.
-GLOBAL_SERVICES = frozenset({"iam"})
+# Services without Regions, whose resources get no `region` (terraform-provider-aws "Enhanced Region
+# Support" guide, "Global services"). Pulumi's module names where they differ from the guide's
+# service names: cloudfront, globalaccelerator, organizations, route53, shield, waf match;
+# "rolesanywhere" and "networkmanager" too. Global resources of regional services (the guide's
+# table, e.g. s3/accountPublicAccessBlock) are not used by this program and not listed.
+GLOBAL_SERVICES = frozenset(
+    {
+        "account", "billing", "bcmdataexports", "budgets", "cloudfront", "cloudfrontkeyvaluestore",
+        "costexplorer", "costoptimizationhub", "cur", "globalaccelerator", "iam", "rolesanywhere",
+        "networkmanager", "organizations", "pricing", "route53", "route53domains",
+        "route53recoverycontrol", "route53recoveryreadiness", "shield", "notifications",
+        "notificationscontacts", "waf",
+    }
+)  # fmt: skip
 
 
 def region_change(type_token: str, old_region: str, new_region: str) -> Verdict:
@@ -197,7 +208,11 @@ def region_change(type_token: str, old_region: str, new_region: str) -> Verdict:
     service = type_token.split(":")[1].split("/")[0] if type_token.count(":") >= 2 else ""
     if old_region == new_region or not type_token.startswith("aws:") or service in GLOBAL_SERVICES:
         return Verdict(False, "")
-    return Verdict(True, f"provider CustomizeDiff: forceNewIfRegionChanges, {old_region} -> {new_region}")
+    return Verdict(
+        True,
+        f"provider CustomizeDiff: forceNewIfRegionChanges (ModifyPlan for framework resources), "
+        f"{old_region} -> {new_region}",
+    )
 
 
 def replaces(type_token: str, prop: str, inputs: Mapping[str, object]) -> bool | None:

@@ -134,4 +134,7 @@ def test_a_region_change_names_the_providers_customizediff_in_json(
     vpc = next(s for s in data["changes"] if s["resource"] == VPC)
     assert vpc["action"] == "replace"
     rules = {r["input"]: r["rule"] for r in vpc["replacement"]}
-    assert rules["region"] == "provider CustomizeDiff: forceNewIfRegionChanges, us-east-1 -> us-west-2"
+    assert rules["region"] == (
+        "provider CustomizeDiff: forceNewIfRegionChanges (ModifyPlan for framework resources), "
+        "us-east-1 -> us-west-2"
+    )

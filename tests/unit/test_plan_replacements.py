@@ -237,3 +237,11 @@ def test_each_replacement_names_where_its_rule_comes_from() -> None:
     assert change_of(dev, user_data, HOST).reasons == (
         "provider CustomizeDiff: ForceNewIf while userDataReplaceOnChange is true",
     )
+
+
+def test_resources_of_global_services_stay_on_a_region_change() -> None:
+    from scripts.planning.replace_rules import region_change
+
+    for token in ("aws:route53/zone:Zone", "aws:cloudfront/distribution:Distribution", "aws:iam/role:Role"):
+        assert not region_change(token, "us-east-1", "us-west-2").replaces, token
+    assert region_change("aws:ec2/vpc:Vpc", "us-east-1", "us-west-2").replaces
