@@ -10,6 +10,7 @@ may be as wide as the VPC's own peers need.
 from __future__ import annotations
 
 import ipaddress
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -49,6 +50,11 @@ def _describe(networks: Sequence[IPNetwork]) -> str:
 def allow_list_problems(key: str, networks: Sequence[IPNetwork]) -> list[str]:
     """What is wrong with a list of allowed sources, judged by the union of its entries."""
     problems: list[str] = []
+    # Each entry becomes one ingress rule; EC2 refuses a second identical rule
+    # (InvalidPermission.Duplicate), and the up would stop there.
+    repeated = sorted(cidr for cidr, count in Counter(str(n) for n in networks).items() if count > 1)
+    if repeated:
+        problems.append(f"{key}: {', '.join(repeated)} listed twice; each source once (one rule each)")
     for version in (4, 6):
         same = [n for n in networks if n.version == version]
         got = [str(n) for n in same]

@@ -41,6 +41,7 @@ from scripts.planning import (
     policy_rules,
     predict,
     render,
+    saved_plan,
     stack_file,
 )
 from scripts.planning.mock_engine import PlanError
@@ -127,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             stack_file.check(args.compare, {})
         plan = make_plan(args.stack, values)
         other = make_plan(args.compare) if args.compare else None
-        before = Plan.from_json(json.loads(args.before.read_text())) if args.before else None
+        before = saved_plan.load(args.before) if args.before else None
         if args.diagram:
             diagram.write(plan, args.diagram, args.view)
     except ConfigError as exc:

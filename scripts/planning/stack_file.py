@@ -17,6 +17,7 @@ Checked before the program runs:
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -52,6 +53,11 @@ class _NoAliasLoader(yaml.SafeLoader):  # type: ignore[misc]
         return super().compose_node(parent, index)
 
 
+REGION_KEY = "aws:region"
+# AWS Region codes: us-east-1, eu-central-2, us-gov-west-1, ap-southeast-7.
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
+
+
 def path_of(stack: str) -> Path:
     return ROOT / f"Pulumi.{stack}.yaml"
 
@@ -70,6 +76,10 @@ def load(path: Path) -> dict[str, Any]:
         ) from None
     except yaml.YAMLError as exc:
         raise StackFileError(f"{path.name}: not valid YAML ({exc})") from None
+    except RecursionError:
+        raise StackFileError(f"{path.name}: nested too deep for a stack file") from None
+    except UnicodeDecodeError as exc:
+        raise StackFileError(f"{path.name}: not UTF-8 text (byte {exc.start})") from None
     if document is None:
         return {}
     if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
@@ -80,7 +90,7 @@ def load(path: Path) -> dict[str, Any]:
 def unknown_keys(values: Mapping[Any, Any], origin: str) -> list[str]:
     """One problem per key of the project's namespace that ``Pulumi.yaml`` does not declare."""
     problems = []
-    for raw, value in values.items():
+    for raw in values:
         key = str(raw)
         namespace, sep, name = key.rpartition(":") if ":" in key else ("", "", key)
         if sep and namespace != PROJECT:
@@ -89,9 +99,8 @@ def unknown_keys(values: Mapping[Any, Any], origin: str) -> list[str]:
             continue
         close = difflib.get_close_matches(name, sorted(KNOWN_KEYS), n=1)
         hint = f"did you mean {close[0]!r}?" if close else "see the config: section of Pulumi.yaml"
-        problems.append(
-            f"{key} (in {origin}, value {value!r}): not a declared key of project {PROJECT!r}; {hint}"
-        )
+        # The value is not shown: a mistyped key may hold a secret, and this goes to CI logs.
+        problems.append(f"{key} (in {origin}): not a declared key of project {PROJECT!r}; {hint}")
     return problems
 
 
@@ -100,6 +109,10 @@ def check(stack: str, overrides: Mapping[str, str]) -> None:
     path = path_of(stack)
     if not path.is_file():
         raise FileNotFoundError(f"no stack file Pulumi.{stack}.yaml in the project")
-    problems = unknown_keys(load(path), path.name) + unknown_keys(overrides, "--set")
+    values = load(path)
+    problems = unknown_keys(values, path.name) + unknown_keys(overrides, "--set")
+    region = overrides.get(REGION_KEY, values.get(REGION_KEY))
+    if region is not None and not REGION.fullmatch(str(region)):
+        problems.append(f"{REGION_KEY}: got {region!r}; expected an AWS Region code such as us-east-1")
     if problems:
         raise ConfigError(problems)
