@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from scripts.planning.policy_values import UNKNOWN, Unknown, items, lookup, unknown_message
+from scripts.planning.policy_values import UNKNOWN, Unknown, items, lookup, required, unknown_message
 
 if TYPE_CHECKING:
     from scripts.planning.policy_rules import Resource
@@ -32,7 +32,7 @@ def buckets_private(resources: list[Resource]) -> Iterator[str]:
         if open_:
             yield f"{b.name}: public access not blocked: {', '.join(open_)}"
         if unknown:
-            yield f"{b.name}: " + _unknown(", ".join(unknown))
+            yield f"{b.name}: " + unknown_message(", ".join(unknown))
     if len(blocks) < len(buckets):
         yield f"{len(buckets)} buckets, {len(blocks)} public access blocks: every bucket blocks public access"
 
@@ -43,12 +43,12 @@ def buckets_encrypted(resources: list[Resource]) -> Iterator[str]:
     for c in configs:
         rules = items(lookup(c.inputs, "rules"))
         if isinstance(rules, Unknown):
-            yield f"{c.name}: " + _unknown("rules")
+            yield f"{c.name}: " + unknown_message("rules")
             continue
         for rule in rules:
             algorithm = lookup(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm")
             if algorithm is UNKNOWN:
-                yield f"{c.name}: " + _unknown("applyServerSideEncryptionByDefault.sseAlgorithm")
+                yield f"{c.name}: " + unknown_message("applyServerSideEncryptionByDefault.sseAlgorithm")
             elif algorithm != "aws:kms":
                 yield f"{c.name}: encrypts with {algorithm!r}, not a KMS key (aws:kms)"
     if len(configs) < len(buckets):
@@ -58,11 +58,9 @@ def buckets_encrypted(resources: list[Resource]) -> Iterator[str]:
 def key_rotation(r: Resource) -> Iterator[str]:
     if r.type != KMS_KEY:
         return
-    rotation = lookup(r.inputs, "enableKeyRotation")
-    if rotation is UNKNOWN:
-        yield _unknown("enableKeyRotation")
-    elif rotation is not True:
-        yield "automatic key rotation is off"
+    yield from required(
+        lookup(r.inputs, "enableKeyRotation"), "enableKeyRotation", "automatic key rotation is off"
+    )
 
 
 def workgroup_enforced(r: Resource) -> Iterator[str]:
@@ -84,12 +82,4 @@ def workgroup_enforced(r: Resource) -> Iterator[str]:
         ),
     )
     for path, holds, message in checks:
-        value = lookup(r.inputs, *path)
-        if value is UNKNOWN:
-            yield _unknown(".".join(path))
-        elif not holds(value):
-            yield message
-
-
-def _unknown(path: str) -> str:
-    return unknown_message(path, "the rule cannot show it holds")
+        yield from required(lookup(r.inputs, *path), ".".join(path), message, holds)

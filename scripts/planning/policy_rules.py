@@ -37,7 +37,15 @@ from scripts.planning.policy_analytics import (
     workgroup_enforced,
 )
 from scripts.planning.policy_ingress import INGRESS, SECURITY_GROUP, SECURITY_GROUP_RULE, no_internet_ingress
-from scripts.planning.policy_values import UNKNOWN, Undecided, Unknown, items, lookup, unknown_message
+from scripts.planning.policy_values import (
+    UNKNOWN,
+    Undecided,
+    Unknown,
+    items,
+    lookup,
+    required,
+    unknown_message,
+)
 
 __all__ = [
     "BUCKET",
@@ -162,16 +170,12 @@ def _true(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
-def _unknown(path: str, needs: str = "the rule cannot show it holds") -> str:
-    return unknown_message(path, needs)
-
-
 def prod_db_private(r: Resource) -> Iterator[str]:
     if r.type not in DATABASES or not r.is_production:
         return
     public = lookup(r.inputs, "publiclyAccessible")
     if public is UNKNOWN:
-        yield _unknown("publiclyAccessible", "a prod database must be shown private")
+        yield unknown_message("publiclyAccessible", "a prod database must be shown private")
     elif _true(public):
         yield "a prod database is publicly accessible"
 
@@ -184,11 +188,9 @@ def storage_encrypted(r: Resource) -> Iterator[str]:
     # and is checked here.
     if not r.is_primary_db or r.is_promoted_replica:
         return
-    encrypted = lookup(r.inputs, "storageEncrypted")
-    if encrypted is UNKNOWN:
-        yield _unknown("storageEncrypted")
-    elif encrypted is not True:
-        yield "storageEncrypted is not true"
+    yield from required(
+        lookup(r.inputs, "storageEncrypted"), "storageEncrypted", "storageEncrypted is not true"
+    )
 
 
 def volumes_encrypted(r: Resource) -> Iterator[str]:
@@ -206,10 +208,7 @@ def volumes_encrypted(r: Resource) -> Iterator[str]:
 
 
 def _encrypted(value: Any, path: str, what: str) -> Iterator[str]:
-    if value is UNKNOWN:
-        yield _unknown(path)
-    elif not _true(value):
-        yield f"{what} is not encrypted"
+    yield from required(value, path, f"{what} is not encrypted", _true)
 
 
 def imdsv2(r: Resource) -> Iterator[str]:
@@ -217,7 +216,7 @@ def imdsv2(r: Resource) -> Iterator[str]:
         return
     tokens = lookup(r.inputs, "metadataOptions", "httpTokens")
     if tokens is UNKNOWN:
-        yield _unknown("metadataOptions.httpTokens")
+        yield unknown_message("metadataOptions.httpTokens")
     elif tokens != "required":
         yield "instance metadata does not require IMDSv2 tokens (metadataOptions.httpTokens)"
 
@@ -241,14 +240,14 @@ def tls_required(r: Resource) -> Iterator[str]:
 def _group_requires_tls(r: Resource) -> Iterator[str]:
     parameters = items(lookup(r.inputs, "parameters"))
     if isinstance(parameters, Unknown):
-        yield _unknown("parameters")
+        yield unknown_message("parameters")
         return
     names = [lookup(p, "name") for p in parameters]
     values = [lookup(p, "value") for n, p in zip(names, parameters, strict=True) if n == _TLS]
     if not values and UNKNOWN in names:
-        yield _unknown("a parameter name", f"the rule cannot show {_TLS} is ON")
+        yield unknown_message("a parameter name", f"the rule cannot show {_TLS} is ON")
     elif UNKNOWN in values:
-        yield _unknown(_TLS)
+        yield unknown_message(_TLS)
     elif not values or str(values[-1]).upper() not in ("ON", "1"):
         yield f"{_TLS} is not ON: clients may connect without TLS"
 
@@ -282,7 +281,7 @@ def prod_backups(r: Resource) -> Iterator[str]:
         return
     days = lookup(r.inputs, "backupRetentionPeriod")
     if days is UNKNOWN:
-        yield _unknown("backupRetentionPeriod")
+        yield unknown_message("backupRetentionPeriod")
         return
     try:
         kept = float(days or 0)
@@ -297,10 +296,7 @@ def prod_db_protected(r: Resource) -> Iterator[str]:
     if r.type not in DATABASES or not r.is_production:
         return
     protection = lookup(r.inputs, "deletionProtection")
-    if protection is UNKNOWN:
-        yield _unknown("deletionProtection")
-    elif protection is not True:
-        yield "deletionProtection is off on a prod database"
+    yield from required(protection, "deletionProtection", "deletionProtection is off on a prod database")
     if not r.protect:
         yield "a prod database is not protected (the protect resource option)"
 
@@ -308,11 +304,7 @@ def prod_db_protected(r: Resource) -> Iterator[str]:
 def prod_multi_az(r: Resource) -> Iterator[str]:
     if r.type != RDS or not r.is_primary_db or not r.is_production:
         return
-    multi_az = lookup(r.inputs, "multiAz")
-    if multi_az is UNKNOWN:
-        yield _unknown("multiAz")
-    elif multi_az is not True:
-        yield "the prod primary is not Multi-AZ"
+    yield from required(lookup(r.inputs, "multiAz"), "multiAz", "the prod primary is not Multi-AZ")
 
 
 RULES: tuple[Rule, ...] = (

@@ -9,7 +9,7 @@ what is known and says so when its own input is unknown.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -29,6 +29,12 @@ class Unknown:
 
 
 UNKNOWN: Final = Unknown()
+# What an undecided rule says when nothing more specific applies.
+CANNOT_SHOW: Final = "the rule cannot show it holds"
+
+
+def _is_true(value: Any) -> bool:
+    return value is True
 
 
 @dataclass(frozen=True)
@@ -62,8 +68,16 @@ def items(value: Any) -> list[Any] | Unknown:
     return list(value) if _is_list(value) else []
 
 
-def unknown_message(path: str, needs: str) -> str:
+def unknown_message(path: str, needs: str = CANNOT_SHOW) -> str:
     return f"{path} is unknown at preview: {needs}"
+
+
+def required(value: Any, path: str, violation: str, holds: Callable[[Any], bool] = _is_true) -> Iterator[str]:
+    """``violation`` unless ``holds(value)``; a value unknown at preview says so instead."""
+    if value is UNKNOWN:
+        yield unknown_message(path)
+    elif not holds(value):
+        yield violation
 
 
 def _is_list(value: Any) -> bool:
