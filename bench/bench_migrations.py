@@ -92,8 +92,12 @@ def time_runner(outputs: StackOutputs, sql_dir: Path, batch: int) -> float:
     """Discover (read, split, checksum) + connect + apply, as the bootstrap does."""
     started = time.perf_counter()
     found = migration_files.discover(sql_dir)
-    with db.connection(_target(outputs), db.Backoff(deadline_s=30)) as conn:
-        migrations.Runner(conn, progress=lambda _line: None, batch_statements=batch).run(found)
+    target, backoff = _target(outputs), db.Backoff(deadline_s=30)
+    with db.connection(target, backoff) as conn:
+        opener = lambda: db.open_connection(target, backoff)  # noqa: E731
+        migrations.Runner(conn, open_session=opener, progress=lambda _line: None, batch_statements=batch).run(
+            found
+        )
     return time.perf_counter() - started
 
 

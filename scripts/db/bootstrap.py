@@ -83,7 +83,9 @@ def bootstrap(
         progress(f"the outputs' db.database is empty (dbName unset): application schema '{schema}'")
     # Bad names fail before any connection; the runner reads every pending file through
     # before it applies the first (a bad line or placeholder stops it with nothing applied).
-    found = migration_files.discover(options.sql_dir, placeholders(outputs_, options), parse=False)
+    found = migration_files.discover(
+        options.sql_dir, placeholders(outputs_, options), parse=False, on_skip=warn
+    )
     ca = tls_ca(outputs_, options, warn)
     spec = app_user_spec(outputs_, options, schema, outputs_path)
     writer_endpoint, reader_endpoints = endpoints(outputs_, options)
@@ -95,7 +97,11 @@ def bootstrap(
         # Before the migrations: a refused app user must leave the server untouched.
         app_user.check(conn, spec)
         runner = migrations.Runner(
-            conn, history_schema=options.ops_schema, lock_timeout_s=options.lock_timeout_s, progress=progress
+            conn,
+            open_session=lambda: db.open_connection(writer, backoff),
+            history_schema=options.ops_schema,
+            lock_timeout_s=options.lock_timeout_s,
+            progress=progress,
         )
         result = runner.run(found)
         user = _ensure_app_user(conn, spec, options, progress)

@@ -205,7 +205,7 @@ def connect_once(
     try:
         require_encrypted(conn, target)
     except BaseException:
-        _close_quietly(conn)
+        close_quietly(conn)
         raise
     return conn
 
@@ -306,10 +306,10 @@ def connection(target: Target, backoff: Backoff) -> Iterator[MySQLConnection]:
     try:
         yield conn
     finally:
-        _close_quietly(conn)
+        close_quietly(conn)
 
 
-def _close_quietly(conn: MySQLConnection) -> None:
+def close_quietly(conn: MySQLConnection) -> None:
     # Closing a connection whose server died raises; the original error matters more.
     _OPEN.discard(conn)
     with suppress(mysql.connector.Error):

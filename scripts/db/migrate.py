@@ -71,12 +71,19 @@ def run(
     warn = printer(err, _log.warning, "migrate: warning: ")
     try:
         validate(options)
-        found = migration_files.discover(options.sql_dir, placeholders(outputs_, options), parse=False)
+        found = migration_files.discover(
+            options.sql_dir, placeholders(outputs_, options), parse=False, on_skip=warn
+        )
         writer_endpoint, _readers = endpoints(outputs_, options)
         writer = target(outputs_, writer_endpoint, tls_ca(outputs_, options, warn), options)
-        with db.connection(writer, db.Backoff(deadline_s=options.connect_timeout_s)) as conn:
+        backoff = db.Backoff(deadline_s=options.connect_timeout_s)
+        with db.connection(writer, backoff) as conn:
             runner = migrations.Runner(
-                conn, history_schema=options.ops_schema, lock_timeout_s=options.lock_timeout_s, progress=say
+                conn,
+                open_session=lambda: db.open_connection(writer, backoff),
+                history_schema=options.ops_schema,
+                lock_timeout_s=options.lock_timeout_s,
+                progress=say,
             )
             return _dispatch(_Run(runner, found, command, say, fail, confirm))
     except (PlatformError, outputs.OutputsError, mysql.connector.Error) as exc:
@@ -173,7 +180,12 @@ def offline_validate(
     schema = sql_dir_options.app_schema or FALLBACK_APP_SCHEMA
     values = placeholder_values(schema, sql_dir_options.app_user)
     try:
-        found = migration_files.discover(sql_dir_options.sql_dir, values, parse=False)
+        found = migration_files.discover(
+            sql_dir_options.sql_dir,
+            values,
+            parse=False,
+            on_skip=printer(err, _log.warning, "migrate: warning: "),
+        )
     except PlatformError as exc:
         fail(f"validate: {exc}")
         return exc.exit_code

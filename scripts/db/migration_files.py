@@ -32,8 +32,11 @@ part of the checksum, so adding or removing them is not an edit.
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+import stat
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
@@ -43,6 +46,8 @@ from scripts.db.script_config import ScriptConfig
 from scripts.db.sql_placeholders import VALUE_RE, PlaceholderError, substitute_chunks, validate_values
 from scripts.db.sql_split import SplitError, Statement, iter_statements
 from scripts.errors import EXIT_BAD_INPUT, PlatformError
+
+_log = logging.getLogger(__name__)
 
 FILE_RE = re.compile(r"^V(?P<version>\d{3,})__(?P<name>[A-Za-z0-9][A-Za-z0-9_]*)\.sql$")
 # The history schema is also ${ops_schema}, pasted unquoted into migrations: the placeholder rule.
@@ -153,7 +158,7 @@ class SqlFile:
 
     def byte_chunks(self) -> Iterator[bytes]:
         try:
-            with self.path.open("rb") as handle:
+            with open_regular(self.path) as handle:
                 first = True
                 for raw in _line_chunks(handle):
                     if first and raw.startswith(BOM):
@@ -172,6 +177,32 @@ class SqlFile:
         """The chunks as text; bytes that are not UTF-8 become lone surrogates (surrogateescape)."""
         for raw in self.byte_chunks():
             yield raw.decode("utf-8", "surrogateescape")
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading if it is a regular file (symlinks followed); a FIFO or device
+    is refused without blocking: opening a FIFO waits for a writer, reading a device may never end."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise MigrationFileError(f"migration file '{path}': not a regular file ({_kind(mode)}); not read")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _kind(mode: int) -> str:
+    kinds: list[tuple[Callable[[int], bool], str]] = [
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ]
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
 
 
 def _line_chunks(handle: BinaryIO) -> Iterator[bytes]:
@@ -312,10 +343,27 @@ def check(migration: Migration) -> Migration:
     )
 
 
+def _not_regular(path: Path) -> str | None:
+    """What ``path`` is when it is not a regular file (after symlinks); None for a regular file."""
+    try:
+        mode = path.stat().st_mode  # stat() never opens: a FIFO cannot block it
+    except OSError:
+        return None  # a dangling symlink, say: loading it fails naming the file
+    return None if stat.S_ISREG(mode) else _kind(mode)
+
+
 def discover(
-    sql_dir: Path, placeholders: Mapping[str, str] | None = None, *, parse: bool = True
+    sql_dir: Path,
+    placeholders: Mapping[str, str] | None = None,
+    *,
+    parse: bool = True,
+    on_skip: Callable[[str], None] = _log.warning,
 ) -> list[Migration]:
     """All migrations in ``sql_dir`` in version order; every ``*.sql`` file must be a migration.
+
+    Only regular files are read (symlinks to them too): a ``*.sql`` FIFO, socket, device or
+    directory is skipped, and ``on_skip`` is told its name and what it is (a FIFO would block the
+    reader until something writes to it).
 
     ``placeholders`` (e.g. ``{"database": "shop"}``) fill ``${name}`` in every file; a bad
     value (or ``ops_schema``, which the runner sets) raises
@@ -328,6 +376,10 @@ def discover(
     found: dict[int, Migration] = {}
     for path in sorted(sql_dir.iterdir()):
         if path.suffix.lower() != ".sql":
+            continue
+        why = _not_regular(path)
+        if why is not None:
+            on_skip(f"skipped '{path}': {why}, not a migration file (only regular files are read)")
             continue
         migration = load_migration(path, placeholders, parse=parse)
         if migration.version in found:

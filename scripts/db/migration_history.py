@@ -77,10 +77,14 @@ class History:
         self.schema = schema
         self.table = f"`{schema}`.`schema_history`"
 
-    def ensure(self) -> None:
+    def ensure(self, also: Sequence[str] = ()) -> None:
+        """The schema and the history table with every column; then the statements in ``also``
+        (the other tables the tool keeps in this schema)."""
         with self.conn.cursor() as cur:
             cur.execute(f"CREATE DATABASE IF NOT EXISTS `{self.schema}` CHARACTER SET utf8mb4")
             cur.execute(HISTORY_DDL.format(table=self.table))
+            for statement in also:
+                cur.execute(statement)
             cur.execute(
                 "SELECT COLUMN_NAME FROM information_schema.COLUMNS"
                 " WHERE TABLE_SCHEMA = %s AND TABLE_NAME = 'schema_history'",

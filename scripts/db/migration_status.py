@@ -8,6 +8,8 @@ States (Flyway's names where they exist):
 - ``out of order``: a pending file below the newest applied version (refused by ``migrate``
   unless ``--out-of-order``);
 - ``missing``: in the history, but its file is gone (``repair`` removes the row);
+- ``retired``: in the history, a project migration whose work the tool now does itself
+  (:data:`scripts.db.ops_tables.RETIRED`); its file is gone on purpose;
 - ``checksum mismatch``: in the history, but the file changed since (``repair`` re-aligns it
   when only its layout changed).
 """
@@ -18,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from scripts.db import ops_tables
 from scripts.db.migration_files import Migration
 from scripts.db.migration_history import Applied
 
@@ -26,6 +29,7 @@ BASELINE = "baseline"
 PENDING = "pending"
 OUT_OF_ORDER = "out of order"
 MISSING = "missing"
+RETIRED = "retired"
 MISMATCH = "checksum mismatch"
 # States that make ``validate`` fail (out of order only without --out-of-order).
 PROBLEMS = frozenset({MISSING, MISMATCH, OUT_OF_ORDER})
@@ -81,7 +85,7 @@ def _state(migration: Migration | None, row: Applied | None, newest: int) -> str
         assert migration is not None
         return OUT_OF_ORDER if migration.version < newest else PENDING
     if migration is None:
-        return MISSING
+        return RETIRED if ops_tables.is_retired(row) else MISSING
     if not migration.matches(row.checksum):
         return MISMATCH
     return BASELINE if row.kind == "baseline" else APPLIED

@@ -40,6 +40,18 @@ back, and the run fails naming the file; without that, every later run would fin
 empty history and apply every migration again. The files are checked to fit its columns
 (:data:`scripts.db.migration_files.MAX_VERSION`) when they are loaded.
 
+Sessions: each file runs in a session of its own, opened for it and closed after it, as
+``mariadb < file`` is a new session per file: no default database, and the server's defaults
+for ``sql_mode``, ``time_zone``, ``foreign_key_checks``, ``unique_checks`` and every other
+session variable; no user variables, temporary tables or prepared statements. A ``USE`` or
+``SET sql_mode=''`` in one file cannot change what the next one does. A new connection is the
+only way to get that on the same server: ``COM_RESET_CONNECTION`` keeps the default database
+and releases the ``GET_LOCK`` below, and neither a database nor user variables can be unset by
+statements. It costs one connect per pending file (TCP, TLS, login: a few milliseconds on
+loopback, a round trip or three to RDS); nothing when nothing is pending. The lock and the
+history reads stay on the caller's connection; a file's history row is written in its own
+session, in the transaction of its last statements.
+
 Concurrency: every run takes the server-wide named lock ``GET_LOCK`` (per history
 table) with a timeout and re-reads the history after acquiring it, so concurrent
 bootstraps apply each migration once; ``version`` is also the history's primary key.
@@ -48,8 +60,7 @@ bootstraps apply each migration once; ``version`` is also the history's primary 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
@@ -57,35 +68,23 @@ import mysql.connector
 from mysql.connector.connection import MySQLConnection
 from mysql.connector.constants import ClientFlag
 
-from scripts.db import migration_files, sql_shape
-from scripts.db.connection import ConnectionLost, is_connection_lost
-from scripts.db.migration_batches import BATCH_BYTES, BATCH_STATEMENTS, batches
-from scripts.db.migration_files import DEFAULT_OPS_SCHEMA, Migration, MigrationFileError, validate_identifier
+from scripts.db import migration_files, ops_tables
+from scripts.db.connection import close_quietly
+from scripts.db.migration_apply import CHARSET as CHARSET
+from scripts.db.migration_apply import FileSession
+from scripts.db.migration_apply import preview as preview
+from scripts.db.migration_batches import BATCH_STATEMENTS
+from scripts.db.migration_errors import HistoryTableError as HistoryTableError
+from scripts.db.migration_errors import MigrationError as MigrationError
+from scripts.db.migration_errors import OutOfOrder as OutOfOrder
+from scripts.db.migration_files import DEFAULT_OPS_SCHEMA, Migration, validate_identifier
 from scripts.db.migration_history import Applied, History, HistoryRow, parse_applied
-from scripts.db.prefetch import Prefetched
-from scripts.db.sql_split import Statement, encoded, printable
-from scripts.errors import EXIT_MIGRATION, PlatformError
 
 _log = logging.getLogger(__name__)
 
-STATEMENT_PREVIEW_CHARS = 200
-# The connection's character set at the start of every file, as `mariadb --default-character-set`.
-CHARSET = "utf8mb4"
-
-
-class MigrationError(PlatformError, RuntimeError):
-    """Applying migrations failed: bad statement, edited applied file, lock timeout."""
-
-    exit_code = EXIT_MIGRATION
-    label = "migration"
-
-
-class HistoryTableError(MigrationError):
-    """A migration dropped or changed the runner's history table (it was put back if possible)."""
-
-
-class OutOfOrder(MigrationError):
-    """A pending version is lower than one already applied (allowed with ``out_of_order``)."""
+# The lock is taken with the server's packet limit in the same round trip (the sessions opened
+# for the files get the global value when they connect).
+LOCK_SQL = "SELECT GET_LOCK(%s, %s), @@GLOBAL.max_allowed_packet"
 
 
 @dataclass(frozen=True)
@@ -94,26 +93,27 @@ class RunResult:
     skipped: int
 
 
-def preview(text: str) -> str:
-    one_line = " ".join(printable(text).split())
-    if len(one_line) <= STATEMENT_PREVIEW_CHARS:
-        return one_line
-    return one_line[: STATEMENT_PREVIEW_CHARS - 3] + "..."
+# Opens a new session on the same server as the runner's connection, with the same login.
+SessionOpener = Callable[[], MySQLConnection]
 
 
 class Runner:
-    """Applies migrations over one connection. The caller owns (and closes) the connection."""
+    """Applies migrations: the lock and the history on ``conn``, each file in a session from
+    ``open_session`` (see "Sessions" above). The caller owns (and closes) ``conn``; the runner
+    closes the sessions it opens."""
 
     def __init__(
         self,
         conn: MySQLConnection,
         *,
+        open_session: SessionOpener,
         history_schema: str = DEFAULT_OPS_SCHEMA,
         lock_timeout_s: int = 120,
         progress: Callable[[str], None] = _log.info,
         batch_statements: int = BATCH_STATEMENTS,
     ) -> None:
         self.conn = conn
+        self.open_session = open_session
         multi = bool(conn.client_flags & ClientFlag.MULTI_STATEMENTS)
         self.batch_statements = max(1, batch_statements) if multi else 1
         self.schema = validate_identifier(history_schema, "history schema")
@@ -123,6 +123,8 @@ class Runner:
         self.lock_name = f"mysql-platform.migrations.{self.schema}"
         self.lock_timeout_s = lock_timeout_s
         self.progress = progress
+        # Read with the lock; a server's default until then (MariaDB 10.11: 16 MiB).
+        self.max_packet = 16 * 1024 * 1024
 
     def run(self, migrations: Sequence[Migration], *, out_of_order: bool = False) -> RunResult:
         """Apply what is pending, in version order; every pending file is checked first."""
@@ -184,8 +186,10 @@ class Runner:
 
     def _get_lock(self, timeout_s: int) -> bool:
         with self.conn.cursor() as cur:
-            cur.execute("SELECT GET_LOCK(%s, %s)", (self.lock_name, timeout_s))
+            cur.execute(LOCK_SQL, (self.lock_name, timeout_s))
             row = cur.fetchone()
+        if isinstance(row, tuple) and row[1] is not None:
+            self.max_packet = int(str(row[1]))
         return isinstance(row, tuple) and row[0] == 1
 
     def _unlock(self) -> None:
@@ -198,6 +202,8 @@ class Runner:
         by_version = {m.version: m for m in migrations}
         for version, row in applied.items():
             migration = by_version.get(version)
+            if migration is None and ops_tables.is_retired(row):
+                continue
             if migration is None:
                 raise MigrationError(
                     f"history has version {version} ('{row.script}') but no such file in the "
@@ -211,159 +217,24 @@ class Runner:
                 )
 
     def _apply(self, migration: Migration, rows: list[HistoryRow]) -> float:
-        """Run one migration and record it; ``rows`` (the history so far) gains its row."""
-        started = time.perf_counter()
-        shape = sql_shape.ShapeHash()
-        count = 0
-        # Each file starts with the default character set: a SET NAMES in the one before must
-        # not change how this one's bytes are read.
-        self._set_names()
-        # executeInTransaction=false (the file's .conf): every statement commits as it runs.
-        self.conn.autocommit = not migration.config.execute_in_transaction
+        """Run one migration in a new session and record it; ``rows`` gains its row."""
+        session = self.open_session()
         try:
-            statements = shape.track(migration.iter_statements())
-            # The read-ahead thread also encodes each round trip's bytes.
-            ahead = Prefetched(_payloads(batches(statements, self.batch_statements, BATCH_BYTES)))
-            try:
-                for batch, payload in ahead:
-                    self._execute(migration, batch, payload)
-                    count += len(batch)
-            finally:
-                ahead.close()  # a failed statement stops the reading too
-            self._check_history(migration, rows)
-            self._set_names()
-            self.conn.autocommit = False  # the history row, read back in the same transaction
-            duration_ms = (time.perf_counter() - started) * 1000
-            self._record(migration, count, duration_ms, shape.hexdigest())
-            new_rows = self._history_rows(migration.version)  # in the transaction: sees its own row
-            self.conn.commit()
-        except MigrationError as exc:
-            self._rollback()
-            # A statement after the one that dropped the history failed: the history is gone all the same.
-            raise self._with_history_check(migration, rows, exc) from None
-        except MigrationFileError as exc:
-            self._rollback()
-            raise self._with_history_check(migration, rows, MigrationError(str(exc))) from None
-        except BaseException:
-            self._rollback()
-            raise
+            applier = FileSession(
+                session,
+                self.schema,
+                batch_statements=self.batch_statements,
+                max_packet=self.max_packet,
+                progress=self.progress,
+            )
+            return applier.apply(migration, rows)
         finally:
-            self._restore_autocommit()
-        rows.extend(new_rows)
-        self.progress(f"applied {migration.script} ({count} statements) in {duration_ms:.0f} ms")
-        return duration_ms
-
-    def _set_names(self) -> None:
-        with self.conn.cursor() as cur:
-            cur.execute(f"SET NAMES {CHARSET}")
-
-    def _record(self, migration: Migration, count: int, duration_ms: float, shape: str) -> None:
-        self.history.insert(migration, count=count, duration_ms=duration_ms, kind="migrate", shape=shape)
-
-    def _execute(self, migration: Migration, batch: Sequence[Statement], payload: bytes) -> None:
-        done = 0
-        try:
-            for _result in self.conn.cmd_query_iter(payload):
-                if self.conn.unread_result:
-                    self.conn.get_rows()
-                done += 1
-        except mysql.connector.Error as exc:
-            if len(batch) > 1 and done >= len(batch):
-                raise self._miscounted(migration, batch, done + 1) from None
-            # The server stops a batch at its first error: statement number `done` failed. A
-            # statement sent alone may give several results (CALL) before its error: still it.
-            statement = batch[min(done, len(batch) - 1)]
-            where = f"{migration.path}:{statement.line}"
-            server = f"error {exc.errno}: {exc.msg}"
-            if is_connection_lost(exc):
-                raise ConnectionLost(
-                    f"lost the connection while applying {where} ({server}); no history row was "
-                    f"written for {migration.script}, so a rerun applies it again"
-                ) from None
-            raise MigrationError(
-                f"migration failed at {where}: {server}\n  statement: {preview(statement.text)}"
-            ) from None
-        # Batched statements give one result each; a statement sent alone (CALL, a DELIMITER
-        # block) gives what the client would get too, so only batches are counted.
-        if len(batch) > 1 and done != len(batch):
-            raise self._miscounted(migration, batch, done)
-
-    def _miscounted(self, migration: Migration, batch: Sequence[Statement], results: int) -> MigrationError:
-        # Which statement the server read differently cannot be told from a count: name them all.
-        lines = f"{batch[0].line}-{batch[-1].line}"
-        return MigrationError(
-            f"migration failed at {migration.path}:{lines}: the server returned {results} results for "
-            f"the {len(batch)} statements sent together from lines {lines}, so it did not end them "
-            "where the splitter did (an executable comment holding ';', or a string under "
-            "NO_BACKSLASH_ESCAPES?); some of them ran, no history row was written"
-            f"\n  first statement: {preview(batch[0].text)}"
-        )
-
-    def _check_history(self, migration: Migration, rows: Sequence[HistoryRow]) -> None:
-        """Stop a migration that dropped or changed the history table before it is recorded."""
-        damage = self._history_damage(rows)
-        if damage is not None:
-            raise self._history_error(migration, rows, damage)
-
-    def _with_history_check(
-        self, migration: Migration, rows: Sequence[HistoryRow], failure: MigrationError
-    ) -> MigrationError:
-        """``failure``, or the history damage it hides (with ``failure`` appended)."""
-        if isinstance(failure, HistoryTableError):
-            return failure
-        try:
-            damage = self._history_damage(rows)
-        except mysql.connector.Error:
-            return failure  # the statement's error is what the user needs first
-        if damage is None:
-            return failure
-        return self._history_error(migration, rows, damage, later=str(failure))
-
-    def _history_damage(self, rows: Sequence[HistoryRow]) -> str | None:
-        found = self.history.count()
-        if found == len(rows):
-            return None
-        if found is None:
-            return f"dropped the history table {self.table}"
-        return f"changed the rows of the history table {self.table} ({found} rows, expected {len(rows)})"
-
-    def _history_error(
-        self, migration: Migration, rows: Sequence[HistoryRow], damage: str, later: str | None = None
-    ) -> HistoryTableError:
-        also = f"\n  it also failed afterwards: {later}" if later else ""
-        return HistoryTableError(
-            f"migration '{migration.path}' {damage}; {self._put_back(rows)}; {migration.script} was "
-            "not recorded and nothing after it ran: a migration must not touch the history (the runner "
-            "reads it to skip what was applied, so without it every migration runs again); remove that "
-            f"statement and rerun{also}"
-        )
+            close_quietly(session)
 
     def ensure_history(self) -> None:
-        self.history.ensure()
+        """The tool's own tables: the history, and the heartbeat the replication check writes."""
+        ops_tables.ensure(self.conn, self.schema)
 
     def applied(self) -> dict[int, Applied]:
         """The history as it is now; empty when the history table does not exist yet."""
         return self.history.applied()
-
-    def _history_rows(self, version: int | None = None) -> list[HistoryRow]:
-        return self.history.rows(version)
-
-    def _put_back(self, rows: Sequence[HistoryRow]) -> str:
-        """Restore the history as it was before the migration; say what happened."""
-        self._rollback()  # the migration's pending DML must not commit with the restore
-        return self.history.put_back(rows)
-
-    def _rollback(self) -> None:
-        # If the connection is gone the server rolls the open transaction back itself.
-        with suppress(mysql.connector.Error):
-            self.conn.rollback()
-
-    def _restore_autocommit(self) -> None:
-        with suppress(mysql.connector.Error):
-            self.conn.autocommit = True
-
-
-def _payloads(groups: Iterable[list[Statement]]) -> Iterator[tuple[list[Statement], bytes]]:
-    """Each round trip's statements and the bytes sent for them (the file's own bytes)."""
-    for batch in groups:
-        yield batch, encoded(";\n".join(s.text for s in batch))

@@ -22,6 +22,7 @@ from scripts.local.env import LocalEnv
 from tests.support.bootstrap_env import (
     REPO,
     SKIP,
+    SQL,
     copy_outputs,
     rows,
     run_main,
@@ -51,6 +52,8 @@ def test_ctrl_c_while_waiting_prints_one_line_and_exits_130(env: LocalEnv) -> No
                 str(env.outputs_path),
                 "--lock-timeout",
                 "60",
+                "--sql-dir",
+                str(SQL),
             ],
             cwd=REPO,
             stdout=subprocess.PIPE,

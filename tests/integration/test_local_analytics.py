@@ -17,6 +17,7 @@ from scripts.analytics import local_export
 from scripts.cli import bootstrap as bootstrap_cli
 from scripts.cli import local as local_cli
 from scripts.local.env import LocalEnv
+from tests.support.migration_fixtures import FIXTURE_SQL
 from tests.support.row_checksum import checksum
 
 ALL_TYPES_DDL = """
@@ -68,7 +69,7 @@ def _catch_up(env: LocalEnv) -> None:
 @pytest.fixture(scope="module")
 def seeded(env: LocalEnv) -> LocalEnv:
     """The bootstrap's schema with customers, orders and items, plus a table of every column type."""
-    assert bootstrap_cli.main(["--outputs", str(env.outputs_path)]) == 0
+    assert bootstrap_cli.main(["--outputs", str(env.outputs_path), "--sql-dir", str(FIXTURE_SQL)]) == 0
     # A current database: MariaDB's seq_1_to_N tables (the Sequence engine) need one.
     with env.connect("writer", database="app") as conn, conn.cursor() as cur:
         cur.execute("SET SESSION time_zone = '+00:00'")

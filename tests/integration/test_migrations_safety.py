@@ -45,7 +45,8 @@ def apply_with_runner(env: LocalEnv, sql_dir: Path, schema: str) -> None:
     found = discover(sql_dir, {"database": "TempDB"})
     conn = env.connect("primary")
     try:
-        Runner(conn, history_schema=schema, progress=lambda _line: None).run(found)
+        opener = lambda: env.connect("primary")  # noqa: E731 - a session per file, as the CLI opens them
+        Runner(conn, open_session=opener, history_schema=schema, progress=lambda _line: None).run(found)
     finally:
         conn.close()
 

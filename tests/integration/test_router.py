@@ -23,6 +23,7 @@ from scripts.cli import bootstrap as bootstrap_cli
 from scripts.db import router
 from scripts.db.router import AmbiguousWrite, RouterSettings, RoutingRefused, WriteNotApplied
 from scripts.local.env import LocalEnv, missing_binaries
+from tests.support.migration_fixtures import FIXTURE_SQL
 
 FAST = RouterSettings(writer_wait_s=20.0)
 
@@ -34,7 +35,7 @@ def _bootstrapped(state_dir: Path, *, replicas: int) -> LocalEnv:
     env = LocalEnv(state_dir, replicas=replicas)
     try:
         env.up()
-        assert bootstrap_cli.main(["--outputs", str(env.outputs_path)]) == 0
+        assert bootstrap_cli.main(["--outputs", str(env.outputs_path), "--sql-dir", str(FIXTURE_SQL)]) == 0
     except BaseException:
         env.down(purge=True)
         raise

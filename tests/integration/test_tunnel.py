@@ -35,6 +35,7 @@ from scripts.stack.tunnel import (
     tunnelled_outputs,
 )
 from tests.integration.sshd import SshServer, run_sshd, sshd_available
+from tests.support.migration_fixtures import FIXTURE_SQL
 
 DEV_NULL = Path(os.devnull)
 
@@ -193,7 +194,7 @@ def test_fails_clearly_when_the_key_file_is_missing(sshd: SshServer, tmp_path: P
 def _bootstrap_options(env: LocalEnv, outputs: StackOutputs) -> bootstrap.Options:
     # The same app password file the CLI would use, so the shared environment's app user keeps it.
     pw_file = bootstrap_options.password_file(outputs, bootstrap.Options(), env.outputs_path)
-    return bootstrap.Options(app_password_file=pw_file, ssl_ca=str(env.ca_path))
+    return bootstrap.Options(app_password_file=pw_file, ssl_ca=str(env.ca_path), sql_dir=FIXTURE_SQL)
 
 
 def test_bootstraps_the_local_writer_through_the_tunnel(local_env: LocalEnv, sshd: SshServer) -> None:
@@ -246,7 +247,7 @@ def test_bootstrap_command_line_goes_through_the_host(
     code = bootstrap_cli.main(
         ["--outputs", str(outputs_file), "--via-host", "--ssh-key", str(sshd.key_path),
          "--ssh-port", str(sshd.port), "--known-hosts", str(sshd.known_hosts),
-         "--app-password-file", str(pw_file)]
+         "--app-password-file", str(pw_file), "--sql-dir", str(FIXTURE_SQL)]
     )  # fmt: skip
     printed = capsys.readouterr()
     assert code == errors.EXIT_OK, printed.err

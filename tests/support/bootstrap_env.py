@@ -21,23 +21,29 @@ import pytest
 
 from scripts.cli import bootstrap as bootstrap_cli
 from scripts.local.env import LocalEnv
+from tests.support.migration_fixtures import FIXTURE_SQL
 
 REPO = Path(__file__).resolve().parents[2]
-SQL = REPO / "sql"
+SQL = FIXTURE_SQL  # the tests' own copy of the shipped migrations, never the checkout's sql/
 REPO_VERSIONS = sorted(int(p.name[1:4]) for p in SQL.glob("V*.sql"))
 
 SKIP = "--skip-replication-check"
 
 
+def with_sql_dir(argv: tuple[str, ...]) -> list[str]:
+    """``argv`` with ``--sql-dir`` the tests' migrations unless it names its own."""
+    return list(argv) if "--sql-dir" in argv else [*argv, "--sql-dir", str(SQL)]
+
+
 def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = bootstrap_cli.main(list(argv))
+    code = bootstrap_cli.main(with_sql_dir(argv))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
 
 def spawn(*argv: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "scripts.bootstrap", *argv],
+        [sys.executable, "-m", "scripts.bootstrap", *with_sql_dir(argv)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

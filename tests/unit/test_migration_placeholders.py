@@ -10,8 +10,9 @@ import pytest
 from scripts.db.migration_files import MigrationFileError, discover, load_migration
 from scripts.db.sql_placeholders import PlaceholderError, substitute
 from scripts.db.sql_split import split_sql
+from tests.support.migration_fixtures import FIXTURE_SQL
 
-REPO_SQL = Path(__file__).resolve().parents[2] / "sql"
+REPO_SQL = FIXTURE_SQL
 SHOP = {"database": "shop"}
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mysql_platform_core import outputs
-from scripts.db import bootstrap_options, migration_status, sql_shape
+from scripts.db import bootstrap_options, migration_commands, migration_status, sql_shape
 from scripts.db.migration_files import Migration, load_migration
 from scripts.db.migration_history import Applied
 from scripts.db.migrations import OutOfOrder, Runner
@@ -46,7 +46,7 @@ def test_a_pending_version_below_the_newest_applied_is_refused_naming_both(tmp_p
     v1, v2, v3 = files(tmp_path, 1, 2, 3)
     conn = FakeConnection()
     history_with(conn, [v1, v3])
-    runner = Runner(conn, progress=lambda _line: None)  # type: ignore[arg-type]
+    runner = Runner(conn, open_session=lambda: conn, progress=lambda _line: None)  # type: ignore[arg-type]
     with pytest.raises(
         OutOfOrder, match=r"V002__v2.sql \(version 2\) is pending but version 3 \(V003__v3.sql\)"
     ):
@@ -60,7 +60,7 @@ def test_pending_versions_above_the_newest_are_in_order(tmp_path: Path) -> None:
     v1, v2, v3 = files(tmp_path, 1, 2, 3)
     conn = FakeConnection()
     history_with(conn, [v1])
-    result = Runner(conn, progress=lambda _line: None).run([v1, v2, v3])  # type: ignore[arg-type]
+    result = Runner(conn, open_session=lambda: conn, progress=lambda _line: None).run([v1, v2, v3])  # type: ignore[arg-type]
     assert [m.version for m, _ms in result.applied] == [2, 3]
 
 
@@ -91,6 +91,34 @@ def test_every_state_a_version_can_be_in(tmp_path: Path) -> None:
     )
     assert len(migration_status.problems(found, out_of_order=True)) == 2
     assert migration_status.statuses([v1], {})[0].state == "pending"
+
+
+RELEASED_V002 = "cae6a0ef78d2f96670ccd5748fe13cb56b428e74089c82f5b42db75eb717b62b"
+
+
+def test_the_retired_heartbeat_migration_is_neither_missing_nor_rerun_nor_repaired(tmp_path: Path) -> None:
+    v1, v3 = files(tmp_path, 1, 3)
+    retired = Applied(2, "V002__ops_heartbeat.sql", RELEASED_V002, description="ops heartbeat")
+    found = migration_status.statuses([v1, v3], {1: applied(v1), 2: retired, 3: applied(v3)})
+    assert [(s.version, s.state) for s in found] == [(1, "applied"), (2, "retired"), (3, "applied")]
+    assert migration_status.problems(found) == []
+    conn = FakeConnection()
+    history_with(conn, [v1, v3])
+    conn.history.insert(
+        1, (2, "ops heartbeat", retired.script, RELEASED_V002, 1, 1, "a@%", "migrate", None, "t")
+    )
+    runner = Runner(conn, open_session=lambda: conn, progress=lambda _line: None)  # type: ignore[arg-type]
+    assert runner.run([v1, v3]).applied == ()
+    assert migration_commands.plan_repair(runner, [v1, v3]).changes() == []
+
+
+def test_a_version_2_row_of_other_content_is_still_missing(tmp_path: Path) -> None:
+    (v1,) = files(tmp_path, 1)
+    edited = Applied(2, "V002__ops_heartbeat.sql", "1" * 64)
+    other = Applied(2, "V002__mine.sql", RELEASED_V002)
+    for row in (edited, other):
+        (_one, two) = migration_status.statuses([v1], {1: applied(v1), 2: row})
+        assert two.state == "missing"
 
 
 def test_the_info_table_is_aligned_and_json_ready(tmp_path: Path) -> None:

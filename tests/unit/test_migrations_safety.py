@@ -17,12 +17,14 @@ import pytest
 from mysql.connector.constants import ClientFlag
 
 from scripts.db.migration_batches import batches
+from scripts.db.migration_errors import PacketTooLarge
 from scripts.db.migration_files import Migration, MigrationFileError, discover, load_migration
 from scripts.db.migrations import MigrationError, Runner
 from scripts.db.sql_placeholders import PlaceholderError
 from scripts.db.sql_split import Statement, split_sql
+from tests.support.migration_fixtures import FIXTURE_SQL
 
-REPO_SQL = Path(__file__).resolve().parents[2] / "sql"
+REPO_SQL = FIXTURE_SQL
 INT_UNSIGNED_MAX = 2**32 - 1  # the history's version column
 
 
@@ -49,7 +51,7 @@ class FakeCursor:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.conn.sent.append(sql)
         if "GET_LOCK" in sql:
-            self.rows = [(1,)]
+            self.rows = [(1, self.conn.max_packet)]
         elif sql.startswith("SELECT COUNT(*)"):
             self.rows = [(len(self.conn.history),)]
         elif sql.startswith("INSERT INTO") and "schema_history" in sql:
@@ -83,6 +85,11 @@ class FakeConnection:
         self.queries: list[str] = []  # what went through cmd_query_iter, one entry per round trip
         self.history: list[tuple[Any, ...]] = []
         self.autocommit = True
+        self.max_packet = 16 * 1024 * 1024  # what GET_LOCK's round trip reports
+        self.closed = 0
+
+    def close(self) -> None:
+        self.closed += 1
 
     def cursor(self) -> FakeCursor:
         return FakeCursor(self)
@@ -101,7 +108,7 @@ class FakeConnection:
 
 
 def run(conn: FakeConnection, migrations: Sequence[Migration], **kwargs: Any) -> None:
-    Runner(conn, progress=lambda _line: None, **kwargs).run(migrations)  # type: ignore[arg-type]
+    Runner(conn, open_session=lambda: conn, progress=lambda _line: None, **kwargs).run(migrations)  # type: ignore[arg-type]
 
 
 # --- 12: the server runs exactly the splitter's statements ---------------------------------------
@@ -198,6 +205,47 @@ def test_a_statement_sent_alone_may_return_several_results(tmp_path: Path) -> No
     assert [row[0] for row in conn.history] == [1]
 
 
+def test_a_statement_over_the_servers_packet_limit_is_refused_before_it_is_sent(tmp_path: Path) -> None:
+    big = "INSERT INTO t VALUES ('" + "x" * 5000 + "')"
+    path = write(tmp_path, "V001__big.sql", f"SELECT 1;\n{big};\nSELECT 2;\n")
+    conn = FakeConnection()
+    conn.max_packet = 4096
+    with pytest.raises(PacketTooLarge) as caught:
+        run(conn, [load_migration(path)])
+    message = str(caught.value)
+    assert f"{path}:2: the statement is 0.0 MiB ({len(big) + 1} bytes)" in message
+    assert "max_allowed_packet of 0.0 MiB (4096 bytes)" in message
+    assert "DB parameter group's max_allowed_packet" in message and "on every run" in message
+    assert not any("xxxx" in q for q in conn.queries) and conn.history == []
+
+
+def test_a_batch_over_the_packet_limit_goes_statement_by_statement(tmp_path: Path) -> None:
+    rows = [f"INSERT INTO t VALUES ({i}, '{'y' * 900}')" for i in range(6)]
+    path = write(tmp_path, "V001__rows.sql", "".join(f"{r};\n" for r in rows))
+    conn = FakeConnection()
+    conn.max_packet = 2048  # batches are cut at half of it, then each statement fits alone
+    run(conn, [load_migration(path)])
+    assert all(len(q.encode()) + 1 <= 2048 for q in conn.queries)
+    assert [q.count("INSERT") for q in conn.queries] == [1] * 6
+    assert [row[0] for row in conn.history] == [1]
+
+
+def test_each_file_runs_in_a_session_of_its_own_that_is_closed_after_it(tmp_path: Path) -> None:
+    write(tmp_path, "V001__a.sql")
+    write(tmp_path, "V002__b.sql")
+    control, sessions = FakeConnection(), []
+
+    def open_session() -> FakeConnection:
+        sessions.append(FakeConnection())
+        sessions[-1].history = control.history  # one server
+        return sessions[-1]
+
+    Runner(control, open_session=open_session, progress=lambda _line: None).run(discover(tmp_path))  # type: ignore[arg-type]
+    assert [s.closed for s in sessions] == [1, 1]
+    assert [len(s.queries) for s in sessions] == [1, 1] and control.queries == []
+    assert any("GET_LOCK" in sql for sql in control.sent)
+
+
 # --- 13: the history table after each migration ------------------------------------------------
 
 
@@ -250,24 +298,34 @@ def test_project_migrations_name_the_ops_schema_only_through_the_placeholder() -
     for path in sorted(REPO_SQL.glob("V*.sql")):
         code = re.sub(r"--[^\n]*", "", path.read_text())
         assert not re.search(r"\bops\b", code), f"{path.name} hard-codes the ops schema"
-    assert "${ops_schema}.heartbeat" in (REPO_SQL / "V002__ops_heartbeat.sql").read_text()
 
 
-def test_discovery_fills_ops_schema_with_the_default_without_the_caller_passing_it() -> None:
-    v002 = next(m for m in discover(REPO_SQL, {"database": "app"}) if m.version == 2)
-    assert v002.statements[0].text.startswith("CREATE DATABASE IF NOT EXISTS ops CHARACTER SET")
-    assert v002.statements[1].text.startswith("CREATE TABLE IF NOT EXISTS ops.heartbeat (")
+def test_discovery_fills_ops_schema_with_the_default_without_the_caller_passing_it(tmp_path: Path) -> None:
+    write(tmp_path, "V001__x.sql", "CREATE TABLE IF NOT EXISTS ${ops_schema}.mine (id INT);\n")
+    (found,) = discover(tmp_path, {"database": "app"})
+    assert found.statements[0].text == "CREATE TABLE IF NOT EXISTS ops.mine (id INT)"
 
 
-def test_the_runner_fills_ops_schema_with_its_history_schema() -> None:
+def test_the_runner_fills_ops_schema_with_its_history_schema(tmp_path: Path) -> None:
+    for path in REPO_SQL.glob("V*.sql"):
+        write(tmp_path, path.name, path.read_text())
+    write(tmp_path, "V009__x.sql", "CREATE TABLE IF NOT EXISTS ${ops_schema}.mine (id INT);\n")
     conn = FakeConnection()
-    run(conn, discover(REPO_SQL, {"database": "shop"}), history_schema="ops2")
+    run(conn, discover(tmp_path, {"database": "shop"}), history_schema="ops2")
     sent = "\n".join(conn.queries)
-    assert "CREATE DATABASE IF NOT EXISTS ops2 CHARACTER SET" in sent
-    assert "CREATE TABLE IF NOT EXISTS ops2.heartbeat (" in sent
+    assert "CREATE TABLE IF NOT EXISTS ops2.mine (id INT)" in sent
     assert "CREATE DATABASE IF NOT EXISTS shop CHARACTER SET" in sent  # ${database} still works
     assert not re.search(r"\bops\.", sent)
     assert any(sql.startswith("INSERT INTO `ops2`.`schema_history`") for sql in conn.sent)
+
+
+def test_the_tool_creates_its_heartbeat_table_beside_the_history_before_any_migration(tmp_path: Path) -> None:
+    write(tmp_path, "V001__x.sql", "CREATE TABLE t (id INT);\n")
+    conn = FakeConnection()
+    run(conn, discover(tmp_path), history_schema="ops2")
+    heartbeat = next(i for i, sql in enumerate(conn.sent) if "`ops2`.heartbeat" in sql)
+    assert conn.sent[heartbeat].startswith("CREATE TABLE IF NOT EXISTS `ops2`.heartbeat (")
+    assert heartbeat < next(i for i, sql in enumerate(conn.sent) if "GET_LOCK" in sql)
 
 
 def test_the_schema_does_not_change_the_checksum_the_split_or_the_line_numbers(tmp_path: Path) -> None:

@@ -1,0 +1,24 @@
+"""What applying migrations raises: each a :class:`scripts.errors.PlatformError` with its exit code."""
+
+from __future__ import annotations
+
+from scripts.errors import EXIT_MIGRATION, PlatformError
+
+
+class MigrationError(PlatformError, RuntimeError):
+    """Applying migrations failed: bad statement, edited applied file, lock timeout."""
+
+    exit_code = EXIT_MIGRATION
+    label = "migration"
+
+
+class HistoryTableError(MigrationError):
+    """A migration dropped or changed the runner's history table (it was put back if possible)."""
+
+
+class OutOfOrder(MigrationError):
+    """A pending version is lower than one already applied (allowed with ``out_of_order``)."""
+
+
+class PacketTooLarge(MigrationError):
+    """A statement is larger than the server's ``max_allowed_packet``: it fails the same way every run."""
