@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mysql.connector.connection import MySQLConnection
 
-from scripts.db import migration_files, migration_status, sql_shape
+from scripts.db import migration_files, migration_status, ops_tables, sql_shape
 from scripts.db.migration_batches import BATCH_BYTES, batches
 from scripts.db.migration_files import FILE_RE, Migration, MigrationFileError
 from scripts.db.migration_history import Applied
@@ -25,12 +25,15 @@ from scripts.db.sql_split import Statement
 
 # `new NAME`: what may follow V<NNN>__ in a file name.
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
+# Placeholders are replaced everywhere, comments included (scripts.db.sql_placeholders): the header
+# names them with the escape `${{`, so it is valid whatever values a run has (${app_user} exists only
+# for a plain user name). Kept apart from the first line: the text is full of braces.
 NEW_FILE_HEADER = (
-    "-- {script}: {description}.\n"
     "-- Applied once, in version order, by `mysql-platform migrate` (or the bootstrap); never edit it\n"
     "-- once applied: add the next version instead. Write statements that converge when rerun after a\n"
     "-- failure part-way (CREATE ... IF NOT EXISTS, CREATE OR REPLACE, INSERT IGNORE).\n"
-    "-- Placeholders: ${{database}}, ${{app_user}}, ${{ops_schema}}; ${{{{ is a literal ${{.\n\n"
+    "-- Placeholders: ${{database}, ${{app_user} and ${{ops_schema}. This comment writes them with the\n"
+    "-- escape ${{ (a literal dollar and brace) so that it stays valid whatever the values.\n\n"
 )
 
 
@@ -96,6 +99,8 @@ def plan_repair(runner: Runner, migrations: Sequence[Migration]) -> RepairPlan:
     remove, realign, refused = [], [], []
     for version, row in sorted(runner.applied().items()):
         migration = by_version.get(version)
+        if migration is None and ops_tables.is_retired(row):
+            continue  # gone on purpose: the tool does its work now
         if migration is None:
             remove.append(row)
         elif not migration.matches(row.checksum):
@@ -195,5 +200,5 @@ def new_file(sql_dir: Path, name: str) -> Path:
     migration_files.parse_name(path)  # the same limits as every other file (version, description)
     description = name.replace("_", " ")
     with path.open("x", encoding="utf-8") as handle:  # "x": never overwrite
-        handle.write(NEW_FILE_HEADER.format(script=path.name, description=description))
+        handle.write(f"-- {path.name}: {description}.\n" + NEW_FILE_HEADER)
     return path

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
 
+from scripts.db import migration_commands
 from scripts.db.migration_files import (
     MigrationFileError,
     checksum,
@@ -15,9 +17,11 @@ from scripts.db.migration_files import (
     validate_identifier,
 )
 from scripts.db.migrations import preview
+from scripts.db.sql_placeholders import substitute_chunks
 from scripts.db.sql_split import encoded
+from tests.support.migration_fixtures import FIXTURE_SQL
 
-REPO_SQL = Path(__file__).resolve().parents[2] / "sql"
+REPO_SQL = FIXTURE_SQL
 
 
 def write(dir_: Path, name: str, text: str = "SELECT 1;\n") -> Path:
@@ -37,7 +41,7 @@ def test_discovers_in_numeric_version_order(tmp_path: Path) -> None:
 
 def test_project_migrations_are_well_formed() -> None:
     found = discover(REPO_SQL, {"database": "app"})
-    assert [m.version for m in found][:4] == [1, 2, 3, 4]
+    assert [m.version for m in found] == [1, 3, 4]
     assert found[0].script == "V001__create_tempdb.sql"
     assert "CREATE DATABASE IF NOT EXISTS TempDB" in found[0].statements[0].text
     # The procedure's body survives the DELIMITER block in one piece.
@@ -189,3 +193,43 @@ def test_ignores_a_utf8_byte_order_mark(tmp_path: Path) -> None:
     path = tmp_path / "V001__bom.sql"
     path.write_bytes(b"\xef\xbb\xbfSELECT 1;\n")
     assert load_migration(path).statements[0].text == "SELECT 1"
+
+
+# --- what `migrate new` writes, and files that are not regular ------------------------------------
+
+
+def test_a_file_from_new_is_valid_whatever_the_values_once_it_has_a_statement(tmp_path: Path) -> None:
+    path = migration_commands.new_file(tmp_path, "add_orders_index")
+    header = path.read_text()
+    # Comments are substituted too: the header must hold no placeholder a run might not define.
+    for values in ({"database": "app"}, {"database": "shop", "app_user": "svc"}):
+        with pytest.raises(MigrationFileError, match="contains no statements"):
+            discover(tmp_path, values)
+        assert discover(tmp_path, values, parse=False)[0].script == "V001__add_orders_index.sql"
+    path.write_text(header + "CREATE INDEX ix ON t (c);\n")
+    (found,) = discover(tmp_path, {"database": "app"})
+    assert [s.text for s in found.statements] == ["CREATE INDEX ix ON t (c)"]
+    assert "${database}" in "".join(substitute_chunks([header], {"database": "app"}))
+
+
+def test_a_fifo_named_like_a_migration_is_skipped_by_name_without_blocking(tmp_path: Path) -> None:
+    write(tmp_path, "V001__one.sql")
+    os.mkfifo(tmp_path / "V002__x.sql")
+    (tmp_path / "V003__dir.sql").mkdir()
+    skipped: list[str] = []
+    found = discover(tmp_path, on_skip=skipped.append)  # would block forever reading the FIFO
+    assert [m.version for m in found] == [1]
+    tail = "not a migration file (only regular files are read)"
+    assert skipped == [
+        f"skipped '{tmp_path / 'V002__x.sql'}': a FIFO, {tail}",
+        f"skipped '{tmp_path / 'V003__dir.sql'}': a directory, {tail}",
+    ]
+
+
+def test_a_fifo_swapped_in_after_discovery_is_refused_without_blocking(tmp_path: Path) -> None:
+    path = write(tmp_path, "V001__one.sql")
+    (migration,) = discover(tmp_path, parse=False)
+    path.unlink()
+    os.mkfifo(path)
+    with pytest.raises(MigrationFileError, match=r"V001__one.sql': not a regular file \(a FIFO\); not read"):
+        list(migration.iter_statements())
