@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -14,25 +15,44 @@ from typing import Any
 
 from mysql_platform_core import outputs
 from mysql_platform_core.contract import Endpoint, StackOutputs
+from scripts.cli.migrate_settings import (
+    CONFIG_FILE,
+    INTERACTIVE_CONNECT_TIMEOUT_S,
+    KINDS,
+    LOCAL_OUTPUTS,
+    PYPROJECT_TABLE,
+    UNATTENDED_CONNECT_TIMEOUT_S,
+    env_name,
+    interactive_default_timeout,
+    missing_outputs_message,
+    resolve,
+)
 from scripts.db import connection as db
-from scripts.db.bootstrap_options import DEFAULT_SQL_DIR, RDS_CA_BUNDLE_URL, BadInput
+from scripts.db.bootstrap_options import RDS_CA_BUNDLE_URL, BadInput
 from scripts.stack import tunnel
 
 
-def add_connection_arguments(p: argparse.ArgumentParser, *, outputs_required: bool = True) -> None:
-    """The outputs file, the migrations, TLS, timeouts, the schemas, and how to reach the writer."""
+def add_connection_arguments(p: argparse.ArgumentParser) -> None:
+    """The outputs file, the migrations, TLS, timeouts, the schemas, and how to reach the writer.
+
+    The settings of :mod:`scripts.cli.migrate_settings` default to None here: :func:`apply_settings`
+    fills them from the environment, the config file or the default after parsing.
+    """
     p.add_argument(
         "--outputs",
-        required=outputs_required,
         type=Path,
         metavar="FILE",
-        help="`pulumi stack output --json --show-secrets` or the local environment's outputs.json",
+        help="`pulumi stack output --json --show-secrets` or the local environment's outputs.json "
+        f"(${env_name('outputs')}, else `outputs` in {CONFIG_FILE} or [{PYPROJECT_TABLE}] of "
+        f"pyproject.toml, else {LOCAL_OUTPUTS} when it exists)",
     )
     p.add_argument(
-        "--sql-dir", type=Path, default=DEFAULT_SQL_DIR, metavar="DIR", help="migrations (default: sql/)"
+        "--sql-dir", type=Path, metavar="DIR", help=f"migrations (${env_name('sql-dir')}; default: sql/)"
     )
     p.add_argument(
-        "--ssl-ca", metavar="PATH", help="CA to verify the server with (default: ssl_ca from the outputs)"
+        "--ssl-ca",
+        metavar="PATH",
+        help=f"CA to verify the server with (${env_name('ssl-ca')}; default: ssl_ca from the outputs)",
     )
     p.add_argument(
         "--no-verify-identity",
@@ -48,20 +68,30 @@ def add_connection_arguments(p: argparse.ArgumentParser, *, outputs_required: bo
     p.add_argument(
         "--connect-timeout",
         type=float,
-        default=60.0,
         metavar="S",
-        help="overall deadline for reaching the writer, retried with backoff (default 60)",
+        help="overall deadline for reaching the writer, retried with backoff; a line on stderr at "
+        f"the first failure and every few seconds (${env_name('connect-timeout')}; default "
+        f"{INTERACTIVE_CONNECT_TIMEOUT_S:g} when stdin and stderr are terminals, else "
+        f"{UNATTENDED_CONNECT_TIMEOUT_S:g})",
     )
     p.add_argument(
-        "--lock-timeout", type=int, default=120, metavar="S", help="wait for the migration lock (default 120)"
+        "--lock-timeout",
+        type=int,
+        metavar="S",
+        help=f"wait for the migration lock (${env_name('lock-timeout')}; default 120)",
     )
-    p.add_argument("--ops-schema", default="ops", help="schema of schema_history/heartbeat (ops)")
-    p.add_argument("--app-user", default="app", help="application user name: ${app_user} (default: app)")
+    p.add_argument(
+        "--ops-schema", help=f"schema of schema_history/heartbeat (${env_name('ops-schema')}; default ops)"
+    )
+    p.add_argument(
+        "--app-user", help=f"application user name: ${{app_user}} (${env_name('app-user')}; default: app)"
+    )
     p.add_argument(
         "--app-schema",
         metavar="NAME",
         help="the application schema: ${database} in migrations, and what the app user may use "
-        "(default: the outputs' db.database, i.e. the stack's dbName; 'app' if that is empty)",
+        f"(${env_name('app-schema')}; default: the outputs' db.database, i.e. the stack's dbName; "
+        "'app' if that is empty)",
     )
     p.add_argument(
         "--via-proxy",
@@ -105,6 +135,22 @@ def add_host_access_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--known-hosts", type=Path, metavar="FILE", help="ssh known_hosts file to use")
 
 
+def apply_settings(args: argparse.Namespace) -> None:
+    """Fill the settings the command line left out from the environment, the config file or the
+    default (:mod:`scripts.cli.migrate_settings`); raises SettingsError (exit 2)."""
+    given = {
+        key: getattr(args, key.replace("-", "_")) for key in KINDS if hasattr(args, key.replace("-", "_"))
+    }
+    resolved = resolve(
+        given,
+        environ=os.environ,
+        cwd=Path.cwd(),
+        connect_timeout_default=interactive_default_timeout(sys.stdin.isatty(), sys.stderr.isatty()),
+    )
+    for key, value in resolved.values.items():
+        setattr(args, key.replace("-", "_"), value)
+
+
 def host_access_from_args(args: argparse.Namespace) -> tunnel.HostAccess:
     if not 1 <= args.ssh_port <= 65535:
         raise BadInput(f"--ssh-port must be a TCP port (1-65535), got {args.ssh_port}")
@@ -130,18 +176,24 @@ def connection_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def read_outputs(args: argparse.Namespace, prog: str) -> tuple[StackOutputs, tunnel.HostAccess] | None:
-    """The outputs file and the way to the host; None once the reason is printed (exit 2).
+def load_outputs(args: argparse.Namespace) -> tuple[StackOutputs, tunnel.HostAccess, str | None]:
+    """The outputs file (settings applied), the way to the host, and a warning when the file (it
+    holds the master password) is readable by others. Raises OutputsError or BadInput."""
+    if args.outputs is None:
+        raise BadInput(missing_outputs_message())
+    parsed = outputs.from_json_file(args.outputs)
+    return parsed, host_access_from_args(args), outputs.permission_warning(args.outputs)
 
-    Warns when the file (it holds the master password) is readable by others.
-    """
+
+def read_outputs(args: argparse.Namespace, prog: str) -> tuple[StackOutputs, tunnel.HostAccess] | None:
+    """The settings resolved, the outputs file read and the way to the host; None once the reason
+    is printed (exit 2)."""
     try:
-        parsed = outputs.from_json_file(args.outputs)
-        access = host_access_from_args(args)
+        apply_settings(args)
+        parsed, access, loose = load_outputs(args)
     except (outputs.OutputsError, BadInput) as exc:
         print(f"{prog}: bad input error: {exc}", file=sys.stderr)
         return None
-    loose = outputs.permission_warning(args.outputs)
     if loose:
         print(f"{prog}: warning: {loose}", file=sys.stderr)
     return parsed, access

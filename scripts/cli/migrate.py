@@ -1,14 +1,17 @@
 """``mysql-platform migrate COMMAND`` (also ``python -m scripts.migrate``): Flyway's everyday commands.
 
-    migrate  --outputs FILE [--dry-run] [--out-of-order]   apply pending migrations
-    info     --outputs FILE [--json]                       every version's state
-    validate --outputs FILE | --offline                    check files (and history) without applying
-    repair   --outputs FILE [--yes]                        fix the history (deleted or reformatted files)
-    baseline --outputs FILE --version N                    mark 1..N as applied on an existing schema
+    migrate  [--outputs FILE] [--dry-run] [--out-of-order]  apply pending migrations
+    info     [--outputs FILE]                              every version's state
+    current  [--outputs FILE]                              the newest applied version, how many pending
+    validate [--outputs FILE] | --offline                  check files (and history) without applying
+    repair   [--outputs FILE] [--yes]                      fix the history (deleted or reformatted files)
+    baseline [--outputs FILE] --version N                  mark 1..N as applied on an existing schema
     new NAME [--sql-dir DIR]                               create the next V<NNN>__NAME.sql
 
-The connection options are the bootstrap's (:mod:`scripts.cli.db_options`), and so are the exit
-codes (:mod:`scripts.errors`): 0 ok, 2 bad input (also: validate found problems, repair was not
+Every command but ``new`` takes ``--json``: one JSON document on stdout (:mod:`scripts.db.migrate_json`).
+The connection options are the bootstrap's (:mod:`scripts.cli.db_options`), resolved from the command
+line, the environment, the config file, then the default (:mod:`scripts.cli.migrate_settings`); so are
+the exit codes (:mod:`scripts.errors`): 0 ok, 2 bad input (also: validate found problems, repair was not
 confirmed), 3 cannot connect, 4 a migration failed (also: repair refused a file), 130 interrupted.
 """
 
@@ -19,13 +22,23 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from mysql_platform_core import outputs
 from mysql_platform_core.contract import StackOutputs
 from scripts import orchestrate
-from scripts.cli.db_options import add_connection_arguments, connection_options, interruptible, read_outputs
+from scripts.cli.db_options import (
+    add_connection_arguments,
+    apply_settings,
+    connection_options,
+    interruptible,
+    load_outputs,
+)
+from scripts.cli.migrate_settings import CONFIG_FILE, PYPROJECT_TABLE, env_name
 from scripts.db import migrate, migration_commands
-from scripts.db.bootstrap_options import DEFAULT_SQL_DIR, Options
-from scripts.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, PlatformError
+from scripts.db.bootstrap_options import BadInput, Options
+from scripts.db.migrate_json import Emitter
+from scripts.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, PlatformError
 
 PROG = "python -m scripts.migrate"
 
@@ -33,31 +46,45 @@ PROG = "python -m scripts.migrate"
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Versioned SQL migrations (V<NNN>__name.sql in sql/), as Flyway users know them.",
+        description="Versioned SQL migrations (V<NNN>__name.sql in sql/), as Flyway users know them. "
+        f"Settings come from the command line, then ${env_name('outputs')} and the like, then "
+        f"./{CONFIG_FILE} or [{PYPROJECT_TABLE}] in ./pyproject.toml, then the defaults.",
         epilog="exit codes: 0 ok, 2 bad input or problems found, 3 cannot connect, 4 migration failed",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    m = sub.add_parser("migrate", help="apply pending migrations (what the bootstrap does first)")
-    add_connection_arguments(m)
+    m = _connected(sub, "migrate", "apply pending migrations (what the bootstrap does first)")
     m.add_argument("--dry-run", action="store_true", help="print the statements that would run, as sent")
     _out_of_order(m)
-    i = sub.add_parser("info", help="every version: applied (when, how long, checksum), pending, problems")
-    add_connection_arguments(i)
-    i.add_argument("--json", action="store_true", help="a JSON list instead of the table")
-    v = sub.add_parser("validate", help="check names, checksums against the history and every file's text")
-    add_connection_arguments(v, outputs_required=False)
+    _connected(sub, "info", "every version: applied (when, how long, checksum), pending, problems")
+    _connected(sub, "current", "one line: the newest applied version and how many are pending")
+    v = _connected(sub, "validate", "check names, checksums against the history and every file's text")
     v.add_argument("--offline", action="store_true", help="the files alone, no database (for CI)")
     _out_of_order(v)
-    r = sub.add_parser("repair", help="drop history rows of deleted files, re-align reformatted files")
-    add_connection_arguments(r)
+    r = _connected(sub, "repair", "drop history rows of deleted files, re-align reformatted files")
     r.add_argument("--yes", action="store_true", help="do not ask before changing the history")
-    b = sub.add_parser("baseline", help="mark versions up to N as applied on a database that has them")
-    add_connection_arguments(b)
+    b = _connected(sub, "baseline", "mark versions up to N as applied on a database that has them")
     b.add_argument("--version", type=int, required=True, metavar="N", help="the highest version to mark")
     n = sub.add_parser("new", help="create the next V<NNN>__NAME.sql")
     n.add_argument("name", metavar="NAME", help="letters, digits and _ (e.g. add_orders_index)")
-    n.add_argument("--sql-dir", type=Path, default=DEFAULT_SQL_DIR, metavar="DIR", help="(default: sql/)")
+    n.add_argument(
+        "--sql-dir",
+        type=Path,
+        metavar="DIR",
+        help=f"(${env_name('sql-dir')}, the config file; default: sql/)",
+    )
     return parser
+
+
+def _connected(sub: Any, name: str, help_: str) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(name, help=help_)
+    add_connection_arguments(p)
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON document on stdout (command, ok, exit_code, error, the command's fields; "
+        "see the README); progress on stderr",
+    )
+    return p
 
 
 def _out_of_order(p: argparse.ArgumentParser) -> None:
@@ -113,27 +140,61 @@ def _main(argv: Sequence[str] | None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad arguments, 0 on --help
         return int(exc.code or 0)
+    as_json = getattr(args, "json", False)
+    emitter = Emitter(lambda text: print(text, flush=True))
+    try:
+        return _run(args, emitter)
+    except KeyboardInterrupt:
+        if as_json:
+            emitter.emit(args.command, EXIT_INTERRUPTED, {}, "interrupted (Ctrl-C)")
+        raise
+    finally:
+        if as_json and not emitter.done:
+            # A failure before or around the command (the SSH tunnel): still one document.
+            emitter.emit(args.command, EXIT_FAILED, {}, "the command stopped before it ran; see stderr")
+
+
+def _run(args: argparse.Namespace, emitter: Emitter) -> int:
+    as_json = getattr(args, "json", False)
+    try:
+        apply_settings(args)
+    except BadInput as exc:
+        return _bad_input(args.command, str(exc), emitter if as_json else None)
     if args.command == "new":
         return _new(args.sql_dir, args.name)
     if args.command == "validate" and args.offline:
-        return migrate.offline_validate(options_from_args(args), out=sys.stdout, err=sys.stderr)
-    if args.outputs is None:
-        print(
-            f"migrate: bad input error: {args.command} needs --outputs FILE (or --offline)", file=sys.stderr
+        return migrate.offline_validate(
+            options_from_args(args), out=sys.stdout, err=sys.stderr, as_json=as_json, emitter=emitter
         )
-        return EXIT_BAD_INPUT
-    target = read_outputs(args, "migrate")
-    if target is None:
-        return EXIT_BAD_INPUT
-    parsed, access = target
+    try:
+        parsed, access, loose = load_outputs(args)
+    except (outputs.OutputsError, BadInput) as exc:
+        offline = " (or validate --offline)" if args.command == "validate" else ""
+        return _bad_input(args.command, f"{exc}{offline}", emitter if as_json else None)
+    if loose:
+        print(f"migrate: warning: {loose}", file=sys.stderr)
     command = command_from_args(args)
+    code_of_work: list[int] = []
 
     def work(o: StackOutputs, opts: Options) -> int:
-        return migrate.run(o, opts, command, confirm=ask, out=sys.stdout, err=sys.stderr)
+        code_of_work.append(
+            migrate.run(o, opts, command, confirm=ask, out=sys.stdout, err=sys.stderr, emitter=emitter)
+        )
+        return code_of_work[-1]
 
-    return orchestrate.run_via_host(
+    code = orchestrate.run_via_host(
         parsed, options_from_args(args), access, err=sys.stderr, work=work, label="migrate"
     )
+    if as_json and not code_of_work:
+        emitter.emit(args.command, code, {}, "could not reach the database host; see stderr")
+    return code
+
+
+def _bad_input(command: str, message: str, emitter: Emitter | None) -> int:
+    print(f"migrate: bad input error: {message}", file=sys.stderr)
+    if emitter is not None:
+        emitter.emit(command, EXIT_BAD_INPUT, {}, message)
+    return EXIT_BAD_INPUT
 
 
 def _new(sql_dir: Path, name: str) -> int:

@@ -92,7 +92,7 @@ def bootstrap(
     writer = target(outputs_, writer_endpoint, ca, options)
     readers = [target(outputs_, e, ca, options) for e in reader_endpoints]
     backoff = db.Backoff(deadline_s=options.connect_timeout_s)
-    with db.connection(writer, backoff) as conn:
+    with db.connection(writer, backoff, progress=lambda waiting: warn(waiting.describe())) as conn:
         progress(f"connected to writer {writer.describe()} ({_tls_state(conn, ca)})")
         # Before the migrations: a refused app user must leave the server untouched.
         app_user.check(conn, spec)

@@ -95,6 +95,9 @@ class Target:
         return f"{self.user}@{self.host}:{self.port}"
 
 
+_BACKOFF_FIELDS = ("deadline_s", "initial_s", "factor", "max_delay_s", "attempt_timeout_s", "report_every_s")
+
+
 @dataclass(frozen=True)
 class Backoff:
     """Retry policy: overall deadline, first delay, growth factor, delay cap, attempt cap."""
@@ -104,10 +107,12 @@ class Backoff:
     factor: float = 2.0
     max_delay_s: float = 2.0
     attempt_timeout_s: float = 10.0
+    # How often a progress callback hears of a failing wait (after the first failure, at once).
+    report_every_s: float = 3.0
 
     def __post_init__(self) -> None:
         # NaN compares false with everything: a NaN deadline would retry forever.
-        for name in ("deadline_s", "initial_s", "factor", "max_delay_s", "attempt_timeout_s"):
+        for name in _BACKOFF_FIELDS:
             value = getattr(self, name)
             if not math.isfinite(value) or value <= 0:
                 raise ValueError(f"Backoff.{name} must be a positive finite number, got {value!r}")
@@ -239,10 +244,31 @@ def abort_connections() -> None:
         conn.shutdown()
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """A failed attempt while waiting for a server, as told to a progress callback."""
+
+    target: Target
+    attempts: int
+    elapsed_s: float
+    remaining_s: float
+    error: str  # scrubbed of the password
+
+    def describe(self) -> str:
+        return (
+            f"cannot reach {self.target.describe()} yet ({self.error}); attempt {self.attempts}, "
+            f"{self.elapsed_s:.0f} s so far, retrying for {max(self.remaining_s, 0):.0f} s more"
+        )
+
+
+Progress = Callable[[Waiting], None]
+
+
 def open_connection(
     target: Target,
     backoff: Backoff,
     *,
+    progress: Progress | None = None,
     connect: Callable[[Target, float], MySQLConnection] = connect_once,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
@@ -252,11 +278,15 @@ def open_connection(
 
     Raises :class:`AccessDenied` at once on credential/TLS-identity errors and
     :class:`Unreachable` when the deadline passes. Messages never contain the password.
+    ``progress`` hears of the first retryable failure and then of one every
+    ``backoff.report_every_s`` while the wait goes on (never of the last: the error says it).
     """
     rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
-    deadline = clock() + backoff.deadline_s
+    start = clock()
+    deadline = start + backoff.deadline_s
     delay = backoff.initial_s
     attempts = 0
+    next_report = start
     while True:
         attempts += 1
         remaining = deadline - clock()
@@ -271,6 +301,10 @@ def open_connection(
                 f"cannot connect to {target.describe()} within {backoff.deadline_s:g} s "
                 f"({attempts} attempts); last {last}"
             ) from None
+        now = clock()
+        if progress is not None and now >= next_report:
+            progress(Waiting(target, attempts, now - start, deadline - now, last))
+            next_report = now + backoff.report_every_s
         # Full jitter spreads out many bootstraps waiting for the same new instance.
         sleep(min(rng.uniform(0, delay), remaining))
         delay = min(delay * backoff.factor, backoff.max_delay_s)
@@ -300,9 +334,11 @@ def _raise_if_permanent(exc: mysql.connector.Error, target: Target) -> None:
 
 
 @contextmanager
-def connection(target: Target, backoff: Backoff) -> Iterator[MySQLConnection]:
-    """Open a connection (with retries) and always close it."""
-    conn = open_connection(target, backoff)
+def connection(
+    target: Target, backoff: Backoff, *, progress: Progress | None = None
+) -> Iterator[MySQLConnection]:
+    """Open a connection (with retries, ``progress`` told of the wait) and always close it."""
+    conn = open_connection(target, backoff, progress=progress)
     try:
         yield conn
     finally:

@@ -3,16 +3,17 @@
 Python API: :func:`run` connects as the bootstrap does (the same TLS rules and endpoints,
 :mod:`scripts.db.bootstrap_options`), runs one :class:`Command` and returns an exit code
 (:mod:`scripts.errors`); lines go to ``out``/``err`` when given, else to this module's logger.
+With ``Command.as_json`` the result is one JSON document (:mod:`scripts.db.migrate_json`) on
+``out`` and the progress goes to ``err``.
 The bootstrap applies migrations with the same :class:`~scripts.db.migrations.Runner`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TextIO
+from dataclasses import dataclass, field
+from typing import Any, TextIO
 
 import mysql.connector
 
@@ -31,18 +32,20 @@ from scripts.db.bootstrap_options import (
     tls_ca,
     validate,
 )
+from scripts.db.migrate_json import Emitter
 from scripts.db.sql_split import printable
 from scripts.errors import EXIT_BAD_INPUT, EXIT_MIGRATION, EXIT_OK, PlatformError
 
 _log = logging.getLogger(__name__)
 
-COMMANDS = ("migrate", "info", "validate", "repair", "baseline")
+COMMANDS = ("migrate", "info", "validate", "repair", "baseline", "current")
+Line = Callable[[str], None]
 
 
 @dataclass(frozen=True)
 class Command:
     name: str  # one of COMMANDS
-    as_json: bool = False  # info
+    as_json: bool = False  # one JSON document on ``out`` instead of lines
     dry_run: bool = False  # migrate
     out_of_order: bool = False  # migrate, validate
     yes: bool = False  # repair: no question
@@ -56,6 +59,10 @@ def _never(_question: str) -> bool:
     return False
 
 
+def _silent(_line: str) -> None:
+    pass
+
+
 def run(
     outputs_: StackOutputs,
     options: Options,
@@ -64,11 +71,18 @@ def run(
     confirm: Confirm = _never,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    emitter: Emitter | None = None,
 ) -> int:
-    """Run ``command``; ``confirm`` answers repair's question (never, by default: pass ``yes``)."""
-    say = printer(out, _log.info)
-    fail = printer(err, _log.error, "migrate: ")
+    """Run ``command``; ``confirm`` answers repair's question (never, by default: pass ``yes``).
+
+    Under ``command.as_json`` the document goes to ``emitter`` (default: to ``out``).
+    """
+    # Under --json, stdout holds the document alone: progress to stderr, results only in the document.
+    progress = printer(err if command.as_json else out, _log.info)
+    say = _silent if command.as_json else printer(out, _log.info)
+    state = _State(printer(err, _log.error, "migrate: "))
     warn = printer(err, _log.warning, "migrate: warning: ")
+    waiting = printer(err, _log.warning, "migrate: ")
     try:
         validate(options)
         found = migration_files.discover(
@@ -77,19 +91,37 @@ def run(
         writer_endpoint, _readers = endpoints(outputs_, options)
         writer = target(outputs_, writer_endpoint, tls_ca(outputs_, options, warn), options)
         backoff = db.Backoff(deadline_s=options.connect_timeout_s)
-        with db.connection(writer, backoff) as conn:
+        with db.connection(writer, backoff, progress=lambda w: waiting(w.describe())) as conn:
             runner = migrations.Runner(
                 conn,
                 open_session=lambda: db.open_connection(writer, backoff),
                 history_schema=options.ops_schema,
                 lock_timeout_s=options.lock_timeout_s,
-                progress=say,
+                progress=progress,
             )
-            return _dispatch(_Run(runner, found, command, say, fail, confirm))
+            code = _dispatch(_Run(runner, found, command, say, state, confirm))
     except (PlatformError, outputs.OutputsError, mysql.connector.Error) as exc:
         code, message = failure(exc, outputs_) or (EXIT_MIGRATION, str(exc))
-        fail(message)
-        return code
+        state.fail(message)
+    if command.as_json:
+        (emitter or Emitter(printer(out, _log.info))).emit(command.name, code, state.fields, state.message())
+    return code
+
+
+@dataclass
+class _State:
+    """What a command found (its JSON fields) and the failures it printed."""
+
+    printed: Line
+    fields: dict[str, Any] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+    def fail(self, line: str) -> None:
+        self.failures.append(line)
+        self.printed(line)
+
+    def message(self) -> str | None:
+        return "; ".join(self.failures) or None
 
 
 @dataclass(frozen=True)
@@ -99,52 +131,87 @@ class _Run:
     runner: migrations.Runner
     found: list[migration_files.Migration]
     command: Command
-    say: Callable[[str], None]
-    fail: Callable[[str], None]
+    say: Line
+    state: _State
     confirm: Confirm
 
 
 def _dispatch(run: _Run) -> int:
-    runner, found, command, say, fail = run.runner, run.found, run.command, run.say, run.fail
+    runner, found, command, say, fields = run.runner, run.found, run.command, run.say, run.state.fields
     name = command.name
     if name == "migrate" and command.dry_run:
-        for migration, batch in migration_commands.dry_run(runner, found, out_of_order=command.out_of_order):
-            say(f"-- {migration.script}, line {batch[0].line}: {len(batch)} statement(s) in one round trip")
-            for statement in batch:
-                say(
-                    printable(statement.text)
-                    + (";" if statement.delimiter == ";" else f"\n{statement.delimiter}")
-                )
-        return EXIT_OK
+        return _dry_run(run)
     if name == "migrate":
         result = runner.run(found, out_of_order=command.out_of_order)
+        fields["applied"] = [{**_names(m), "duration_ms": round(ms)} for m, ms in result.applied]
+        fields["already_applied"] = result.skipped
         say(f"migrations: {len(result.applied)} applied, {result.skipped} already applied")
         return EXIT_OK
     if name == "info":
         statuses = migration_commands.info(runner, found)
-        if command.as_json:
-            say(json.dumps([s.as_dict() for s in statuses], indent=2))
-        else:
-            for line in migration_status.table(statuses):
-                say(line)
+        fields["versions"] = [s.as_dict() for s in statuses]
+        for line in migration_status.table(statuses):
+            say(line)
         return EXIT_OK
+    if name == "current":
+        return _current(run)
     if name == "validate":
         problems = migration_commands.validate(runner, found, out_of_order=command.out_of_order)
-        return _report(problems, len(found), say, fail)
+        return _report(problems, len(found), say, run.state)
     if name == "repair":
         return _repair(run)
     if name == "baseline":
         assert command.version is not None
+        fields["version"] = command.version
         marked = migration_commands.baseline(runner, found, command.version)
+        fields["marked"] = [_names(m) for m in marked]
         for m in marked:
             say(f"baseline: {m.script} marked as applied (not run)")
         return EXIT_OK
     raise ValueError(f"unknown migrate command {name!r}, expected one of {', '.join(COMMANDS)}")
 
 
-def _report(problems: list[str], files: int, say: Callable[[str], None], fail: Callable[[str], None]) -> int:
+def _names(m: migration_files.Migration) -> dict[str, Any]:
+    return {"version": m.version, "description": m.description, "script": m.script}
+
+
+def _dry_run(run: _Run) -> int:
+    say, batches = run.say, []
+    run.state.fields["dry_run"] = True
+    steps = migration_commands.dry_run(run.runner, run.found, out_of_order=run.command.out_of_order)
+    for migration, batch in steps:
+        texts = [printable(s.text) + (";" if s.delimiter == ";" else f"\n{s.delimiter}") for s in batch]
+        batches.append({**_names(migration), "line": batch[0].line, "statements": texts})
+        say(f"-- {migration.script}, line {batch[0].line}: {len(batch)} statement(s) in one round trip")
+        for text in texts:
+            say(text)
+    run.state.fields["batches"] = batches
+    return EXIT_OK
+
+
+def _current(run: _Run) -> int:
+    """One line, as ``alembic current``: the newest applied version and how many are pending."""
+    statuses = migration_commands.info(run.runner, run.found)
+    applied = [s for s in statuses if s.applied is not None]
+    pending = sum(s.state in (migration_status.PENDING, migration_status.OUT_OF_ORDER) for s in statuses)
+    newest = max(applied, key=lambda s: s.version) if applied else None
+    head = "none (empty history)" if newest is None else f"{newest.version} ({newest.description})"
+    text = f"{head}; {pending} pending"
+    run.state.fields.update(
+        current=None
+        if newest is None
+        else {"version": newest.version, "description": newest.description, "script": newest.script},
+        pending=pending,
+        text=text,
+    )
+    run.say(text)
+    return EXIT_OK
+
+
+def _report(problems: list[str], files: int, say: Line, state: _State) -> int:
+    state.fields.update(files=files, problems=problems)
     for line in problems:
-        fail(f"validate: {line}")
+        state.fail(f"validate: {line}")
     if problems:
         return EXIT_BAD_INPUT
     say(f"validate: {files} migration files are valid")
@@ -152,31 +219,45 @@ def _report(problems: list[str], files: int, say: Callable[[str], None], fail: C
 
 
 def _repair(run: _Run) -> int:
-    runner, say, fail = run.runner, run.say, run.fail
+    runner, say, state = run.runner, run.say, run.state
     plan = migration_commands.plan_repair(runner, run.found)
+    state.fields["refusals"] = plan.refusals()
     for line in plan.refusals():
-        fail(f"repair: {line}")
-    changes = plan.changes()
+        state.fail(f"repair: {line}")
+    changes = state.fields["changes"] = plan.changes()
     if not changes:
         say("repair: nothing to change")
         return EXIT_MIGRATION if plan.refused else EXIT_OK
     for line in changes:
         say(f"repair: will {line}")
     if not (run.command.yes or run.confirm(f"apply these {len(changes)} change(s) to the history?")):
-        fail("repair: nothing changed (answer yes, or pass --yes)")
+        state.fail("repair: nothing changed (answer yes, or pass --yes)")
         return EXIT_BAD_INPUT
     migration_commands.apply_repair(runner, plan)
+    state.fields["changed"] = True
     for line in changes:
         say(f"repair: did {line}")
     return EXIT_MIGRATION if plan.refused else EXIT_OK
 
 
 def offline_validate(
-    sql_dir_options: Options, *, out: TextIO | None = None, err: TextIO | None = None
+    sql_dir_options: Options,
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    as_json: bool = False,
+    emitter: Emitter | None = None,
 ) -> int:
     """``validate --offline``: the files alone (names, versions, duplicates, placeholders, text)."""
-    say = printer(out, _log.info)
-    fail = printer(err, _log.error, "migrate: ")
+    say = _silent if as_json else printer(out, _log.info)
+    state = _State(printer(err, _log.error, "migrate: "), {"offline": True})
+    code = _offline(sql_dir_options, say, state, printer(err, _log.warning, "migrate: warning: "))
+    if as_json:
+        (emitter or Emitter(printer(out, _log.info))).emit("validate", code, state.fields, state.message())
+    return code
+
+
+def _offline(sql_dir_options: Options, say: Line, state: _State, warn: Line) -> int:
     schema = sql_dir_options.app_schema or FALLBACK_APP_SCHEMA
     values = placeholder_values(schema, sql_dir_options.app_user)
     try:
@@ -184,12 +265,10 @@ def offline_validate(
             sql_dir_options.sql_dir,
             values,
             parse=False,
-            on_skip=printer(err, _log.warning, "migrate: warning: "),
+            on_skip=warn,
         )
-    except PlatformError as exc:
-        fail(f"validate: {exc}")
-        return exc.exit_code
-    except ValueError as exc:  # a placeholder value
-        fail(f"validate: {exc}")
-        return EXIT_BAD_INPUT
-    return _report(migration_commands.offline_problems(found), len(found), say, fail)
+    except (PlatformError, ValueError) as exc:  # ValueError: a placeholder value
+        state.fields["problems"] = [str(exc)]
+        state.fail(f"validate: {exc}")
+        return exc.exit_code if isinstance(exc, PlatformError) else EXIT_BAD_INPUT
+    return _report(migration_commands.offline_problems(found), len(found), say, state)

@@ -46,7 +46,9 @@ def test_info_lists_every_version_as_a_table_and_as_json(project: Project) -> No
     assert [line.split()[0] for line in lines[1:]] == ["1", "2", "3", "4"]
     assert " applied " in lines[1] and lines[4].split()[-2:] == ["pending", lines[4].split()[-1]]
     code, out, _ = project.run("info", "--json")
-    data = json.loads(out)
+    doc = json.loads(out)
+    assert (doc["command"], doc["ok"], doc["exit_code"], doc["error"]) == ("info", True, 0, None)
+    data = doc["versions"]
     assert [(d["version"], d["state"]) for d in data] == [
         (1, "applied"),
         (2, "applied"),
