@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import gc
+import os
+
+from scripts.cli.migrate_settings import KINDS, env_name
 
 
 def pytest_configure() -> None:
+    # The settings `migrate` and `bootstrap` read from the environment: a person's shell must not
+    # point the tests at another outputs file or migrations folder.
+    for key in KINDS:
+        os.environ.pop(env_name(key), None)
     # After one mocked program run the process tracks about 175,000 objects (the Pulumi SDK and
     # the AWS provider's modules), and each run allocates enough to trigger some 57 young-generation
     # collections with the default threshold of 700; the older generations are then walked
