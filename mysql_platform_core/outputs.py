@@ -16,6 +16,7 @@ exhaust the parser's recursion, non-UTF-8 bytes, files larger than any outputs.
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
 from collections.abc import Mapping
@@ -208,10 +209,20 @@ def from_json_file(path: str | Path) -> StackOutputs:
 
 def _read_text(file: Path) -> str:
     try:
-        with file.open("rb") as handle:
+        # O_NONBLOCK: opening a FIFO would wait for a writer; a regular file ignores the flag.
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise OutputsError(f"outputs: cannot read file '{file}': {exc.strerror}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OutputsError(f"outputs: '{file}' is not a regular file (a FIFO, device or directory)")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise OutputsError(f"outputs: cannot read file '{file}': {exc.strerror}") from None
+    finally:
+        os.close(fd)
     if len(raw) > MAX_FILE_BYTES:
         raise OutputsError(f"outputs: file '{file}' is larger than {MAX_FILE_BYTES} bytes: not stack outputs")
     try:

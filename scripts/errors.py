@@ -26,6 +26,23 @@ EXIT_NOT_FOUND: Final = 11  # analytics: no such snapshot, crawler, workgroup, e
 EXIT_DENIED: Final = 12  # analytics: no AWS credentials, or AWS refused a call, a role or a key
 EXIT_TASK_FAILED: Final = 13  # analytics: an export task, a crawl or a query failed
 EXIT_INTERRUPTED: Final = 130  # 128 + SIGINT, what shells report for Ctrl-C
+EXIT_TERMINATED: Final = 143  # 128 + SIGTERM: timeout(1), CI cancellation, container stop
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is (sockets shut, one last line) but reported as 143."""
+
+
+def interrupt_exit(exc: KeyboardInterrupt) -> tuple[int, str]:
+    """(exit code, what happened) for Ctrl-C or SIGTERM."""
+    return (
+        (EXIT_TERMINATED, "terminated (SIGTERM)")
+        if isinstance(exc, Terminated)
+        else (
+            EXIT_INTERRUPTED,
+            "interrupted (Ctrl-C)",
+        )
+    )
 
 
 class PlatformError(Exception):

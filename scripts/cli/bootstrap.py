@@ -35,7 +35,7 @@ from scripts.cli.db_options import (
 )
 from scripts.db import app_password
 from scripts.db.bootstrap_options import Options
-from scripts.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED
+from scripts.errors import EXIT_BAD_INPUT, interrupt_exit
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,9 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with interruptible():
             return _main(argv)
-    except KeyboardInterrupt:
-        print("bootstrap: interrupted (Ctrl-C); rerun the bootstrap to finish", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        code, what = interrupt_exit(exc)
+        print(f"bootstrap: {what}; rerun the bootstrap to finish", file=sys.stderr)
+        return code
 
 
 def _main(argv: Sequence[str] | None) -> int:

@@ -22,6 +22,7 @@ from scripts.cli.migrate_settings import (
     LOCAL_OUTPUTS,
     PYPROJECT_TABLE,
     UNATTENDED_CONNECT_TIMEOUT_S,
+    check_sql_dir,
     env_name,
     interactive_default_timeout,
     missing_outputs_message,
@@ -29,6 +30,7 @@ from scripts.cli.migrate_settings import (
 )
 from scripts.db import connection as db
 from scripts.db.bootstrap_options import RDS_CA_BUNDLE_URL, BadInput
+from scripts.errors import Terminated
 from scripts.stack import tunnel
 
 
@@ -47,7 +49,7 @@ def add_connection_arguments(p: argparse.ArgumentParser) -> None:
         f"pyproject.toml, else {LOCAL_OUTPUTS} when it exists)",
     )
     p.add_argument(
-        "--sql-dir", type=Path, metavar="DIR", help=f"migrations (${env_name('sql-dir')}; default: sql/)"
+        "--sql-dir", type=Path, metavar="DIR", help=f"migrations (${env_name('sql-dir')}; default: ./sql)"
     )
     p.add_argument(
         "--ssl-ca",
@@ -147,6 +149,7 @@ def apply_settings(args: argparse.Namespace) -> None:
         cwd=Path.cwd(),
         connect_timeout_default=interactive_default_timeout(sys.stdin.isatty(), sys.stderr.isatty()),
     )
+    check_sql_dir(resolved)
     for key, value in resolved.values.items():
         setattr(args, key.replace("-", "_"), value)
 
@@ -201,7 +204,8 @@ def read_outputs(args: argparse.Namespace, prog: str) -> tuple[StackOutputs, tun
 
 @contextmanager
 def interruptible() -> Iterator[None]:
-    """Ctrl-C: shut the database sockets first, then raise KeyboardInterrupt.
+    """Ctrl-C or SIGTERM: shut the database sockets first, then raise KeyboardInterrupt
+    (:class:`~scripts.errors.Terminated` for SIGTERM).
 
     A query interrupted while the server works on it (GET_LOCK waiting for the migration
     lock, a long migration) leaves its answer pending; the cleanup that follows (releasing
@@ -212,12 +216,13 @@ def interruptible() -> Iterator[None]:
         yield  # signal handlers can only be set from the main thread
         return
 
-    def interrupted(_signum: int, _frame: object) -> None:
+    def interrupted(signum: int, _frame: object) -> None:
         db.abort_connections()
-        raise KeyboardInterrupt
+        raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGINT, interrupted)
+    previous = {sig: signal.signal(sig, interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -38,7 +38,7 @@ from scripts.cli.migrate_settings import CONFIG_FILE, PYPROJECT_TABLE, env_name
 from scripts.db import migrate, migration_commands
 from scripts.db.bootstrap_options import BadInput, Options
 from scripts.db.migrate_json import Emitter
-from scripts.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, PlatformError
+from scripts.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, PlatformError, interrupt_exit
 
 PROG = "python -m scripts.migrate"
 
@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--sql-dir",
         type=Path,
         metavar="DIR",
-        help=f"(${env_name('sql-dir')}, the config file; default: sql/)",
+        help=f"(${env_name('sql-dir')}, the config file; default: ./sql)",
     )
     return parser
 
@@ -127,12 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # SIGPIPE, with stdout pointed at /dev/null so the exit does not fail on a flush.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except KeyboardInterrupt:
-        print(
-            "migrate: interrupted (Ctrl-C); a migration cut short has no history row and reruns",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        code, what = interrupt_exit(exc)
+        print(f"migrate: {what}; a migration cut short has no history row and reruns", file=sys.stderr)
+        return code
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -144,9 +142,10 @@ def _main(argv: Sequence[str] | None) -> int:
     emitter = Emitter(lambda text: print(text, flush=True))
     try:
         return _run(args, emitter)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if as_json:
-            emitter.emit(args.command, EXIT_INTERRUPTED, {}, "interrupted (Ctrl-C)")
+            code, what = interrupt_exit(exc)
+            emitter.emit(args.command, code, {}, what)
         raise
     finally:
         if as_json and not emitter.done:

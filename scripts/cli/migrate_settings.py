@@ -5,7 +5,9 @@ For each setting the first that has it wins: the command line (``--outputs``), t
 ``mysql-platform.toml`` in the current directory, else the ``[tool.mysql-platform]`` table of
 ``./pyproject.toml``; its keys are spelled as the long options (``outputs``, ``sql-dir`` ...) and
 its relative paths are relative to the file's directory. An empty environment variable counts as
-unset. The outputs default is ``.local/outputs.json`` (the local environment's) when it exists.
+unset. The outputs default is ``.local/outputs.json`` (the local environment's) when it exists;
+the migrations default is ``./sql``, as Flyway's, and its absence is an error naming the ways to
+give one (never the migrations of the tool's own checkout).
 
 Anything unusable (an unknown key, a wrong type, a bad number) is :class:`SettingsError` (exit 2)
 naming where it came from, the key, the value and what is expected.
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from scripts.db.bootstrap_options import DEFAULT_SQL_DIR, BadInput
+from scripts.db.bootstrap_options import BadInput
 
 _log = logging.getLogger(__name__)
 
@@ -31,9 +33,12 @@ CONFIG_FILE: Final = "mysql-platform.toml"
 PYPROJECT: Final = "pyproject.toml"
 PYPROJECT_TABLE: Final = "tool.mysql-platform"
 LOCAL_OUTPUTS: Final = Path(".local") / "outputs.json"
+SQL_DIR: Final = Path("sql")
 # The deadline for reaching the writer: a person at a terminal hears sooner that it is down.
 INTERACTIVE_CONNECT_TIMEOUT_S: Final = 10.0
 UNATTENDED_CONNECT_TIMEOUT_S: Final = 60.0
+# pyproject.toml files run to a few KiB; a settings file larger than this is a mistake.
+MAX_CONFIG_BYTES: Final = 1 << 20
 
 # The setting's kind: how a text (environment) or a TOML value becomes its value.
 PATH, TEXT, SECONDS, WHOLE_SECONDS = "path", "text", "seconds", "whole seconds"
@@ -48,8 +53,8 @@ KINDS: Final[dict[str, str]] = {
     "lock-timeout": WHOLE_SECONDS,
 }
 _EXPECTED: Final[dict[str, str]] = {
-    PATH: "a path (a string)",
-    TEXT: "a non-empty string",
+    PATH: "a path (a string without NUL)",
+    TEXT: "a non-empty string without NUL",
     SECONDS: "a positive number of seconds",
     WHOLE_SECONDS: "a positive whole number of seconds",
 }
@@ -108,6 +113,20 @@ def resolve(
     return Resolved(values, sources)
 
 
+def check_sql_dir(resolved: Resolved) -> None:
+    """A defaulted ``./sql`` that does not exist is an error naming the ways to give one."""
+    if resolved.sources.get("sql-dir") == "default" and not Path(resolved.values["sql-dir"]).is_dir():
+        raise SettingsError(missing_sql_dir_message(Path(resolved.values["sql-dir"])))
+
+
+def missing_sql_dir_message(default: Path) -> str:
+    return (
+        f"no migrations directory: {default} does not exist. Run from your project's directory, or "
+        f'pass --sql-dir DIR, set ${env_name("sql-dir")}, or put sql-dir = "DIR" in ./{CONFIG_FILE} '
+        f"(or in [{PYPROJECT_TABLE}] of ./{PYPROJECT})"
+    )
+
+
 def missing_outputs_message() -> str:
     return (
         f'no outputs file: pass --outputs FILE, set ${env_name("outputs")}, put outputs = "FILE" in '
@@ -120,7 +139,8 @@ def _defaults(cwd: Path, connect_timeout: float) -> dict[str, Any]:
     local = cwd / LOCAL_OUTPUTS
     return {
         "outputs": local if local.is_file() else None,
-        "sql-dir": DEFAULT_SQL_DIR,
+        # Flyway's default location is ./sql too, relative to where the command runs.
+        "sql-dir": cwd / SQL_DIR,
         "ops-schema": "ops",
         "app-user": "app",
         "connect-timeout": connect_timeout,
@@ -147,11 +167,17 @@ def _config(cwd: Path) -> tuple[dict[str, Any], Path | None]:
 def _load(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as f:
-            return tomllib.load(f)
+            raw = f.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise SettingsError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise SettingsError(f"{path} is larger than {MAX_CONFIG_BYTES} bytes: not a settings file")
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path} is not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise SettingsError(f"{path} nests arrays or tables too deeply to be a settings file") from None
 
 
 def _checked(table: Mapping[str, Any], path: Path) -> dict[str, Any]:
@@ -168,7 +194,7 @@ def _checked(table: Mapping[str, Any], path: Path) -> dict[str, Any]:
 def _from_toml(key: str, value: object, where: str, base: Path) -> Any:
     kind = KINDS[key]
     if kind in (PATH, TEXT):
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str) or not value or "\x00" in value:
             raise _bad(where, value, kind)
         return str(base / value) if key == "ssl-ca" else base / value if kind == PATH else value
     if (

@@ -126,8 +126,8 @@ def scrub(text: str, secret: Secret) -> str:
 
 def describe_error(exc: BaseException, secret: Secret) -> str:
     errno = getattr(exc, "errno", None)
-    msg = getattr(exc, "msg", None) or str(exc)
-    text = f"error {errno}: {msg}" if errno else str(msg)
+    msg = " ".join(str(getattr(exc, "msg", None) or exc).split())  # one line: the connector wraps some
+    text = f"error {errno}: {msg}" if errno else msg
     return scrub(text, secret)
 
 
@@ -291,7 +291,7 @@ def open_connection(
         attempts += 1
         remaining = deadline - clock()
         try:
-            return connect(target, min(backoff.attempt_timeout_s, max(remaining, 0.05)))
+            return connect(target, min(attempt_timeout(backoff, attempts), max(remaining, 0.05)))
         except mysql.connector.Error as exc:
             _raise_if_permanent(exc, target)
             last = describe_error(exc, target.password)
@@ -308,6 +308,17 @@ def open_connection(
         # Full jitter spreads out many bootstraps waiting for the same new instance.
         sleep(min(rng.uniform(0, delay), remaining))
         delay = min(delay * backoff.factor, backoff.max_delay_s)
+
+
+def attempt_timeout(backoff: Backoff, attempt: int) -> float:
+    """How long attempt number ``attempt`` may wait for the server to answer.
+
+    A server that accepts and never answers (stopped, or a black hole behind a load balancer)
+    costs a whole attempt: the first ones are short, so the wait is reported every
+    ``report_every_s`` as it is for a refused port, and later ones grow up to
+    ``attempt_timeout_s`` for a server that is only slow (a TLS handshake far away).
+    """
+    return min(backoff.attempt_timeout_s, backoff.report_every_s * attempt)
 
 
 def _raise_if_permanent(exc: mysql.connector.Error, target: Target) -> None:

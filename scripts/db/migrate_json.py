@@ -4,8 +4,8 @@
     {"command": "migrate", "ok": false, "exit_code": 3, "error": {"kind": "connect", "message": "..."}, ...}
 
 ``error.kind`` follows the exit code (:mod:`scripts.errors`): ``bad_input`` (2), ``connect`` (3),
-``migration`` (4), ``interrupted`` (130), else ``failed``. The command's fields are present on
-failure too, holding what was known when it stopped (empty lists, nulls).
+``migration`` (4), ``interrupted`` (130, Ctrl-C; 143, SIGTERM), else ``failed``. The command's
+fields are present on failure too, holding what was known when it stopped (empty lists, nulls).
 """
 
 from __future__ import annotations
@@ -14,13 +14,21 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from scripts.errors import EXIT_BAD_INPUT, EXIT_CONNECT, EXIT_INTERRUPTED, EXIT_MIGRATION, EXIT_OK
+from scripts.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_CONNECT,
+    EXIT_INTERRUPTED,
+    EXIT_MIGRATION,
+    EXIT_OK,
+    EXIT_TERMINATED,
+)
 
 ERROR_KINDS = {
     EXIT_BAD_INPUT: "bad_input",
     EXIT_CONNECT: "connect",
     EXIT_MIGRATION: "migration",
     EXIT_INTERRUPTED: "interrupted",
+    EXIT_TERMINATED: "interrupted",
 }
 
 # Each command's fields and their values before anything is known.

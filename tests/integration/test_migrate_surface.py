@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ from scripts.cli import bootstrap as bootstrap_cli
 from scripts.cli import main as main_cli
 from scripts.cli import migrate as migrate_cli
 from tests.integration.test_migrate_commands import Project, project, three_files
+from tests.support.bootstrap_env import REPO
 
 __all__ = ["project"]  # the fixture, shared with test_migrate_commands
 
@@ -194,3 +198,26 @@ def test_a_dead_server_says_so_every_few_seconds_until_the_deadline(
     assert f"127.0.0.1:{port}" in waits[0] and "error 2003" in waits[0] and "s more" in waits[0]
     assert project.env.admin_password.reveal() not in err
     assert "within 7 s" in err
+
+
+def test_sigterm_is_handled_as_ctrl_c_is_with_exit_143_and_one_json_document(project: Project) -> None:
+    three_files(project)
+    argv = ["--outputs", str(project.env.outputs_path), "--sql-dir", str(project.sql), "--json"]
+    argv += ["--writer", f"127.0.0.1:{closed_port()}", "--connect-timeout", "60"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scripts.migrate", "info", *argv],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:  # waiting for the dead writer: its first waiting line
+        if "cannot reach" in line:
+            break
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == errors.EXIT_TERMINATED, (out, err)
+    document = json.loads(out)
+    assert document["exit_code"] == 143 and document["error"]["kind"] == "interrupted"
+    assert "terminated (SIGTERM)" in document["error"]["message"] and "terminated (SIGTERM)" in err

@@ -70,6 +70,29 @@ def test_attempt_timeout_is_capped_by_the_time_left() -> None:
     assert clock.now - 100.0 <= 3.0 + 1e-9
 
 
+def test_a_server_that_never_answers_is_retried_with_short_then_longer_attempts() -> None:
+    clock = FakeClock()
+    connect = failing(2003, "timed out", clock, cost=100.0)  # each attempt hangs its whole timeout
+    waits: list[db.Waiting] = []
+    backoff = db.Backoff(deadline_s=30, attempt_timeout_s=10)
+    with pytest.raises(db.Unreachable):
+        db.open_connection(
+            TARGET, backoff, connect=connect, sleep=clock.sleep, clock=clock, progress=waits.append
+        )
+    assert connect.calls[:4] == pytest.approx([3.0, 6.0, 9.0, 10.0], abs=0.3)  # jitter sleeps between
+    assert [round(w.elapsed_s) for w in waits][:2] == [3, 9]  # heard of at each failure, 3 s apart at least
+
+
+def test_a_wrapped_connector_message_is_one_line() -> None:
+    exc = errors.OperationalError(
+        errno=2055, msg="The Read Operation timed out\n  consider using\n reconnect()"
+    )
+    assert (
+        db.describe_error(exc, Secret("pw"))
+        == "error 2055: The Read Operation timed out consider using reconnect()"
+    )
+
+
 def test_succeeds_after_transient_failures() -> None:
     clock = FakeClock()
     attempts: list[int] = []

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from scripts.cli import migrate_settings as ms
-from scripts.db.bootstrap_options import DEFAULT_SQL_DIR
 
 ALL_UNSET: dict[str, Any] = dict.fromkeys(ms.KINDS)
 
@@ -30,7 +29,13 @@ def test_command_line_wins_over_environment_over_file_over_default(tmp_path: Pat
     )
     assert r.values["lock-timeout"] == 7
     assert r.values["app-user"] == "app" and r.sources["app-user"] == "default"
-    assert resolve(tmp_path / "elsewhere").values["sql-dir"] == DEFAULT_SQL_DIR
+    # ./sql where the command runs, as Flyway's default: never the tool's own checkout's sql/.
+    elsewhere = resolve(tmp_path / "elsewhere")
+    assert elsewhere.values["sql-dir"] == tmp_path / "elsewhere" / "sql"
+    with pytest.raises(ms.SettingsError, match=r"no migrations directory: .*elsewhere/sql does not exist"):
+        ms.check_sql_dir(elsewhere)
+    (tmp_path / "elsewhere" / "sql").mkdir(parents=True)
+    ms.check_sql_dir(resolve(tmp_path / "elsewhere"))
 
 
 def test_relative_paths_in_the_file_resolve_against_its_directory(tmp_path: Path) -> None:
@@ -75,7 +80,12 @@ def test_an_empty_environment_variable_counts_as_unset(tmp_path: Path) -> None:
     ("text", "match"),
     [
         ('output = "x.json"\n', r"mysql-platform.toml: unknown key 'output' \(did you mean 'outputs'\?\)"),
-        ("outputs = 3\n", r"key 'outputs': expected a path \(a string\), got 3"),
+        ("outputs = 3\n", r"key 'outputs': expected a path \(a string without NUL\), got 3"),
+        (
+            'outputs = "o.json\\u0000x"\n',
+            r"key 'outputs': expected a path \(a string without NUL\), got 'o.json\\x00x'",
+        ),
+        ("x = " + "[" * 5000 + "]" * 5000 + "\n", r"nests arrays or tables too deeply"),
         (
             'connect-timeout = "ten"\n',
             r"key 'connect-timeout': expected a positive number of seconds, got 'ten'",
@@ -83,7 +93,7 @@ def test_an_empty_environment_variable_counts_as_unset(tmp_path: Path) -> None:
         ("connect-timeout = -1\n", r"expected a positive number of seconds, got -1"),
         ("lock-timeout = 1.5\n", r"key 'lock-timeout': expected a positive whole number of seconds, got 1.5"),
         ("lock-timeout = true\n", r"got True"),
-        ('app-user = ""\n', r"key 'app-user': expected a non-empty string, got ''"),
+        ('app-user = ""\n', r"key 'app-user': expected a non-empty string without NUL, got ''"),
         ("outputs = \n", r"mysql-platform.toml is not valid TOML"),
     ],
 )

@@ -106,3 +106,10 @@ def test_permission_warning_names_the_mode_and_the_fix(tmp_path: Path) -> None:
     os.chmod(path, 0o620)  # writable, not readable, by the group
     assert outputs.permission_warning(path) is None
     assert outputs.permission_warning(tmp_path / "absent.json") is None
+
+
+def test_rejects_a_fifo_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "outputs.json"
+    os.mkfifo(fifo)
+    with pytest.raises(outputs.OutputsError, match=r"is not a regular file"):
+        outputs.from_json_file(fifo)  # opening it for reading would block until someone writes
