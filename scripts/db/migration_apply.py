@@ -2,9 +2,10 @@
 
 :class:`FileSession` runs a file's statements on a connection opened for that file alone (the
 session rules are in :mod:`scripts.db.migrations`), in the round trips
-:mod:`scripts.db.migration_batches` groups them into, then writes its history row in the
-transaction of its last statements. It stops a file that damaged the history table before it
-is recorded, and puts the rows back.
+:mod:`scripts.db.migration_batches` groups them into, then records it in the transaction of its
+last statements as its :class:`Recording` says (a versioned history row, a repeatable row, the
+deletion of an undone version's row, or nothing for a callback). It stops a file that damaged
+the history table before it is recorded, and puts the rows back.
 
 Statements larger than the server's ``max_allowed_packet`` are refused before they are sent:
 the server would close the connection on them (error 1153, or a lost connection), and a rerun

@@ -313,9 +313,8 @@ def load_file(
 ) -> Migration:
     """One SQL file of any kind (versioned, repeatable, undo, callback) as a :class:`Migration`.
 
-    ``${ops_schema}`` is filled with :data:`DEFAULT_OPS_SCHEMA` here; ``Runner.run``
-    fills it again with the runner's history schema. Without ``parse`` the file is only
-    hashed; :func:`check` parses it later, before anything is applied.
+    ``${ops_schema}`` is :data:`DEFAULT_OPS_SCHEMA` here (``Runner.run`` sets the runner's).
+    Without ``parse`` the file is only hashed; :func:`check` parses it before it is applied.
     """
     values = load_values(placeholders)
     try:
@@ -371,16 +370,12 @@ def discover(
     parse: bool = True,
     on_skip: Callable[[str], None] = _log.warning,
 ) -> list[Migration]:
-    """All migrations in ``sql_dir`` in version order; every ``*.sql`` file must be a migration.
+    """The ``V<NNN>__<name>.sql`` files of ``sql_dir`` (:func:`sql_paths`) in version order; any
+    other ``*.sql`` is refused (:func:`scripts.db.migration_kinds.discover_all` takes every kind).
 
-    Only regular files are read (symlinks to them too): a ``*.sql`` FIFO, socket, device or
-    directory is skipped, and ``on_skip`` is told its name and what it is (a FIFO would block the
-    reader until something writes to it).
-
-    ``placeholders`` (e.g. ``{"database": "shop"}``) fill ``${name}`` in every file; a bad
-    value (or ``ops_schema``, which the runner sets) raises
-    :class:`~scripts.db.sql_placeholders.PlaceholderError` before any file is read. Without
-    ``parse`` files are named, hashed and their placeholders checked (:func:`check` splits them).
+    ``placeholders`` (e.g. ``{"database": "shop"}``) fill ``${name}`` in every file; a bad value
+    (or ``ops_schema``) raises :class:`~scripts.db.sql_placeholders.PlaceholderError` before any
+    file is read. Without ``parse`` files are named, hashed and their placeholders checked.
     """
     load_values(placeholders)
     found: dict[int, Migration] = {}
@@ -398,7 +393,9 @@ def discover(
 
 
 def sql_paths(sql_dir: Path, on_skip: Callable[[str], None] = _log.warning) -> list[Path]:
-    """The regular ``*.sql`` files in ``sql_dir``, by name; ``on_skip`` hears of the others."""
+    """The regular ``*.sql`` files in ``sql_dir`` (symlinks to them too), by name. A ``*.sql``
+    FIFO, socket, device or directory is skipped and ``on_skip`` told its name and what it is (a
+    FIFO would block the reader until something writes to it)."""
     if not sql_dir.is_dir():
         raise MigrationFileError(f"migrations directory '{sql_dir}' does not exist or is not a directory")
     paths = []

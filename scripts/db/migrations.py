@@ -1,7 +1,9 @@
 """Applying versioned SQL migrations: history, a named lock, apply-once.
 
-The files (names, placeholders, checksums) are :mod:`scripts.db.migration_files`; which
-statements share a round trip is :mod:`scripts.db.migration_batches`.
+The files (names, placeholders, checksums) are :mod:`scripts.db.migration_files`; the other
+kinds (repeatable, undo, callbacks) :mod:`scripts.db.migration_kinds`; the order of a run and
+``--target`` :mod:`scripts.db.migration_plan`; which statements share a round trip is
+:mod:`scripts.db.migration_batches`.
 
 What "consistent" means here. MySQL/MariaDB commit DDL implicitly, so a migration
 cannot be rolled back as a whole. The runner guarantees instead that:

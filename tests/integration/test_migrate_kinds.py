@@ -7,12 +7,14 @@ Each test has its own history schema (``--ops-schema``) and its own tables (the 
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 import pytest
 
 from scripts import errors
 from scripts.local.env import LocalEnv
+from tests.support.bootstrap_env import run_main, scalar, sql_copy
 from tests.support.migrate_project import Project, three_files
 
 
@@ -258,3 +260,25 @@ def test_validate_offline_checks_undo_files(project: Project) -> None:
     assert any(
         "U009__nothing.sql undoes version 9, but there is no V file of version 9" in p for p in problems
     )
+
+
+# --- the bootstrap applies the same kinds ----------------------------------------------------------
+
+
+def test_the_bootstrap_applies_repeatables_and_runs_callbacks(
+    env: LocalEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schema = f"hist_{secrets.token_hex(4)}"
+    extra = {
+        "R__kinds_view.sql": "CREATE OR REPLACE VIEW ${database}.kinds_view AS SELECT 1 AS one;\n",
+        "afterMigrate.sql": "CREATE TABLE IF NOT EXISTS ${database}.kinds_after (id INT);\n",
+    }
+    sql_dir = sql_copy(tmp_path, extra)
+    args = ["--outputs", str(env.outputs_path), "--sql-dir", str(sql_dir), "--ops-schema", schema]
+    code, out, err = run_main(capsys, *args, "--skip-replication-check")
+    assert code == errors.EXIT_OK, err
+    assert "applied R__kinds_view.sql" in out and "ran callback afterMigrate.sql" in out
+    assert scalar(env, f"SELECT COUNT(*) FROM {schema}.repeatable_history") == 1
+    # The local environment's application schema is `app`.
+    found = "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'app'"
+    assert scalar(env, found + " AND TABLE_NAME IN ('kinds_view', 'kinds_after')") == 2
