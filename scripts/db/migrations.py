@@ -158,14 +158,14 @@ class Runner:
             done: dict[str, list[tuple[Migration, float]]] = {k: [] for k in RECORDINGS}
             for step in plan:
                 done[step.kind].append((step.migration, self._step(step, rows)))
-            applied = done[migration_plan.VERSIONED]
-            pending_all = len([m for m in found.versioned if m.version not in parse_applied(rows)])
+            applied, now = done[migration_plan.VERSIONED], parse_applied(rows)
+            left = sum(m.version not in now for m in found.versioned)  # above the target
             return RunResult(
                 applied=tuple(applied),
-                skipped=len(found.versioned) - len(applied) - pending_all,
+                skipped=len(found.versioned) - len(applied) - left,
                 repeatables=tuple(done[migration_plan.REPEATABLE]),
                 callbacks=tuple(m.script for m, _ in done[migration_plan.CALLBACK]),
-                above_target=pending_all,
+                above_target=left,
             )
 
     def plan(
@@ -183,7 +183,7 @@ class Runner:
     def _plan(
         self, found: MigrationSet, applied: dict[int, Applied], out_of_order: bool, target: int | None
     ) -> list[Step]:
-        versioned = self._pending(migration_plan.up_to(found.versioned, target), applied, out_of_order)
+        versioned = self._pending(found.versioned, applied, out_of_order, target)
         repeatable = migration_repeatables.pending(
             found.repeatable, migration_repeatables.read(self.conn, self.schema)
         )
@@ -202,10 +202,14 @@ class Runner:
         return [m.with_ops_schema(self.schema) for m in migrations]
 
     def _pending(
-        self, migrations: Sequence[Migration], applied: dict[int, Applied], out_of_order: bool
+        self,
+        migrations: Sequence[Migration],
+        applied: dict[int, Applied],
+        out_of_order: bool,
+        target: int | None = None,
     ) -> list[Migration]:
-        self.verify(migrations, applied)
-        pending = [m for m in migrations if m.version not in applied]
+        self.verify(migrations, applied)  # every file, the ones above the target too
+        pending = [m for m in migration_plan.up_to(migrations, target) if m.version not in applied]
         if pending and applied and not out_of_order:
             newest = max(applied.values(), key=lambda a: a.version)
             if pending[0].version < newest.version:
