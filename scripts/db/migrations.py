@@ -283,7 +283,8 @@ class Runner:
         try:
             return self.apply_file(step.migration, rows, UNRECORDED)
         except MigrationError as exc:
-            raise MigrationError(
+            # The same class (a packet too large, a damaged history), named as the callback.
+            raise type(exc)(
                 f"callback {step.migration.script} failed, so the run stopped there: {exc}"
             ) from None
 
