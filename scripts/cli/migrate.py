@@ -1,7 +1,8 @@
 """``mysql-platform migrate COMMAND`` (also ``python -m scripts.migrate``): Flyway's everyday commands.
 
-    migrate  [--outputs FILE] [--dry-run] [--out-of-order]  apply pending migrations
-    info     [--outputs FILE]                              every version's state
+    migrate  [--outputs FILE] [--dry-run] [--out-of-order] [--target N]  apply pending migrations
+    info     [--outputs FILE] [--target N]                 every version's state
+    undo     [--outputs FILE] [--target N]                 undo the newest version(s) with U<NNN> files
     current  [--outputs FILE]                              the newest applied version, how many pending
     validate [--outputs FILE] | --offline                  check files (and history) without applying
     repair   [--outputs FILE] [--yes]                      fix the history (deleted or reformatted files)
@@ -46,7 +47,9 @@ PROG = "python -m scripts.migrate"
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Versioned SQL migrations (V<NNN>__name.sql in sql/), as Flyway users know them. "
+        description="Versioned SQL migrations (V<NNN>__name.sql in sql/), as Flyway users know them, "
+        "with repeatable R__name.sql, undo U<NNN>__name.sql and the callbacks beforeMigrate.sql, "
+        "beforeEachMigrate.sql, afterEachMigrate.sql, afterMigrate.sql. "
         f"Settings come from the command line, then ${env_name('outputs')} and the like, then "
         f"./{CONFIG_FILE} or [{PYPROJECT_TABLE}] in ./pyproject.toml, then the defaults.",
         epilog="exit codes: 0 ok, 2 bad input or problems found, 3 cannot connect, 4 migration failed",
@@ -55,13 +58,22 @@ def build_parser() -> argparse.ArgumentParser:
     m = _connected(sub, "migrate", "apply pending migrations (what the bootstrap does first)")
     m.add_argument("--dry-run", action="store_true", help="print the statements that would run, as sent")
     _out_of_order(m)
-    _connected(sub, "info", "every version: applied (when, how long, checksum), pending, problems")
+    _target(m, "apply versions up to N and no further (N must be a file's version); repeatables follow")
+    i = _connected(sub, "info", "every version: applied (when, how long, checksum), pending, problems")
+    _target(i, "show versions above N as 'above target'")
     _connected(sub, "current", "one line: the newest applied version and how many are pending")
     v = _connected(sub, "validate", "check names, checksums against the history and every file's text")
     v.add_argument("--offline", action="store_true", help="the files alone, no database (for CI)")
     _out_of_order(v)
     r = _connected(sub, "repair", "drop history rows of deleted files, re-align reformatted files")
     r.add_argument("--yes", action="store_true", help="do not ask before changing the history")
+    u = _connected(
+        sub,
+        "undo",
+        "undo the newest applied version with its U<NNN>__name.sql (DDL commits as it runs: undo "
+        "is not atomic and cannot bring back data a migration dropped or changed)",
+    )
+    _target(u, "undo every applied version above N, newest first (N itself stays)")
     b = _connected(sub, "baseline", "mark versions up to N as applied on a database that has them")
     b.add_argument("--version", type=int, required=True, metavar="N", help="the highest version to mark")
     n = sub.add_parser("new", help="create the next V<NNN>__NAME.sql")
@@ -95,6 +107,10 @@ def _out_of_order(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _target(p: argparse.ArgumentParser, help_: str) -> None:
+    p.add_argument("--target", type=int, metavar="N", help=help_)
+
+
 def options_from_args(args: argparse.Namespace) -> Options:
     return Options(**connection_options(args))
 
@@ -107,6 +123,7 @@ def command_from_args(args: argparse.Namespace) -> migrate.Command:
         out_of_order=getattr(args, "out_of_order", False),
         yes=getattr(args, "yes", False),
         version=getattr(args, "version", None),
+        target=getattr(args, "target", None),
     )
 
 

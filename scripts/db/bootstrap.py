@@ -32,7 +32,7 @@ from mysql.connector.connection import MySQLConnection
 
 from mysql_platform_core import outputs
 from mysql_platform_core.contract import StackOutputs
-from scripts.db import app_user, migration_files, migrations, replication_check
+from scripts.db import app_user, migration_kinds, migrations, replication_check
 from scripts.db import connection as db
 from scripts.db.bootstrap_options import BadInput as BadInput
 from scripts.db.bootstrap_options import Options as Options
@@ -83,7 +83,7 @@ def bootstrap(
         progress(f"the outputs' db.database is empty (dbName unset): application schema '{schema}'")
     # Bad names fail before any connection; the runner reads every pending file through
     # before it applies the first (a bad line or placeholder stops it with nothing applied).
-    found = migration_files.discover(
+    found = migration_kinds.discover_all(
         options.sql_dir, placeholders(outputs_, options), parse=False, on_skip=warn
     )
     ca = tls_ca(outputs_, options, warn)

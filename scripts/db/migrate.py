@@ -20,7 +20,15 @@ import mysql.connector
 from mysql_platform_core import outputs
 from mysql_platform_core.contract import StackOutputs
 from scripts.db import connection as db
-from scripts.db import migration_commands, migration_files, migration_status, migrations
+from scripts.db import (
+    migration_commands,
+    migration_files,
+    migration_kinds,
+    migration_repeatables,
+    migration_status,
+    migration_undo,
+    migrations,
+)
 from scripts.db.bootstrap import failure, printer
 from scripts.db.bootstrap_options import (
     FALLBACK_APP_SCHEMA,
@@ -38,7 +46,7 @@ from scripts.errors import EXIT_BAD_INPUT, EXIT_MIGRATION, EXIT_OK, PlatformErro
 
 _log = logging.getLogger(__name__)
 
-COMMANDS = ("migrate", "info", "validate", "repair", "baseline", "current")
+COMMANDS = ("migrate", "info", "validate", "repair", "baseline", "current", "undo")
 Line = Callable[[str], None]
 
 
@@ -50,6 +58,7 @@ class Command:
     out_of_order: bool = False  # migrate, validate
     yes: bool = False  # repair: no question
     version: int | None = None  # baseline
+    target: int | None = None  # migrate, info: versions up to it; undo: down to it, not including it
 
 
 Confirm = Callable[[str], bool]
@@ -85,7 +94,7 @@ def run(
     waiting = printer(err, _log.warning, "migrate: ")
     try:
         validate(options)
-        found = migration_files.discover(
+        found = migration_kinds.discover_all(
             options.sql_dir, placeholders(outputs_, options), parse=False, on_skip=warn
         )
         writer_endpoint, _readers = endpoints(outputs_, options)
@@ -129,7 +138,7 @@ class _Run:
     """One command's inputs once connected."""
 
     runner: migrations.Runner
-    found: list[migration_files.Migration]
+    found: migration_kinds.MigrationSet
     command: Command
     say: Line
     state: _State
@@ -142,22 +151,16 @@ def _dispatch(run: _Run) -> int:
     if name == "migrate" and command.dry_run:
         return _dry_run(run)
     if name == "migrate":
-        result = runner.run(found, out_of_order=command.out_of_order)
-        fields["applied"] = [{**_names(m), "duration_ms": round(ms)} for m, ms in result.applied]
-        fields["already_applied"] = result.skipped
-        say(f"migrations: {len(result.applied)} applied, {result.skipped} already applied")
-        return EXIT_OK
+        return _migrate(run)
     if name == "info":
-        statuses = migration_commands.info(runner, found)
-        fields["versions"] = [s.as_dict() for s in statuses]
-        for line in migration_status.table(statuses):
-            say(line)
-        return EXIT_OK
+        return _info(run)
+    if name == "undo":
+        return _undo(run)
     if name == "current":
         return _current(run)
     if name == "validate":
         problems = migration_commands.validate(runner, found, out_of_order=command.out_of_order)
-        return _report(problems, len(found), say, run.state)
+        return _report(problems, found.files, say, run.state)
     if name == "repair":
         return _repair(run)
     if name == "baseline":
@@ -175,10 +178,63 @@ def _names(m: migration_files.Migration) -> dict[str, Any]:
     return {"version": m.version, "description": m.description, "script": m.script}
 
 
+def _migrate(run: _Run) -> int:
+    command, fields, say = run.command, run.state.fields, run.say
+    result = run.runner.run(run.found, out_of_order=command.out_of_order, target=command.target)
+    fields["target"] = command.target
+    fields["applied"] = [{**_names(m), "duration_ms": round(ms)} for m, ms in result.applied]
+    fields["already_applied"] = result.skipped
+    fields["above_target"] = result.above_target
+    fields["repeatables"] = [
+        {"script": m.script, "description": m.description, "duration_ms": round(ms)}
+        for m, ms in result.repeatables
+    ]
+    fields["callbacks"] = list(result.callbacks)
+    extra = f", {len(result.repeatables)} repeatable applied" if run.found.repeatable else ""
+    above = f", {result.above_target} above target {command.target}" if command.target is not None else ""
+    say(f"migrations: {len(result.applied)} applied, {result.skipped} already applied{extra}{above}")
+    return EXIT_OK
+
+
+def _undo(run: _Run) -> int:
+    target = run.command.target
+    run.state.fields["target"] = target
+    result = migration_undo.undo(run.runner, run.found, target)
+    run.state.fields["undone"] = migration_undo.names(result.undone)
+    for row, file, ms in result.undone:
+        run.say(f"undo: version {row.version} ({row.script}) undone by {file.script} in {ms:.0f} ms")
+    if not result.undone:
+        run.say("undo: nothing to undo" + (f" above version {target}" if target is not None else ""))
+    return EXIT_OK
+
+
+def _info(run: _Run) -> int:
+    statuses = migration_commands.info(run.runner, run.found, target=run.command.target)
+    repeatables = migration_commands.repeatable_info(run.runner, run.found)
+    run.state.fields.update(
+        target=run.command.target,
+        versions=[s.as_dict() for s in statuses],
+        repeatables=[s.as_dict() for s in repeatables],
+        callbacks=[m.script for m in run.found.callbacks.values()],
+    )
+    for line in migration_status.table(statuses):
+        run.say(line)
+    if repeatables:
+        run.say("")
+        for line in migration_repeatables.lines(repeatables):
+            run.say(line)
+    if run.found.callbacks:
+        run.say("callbacks: " + ", ".join(m.script for m in run.found.callbacks.values()))
+    return EXIT_OK
+
+
 def _dry_run(run: _Run) -> int:
     say, batches = run.say, []
     run.state.fields["dry_run"] = True
-    steps = migration_commands.dry_run(run.runner, run.found, out_of_order=run.command.out_of_order)
+    run.state.fields["target"] = run.command.target
+    steps = migration_commands.dry_run(
+        run.runner, run.found, out_of_order=run.command.out_of_order, target=run.command.target
+    )
     for migration, batch in steps:
         texts = [printable(s.text) + (";" if s.delimiter == ";" else f"\n{s.delimiter}") for s in batch]
         batches.append({**_names(migration), "line": batch[0].line, "statements": texts})
@@ -261,14 +317,9 @@ def _offline(sql_dir_options: Options, say: Line, state: _State, warn: Line) -> 
     schema = sql_dir_options.app_schema or FALLBACK_APP_SCHEMA
     values = placeholder_values(schema, sql_dir_options.app_user)
     try:
-        found = migration_files.discover(
-            sql_dir_options.sql_dir,
-            values,
-            parse=False,
-            on_skip=warn,
-        )
+        found = migration_kinds.discover_all(sql_dir_options.sql_dir, values, parse=False, on_skip=warn)
     except (PlatformError, ValueError) as exc:  # ValueError: a placeholder value
         state.fields["problems"] = [str(exc)]
         state.fail(f"validate: {exc}")
         return exc.exit_code if isinstance(exc, PlatformError) else EXIT_BAD_INPUT
-    return _report(migration_commands.offline_problems(found), len(found), say, state)
+    return _report(migration_commands.offline_problems(found), found.files, say, state)

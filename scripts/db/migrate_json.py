@@ -33,12 +33,22 @@ ERROR_KINDS = {
 
 # Each command's fields and their values before anything is known.
 EMPTY_FIELDS: dict[str, dict[str, Any]] = {
-    "migrate": {"dry_run": False, "applied": [], "already_applied": None, "batches": []},
-    "info": {"versions": []},
+    "migrate": {
+        "dry_run": False,
+        "target": None,
+        "applied": [],
+        "already_applied": None,
+        "above_target": None,
+        "repeatables": [],
+        "callbacks": [],
+        "batches": [],
+    },
+    "info": {"target": None, "versions": [], "repeatables": [], "callbacks": []},
     "validate": {"offline": False, "files": None, "problems": []},
     "repair": {"changes": [], "refusals": [], "changed": False},
     "baseline": {"version": None, "marked": []},
     "current": {"current": None, "pending": None, "text": None},
+    "undo": {"target": None, "undone": []},
 }
 
 

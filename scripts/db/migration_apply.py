@@ -2,9 +2,10 @@
 
 :class:`FileSession` runs a file's statements on a connection opened for that file alone (the
 session rules are in :mod:`scripts.db.migrations`), in the round trips
-:mod:`scripts.db.migration_batches` groups them into, then writes its history row in the
-transaction of its last statements. It stops a file that damaged the history table before it
-is recorded, and puts the rows back.
+:mod:`scripts.db.migration_batches` groups them into, then records it in the transaction of its
+last statements as its :class:`Recording` says (a versioned history row, a repeatable row, the
+deletion of an undone version's row, or nothing for a callback). It stops a file that damaged
+the history table before it is recorded, and puts the rows back.
 
 Statements larger than the server's ``max_allowed_packet`` are refused before they are sent:
 the server would close the connection on them (error 1153, or a lost connection), and a rerun
@@ -16,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 
 import mysql.connector
 from mysql.connector.connection import MySQLConnection
@@ -49,6 +51,43 @@ def preview(text: str) -> str:
     return one_line[: STATEMENT_PREVIEW_CHARS - 3] + "..."
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What running one file's statements gave, for the step that records it."""
+
+    count: int  # statements run
+    duration_ms: float
+    shape: str  # scripts.db.sql_shape of its statements
+
+
+@dataclass(frozen=True)
+class Recording:
+    """How a file is recorded: ``write`` runs in the transaction of its last statements (on the
+    file's own session) after they succeeded; ``done`` is the verb of the progress line."""
+
+    write: Callable[[History, Migration, Outcome], None]
+    done: str = "applied"
+    # The versioned history's rows after ``write``, from those before (read in the transaction).
+    rows_after: Callable[[History, Migration, list[HistoryRow]], list[HistoryRow]] = (
+        lambda _history, _migration, rows: rows
+    )
+
+
+def record_versioned(history: History, migration: Migration, outcome: Outcome) -> None:
+    """A versioned file's history row (``migrate``)."""
+    history.insert(
+        migration, count=outcome.count, duration_ms=outcome.duration_ms, kind="migrate", shape=outcome.shape
+    )
+
+
+VERSIONED = Recording(
+    record_versioned,
+    rows_after=lambda history, migration, rows: [*rows, *history.rows(migration.version)],
+)
+# Callbacks: nothing is recorded.
+UNRECORDED = Recording(lambda _history, _migration, _outcome: None, done="ran callback")
+
+
 def megabytes(size: int) -> str:
     return f"{size / 1048576:.1f} MiB ({size} bytes)"
 
@@ -71,8 +110,9 @@ class FileSession:
         self.max_packet = max_packet
         self.progress = progress
 
-    def apply(self, migration: Migration, rows: list[HistoryRow]) -> float:
-        """Run ``migration`` and record it; ``rows`` (the history so far) gains its row."""
+    def apply(self, migration: Migration, rows: list[HistoryRow], recording: Recording = VERSIONED) -> float:
+        """Run ``migration`` and record it as ``recording`` says; ``rows`` (the versioned history
+        so far) becomes the history as it is after the commit."""
         started = time.perf_counter()
         shape = sql_shape.ShapeHash()
         count = 0
@@ -95,10 +135,8 @@ class FileSession:
             self._set_names()
             self.conn.autocommit = False  # the history row, read back in the same transaction
             duration_ms = (time.perf_counter() - started) * 1000
-            self.history.insert(
-                migration, count=count, duration_ms=duration_ms, kind="migrate", shape=shape.hexdigest()
-            )
-            new_rows = self.history.rows(migration.version)  # in the transaction: sees its own row
+            recording.write(self.history, migration, Outcome(count, duration_ms, shape.hexdigest()))
+            new_rows = recording.rows_after(self.history, migration, rows)  # in the transaction
             self.conn.commit()
         except MigrationError as exc:
             self._rollback()
@@ -110,8 +148,8 @@ class FileSession:
         except BaseException:
             self._rollback()
             raise
-        rows.extend(new_rows)
-        self.progress(f"applied {migration.script} ({count} statements) in {duration_ms:.0f} ms")
+        rows[:] = new_rows
+        self.progress(f"{recording.done} {migration.script} ({count} statements) in {duration_ms:.0f} ms")
         return duration_ms
 
     def _set_names(self) -> None:

@@ -16,10 +16,19 @@ from pathlib import Path
 
 from mysql.connector.connection import MySQLConnection
 
-from scripts.db import migration_files, migration_status, ops_tables, sql_shape
+from scripts.db import (
+    migration_files,
+    migration_plan,
+    migration_repeatables,
+    migration_status,
+    ops_tables,
+    sql_shape,
+)
 from scripts.db.migration_batches import BATCH_BYTES, batches
 from scripts.db.migration_files import FILE_RE, Migration, MigrationFileError
 from scripts.db.migration_history import Applied
+from scripts.db.migration_kinds import MigrationSet, as_set
+from scripts.db.migration_repeatables import RepeatableStatus
 from scripts.db.migrations import MigrationError, Runner
 from scripts.db.sql_split import Statement
 
@@ -37,36 +46,62 @@ NEW_FILE_HEADER = (
 )
 
 
-def info(runner: Runner, migrations: Sequence[Migration]) -> list[migration_status.VersionStatus]:
+def info(
+    runner: Runner, migrations: Sequence[Migration] | MigrationSet, *, target: int | None = None
+) -> list[migration_status.VersionStatus]:
     """Every version's state (reads the history; changes nothing, creates nothing)."""
-    return migration_status.statuses(runner.own(migrations), runner.applied())
+    found = as_set(migrations)
+    migration_plan.check_target(found.versioned, target)
+    applied = runner.applied()
+    return migration_status.statuses(runner.own(found.versioned), applied, target=target, undo=found.undo)
 
 
-def validate(runner: Runner, migrations: Sequence[Migration], *, out_of_order: bool = False) -> list[str]:
+def repeatable_info(runner: Runner, migrations: Sequence[Migration] | MigrationSet) -> list[RepeatableStatus]:
+    """Every repeatable file's state, and the rows whose file is gone."""
+    rows = migration_repeatables.read(runner.conn, runner.schema)
+    return migration_repeatables.statuses(runner.own(as_set(migrations).repeatable), rows)
+
+
+def validate(
+    runner: Runner, migrations: Sequence[Migration] | MigrationSet, *, out_of_order: bool = False
+) -> list[str]:
     """Problems with the files against the history, the files' text checked through; empty when fine."""
     found = info(runner, migrations)
     lines = migration_status.problems(found, out_of_order=out_of_order)
+    lines += migration_repeatables.problems(repeatable_info(runner, migrations))
     return lines + offline_problems(migrations)
 
 
-def offline_problems(migrations: Sequence[Migration]) -> list[str]:
-    """Every file read through the splitter (names and duplicates were checked when discovered)."""
+def offline_problems(migrations: Sequence[Migration] | MigrationSet) -> list[str]:
+    """Every file of every kind read through the splitter (names and duplicates were checked when
+    discovered), and every undo file matched to a versioned file."""
+    found = as_set(migrations)
     lines = []
-    for m in migrations:
+    for m in found.all_files():
         try:
             migration_files.check(m)
         except MigrationFileError as exc:
             lines.append(str(exc))
+    versions = {m.version for m in found.versioned}
+    lines += [
+        f"{u.script} undoes version {v}, but there is no V file of version {v}"
+        for v, u in found.undo.items()
+        if v not in versions
+    ]
     return lines
 
 
 def dry_run(
-    runner: Runner, migrations: Sequence[Migration], *, out_of_order: bool = False
+    runner: Runner,
+    migrations: Sequence[Migration] | MigrationSet,
+    *,
+    out_of_order: bool = False,
+    target: int | None = None,
 ) -> Iterator[tuple[Migration, list[Statement]]]:
-    """What ``migrate`` would send now: each pending file's round trips, in order."""
-    for migration in runner.pending(migrations, out_of_order=out_of_order):
-        for batch in batches(migration.iter_statements(), runner.batch_statements, BATCH_BYTES):
-            yield migration, batch
+    """What ``migrate`` would send now: each file's round trips (callbacks included), in order."""
+    for step in runner.plan(migrations, out_of_order=out_of_order, target=target):
+        for batch in batches(step.migration.iter_statements(), runner.batch_statements, BATCH_BYTES):
+            yield step.migration, batch
 
 
 @dataclass(frozen=True)
@@ -76,11 +111,16 @@ class RepairPlan:
     remove: tuple[Applied, ...]  # history rows whose files are gone
     realign: tuple[tuple[Applied, Migration], ...]  # files only reformatted since they were applied
     refused: tuple[tuple[Applied, Migration, str], ...]  # files whose statements changed (and why)
+    repeatables_gone: tuple[str, ...] = ()  # rows of repeatable files that are gone
 
     def changes(self) -> list[str]:
         lines = [
             f"remove the history row of version {r.version} ({r.script}): its file is gone"
             for r in self.remove
+        ]
+        lines += [
+            f"remove the row of repeatable {script} from {migration_repeatables.TABLE}: its file is gone"
+            for script in self.repeatables_gone
         ]
         lines += [
             f"re-align the checksum of {m.script} ({r.checksum[:12]} -> {m.checksum[:12]}): only its layout "
@@ -93,9 +133,11 @@ class RepairPlan:
         return [f"{m.script}: not re-aligned: {why}" for _r, m, why in self.refused]
 
 
-def plan_repair(runner: Runner, migrations: Sequence[Migration]) -> RepairPlan:
-    """Compare the history with the files; changes nothing."""
-    by_version = {m.version: m for m in runner.own(migrations)}
+def plan_repair(runner: Runner, migrations: Sequence[Migration] | MigrationSet) -> RepairPlan:
+    """Compare the histories with the files; changes nothing."""
+    found = as_set(migrations)
+    gone = tuple(s.script for s in repeatable_info(runner, found) if s.state == migration_repeatables.MISSING)
+    by_version = {m.version: m for m in runner.own(found.versioned)}
     remove, realign, refused = [], [], []
     for version, row in sorted(runner.applied().items()):
         migration = by_version.get(version)
@@ -109,7 +151,7 @@ def plan_repair(runner: Runner, migrations: Sequence[Migration]) -> RepairPlan:
                 realign.append((row, migration))
             else:
                 refused.append((row, migration, why))
-    return RepairPlan(tuple(remove), tuple(realign), tuple(refused))
+    return RepairPlan(tuple(remove), tuple(realign), tuple(refused), gone)
 
 
 def _edit(row: Applied, migration: Migration) -> str | None:
@@ -137,15 +179,16 @@ def apply_repair(runner: Runner, plan: RepairPlan) -> None:
                 f"UPDATE {runner.table} SET checksum = %s WHERE version = %s AND checksum = %s",
                 (migration.checksum, row.version, row.checksum),
             )
+        migration_repeatables.drop_rows(conn, runner.schema, plan.repeatables_gone)
 
 
-def baseline(runner: Runner, migrations: Sequence[Migration], version: int) -> list[Migration]:
+def baseline(runner: Runner, migrations: Sequence[Migration] | MigrationSet, version: int) -> list[Migration]:
     """Mark the files up to ``version`` as applied, without running them, on an empty history.
 
     For a database that already has that schema (made by hand, or restored from a dump). The
     rows say ``kind = 'baseline'``; ``info`` shows them as such.
     """
-    own = runner.own(migrations)
+    own = runner.own(as_set(migrations).versioned)
     marked = [m for m in own if m.version <= version]
     if not marked:
         raise MigrationError(

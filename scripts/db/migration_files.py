@@ -298,14 +298,25 @@ def parse_name(path: Path) -> tuple[int, str]:
 def load_migration(
     path: Path, placeholders: Mapping[str, str] | None = None, *, parse: bool = True
 ) -> Migration:
-    """Name, checksum and (with ``parse``) a full check of one file's statements.
+    """Name, checksum and (with ``parse``) a full check of one ``V<NNN>__<name>.sql`` file."""
+    version, description = parse_name(path)
+    return load_file(path, version, description, placeholders, parse=parse)
 
-    ``${ops_schema}`` is filled with :data:`DEFAULT_OPS_SCHEMA` here; ``Runner.run``
-    fills it again with the runner's history schema. Without ``parse`` the file is only
-    hashed; :func:`check` parses it later, before anything is applied.
+
+def load_file(
+    path: Path,
+    version: int,
+    description: str,
+    placeholders: Mapping[str, str] | None = None,
+    *,
+    parse: bool = True,
+) -> Migration:
+    """One SQL file of any kind (versioned, repeatable, undo, callback) as a :class:`Migration`.
+
+    ``${ops_schema}`` is :data:`DEFAULT_OPS_SCHEMA` here (``Runner.run`` sets the runner's).
+    Without ``parse`` the file is only hashed; :func:`check` parses it before it is applied.
     """
     values = load_values(placeholders)
-    version, description = parse_name(path)
     try:
         config = script_config.load(path)
     except script_config.ScriptConfigError as exc:
@@ -359,28 +370,16 @@ def discover(
     parse: bool = True,
     on_skip: Callable[[str], None] = _log.warning,
 ) -> list[Migration]:
-    """All migrations in ``sql_dir`` in version order; every ``*.sql`` file must be a migration.
+    """The ``V<NNN>__<name>.sql`` files of ``sql_dir`` (:func:`sql_paths`) in version order; any
+    other ``*.sql`` is refused (:func:`scripts.db.migration_kinds.discover_all` takes every kind).
 
-    Only regular files are read (symlinks to them too): a ``*.sql`` FIFO, socket, device or
-    directory is skipped, and ``on_skip`` is told its name and what it is (a FIFO would block the
-    reader until something writes to it).
-
-    ``placeholders`` (e.g. ``{"database": "shop"}``) fill ``${name}`` in every file; a bad
-    value (or ``ops_schema``, which the runner sets) raises
-    :class:`~scripts.db.sql_placeholders.PlaceholderError` before any file is read. Without
-    ``parse`` files are named, hashed and their placeholders checked (:func:`check` splits them).
+    ``placeholders`` (e.g. ``{"database": "shop"}``) fill ``${name}`` in every file; a bad value
+    (or ``ops_schema``) raises :class:`~scripts.db.sql_placeholders.PlaceholderError` before any
+    file is read. Without ``parse`` files are named, hashed and their placeholders checked.
     """
     load_values(placeholders)
-    if not sql_dir.is_dir():
-        raise MigrationFileError(f"migrations directory '{sql_dir}' does not exist or is not a directory")
     found: dict[int, Migration] = {}
-    for path in sorted(sql_dir.iterdir()):
-        if path.suffix.lower() != ".sql":
-            continue
-        why = _not_regular(path)
-        if why is not None:
-            on_skip(f"skipped '{path}': {why}, not a migration file (only regular files are read)")
-            continue
+    for path in sql_paths(sql_dir, on_skip):
         migration = load_migration(path, placeholders, parse=parse)
         if migration.version in found:
             raise MigrationFileError(
@@ -391,3 +390,21 @@ def discover(
     if not found:
         raise MigrationFileError(f"migrations directory '{sql_dir}' contains no V<NNN>__<name>.sql files")
     return [found[v] for v in sorted(found)]
+
+
+def sql_paths(sql_dir: Path, on_skip: Callable[[str], None] = _log.warning) -> list[Path]:
+    """The regular ``*.sql`` files in ``sql_dir`` (symlinks to them too), by name. A ``*.sql``
+    FIFO, socket, device or directory is skipped and ``on_skip`` told its name and what it is (a
+    FIFO would block the reader until something writes to it)."""
+    if not sql_dir.is_dir():
+        raise MigrationFileError(f"migrations directory '{sql_dir}' does not exist or is not a directory")
+    paths = []
+    for path in sorted(sql_dir.iterdir()):
+        if path.suffix.lower() != ".sql":
+            continue
+        why = _not_regular(path)
+        if why is not None:
+            on_skip(f"skipped '{path}': {why}, not a migration file (only regular files are read)")
+            continue
+        paths.append(path)
+    return paths

@@ -5,6 +5,7 @@ States (Flyway's names where they exist):
 - ``applied``: in the history, and its file matches the recorded checksum;
 - ``baseline``: marked as applied by ``baseline`` (its statements never ran here);
 - ``pending``: a file not in the history, above the newest applied version;
+- ``above target``: a file not in the history, above ``--target`` (``migrate --target`` leaves it);
 - ``out of order``: a pending file below the newest applied version (refused by ``migrate``
   unless ``--out-of-order``);
 - ``missing``: in the history, but its file is gone (``repair`` removes the row);
@@ -16,7 +17,7 @@ States (Flyway's names where they exist):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ APPLIED = "applied"
 BASELINE = "baseline"
 PENDING = "pending"
 OUT_OF_ORDER = "out of order"
+ABOVE_TARGET = "above target"
 MISSING = "missing"
 RETIRED = "retired"
 MISMATCH = "checksum mismatch"
@@ -43,6 +45,7 @@ class VersionStatus:
     state: str
     file_checksum: str | None
     applied: Applied | None
+    undo: str | None = None  # its U<NNN>__<name>.sql, if any
 
     def as_dict(self) -> dict[str, Any]:
         row = self.applied
@@ -57,12 +60,20 @@ class VersionStatus:
             "applied_by": None if row is None else row.applied_by,
             "duration_ms": None if row is None else row.duration_ms,
             "statements": None if row is None else row.statements,
+            "undo": self.undo,
         }
 
 
-def statuses(migrations: Sequence[Migration], applied: dict[int, Applied]) -> list[VersionStatus]:
+def statuses(
+    migrations: Sequence[Migration],
+    applied: dict[int, Applied],
+    *,
+    target: int | None = None,
+    undo: Mapping[int, Migration] | None = None,
+) -> list[VersionStatus]:
     """One status per version found in the files or the history, in version order."""
     files = {m.version: m for m in migrations}
+    undo = undo or {}
     newest = max(applied, default=0)
     out: list[VersionStatus] = []
     for version in sorted(set(files) | set(applied)):
@@ -72,17 +83,20 @@ def statuses(migrations: Sequence[Migration], applied: dict[int, Applied]) -> li
                 version=version,
                 description=migration.description if migration else row.description if row else "",
                 script=migration.script if migration else row.script if row else "",
-                state=_state(migration, row, newest),
+                state=_state(migration, row, newest, target),
                 file_checksum=migration.checksum if migration else None,
                 applied=row,
+                undo=undo[version].script if version in undo else None,
             )
         )
     return out
 
 
-def _state(migration: Migration | None, row: Applied | None, newest: int) -> str:
+def _state(migration: Migration | None, row: Applied | None, newest: int, target: int | None) -> str:
     if row is None:
         assert migration is not None
+        if target is not None and migration.version > target:
+            return ABOVE_TARGET
         return OUT_OF_ORDER if migration.version < newest else PENDING
     if migration is None:
         return RETIRED if ops_tables.is_retired(row) else MISSING
@@ -109,8 +123,10 @@ def problems(found: Sequence[VersionStatus], *, out_of_order: bool = False) -> l
 
 
 def table(found: Sequence[VersionStatus]) -> list[str]:
-    """``info`` as text: a header and one aligned line per version."""
-    header = ("version", "description", "state", "applied at", "ms", "checksum")
+    """``info`` as text: a header and one aligned line per version (a column of undo files when
+    there are any)."""
+    with_undo = any(s.undo for s in found)
+    header = ("version", "description", "state", "applied at", "ms", "checksum", *(("undo",) * with_undo))
     rows = [header] + [
         (
             str(s.version),
@@ -119,6 +135,7 @@ def table(found: Sequence[VersionStatus]) -> list[str]:
             "" if s.applied is None or s.applied.applied_at is None else str(s.applied.applied_at)[:19],
             "" if s.applied is None else str(s.applied.duration_ms),
             (s.file_checksum or (s.applied.checksum if s.applied else ""))[:12],
+            *((s.undo or "",) * with_undo),
         )
         for s in found
     ]

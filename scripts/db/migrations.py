@@ -1,7 +1,9 @@
 """Applying versioned SQL migrations: history, a named lock, apply-once.
 
-The files (names, placeholders, checksums) are :mod:`scripts.db.migration_files`; which
-statements share a round trip is :mod:`scripts.db.migration_batches`.
+The files (names, placeholders, checksums) are :mod:`scripts.db.migration_files`; the other
+kinds (repeatable, undo, callbacks) :mod:`scripts.db.migration_kinds`; the order of a run and
+``--target`` :mod:`scripts.db.migration_plan`; which statements share a round trip is
+:mod:`scripts.db.migration_batches`.
 
 What "consistent" means here. MySQL/MariaDB commit DDL implicitly, so a migration
 cannot be rolled back as a whole. The runner guarantees instead that:
@@ -68,10 +70,10 @@ import mysql.connector
 from mysql.connector.connection import MySQLConnection
 from mysql.connector.constants import ClientFlag
 
-from scripts.db import migration_files, ops_tables
+from scripts.db import migration_files, migration_plan, migration_repeatables, ops_tables
 from scripts.db.connection import close_quietly
 from scripts.db.migration_apply import CHARSET as CHARSET
-from scripts.db.migration_apply import FileSession
+from scripts.db.migration_apply import UNRECORDED, VERSIONED, FileSession, Recording
 from scripts.db.migration_apply import preview as preview
 from scripts.db.migration_batches import BATCH_STATEMENTS
 from scripts.db.migration_errors import HistoryTableError as HistoryTableError
@@ -79,6 +81,8 @@ from scripts.db.migration_errors import MigrationError as MigrationError
 from scripts.db.migration_errors import OutOfOrder as OutOfOrder
 from scripts.db.migration_files import DEFAULT_OPS_SCHEMA, Migration, validate_identifier
 from scripts.db.migration_history import Applied, History, HistoryRow, parse_applied
+from scripts.db.migration_kinds import MigrationSet, as_set
+from scripts.db.migration_plan import Step
 
 _log = logging.getLogger(__name__)
 
@@ -89,8 +93,18 @@ LOCK_SQL = "SELECT GET_LOCK(%s, %s), @@GLOBAL.max_allowed_packet"
 
 @dataclass(frozen=True)
 class RunResult:
-    applied: tuple[tuple[Migration, float], ...]  # (migration, duration in ms)
-    skipped: int
+    applied: tuple[tuple[Migration, float], ...]  # versioned: (migration, duration in ms)
+    skipped: int  # versioned files applied before
+    repeatables: tuple[tuple[Migration, float], ...] = ()  # repeatable files applied (again)
+    callbacks: tuple[str, ...] = ()  # the callback files run, in order
+    above_target: int = 0  # versioned files left pending by --target
+
+
+RECORDINGS = {
+    migration_plan.VERSIONED: VERSIONED,
+    migration_plan.REPEATABLE: migration_repeatables.RECORDING,
+    migration_plan.CALLBACK: UNRECORDED,
+}
 
 
 # Opens a new session on the same server as the runner's connection, with the same login.
@@ -126,18 +140,60 @@ class Runner:
         # Read with the lock; a server's default until then (MariaDB 10.11: 16 MiB).
         self.max_packet = 16 * 1024 * 1024
 
-    def run(self, migrations: Sequence[Migration], *, out_of_order: bool = False) -> RunResult:
-        """Apply what is pending, in version order; every pending file is checked first."""
-        migrations = self.own(migrations)
+    def run(
+        self,
+        migrations: Sequence[Migration] | MigrationSet,
+        *,
+        out_of_order: bool = False,
+        target: int | None = None,
+    ) -> RunResult:
+        """Apply what is pending (versioned files up to ``target``, then repeatable files, with
+        the callbacks around them: :mod:`scripts.db.migration_plan`); every file is checked first."""
+        found = as_set(migrations).with_ops_schema(self.schema)
+        migration_plan.check_target(found.versioned, target)
         self.ensure_history()
         with self.locked():
             rows = self.history.rows()  # read *after* the lock: another run may just have finished
-            pending = self._pending(migrations, parse_applied(rows), out_of_order)
-            results = tuple((m, self._apply(m, rows)) for m in pending)
-            return RunResult(applied=results, skipped=len(migrations) - len(pending))
+            plan = self._plan(found, parse_applied(rows), out_of_order, target)
+            done: dict[str, list[tuple[Migration, float]]] = {k: [] for k in RECORDINGS}
+            for step in plan:
+                done[step.kind].append((step.migration, self._step(step, rows)))
+            applied, now = done[migration_plan.VERSIONED], parse_applied(rows)
+            left = sum(m.version not in now for m in found.versioned)  # above the target
+            return RunResult(
+                applied=tuple(applied),
+                skipped=len(found.versioned) - len(applied) - left,
+                repeatables=tuple(done[migration_plan.REPEATABLE]),
+                callbacks=tuple(m.script for m, _ in done[migration_plan.CALLBACK]),
+                above_target=left,
+            )
+
+    def plan(
+        self,
+        migrations: Sequence[Migration] | MigrationSet,
+        *,
+        out_of_order: bool = False,
+        target: int | None = None,
+    ) -> list[Step]:
+        """What :meth:`run` would run now, in order, checked as it would check it; changes nothing."""
+        found = as_set(migrations).with_ops_schema(self.schema)
+        migration_plan.check_target(found.versioned, target)
+        return self._plan(found, self.history.applied(), out_of_order, target)
+
+    def _plan(
+        self, found: MigrationSet, applied: dict[int, Applied], out_of_order: bool, target: int | None
+    ) -> list[Step]:
+        versioned = self._pending(found.versioned, applied, out_of_order, target)
+        repeatable = migration_repeatables.pending(
+            found.repeatable, migration_repeatables.read(self.conn, self.schema)
+        )
+        # Read through before the first statement, as the versioned files (see _pending).
+        checked = [migration_files.check(m) if m.config.execute_in_transaction else m for m in repeatable]
+        callbacks = {e: migration_files.check(m) for e, m in found.callbacks.items()}
+        return migration_plan.steps(versioned, checked, callbacks)
 
     def pending(self, migrations: Sequence[Migration], *, out_of_order: bool = False) -> list[Migration]:
-        """What :meth:`run` would apply now, checked as it would check it; changes nothing."""
+        """The versioned files :meth:`run` would apply now, checked as it would; changes nothing."""
         migrations = self.own(migrations)
         return self._pending(migrations, self.history.applied(), out_of_order)
 
@@ -146,10 +202,14 @@ class Runner:
         return [m.with_ops_schema(self.schema) for m in migrations]
 
     def _pending(
-        self, migrations: Sequence[Migration], applied: dict[int, Applied], out_of_order: bool
+        self,
+        migrations: Sequence[Migration],
+        applied: dict[int, Applied],
+        out_of_order: bool,
+        target: int | None = None,
     ) -> list[Migration]:
-        self._verify(migrations, applied)
-        pending = [m for m in migrations if m.version not in applied]
+        self.verify(migrations, applied)  # every file, the ones above the target too
+        pending = [m for m in migration_plan.up_to(migrations, target) if m.version not in applied]
         if pending and applied and not out_of_order:
             newest = max(applied.values(), key=lambda a: a.version)
             if pending[0].version < newest.version:
@@ -198,7 +258,8 @@ class Runner:
             cur.execute("SELECT RELEASE_LOCK(%s)", (self.lock_name,))
             cur.fetchall()
 
-    def _verify(self, migrations: Sequence[Migration], applied: dict[int, Applied]) -> None:
+    def verify(self, migrations: Sequence[Migration], applied: dict[int, Applied]) -> None:
+        """Every applied version has its file, unchanged (a retired one aside); raises otherwise."""
         by_version = {m.version: m for m in migrations}
         for version, row in applied.items():
             migration = by_version.get(version)
@@ -216,8 +277,21 @@ class Runner:
                     "applied migrations are immutable: add a new V<NNN> file instead"
                 )
 
-    def _apply(self, migration: Migration, rows: list[HistoryRow]) -> float:
-        """Run one migration in a new session and record it; ``rows`` gains its row."""
+    def _step(self, step: Step, rows: list[HistoryRow]) -> float:
+        if step.kind != migration_plan.CALLBACK:
+            return self.apply_file(step.migration, rows, RECORDINGS[step.kind])
+        try:
+            return self.apply_file(step.migration, rows, UNRECORDED)
+        except MigrationError as exc:
+            # The same class (a packet too large, a damaged history), named as the callback.
+            raise type(exc)(
+                f"callback {step.migration.script} failed, so the run stopped there: {exc}"
+            ) from None
+
+    def apply_file(
+        self, migration: Migration, rows: list[HistoryRow], recording: Recording = VERSIONED
+    ) -> float:
+        """Run one file in a new session and record it; ``rows`` follows the history."""
         session = self.open_session()
         try:
             applier = FileSession(
@@ -227,7 +301,7 @@ class Runner:
                 max_packet=self.max_packet,
                 progress=self.progress,
             )
-            return applier.apply(migration, rows)
+            return applier.apply(migration, rows, recording)
         finally:
             close_quietly(session)
 

@@ -1,4 +1,4 @@
-"""The tool's own tables in the ops schema: the migration history and the replication heartbeat.
+"""The tool's own tables in the ops schema: the migration histories and the replication heartbeat.
 
 They belong to the tool, not to anyone's migrations: :func:`ensure` creates them (and adds the
 columns later releases added) before any migration runs, so a project whose ``--sql-dir`` holds
@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from mysql.connector.connection import MySQLConnection
 
 from scripts.db.migration_history import Applied, History
+from scripts.db.migration_repeatables import REPEATABLE_DDL
 
 HEARTBEAT_DDL = (
     "CREATE TABLE IF NOT EXISTS {schema}.heartbeat ("
@@ -54,6 +55,8 @@ def is_retired(row: Applied) -> bool:
 
 
 def ensure(conn: MySQLConnection, schema: str) -> None:
-    """The ops schema, its history table (with every column) and its heartbeat table."""
+    """The ops schema, its history table (with every column), the repeatable migrations' table
+    (:mod:`scripts.db.migration_repeatables`) and the heartbeat table."""
     history = History(conn, schema)
-    history.ensure(also=(HEARTBEAT_DDL.format(schema=f"`{schema}`"),))
+    quoted = f"`{schema}`"
+    history.ensure(also=(REPEATABLE_DDL.format(schema=quoted), HEARTBEAT_DDL.format(schema=quoted)))

@@ -40,7 +40,7 @@ def discovered(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, str]]:
         calls.append(dict(placeholders or {}))
         raise MigrationFileError("stopped by the test after discovery")
 
-    monkeypatch.setattr(bootstrap.migration_files, "discover", record)
+    monkeypatch.setattr(bootstrap.migration_kinds, "discover_all", record)
     return calls
 
 
