@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mysql_platform_core.contract import StackOutputs
-from scripts import orchestrate
 from scripts.cli.db_options import add_connection_arguments, connection_options, interruptible, read_outputs
 from scripts.db import migrate, migration_commands
 from scripts.db.bootstrap_options import DEFAULT_SQL_DIR, Options
@@ -130,6 +129,8 @@ def _main(argv: Sequence[str] | None) -> int:
 
     def work(o: StackOutputs, opts: Options) -> int:
         return migrate.run(o, opts, command, confirm=ask, out=sys.stdout, err=sys.stderr)
+
+    from scripts import orchestrate  # the SSH tunnel's machinery: only for a command that connects
 
     return orchestrate.run_via_host(
         parsed, options_from_args(args), access, err=sys.stderr, work=work, label="migrate"

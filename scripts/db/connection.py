@@ -26,6 +26,10 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+# First: it imports the connector without OpenTelemetry (see that module), before any other
+# module of the project imports the connector.
+from scripts.db import connector as _connector  # noqa: F401  # isort: skip
+
 import mysql.connector
 from mysql.connector import errors
 from mysql.connector.connection import MySQLConnection
