@@ -116,6 +116,21 @@ def measure(
         )
 
 
+def python_env(work: Path, *, bytecode: bool = True) -> None:
+    """The runner's interpreter (inherited by its processes): bytecode in a cache under ``work``.
+
+    An installed copy runs compiled bytecode (pip compiles it at install, a checkout writes
+    ``__pycache__`` on its first run); a shell with ``PYTHONDONTWRITEBYTECODE`` set would time
+    compiling every module on every start instead (about 2x the imports here). ``bytecode=False``
+    measures exactly that: an empty cache that is never written.
+    """
+    os.environ["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    if bytecode:
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    else:
+        os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+
+
 def apply_once(
     variant: str,
     dump_path: Path,
