@@ -6,11 +6,11 @@ One fresh local environment (bench/mariadb_client.py reaches its writer), the se
 log written to the table ``mysql.general_log``, whose ``event_time`` has microseconds and is
 stamped when the server receives a command. Per round, alternating:
 
-- the runner as a user runs it (``python -m scripts.migrate migrate --outputs ... --sql-dir DIR``,
-  a new process: interpreter start, imports, reading the outputs and the files, TLS connect,
-  history and lock) on a directory of one-statement files of which only the newest is pending
-  (the everyday case: the history exists and a new file was added), that file being
-  ``SELECT 'marker'``;
+- the runner as a user runs it (``python -m scripts.cli.main migrate migrate --outputs ... --sql-dir
+  DIR``, what the ``mysql-platform`` console script runs; a new process: interpreter start,
+  imports, reading the outputs and the files, TLS connect, history and lock) on a directory of
+  one-statement files of which only the newest is pending (the everyday case: the history exists
+  and a new file was added), that file being ``SELECT 'marker'``;
 - ``mariadb ... -e "SELECT 'marker'"`` (same TLS options, the password in a 0600 option file).
 
 Time to the first statement: from just before the process is spawned (``time.time()``) to the
@@ -25,6 +25,7 @@ copy has it compiled; ``--no-bytecode`` measures with compiling on every start i
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -33,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.bench_dump import REPO_ROOT, measure, python_env
+from bench.bench_dump import REPO_ROOT, RUNNER, measure, python_env
 from bench.mariadb_client import client_options, target
 from mysql_platform_core.contract import StackOutputs
 from scripts.db import connection as db
@@ -78,15 +79,16 @@ def commands_before(outputs: StackOutputs, thread_id: int, marker: str) -> list[
     return lines
 
 
-def run_round(variant: str, i: int, outputs: StackOutputs, outputs_path: Path, sql_dir: Path) -> Round:
+def run_round(
+    variant: str, i: int, outputs: StackOutputs, outputs_path: Path, sql_dir: Path, src: Path
+) -> Round:
     marker = f"first-statement-{variant}-{i}"
     if variant == "runner":
         # Version i + 2: the warm-up applied V001, the earlier rounds the ones between.
         (sql_dir / f"V{i + 2:03d}__round_{i}.sql").write_text(f"SELECT '{marker}';\n")
-        argv = [sys.executable, "-m", "scripts.migrate", "migrate", "--outputs", str(outputs_path)]
-        argv += ["--sql-dir", str(sql_dir)]
+        argv = [*RUNNER, "--outputs", str(outputs_path), "--sql-dir", str(sql_dir)]
         started = time.time()
-        code, wall, _rss, _out, err = measure(argv, cwd=REPO_ROOT)
+        code, wall, _rss, _out, err = measure(argv, cwd=src)
     else:
         with client_options(outputs) as opts:
             argv = ["mariadb", *opts, "-e", f"SELECT '{marker}'"]
@@ -102,10 +104,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--repeat", type=int, default=11, help="rounds of each (the medians are quoted)")
     p.add_argument("--no-bytecode", action="store_true", help="compile the sources on every start")
+    p.add_argument(
+        "--only-env-ca", action="store_true",
+        help="SSL_CERT_FILE=/dev/null: what the runner would take if the connector did not load the "
+        "system CA bundle (twice) on connect, which it does beside the outputs' CA",
+    )  # fmt: skip
+    p.add_argument(
+        "--runner-src", type=Path, default=REPO_ROOT,
+        help="run the runner from this directory, e.g. another commit's "
+        "`git archive COMMIT scripts mysql_platform_core | tar -x -C DIR`; default: this checkout",
+    )  # fmt: skip
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-first-", dir="/tmp") as tmp:
         work = Path(tmp)
         python_env(work, bytecode=not args.no_bytecode)
+        if args.only_env_ca:
+            os.environ["SSL_CERT_FILE"] = os.devnull  # inherited by the runner's processes
         env = start_fresh(work / "env")
         try:
             outputs = env.up()
@@ -116,14 +130,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             sql_dir.mkdir()
             (sql_dir / "V001__warm_up.sql").write_text("SELECT 'warm-up';\n")
             # Warm-up: creates the history, fills the page cache and the bytecode cache.
-            run_round("client", -1, outputs, env.outputs_path, sql_dir)
-            argv0 = [sys.executable, "-m", "scripts.migrate", "migrate", "--outputs", str(env.outputs_path)]
-            measure([*argv0, "--sql-dir", str(sql_dir)], cwd=REPO_ROOT)
+            src = args.runner_src.resolve()
+            run_round("client", -1, outputs, env.outputs_path, sql_dir, src)
+            measure([*RUNNER, "--outputs", str(env.outputs_path), "--sql-dir", str(sql_dir)], cwd=src)
             rounds = []
             for i in range(args.repeat):
                 order = ("runner", "client") if i % 2 == 0 else ("client", "runner")
                 for variant in order:
-                    rounds.append(run_round(variant, i, outputs, env.outputs_path, sql_dir))
+                    rounds.append(run_round(variant, i, outputs, env.outputs_path, sql_dir, src))
             last = args.repeat - 1
             _t, thread = marker_time(outputs, f"first-statement-runner-{last}")
             sent = commands_before(outputs, thread, f"first-statement-runner-{last}")
@@ -135,6 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def report(rounds: list[Round], sent: list[str], args: argparse.Namespace) -> None:
     cache = "compiled on every start" if args.no_bytecode else "bytecode cached"
+    if args.only_env_ca:
+        cache += ", SSL_CERT_FILE=/dev/null (no system CA bundle)"
+    print(f"runner from {args.runner_src.resolve()}")
     print(f"{args.repeat} rounds each, alternating; Python {sys.version.split()[0]}, {cache}")
     print(f"{'':8} {'first statement ms (min/median/max)':>38} {'process wall ms (median)':>26}")
     medians = {}
