@@ -15,8 +15,9 @@ stamped when the server receives a command. Per round, alternating:
 
 Time to the first statement: from just before the process is spawned (``time.time()``) to the
 ``event_time`` of the marker (the same clock: one machine). Also each process's wall time, and
-the commands the runner sent before the marker in the last round (each is one round trip;
-connecting and the TLS handshake come before the first and are not logged).
+the commands the runner sent before the marker in the last round, each with the time since the
+one before (each is one round trip; connecting and the TLS handshake come before the first and
+are not logged).
 
 The interpreter writes bytecode to a cache of its own (``PYTHONPYCACHEPREFIX``), as an installed
 copy has it compiled; ``--no-bytecode`` measures with compiling on every start instead.
@@ -66,14 +67,16 @@ def commands_before(outputs: StackOutputs, thread_id: int, marker: str) -> list[
     """The commands the thread sent up to the marker, in order: one line each."""
     with db.connection(target(outputs), db.Backoff(deadline_s=30)) as conn, conn.cursor() as cur:
         cur.execute(
-            "SELECT command_type, CONVERT(argument USING utf8mb4) FROM mysql.general_log "
+            "SELECT command_type, CONVERT(argument USING utf8mb4), TIMESTAMPDIFF(MICROSECOND, "
+            "LAG(event_time) OVER (ORDER BY event_time), event_time) FROM mysql.general_log "
             "WHERE thread_id = %s ORDER BY event_time",
             (thread_id,),
         )
         lines = []
-        for kind, argument in cur.fetchall():
+        for kind, argument, gap_us in cur.fetchall():
             text = " ".join(str(argument).split())
-            lines.append(f"{kind}: {text[:140]}")
+            since = "" if gap_us is None else f"+{int(str(gap_us)) / 1000:.1f} ms "
+            lines.append(f"{since}{kind}: {text[:130]}")
             if marker in text:
                 break
     return lines
