@@ -128,14 +128,16 @@ def python_env(work: Path, *, bytecode: bool = True) -> None:
     """The runner's interpreter (inherited by its processes): bytecode in a cache under ``work``.
 
     An installed copy runs compiled bytecode (pip compiles it at install, a checkout writes
-    ``__pycache__`` on its first run); a shell with ``PYTHONDONTWRITEBYTECODE`` set would time
-    compiling every module on every start instead (about 2x the imports here). ``bytecode=False``
-    measures exactly that: an empty cache that is never written.
+    ``__pycache__`` on its first run); a shell with ``PYTHONDONTWRITEBYTECODE`` set and no
+    ``__pycache__`` in the checkout or site-packages times compiling those modules on every start
+    instead (about 2x the imports here). ``bytecode=False`` measures exactly that: the standard
+    library's own bytecode, nothing else written.
     """
-    os.environ["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
     if bytecode:
+        os.environ["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
         os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     else:
+        os.environ.pop("PYTHONPYCACHEPREFIX", None)
         os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 
 
