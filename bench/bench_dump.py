@@ -1,22 +1,27 @@
 """Benchmark: the migration runner vs the native ``mariadb`` client on a real ``mariadb-dump``.
 
-    .venv/bin/python -m bench.bench_dump [--rows 300000] [--repeat 5] [--big-gb 1] [--ascii-only]
+    .venv/bin/python -m bench.bench_dump [--sizes-mb 0.1,1,3,30 | --rows 300000] [--repeat 5]
+        [--big-gb 1] [--ascii-only] [--only-env-ca] [--no-bytecode]
 
-Builds a corpus once (bench/dump_corpus.py: populate schema ``shop`` on a fresh local
+For each dump size (about 0.1, 1, 3 and 30 MB by default; ``--rows N``: one corpus of N rows)
+builds a corpus (bench/dump_corpus.py: populate schema ``shop`` on a fresh local
 environment, ``mariadb-dump --databases shop --routines --triggers --events``, down), then
 per round applies the dump on fresh environments (primary with binlog + replica, writing to
 the primary directly; the order rotates between rounds)
 
-- with the runner through its command line (``python -m scripts.migrate migrate --outputs ...
-  --sql-dir ...``, the dump as the one migration ``V001__dump.sql``), so its peak RSS is measured
-  from outside (``os.wait4``): process start and imports, discovery (read, split, checksum), TLS
-  connect, history, lock, apply;
+- with the runner through its command line (``python -m scripts.cli.main migrate migrate --outputs
+  ... --sql-dir ...``, what the ``mysql-platform`` console script runs, the dump as the one
+  migration ``V001__dump.sql``), so its peak RSS is measured from outside (``os.wait4``):
+  process start and imports, discovery (read, split, checksum), TLS connect, history, lock, apply;
 - with ``mariadb --default-character-set=utf8mb4 ... < dump.sql`` (same TLS options, the
   password in a 0600 option file).
 
 Prints per round wall times and peak RSS, the medians, the median of the per-round ratios
 runner/native, and whether the databases are the same (dump_corpus.fingerprint: CHECKSUM
-TABLE, row counts, SHOW CREATE of every object); the first difference when not.
+TABLE, row counts, SHOW CREATE of every object); the first difference when not; at the end a
+table of the sizes: medians, ratio (median and range), rounds with identical databases.
+The runner's interpreter runs from a bytecode cache of its own (see :func:`python_env`) and
+loads the system CA bundle as a user's does (``--only-env-ca``: SSL_CERT_FILE=/dev/null).
 ``--big-gb N`` grows the dump to N GB (copies of the data tables) and applies it once with
 the runner (``--big-native``: with the client too), to show how peak RSS follows the file size.
 
@@ -52,6 +57,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import dump_corpus as corpus
+from bench import dump_report as report
 from bench.corpus_data import DEFAULT_ROWS
 from bench.dump_grow import grow
 from bench.mariadb_client import client_options, target
@@ -61,7 +67,9 @@ from scripts.local.env import start_fresh
 REPO_ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = ("runner", "native")
 MIGRATION_NAME = "V001__dump.sql"
-MAX_SHOWN_DIFFERENCES = 6  # the first difference of each differing object, up to this many
+# What `mysql-platform migrate migrate` runs (the console script's entry point, scripts.cli.main),
+# from the runner's tree rather than wherever the console script was installed from.
+RUNNER = (sys.executable, "-m", "scripts.cli.main", "migrate", "migrate")
 
 
 @dataclass
@@ -116,6 +124,23 @@ def measure(
         )
 
 
+def python_env(work: Path, *, bytecode: bool = True) -> None:
+    """The runner's interpreter (inherited by its processes): bytecode in a cache under ``work``.
+
+    An installed copy runs compiled bytecode (pip compiles it at install, a checkout writes
+    ``__pycache__`` on its first run); a shell with ``PYTHONDONTWRITEBYTECODE`` set and no
+    ``__pycache__`` in the checkout or site-packages times compiling those modules on every start
+    instead (about 2x the imports here). ``bytecode=False`` measures exactly that: the standard
+    library's own bytecode, nothing else written.
+    """
+    if bytecode:
+        os.environ["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    else:
+        os.environ.pop("PYTHONPYCACHEPREFIX", None)
+        os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+
+
 def apply_once(
     variant: str,
     dump_path: Path,
@@ -138,8 +163,7 @@ def apply_once(
             if script_conf:  # Flyway-style per-script settings: V001__dump.sql.conf
                 (sql_dir / f"{MIGRATION_NAME}.conf").write_text("".join(f"{kv}\n" for kv in script_conf))
             # What a user runs: the console script's code path, process start and imports included.
-            argv = [sys.executable, "-m", "scripts.migrate", "migrate", "--outputs", str(env.outputs_path)]
-            argv += ["--sql-dir", str(sql_dir)]
+            argv = [*RUNNER, "--outputs", str(env.outputs_path), "--sql-dir", str(sql_dir)]
             code, seconds, rss, _out, err = measure(argv, mem_limit_bytes=mem_limit_bytes, cwd=runner_src)
             result = Applied(variant, seconds, rss, code, err)
         else:
@@ -153,60 +177,6 @@ def apply_once(
         return result
     finally:
         env.down(purge=True)
-
-
-def describe_dump(path: Path) -> str:
-    """Size, lines, INSERTs, DELIMITER lines, and the first line that is not UTF-8 (streaming)."""
-    size = path.stat().st_size
-    lines = inserts = delimiters = 0
-    bad_lines = dollar_brace = 0
-    first_bad: str | None = None
-    offset = 0
-    with open(path, "rb") as f:
-        for line in f:
-            lines += 1
-            if line.startswith(b"INSERT INTO "):
-                inserts += 1
-            elif line.startswith(b"DELIMITER "):
-                delimiters += 1
-            if b"${" in line:
-                dollar_brace += 1
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                bad_lines += 1
-                if first_bad is None:
-                    around = line[max(0, exc.start - 24) : exc.start + 8]
-                    first_bad = f"line {lines}, byte {offset + exc.start}: ...{around!r}..."
-            offset += len(line)
-    utf8 = "valid UTF-8" if first_bad is None else f"NOT UTF-8 on {bad_lines} lines (first: {first_bad})"
-    return (
-        f"{size / 1e6:.1f} MB, {lines} lines, {inserts} extended INSERTs, "
-        f"{delimiters} DELIMITER lines, {dollar_brace} lines with '${{'; {utf8}"
-    )
-
-
-def _first_lines(text: str, n: int = 6) -> str:
-    """The start of an error message, or the end of a traceback (where the exception is)."""
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    if len(lines) <= n:
-        return "\n".join(f"    {line[:400]}" for line in lines)
-    if lines[0].startswith("Traceback"):
-        return f"    ... ({len(lines) - n} lines)\n" + "\n".join(f"    {line[:400]}" for line in lines[-n:])
-    return "\n".join(f"    {line[:400]}" for line in lines[:n]) + f"\n    ... ({len(lines) - n} more lines)"
-
-
-def compare(label: str, a: Applied | dict[str, str], b: Applied, names: tuple[str, str]) -> bool:
-    fa = a.fingerprint if isinstance(a, Applied) else a
-    if corpus.first_difference(fa, b.fingerprint, names) is None:
-        print(f"  {label}: identical ({len(fa)} objects)")
-        return True
-    keys = corpus.differing_keys(fa, b.fingerprint)
-    print(f"  {label}: DIFFERENT in {len(keys)} of {len(fa)} objects: {', '.join(keys)}")
-    for key in keys[:MAX_SHOWN_DIFFERENCES]:
-        one = corpus.first_difference({key: fa.get(key, "")}, {key: b.fingerprint.get(key, "")}, names)
-        print("    " + str(one).replace("\n", "\n    "))
-    return False
 
 
 def big_run(
@@ -224,7 +194,7 @@ def big_run(
     started = time.perf_counter()
     size = grow(dump_path, big, int(gb * 1e9))
     print(f"\ngrew the dump to {size / 1e9:.2f} GB in {time.perf_counter() - started:.1f} s", flush=True)
-    print(f"  {describe_dump(big)}")
+    print(f"  {report.describe_dump(big)}")
     results = {}
     for variant in variants:
         result = apply_once(
@@ -240,7 +210,7 @@ def big_run(
         results[variant] = result
         print(f"  {result.describe()}", flush=True)
         if not result.ok:
-            print(_first_lines(result.stderr))
+            print(report.first_lines(result.stderr))
     big.unlink()
     print("\npeak RSS, small dump vs big dump (the goal: flat whatever the file size):")
     limit = f" (address-space limit {mem_limit_bytes / 2**30:.0f} GiB)" if mem_limit_bytes else ""
@@ -257,7 +227,21 @@ def big_run(
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    p.add_argument("--rows", type=int, default=DEFAULT_ROWS)
+    p.add_argument(
+        "--sizes-mb", default="0.1,1,3,30",
+        help="dump sizes to build and apply, about, in MB (comma-separated; default: %(default)s)",
+    )  # fmt: skip
+    p.add_argument(
+        "--rows", type=int,
+        help=f"instead of --sizes-mb: one corpus of this many rows ({DEFAULT_ROWS} make 27 MB)",
+    )  # fmt: skip
+    p.add_argument(
+        "--no-bytecode", action="store_true", help="the runner compiles its sources on every start"
+    )
+    p.add_argument(
+        "--only-env-ca", action="store_true",
+        help="SSL_CERT_FILE=/dev/null for the runner: the connector loads no system CA bundle",
+    )  # fmt: skip
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument(
@@ -302,91 +286,81 @@ def main(argv: Sequence[str] | None = None) -> int:
     conf: list[str] = args.script_conf
     if conf:
         print(f"{MIGRATION_NAME}.conf: {', '.join(conf)}")
+    sizes = [None] if args.rows else [float(x) for x in args.sizes_mb.split(",")]
     with tempfile.TemporaryDirectory(prefix="bench-dump-", dir="/tmp") as tmp:
         work = Path(tmp)
-        # The connector loads the system CA bundle per connection (facts, pitfall 10); the
-        # environment's CA is all we trust here. Inherited by the runner's process.
-        empty = work / "no-system-cas.pem"
-        empty.touch()
-        os.environ["SSL_CERT_FILE"] = str(empty)
-        dump_path = work / "dump.sql"
-        facts = corpus.build(
-            dump_path,
-            args.rows,
-            args.seed,
-            ascii_only=args.ascii_only,
-            work=work,
-            no_dollar_brace=args.no_dollar_brace,
-            edge_cases=args.edge_cases,
-        )
-        print(f"corpus: {facts['counts']}")
-        print(
-            f"  populate {facts['populate_s']:.1f} s, dump {facts['dump_s']:.1f} s; "
-            f"{describe_dump(dump_path)}",
-            flush=True,
-        )
-        if args.keep_dump:
-            args.keep_dump.write_bytes(dump_path.read_bytes())
-        rounds: list[dict[str, Applied]] = []
-        for i in range(args.repeat):
-            order = VARIANTS[i % 2 :] + VARIANTS[: i % 2]
-            done = {
-                v: apply_once(
-                    v,
-                    dump_path,
-                    work,
-                    f"{v}-{i}",
-                    mem_limit_bytes=mem_limit,
-                    runner_src=src,
-                    script_conf=conf,
-                )
-                for v in order
-            }
-            rounds.append(done)
-            line = " | ".join(done[v].describe() for v in VARIANTS)
-            if done["runner"].ok and done["native"].ok:
-                line += f" | ratio {done['runner'].seconds / done['native'].seconds:.2f}"
-            print(f"round {i + 1}: {line}", flush=True)
-            for v in VARIANTS:
-                if not done[v].ok and i == 0:
-                    print(f"  {v} stderr:\n{_first_lines(done[v].stderr)}")
-        summarize(rounds, facts["fingerprint"], args.repeat)
-        if args.big_gb > 0:
+        python_env(work, bytecode=not args.no_bytecode)
+        if args.only_env_ca:
+            # Trust only the environment's CA: the connector then loads no system bundle on
+            # connect (it loads it twice beside the CA it is given). Inherited by the runner.
+            os.environ["SSL_CERT_FILE"] = os.devnull
+        rows: list[report.Row] = []
+        for size_mb in sizes:
+            n_rows = args.rows or rows_for(size_mb or 0)
+            here = work / f"rows-{n_rows}"
+            here.mkdir()
+            dump_path = here / "dump.sql"
+            row, rounds = one_size(dump_path, n_rows, here, args, mem_limit, src, conf)
+            rows.append(row)
+        report.print_table(rows)
+        if args.big_gb > 0:  # grown from the largest dump
             by_variant = {v: [r[v] for r in rounds] for v in VARIANTS}
             variants = VARIANTS if args.big_native else ("runner",)
             big_run(dump_path, work, args.big_gb, mem_limit, by_variant, src, variants, conf)
     return 0
 
 
-def summarize(rounds: list[dict[str, Applied]], source: dict[str, str], repeat: int) -> None:
-    print(f"\nmedian of {repeat} rounds (wall time of the process; peak RSS):")
-    for v in VARIANTS:
-        ok = [r[v] for r in rounds if r[v].ok]
-        if not ok:
-            print(f"  {v:<7} failed in every round")
-            continue
-        secs = statistics.median(a.seconds for a in ok)
-        rss = statistics.median(a.peak_rss_kb for a in ok) / 1024
-        print(f"  {v:<7} {secs:8.2f} s, peak RSS {rss:.0f} MB ({len(ok)}/{len(rounds)} ok)")
-    both = [r for r in rounds if r["runner"].ok and r["native"].ok]
-    if both:
-        ratio = statistics.median(r["runner"].seconds / r["native"].seconds for r in both)
-        print(f"  ratio runner/native (median of per-round ratios): {ratio:.2f}")
-    else:
-        print("  ratio runner/native: n/a (the runner did not apply the dump)")
-    print("fingerprints:")
-    natives = [r["native"] for r in rounds if r["native"].ok]
-    for i, r in enumerate(rounds):
-        if r["runner"].ok and r["native"].ok:
-            compare(f"round {i + 1} runner vs native", r["native"], r["runner"], ("native", "runner"))
-    if len(natives) > 1:
-        same = all(n.fingerprint == natives[0].fingerprint for n in natives[1:])
-        print(f"  native rounds among themselves: {'identical' if same else 'DIFFERENT'}")
-    if natives:
-        compare("source (populated) vs native restore", source, natives[0], ("source", "native"))
-    runners = [r["runner"] for r in rounds if r["runner"].ok]
-    if runners:
-        compare("source (populated) vs runner restore", source, runners[0], ("source", "runner"))
+def rows_for(size_mb: float) -> int:
+    """Corpus rows for a dump of about ``size_mb``: 300,572 rows dumped to 27.2 MB (RESULTS.md)."""
+    return max(200, round(size_mb * 1e6 / 90.5))
+
+
+def one_size(
+    dump_path: Path,
+    n_rows: int,
+    work: Path,
+    args: argparse.Namespace,
+    mem_limit: int,
+    src: Path,
+    conf: list[str],
+) -> tuple[report.Row, list[dict[str, Applied]]]:
+    """Build a corpus of ``n_rows``, apply it ``args.repeat`` times with each variant, report."""
+    facts = corpus.build(
+        dump_path,
+        n_rows,
+        args.seed,
+        ascii_only=args.ascii_only,
+        work=work,
+        no_dollar_brace=args.no_dollar_brace,
+        edge_cases=args.edge_cases,
+    )
+    print(f"\ncorpus of {n_rows} rows: {facts['counts']}")
+    print(
+        f"  populate {facts['populate_s']:.1f} s, dump {facts['dump_s']:.1f} s; "
+        f"{report.describe_dump(dump_path)}",
+        flush=True,
+    )
+    if args.keep_dump:
+        args.keep_dump.write_bytes(dump_path.read_bytes())
+    rounds: list[dict[str, Applied]] = []
+    for i in range(args.repeat):
+        order = VARIANTS[i % 2 :] + VARIANTS[: i % 2]
+        done = {
+            v: apply_once(
+                v, dump_path, work, f"{v}-{i}", mem_limit_bytes=mem_limit, runner_src=src, script_conf=conf
+            )
+            for v in order
+        }
+        rounds.append(done)
+        line = " | ".join(done[v].describe() for v in VARIANTS)
+        if done["runner"].ok and done["native"].ok:
+            line += f" | ratio {done['runner'].seconds / done['native'].seconds:.2f}"
+        print(f"round {i + 1}: {line}", flush=True)
+        for v in VARIANTS:
+            if not done[v].ok and i == 0:
+                print(f"  {v} stderr:\n{report.first_lines(done[v].stderr)}")
+    size_mb = dump_path.stat().st_size / 1e6
+    return report.summarize(rounds, facts["fingerprint"], args.repeat, size_mb), rounds
 
 
 if __name__ == "__main__":

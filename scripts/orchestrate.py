@@ -23,8 +23,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+# First: the connector without OpenTelemetry (see that module), before bootstrap_options loads it.
+from scripts.db import connector as _connector  # noqa: F401  # isort: skip
+
 from mysql_platform_core.contract import Endpoint, StackOutputs
-from scripts.db import bootstrap as db_bootstrap
 from scripts.db.bootstrap_options import Options, endpoints, tls_ca
 from scripts.errors import PlatformError
 from scripts.stack import tunnel
@@ -75,6 +77,8 @@ def run_via_host(
     if work is None:
 
         def work(o: StackOutputs, opts: Options) -> int:
+            from scripts.db import bootstrap as db_bootstrap  # the connector: only when it connects
+
             return db_bootstrap.run(o, opts, outputs_path=outputs_path, out=out, err=err)
 
     if options.writer is not None and not access.via_host:
@@ -88,7 +92,9 @@ def run_via_host(
         with tunnel.via_host(outputs_, access, writer, readers) as (local_writer, local_readers):
             return work(outputs_, endpoint_options(options, local_writer, local_readers, tunnelled=tunnelled))
     except PlatformError as exc:  # BadInput (2), TunnelError (3)
-        db_bootstrap.printer(err, _log.error, f"{label}: ")(f"{exc.label} error: {exc}")
+        from scripts.db.bootstrap import printer
+
+        printer(err, _log.error, f"{label}: ")(f"{exc.label} error: {exc}")
         return exc.exit_code
 
 

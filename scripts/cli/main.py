@@ -22,9 +22,8 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 PROG: Final = "mysql-platform"
 DISTRIBUTION: Final = "mysql-platform"
@@ -73,6 +72,8 @@ COMMANDS: Final[dict[str, Command]] = {
 
 def version() -> str:
     """The installed distribution's version; from a checkout's pyproject.toml when not installed."""
+    from importlib import metadata  # about 40 ms of imports: only when --version is asked
+
     try:
         return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:
@@ -85,6 +86,24 @@ def version() -> str:
             return "unknown"
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: argparse's own action, but the version is looked up only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.update(nargs=0, default=argparse.SUPPRESS)
+        super().__init__(option_strings, dest, help="show the program's version number and exit", **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        print(f"{PROG} {version()}")  # to stdout, as argparse's own "version" action writes it
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -92,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Run `mysql-platform COMMAND --help` for a command's options.",
         allow_abbrev=False,
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {version()}")
+    parser.add_argument("--version", action=_VersionAction)
     level = parser.add_mutually_exclusive_group()
     level.add_argument(
         "-v", "--verbose", action="store_true", help="the libraries' progress too (log level INFO)"

@@ -27,7 +27,6 @@ from typing import Any
 
 from mysql_platform_core import outputs
 from mysql_platform_core.contract import StackOutputs
-from scripts import orchestrate
 from scripts.cli.db_options import (
     add_connection_arguments,
     apply_settings,
@@ -197,6 +196,8 @@ def _run(args: argparse.Namespace, emitter: Emitter) -> int:
             migrate.run(o, opts, command, confirm=ask, out=sys.stdout, err=sys.stderr, emitter=emitter)
         )
         return code_of_work[-1]
+
+    from scripts import orchestrate  # the SSH tunnel's machinery: only for a command that connects
 
     code = orchestrate.run_via_host(
         parsed, options_from_args(args), access, err=sys.stderr, work=work, label="migrate"

@@ -27,6 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+# First: the connector without OpenTelemetry (see that module), whichever module imports it first.
+from scripts.db import connector as _connector  # noqa: F401  # isort: skip
+
 import mysql.connector
 from mysql.connector.connection import MySQLConnection
 
