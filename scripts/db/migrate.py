@@ -41,8 +41,10 @@ from scripts.db.bootstrap_options import (
     validate,
 )
 from scripts.db.migrate_json import Emitter
+from scripts.db.migration_files import Migration
+from scripts.db.migration_plan import REPEATABLE, VERSIONED
 from scripts.db.sql_split import printable
-from scripts.errors import EXIT_BAD_INPUT, EXIT_MIGRATION, EXIT_OK, PlatformError
+from scripts.errors import EXIT_BAD_INPUT, EXIT_MIGRATION, EXIT_OK, PlatformError, interrupt_exit
 
 _log = logging.getLogger(__name__)
 
@@ -112,6 +114,11 @@ def run(
     except (PlatformError, outputs.OutputsError, mysql.connector.Error) as exc:
         code, message = failure(exc, outputs_) or (EXIT_MIGRATION, str(exc))
         state.fail(message)
+    except KeyboardInterrupt as exc:
+        if command.as_json:  # with what was done before it (the CLI writes no second document)
+            code, what = interrupt_exit(exc)
+            (emitter or Emitter(printer(out, _log.info))).emit(command.name, code, state.fields, what)
+        raise
     if command.as_json:
         (emitter or Emitter(printer(out, _log.info))).emit(command.name, code, state.fields, state.message())
     return code
@@ -178,17 +185,26 @@ def _names(m: migration_files.Migration) -> dict[str, Any]:
     return {"version": m.version, "description": m.description, "script": m.script}
 
 
-def _migrate(run: _Run) -> int:
-    command, fields, say = run.command, run.state.fields, run.say
-    result = run.runner.run(run.found, out_of_order=command.out_of_order, target=command.target)
-    fields["target"] = command.target
-    fields["applied"] = [{**_names(m), "duration_ms": round(ms)} for m, ms in result.applied]
-    fields["already_applied"] = result.skipped
-    fields["above_target"] = result.above_target
+def _applied_fields(fields: dict[str, Any], done: dict[str, list[tuple[Migration, float]]]) -> None:
+    fields["applied"] = [{**_names(m), "duration_ms": round(ms)} for m, ms in done.get(VERSIONED, [])]
     fields["repeatables"] = [
         {"script": m.script, "description": m.description, "duration_ms": round(ms)}
-        for m, ms in result.repeatables
+        for m, ms in done.get(REPEATABLE, [])
     ]
+
+
+def _migrate(run: _Run) -> int:
+    command, fields, say = run.command, run.state.fields, run.say
+    fields["target"] = command.target
+    try:
+        result = run.runner.run(run.found, out_of_order=command.out_of_order, target=command.target)
+    except BaseException:
+        # A failure or Ctrl-C part-way: the document still says what was applied before it.
+        _applied_fields(fields, run.runner.completed)
+        raise
+    _applied_fields(fields, {VERSIONED: list(result.applied), REPEATABLE: list(result.repeatables)})
+    fields["already_applied"] = result.skipped
+    fields["above_target"] = result.above_target
     fields["callbacks"] = list(result.callbacks)
     extra = f", {len(result.repeatables)} repeatable applied" if run.found.repeatable else ""
     above = f", {result.above_target} above target {command.target}" if command.target is not None else ""

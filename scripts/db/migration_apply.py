@@ -28,6 +28,7 @@ from scripts.db.migration_batches import BATCH_BYTES, batches
 from scripts.db.migration_errors import HistoryTableError, MigrationError, PacketTooLarge
 from scripts.db.migration_files import Migration, MigrationFileError
 from scripts.db.migration_history import History, HistoryRow
+from scripts.db.migration_lock import HeldLock
 from scripts.db.prefetch import Prefetched
 from scripts.db.sql_split import Statement, encoded, printable
 
@@ -37,6 +38,8 @@ CHARSET = "utf8mb4"
 # How to raise the limit, by where the server runs. RDS: max_allowed_packet is a dynamic parameter
 # of the DB parameter group (MySQL's range, 1024 to 1073741824 bytes; "Parameters for MySQL", RDS
 # User Guide); a new value reaches new connections, so a rerun picks it up.
+# Session values a file may leave that the record step would inherit; DEFAULT is the global value.
+SESSION_FOR_RECORD = "SET SESSION timestamp = DEFAULT, SESSION sql_select_limit = DEFAULT"
 RAISE_PACKET_LIMIT = (
     "raise max_allowed_packet (RDS: the DB parameter group's max_allowed_packet, up to 1073741824, "
     "applied to new connections without a reboot; MariaDB or MySQL of your own: "
@@ -103,12 +106,14 @@ class FileSession:
         batch_statements: int,
         max_packet: int,
         progress: Callable[[str], None],
+        lock: HeldLock | None = None,
     ) -> None:
         self.conn = conn
         self.history = History(conn, schema)
         self.batch_statements = batch_statements
         self.max_packet = max_packet
         self.progress = progress
+        self.lock = lock
 
     def apply(self, migration: Migration, rows: list[HistoryRow], recording: Recording = VERSIONED) -> float:
         """Run ``migration`` and record it as ``recording`` says; ``rows`` (the versioned history
@@ -132,12 +137,10 @@ class FileSession:
             finally:
                 ahead.close()  # a failed statement stops the reading too
             self._check_history(migration, rows)
-            self._set_names()
-            self.conn.autocommit = False  # the history row, read back in the same transaction
             duration_ms = (time.perf_counter() - started) * 1000
-            recording.write(self.history, migration, Outcome(count, duration_ms, shape.hexdigest()))
-            new_rows = recording.rows_after(self.history, migration, rows)  # in the transaction
-            self.conn.commit()
+            new_rows = self._record(
+                migration, rows, recording, Outcome(count, duration_ms, shape.hexdigest())
+            )
         except MigrationError as exc:
             self._rollback()
             # A statement after the one that dropped the history failed: the history is gone all the same.
@@ -156,9 +159,38 @@ class FileSession:
         with self.conn.cursor() as cur:
             cur.execute(f"SET NAMES {CHARSET}")
 
+    def _record(
+        self, migration: Migration, rows: list[HistoryRow], recording: Recording, outcome: Outcome
+    ) -> list[HistoryRow]:
+        """Write the record in the transaction of the file's last statements, under the lock; commit."""
+        try:
+            # What the file may have left in its session that the record would inherit: the
+            # connection's character set, a fixed TIMESTAMP (applied_at) and a row limit
+            # (reading the row back). Setting them opens no transaction and commits nothing.
+            self._set_names()
+            with self.conn.cursor() as cur:
+                cur.execute(SESSION_FOR_RECORD)
+            self.conn.autocommit = False  # the history row, read back in the same transaction
+            if self.lock is not None:
+                self.lock.check(self.conn, migration)
+            recording.write(self.history, migration, outcome)
+            new_rows = recording.rows_after(self.history, migration, rows)  # in the transaction
+            self.conn.commit()
+        except mysql.connector.Error as exc:
+            if is_connection_lost(exc):
+                raise
+            raise MigrationError(
+                f"{migration.script} ran, but recording it failed (error {exc.errno}: {exc.msg}): its last "
+                "statements left the session where the record cannot be written (LOCK TABLES without "
+                "UNLOCK TABLES, SET SESSION TRANSACTION READ ONLY, a statement time limit ...); end the "
+                "file with the matching reset. Nothing was recorded and its last transaction was rolled "
+                "back, so a rerun applies it again"
+            ) from None
+        return new_rows
+
     def _execute(self, migration: Migration, batch: Sequence[Statement], payload: bytes) -> None:
         # COM_QUERY is one byte of command and the text; the server refuses a packet over its limit.
-        if len(payload) + 1 > self.max_packet:
+        if len(payload) + 1 >= self.max_packet:  # the server refuses a packet of exactly its limit too
             if len(batch) > 1:
                 for statement in batch:
                     self._execute(migration, [statement], encoded(statement.text))

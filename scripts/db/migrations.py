@@ -63,14 +63,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-import mysql.connector
 from mysql.connector.connection import MySQLConnection
 from mysql.connector.constants import ClientFlag
 
-from scripts.db import migration_files, migration_plan, migration_repeatables, ops_tables
+from scripts.db import migration_files, migration_lock, migration_plan, migration_repeatables, ops_tables
 from scripts.db.connection import close_quietly
 from scripts.db.migration_apply import CHARSET as CHARSET
 from scripts.db.migration_apply import UNRECORDED, VERSIONED, FileSession, Recording
@@ -85,10 +84,6 @@ from scripts.db.migration_kinds import MigrationSet, as_set
 from scripts.db.migration_plan import Step
 
 _log = logging.getLogger(__name__)
-
-# The lock is taken with the server's packet limit in the same round trip (the sessions opened
-# for the files get the global value when they connect).
-LOCK_SQL = "SELECT GET_LOCK(%s, %s), @@GLOBAL.max_allowed_packet"
 
 
 @dataclass(frozen=True)
@@ -139,6 +134,9 @@ class Runner:
         self.progress = progress
         # Read with the lock; a server's default until then (MariaDB 10.11: 16 MiB).
         self.max_packet = 16 * 1024 * 1024
+        self.held: migration_lock.HeldLock | None = None
+        # The files the last run() applied, by kind (migration_plan), as they complete.
+        self.completed: dict[str, list[tuple[Migration, float]]] = {}
 
     def run(
         self,
@@ -156,6 +154,7 @@ class Runner:
             rows = self.history.rows()  # read *after* the lock: another run may just have finished
             plan = self._plan(found, parse_applied(rows), out_of_order, target)
             done: dict[str, list[tuple[Migration, float]]] = {k: [] for k in RECORDINGS}
+            self.completed = done  # what is done so far, for a caller told of a failure or Ctrl-C
             for step in plan:
                 done[step.kind].append((step.migration, self._step(step, rows)))
             applied, now = done[migration_plan.VERSIONED], parse_applied(rows)
@@ -234,29 +233,24 @@ class Runner:
             self._unlock()
 
     def _lock(self) -> None:
-        if self._get_lock(0):
+        if self._take(0):
             return
         # Say why nothing happens for a while: another bootstrap is applying migrations.
         self.progress(f"waiting up to {self.lock_timeout_s} s for the migration lock '{self.lock_name}'")
-        if not self._get_lock(self.lock_timeout_s):
+        if not self._take(self.lock_timeout_s):
             raise MigrationError(
                 f"could not take the migration lock '{self.lock_name}' within {self.lock_timeout_s} s "
                 "(another bootstrap is probably applying migrations; retry when it is done)"
             )
 
-    def _get_lock(self, timeout_s: int) -> bool:
-        with self.conn.cursor() as cur:
-            cur.execute(LOCK_SQL, (self.lock_name, timeout_s))
-            row = cur.fetchone()
-        if isinstance(row, tuple) and row[1] is not None:
-            self.max_packet = int(str(row[1]))
-        return isinstance(row, tuple) and row[0] == 1
+    def _take(self, timeout_s: int) -> bool:
+        self.held, packet = migration_lock.take(self.conn, self.lock_name, timeout_s)
+        self.max_packet = packet or self.max_packet
+        return self.held is not None
 
     def _unlock(self) -> None:
-        # A dead connection has released its locks already.
-        with suppress(mysql.connector.Error), self.conn.cursor() as cur:
-            cur.execute("SELECT RELEASE_LOCK(%s)", (self.lock_name,))
-            cur.fetchall()
+        self.held = None
+        migration_lock.release(self.conn, self.lock_name)
 
     def verify(self, migrations: Sequence[Migration], applied: dict[int, Applied]) -> None:
         """Every applied version has its file, unchanged (a retired one aside); raises otherwise."""
@@ -300,8 +294,12 @@ class Runner:
                 batch_statements=self.batch_statements,
                 max_packet=self.max_packet,
                 progress=self.progress,
+                lock=self.held,
             )
-            return applier.apply(migration, rows, recording)
+            if self.held is None:  # not under the lock (a caller's own use): nothing to keep alive
+                return applier.apply(migration, rows, recording)
+            with self.held.kept_alive():
+                return applier.apply(migration, rows, recording)
         finally:
             close_quietly(session)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,76 @@ def test_a_bootstrap_of_only_the_users_migrations_passes_its_replication_check(
     assert code == errors.EXIT_OK, err
     assert "migrations: 1 applied, 0 skipped" in out
     assert "replica lag: 127.0.0.1:" in out  # it wrote and read back <ops>.heartbeat
+
+
+# --- the lock's connection is idle while a file runs ----------------------------------------------
+
+LOCK = "mysql-platform.migrations.{ops}"
+
+
+def spawn_migrate(project: Project, *extra: str) -> subprocess.Popen[str]:
+    argv = [
+        "--outputs",
+        str(project.env.outputs_path),
+        "--sql-dir",
+        str(project.sql),
+        "--ops-schema",
+        project.ops,
+    ]
+    return subprocess.Popen(
+        [sys.executable, "-m", "scripts.migrate", "migrate", *argv, *extra],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def lock_holder(project: Project) -> int | None:
+    holder = project.rows(f"SELECT IS_USED_LOCK('{LOCK.format(ops=project.ops)}')")[0][0]
+    return None if holder is None else int(holder)
+
+
+def wait_for_holder(project: Project) -> int:
+    deadline = time.monotonic() + 20
+    while (holder := lock_holder(project)) is None:
+        assert time.monotonic() < deadline, "migrate never took its lock"
+        time.sleep(0.05)
+    return holder
+
+
+def test_the_lock_outlives_the_servers_idle_timeout_while_a_long_file_runs(project: Project) -> None:
+    project.write("V001__slow.sql", "CREATE DATABASE IF NOT EXISTS {db};\nDO SLEEP(5);\n")
+    before = project.rows("SELECT @@global.wait_timeout")[0][0]
+    with project.env.ops_cursor("primary") as cur:
+        cur.execute("SET GLOBAL wait_timeout = 2")  # new sessions: the runner's among them
+    proc = spawn_migrate(project)
+    try:
+        holder = wait_for_holder(project)
+        time.sleep(3.5)  # idle for longer than its wait_timeout, but pinged
+        assert lock_holder(project) == holder
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        with project.env.ops_cursor("primary") as cur:
+            cur.execute(f"SET GLOBAL wait_timeout = {int(before)}")
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == errors.EXIT_OK, err
+    assert [v for v, _k, _c in project.history()] == [1]
+
+
+def test_a_file_that_ran_while_the_lock_was_lost_is_not_recorded(project: Project) -> None:
+    project.write("V001__slow.sql", "CREATE DATABASE IF NOT EXISTS {db};\nDO SLEEP(2);\n")
+    project.write("V002__next.sql", "CREATE TABLE {db}.t (id INT);\n")
+    proc = spawn_migrate(project)
+    holder = wait_for_holder(project)
+    with project.env.ops_cursor("primary") as cur:
+        cur.execute(f"KILL {holder}")  # what wait_timeout, a proxy or the network would do
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == errors.EXIT_MIGRATION, err
+    assert "V001__slow.sql ran, but the migration lock" in err and "was not recorded" in err
+    assert project.history() == []  # and V002 never ran
+    assert project.rows(
+        f"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{project.db}'"
+    ) == [(0,)]

@@ -155,10 +155,25 @@ def test_a_config_file_typo_is_refused_before_connecting(
     assert json.loads(captured.out)["error"]["kind"] == "bad_input"
 
 
+def test_no_migrations_folder_names_the_ways_to_give_one_never_the_tools_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert migrate_cli.main(["new", "first"]) == errors.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert f"no migrations directory: {tmp_path / 'sql'} does not exist" in err
+    for way in ("--sql-dir", "$MYSQL_PLATFORM_SQL_DIR", "mysql-platform.toml"):
+        assert way in err
+    (tmp_path / "sql").mkdir()
+    assert migrate_cli.main(["new", "first"]) == errors.EXIT_OK
+    assert [p.name for p in (tmp_path / "sql").iterdir()] == ["V001__first.sql"]
+
+
 def test_no_outputs_anywhere_names_the_four_ways(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "sql").mkdir()  # ./sql, the migrations' default: only the outputs are missing
     monkeypatch.delenv("MYSQL_PLATFORM_OUTPUTS", raising=False)
     assert migrate_cli.main(["info"]) == errors.EXIT_BAD_INPUT
     err = capsys.readouterr().err
@@ -221,3 +236,28 @@ def test_sigterm_is_handled_as_ctrl_c_is_with_exit_143_and_one_json_document(pro
     document = json.loads(out)
     assert document["exit_code"] == 143 and document["error"]["kind"] == "interrupted"
     assert "terminated (SIGTERM)" in document["error"]["message"] and "terminated (SIGTERM)" in err
+
+
+def test_ctrl_c_part_way_says_in_json_what_was_applied_before_it(project: Project) -> None:
+    project.write("V001__first.sql", "CREATE DATABASE IF NOT EXISTS {db};\n")
+    project.write("V002__slow.sql", "DO SLEEP(30);\n")
+    argv = ["--outputs", str(project.env.outputs_path), "--sql-dir", str(project.sql)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scripts.migrate", "migrate", *argv, "--ops-schema", project.ops, "--json"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:  # progress goes to stderr under --json
+        if line.startswith("applied V001__first.sql"):
+            break
+    time.sleep(0.5)  # into V002's SLEEP
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == errors.EXIT_INTERRUPTED, err
+    document = json.loads(out)
+    assert document["error"]["kind"] == "interrupted"
+    assert [a["script"] for a in document["applied"]] == ["V001__first.sql"]
+    assert [v for v, _k, _c in project.history()] == [1]

@@ -19,6 +19,7 @@ from mysql.connector.constants import ClientFlag
 from scripts.db.migration_batches import batches
 from scripts.db.migration_errors import PacketTooLarge
 from scripts.db.migration_files import Migration, MigrationFileError, discover, load_migration
+from scripts.db.migration_lock import LockLost
 from scripts.db.migrations import MigrationError, Runner
 from scripts.db.sql_placeholders import PlaceholderError
 from scripts.db.sql_split import Statement, split_sql
@@ -50,8 +51,10 @@ class FakeCursor:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.conn.sent.append(sql)
-        if "GET_LOCK" in sql:
-            self.rows = [(1, self.conn.max_packet)]
+        if "GET_LOCK" in sql:  # taken, the packet limit, the connection's id, its wait_timeout
+            self.rows = [(1, self.conn.max_packet, 7, 28800)]
+        elif "IS_USED_LOCK" in sql:
+            self.rows = [(self.conn.lock_holder,)]
         elif sql.startswith("SELECT COUNT(*)"):
             self.rows = [(len(self.conn.history),)]
         elif sql.startswith("INSERT INTO") and "schema_history" in sql:
@@ -86,7 +89,11 @@ class FakeConnection:
         self.history: list[tuple[Any, ...]] = []
         self.autocommit = True
         self.max_packet = 16 * 1024 * 1024  # what GET_LOCK's round trip reports
+        self.lock_holder: int | None = 7  # which connection IS_USED_LOCK names
         self.closed = 0
+
+    def ping(self) -> None:
+        self.sent.append("PING")
 
     def close(self) -> None:
         self.closed += 1
@@ -225,9 +232,36 @@ def test_a_batch_over_the_packet_limit_goes_statement_by_statement(tmp_path: Pat
     conn = FakeConnection()
     conn.max_packet = 2048  # batches are cut at half of it, then each statement fits alone
     run(conn, [load_migration(path)])
-    assert all(len(q.encode()) + 1 <= 2048 for q in conn.queries)
+    assert all(len(q.encode()) + 1 < 2048 for q in conn.queries)
     assert [q.count("INSERT") for q in conn.queries] == [1] * 6
     assert [row[0] for row in conn.history] == [1]
+
+
+def test_a_statement_whose_packet_is_exactly_the_limit_is_refused_too(tmp_path: Path) -> None:
+    # The server refuses a packet of max_allowed_packet bytes as well (error 1153).
+    statement = "SELECT '" + "z" * (4096 - 1 - len("SELECT ''")) + "'"
+    path = write(tmp_path, "V001__edge.sql", f"{statement};\n")
+    conn = FakeConnection()
+    conn.max_packet = 4096
+    with pytest.raises(PacketTooLarge, match=r"the statement is 0.0 MiB \(4096 bytes\)"):
+        run(conn, [load_migration(path)])
+    conn.max_packet = 4097
+    run(conn, [load_migration(path)])
+    assert [row[0] for row in conn.history] == [1]
+
+
+def test_a_file_is_not_recorded_when_the_lock_was_lost_while_it_ran(tmp_path: Path) -> None:
+    write(tmp_path, "V001__a.sql", "INSERT INTO t VALUES (1);\n")
+    conn = FakeConnection()
+    conn.lock_holder = None  # the lock's connection was closed: nobody holds it now
+    with pytest.raises(
+        LockLost, match=r"V001__a.sql ran, but the migration lock 'mysql-platform.migrations.ops'"
+    ):
+        run(conn, discover(tmp_path))
+    assert conn.history == [] and "ROLLBACK" in conn.sent
+    conn.lock_holder = 8  # another run's connection
+    with pytest.raises(LockLost, match="another run may be applying migrations now"):
+        run(conn, discover(tmp_path))
 
 
 def test_each_file_runs_in_a_session_of_its_own_that_is_closed_after_it(tmp_path: Path) -> None:
