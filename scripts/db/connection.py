@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import random
+import socket
 import time
 import weakref
 from collections.abc import Callable, Iterator
@@ -158,12 +159,33 @@ class TlsRequiredConnection(MySQLConnection):
         self.server_status = flags
 
     def _do_handshake(self) -> None:
+        # The socket is connected and nothing is sent yet: the place to set its options.
+        no_delay(getattr(self._socket, "sock", None))
         super()._do_handshake()
         capabilities = (self._handshake or {}).get("capabilities")
         if not isinstance(capabilities, int) or not capabilities & ClientFlag.SSL:
             raise errors.InterfaceError(
                 msg="the server does not offer TLS; the login was not sent", errno=TLS_REQUIRED_ERRNO
             )
+
+
+def no_delay(sock: object) -> None:
+    """Turn Nagle's algorithm off on a TCP socket, as the ``mariadb`` client does.
+
+    The connector sends a statement as TLS records of at most 16 KiB each; with Nagle on, the last
+    part of a statement waits for the acknowledgement of the first, which the server delays (up to
+    40 ms on Linux) because it is waiting for the rest. Measured here on loopback: a 30 KB INSERT
+    took 50-60 ms with Nagle and 15-18 ms without.
+    """
+    if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+# TLS 1.2 and 1.3 only (RDS for MySQL and MariaDB 10.11 speak both). Naming them also makes the
+# connector build its TLS context once instead of twice: without them it calls
+# ssl.create_default_context(), which loads the system CA bundle, then load_default_certs() again
+# (mysql/connector/network.py, build_ssl_context); about 40 ms per connection here.
+TLS_VERSIONS = ["TLSv1.2", "TLSv1.3"]
 
 
 def tls_arguments(target: Target) -> dict[str, Any]:
@@ -174,8 +196,14 @@ def tls_arguments(target: Target) -> dict[str, Any]:
             "ssl_ca": target.ssl_ca,
             "ssl_verify_cert": True,
             "ssl_verify_identity": target.verify_identity,
+            "tls_versions": list(TLS_VERSIONS),
         }
-    return {"ssl_disabled": False, "ssl_verify_cert": False, "ssl_verify_identity": False}
+    return {
+        "ssl_disabled": False,
+        "ssl_verify_cert": False,
+        "ssl_verify_identity": False,
+        "tls_versions": list(TLS_VERSIONS),
+    }
 
 
 def connect_once(

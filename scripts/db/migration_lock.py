@@ -16,6 +16,8 @@ second run could apply the same file. Two defences:
 
 from __future__ import annotations
 
+import hashlib
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -30,7 +32,26 @@ from scripts.db.migration_files import Migration
 # One round trip takes the lock and reads what the run needs from the server: its packet limit
 # (the file sessions get the global value when they connect), the lock's connection and its
 # idle timeout.
-LOCK_SQL = "SELECT GET_LOCK(%s, %s), @@GLOBAL.max_allowed_packet, CONNECTION_ID(), @@SESSION.wait_timeout"
+# The name and the timeout are written into the query (the name is made of a checked identifier):
+# a query with parameters makes the connector ask for the session's sql_mode first.
+LOCK_SQL = (
+    "SELECT GET_LOCK('{name}', {timeout}), @@GLOBAL.max_allowed_packet, CONNECTION_ID(),"
+    " @@SESSION.wait_timeout"
+)
+# MySQL refuses lock names longer than 64 characters (GET_LOCK, "Locking Functions").
+MAX_NAME_CHARS = 64
+PREFIX = "mysql-platform.migrations."
+
+
+def lock_name(schema: str) -> str:
+    """The lock guarding the history in ``schema``: server-wide, so named after it; a schema name
+    too long to fit is replaced by its digest."""
+    name = PREFIX + schema
+    if len(name) <= MAX_NAME_CHARS:
+        return name
+    return PREFIX + hashlib.sha256(schema.encode()).hexdigest()[: MAX_NAME_CHARS - len(PREFIX)]
+
+
 # Pings at most this far apart: idle timeouts of proxies and NAT gateways are minutes (an AWS NAT
 # gateway's is 350 s), far above this.
 KEEPALIVE_MAX_S = 60.0
@@ -55,7 +76,7 @@ class HeldLock:
     def check(self, session: MySQLConnection, migration: Migration) -> None:
         """Raise :class:`LockLost` unless the lock is still this runner's (read in ``session``)."""
         with session.cursor() as cur:
-            cur.execute("SELECT IS_USED_LOCK(%s)", (self.name,))
+            cur.execute(f"SELECT IS_USED_LOCK('{_literal(self.name)}')")
             row = cur.fetchone()
         holder = row[0] if isinstance(row, tuple) else None
         if holder is not None and int(str(holder)) == self.owner:
@@ -93,7 +114,7 @@ def _ping_until(ping: Callable[[], object], stop: threading.Event, every: float)
 def take(conn: MySQLConnection, name: str, timeout_s: int) -> tuple[HeldLock | None, int]:
     """Try to take the lock within ``timeout_s``: (the lock or None, the server's packet limit)."""
     with conn.cursor() as cur:
-        cur.execute(LOCK_SQL, (name, timeout_s))
+        cur.execute(LOCK_SQL.format(name=_literal(name), timeout=int(timeout_s)))
         row = cur.fetchone()
     if not isinstance(row, tuple):
         return None, 0
@@ -102,8 +123,16 @@ def take(conn: MySQLConnection, name: str, timeout_s: int) -> tuple[HeldLock | N
     return held, int(str(packet))
 
 
+def _literal(name: str) -> str:
+    """``name`` for a single-quoted SQL string: the runner's lock names are letters, digits, '.',
+    '-' and '_' (a checked schema name), so anything else is a bug, not data."""
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name):
+        raise ValueError(f"lock name {name!r} must be letters, digits, '.', '-' or '_', at most 64")
+    return name
+
+
 def release(conn: MySQLConnection, name: str) -> None:
     # A dead connection has released its locks already.
     with suppress(mysql.connector.Error), conn.cursor() as cur:
-        cur.execute("SELECT RELEASE_LOCK(%s)", (name,))
+        cur.execute(f"SELECT RELEASE_LOCK('{_literal(name)}')")
         cur.fetchall()

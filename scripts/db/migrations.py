@@ -129,7 +129,7 @@ class Runner:
         self.history = History(conn, self.schema)
         self.table = self.history.table
         # GET_LOCK names are server-wide; scope it to the history table it guards.
-        self.lock_name = f"mysql-platform.migrations.{self.schema}"
+        self.lock_name = migration_lock.lock_name(self.schema)
         self.lock_timeout_s = lock_timeout_s
         self.progress = progress
         # Read with the lock; a server's default until then (MariaDB 10.11: 16 MiB).

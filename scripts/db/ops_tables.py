@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 from mysql.connector.connection import MySQLConnection
 
-from scripts.db.migration_history import Applied, History
+from scripts.db.migration_history import ADDED_COLUMNS, Applied, History
 from scripts.db.migration_repeatables import REPEATABLE_DDL
 
 HEARTBEAT_DDL = (
@@ -56,7 +56,33 @@ def is_retired(row: Applied) -> bool:
 
 def ensure(conn: MySQLConnection, schema: str) -> None:
     """The ops schema, its history table (with every column), the repeatable migrations' table
-    (:mod:`scripts.db.migration_repeatables`) and the heartbeat table."""
+    (:mod:`scripts.db.migration_repeatables`) and the heartbeat table.
+
+    One query says whether they are all there, as on every run but the first: then nothing else
+    is sent, so no DDL reaches the binary log (and every replica) for tables that exist.
+    """
+    if _complete(conn, schema):
+        return
     history = History(conn, schema)
     quoted = f"`{schema}`"
     history.ensure(also=(REPEATABLE_DDL.format(schema=quoted), HEARTBEAT_DDL.format(schema=quoted)))
+
+
+# The tables ensure() makes, and the columns of the history that later releases added.
+TABLES = ("schema_history", "repeatable_history", "heartbeat")
+
+
+def _complete(conn: MySQLConnection, schema: str) -> bool:
+    # ``schema`` is a checked identifier (the runner's history schema): written into the query,
+    # which then has no parameters, so the connector sends nothing else first.
+    names = ", ".join(f"'{t}'" for t in TABLES)
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS"
+            f" WHERE TABLE_SCHEMA = '{schema}' AND TABLE_NAME IN ({names})"
+        )
+        rows = cur.fetchall()
+    have: dict[str, set[str]] = {}
+    for table, column in rows:
+        have.setdefault(str(table).lower(), set()).add(str(column).lower())
+    return set(TABLES) <= set(have) and set(ADDED_COLUMNS) <= have["schema_history"]
