@@ -14,6 +14,7 @@ Exit codes (also in the README; the table is :mod:`scripts.errors`):
        edited/removed, lock timeout, or another database error (history, app user)
     5  replication check failed (a reader did not return the heartbeat in time)
     130 interrupted (Ctrl-C)
+    143 terminated (SIGTERM)
 
 The work is :func:`scripts.orchestrate.run_via_host` over :mod:`scripts.db.bootstrap`.
 """
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m scripts.bootstrap",
         description="Apply migrations, create the application user and check replication.",
         epilog="exit codes: 0 ok, 2 bad input, 3 cannot connect/authenticate (or connection lost), "
-        "4 migration failed, 5 replication check failed",
+        "4 migration failed, 5 replication check failed, 130 Ctrl-C, 143 SIGTERM",
     )
     add_connection_arguments(p)
     p.add_argument(

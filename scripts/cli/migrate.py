@@ -13,7 +13,8 @@ Every command but ``new`` takes ``--json``: one JSON document on stdout (:mod:`s
 The connection options are the bootstrap's (:mod:`scripts.cli.db_options`), resolved from the command
 line, the environment, the config file, then the default (:mod:`scripts.cli.migrate_settings`); so are
 the exit codes (:mod:`scripts.errors`): 0 ok, 2 bad input (also: validate found problems, repair was not
-confirmed), 3 cannot connect, 4 a migration failed (also: repair refused a file), 130 interrupted.
+confirmed), 3 cannot connect, 4 a migration failed (also: repair refused a file), 130 interrupted (Ctrl-C),
+143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
         "beforeEachMigrate.sql, afterEachMigrate.sql, afterMigrate.sql. "
         f"Settings come from the command line, then ${env_name('outputs')} and the like, then "
         f"./{CONFIG_FILE} or [{PYPROJECT_TABLE}] in ./pyproject.toml, then the defaults.",
-        epilog="exit codes: 0 ok, 2 bad input or problems found, 3 cannot connect, 4 migration failed",
+        epilog="exit codes: 0 ok, 2 bad input or problems found, 3 cannot connect, 4 migration failed, "
+        "130 Ctrl-C, 143 SIGTERM",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     m = _connected(sub, "migrate", "apply pending migrations (what the bootstrap does first)")
