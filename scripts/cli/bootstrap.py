@@ -33,6 +33,7 @@ from scripts.cli.db_options import (
     endpoint_arg,
     interruptible,
     read_outputs,
+    trusting_only_the_given_ca,
 )
 from scripts.db import app_password
 from scripts.db.bootstrap_options import Options
@@ -100,7 +101,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        with interruptible():
+        with interruptible(), trusting_only_the_given_ca():
             return _main(argv)
     except KeyboardInterrupt as exc:
         code, what = interrupt_exit(exc)

@@ -202,6 +202,38 @@ def read_outputs(args: argparse.Namespace, prog: str) -> tuple[StackOutputs, tun
     return parsed, access
 
 
+# OpenSSL's default trust store, which mysql-connector adds to every TLS context it builds, beside
+# the CA it is given (mysql/connector/network.py, build_ssl_context: load_default_certs()).
+DEFAULT_TRUST_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+
+
+@contextmanager
+def trusting_only_the_given_ca() -> Iterator[None]:
+    """For the block, OpenSSL's default trust store points at nothing.
+
+    The database is verified against the CA the command is given (``--ssl-ca``, the outputs'
+    ``ssl_ca``) or, with none, not verified at all (the local environment, or
+    ``--insecure-skip-verify``): the system bundle is never what the command means to trust, yet
+    the connector adds it to every context, so a certificate from any public CA for the
+    database's name would pass too. Loading it also costs 55-95 ms on every connection here, and
+    ``migrate`` opens one per file. ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` are OpenSSL's way to
+    choose that store; a shell's own values (for HTTPS tools) have no part in the database's trust
+    and are put back after the block, as are unset ones. Set in the main thread, before any
+    connection.
+    """
+    before = {name: os.environ.get(name) for name in DEFAULT_TRUST_VARIABLES}
+    for name in DEFAULT_TRUST_VARIABLES:
+        os.environ[name] = os.devnull
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 @contextmanager
 def interruptible() -> Iterator[None]:
     """Ctrl-C or SIGTERM: shut the database sockets first, then raise KeyboardInterrupt

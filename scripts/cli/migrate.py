@@ -34,6 +34,7 @@ from scripts.cli.db_options import (
     connection_options,
     interruptible,
     load_outputs,
+    trusting_only_the_given_ca,
 )
 from scripts.cli.migrate_settings import CONFIG_FILE, PYPROJECT_TABLE, env_name
 from scripts.db import migrate, migration_commands
@@ -138,7 +139,7 @@ def ask(question: str) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        with interruptible():
+        with interruptible(), trusting_only_the_given_ca():
             return _main(argv)
     except BrokenPipeError:
         # The reader went away (`info | head`): stop quietly, as the Python docs advise for

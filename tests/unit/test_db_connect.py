@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import ssl
 import traceback
 from typing import Any
 
@@ -181,3 +183,17 @@ def test_a_ca_turns_on_certificate_verification(
     # Without a CA TLS is still required (ssl_disabled=False), just not verified.
     db.connect_once(db.Target("h", 1, "u", Secret(PASSWORD)), 5)
     assert "ssl_ca" not in seen and seen["ssl_verify_cert"] is False and seen["ssl_disabled"] is False
+
+
+def test_the_commands_point_openssls_default_trust_store_at_nothing_and_put_it_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scripts.cli.db_options import trusting_only_the_given_ca
+
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.setenv("SSL_CERT_DIR", "/etc/my-cas")
+    with trusting_only_the_given_ca():
+        # The connector's load_default_certs() then adds nothing to the CA it is given.
+        assert os.environ["SSL_CERT_FILE"] == os.environ["SSL_CERT_DIR"] == os.devnull
+        assert ssl.create_default_context().cert_store_stats()["x509_ca"] == 0
+    assert "SSL_CERT_FILE" not in os.environ and os.environ["SSL_CERT_DIR"] == "/etc/my-cas"
