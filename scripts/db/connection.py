@@ -181,29 +181,21 @@ def no_delay(sock: object) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-# TLS 1.2 and 1.3 only (RDS for MySQL and MariaDB 10.11 speak both). Naming them also makes the
-# connector build its TLS context once instead of twice: without them it calls
-# ssl.create_default_context(), which loads the system CA bundle, then load_default_certs() again
-# (mysql/connector/network.py, build_ssl_context); about 40 ms per connection here.
-TLS_VERSIONS = ["TLSv1.2", "TLSv1.3"]
-
-
 def tls_arguments(target: Target) -> dict[str, Any]:
-    """The connector's TLS keywords: TLS on, and verified when there is a CA."""
+    """The connector's TLS keywords: TLS on, and verified when there is a CA.
+
+    No ``tls_versions``: naming them makes the connector use ssl.PROTOCOL_TLS and OP_NO_TLSv1*,
+    deprecated since Python 3.10 (a traceback where warnings are errors). Its default context,
+    ``ssl.create_default_context()``, already refuses anything older than TLS 1.2.
+    """
     if target.ssl_ca:
         return {
             "ssl_disabled": False,
             "ssl_ca": target.ssl_ca,
             "ssl_verify_cert": True,
             "ssl_verify_identity": target.verify_identity,
-            "tls_versions": list(TLS_VERSIONS),
         }
-    return {
-        "ssl_disabled": False,
-        "ssl_verify_cert": False,
-        "ssl_verify_identity": False,
-        "tls_versions": list(TLS_VERSIONS),
-    }
+    return {"ssl_disabled": False, "ssl_verify_cert": False, "ssl_verify_identity": False}
 
 
 def connect_once(

@@ -42,7 +42,7 @@ from scripts.db.bootstrap_options import (
 )
 from scripts.db.migrate_json import Emitter
 from scripts.db.migration_files import Migration
-from scripts.db.migration_plan import REPEATABLE, VERSIONED
+from scripts.db.migration_plan import CALLBACK, REPEATABLE, VERSIONED
 from scripts.db.sql_split import printable
 from scripts.errors import EXIT_BAD_INPUT, EXIT_MIGRATION, EXIT_OK, PlatformError, interrupt_exit
 
@@ -91,7 +91,7 @@ def run(
     # Under --json, stdout holds the document alone: progress to stderr, results only in the document.
     progress = printer(err if command.as_json else out, _log.info)
     say = _silent if command.as_json else printer(out, _log.info)
-    state = _State(printer(err, _log.error, "migrate: "))
+    state = _State(printer(err, _log.error, "migrate: "), _known_before_connecting(command))
     warn = printer(err, _log.warning, "migrate: warning: ")
     waiting = printer(err, _log.warning, "migrate: ")
     try:
@@ -122,6 +122,18 @@ def run(
     if command.as_json:
         (emitter or Emitter(printer(out, _log.info))).emit(command.name, code, state.fields, state.message())
     return code
+
+
+def _known_before_connecting(command: Command) -> dict[str, Any]:
+    """The fields the command line fixes: in the document even when the command cannot connect."""
+    fields: dict[str, Any] = {}
+    if command.name in ("migrate", "info", "undo"):
+        fields["target"] = command.target
+    if command.name == "migrate":
+        fields["dry_run"] = command.dry_run
+    if command.name == "baseline":
+        fields["version"] = command.version
+    return fields
 
 
 @dataclass
@@ -187,6 +199,7 @@ def _names(m: migration_files.Migration) -> dict[str, Any]:
 
 def _applied_fields(fields: dict[str, Any], done: dict[str, list[tuple[Migration, float]]]) -> None:
     fields["applied"] = [{**_names(m), "duration_ms": round(ms)} for m, ms in done.get(VERSIONED, [])]
+    fields["callbacks"] = [m.script for m, _ms in done.get(CALLBACK, [])]
     fields["repeatables"] = [
         {"script": m.script, "description": m.description, "duration_ms": round(ms)}
         for m, ms in done.get(REPEATABLE, [])
@@ -202,10 +215,9 @@ def _migrate(run: _Run) -> int:
         # A failure or Ctrl-C part-way: the document still says what was applied before it.
         _applied_fields(fields, run.runner.completed)
         raise
-    _applied_fields(fields, {VERSIONED: list(result.applied), REPEATABLE: list(result.repeatables)})
+    _applied_fields(fields, run.runner.completed)
     fields["already_applied"] = result.skipped
     fields["above_target"] = result.above_target
-    fields["callbacks"] = list(result.callbacks)
     extra = f", {len(result.repeatables)} repeatable applied" if run.found.repeatable else ""
     above = f", {result.above_target} above target {command.target}" if command.target is not None else ""
     say(f"migrations: {len(result.applied)} applied, {result.skipped} already applied{extra}{above}")
@@ -215,8 +227,11 @@ def _migrate(run: _Run) -> int:
 def _undo(run: _Run) -> int:
     target = run.command.target
     run.state.fields["target"] = target
-    result = migration_undo.undo(run.runner, run.found, target)
-    run.state.fields["undone"] = migration_undo.names(result.undone)
+    done: list[tuple[Any, Any, float]] = []
+    try:
+        result = migration_undo.undo(run.runner, run.found, target, done=done)
+    finally:  # after a failure or Ctrl-C too: what was undone before it
+        run.state.fields["undone"] = migration_undo.names(done)
     for row, file, ms in result.undone:
         run.say(f"undo: version {row.version} ({row.script}) undone by {file.script} in {ms:.0f} ms")
     if not result.undone:

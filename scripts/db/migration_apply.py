@@ -27,7 +27,7 @@ from scripts.db.connection import ConnectionLost, is_connection_lost
 from scripts.db.migration_batches import BATCH_BYTES, batches
 from scripts.db.migration_errors import HistoryTableError, MigrationError, PacketTooLarge
 from scripts.db.migration_files import Migration, MigrationFileError
-from scripts.db.migration_history import History, HistoryRow
+from scripts.db.migration_history import History, HistoryRow, TableGuard
 from scripts.db.migration_lock import HeldLock
 from scripts.db.prefetch import Prefetched
 from scripts.db.sql_split import Statement, encoded, printable
@@ -74,6 +74,8 @@ class Recording:
     rows_after: Callable[[History, Migration, list[HistoryRow]], list[HistoryRow]] = (
         lambda _history, _migration, rows: rows
     )
+    # ``write`` changed the guarded table (the repeatable history): read its rows again.
+    refresh_guard: bool = False
 
 
 def record_versioned(history: History, migration: Migration, outcome: Outcome) -> None:
@@ -107,6 +109,7 @@ class FileSession:
         max_packet: int,
         progress: Callable[[str], None],
         lock: HeldLock | None = None,
+        guard: TableGuard | None = None,
     ) -> None:
         self.conn = conn
         self.history = History(conn, schema)
@@ -114,6 +117,7 @@ class FileSession:
         self.max_packet = max_packet
         self.progress = progress
         self.lock = lock
+        self.guard = guard  # another table of the tool's that the file must leave alone
 
     def apply(self, migration: Migration, rows: list[HistoryRow], recording: Recording = VERSIONED) -> float:
         """Run ``migration`` and record it as ``recording`` says; ``rows`` (the versioned history
@@ -175,7 +179,10 @@ class FileSession:
                 self.lock.check(self.conn, migration)
             recording.write(self.history, migration, outcome)
             new_rows = recording.rows_after(self.history, migration, rows)  # in the transaction
+            guarded = self.guard.read(self.conn) if self.guard and recording.refresh_guard else None
             self.conn.commit()
+            if self.guard is not None and guarded is not None:
+                self.guard.rows = guarded
         except mysql.connector.Error as exc:
             if is_connection_lost(exc):
                 raise
@@ -266,7 +273,7 @@ class FileSession:
     def _history_damage(self, rows: Sequence[HistoryRow]) -> str | None:
         found = self.history.count()
         if found == len(rows):
-            return None
+            return self.guard.damage(self.conn) if self.guard is not None else None
         table = self.history.table
         if found is None:
             return f"dropped the history table {table}"
@@ -277,8 +284,11 @@ class FileSession:
     ) -> HistoryTableError:
         also = f"\n  it also failed afterwards: {later}" if later else ""
         self._rollback()  # the migration's pending DML must not commit with the restore
+        restored = self.history.put_back(rows)
+        if self.guard is not None:
+            restored += f"; {self.guard.put_back(self.conn)}"
         return HistoryTableError(
-            f"migration '{migration.path}' {damage}; {self.history.put_back(rows)}; {migration.script} "
+            f"migration '{migration.path}' {damage}; {restored}; {migration.script} "
             "was not recorded and nothing after it ran: a migration must not touch the history (the "
             "runner reads it to skip what was applied, so without it every migration runs again); "
             f"remove that statement and rerun{also}"

@@ -179,3 +179,55 @@ def parse_applied(rows: Sequence[HistoryRow]) -> dict[int, Applied]:
             shape=None if shape is None else str(shape),
         )
     return out
+
+
+@dataclass
+class TableGuard:
+    """Another table of the tool's that no file may touch, and its rows as the run knows them.
+
+    The runner checks it as it checks the history (:class:`History.count`) before every record,
+    and puts ``rows`` back when a file dropped or changed it; ``rows`` follows the runner's own
+    writes (:meth:`refresh`, in the transaction of a record).
+    """
+
+    table: str  # `schema`.`name`
+    columns: tuple[str, ...]
+    ddl: str  # CREATE TABLE IF NOT EXISTS for it
+    rows: list[HistoryRow]
+
+    def read(self, conn: MySQLConnection) -> list[HistoryRow]:
+        with conn.cursor() as cur:
+            cur.execute(f"SELECT {', '.join(self.columns)} FROM {self.table} ORDER BY 1")
+            return [tuple(row) for row in cur.fetchall()]
+
+    def damage(self, conn: MySQLConnection) -> str | None:
+        """What a file did to the table, or None."""
+        try:
+            with conn.cursor() as cur:
+                cur.execute(f"SELECT COUNT(*) FROM {self.table}")
+                row = cur.fetchone()
+        except mysql.connector.Error as exc:
+            if exc.errno in MISSING_ERRNOS:
+                return f"dropped the table {self.table}"
+            raise
+        found = int(str(row[0])) if isinstance(row, tuple) else 0
+        if found == len(self.rows):
+            return None
+        return f"changed the rows of the table {self.table} ({found} rows, expected {len(self.rows)})"
+
+    def put_back(self, conn: MySQLConnection) -> str:
+        """Restore ``rows``; say what happened (as :meth:`History.put_back`)."""
+        try:
+            with conn.cursor() as cur:
+                cur.execute(self.ddl)  # DDL: it commits, nothing of the file is pending now
+                cur.execute(f"DELETE FROM {self.table}")
+                values = ", ".join(["%s"] * len(self.columns))
+                sql = f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({values})"
+                cur.executemany(sql, self.rows)
+            conn.commit()
+        except mysql.connector.Error as exc:
+            return (
+                f"putting the {len(self.rows)} rows of {self.table} back failed (error {exc.errno}: "
+                f"{exc.msg}): the files they name are applied again by the next run"
+            )
+        return f"the runner put back the {len(self.rows)} rows {self.table} had before"

@@ -24,7 +24,7 @@ from mysql.connector.connection import MySQLConnection
 
 from scripts.db.migration_apply import Outcome, Recording
 from scripts.db.migration_files import Migration
-from scripts.db.migration_history import MISSING_ERRNOS, History
+from scripts.db.migration_history import MISSING_ERRNOS, History, TableGuard
 
 TABLE = "repeatable_history"
 REPEATABLE_DDL = (
@@ -138,7 +138,19 @@ def _write(history: History, migration: Migration, outcome: Outcome) -> None:
         )
 
 
-RECORDING = Recording(_write)
+RECORDING = Recording(_write, refresh_guard=True)
+
+
+def guard(conn: MySQLConnection, schema: str) -> TableGuard:
+    """The repeatable history, guarded: its rows now (none when the table does not exist yet)."""
+    ddl = REPEATABLE_DDL.format(schema=f"`{schema}`")
+    found = TableGuard(table(schema), COLUMNS, ddl, [])
+    try:
+        found.rows = found.read(conn)
+    except mysql.connector.Error as exc:
+        if exc.errno not in MISSING_ERRNOS:
+            raise
+    return found
 
 
 def statuses(files: Sequence[Migration], rows: dict[str, RepeatableRow]) -> list[RepeatableStatus]:

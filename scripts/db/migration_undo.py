@@ -1,6 +1,6 @@
-"""``migrate undo``: run the ``U<NNN>__<name>.sql`` of the newest applied versions, newest first.
+"""``migrate undo``: run the ``U<NNN>__<name>.sql`` of the most recently applied versions, newest first.
 
-Without a target the newest applied version is undone; with ``--target N`` every applied version
+Without a target the most recently applied version is undone; with ``--target N`` every applied version
 above N, down to N (not included). Each undo file runs in a session of its own, as a migration
 does, and the version's history row is deleted in the transaction of the undo file's last
 statements (as ``migrate`` writes it with a file's last statements). Before anything runs, every
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scripts.db import migration_files, ops_tables
+from scripts.db import migration_files, migration_repeatables, ops_tables
 from scripts.db.migration_apply import Outcome, Recording
 from scripts.db.migration_errors import MigrationError
 from scripts.db.migration_files import Migration
@@ -50,6 +50,11 @@ def _without(history: History, migration: Migration, rows: list[HistoryRow]) -> 
 RECORDING = Recording(_delete_row, done="undid", rows_after=_without)
 
 
+def _applied_order(row: Applied) -> tuple[str, int]:
+    # applied_at has microseconds (TIMESTAMP(6)); the version breaks ties (a baseline's rows).
+    return (str(row.applied_at or ""), row.version)
+
+
 def choose(
     applied: dict[int, Applied], undo: dict[int, Migration], target: int | None
 ) -> list[tuple[Applied, Migration]]:
@@ -57,7 +62,10 @@ def choose(
     cannot be undone. Empty when nothing is above the target (or the history is empty)."""
     if target is not None and target < 0:
         raise MigrationError(f"undo --target {target}: give a version number, 0 or more")
-    newest_first = sorted(applied.values(), key=lambda a: a.version, reverse=True)
+    # Most recently applied first, as Flyway undoes (a version applied --out-of-order is newer than
+    # the versions above it); the retired project migration is the tool's, not to undo.
+    ours = [a for a in applied.values() if not ops_tables.is_retired(a)]
+    newest_first = sorted(ours, key=_applied_order, reverse=True)
     chosen = [a for a in newest_first if a.version > target] if target is not None else newest_first[:1]
     out = []
     for row in chosen:
@@ -65,11 +73,6 @@ def choose(
             raise MigrationError(
                 f"version {row.version} ({row.script}) was marked as applied by baseline, its statements "
                 "never ran here, so there is nothing to undo; nothing was undone"
-            )
-        if ops_tables.is_retired(row):
-            raise MigrationError(
-                f"version {row.version} ({row.script}) is retired (the tool does its work now) and "
-                "cannot be undone; nothing was undone"
             )
         file = undo.get(row.version)
         if file is None:
@@ -89,14 +92,22 @@ def plan(runner: Runner, found: MigrationSet, target: int | None) -> list[tuple[
     return [(row, migration_files.check(u)) for row, u in choose(applied, dict(own.undo), target)]
 
 
-def undo(runner: Runner, found: MigrationSet, target: int | None) -> UndoResult:
-    """Undo the newest applied version (or all above ``target``), under the migration lock."""
+def undo(
+    runner: Runner,
+    found: MigrationSet,
+    target: int | None,
+    *,
+    done: list[tuple[Applied, Migration, float]] | None = None,
+) -> UndoResult:
+    """Undo the most recently applied version (or all above ``target``), under the migration lock;
+    ``done`` (the caller's) gains each version as it is undone, so a failure part-way can say which."""
     own = found.with_ops_schema(runner.schema)
     runner.ensure_history()
+    done = [] if done is None else done
     with runner.locked():
         rows = runner.history.rows()  # after the lock, as migrate reads it
+        runner.guard = migration_repeatables.guard(runner.conn, runner.schema)
         chosen = plan(runner, own, target)
-        done: list[tuple[Applied, Migration, float]] = []
         for row, file in chosen:
             done.append((row, file, runner.apply_file(file, rows, RECORDING)))
     return UndoResult(tuple(done))

@@ -79,7 +79,7 @@ from scripts.db.migration_errors import HistoryTableError as HistoryTableError
 from scripts.db.migration_errors import MigrationError as MigrationError
 from scripts.db.migration_errors import OutOfOrder as OutOfOrder
 from scripts.db.migration_files import DEFAULT_OPS_SCHEMA, Migration, validate_identifier
-from scripts.db.migration_history import Applied, History, HistoryRow, parse_applied
+from scripts.db.migration_history import Applied, History, HistoryRow, TableGuard, parse_applied
 from scripts.db.migration_kinds import MigrationSet, as_set
 from scripts.db.migration_plan import Step
 
@@ -135,6 +135,8 @@ class Runner:
         # Read with the lock; a server's default until then (MariaDB 10.11: 16 MiB).
         self.max_packet = 16 * 1024 * 1024
         self.held: migration_lock.HeldLock | None = None
+        # The repeatable history, checked like the history around every file of a run.
+        self.guard: TableGuard | None = None
         # The files the last run() applied, by kind (migration_plan), as they complete.
         self.completed: dict[str, list[tuple[Migration, float]]] = {}
 
@@ -152,6 +154,7 @@ class Runner:
         self.ensure_history()
         with self.locked():
             rows = self.history.rows()  # read *after* the lock: another run may just have finished
+            self.guard = migration_repeatables.guard(self.conn, self.schema)
             plan = self._plan(found, parse_applied(rows), out_of_order, target)
             done: dict[str, list[tuple[Migration, float]]] = {k: [] for k in RECORDINGS}
             self.completed = done  # what is done so far, for a caller told of a failure or Ctrl-C
@@ -295,6 +298,7 @@ class Runner:
                 max_packet=self.max_packet,
                 progress=self.progress,
                 lock=self.held,
+                guard=self.guard,
             )
             if self.held is None:  # not under the lock (a caller's own use): nothing to keep alive
                 return applier.apply(migration, rows, recording)

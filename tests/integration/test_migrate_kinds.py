@@ -288,3 +288,70 @@ def test_the_bootstrap_applies_repeatables_and_runs_callbacks(
     # The local environment's application schema is `app`.
     found = "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'app'"
     assert scalar(env, found + " AND TABLE_NAME IN ('kinds_view', 'kinds_after')") == 2
+
+
+# --- from the attack review ----------------------------------------------------------------------
+
+
+def test_a_repeatable_that_drops_the_repeatable_history_is_stopped_and_the_rows_put_back(
+    project: Project,
+) -> None:
+    three_files(project)
+    project.write("R__a_view.sql", "CREATE OR REPLACE VIEW {db}.va AS SELECT 1 AS x;\n")
+    project.write("R__b_view.sql", "CREATE OR REPLACE VIEW {db}.vb AS SELECT 2 AS x;\n")
+    assert project.run("migrate")[0] == errors.EXIT_OK
+    project.write(
+        "R__d_drop.sql",
+        "DROP TABLE IF EXISTS ${ops_schema}.repeatable_history;\n"
+        "CREATE OR REPLACE VIEW {db}.vd AS SELECT 4 AS x;\n",
+    )
+    code, _out, err = project.run("migrate")
+    assert code == errors.EXIT_MIGRATION
+    assert "R__d_drop.sql' dropped the table" in err and "repeatable_history" in err
+    assert "put back the 2 rows" in err and "LOCK TABLES" not in err
+    code, out, _ = project.run("info", "--json")
+    states = {r["script"]: r["state"] for r in json.loads(out)["repeatables"]}
+    assert states == {"R__a_view.sql": "applied", "R__b_view.sql": "applied", "R__d_drop.sql": "pending"}
+
+
+def test_a_versioned_file_that_empties_the_repeatable_history_is_stopped(project: Project) -> None:
+    three_files(project)
+    project.write("R__a_view.sql", "CREATE OR REPLACE VIEW {db}.va AS SELECT 1 AS x;\n")
+    assert project.run("migrate")[0] == errors.EXIT_OK
+    project.write("V004__sneaky.sql", "DELETE FROM ${ops_schema}.repeatable_history;\n")
+    code, _out, err = project.run("migrate")
+    assert code == errors.EXIT_MIGRATION and "V004__sneaky.sql' changed the rows of the table" in err
+    assert [v for v, _k, _c in project.history()] == [1, 2, 3]
+    assert project.rows(f"SELECT script FROM {project.ops}.repeatable_history") == [("R__a_view.sql",)]
+
+
+def test_undo_json_after_a_failure_part_way_lists_what_was_undone(project: Project) -> None:
+    undo_files(project)
+    assert project.run("migrate")[0] == errors.EXIT_OK
+    project.write("U002__rows.sql", "DELETE FROM {db}.t WHERE id IN (1, 2);\nSELECT * FROM nope.nope;\n")
+    code, out, _ = project.run("undo", "--target", "1", "--json")
+    doc = json.loads(out)
+    assert code == errors.EXIT_MIGRATION and doc["target"] == 1
+    assert [u["version"] for u in doc["undone"]] == [3]
+    assert [v for v, _k, _c in project.history()] == [1, 2]
+
+
+def test_undo_takes_the_most_recently_applied_version_first(project: Project) -> None:
+    undo_files(project)
+    (project.sql / "V002__rows.sql").rename(project.sql / "V002__rows.later")  # it comes later
+    assert project.run("migrate")[0] == errors.EXIT_OK
+    (project.sql / "V002__rows.later").rename(project.sql / "V002__rows.sql")
+    assert project.run("migrate", "--out-of-order")[0] == errors.EXIT_OK
+    code, out, _ = project.run("undo", "--json")
+    assert code == errors.EXIT_OK, out
+    assert [u["version"] for u in json.loads(out)["undone"]] == [2]
+
+
+def test_migrate_json_after_a_failing_callback_lists_the_callbacks_that_ran(project: Project) -> None:
+    three_files(project)
+    project.write("beforeMigrate.sql", "SELECT 1;\n")
+    project.write("afterEachMigrate.sql", "SELECT * FROM nope.nope;\n")
+    code, out, _ = project.run("migrate", "--json")
+    doc = json.loads(out)
+    assert code == errors.EXIT_MIGRATION
+    assert doc["callbacks"] == ["beforeMigrate.sql"] and [a["version"] for a in doc["applied"]] == [1]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -261,3 +262,40 @@ def test_ctrl_c_part_way_says_in_json_what_was_applied_before_it(project: Projec
     assert document["error"]["kind"] == "interrupted"
     assert [a["script"] for a in document["applied"]] == ["V001__first.sql"]
     assert [v for v, _k, _c in project.history()] == [1]
+
+
+def test_the_database_is_verified_against_the_given_ca_alone_never_the_shells_bundle(
+    project: Project, tmp_path: Path
+) -> None:
+    three_files(project)
+    other = tmp_path / "other-ca.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(tmp_path / "k.pem"),
+         "-out", str(other), "-days", "1", "-subj", "/CN=not the database's CA"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    # The shell trusts the environment's CA (as if the database's CA were in the system bundle);
+    # --ssl-ca names another one: only that one counts.
+    env = {**os.environ, "SSL_CERT_FILE": str(project.env.ca_path), "PYTHONWARNINGS": "error"}
+    argv = ["--outputs", str(project.env.outputs_path), "--sql-dir", str(project.sql)]
+    argv += ["--ops-schema", project.ops, "--connect-timeout", "3"]
+    run = [sys.executable, "-m", "scripts.migrate", "current", *argv]
+    refused = subprocess.run(
+        [*run, "--ssl-ca", str(other)], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert refused.returncode == errors.EXIT_CONNECT, refused.stderr
+    assert "TLS verification failed" in refused.stderr
+    # With its own CA it connects, warnings as errors and all (no deprecated TLS settings).
+    ok = subprocess.run(run, cwd=REPO, env=env, capture_output=True, text=True)
+    assert ok.returncode == errors.EXIT_OK, ok.stderr
+    assert "Warning" not in ok.stderr
+
+
+def test_fields_the_command_line_fixes_are_in_the_document_when_it_cannot_connect(project: Project) -> None:
+    three_files(project)
+    dead = ["--writer", f"127.0.0.1:{closed_port()}", "--connect-timeout", "1", "--json"]
+    code, out, _ = project.run("migrate", "--dry-run", "--target", "2", *dead)
+    doc = json.loads(out)
+    assert code == errors.EXIT_CONNECT and doc["dry_run"] is True and doc["target"] == 2
+    code, out, _ = project.run("info", "--target", "3", *dead)
+    assert json.loads(out)["target"] == 3

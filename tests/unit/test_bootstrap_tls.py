@@ -184,7 +184,6 @@ def test_insecure_skip_verify_is_loud_and_still_requires_tls(monkeypatch: pytest
         "ssl_disabled": False,
         "ssl_verify_cert": False,
         "ssl_verify_identity": False,
-        "tls_versions": ["TLSv1.2", "TLSv1.3"],  # TLS 1.2 at least, verified or not
     }
     assert "--insecure-skip-verify" in " ".join(bootstrap_cli.build_parser().format_help().split())
 

@@ -55,6 +55,8 @@ class FakeCursor:
             self.rows = [(1, self.conn.max_packet, 7, 28800)]
         elif "IS_USED_LOCK" in sql:
             self.rows = [(self.conn.lock_holder,)]
+        elif "repeatable_history" in sql:  # no repeatable applied: an empty table
+            self.rows = [(0,)] if sql.startswith("SELECT COUNT(*)") else []
         elif sql.startswith("SELECT COUNT(*)"):
             self.rows = [(len(self.conn.history),)]
         elif sql.startswith("INSERT INTO") and "schema_history" in sql:
@@ -288,9 +290,12 @@ def test_checks_the_history_before_recording_each_migration(tmp_path: Path) -> N
     write(tmp_path, "V002__b.sql")
     conn = FakeConnection()
     run(conn, discover(tmp_path))
-    counts = [i for i, sql in enumerate(conn.sent) if sql.startswith("SELECT COUNT(*)")]
-    inserts = [i for i, sql in enumerate(conn.sent) if sql.startswith("INSERT INTO `ops`.`schema_history`")]
-    assert len(counts) == len(inserts) == 2 and all(c < i for c, i in zip(counts, inserts, strict=True))
+    for table in ("`ops`.`schema_history`", "`ops`.`repeatable_history`"):
+        counts = [i for i, sql in enumerate(conn.sent) if sql == f"SELECT COUNT(*) FROM {table}"]
+        inserts = [
+            i for i, sql in enumerate(conn.sent) if sql.startswith("INSERT INTO `ops`.`schema_history`")
+        ]
+        assert len(counts) == len(inserts) == 2 and all(c < i for c, i in zip(counts, inserts, strict=True))
 
 
 # --- 14: versions the history can hold ---------------------------------------------------------
