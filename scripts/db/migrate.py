@@ -220,6 +220,12 @@ def _migrate(run: _Run) -> int:
     fields["above_target"] = result.above_target
     extra = f", {len(result.repeatables)} repeatable applied" if run.found.repeatable else ""
     above = f", {result.above_target} above target {command.target}" if command.target is not None else ""
+    if command.target is not None and result.newest is not None and result.newest > command.target:
+        # Flyway says nothing here; a person asking for an older version probably meant undo.
+        run.state.printed(
+            f"note: target {command.target} is below the newest applied version {result.newest}: "
+            f"migrate never goes back (`migrate undo --target {command.target}` does, with U files)"
+        )
     say(f"migrations: {len(result.applied)} applied, {result.skipped} already applied{extra}{above}")
     return EXIT_OK
 

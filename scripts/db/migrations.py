@@ -93,6 +93,7 @@ class RunResult:
     repeatables: tuple[tuple[Migration, float], ...] = ()  # repeatable files applied (again)
     callbacks: tuple[str, ...] = ()  # the callback files run, in order
     above_target: int = 0  # versioned files left pending by --target
+    newest: int | None = None  # the newest version in the history after the run
 
 
 RECORDINGS = {
@@ -168,6 +169,7 @@ class Runner:
                 repeatables=tuple(done[migration_plan.REPEATABLE]),
                 callbacks=tuple(m.script for m, _ in done[migration_plan.CALLBACK]),
                 above_target=left,
+                newest=max(now, default=None),
             )
 
     def plan(

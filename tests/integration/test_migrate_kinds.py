@@ -50,8 +50,9 @@ def test_target_applies_up_to_that_version_and_info_shows_the_rest_above_target(
     assert [a["version"] for a in doc["applied"]] == [3] and doc["already_applied"] == 2
     assert doc["above_target"] == 0 and doc["target"] is None
     # A target below what is applied: nothing to do, and the files above it are still checked.
-    code, out, _ = project.run("migrate", "--target", "1")
+    code, out, err = project.run("migrate", "--target", "1")
     assert code == errors.EXIT_OK and "migrations: 0 applied, 3 already applied, 0 above target 1" in out
+    assert "note: target 1 is below the newest applied version 3: migrate never goes back" in err
     project.write("V003__more.sql", "INSERT INTO {db}.t VALUES (33);\n")
     code, _out, err = project.run("migrate", "--target", "1")
     assert code == errors.EXIT_MIGRATION and "V003__more.sql' was edited after it was applied" in err
