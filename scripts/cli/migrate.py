@@ -2,7 +2,7 @@
 
     migrate  [--outputs FILE] [--dry-run] [--out-of-order] [--target N]  apply pending migrations
     info     [--outputs FILE] [--target N]                 every version's state
-    undo     [--outputs FILE] [--target N]                 undo the newest version(s) with U<NNN> files
+    undo     [--outputs FILE] [--target N]                 undo the last applied version(s), U<NNN> files
     current  [--outputs FILE]                              the newest applied version, how many pending
     validate [--outputs FILE] | --offline                  check files (and history) without applying
     repair   [--outputs FILE] [--yes]                      fix the history (deleted or reformatted files)
@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     u = _connected(
         sub,
         "undo",
-        "undo the newest applied version with its U<NNN>__name.sql (DDL commits as it runs: undo "
+        "undo the most recently applied version with its U<NNN>__name.sql (DDL commits as it runs: undo "
         "is not atomic and cannot bring back data a migration dropped or changed)",
     )
     _target(u, "undo every applied version above N, newest first (N itself stays)")
