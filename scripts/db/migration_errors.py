@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from scripts.errors import EXIT_MIGRATION, PlatformError
+from scripts.errors import EXIT_BAD_INPUT, EXIT_MIGRATION, PlatformError
+
+
+class MigrationFileError(PlatformError, ValueError):
+    """A migration file or directory is malformed (bad name, duplicate version, bad SQL text)."""
+
+    exit_code = EXIT_BAD_INPUT
+    label = "bad migration file"
 
 
 class MigrationError(PlatformError, RuntimeError):

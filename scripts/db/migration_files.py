@@ -17,8 +17,9 @@ one checksum whatever the values and another value is never an "edit". The histo
 record the values: a migration applied under one name is not applied again when the name
 changes later (as with Flyway); the name is chosen once per environment.
 
-Files are read as a stream (:data:`CHUNK_BYTES` at a time, cut at line ends): the checksum is
-computed on the way and statements are split as they come, so memory follows the longest
+Files are read as a stream by :mod:`scripts.db.sql_file` (:data:`CHUNK_BYTES` at a time, cut at
+line ends): the checksum is computed on the way and statements are split as they come, so memory
+follows the longest
 statement, not the file. Loading a file reads it once for its checksum and, with ``parse``,
 once more through the splitter to check it; applying reads it again.
 
@@ -31,21 +32,21 @@ part of the checksum, so adding or removing them is not an edit.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import re
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
 
 from scripts.db import script_config
+from scripts.db.migration_errors import MigrationFileError as MigrationFileError
 from scripts.db.script_config import ScriptConfig
+from scripts.db.sql_file import CHUNK_BYTES as CHUNK_BYTES
+from scripts.db.sql_file import SqlFile, kind_of
+from scripts.db.sql_file import checksum as checksum
 from scripts.db.sql_placeholders import VALUE_RE, PlaceholderError, substitute_chunks, validate_values
 from scripts.db.sql_split import SplitError, Statement, iter_statements
-from scripts.errors import EXIT_BAD_INPUT, PlatformError
 
 _log = logging.getLogger(__name__)
 
@@ -56,20 +57,11 @@ IDENTIFIER_RE = VALUE_RE
 DEFAULT_OPS_SCHEMA = "ops"
 # Filled by the runner, never by the caller: it must name the schema the history is in.
 OPS_SCHEMA_PLACEHOLDER = "ops_schema"
-# Read this much at a time (then cut at the last line end): memory follows this, not the file.
-CHUNK_BYTES = 1 << 20
 
 # The history table's column types bound what a file may be (see scripts.db.migration_history.HISTORY_DDL).
 MAX_VERSION = 2**32 - 1  # version INT UNSIGNED
 MAX_DESCRIPTION_CHARS = 200  # description VARCHAR(200)
 # script VARCHAR(255) needs no check: a file name has at most 255 bytes on the file systems we run on.
-
-
-class MigrationFileError(PlatformError, ValueError):
-    """A migration file or directory is malformed (bad name, duplicate version, bad SQL text)."""
-
-    exit_code = EXIT_BAD_INPUT
-    label = "bad migration file"
 
 
 @dataclass(frozen=True)
@@ -128,96 +120,6 @@ class Migration:
     def statements(self) -> tuple[Statement, ...]:
         """All statements at once (reads the file; the runner streams :meth:`iter_statements`)."""
         return tuple(self.iter_statements())
-
-
-BOM = b"\xef\xbb\xbf"
-
-
-def checksum(data: bytes) -> str:
-    """A whole file's checksum, as :class:`SqlFile` computes it while reading."""
-    return hashlib.sha256(data.removeprefix(BOM).replace(b"\r\n", b"\n")).hexdigest()
-
-
-class SqlFile:
-    """Reads a migration file in chunks that end at line ends, hashing it on the way."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._digest = hashlib.sha256()
-        self._legacy: hashlib._Hash | None = None
-
-    @property
-    def checksum(self) -> str:
-        """sha256 of what was read, without a leading BOM and with CRLF as LF."""
-        return self._digest.hexdigest()
-
-    @property
-    def legacy_checksum(self) -> str | None:
-        """The checksum as it was computed with the BOM counted; None without a BOM."""
-        return None if self._legacy is None else self._legacy.hexdigest()
-
-    def byte_chunks(self) -> Iterator[bytes]:
-        try:
-            with open_regular(self.path) as handle:
-                first = True
-                for raw in _line_chunks(handle):
-                    if first and raw.startswith(BOM):
-                        self._legacy = hashlib.sha256(BOM)
-                        raw = raw[len(BOM) :]
-                    first = False
-                    raw = raw.replace(b"\r\n", b"\n")
-                    self._digest.update(raw)
-                    if self._legacy is not None:
-                        self._legacy.update(raw)
-                    yield raw
-        except OSError as exc:
-            raise MigrationFileError(f"migration file '{self.path}': cannot read: {exc.strerror}") from None
-
-    def text_chunks(self) -> Iterator[str]:
-        """The chunks as text; bytes that are not UTF-8 become lone surrogates (surrogateescape)."""
-        for raw in self.byte_chunks():
-            yield raw.decode("utf-8", "surrogateescape")
-
-
-def open_regular(path: Path) -> BinaryIO:
-    """``path`` opened for reading if it is a regular file (symlinks followed); a FIFO or device
-    is refused without blocking: opening a FIFO waits for a writer, reading a device may never end."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise MigrationFileError(f"migration file '{path}': not a regular file ({_kind(mode)}); not read")
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def _kind(mode: int) -> str:
-    kinds: list[tuple[Callable[[int], bool], str]] = [
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-    ]
-    return next((name for test, name in kinds if test(mode)), "not a regular file")
-
-
-def _line_chunks(handle: BinaryIO) -> Iterator[bytes]:
-    """About :data:`CHUNK_BYTES` at a time, each ending with a line end (the last may not)."""
-    pending: list[bytes] = []
-    while block := handle.read(CHUNK_BYTES):
-        cut = block.rfind(b"\n") + 1
-        if cut == 0:  # a line longer than a block: keep reading
-            pending.append(block)
-            continue
-        pending.append(block[:cut])
-        yield b"".join(pending)
-        pending = [block[cut:]] if cut < len(block) else []
-    if pending:
-        yield b"".join(pending)
 
 
 def validate_identifier(value: str, what: str) -> str:
@@ -360,7 +262,7 @@ def _not_regular(path: Path) -> str | None:
         mode = path.stat().st_mode  # stat() never opens: a FIFO cannot block it
     except OSError:
         return None  # a dangling symlink, say: loading it fails naming the file
-    return None if stat.S_ISREG(mode) else _kind(mode)
+    return None if stat.S_ISREG(mode) else kind_of(mode)
 
 
 def discover(

@@ -112,15 +112,7 @@ class History:
 
     def count(self) -> int | None:
         """Rows in the history table as this transaction sees them; None if it (or its schema) is gone."""
-        try:
-            with self.conn.cursor() as cur:
-                cur.execute(f"SELECT COUNT(*) FROM {self.table}")
-                row = cur.fetchone()
-        except mysql.connector.Error as exc:
-            if exc.errno in MISSING_ERRNOS:
-                return None
-            raise
-        return int(str(row[0])) if isinstance(row, tuple) else 0
+        return count_rows(self.conn, self.table)
 
     def put_back(self, rows: Sequence[HistoryRow]) -> str:
         """Restore ``rows`` (what the history held before a migration damaged it); say what happened."""
@@ -159,6 +151,19 @@ class History:
                     shape,
                 ),
             )
+
+
+def count_rows(conn: MySQLConnection, table: str) -> int | None:
+    """Rows in ``table`` as the connection's transaction sees them; None if it (or its schema) is gone."""
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"SELECT COUNT(*) FROM {table}")
+            row = cur.fetchone()
+    except mysql.connector.Error as exc:
+        if exc.errno in MISSING_ERRNOS:
+            return None
+        raise
+    return int(str(row[0])) if isinstance(row, tuple) else 0
 
 
 def parse_applied(rows: Sequence[HistoryRow]) -> dict[int, Applied]:
@@ -202,15 +207,9 @@ class TableGuard:
 
     def damage(self, conn: MySQLConnection) -> str | None:
         """What a file did to the table, or None."""
-        try:
-            with conn.cursor() as cur:
-                cur.execute(f"SELECT COUNT(*) FROM {self.table}")
-                row = cur.fetchone()
-        except mysql.connector.Error as exc:
-            if exc.errno in MISSING_ERRNOS:
-                return f"dropped the table {self.table}"
-            raise
-        found = int(str(row[0])) if isinstance(row, tuple) else 0
+        found = count_rows(conn, self.table)
+        if found is None:
+            return f"dropped the table {self.table}"
         if found == len(self.rows):
             return None
         return f"changed the rows of the table {self.table} ({found} rows, expected {len(self.rows)})"

@@ -24,7 +24,7 @@ from mysql.connector.connection import MySQLConnection
 
 from scripts.db.migration_apply import Outcome, Recording
 from scripts.db.migration_files import Migration
-from scripts.db.migration_history import MISSING_ERRNOS, History, TableGuard
+from scripts.db.migration_history import MISSING_ERRNOS, History, HistoryRow, TableGuard
 
 TABLE = "repeatable_history"
 REPEATABLE_DDL = (
@@ -97,14 +97,11 @@ def table(schema: str) -> str:
 
 def read(conn: MySQLConnection, schema: str) -> dict[str, RepeatableRow]:
     """The rows by script; empty when the table (or its schema) does not exist yet."""
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"SELECT {', '.join(COLUMNS)} FROM {table(schema)} ORDER BY script")
-            rows = cur.fetchall()
-    except mysql.connector.Error as exc:
-        if exc.errno in MISSING_ERRNOS:
-            return {}
-        raise
+    return parse(guard(conn, schema).rows)
+
+
+def parse(rows: Sequence[HistoryRow]) -> dict[str, RepeatableRow]:
+    """Rows as read (the order of COLUMNS), by script."""
     out = {}
     for script, description, checksum, statements, duration_ms, applied_by, at, shape in rows:
         out[str(script)] = RepeatableRow(

@@ -156,7 +156,8 @@ class Runner:
         with self.locked():
             rows = self.history.rows()  # read *after* the lock: another run may just have finished
             self.guard = migration_repeatables.guard(self.conn, self.schema)
-            plan = self._plan(found, parse_applied(rows), out_of_order, target)
+            repeated = migration_repeatables.parse(self.guard.rows)
+            plan = self._plan(found, parse_applied(rows), repeated, out_of_order, target)
             done: dict[str, list[tuple[Migration, float]]] = {k: [] for k in RECORDINGS}
             self.completed = done  # what is done so far, for a caller told of a failure or Ctrl-C
             for step in plan:
@@ -182,15 +183,19 @@ class Runner:
         """What :meth:`run` would run now, in order, checked as it would check it; changes nothing."""
         found = as_set(migrations).with_ops_schema(self.schema)
         migration_plan.check_target(found.versioned, target)
-        return self._plan(found, self.history.applied(), out_of_order, target)
+        repeated = migration_repeatables.read(self.conn, self.schema)
+        return self._plan(found, self.history.applied(), repeated, out_of_order, target)
 
     def _plan(
-        self, found: MigrationSet, applied: dict[int, Applied], out_of_order: bool, target: int | None
+        self,
+        found: MigrationSet,
+        applied: dict[int, Applied],
+        repeated: dict[str, migration_repeatables.RepeatableRow],
+        out_of_order: bool,
+        target: int | None,
     ) -> list[Step]:
         versioned = self._pending(found.versioned, applied, out_of_order, target)
-        repeatable = migration_repeatables.pending(
-            found.repeatable, migration_repeatables.read(self.conn, self.schema)
-        )
+        repeatable = migration_repeatables.pending(found.repeatable, repeated)
         # Read through before the first statement, as the versioned files (see _pending).
         checked = [migration_files.check(m) if m.config.execute_in_transaction else m for m in repeatable]
         callbacks = {e: migration_files.check(m) for e, m in found.callbacks.items()}
