@@ -1,5 +1,5 @@
-"""mysql-platform: the Pulumi program. Everything lives in components/program.py."""
+"""mysql-platform: the Pulumi program. Everything lives in mysql_platform/components/program.py."""
 
-from components.program import program
+from mysql_platform.components.program import program
 
 program()

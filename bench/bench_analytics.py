@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.results_file import replace_section
-from scripts.cli import bootstrap as bootstrap_cli
-from scripts.local.env import LocalEnv, start_fresh
+from mysql_platform.cli import bootstrap as bootstrap_cli
+from mysql_platform.local.env import LocalEnv, start_fresh
 
 QUERIES = {
     "orders by status": (

@@ -9,7 +9,7 @@ environment, ``mariadb-dump --databases shop --routines --triggers --events``, d
 per round applies the dump on fresh environments (primary with binlog + replica, writing to
 the primary directly; the order rotates between rounds)
 
-- with the runner through its command line (``python -m scripts.cli.main migrate migrate --outputs
+- with the runner through its command line (``python -m mysql_platform.cli.main migrate migrate --outputs
   ... --sql-dir ...``, what the ``mysql-platform`` console script runs, the dump as the one
   migration ``V001__dump.sql``), so its peak RSS is measured from outside (``os.wait4``):
   process start and imports, discovery (read, split, checksum), TLS connect, history, lock, apply;
@@ -61,15 +61,15 @@ from bench import dump_report as report
 from bench.corpus_data import DEFAULT_ROWS
 from bench.dump_grow import grow
 from bench.mariadb_client import client_options, target
-from scripts.db import connection as db
-from scripts.local.env import start_fresh
+from mysql_platform.db import connection as db
+from mysql_platform.local.env import start_fresh
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = ("runner", "native")
 MIGRATION_NAME = "V001__dump.sql"
-# What `mysql-platform migrate migrate` runs (the console script's entry point, scripts.cli.main),
+# What `mysql-platform migrate migrate` runs (the console script's entry point, mysql_platform.cli.main),
 # from the runner's tree rather than wherever the console script was installed from.
-RUNNER = (sys.executable, "-m", "scripts.cli.main", "migrate", "migrate")
+RUNNER = (sys.executable, "-m", "mysql_platform.cli.main", "migrate", "migrate")
 
 
 @dataclass
@@ -274,8 +274,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--keep-dump", type=Path, help="also copy the corpus dump here")
     p.add_argument(
         "--runner-src", type=Path, default=REPO_ROOT,
-        help="run the runner's process from this directory (it needs scripts/ and mysql_platform_core/), "
-        "e.g. an export of another commit: `git archive HEAD scripts mysql_platform_core | tar -x -C DIR`; "
+        help="run the runner's process from this directory (it needs scripts/ and mysql_platform/core/), "
+        "e.g. an export of another commit: `git archive HEAD scripts mysql_platform.core | tar -x -C DIR`; "
         "default: this checkout",
     )  # fmt: skip
     args = p.parse_args(argv)

@@ -6,7 +6,7 @@ One fresh local environment (bench/mariadb_client.py reaches its writer), the se
 log written to the table ``mysql.general_log``, whose ``event_time`` has microseconds and is
 stamped when the server receives a command. Per round, alternating:
 
-- the runner as a user runs it (``python -m scripts.cli.main migrate migrate --outputs ... --sql-dir
+- the runner as a user runs it (``python -m mysql_platform.cli.main migrate migrate --outputs ... --sql-dir
   DIR``, what the ``mysql-platform`` console script runs; a new process: interpreter start,
   imports, reading the outputs and the files, TLS connect, history and lock) on a directory of
   one-statement files of which only the newest is pending (the everyday case: the history exists
@@ -37,9 +37,9 @@ from pathlib import Path
 
 from bench.bench_dump import REPO_ROOT, RUNNER, measure, python_env
 from bench.mariadb_client import client_options, target
-from mysql_platform_core.contract import StackOutputs
-from scripts.db import connection as db
-from scripts.local.env import start_fresh
+from mysql_platform.core.contract import StackOutputs
+from mysql_platform.db import connection as db
+from mysql_platform.local.env import start_fresh
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--runner-src", type=Path, default=REPO_ROOT,
         help="run the runner from this directory, e.g. another commit's "
-        "`git archive COMMIT scripts mysql_platform_core | tar -x -C DIR`; default: this checkout",
+        "`git archive COMMIT scripts mysql_platform.core | tar -x -C DIR`; default: this checkout",
     )  # fmt: skip
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-first-", dir="/tmp") as tmp:

@@ -10,7 +10,7 @@ semicolons inside strings, UPDATE, a DELIMITER-block procedure), then applies it
 - with ``mariadb ... < all.sql`` (the same files concatenated, same TLS options),
 
 each on a fresh local environment (MariaDB primary with binlog + replica, see
-scripts/local/env.py), writing to the primary directly. Prints both times and the
+mysql_platform/local/env.py), writing to the primary directly. Prints both times and the
 ratio runner/native per repetition and the median ratio.
 """
 
@@ -27,11 +27,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from mysql_platform_core.contract import StackOutputs
-from scripts.db import connection as db
-from scripts.db import migration_batches, migration_files, migrations
-from scripts.db.sql_split import split_sql
-from scripts.local.env import LocalEnv, start_fresh
+from mysql_platform.core.contract import StackOutputs
+from mysql_platform.db import connection as db
+from mysql_platform.db import migration_batches, migration_files, migrations
+from mysql_platform.db.sql_split import split_sql
+from mysql_platform.local.env import LocalEnv, start_fresh
 
 SCHEMA = "bench"
 

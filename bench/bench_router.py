@@ -44,14 +44,14 @@ from pathlib import Path
 from mysql.connector.connection import MySQLConnection
 
 from bench.results_file import replace_section
-from mysql_platform_core.contract import Endpoint, Secret
-from mysql_platform_core.outputs import from_json_file as load_outputs
-from scripts.cli import bootstrap as bootstrap_cli
-from scripts.db import router
-from scripts.db.connection import Target
-from scripts.db.router import AmbiguousWrite, RouterSettings, WriteNotApplied
-from scripts.db.router.pool import connect_for_statements, cursor_for
-from scripts.local.env import LocalEnv
+from mysql_platform import router
+from mysql_platform.cli import bootstrap as bootstrap_cli
+from mysql_platform.core.contract import Endpoint, Secret
+from mysql_platform.core.outputs import from_json_file as load_outputs
+from mysql_platform.db.connection import Target
+from mysql_platform.local.env import LocalEnv
+from mysql_platform.router import AmbiguousWrite, RouterSettings, WriteNotApplied
+from mysql_platform.router.pool import connect_for_statements, cursor_for
 
 RESULTS_NAME = "router"
 _HOG = "import os\nwhile os.getppid() == {parent}: pass"
@@ -401,7 +401,7 @@ def write_results(path: Path, phases: list[Phase], rounds: list[Round], runs: in
         f"{now}, {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f} at the end). "
         "One client thread, the application user over TLS, primary + 2 replicas. Direct: one "
         "connection to the writer or a replica made as the router makes its own. Router: "
-        f"`scripts.db.router`. Medians over {runs} runs of {queries} statements each, direct and "
+        f"`mysql_platform.router`. Medians over {runs} runs of {queries} statements each, direct and "
         f"router in alternate blocks of {BLOCK}. Overhead: router minus direct of each run's percentile, "
         "its median over the runs; the QPS ratio is router/direct per run, its median. The A/A row runs "
         "the direct read on both sides: the noise floor. Load: "

@@ -18,9 +18,9 @@ from mysql.connector.connection import MySQLConnection
 
 from bench.corpus_schema import EDGE_CASES_SQL, OBJECTS_SQL, SCHEMA, TABLES_DDL
 from bench.mariadb_client import run_client, target
-from mysql_platform_core.contract import StackOutputs
-from scripts.db import connection as db
-from scripts.local.env import LocalEnv
+from mysql_platform.core.contract import StackOutputs
+from mysql_platform.db import connection as db
+from mysql_platform.local.env import LocalEnv
 
 DEFAULT_ROWS = 300_000
 INSERT_BATCH = 2000

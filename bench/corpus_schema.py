@@ -3,8 +3,8 @@
 :data:`TABLES_DDL` goes through mysql-connector, one statement at a time; :data:`OBJECTS_SQL`
 and :data:`EDGE_CASES_SQL` go through the ``mariadb`` client (``DELIMITER``, ``--comments``).
 With the binlog on, creating triggers and functions without SUPER needs
-``log_bin_trust_function_creators=1``: the RDS parameter group (components/rds_parameters.py)
-and the local environment's server config (scripts/local/mariadb.py) both set it.
+``log_bin_trust_function_creators=1``: the RDS parameter group (mysql_platform/components/rds_parameters.py)
+and the local environment's server config (mysql_platform/local/mariadb.py) both set it.
 """
 
 from __future__ import annotations

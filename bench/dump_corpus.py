@@ -36,9 +36,9 @@ from bench.corpus_data import DEFAULT_ROWS, populate
 from bench.corpus_schema import SCHEMA
 from bench.dump_grow import grow
 from bench.mariadb_client import client_options, target
-from mysql_platform_core.contract import StackOutputs
-from scripts.db import connection as db
-from scripts.local.env import start_fresh
+from mysql_platform.core.contract import StackOutputs
+from mysql_platform.db import connection as db
+from mysql_platform.local.env import start_fresh
 
 # ----- dump -------------------------------------------------------------------------------------
 

@@ -31,11 +31,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.results_file import replace_section
-from scripts.cli import local as local_cli
-from scripts.db import router
-from scripts.local import auto_drills
-from scripts.local.drill import DrillResult, run_drill
-from scripts.local.env import LocalEnv
+from mysql_platform import router
+from mysql_platform.cli import local as local_cli
+from mysql_platform.local import auto_drills
+from mysql_platform.local.drill import DrillResult, run_drill
+from mysql_platform.local.env import LocalEnv
 
 RESULTS_NAME = "failover-drill"
 

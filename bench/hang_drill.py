@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench.failover_drill import _auto_env, router_over
 from bench.results_file import replace_section
-from scripts.local.auto_drills import HangResult, hang_drill
+from mysql_platform.local.auto_drills import HangResult, hang_drill
 
 MODES = [(False, False), (True, False), (False, True), (True, True)]
 

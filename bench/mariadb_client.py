@@ -1,6 +1,6 @@
 """Reaching an environment's writer from the benchmark: options for the ``mariadb`` and
 ``mariadb-dump`` programs (the password in a 0600 option file), SQL piped into ``mariadb``,
-and the :class:`scripts.db.connection.Target` for mysql-connector.
+and the :class:`mysql_platform.db.connection.Target` for mysql-connector.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from mysql_platform_core.contract import StackOutputs
-from scripts.db import connection as db
+from mysql_platform.core.contract import StackOutputs
+from mysql_platform.db import connection as db
 
 
 @contextlib.contextmanager

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.results_file import replace_section
-from scripts.cli import local as local_cli
-from scripts.local import autofailover
-from scripts.local.env import LocalEnv
+from mysql_platform.cli import local as local_cli
+from mysql_platform.local import autofailover
+from mysql_platform.local.env import LocalEnv
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,8 @@ from typing import Any
 from mysql.connector import errors
 
 from bench.results_file import replace_section
-from scripts.cli import local as local_cli
-from scripts.local.env import LocalEnv
+from mysql_platform.cli import local as local_cli
+from mysql_platform.local.env import LocalEnv
 
 RESULTS_NAME = "switchover"
 RECONNECT_S = 0.002

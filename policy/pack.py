@@ -1,4 +1,4 @@
-"""The CrossGuard policies: each rule of :mod:`scripts.planning.policy_rules` wrapped for
+"""The CrossGuard policies: each rule of :mod:`mysql_platform.planning.policy_rules` wrapped for
 ``pulumi preview --policy-pack policy``. Importing this module starts nothing; ``__main__.py``
 serves the pack.
 
@@ -29,7 +29,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
-from scripts.planning import policy_rules
+from mysql_platform.planning import policy_rules
 
 NAME = "mysql-platform"
 LEVELS = {

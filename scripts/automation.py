@@ -1,8 +1,8 @@
-"""`python -m scripts.automation` keeps working: the command lives in `scripts.cli.stack`."""
+"""`python -m scripts.automation` keeps working: the command lives in `mysql_platform.cli.stack`."""
 
 import sys
 
-from scripts.cli.stack import main
+from mysql_platform.cli.stack import main
 
 if __name__ == "__main__":
     sys.exit(main())

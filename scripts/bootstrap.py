@@ -1,8 +1,8 @@
-"""`python -m scripts.bootstrap` keeps working: the command lives in `scripts.cli.bootstrap`."""
+"""`python -m scripts.bootstrap` keeps working: the command lives in `mysql_platform.cli.bootstrap`."""
 
 import sys
 
-from scripts.cli.bootstrap import main
+from mysql_platform.cli.bootstrap import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,8 +1,8 @@
-"""`python -m scripts.local_env` keeps working: the command lives in `scripts.cli.local`."""
+"""`python -m scripts.local_env` keeps working: the command lives in `mysql_platform.cli.local`."""
 
 import sys
 
-from scripts.cli.local import main
+from mysql_platform.cli.local import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,8 +1,8 @@
-"""`python -m scripts.migrate` runs the migration commands: they live in `scripts.cli.migrate`."""
+"""`python -m scripts.migrate` runs the migration commands: they live in `mysql_platform.cli.migrate`."""
 
 import sys
 
-from scripts.cli.migrate import main
+from mysql_platform.cli.migrate import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,8 +1,8 @@
-"""`python -m scripts.plan STACK`: the plan command lives in `scripts.cli.plan`."""
+"""`python -m scripts.plan STACK`: the plan command lives in `mysql_platform.cli.plan`."""
 
 import sys
 
-from scripts.cli.plan import main
+from mysql_platform.cli.plan import main
 
 if __name__ == "__main__":
     sys.exit(main())

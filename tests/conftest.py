@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import os
 
-from scripts.cli.migrate_settings import KINDS, env_name
+from mysql_platform.cli.migrate_settings import KINDS, env_name
 
 
 def pytest_configure() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.cli import analytics as cli
+from mysql_platform.cli import analytics as cli
 from tests.support import aws_cloud
 from tests.support.aws_cloud import Cloud
 

@@ -13,8 +13,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from scripts import errors
-from scripts.analytics import aws_calls, snapshot_export
+from mysql_platform import errors
+from mysql_platform.analytics import aws_calls, snapshot_export
 from tests.contract.conftest import run
 from tests.support import aws_cloud
 from tests.support.aws_cloud import BUCKET, CRAWLER, DATABASE, INSTANCE, REGION, ROLE_ARN, Cloud

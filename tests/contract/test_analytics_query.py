@@ -12,9 +12,9 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from scripts import errors
-from scripts.analytics import athena, aws_calls
-from scripts.cli import analytics as cli
+from mysql_platform import errors
+from mysql_platform.analytics import athena, aws_calls
+from mysql_platform.cli import analytics as cli
 from tests.contract.conftest import run
 from tests.support import aws_cloud
 from tests.support.aws_cloud import DATABASE, REGION, WORKGROUP, Cloud

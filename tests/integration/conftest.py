@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.db import app_user
-from scripts.local.env import LocalEnv, missing_binaries, start_fresh
+from mysql_platform.db import app_user
+from mysql_platform.local.env import LocalEnv, missing_binaries, start_fresh
 
 LocalEnvFactory = Callable[..., LocalEnv]
 

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 import yaml
 
-from mysql_platform_core.contract import Secret
-from scripts import errors, orchestrate
-from scripts.cli import stack as stack_cli
-from scripts.stack import automation, automation_errors, workspace
-from scripts.stack import config as stack_config
-from scripts.stack.automation import (
+from mysql_platform import errors, orchestrate
+from mysql_platform.cli import stack as stack_cli
+from mysql_platform.core.contract import Secret
+from mysql_platform.stack import automation, automation_errors, workspace
+from mysql_platform.stack import config as stack_config
+from mysql_platform.stack.automation import (
     OperationFailed,
     Options,
     PulumiCliError,
@@ -298,7 +298,7 @@ def test_warns_when_an_override_moves_a_stack_with_resources_to_another_region(
 ) -> None:
     cli.existing("dev", resources=31)
     cli.scenario(outputs=OUTPUTS)
-    with caplog.at_level(logging.WARNING, logger="scripts.stack.config"):
+    with caplog.at_level(logging.WARNING, logger="mysql_platform.stack.config"):
         automation.preview("dev", options(config={"aws:region": "eu-west-1"}))
     assert any(
         "us-east-1 -> eu-west-1" in r.getMessage() and "31 resources" in r.getMessage()
@@ -310,7 +310,7 @@ def test_no_region_warning_for_a_new_stack(
     cli: Cli, options: Callable[..., Options], caplog: pytest.LogCaptureFixture
 ) -> None:
     cli.existing("dev", resources=0)
-    with caplog.at_level(logging.WARNING, logger="scripts.stack.config"):
+    with caplog.at_level(logging.WARNING, logger="mysql_platform.stack.config"):
         automation.preview("dev", options(config={"aws:region": "eu-west-1"}))
     assert not caplog.records
 

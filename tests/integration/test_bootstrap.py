@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import errors
-from scripts.local.env import LocalEnv
+from mysql_platform import errors
+from mysql_platform.local.env import LocalEnv
 from tests.support.bootstrap_env import REPO_VERSIONS, history, run_main, scalar, sql_copy
 
 # test_database_name.py and test_migrations_safety.py import REPO_VERSIONS, SQL, history, run_main,

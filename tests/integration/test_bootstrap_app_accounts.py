@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts import errors
-from scripts.db import app_user
-from scripts.local.env import LocalEnv
+from mysql_platform import errors
+from mysql_platform.db import app_user
+from mysql_platform.local.env import LocalEnv
 from tests.support.bootstrap_env import (
     SKIP,
     auth_string,

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from scripts import errors
-from scripts.local.env import LocalEnv
+from mysql_platform import errors
+from mysql_platform.local.env import LocalEnv
 from tests.support.bootstrap_env import run_main, spawn
 
 

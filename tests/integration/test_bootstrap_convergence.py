@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from scripts import errors
-from scripts.local.env import LocalEnv
+from mysql_platform import errors
+from mysql_platform.local.env import LocalEnv
 from tests.support.bootstrap_env import REPO_VERSIONS, history, spawn, sql_copy, wait_until
 
 # --- 8 concurrent bootstraps (processes) apply each migration once -----------------------------

@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 import pytest
 
-from scripts import errors
-from scripts.db import replication_check
-from scripts.local.env import LocalEnv
+from mysql_platform import errors
+from mysql_platform.db import replication_check
+from mysql_platform.local.env import LocalEnv
 from tests.support.bootstrap_env import run_main, scalar, wait_until
 
 # --- writes reach the replica; reads through the reader port come from the replica ------------

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import errors
-from scripts.local.env import LocalEnv
+from mysql_platform import errors
+from mysql_platform.local.env import LocalEnv
 from tests.support.bootstrap_env import (
     REPO,
     SKIP,

@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from scripts import errors
-from scripts.db import bootstrap_options
-from scripts.local.env import LocalEnv, find_binary
+from mysql_platform import errors
+from mysql_platform.db import bootstrap_options
+from mysql_platform.local.env import LocalEnv, find_binary
 from tests.support.bootstrap_env import SKIP, copy_outputs, run_main, stderr_line, unique, wait_until
 
 pytestmark = pytest.mark.usefixtures("_no_password_variable")

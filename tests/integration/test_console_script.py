@@ -22,7 +22,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 # What the wheel is built from: the build configuration and the three packages.
-SOURCES = ("pyproject.toml", "requirements.txt", "README.md", "components", "mysql_platform_core", "scripts")
+SOURCES = ("pyproject.toml", "requirements.txt", "README.md", "components", "mysql_platform.core", "scripts")
 
 
 def _run(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -74,7 +74,8 @@ def _console(bin_dir: Path, *args: str, cwd: Path) -> subprocess.CompletedProces
 
 def test_the_wheel_installs_the_package_not_the_checkout(installed: Path, tmp_path: Path) -> None:
     where = _run(
-        [str(installed / "python"), "-c", "import scripts.cli.main as m; print(m.__file__)"], cwd=tmp_path
+        [str(installed / "python"), "-c", "import mysql_platform.cli.main as m; print(m.__file__)"],
+        cwd=tmp_path,
     )
     assert where.returncode == 0, where.stderr
     assert Path(where.stdout.strip()).is_relative_to(installed.parent)

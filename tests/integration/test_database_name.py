@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from mysql_platform_core.outputs import from_json_file
-from scripts import errors
-from scripts.cli import local as local_cli
-from scripts.local.env import LocalEnv, LocalEnvError, Role, missing_binaries
+from mysql_platform import errors
+from mysql_platform.cli import local as local_cli
+from mysql_platform.core.outputs import from_json_file
+from mysql_platform.local.env import LocalEnv, LocalEnvError, Role, missing_binaries
 from tests.integration.test_bootstrap import REPO_VERSIONS, SQL, history, run_main
 
 V003_TABLES = {"customers", "products", "orders", "order_items"}

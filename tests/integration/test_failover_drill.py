@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from mysql.connector import errors
 
-from mysql_platform_core.outputs import from_json_file
-from scripts.cli import local as local_cli
-from scripts.local.drill import DrillResult, run_drill
-from scripts.local.env import LocalEnv, LocalEnvError
+from mysql_platform.cli import local as local_cli
+from mysql_platform.core.outputs import from_json_file
+from mysql_platform.local.drill import DrillResult, run_drill
+from mysql_platform.local.env import LocalEnv, LocalEnvError
 from tests.support.probes import scalar
 
 pytestmark = pytest.mark.integration

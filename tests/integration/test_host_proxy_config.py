@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from components.program import program
+from mysql_platform.components.program import program
 from tests.support.pulumi_harness import run_program
 
 pytestmark = pytest.mark.integration

@@ -12,11 +12,11 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from scripts import errors
-from scripts.analytics import local_export
-from scripts.cli import bootstrap as bootstrap_cli
-from scripts.cli import local as local_cli
-from scripts.local.env import LocalEnv
+from mysql_platform import errors
+from mysql_platform.analytics import local_export
+from mysql_platform.cli import bootstrap as bootstrap_cli
+from mysql_platform.cli import local as local_cli
+from mysql_platform.local.env import LocalEnv
 from tests.support.migration_fixtures import FIXTURE_SQL
 from tests.support.row_checksum import checksum
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from scripts.cli import local as local_cli
-from scripts.db import router
-from scripts.local import auto_drills, autofailover, etcd
-from scripts.local.drill import run_drill
-from scripts.local.env import LocalEnv
-from scripts.local.procs import missing_binaries
+from mysql_platform import router
+from mysql_platform.cli import local as local_cli
+from mysql_platform.local import auto_drills, autofailover, etcd
+from mysql_platform.local.drill import run_drill
+from mysql_platform.local.env import LocalEnv
+from mysql_platform.local.procs import missing_binaries
 from tests.support.probes import execute, servers_lacking
 
 AutoEnv = Callable[..., LocalEnv]

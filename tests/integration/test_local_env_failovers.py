@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from scripts.local.env import LocalEnv, LocalEnvError
+from mysql_platform.local.env import LocalEnv, LocalEnvError
 from tests.support.probes import scalar
 
 pytestmark = pytest.mark.integration

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from mysql_platform_core.outputs import from_json_file
-from scripts.cli import local as local_cli
-from scripts.local import env as local_env_module
-from scripts.local.env import LocalEnv
+from mysql_platform.cli import local as local_cli
+from mysql_platform.core.outputs import from_json_file
+from mysql_platform.local import env as local_env_module
+from mysql_platform.local.env import LocalEnv
 from tests.support.probes import execute, listening, pid_alive, scalar, servers_lacking
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("_no_env_var_leaks")]

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from scripts.local.env import LocalEnv, missing_binaries, start_fresh
+from mysql_platform.local.env import LocalEnv, missing_binaries, start_fresh
 from tests.support.probes import listening, pid_alive, scalar
 
 pytestmark = pytest.mark.integration
@@ -266,7 +266,7 @@ def test_down_after_a_long_state_dir_was_deleted_also_removes_its_socket_dir(tmp
 def _project_copy(root: Path, *, with_venv: bool) -> Path:
     """A directory laid out like the checkout, so `make clean` runs there and not on our own .local."""
     root.mkdir()
-    for name in ("scripts", "components", "mysql_platform_core"):
+    for name in ("scripts", "components", "mysql_platform.core"):
         (root / name).symlink_to(REPO_ROOT / name)
     if with_venv:
         venv = Path(sys.prefix)

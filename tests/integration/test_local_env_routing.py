@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from mysql.connector import errors
 
-from mysql_platform_core.haproxy_config import Balance, HAProxySpec, ServerSpec, render_haproxy_config
-from scripts.local.env import LocalEnv, find_binary
-from scripts.local.haproxy import runtime_api
-from scripts.local.procs import pick_ports
+from mysql_platform.core.haproxy_config import Balance, HAProxySpec, ServerSpec, render_haproxy_config
+from mysql_platform.local.env import LocalEnv, find_binary
+from mysql_platform.local.haproxy import runtime_api
+from mysql_platform.local.procs import pick_ports
 from tests.support.probes import listening, pid_alive, scalar
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("_no_env_var_leaks")]

@@ -12,7 +12,7 @@ import mysql.connector
 import pytest
 from mysql.connector import errors
 
-from scripts.local.env import LocalEnv
+from mysql_platform.local.env import LocalEnv
 from tests.support.probes import unrelated_ca
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("_no_env_var_leaks")]

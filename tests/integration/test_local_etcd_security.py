@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from scripts.local import autofailover, etcd
-from scripts.local.consensus import Consensus
-from scripts.local.env import LocalEnv
+from mysql_platform.local import autofailover, etcd
+from mysql_platform.local.consensus import Consensus
+from mysql_platform.local.env import LocalEnv
 from tests.integration.test_local_auto_failover import AutoEnv, auto_env
 
 __all__ = ["auto_env"]  # the fixture, shared

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
-from scripts.local.env import LocalEnv
-from scripts.local.fencer import Fencer
+from mysql_platform.local.env import LocalEnv
+from mysql_platform.local.fencer import Fencer
 
 
 def _read_only(env: LocalEnv, name: str) -> bool:

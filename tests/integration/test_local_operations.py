@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from scripts.local import cli
-from scripts.local.env import LocalEnv
-from scripts.local.procs import missing_binaries
+from mysql_platform.local import cli
+from mysql_platform.local.env import LocalEnv
+from mysql_platform.local.procs import missing_binaries
 from tests.support.probes import scalar
 
 Make = Callable[..., LocalEnv]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.local.env import LocalEnv, missing_binaries
+from mysql_platform.local.env import LocalEnv, missing_binaries
 from tests.support.probes import execute, servers_lacking
 
 LOG_FILES = ("binlog.[0-9]*", "relay-bin.[0-9]*")

@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from mysql_platform_core.haproxy_config import READER_SECTION, WRITER_SECTION
-from scripts.local import cli
-from scripts.local.env import LocalEnv, missing_binaries
+from mysql_platform.core.haproxy_config import READER_SECTION, WRITER_SECTION
+from mysql_platform.local import cli
+from mysql_platform.local.env import LocalEnv, missing_binaries
 from tests.support.probes import unrelated_ca
 
 pytestmark = pytest.mark.integration

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import errors
-from scripts.local.env import LocalEnv
+from mysql_platform import errors
+from mysql_platform.local.env import LocalEnv
 from tests.support.bootstrap_env import run_main, scalar, sql_copy
 from tests.support.migrate_project import Project, three_files
 

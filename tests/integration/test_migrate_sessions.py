@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts import errors
-from scripts.cli import migrate as migrate_cli
-from scripts.local.env import LocalEnv
+from mysql_platform import errors
+from mysql_platform.cli import migrate as migrate_cli
+from mysql_platform.local.env import LocalEnv
 from tests.support.bootstrap_env import REPO, run_main, unique
 from tests.support.migrate_project import Project
 

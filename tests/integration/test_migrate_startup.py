@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from scripts.local.env import LocalEnv
+from mysql_platform.local.env import LocalEnv
 from tests.support.probes import scalar
 
 ROOT = Path(__file__).resolve().parents[2]
 # Runs the CLI's main in the process, then reports what the connector decided and what was loaded.
 PROBE = (
     "import json, sys\n"
-    "from scripts.cli.main import main\n"
+    "from mysql_platform.cli.main import main\n"
     "code = main(sys.argv[1:])\n"
     "from mysql.connector.opentelemetry import constants\n"
     "print(json.dumps({'code': code, 'otel_enabled': constants.OTEL_ENABLED,"

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from scripts import errors
-from scripts.cli import bootstrap as bootstrap_cli
-from scripts.cli import main as main_cli
-from scripts.cli import migrate as migrate_cli
+from mysql_platform import errors
+from mysql_platform.cli import bootstrap as bootstrap_cli
+from mysql_platform.cli import main as main_cli
+from mysql_platform.cli import migrate as migrate_cli
 from tests.integration.test_migrate_commands import Project, project, three_files
 from tests.support.bootstrap_env import REPO
 

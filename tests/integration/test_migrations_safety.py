@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from scripts import errors
-from scripts.db.migration_files import discover
-from scripts.db.migrations import MigrationError, Runner
-from scripts.local.env import ADMIN_USER, LocalEnv
+from mysql_platform import errors
+from mysql_platform.db.migration_files import discover
+from mysql_platform.db.migrations import MigrationError, Runner
+from mysql_platform.local.env import ADMIN_USER, LocalEnv
 from tests.integration.test_bootstrap import REPO_VERSIONS, history, run_main, scalar, sql_copy
 
 

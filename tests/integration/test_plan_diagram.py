@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.cli import plan as plan_cli
-from scripts.errors import EXIT_OK
+from mysql_platform.cli import plan as plan_cli
+from mysql_platform.errors import EXIT_OK
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed (make system-deps)")

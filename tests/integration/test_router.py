@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from mysql_platform_core.contract import Secret
-from scripts.cli import bootstrap as bootstrap_cli
-from scripts.db import router
-from scripts.db.router import AmbiguousWrite, RouterSettings, RoutingRefused, WriteNotApplied
-from scripts.local.env import LocalEnv, missing_binaries
+from mysql_platform import router
+from mysql_platform.cli import bootstrap as bootstrap_cli
+from mysql_platform.core.contract import Secret
+from mysql_platform.local.env import LocalEnv, missing_binaries
+from mysql_platform.router import AmbiguousWrite, RouterSettings, RoutingRefused, WriteNotApplied
 from tests.support.migration_fixtures import FIXTURE_SQL
 
 FAST = RouterSettings(writer_wait_s=20.0)

@@ -18,10 +18,10 @@ from collections.abc import Iterator
 import mysql.connector
 import pytest
 
-from scripts.db import router
-from scripts.db.router import AmbiguousWrite, RouterSettings, RoutingRefused, SessionLost, WriteNotApplied
-from scripts.db.router.pool import connect_for_statements
-from scripts.local.env import LocalEnv
+from mysql_platform import router
+from mysql_platform.local.env import LocalEnv
+from mysql_platform.router import AmbiguousWrite, RouterSettings, RoutingRefused, SessionLost, WriteNotApplied
+from mysql_platform.router.pool import connect_for_statements
 from tests.integration.test_router import _bootstrapped, open_router, ops, server_ids, trial_row
 
 

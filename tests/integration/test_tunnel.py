@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from mysql_platform_core.contract import Endpoint, StackOutputs
-from mysql_platform_core.outputs import from_json_file
-from scripts import errors, orchestrate
-from scripts.cli import bootstrap as bootstrap_cli
-from scripts.db import bootstrap, bootstrap_options
-from scripts.local.env import LocalEnv
-from scripts.stack.tunnel import (
+from mysql_platform import errors, orchestrate
+from mysql_platform.cli import bootstrap as bootstrap_cli
+from mysql_platform.core.contract import Endpoint, StackOutputs
+from mysql_platform.core.outputs import from_json_file
+from mysql_platform.db import bootstrap, bootstrap_options
+from mysql_platform.local.env import LocalEnv
+from mysql_platform.stack.tunnel import (
     HostAccess,
     SshTarget,
     TunnelError,

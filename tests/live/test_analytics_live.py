@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.cli import analytics as cli
+from mysql_platform.cli import analytics as cli
 from tests.live.test_automation_live import needs_aws
 
 pytestmark = [pytest.mark.live, needs_aws]

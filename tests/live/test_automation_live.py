@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from scripts import orchestrate
-from scripts.db import bootstrap
-from scripts.stack import automation, workspace
-from scripts.stack.automation import Options, ProgramSource, StackNotFound
+from mysql_platform import orchestrate
+from mysql_platform.db import bootstrap
+from mysql_platform.stack import automation, workspace
+from mysql_platform.stack.automation import Options, ProgramSource, StackNotFound
 
 pytestmark = pytest.mark.live
 

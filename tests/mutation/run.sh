@@ -43,7 +43,7 @@ trap cleanup EXIT
 
 # What the tests import and read: the packages, the tests, the project and stack files, the SQL.
 (cd "$root" && tar -cf - --exclude=__pycache__ --exclude='*.pyc' --exclude=.pytest_cache \
-    components mysql_platform_core scripts tests sql pyproject.toml Pulumi.yaml Pulumi.*.yaml) \
+    mysql_platform tests sql pyproject.toml Pulumi.yaml Pulumi.*.yaml) \
     | (cd "$work" && tar -xf -)
 cp "$here/setup.cfg" "$work/setup.cfg"
 cd "$work"

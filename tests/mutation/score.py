@@ -24,10 +24,14 @@ HERE = Path(__file__).resolve().parent
 # Target name -> source files (globs) scored together; the settings are split across modules.
 # Keep in step with only_mutate in setup.cfg.
 TARGETS: dict[str, tuple[str, ...]] = {
-    "splitter": ("scripts/db/sql_split.py",),
-    "settings": ("components/settings.py", "components/config_schema.py", "components/*_rules.py"),
-    "renderer": ("mysql_platform_core/haproxy_config.py",),
-    "outputs": ("mysql_platform_core/outputs.py", "mysql_platform_core/contract.py"),
+    "splitter": ("mysql_platform/db/sql_split.py",),
+    "settings": (
+        "mysql_platform/components/settings.py",
+        "mysql_platform/components/config_schema.py",
+        "mysql_platform/components/*_rules.py",
+    ),
+    "renderer": ("mysql_platform/core/haproxy_config.py",),
+    "outputs": ("mysql_platform/core/outputs.py", "mysql_platform/core/contract.py"),
 }
 
 # mutmut's exit-code meanings (mutmut.stats.status_by_exit_code). A timeout counts as killed:

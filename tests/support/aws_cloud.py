@@ -27,7 +27,7 @@ import requests
 from moto import mock_aws
 from moto.moto_api import state_manager
 
-from scripts.analytics import aws_calls
+from mysql_platform.analytics import aws_calls
 from tests.support.outputs_samples import raw
 
 REGION = "us-east-1"

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from scripts.cli import bootstrap as bootstrap_cli
-from scripts.local.env import LocalEnv
+from mysql_platform.cli import bootstrap as bootstrap_cli
+from mysql_platform.local.env import LocalEnv
 from tests.support.migration_fixtures import FIXTURE_SQL
 
 REPO = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from scripts.cli import bootstrap as bootstrap_cli
+from mysql_platform.cli import bootstrap as bootstrap_cli
 from tests.unit.test_bootstrap_cli import PASSWORD
 
 

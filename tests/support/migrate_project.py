@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from scripts.cli import migrate as migrate_cli
-from scripts.local.env import LocalEnv
+from mysql_platform.cli import migrate as migrate_cli
+from mysql_platform.local.env import LocalEnv
 
 
 class Project:

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from mysql_platform_core.contract import DbInfo, Endpoint, HostInfo, ProxyInfo, Secret, StackOutputs
-from mysql_platform_core.outputs import OutputsError, parse_outputs
+from mysql_platform.core.contract import DbInfo, Endpoint, HostInfo, ProxyInfo, Secret, StackOutputs
+from mysql_platform.core.outputs import OutputsError, parse_outputs
 
 PASSWORD = "s3cr3t-Pa55word"
 

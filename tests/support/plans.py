@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import functools
 
-from components.program import program
-from scripts.planning.mock_engine import DEFAULT_REGION
-from scripts.planning.plan import Plan, from_run, make_plan
+from mysql_platform.components.program import program
+from mysql_platform.planning.mock_engine import DEFAULT_REGION
+from mysql_platform.planning.plan import Plan, from_run, make_plan
 from tests.support.pulumi_harness import ROOT, shared_run, stack_config
 
 
 def plan(stack: str, **overrides: str) -> Plan:
-    """:func:`scripts.planning.plan.make_plan`, once per question; tests read plans, never change them."""
+    """:func:`mysql_platform.planning.plan.make_plan`, once per question; tests read plans,
+    never change them."""
     return _cached(stack, tuple(sorted(overrides.items())))
 
 

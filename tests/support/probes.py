@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scripts.local.env import LocalEnv
+from mysql_platform.local.env import LocalEnv
 
 
 def scalar(env: LocalEnv, target: str, sql: str, *args: Any) -> Any:

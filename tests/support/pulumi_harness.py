@@ -1,6 +1,6 @@
 """Run the Pulumi program under Pulumi's own mocks and record what it registers (for the tests).
 
-The engine is :mod:`scripts.planning.mock_engine` (the plan command runs the same); this adds
+The engine is :mod:`mysql_platform.planning.mock_engine` (the plan command runs the same); this adds
 :func:`shared_run`, one run per distinct question, shared by the tests that ask it.
 """
 
@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from scripts.planning.mock_engine import (
+from mysql_platform.planning.mock_engine import (
     PROJECT,
     ROOT,
     ProgramRun,

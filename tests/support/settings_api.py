@@ -1,6 +1,6 @@
 """The settings through their public API, from plain Python values: the test_mut_settings* helpers.
 
-Uses only ``components.settings.parse_settings``, ``ConfigError`` and ``Settings``, so it holds
+Uses only ``mysql_platform.components.settings.parse_settings``, ``ConfigError`` and ``Settings``, so it holds
 however the rules are split across ``components`` modules. Pure: no Pulumi runtime.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from components.settings import ConfigError, Settings, parse_settings
+from mysql_platform.components.settings import ConfigError, Settings, parse_settings
 
 EXTENDED = {"dbEngineLifecycleSupport": "open-source-rds-extended-support"}
 

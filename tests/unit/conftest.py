@@ -2,7 +2,7 @@
 
 ``__main__.py`` and the Automation API's inline source run the very same function
 (test_automation_inline.py proves it), so the program tests run it once, through
-``components.program.program``, and share each distinct run across tests.
+``mysql_platform.components.program.program``, and share each distinct run across tests.
 
 ``no_connection`` fails a bootstrap input test that gets as far as connecting.
 """
@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from components.program import program
-from scripts.db import connection as db
+from mysql_platform.components.program import program
+from mysql_platform.db import connection as db
 from tests.support.pulumi_harness import ProgramRun, shared_run
 
 
@@ -51,7 +51,7 @@ def no_connection(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def shared_plans(monkeypatch: pytest.MonkeyPatch) -> None:
     """The plan command builds the plans the plan tests read: one mock run per question."""
-    from scripts.cli import plan as plan_cli
+    from mysql_platform.cli import plan as plan_cli
     from tests.support.plans import shared_make_plan
 
     monkeypatch.setattr(plan_cli, "make_plan", shared_make_plan)

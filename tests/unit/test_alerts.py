@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from components.program import program
-from components.settings import ConfigError
-from mysql_platform_core import contract, outputs
+from mysql_platform.components.program import program
+from mysql_platform.components.settings import ConfigError
+from mysql_platform.core import contract, outputs
 from tests.support.pulumi_harness import ProgramRun, shared_run
 from tests.support.stacks import ALERT_EMAIL, CLUSTER, FEATURES, TWO_REPLICAS
 
@@ -109,20 +109,20 @@ def test_a_storage_alarm_without_data_pages_instead_of_staying_silent(
 
 @pytest.mark.parametrize("members", [[], ["a", "b"], ["a", "b", "c", "d"]])
 def test_a_cluster_without_three_members_is_refused(members: list[str]) -> None:
-    from components.alerts import _three_members
+    from mysql_platform.components.alerts import _three_members
 
     with pytest.raises(ValueError, match=r"cluster_members: got .*; expected the 3 DB instances"):
         _three_members(members)
 
 
 def test_cluster_members_are_taken_in_sorted_order() -> None:
-    from components.alerts import _three_members
+    from mysql_platform.components.alerts import _three_members
 
     assert _three_members(["c-2", "c-3", "c-1"]) == ["c-1", "c-2", "c-3"]
 
 
 def test_rejects_an_allocated_storage_below_one_gib() -> None:
-    from components.alerts import free_storage_threshold_bytes
+    from mysql_platform.components.alerts import free_storage_threshold_bytes
 
     with pytest.raises(ValueError, match="allocated_storage_gib: got 0; expected at least 1"):
         free_storage_threshold_bytes(0)

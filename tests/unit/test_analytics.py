@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from components.program import program
-from components.settings import ConfigError
-from mysql_platform_core import contract, outputs
+from mysql_platform.components.program import program
+from mysql_platform.components.settings import ConfigError
+from mysql_platform.core import contract, outputs
 from tests.support.pulumi_harness import ProgramRun, Registered, shared_run
 
 ON = {"analyticsEnabled": True}
@@ -223,7 +223,7 @@ def test_the_query_policy_gets_a_unique_name_under_its_prefix() -> None:
 
 
 def test_a_stack_name_too_long_for_the_query_policy_name_is_refused() -> None:
-    from components.analytics import query_policy_name_prefix
+    from mysql_platform.components.analytics import query_policy_name_prefix
 
     assert len(query_policy_name_prefix("s" * 70)) == 102
     with pytest.raises(

@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from scripts.analytics import layout
-from scripts.analytics.errors import BadInput
-from scripts.analytics.progress import Progress
-from scripts.analytics.table_text import aligned, as_json
+from mysql_platform.analytics import layout
+from mysql_platform.analytics.errors import BadInput
+from mysql_platform.analytics.progress import Progress
+from mysql_platform.analytics.table_text import aligned, as_json
 
 
 @pytest.mark.parametrize(

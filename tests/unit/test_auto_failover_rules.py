@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from scripts.local import autofailover
-from scripts.local.agent import best_candidate, gtid_rank
-from scripts.local.procs import LocalEnvError
+from mysql_platform.local import autofailover
+from mysql_platform.local.agent import best_candidate, gtid_rank
+from mysql_platform.local.procs import LocalEnvError
 
 
 def view(name: str, gtid: str, role: str = "replica", **more: Any) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def test_settings_etcd_cannot_honour_are_refused(members: int, ttl: int, message
 
 
 def test_status_lines_show_the_leader_its_lease_and_each_agents_view() -> None:
-    from scripts.local.cli import auto_failover_lines
+    from mysql_platform.local.cli import auto_failover_lines
 
     auto = {
         "lease_ttl_s": 1,

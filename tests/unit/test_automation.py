@@ -19,13 +19,13 @@ from pulumi import automation as auto
 from pulumi.automation.errors import create_command_error
 from semver import VersionInfo
 
-from mysql_platform_core.contract import Endpoint, Secret
-from scripts import errors, orchestrate
-from scripts.cli import stack as stack_cli
-from scripts.db import bootstrap
-from scripts.stack import automation, automation_errors, workspace
-from scripts.stack import config as stack_config
-from scripts.stack.automation import (
+from mysql_platform import errors, orchestrate
+from mysql_platform.cli import stack as stack_cli
+from mysql_platform.core.contract import Endpoint, Secret
+from mysql_platform.db import bootstrap
+from mysql_platform.stack import automation, automation_errors, workspace
+from mysql_platform.stack import config as stack_config
+from mysql_platform.stack.automation import (
     BadInput,
     OperationFailed,
     Options,
@@ -361,12 +361,24 @@ def _imported_modules(path: Path) -> set[str]:
 @pytest.mark.parametrize(
     ("package", "forbidden"),
     [
-        ("db", ("scripts.stack", "scripts.local", "scripts.cli", "scripts.orchestrate")),
-        ("stack", ("scripts.db", "scripts.local", "scripts.cli", "scripts.orchestrate")),
+        (
+            "db",
+            (
+                "mysql_platform.stack",
+                "mysql_platform.local",
+                "mysql_platform.cli",
+                "mysql_platform.orchestrate",
+            ),
+        ),
+        (
+            "stack",
+            ("mysql_platform.db", "mysql_platform.local", "mysql_platform.cli", "mysql_platform.orchestrate"),
+        ),
     ],
 )
 def test_rejects_imports_between_subpackages(package: str, forbidden: tuple[str, ...]) -> None:
-    """What combines the database and the stack lives above both (scripts.orchestrate, scripts.cli)."""
+    """What combines the database and the stack lives above both
+    (mysql_platform.orchestrate, mysql_platform.cli)."""
     found = [
         f"{path.relative_to(ROOT)} imports {name}"
         for path in sorted((ROOT / "scripts" / package).glob("*.py"))

@@ -1,6 +1,6 @@
 """The Automation API's inline entry point is the program __main__.py runs.
 
-The program tests run ``components.program.program`` once per question; this file proves
+The program tests run ``mysql_platform.components.program.program`` once per question; this file proves
 that the inline source is that same function, so nothing else needs to run both.
 """
 
@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-import components.program
-from mysql_platform_core.outputs import parse_outputs
-from scripts.stack import workspace
+import mysql_platform.components.program
+from mysql_platform.core.outputs import parse_outputs
+from mysql_platform.stack import workspace
 from tests.support.pulumi_harness import run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_inline_program_is_the_function_main_runs() -> None:
-    assert workspace.inline_program() is components.program.program
+    assert workspace.inline_program() is mysql_platform.components.program.program
     tree = ast.parse((ROOT / "__main__.py").read_text())
     imported = {
         (node.module, alias.name)
@@ -29,7 +29,7 @@ def test_inline_program_is_the_function_main_runs() -> None:
         for alias in node.names
     }
     called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-    assert ("components.program", "program") in imported
+    assert ("mysql_platform.components.program", "program") in imported
     assert "program" in called
 
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from mysql_platform_core.contract import Secret
-from scripts import errors
-from scripts.cli import bootstrap as bootstrap_cli
-from scripts.db import app_user, bootstrap
+from mysql_platform import errors
+from mysql_platform.cli import bootstrap as bootstrap_cli
+from mysql_platform.core.contract import Secret
+from mysql_platform.db import app_user, bootstrap
 from tests.support.bootstrap_input import one_line, run, write_outputs
 from tests.unit.test_bootstrap_cli import outputs_dict
 

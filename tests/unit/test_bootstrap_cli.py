@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from mysql_platform_core import outputs
-from mysql_platform_core.contract import Endpoint
-from scripts import errors
-from scripts.cli import bootstrap as bootstrap_cli
-from scripts.db import app_user, bootstrap, bootstrap_options
-from scripts.db.migrations import RunResult
+from mysql_platform import errors
+from mysql_platform.cli import bootstrap as bootstrap_cli
+from mysql_platform.core import outputs
+from mysql_platform.core.contract import Endpoint
+from mysql_platform.db import app_user, bootstrap, bootstrap_options
+from mysql_platform.db.migrations import RunResult
 
 PASSWORD = "pw-" + "x" * 20
 
@@ -237,7 +237,7 @@ def test_library_run_prints_nothing_without_streams(
 
     monkeypatch.setattr(bootstrap, "bootstrap", boom)
     parsed = outputs.parse_outputs(outputs_dict())
-    with caplog.at_level(logging.ERROR, logger="scripts.db.bootstrap"):
+    with caplog.at_level(logging.ERROR, logger="mysql_platform.db.bootstrap"):
         assert bootstrap.run(parsed, bootstrap.Options()) == errors.EXIT_BAD_INPUT
     printed = capsys.readouterr()
     assert printed.out == "" and printed.err == ""
@@ -280,7 +280,7 @@ def test_rejects_a_bad_ssh_port(outputs_file: Path, capsys: pytest.CaptureFixtur
 
 
 def test_via_proxy_verifies_the_chain_but_not_the_host_name() -> None:
-    from mysql_platform_core.outputs import parse_outputs
+    from mysql_platform.core.outputs import parse_outputs
 
     parsed = parse_outputs(
         outputs_dict(proxy={"host": "proxy.example.internal", "writer_port": 3306, "reader_port": 3307})

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from mysql_platform_core import outputs
-from scripts import errors
-from scripts.db import bootstrap, bootstrap_options
-from scripts.db import connection as db
+from mysql_platform import errors
+from mysql_platform.core import outputs
+from mysql_platform.db import bootstrap, bootstrap_options
+from mysql_platform.db import connection as db
 from tests.support.bootstrap_input import one_line, run, write_outputs
 from tests.unit.test_bootstrap_cli import outputs_dict
 

@@ -19,12 +19,12 @@ from pathlib import Path
 import mysql.connector
 import pytest
 
-from mysql_platform_core import outputs
-from mysql_platform_core.contract import Secret
-from scripts import errors
-from scripts.cli import bootstrap as bootstrap_cli
-from scripts.db import bootstrap, bootstrap_options
-from scripts.db import connection as db
+from mysql_platform import errors
+from mysql_platform.cli import bootstrap as bootstrap_cli
+from mysql_platform.core import outputs
+from mysql_platform.core.contract import Secret
+from mysql_platform.db import bootstrap, bootstrap_options
+from mysql_platform.db import connection as db
 from tests.support.bootstrap_input import one_line, run, write_outputs
 from tests.unit.test_bootstrap_cli import PASSWORD, outputs_dict
 

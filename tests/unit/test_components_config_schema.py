@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config_schema import PROJECT_FILE, Field, ProjectFileError, load_schema
+from mysql_platform.components.config_schema import PROJECT_FILE, Field, ProjectFileError, load_schema
 from tests.support.pulumi_harness import ROOT
 
 

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from mysql_platform_core import outputs
-from scripts import errors, orchestrate
-from scripts.cli import bootstrap as bootstrap_cli
-from scripts.cli import stack as stack_cli
-from scripts.db import bootstrap, bootstrap_options
-from scripts.db.migration_files import Migration, MigrationFileError
-from scripts.local import cli as local_cli
-from scripts.local import env as local_env
+from mysql_platform import errors, orchestrate
+from mysql_platform.cli import bootstrap as bootstrap_cli
+from mysql_platform.cli import stack as stack_cli
+from mysql_platform.core import outputs
+from mysql_platform.db import bootstrap, bootstrap_options
+from mysql_platform.db.migration_files import Migration, MigrationFileError
+from mysql_platform.local import cli as local_cli
+from mysql_platform.local import env as local_env
 from tests.unit.test_bootstrap_cli import PASSWORD, outputs_dict
 
 

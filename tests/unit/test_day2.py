@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from components.program import program
-from components.rds_parameters import MAX_CONNECT_ERRORS_MAX
-from components.settings import ConfigError
-from mysql_platform_core import contract
+from mysql_platform.components.program import program
+from mysql_platform.components.rds_parameters import MAX_CONNECT_ERRORS_MAX
+from mysql_platform.components.settings import ConfigError
+from mysql_platform.core import contract
 from tests.support.pulumi_harness import ProgramRun, Registered, shared_run
 from tests.support.stacks import FEATURES, LOG_RETENTION_DAYS, TAGS, TWO_REPLICAS
 

@@ -12,8 +12,8 @@ import mysql.connector
 import pytest
 from mysql.connector import errors
 
-from mysql_platform_core.contract import Secret
-from scripts.db import connection as db
+from mysql_platform.core.contract import Secret
+from mysql_platform.db import connection as db
 
 PASSWORD = "S3cret-" + "pw-value-never-shown"
 TARGET = db.Target(host="db.example.test", port=3306, user="admin", password=Secret(PASSWORD), ssl_ca=None)
@@ -188,7 +188,7 @@ def test_a_ca_turns_on_certificate_verification(
 def test_the_commands_point_openssls_default_trust_store_at_nothing_and_put_it_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from scripts.cli.db_options import trusting_only_the_given_ca
+    from mysql_platform.cli.db_options import trusting_only_the_given_ca
 
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     monkeypatch.setenv("SSL_CERT_DIR", "/etc/my-cas")

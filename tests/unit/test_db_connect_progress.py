@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from scripts.db import connection as db
+from mysql_platform.db import connection as db
 from tests.unit.test_db_connect import PASSWORD, TARGET, FakeClock, failing
 
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from components.program import program
-from components.rds_parameters import ENFORCE_GTID_CONSISTENCY
-from components.rds_rules import GTID_MODES
-from components.settings import ConfigError
+from mysql_platform.components.program import program
+from mysql_platform.components.rds_parameters import ENFORCE_GTID_CONSISTENCY
+from mysql_platform.components.rds_rules import GTID_MODES
+from mysql_platform.components.settings import ConfigError
 from tests.support.pulumi_harness import ProgramRun, RecordingMocks, RecordingMonitor, run_program, shared_run
 
 PARAMS = "aws:rds/parameterGroup:ParameterGroup"

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from components.program import program
-from components.settings import ConfigError, parse_settings
+from mysql_platform.components.program import program
+from mysql_platform.components.settings import ConfigError, parse_settings
 from tests.support.pulumi_harness import RecordingMocks, RecordingMonitor, run_program, stack_config
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mysql_platform_core.haproxy_config import (
+from mysql_platform.core.haproxy_config import (
     READER_SECTION,
     WRITER_SECTION,
     Balance,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.program import program
-from scripts.planning import replace_rules
+from mysql_platform.components.program import program
+from mysql_platform.planning import replace_rules
 from tests.support.pulumi_harness import shared_run
 
 HOST = "aws:ec2/instance:Instance"

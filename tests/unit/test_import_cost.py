@@ -18,7 +18,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # Never wanted before the first statement of `migrate` or `bootstrap`.
-HEAVY = ("opentelemetry", "pulumi", "scripts.stack.automation", "scripts.automation", "boto3", "botocore")
+HEAVY = (
+    "opentelemetry",
+    "pulumi",
+    "mysql_platform.stack.automation",
+    "scripts.automation",
+    "boto3",
+    "botocore",
+)
 
 
 def loaded_after(code: str, env: dict[str, str] | None = None) -> dict[str, object]:
@@ -55,7 +62,9 @@ def test_opentelemetry_is_installed_here_so_the_checks_below_mean_something() ->
     assert importlib.util.find_spec("opentelemetry") is not None
 
 
-@pytest.mark.parametrize("module", ["scripts.cli.migrate", "scripts.cli.bootstrap", "scripts.db.connection"])
+@pytest.mark.parametrize(
+    "module", ["mysql_platform.cli.migrate", "mysql_platform.cli.bootstrap", "mysql_platform.db.connection"]
+)
 def test_the_database_commands_import_neither_opentelemetry_nor_pulumi(module: str) -> None:
     loaded = loaded_after(f"import {module}")
     assert "mysql.connector" in loaded["modules"]  # type: ignore[operator]  # the connector itself: yes
@@ -64,7 +73,7 @@ def test_the_database_commands_import_neither_opentelemetry_nor_pulumi(module: s
 
 def test_the_connector_does_not_trace_and_opentelemetry_still_imports_afterwards() -> None:
     loaded = loaded_after(
-        "import scripts.cli.migrate\n"
+        "import mysql_platform.cli.migrate\n"
         "from mysql.connector.opentelemetry import constants\n"
         "result['otel_enabled'] = constants.OTEL_ENABLED\n"
         "import opentelemetry.trace\n"  # what Pulumi does later in the same process: not blocked
@@ -76,7 +85,7 @@ def test_the_connector_does_not_trace_and_opentelemetry_still_imports_afterwards
 
 def test_the_opt_in_variable_gives_the_connector_its_default_tracing() -> None:
     loaded = loaded_after(
-        "import scripts.db.connection\n"
+        "import mysql_platform.db.connection\n"
         "from mysql.connector.opentelemetry import constants\n"
         "result['otel_enabled'] = constants.OTEL_ENABLED",
         env={"MYSQL_PLATFORM_CONNECTOR_OTEL": "1"},
@@ -85,13 +94,13 @@ def test_the_opt_in_variable_gives_the_connector_its_default_tracing() -> None:
 
 
 def test_migrate_imports_the_tunnel_machinery_only_to_connect() -> None:
-    loaded = loaded_after("import scripts.cli.migrate")
-    assert "scripts.orchestrate" not in loaded["modules"]  # type: ignore[operator]
+    loaded = loaded_after("import mysql_platform.cli.migrate")
+    assert "mysql_platform.orchestrate" not in loaded["modules"]  # type: ignore[operator]
 
 
 def test_help_does_not_import_importlib_metadata() -> None:
     loaded = loaded_after(
-        "from scripts.cli.main import main\n"
+        "from mysql_platform.cli.main import main\n"
         "import contextlib, io\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    main(['--help'])"

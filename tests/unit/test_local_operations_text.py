@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from scripts.local import cli, history, logs, maintenance
-from scripts.local import members as m
-from scripts.local import status as status_report
-from scripts.local.layout import Paths
+from mysql_platform.local import cli, history, logs, maintenance
+from mysql_platform.local import members as m
+from mysql_platform.local import status as status_report
+from mysql_platform.local.layout import Paths
 
 
 def _slave(io: str = "Yes", sql: str = "Yes", error: str = "", behind: int | None = 0) -> dict[str, Any]:
@@ -204,7 +204,7 @@ def test_status_shows_maintenance_mode() -> None:
 
 
 def test_status_of_a_stopped_environment_is_one_line(tmp_path: Path) -> None:
-    from scripts.local.state import State
+    from mysql_platform.local.state import State
 
     state = State.new([21001, 21002, 21003, 21004], semi_sync=False, db_name="app")
     state.initialized = True
@@ -242,7 +242,7 @@ def test_every_problem_says_what_to_run_next(overrides: dict[str, Any]) -> None:
 
 
 def test_every_auto_failover_problem_says_what_to_run_next(tmp_path: Path) -> None:
-    from scripts.local import autofailover
+    from mysql_platform.local import autofailover
 
     summary = {
         "etcd": [{"name": "etcd1", "alive": False}],
@@ -324,7 +324,7 @@ def test_every_command_documents_its_exit_status(capsys: pytest.CaptureFixture[s
 
 
 def test_the_analytics_commands_document_their_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
-    from scripts.cli import local as local_commands
+    from mysql_platform.cli import local as local_commands
 
     for command in ("export", "query"):
         assert local_commands.main([command, "--help"]) == 0

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.local.layout import check_private
-from scripts.local.procs import LocalEnvError
+from mysql_platform.local.layout import check_private
+from mysql_platform.local.procs import LocalEnvError
 
 
 def test_a_state_dir_of_ones_own_passes(tmp_path: Path) -> None:

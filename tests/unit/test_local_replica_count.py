@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from scripts.local.state import State, state_problem
+from mysql_platform.local.state import State, state_problem
 
 
 def test_two_replicas_get_their_own_ports_and_haproxy_keeps_the_last_two() -> None:

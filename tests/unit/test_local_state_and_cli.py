@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from scripts.local import cli
-from scripts.local.layout import Paths
-from scripts.local.mariadb import native_password_hash
-from scripts.local.outputs import client_command, render_client_cnf, write_client_cnf
-from scripts.local.procs import LocalEnvError
-from scripts.local.state import Secrets, State, StateStore, UnusableStateError, state_problem
+from mysql_platform.local import cli
+from mysql_platform.local.layout import Paths
+from mysql_platform.local.mariadb import native_password_hash
+from mysql_platform.local.outputs import client_command, render_client_cnf, write_client_cnf
+from mysql_platform.local.procs import LocalEnvError
+from mysql_platform.local.state import Secrets, State, StateStore, UnusableStateError, state_problem
 
 SECRETS = Secrets(admin="a" * 32, repl="r" * 32, ops="o" * 32)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from scripts.cli import migrate_settings as ms
+from mysql_platform.cli import migrate_settings as ms
 
 ALL_UNSET: dict[str, Any] = dict.fromkeys(ms.KINDS)
 

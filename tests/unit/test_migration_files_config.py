@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.db.migration_files import MigrationFileError, load_migration
-from scripts.db.prefetch import Prefetched
-from scripts.db.script_config import ScriptConfig
+from mysql_platform.db.migration_files import MigrationFileError, load_migration
+from mysql_platform.db.prefetch import Prefetched
+from mysql_platform.db.script_config import ScriptConfig
 
 
 def write(path: Path, text: str) -> Path:

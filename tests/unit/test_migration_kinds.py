@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from scripts.db import migration_plan, migration_repeatables, migration_status, migration_undo
-from scripts.db.migrate_json import document
-from scripts.db.migration_errors import MigrationError
-from scripts.db.migration_files import Migration, MigrationFileError
-from scripts.db.migration_history import Applied
-from scripts.db.migration_kinds import discover_all, kind_of
+from mysql_platform.db import migration_plan, migration_repeatables, migration_status, migration_undo
+from mysql_platform.db.migrate_json import document
+from mysql_platform.db.migration_errors import MigrationError
+from mysql_platform.db.migration_files import Migration, MigrationFileError
+from mysql_platform.db.migration_history import Applied
+from mysql_platform.db.migration_kinds import discover_all, kind_of
 
 
 def write(dir_: Path, name: str, text: str = "SELECT 1;\n") -> Path:

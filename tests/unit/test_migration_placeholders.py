@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.db.migration_files import MigrationFileError, discover, load_migration
-from scripts.db.sql_placeholders import PlaceholderError, substitute
-from scripts.db.sql_split import split_sql
+from mysql_platform.db.migration_files import MigrationFileError, discover, load_migration
+from mysql_platform.db.sql_placeholders import PlaceholderError, substitute
+from mysql_platform.db.sql_split import split_sql
 from tests.support.migration_fixtures import FIXTURE_SQL
 
 REPO_SQL = FIXTURE_SQL

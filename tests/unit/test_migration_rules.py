@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from mysql_platform_core import outputs
-from scripts.db import bootstrap_options, migration_commands, migration_status, sql_shape
-from scripts.db.migration_files import Migration, load_migration
-from scripts.db.migration_history import Applied
-from scripts.db.migrations import OutOfOrder, Runner
-from scripts.db.sql_placeholders import PlaceholderError, substitute_chunks
-from scripts.db.sql_split import iter_statements, split_sql
+from mysql_platform.core import outputs
+from mysql_platform.db import bootstrap_options, migration_commands, migration_status, sql_shape
+from mysql_platform.db.migration_files import Migration, load_migration
+from mysql_platform.db.migration_history import Applied
+from mysql_platform.db.migrations import OutOfOrder, Runner
+from mysql_platform.db.sql_placeholders import PlaceholderError, substitute_chunks
+from mysql_platform.db.sql_split import iter_statements, split_sql
 from tests.unit.test_bootstrap_cli import outputs_dict
 from tests.unit.test_migrations_safety import FakeConnection
 

@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from scripts.db import migration_commands
-from scripts.db.migration_files import (
+from mysql_platform.db import migration_commands
+from mysql_platform.db.migration_files import (
     MigrationFileError,
     checksum,
     discover,
     load_migration,
     validate_identifier,
 )
-from scripts.db.migrations import preview
-from scripts.db.sql_placeholders import substitute_chunks
-from scripts.db.sql_split import encoded
+from mysql_platform.db.migrations import preview
+from mysql_platform.db.sql_placeholders import substitute_chunks
+from mysql_platform.db.sql_split import encoded
 from tests.support.migration_fixtures import FIXTURE_SQL
 
 REPO_SQL = FIXTURE_SQL
@@ -166,8 +166,8 @@ def test_rejects_unsafe_identifiers(value: str) -> None:
 
 
 def test_batches_group_plain_statements_and_send_the_others_alone() -> None:
-    from scripts.db.migration_batches import batches
-    from scripts.db.sql_split import split_sql
+    from mysql_platform.db.migration_batches import batches
+    from mysql_platform.db.sql_split import split_sql
 
     sql = (
         "CREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\nINSERT INTO t VALUES (2);\n"
@@ -182,8 +182,8 @@ def test_batches_group_plain_statements_and_send_the_others_alone() -> None:
 
 
 def test_batches_respect_the_byte_limit() -> None:
-    from scripts.db.migration_batches import batches
-    from scripts.db.sql_split import Statement
+    from mysql_platform.db.migration_batches import batches
+    from mysql_platform.db.sql_split import Statement
 
     stmts = [Statement("SELECT '" + "x" * 40 + "'", i) for i in range(1, 6)]
     assert [len(g) for g in batches(stmts, max_statements=100, max_bytes=100)] == [2, 2, 1]

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from mysql.connector.constants import ClientFlag
 
-from scripts.db.migration_batches import batches
-from scripts.db.migration_errors import PacketTooLarge
-from scripts.db.migration_files import Migration, MigrationFileError, discover, load_migration
-from scripts.db.migration_lock import LockLost
-from scripts.db.migrations import MigrationError, Runner
-from scripts.db.sql_placeholders import PlaceholderError
-from scripts.db.sql_split import Statement, split_sql
+from mysql_platform.db.migration_batches import batches
+from mysql_platform.db.migration_errors import PacketTooLarge
+from mysql_platform.db.migration_files import Migration, MigrationFileError, discover, load_migration
+from mysql_platform.db.migration_lock import LockLost
+from mysql_platform.db.migrations import MigrationError, Runner
+from mysql_platform.db.sql_placeholders import PlaceholderError
+from mysql_platform.db.sql_split import Statement, split_sql
 from tests.support.migration_fixtures import FIXTURE_SQL
 
 REPO_SQL = FIXTURE_SQL

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from components.program import program
-from components.settings import ConfigError
-from mysql_platform_core import contract, outputs
+from mysql_platform.components.program import program
+from mysql_platform.components.settings import ConfigError
+from mysql_platform.core import contract, outputs
 from tests.support.pulumi_harness import ProgramRun, shared_run
 from tests.support.stacks import CLUSTER
 

@@ -5,8 +5,8 @@ Written against the survivors of a mutation run (tests/mutation/). Pure: no Pulu
 
 from __future__ import annotations
 
-from mysql_platform_core import contract
-from mysql_platform_core.contract import Secret
+from mysql_platform.core import contract
+from mysql_platform.core.contract import Secret
 from tests.support.outputs_samples import EXPECTED, PASSWORD
 
 # --- the contract -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mysql_platform_core.haproxy_config import (
+from mysql_platform.core.haproxy_config import (
     Balance,
     HAProxyConfigError,
     HAProxySpec,
@@ -37,7 +37,7 @@ def _error(**overrides: Any) -> str:
 
 
 MINIMAL = """\
-# Rendered by mysql_platform_core.haproxy_config; do not edit by hand.
+# Rendered by mysql_platform.core.haproxy_config; do not edit by hand.
 
 global
     maxconn 2000
@@ -66,7 +66,7 @@ listen mysql_reader
 """
 
 EVERYTHING = """\
-# Rendered by mysql_platform_core.haproxy_config; do not edit by hand.
+# Rendered by mysql_platform.core.haproxy_config; do not edit by hand.
 # stack: prod
 # region: eu-west-1
 

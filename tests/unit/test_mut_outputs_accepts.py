@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from mysql_platform_core import contract, outputs
-from mysql_platform_core.contract import Endpoint, HostInfo, ProxyInfo
-from mysql_platform_core.outputs import parse_outputs
+from mysql_platform.core import contract, outputs
+from mysql_platform.core.contract import Endpoint, HostInfo, ProxyInfo
+from mysql_platform.core.outputs import parse_outputs
 from tests.support.outputs_samples import EXPECTED, PASSWORD, raw, with_db
 
 # --- the happy paths --------------------------------------------------------------------------

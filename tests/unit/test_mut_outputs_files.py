@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from mysql_platform_core import outputs
-from mysql_platform_core.outputs import OutputsError
+from mysql_platform.core import outputs
+from mysql_platform.core.outputs import OutputsError
 from tests.support.outputs_samples import EXPECTED, raw
 
 # --- files ------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mysql_platform_core import contract, outputs
+from mysql_platform.core import contract, outputs
 from tests.support.outputs_samples import error, raw, with_db
 
 # --- every key missing ------------------------------------------------------------------------

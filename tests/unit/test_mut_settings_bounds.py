@@ -1,7 +1,7 @@
 """Both sides of every bound of the settings: the value on the bound is accepted, one past it is not.
 
 Written against the survivors of a mutation run (tests/mutation/). Uses only
-``components.settings``' public API (through tests/support/settings_api.py), so it holds
+``mysql_platform.components.settings``' public API (through tests/support/settings_api.py), so it holds
 however the rules are split across ``components`` modules. Pure: no Pulumi runtime.
 """
 

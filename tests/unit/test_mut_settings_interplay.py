@@ -2,7 +2,7 @@
 keeping another, and several values reported together.
 
 Written against the survivors of a mutation run (tests/mutation/). Uses only
-``components.settings``' public API (through tests/support/settings_api.py), so it holds
+``mysql_platform.components.settings``' public API (through tests/support/settings_api.py), so it holds
 however the rules are split across ``components`` modules. Pure: no Pulumi runtime.
 """
 

@@ -1,7 +1,7 @@
 """The settings' defaults, the parsing of Pulumi's string form, the derived values, the error text.
 
 Written against the survivors of a mutation run (tests/mutation/). Uses only
-``components.settings``' public API (through tests/support/settings_api.py), so it holds
+``mysql_platform.components.settings``' public API (through tests/support/settings_api.py), so it holds
 however the rules are split across ``components`` modules. Pure: no Pulumi runtime.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.settings import FIELDS, ConfigError, parse_settings
+from mysql_platform.components.settings import FIELDS, ConfigError, parse_settings
 from tests.support.settings_api import EXTENDED, attribute, settings
 
 # --- the defaults and the derived values ------------------------------------------------------

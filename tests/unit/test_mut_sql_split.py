@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.db.sql_split import SplitError, Statement, split_sql
+from mysql_platform.db.sql_split import SplitError, Statement, split_sql
 
 
 def test_leading_newlines_count_towards_the_first_line() -> None:

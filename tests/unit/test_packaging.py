@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.cli import main as cli
+from mysql_platform.cli import main as cli
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -160,7 +160,7 @@ def test_a_command_systemexit_message_goes_to_stderr_with_exit_1(
 def test_version_and_help_import_no_command_module() -> None:
     # The commands pull in Pulumi and the MySQL connector: `--help` must not pay for them.
     code = (
-        "import sys; from scripts.cli.main import main; main(['--help']); main(['--version']);"
+        "import sys; from mysql_platform.cli.main import main; main(['--help']); main(['--version']);"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'mysql')"
         " or m in ('scripts.local_env', 'scripts.bootstrap', 'scripts.migrate', 'scripts.plan',"
         " 'scripts.automation')))"
@@ -220,7 +220,7 @@ def test_quiet_hides_library_warnings_and_verbose_shows_progress(
 
 
 def test_the_console_script_is_the_dispatcher() -> None:
-    assert PYPROJECT["project"]["scripts"] == {"mysql-platform": "scripts.cli.main:main"}
+    assert PYPROJECT["project"]["scripts"] == {"mysql-platform": "mysql_platform.cli.main:main"}
 
 
 def test_builds_with_setuptools() -> None:
@@ -281,7 +281,7 @@ def test_every_code_directory_is_a_shipped_package() -> None:
     find = PYPROJECT["tool"]["setuptools"]["packages"]["find"]
     assert find["namespaces"] is False
     patterns = [re.compile(re.escape(p).replace(r"\*", ".*") + "$") for p in find["include"]]
-    for top in ("components", "mysql_platform_core", "scripts"):
+    for top in ("mysql_platform",):
         for folder in [ROOT / top, *(p for p in (ROOT / top).rglob("*") if p.is_dir())]:
             if folder.name == "__pycache__" or not any(folder.glob("*.py")):
                 continue

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from components.program import program
-from scripts.cli import plan as plan_cli
-from scripts.errors import EXIT_BAD_INPUT, EXIT_OK
-from scripts.planning import diagram, render, replace_rules
-from scripts.planning.compare import compare
-from scripts.planning.plan import SECRET, Plan
-from scripts.planning.predict import predict
+from mysql_platform.cli import plan as plan_cli
+from mysql_platform.components.program import program
+from mysql_platform.errors import EXIT_BAD_INPUT, EXIT_OK
+from mysql_platform.planning import diagram, render, replace_rules
+from mysql_platform.planning.compare import compare
+from mysql_platform.planning.plan import SECRET, Plan
+from mysql_platform.planning.predict import predict
 from tests.support.plans import plan as shared_plan
 from tests.support.pulumi_harness import shared_run
 from tests.support.stacks import CLUSTER, FEATURES, TWO_REPLICAS

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from scripts.cli import plan as plan_cli
-from scripts.errors import EXIT_BAD_INPUT, EXIT_OK
-from scripts.planning import diagram
-from scripts.planning.architecture import (
+from mysql_platform.cli import plan as plan_cli
+from mysql_platform.errors import EXIT_BAD_INPUT, EXIT_OK
+from mysql_platform.planning import diagram
+from mysql_platform.planning.architecture import (
     FLOW,
     INTERNET,
     REPLICATION,
@@ -20,7 +20,7 @@ from scripts.planning.architecture import (
     architecture,
     node_id,
 )
-from scripts.planning.plan import Plan, PlannedResource
+from mysql_platform.planning.plan import Plan, PlannedResource
 from tests.support.plans import plan as shared_plan
 from tests.support.stacks import ALERT_EMAIL, APP_SG, CLUSTER, FEATURES, PROXY_CIDR, SSH_CIDR
 

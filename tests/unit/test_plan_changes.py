@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from scripts.cli import plan as plan_cli
-from scripts.errors import EXIT_BAD_INPUT, EXIT_OK
-from scripts.planning import cost, replace_rules
-from scripts.planning.plan import Plan
+from mysql_platform.cli import plan as plan_cli
+from mysql_platform.errors import EXIT_BAD_INPUT, EXIT_OK
+from mysql_platform.planning import cost, replace_rules
+from mysql_platform.planning.plan import Plan
 from tests.support.plans import plan as shared_plan
 
 pytestmark = pytest.mark.usefixtures("shared_plans")

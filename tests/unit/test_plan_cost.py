@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.cli import plan as plan_cli
-from scripts.planning import cost, prices
-from scripts.planning.plan import make_plan
+from mysql_platform.cli import plan as plan_cli
+from mysql_platform.planning import cost, prices
+from mysql_platform.planning.plan import make_plan
 from tests.support.plans import plan as shared_plan
 from tests.support.stacks import CLUSTER
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from scripts.cli import plan as plan_cli
-from scripts.errors import EXIT_OK
-from scripts.planning.plan import Plan, PlannedResource
-from scripts.planning.predict import Change, predict
+from mysql_platform.cli import plan as plan_cli
+from mysql_platform.errors import EXIT_OK
+from mysql_platform.planning.plan import Plan, PlannedResource
+from mysql_platform.planning.predict import Change, predict
 from tests.support.plans import plan as shared_plan
 
 pytestmark = pytest.mark.usefixtures("shared_plans")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.cli import plan as plan_cli
-from scripts.errors import EXIT_BAD_INPUT
-from scripts.planning import mock_engine, stack_file
+from mysql_platform.cli import plan as plan_cli
+from mysql_platform.errors import EXIT_BAD_INPUT
+from mysql_platform.planning import mock_engine, stack_file
 
 pytestmark = pytest.mark.usefixtures("shared_plans")
 

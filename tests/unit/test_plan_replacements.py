@@ -22,11 +22,11 @@ from typing import Any
 
 import pytest
 
-from scripts.cli import plan as plan_cli
-from scripts.planning import instance_types, property_paths, replace_rules
-from scripts.planning.mock_engine import INSTANCE_TYPES
-from scripts.planning.plan import Plan
-from scripts.planning.predict import Change, predict
+from mysql_platform.cli import plan as plan_cli
+from mysql_platform.planning import instance_types, property_paths, replace_rules
+from mysql_platform.planning.mock_engine import INSTANCE_TYPES
+from mysql_platform.planning.plan import Plan
+from mysql_platform.planning.predict import Change, predict
 from tests.support.plans import plan
 
 pytestmark = pytest.mark.usefixtures("shared_plans")
@@ -240,7 +240,7 @@ def test_each_replacement_names_where_its_rule_comes_from() -> None:
 
 
 def test_resources_of_global_services_stay_on_a_region_change() -> None:
-    from scripts.planning.replace_rules import region_change
+    from mysql_platform.planning.replace_rules import region_change
 
     for token in ("aws:route53/zone:Zone", "aws:cloudfront/distribution:Distribution", "aws:iam/role:Role"):
         assert not region_change(token, "us-east-1", "us-west-2").replaces, token

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from scripts.cli import plan as plan_cli
-from scripts.errors import EXIT_BAD_INPUT
-from scripts.planning import policy_rules
-from scripts.planning.plan import Plan, make_plan
-from scripts.planning.policy_rules import ADVISORY, MANDATORY, Resource, evaluate
+from mysql_platform.cli import plan as plan_cli
+from mysql_platform.errors import EXIT_BAD_INPUT
+from mysql_platform.planning import policy_rules
+from mysql_platform.planning.plan import Plan, make_plan
+from mysql_platform.planning.policy_rules import ADVISORY, MANDATORY, Resource, evaluate
 from tests.support.plans import plan as shared_plan
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"

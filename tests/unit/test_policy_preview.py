@@ -25,8 +25,8 @@ from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from scripts.planning import policy_rules
-from scripts.planning.plan import Plan
+from mysql_platform.planning import policy_rules
+from mysql_platform.planning.plan import Plan
 from tests.support.plans import plan as shared_plan
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"

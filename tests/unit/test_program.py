@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 
-from components.program import program
-from mysql_platform_core import contract
+from mysql_platform.components.program import program
+from mysql_platform.core import contract
 from tests.support.pulumi_harness import ProgramRun, shared_run
 from tests.support.stacks import FEATURES, SSH_CIDR, SSH_KEY, TWO_REPLICAS
 
@@ -274,7 +274,7 @@ def test_outputs_contract_has_every_key(any_stack: ProgramRun) -> None:
 
 
 def test_exports_parse_with_the_bootstrap_parser(any_stack: ProgramRun) -> None:
-    from mysql_platform_core.outputs import parse_outputs
+    from mysql_platform.core.outputs import parse_outputs
 
     parsed = parse_outputs(any_stack.exports)
     assert parsed.environment == any_stack.stack

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from components.program import program
-from components.settings import ConfigError
-from mysql_platform_core import contract
-from mysql_platform_core.outputs import parse_outputs
+from mysql_platform.components.program import program
+from mysql_platform.components.settings import ConfigError
+from mysql_platform.core import contract
+from mysql_platform.core.outputs import parse_outputs
 from tests.support.pulumi_harness import ProgramRun, shared_run
 from tests.support.stacks import APP_SG, FEATURES, PROXY_CIDR, SSH_CIDR
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from scripts.planning import render
+from mysql_platform.planning import render
 from tests.support.plans import plan
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from scripts.db.router import builtin_functions
-from scripts.db.router.builtin_functions import BUILTIN_FUNCTIONS, SPACE_SENSITIVE_FUNCTIONS
+from mysql_platform.router import builtin_functions
+from mysql_platform.router.builtin_functions import BUILTIN_FUNCTIONS, SPACE_SENSITIVE_FUNCTIONS
 
 LISTS = ["MARIADB_SQL_FUNCTIONS", "MARIADB_OTHER_FUNCTIONS", "MARIADB_11_FUNCTIONS", "MYSQL_84_FUNCTIONS"]
 SPACE_SENSITIVE = ["MARIADB_SPACE_SENSITIVE_FUNCTIONS", "MYSQL_84_SPACE_SENSITIVE_FUNCTIONS"]

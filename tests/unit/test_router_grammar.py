@@ -26,8 +26,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scripts.db.router.errors import RoutingRefused
-from scripts.db.router.statements import Route, reads_diagnostics, route_of, statement_count
+from mysql_platform.router.errors import RoutingRefused
+from mysql_platform.router.statements import Route, reads_diagnostics, route_of, statement_count
 
 Pieces = list[str]
 Strategy = st.SearchStrategy[Pieces]

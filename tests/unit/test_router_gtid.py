@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.db.router.gtid import MARIADB, MYSQL
+from mysql_platform.router.gtid import MARIADB, MYSQL
 
 U1 = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
 U2 = "4f22ab58-82db-22f2-0f44-d91bb0530673"

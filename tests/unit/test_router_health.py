@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from mysql_platform_core.contract import Endpoint, StackOutputs
-from mysql_platform_core.outputs import parse_outputs
-from scripts.db import router
-from scripts.db.router.gtid import MARIADB
-from scripts.db.router.health import EndpointHealth, LagClock, judge
-from scripts.db.router.settings import RouterSettings
+from mysql_platform import router
+from mysql_platform.core.contract import Endpoint, StackOutputs
+from mysql_platform.core.outputs import parse_outputs
+from mysql_platform.router.gtid import MARIADB
+from mysql_platform.router.health import EndpointHealth, LagClock, judge
+from mysql_platform.router.settings import RouterSettings
 
 
 def clock_with(samples: list[tuple[float, str]]) -> LagClock:

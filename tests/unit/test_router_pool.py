@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from mysql_platform_core.contract import Secret
-from scripts.db.connection import Target
-from scripts.db.router.pool import EndpointPool, PoolTimeout
+from mysql_platform.core.contract import Secret
+from mysql_platform.db.connection import Target
+from mysql_platform.router.pool import EndpointPool, PoolTimeout
 
 
 class FakeConnection:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.db.router.plans import plan_of
-from scripts.db.router.session_state import SessionState, apply, creates_state, words
-from scripts.db.router.statements import Route
+from mysql_platform.router.plans import plan_of
+from mysql_platform.router.session_state import SessionState, apply, creates_state, words
+from mysql_platform.router.statements import Route
 
 PINS = [
     "SET @x = 1",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.db.router.errors import RoutingRefused
-from scripts.db.router.statements import (
+from mysql_platform.router.errors import RoutingRefused
+from mysql_platform.router.statements import (
     Route,
     reads_diagnostics,
     route_for,

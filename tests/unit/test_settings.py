@@ -9,8 +9,8 @@ from typing import Any, get_origin, get_type_hints
 import pytest
 import yaml
 
-from components.program import program
-from components.settings import FIELDS, ConfigError, Settings, parse_settings, snake_case
+from mysql_platform.components.program import program
+from mysql_platform.components.settings import FIELDS, ConfigError, Settings, parse_settings, snake_case
 from tests.support.pulumi_harness import ROOT, RecordingMocks, RecordingMonitor, run_program, stack_config
 
 

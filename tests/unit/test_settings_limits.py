@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from components.program import program
-from components.settings import ConfigError
+from mysql_platform.components.program import program
+from mysql_platform.components.settings import ConfigError
 from tests.support.pulumi_harness import ProgramRun, shared_run
 from tests.support.settings_api import problems, settings
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from scripts.db.sql_split import SplitError, Statement, split_sql
+from mysql_platform.db.sql_split import SplitError, Statement, split_sql
 
 
 def texts(sql: str) -> list[str]:

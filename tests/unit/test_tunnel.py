@@ -1,4 +1,4 @@
-"""scripts.stack.tunnel without a server: the ssh command line, when a tunnel is used, input errors."""
+"""mysql_platform.stack.tunnel without a server: the ssh command line, when a tunnel is used, input errors."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mysql_platform_core.contract import DbInfo, Endpoint, HostInfo, Secret, StackOutputs
-from scripts.stack import tunnel
-from scripts.stack.tunnel import HostAccess, SshTarget, TunnelError
+from mysql_platform.core.contract import DbInfo, Endpoint, HostInfo, Secret, StackOutputs
+from mysql_platform.stack import tunnel
+from mysql_platform.stack.tunnel import HostAccess, SshTarget, TunnelError
 
 
 def _outputs(environment: str = "prod", public: bool = False) -> StackOutputs:

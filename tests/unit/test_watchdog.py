@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scripts.local.watchdog import Watchdog
+from mysql_platform.local.watchdog import Watchdog
 
 
 class Probe:

@@ -1,0 +1,203 @@
+"""``mysql-platform``: the one console script; the project's command lines are its subcommands.
+
+    mysql-platform local up|down|status|failover|export|query ...   the local environment (no AWS)
+    mysql-platform bootstrap --outputs FILE ...            schema and app user from an outputs file
+    mysql-platform migrate migrate|info|validate|repair|baseline|new ...   Flyway's commands
+    mysql-platform plan STACK [--json] [--compare OTHER] [--before PLAN.json]   offline
+    mysql-platform analytics export|query STACK ...        snapshot to Parquet, Glue, Athena (AWS)
+    mysql-platform stack preview|up|refresh|destroy|outputs|bootstrap STACK ...
+
+Everything after the subcommand goes unchanged to that command's own ``main(argv)`` (the one
+``python -m scripts.local_env``, ``scripts.bootstrap`` and ``scripts.automation`` run), so each
+subcommand's ``--help`` is its own. The options before the subcommand are this dispatcher's:
+``--version``, and ``--verbose``/``--quiet`` for the libraries' log level. A subcommand's module
+is imported only when it runs: ``--help`` and ``--version`` need neither Pulumi nor a database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from mysql_platform.project import CHECKOUT_ROOT
+
+PROG: Final = "mysql-platform"
+DISTRIBUTION: Final = "mysql-platform"
+EXIT_USAGE: Final = 2
+_PROJECT_ROOT: Final = CHECKOUT_ROOT
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: the module whose ``main(argv) -> int`` runs it, and its line in ``--help``."""
+
+    module: str
+    help: str
+    function: str = "main"
+
+
+COMMANDS: Final[dict[str, Command]] = {
+    "local": Command(
+        "scripts.local_env",
+        "the local environment on loopback: up, down, status, failover; export, query (no AWS account)",
+    ),
+    "bootstrap": Command(
+        "scripts.bootstrap",
+        "apply the schema and the app user to the database an outputs file names",
+    ),
+    "migrate": Command(
+        "scripts.migrate",
+        "versioned migrations as in Flyway: migrate, info, validate, repair, baseline, new",
+    ),
+    "plan": Command(
+        "scripts.plan",
+        "what a stack would create, offline (no Pulumi CLI, no AWS account): tree, JSON, compare, --before",
+    ),
+    "analytics": Command(
+        "mysql_platform.cli.analytics",
+        "the stack's data in Athena (AWS): export a snapshot as Parquet, crawl it, query it",
+    ),
+    "stack": Command(
+        "scripts.automation",
+        "a stack through the Pulumi Automation API: preview, up, refresh, destroy, outputs, bootstrap",
+    ),
+}
+
+
+def version() -> str:
+    """The installed distribution's version; from a checkout's pyproject.toml when not installed."""
+    from importlib import metadata  # about 40 ms of imports: only when --version is asked
+
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        import tomllib
+
+        try:
+            with (_PROJECT_ROOT / "pyproject.toml").open("rb") as f:
+                return str(tomllib.load(f)["project"]["version"])
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            return "unknown"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: argparse's own action, but the version is looked up only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.update(nargs=0, default=argparse.SUPPRESS)
+        super().__init__(option_strings, dest, help="show the program's version number and exit", **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        print(f"{PROG} {version()}")  # to stdout, as argparse's own "version" action writes it
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="MySQL on AWS as code, and the same platform on loopback. "
+        "Run `mysql-platform COMMAND --help` for a command's options.",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action=_VersionAction)
+    level = parser.add_mutually_exclusive_group()
+    level.add_argument(
+        "-v", "--verbose", action="store_true", help="the libraries' progress too (log level INFO)"
+    )
+    level.add_argument(
+        "-q", "--quiet", action="store_true", help="only the libraries' errors (log level ERROR)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, command in COMMANDS.items():
+        # No options of its own: what follows the name is the command's, passed on untouched.
+        sub.add_parser(name, help=command.help, add_help=False)
+    return parser
+
+
+def _split(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The dispatcher's part (its options and the command name) and the command's own arguments.
+
+    The dispatcher's options take no values, so the first word not starting with ``-`` is the
+    command; everything after it belongs to the command, options that look like ours included.
+    """
+    for index, word in enumerate(argv):
+        if not word.startswith("-"):
+            return list(argv[: index + 1]), list(argv[index + 1 :])
+    return list(argv), []
+
+
+class _Formatter(logging.Formatter):
+    """``%(level)s``: the level in lower case, as the commands write their own warnings."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.__dict__["level"] = record.levelname.lower()
+        return super().format(record)
+
+
+def _exit_code(exc: SystemExit) -> int:
+    """``sys.exit``'s argument as a process would report it (None is 0, a message is 1)."""
+    if exc.code is None or isinstance(exc.code, int):
+        return exc.code or 0
+    print(exc.code, file=sys.stderr)
+    return 1
+
+
+def _not_a_checkout_warning() -> None:
+    # The commands' defaults (sql/, .local/, Pulumi.yaml) are paths beside the packages: true in
+    # a checkout (and an editable install of it), not in a copy installed into site-packages.
+    if not (_PROJECT_ROOT / "Pulumi.yaml").is_file():
+        log.warning(
+            "running from an installed copy in %s, not from a checkout of the project: "
+            "the defaults that name project files (sql/, .local/, Pulumi.yaml) point there; "
+            "install the checkout in editable mode (`pip install -e .`) or pass the paths",
+            _PROJECT_ROOT,
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    own, rest = _split(argv)
+    try:
+        args = build_parser().parse_args(own)
+    except SystemExit as exc:  # --help and --version exit 0, bad arguments 2
+        return _exit_code(exc)
+    command = COMMANDS[args.command]
+    level = logging.INFO if args.verbose else logging.ERROR if args.quiet else logging.WARNING
+
+    # The root logger's level and one handler for the run; the subcommand's own basicConfig is
+    # then a no-op, so the level chosen here holds. Restored afterwards: main() also runs in-process.
+    root = logging.getLogger()
+    saved_level = root.level
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Formatter(f"{PROG} {args.command}: %(level)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
+    try:
+        _not_a_checkout_warning()
+        target: Callable[[list[str]], int] = getattr(
+            importlib.import_module(command.module), command.function
+        )
+        try:
+            return int(target(rest))
+        except SystemExit as exc:  # a command that lets argparse exit: its code, not an exception
+            return _exit_code(exc)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved_level)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
