@@ -21,8 +21,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-# What the wheel is built from: the build configuration and the three packages.
-SOURCES = ("pyproject.toml", "requirements.txt", "README.md", "components", "mysql_platform.core", "scripts")
+# What the wheel is built from: the build configuration and the package.
+SOURCES = ("pyproject.toml", "requirements.txt", "README.md", "mysql_platform")
 
 
 def _run(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -266,7 +266,7 @@ def test_down_after_a_long_state_dir_was_deleted_also_removes_its_socket_dir(tmp
 def _project_copy(root: Path, *, with_venv: bool) -> Path:
     """A directory laid out like the checkout, so `make clean` runs there and not on our own .local."""
     root.mkdir()
-    for name in ("scripts", "components", "mysql_platform.core"):
+    for name in ("scripts", "components", "mysql_platform"):
         (root / name).symlink_to(REPO_ROOT / name)
     if with_venv:
         venv = Path(sys.prefix)

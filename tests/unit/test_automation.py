@@ -379,9 +379,11 @@ def _imported_modules(path: Path) -> set[str]:
 def test_rejects_imports_between_subpackages(package: str, forbidden: tuple[str, ...]) -> None:
     """What combines the database and the stack lives above both
     (mysql_platform.orchestrate, mysql_platform.cli)."""
+    files = sorted((ROOT / "mysql_platform" / package).glob("*.py"))
+    assert files, f"mysql_platform/{package} has no modules"
     found = [
         f"{path.relative_to(ROOT)} imports {name}"
-        for path in sorted((ROOT / "scripts" / package).glob("*.py"))
+        for path in files
         for name in sorted(_imported_modules(path))
         if name.startswith(forbidden)
     ]
