@@ -45,19 +45,19 @@ class Command:
 
 COMMANDS: Final[dict[str, Command]] = {
     "local": Command(
-        "scripts.local_env",
+        "mysql_platform.cli.local",
         "the local environment on loopback: up, down, status, failover; export, query (no AWS account)",
     ),
     "bootstrap": Command(
-        "scripts.bootstrap",
+        "mysql_platform.cli.bootstrap",
         "apply the schema and the app user to the database an outputs file names",
     ),
     "migrate": Command(
-        "scripts.migrate",
+        "mysql_platform.cli.migrate",
         "versioned migrations as in Flyway: migrate, info, validate, repair, baseline, new",
     ),
     "plan": Command(
-        "scripts.plan",
+        "mysql_platform.cli.plan",
         "what a stack would create, offline (no Pulumi CLI, no AWS account): tree, JSON, compare, --before",
     ),
     "analytics": Command(
@@ -65,7 +65,7 @@ COMMANDS: Final[dict[str, Command]] = {
         "the stack's data in Athena (AWS): export a snapshot as Parquet, crawl it, query it",
     ),
     "stack": Command(
-        "scripts.automation",
+        "mysql_platform.cli.stack",
         "a stack through the Pulumi Automation API: preview, up, refresh, destroy, outputs, bootstrap",
     ),
 }

@@ -7,6 +7,7 @@ copy in a temporary directory with stand-in interpreters, so nothing here touche
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import re
@@ -100,16 +101,25 @@ def test_rejects_bad_arguments_with_exit_2_and_no_systemexit(
 @pytest.mark.parametrize(
     ("name", "module"),
     [
-        ("local", "scripts.local_env"),
-        ("bootstrap", "scripts.bootstrap"),
-        ("migrate", "scripts.migrate"),
-        ("plan", "scripts.plan"),
-        ("stack", "scripts.automation"),
+        ("local", "mysql_platform.cli.local"),
+        ("bootstrap", "mysql_platform.cli.bootstrap"),
+        ("migrate", "mysql_platform.cli.migrate"),
+        ("plan", "mysql_platform.cli.plan"),
+        ("stack", "mysql_platform.cli.stack"),
     ],
 )
 def test_delegates_to_the_command_module(name: str, module: str) -> None:
     assert cli.COMMANDS[name].module == module
     assert cli.COMMANDS[name].function == "main"
+
+
+def test_every_command_module_is_in_the_installed_package() -> None:
+    # The checkout's scripts/ shims are not shipped: a command naming one fails in a wheel install.
+    for name, command in cli.COMMANDS.items():
+        assert command.module.startswith("mysql_platform."), (name, command.module)
+        spec = importlib.util.find_spec(command.module)
+        assert spec is not None and spec.origin is not None, (name, command.module)
+        assert Path(spec.origin).is_relative_to(ROOT / "mysql_platform"), (name, spec.origin)
 
 
 @pytest.mark.parametrize(
