@@ -83,7 +83,9 @@ def _add_query(sub: Any) -> None:
 def _outputs(state_dir: Path) -> StackOutputs:
     path = state_dir / "outputs.json"
     if not path.is_file():
-        raise NotFound(f"no local environment in {state_dir} (no outputs.json): run `local up` first")
+        raise NotFound(
+            f"no local environment in {state_dir} (no outputs.json): run `mysql-platform local up` first"
+        )
     try:
         return outputs_file.load(path)
     except OutputsError as exc:
