@@ -185,6 +185,11 @@ class AnalyticsCommands:
             return EXIT_INTERRUPTED
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """The whole ``mysql-platform local`` parser: the environment's commands and ``export``/``query``."""
+    return local_cli.build_parser(AnalyticsCommands())
+
+
 def main(argv: list[str] | None = None) -> int:
     return local_cli.main(argv, extension=AnalyticsCommands())
 

@@ -50,7 +50,7 @@ from mysql_platform.stack.workspace import MINIMUM_CLI_VERSION, PROJECT_DIR
 
 _EPILOG = f"""\
 commands:
-  preview    show what `mysql-platform stack up` would change (creates the stack if it is new)
+  preview    show what up would change (creates the stack if it is new)
   up         create or update the stack's resources (needs --yes)
   refresh    reconcile the stack's state with the cloud (needs --yes)
   destroy    delete the stack's resources (needs --yes; protected resources stop it)

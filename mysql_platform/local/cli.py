@@ -46,8 +46,8 @@ _JSON_HELP = (
     "seconds_behind_master (null: unknown), gtid_current_pos, last_error or error}, replicas [as "
     "replication, the other replicas], needs_rejoin [server], proxy [{backend, server, address, state}] "
     "(HAProxy's view), proxy_disagreements [str], auto_failover (with auto-failover), problems [str, "
-    "each saying what to run next], healthy (bool); after `down`, stopped (true) with one problem; "
-    "same exit status"
+    "each saying what to run next], healthy (bool); after `mysql-platform local down`, stopped (true) "
+    "with one problem; same exit status"
 )
 
 
