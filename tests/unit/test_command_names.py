@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import importlib
 import re
 import shlex
@@ -45,7 +46,10 @@ def builders() -> dict[str, Callable[[], argparse.ArgumentParser]]:
     return found
 
 
-def parsers(parser: argparse.ArgumentParser, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any]]:
+Found = tuple[tuple[str, ...], argparse.ArgumentParser]
+
+
+def parsers(parser: argparse.ArgumentParser, path: tuple[str, ...]) -> Iterator[Found]:
     yield path, parser
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -53,8 +57,8 @@ def parsers(parser: argparse.ArgumentParser, path: tuple[str, ...]) -> Iterator[
                 yield from parsers(sub, (*path, name))
 
 
-def every_parser() -> list[tuple[tuple[str, ...], argparse.ArgumentParser]]:
-    found = [((), cli.build_parser())]
+def every_parser() -> list[Found]:
+    found: list[Found] = [((), cli.build_parser())]
     for name, build in builders().items():
         found += list(parsers(build(), (name,)))
     return found
@@ -118,7 +122,12 @@ def test_nothing_in_the_package_says_python_m_scripts() -> None:
 # --- the commands messages suggest -------------------------------------------------------------
 
 
-def message_strings() -> Iterator[tuple[str, str]]:
+@functools.cache  # two tests read the same ~28k lines
+def message_strings() -> tuple[tuple[str, str], ...]:
+    return tuple(_message_strings())
+
+
+def _message_strings() -> Iterator[tuple[str, str]]:
     """(where, text) of every string in the package that is not a docstring; an f-string's values
     are HOLE."""
     for path in sorted(PACKAGE.rglob("*.py")):
@@ -135,7 +144,10 @@ def message_strings() -> Iterator[tuple[str, str]]:
         for node in ast.walk(tree):
             where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
             if isinstance(node, ast.JoinedStr):
-                yield where, "".join(v.value if isinstance(v, ast.Constant) else HOLE for v in node.values)
+                yield (
+                    where,
+                    "".join(str(v.value) if isinstance(v, ast.Constant) else HOLE for v in node.values),
+                )
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
                 yield where, node.value
 
@@ -150,13 +162,18 @@ def filled(command: str) -> str:
     )
 
 
+@functools.cache
+def parser_of(command: str) -> argparse.ArgumentParser:
+    return builders()[command]()
+
+
 def parse(command: str) -> argparse.Namespace:
     """``mysql-platform SUBCOMMAND ...`` through the subcommand's real parser; fails the test when
     argparse refuses it."""
     words = shlex.split(command)
     assert words[0] == PROGRAM and words[1] in cli.COMMANDS, command
     try:
-        return builders()[words[1]]().parse_args(words[2:])
+        return parser_of(words[1]).parse_args(words[2:])
     except SystemExit as exc:  # --help exits 0: it parsed
         if exc.code != 0:
             pytest.fail(f"suggested command does not parse: {command}")
