@@ -1,5 +1,6 @@
 """The command lines: thin ``main(argv) -> int`` functions over the libraries.
 
-``python -m scripts.bootstrap`` is :mod:`mysql_platform.cli.bootstrap`, ``python -m scripts.automation``
-is :mod:`mysql_platform.cli.stack`. Only these modules print; the libraries log or take streams.
+``mysql-platform bootstrap`` is :mod:`mysql_platform.cli.bootstrap`, ``mysql-platform stack`` is
+:mod:`mysql_platform.cli.stack`; every parser's ``prog`` comes from
+:mod:`mysql_platform.core.command_names`. Only these modules print; the libraries log or take streams.
 """

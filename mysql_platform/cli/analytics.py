@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,11 +31,16 @@ from mysql_platform.analytics.errors import BadInput, require_extra
 from mysql_platform.analytics.progress import Progress
 from mysql_platform.analytics.table_text import aligned, as_json
 from mysql_platform.core import outputs as outputs_file
+from mysql_platform.core.command_names import prog
 from mysql_platform.core.contract import AnalyticsInfo, StackOutputs
 from mysql_platform.core.outputs import OutputsError
 from mysql_platform.errors import EXIT_INTERRUPTED, PlatformError
 
-PROG = "mysql-platform analytics"
+PROG = prog("analytics")
+# The environment name in the local environment's outputs (mysql_platform.local.outputs): it has
+# no stack file and no AWS account, so no Athena; `mysql-platform local export|query` is its half.
+LOCAL_ENVIRONMENT = "local"
+DEFAULT_MAX_ROWS = 1000
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(query)
     query.add_argument("sql", metavar="SQL")
     query.add_argument("--json", action="store_true", help="the result as JSON")
-    query.add_argument("--max-rows", type=int, default=1000, metavar="N", help="rows shown (1000)")
+    query.add_argument(
+        "--max-rows", type=int, default=DEFAULT_MAX_ROWS, metavar="N", help=f"rows shown ({DEFAULT_MAX_ROWS})"
+    )
     query.add_argument("--timeout", type=float, default=600.0, metavar="S", help="wait for the query (600)")
     query.add_argument("--poll", type=float, default=1.0, metavar="S", help="seconds between checks (1)")
     return p
@@ -89,9 +97,27 @@ def analytics_of(stack: str, found: StackOutputs) -> AnalyticsInfo:
     if found.analytics is None:
         raise BadInput(
             f"stack '{stack}' has no analytics resources: set `mysql-platform:analyticsEnabled: true` "
-            f"in Pulumi.{stack}.yaml and run `pulumi up`"
+            f"in Pulumi.{stack}.yaml, then run `mysql-platform stack up {stack} --yes` "
+            f"(or `pulumi up -s {stack}`)"
         )
     return found.analytics
+
+
+def local_instead(args: argparse.Namespace) -> str:
+    """What runs for the local environment: ``local export`` and ``local query``, with the options
+    that carry over (the SQL, --tables, --json, --max-rows; a snapshot is AWS's alone)."""
+    export, query = "mysql-platform local export", 'mysql-platform local query "SQL"'
+    if args.command == "export" and args.tables:
+        export += f" --tables {shlex.quote(args.tables)}"
+    elif args.command == "query":
+        rows = f" --max-rows {args.max_rows}" if args.max_rows != DEFAULT_MAX_ROWS else ""
+        query = f"mysql-platform local query {shlex.quote(args.sql)}{' --json' if args.json else ''}{rows}"
+    return (
+        f"stack '{LOCAL_ENVIRONMENT}' is the local environment: it has no stack file and no AWS account, "
+        "so no Athena. Its analytics run on this machine, DuckDB over Parquet files laid out as an RDS "
+        "snapshot export writes them, tables named as in Athena (app.orders is app_orders): with the "
+        f"environment up (`mysql-platform local up`), run `{export}` once, then `{query}`"
+    )
 
 
 def run_export(args: argparse.Namespace, info: AnalyticsInfo) -> int:
@@ -217,6 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
     try:
+        if args.stack == LOCAL_ENVIRONMENT:
+            raise BadInput(local_instead(args))
         require_extra("boto3")
         info = analytics_of(args.stack, stack_outputs(args.stack, args.outputs))
         return run_export(args, info) if args.command == "export" else run_query(args, info)

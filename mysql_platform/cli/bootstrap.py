@@ -1,6 +1,6 @@
-"""``python -m scripts.bootstrap``: apply migrations, create the app user, check replication.
+"""``mysql-platform bootstrap``: apply migrations, create the app user, check replication.
 
-    python -m scripts.bootstrap --outputs FILE [--sql-dir DIR] [--ssl-ca PATH] ...
+    mysql-platform bootstrap --outputs FILE [--sql-dir DIR] [--ssl-ca PATH] ...
 
 Exit codes (also in the README; the table is :mod:`mysql_platform.errors`):
     0  ok
@@ -35,6 +35,7 @@ from mysql_platform.cli.db_options import (
     read_outputs,
     trusting_only_the_given_ca,
 )
+from mysql_platform.core.command_names import prog
 from mysql_platform.db import app_password
 from mysql_platform.db.bootstrap_options import Options
 from mysql_platform.errors import EXIT_BAD_INPUT, interrupt_exit
@@ -42,7 +43,7 @@ from mysql_platform.errors import EXIT_BAD_INPUT, interrupt_exit
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m scripts.bootstrap",
+        prog=prog("bootstrap"),
         description="Apply migrations, create the application user and check replication.",
         epilog="exit codes: 0 ok, 2 bad input, 3 cannot connect/authenticate (or connection lost), "
         "4 migration failed, 5 replication check failed, 130 Ctrl-C, 143 SIGTERM",

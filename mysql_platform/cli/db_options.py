@@ -118,7 +118,7 @@ def endpoint_arg(text: str) -> Endpoint:
 
 
 def add_host_access_arguments(parser: argparse.ArgumentParser) -> None:
-    """--via-host and the SSH options (shared with ``scripts.automation``)."""
+    """--via-host and the SSH options (shared with ``mysql-platform stack``)."""
     group = parser.add_argument_group(
         "through the EC2 host",
         "an SSH tunnel; automatic when the DB is not publicly accessible and the environment is not local",

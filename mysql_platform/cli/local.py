@@ -83,7 +83,9 @@ def _add_query(sub: Any) -> None:
 def _outputs(state_dir: Path) -> StackOutputs:
     path = state_dir / "outputs.json"
     if not path.is_file():
-        raise NotFound(f"no local environment in {state_dir} (no outputs.json): run `local up` first")
+        raise NotFound(
+            f"no local environment in {state_dir} (no outputs.json): run `mysql-platform local up` first"
+        )
     try:
         return outputs_file.load(path)
     except OutputsError as exc:
@@ -181,6 +183,11 @@ class AnalyticsCommands:
         except KeyboardInterrupt:  # an export's half-written folder is already removed
             print(f"local {args.command}: interrupted; nothing was kept", file=sys.stderr)
             return EXIT_INTERRUPTED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole ``mysql-platform local`` parser: the environment's commands and ``export``/``query``."""
+    return local_cli.build_parser(AnalyticsCommands())
 
 
 def main(argv: list[str] | None = None) -> int:

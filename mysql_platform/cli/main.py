@@ -7,8 +7,8 @@
     mysql-platform analytics export|query STACK ...        snapshot to Parquet, Glue, Athena (AWS)
     mysql-platform stack preview|up|refresh|destroy|outputs|bootstrap STACK ...
 
-Everything after the subcommand goes unchanged to that command's own ``main(argv)`` (the one
-``python -m scripts.local_env``, ``scripts.bootstrap`` and ``scripts.automation`` run), so each
+Everything after the subcommand goes unchanged to that command's own ``main(argv)`` (the one the
+checkout's ``scripts/`` shims run too), so each
 subcommand's ``--help`` is its own. The options before the subcommand are this dispatcher's:
 ``--version``, and ``--verbose``/``--quiet`` for the libraries' log level. A subcommand's module
 is imported only when it runs: ``--help`` and ``--version`` need neither Pulumi nor a database.
@@ -24,9 +24,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from mysql_platform.core.command_names import PROGRAM
 from mysql_platform.project import CHECKOUT_ROOT
 
-PROG: Final = "mysql-platform"
+PROG: Final = PROGRAM
 DISTRIBUTION: Final = "mysql-platform"
 EXIT_USAGE: Final = 2
 _PROJECT_ROOT: Final = CHECKOUT_ROOT

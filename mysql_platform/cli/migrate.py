@@ -1,4 +1,4 @@
-"""``mysql-platform migrate COMMAND`` (also ``python -m scripts.migrate``): Flyway's everyday commands.
+"""``mysql-platform migrate COMMAND``: Flyway's everyday commands.
 
     migrate  [--outputs FILE] [--dry-run] [--out-of-order] [--target N]  apply pending migrations
     info     [--outputs FILE] [--target N]                 every version's state
@@ -38,13 +38,14 @@ from mysql_platform.cli.db_options import (
 )
 from mysql_platform.cli.migrate_settings import CONFIG_FILE, PYPROJECT_TABLE, env_name
 from mysql_platform.core import outputs
+from mysql_platform.core.command_names import prog
 from mysql_platform.core.contract import StackOutputs
 from mysql_platform.db import migrate, migration_commands
 from mysql_platform.db.bootstrap_options import BadInput, Options
 from mysql_platform.db.migrate_json import Emitter
 from mysql_platform.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, PlatformError, interrupt_exit
 
-PROG = "python -m scripts.migrate"
+PROG = prog("migrate")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""``mysql-platform plan STACK`` (also ``python -m scripts.plan STACK``): the stack without credentials.
+"""``mysql-platform plan STACK``: the stack without credentials.
 
 Runs the program (the function ``pulumi up`` runs) under the mock engine: no Pulumi CLI, no AWS
 account, no network. Prints the resource tree and the exports (secrets masked).
@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from mysql_platform.components.settings import ConfigError
+from mysql_platform.core.command_names import prog
 from mysql_platform.errors import EXIT_BAD_INPUT, EXIT_OK
 from mysql_platform.planning import (
     change_set,
@@ -51,7 +52,7 @@ EXIT_REFUSED = 3
 EXIT_POLICY = 4
 # Only with --detailed-exitcode, as `terraform plan -detailed-exitcode` exits 2 (2 is bad input here).
 EXIT_CHANGES = 5
-PROG = "python -m scripts.plan"
+PROG = prog("plan")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--before",
         type=Path,
         metavar="PLAN.json",
-        help="what `up` would do against a saved --json plan, and the monthly cost change",
+        help="what `pulumi up` would do against a saved --json plan, and the monthly cost change",
     )
     p.add_argument(
         "--detailed-exitcode",

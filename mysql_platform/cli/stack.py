@@ -1,9 +1,9 @@
-"""``python -m scripts.automation``: run this project's Pulumi stacks from the command line.
+"""``mysql-platform stack``: run this project's Pulumi stacks from the command line.
 
-    python -m scripts.automation preview dev
-    python -m scripts.automation up dev --yes
-    python -m scripts.automation outputs prod            # password masked
-    python -m scripts.automation bootstrap prod --ssh-key ~/.ssh/prod.pem
+    mysql-platform stack preview dev
+    mysql-platform stack up dev --yes
+    mysql-platform stack outputs prod            # password masked
+    mysql-platform stack bootstrap prod --ssh-key ~/.ssh/prod.pem
 
 The operations are :mod:`mysql_platform.stack.automation`; ``bootstrap`` and ``up --bootstrap``
 are :mod:`mysql_platform.orchestrate`. Exit codes: :mod:`mysql_platform.errors` (and ``--help``).
@@ -23,6 +23,7 @@ from pulumi import automation as auto
 
 from mysql_platform import orchestrate
 from mysql_platform.cli.db_options import add_host_access_arguments, host_access_from_args
+from mysql_platform.core.command_names import prog
 from mysql_platform.core.contract import Secret
 from mysql_platform.db import bootstrap_options
 from mysql_platform.errors import (
@@ -49,7 +50,7 @@ from mysql_platform.stack.workspace import MINIMUM_CLI_VERSION, PROJECT_DIR
 
 _EPILOG = f"""\
 commands:
-  preview    show what `up` would change (creates the stack if it is new)
+  preview    show what up would change (creates the stack if it is new)
   up         create or update the stack's resources (needs --yes)
   refresh    reconcile the stack's state with the cloud (needs --yes)
   destroy    delete the stack's resources (needs --yes; protected resources stop it)
@@ -81,7 +82,7 @@ _NEEDS_YES = frozenset({"up", "refresh", "destroy"})
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.automation",
+        prog=prog("stack"),
         description="Run this project's Pulumi stacks through the Automation API.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -250,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in _NEEDS_YES and not args.yes:
         print(
             f"error: '{args.command}' changes stack '{args.stack}': pass --yes to confirm "
-            f"(run `python -m scripts.automation preview {args.stack}` first to see what would change)",
+            f"(run `mysql-platform stack preview {args.stack}` first to see what would change)",
             file=sys.stderr,
         )
         return EXIT_USAGE

@@ -1,7 +1,7 @@
 """Render the HAProxy configuration of the read/write-split proxy.
 
 One pure function, :func:`render_haproxy_config`, used by both the local
-environment (``scripts.local_env``) and the EC2 host's user data on AWS, so
+environment (``mysql-platform local``) and the EC2 host's user data on AWS, so
 the configuration that is tested locally against real HAProxy is the one that
 ships.
 

@@ -16,7 +16,7 @@ checked before any migration runs (only accounts the bootstrap created, never th
 user, an existing password only replaced with ``rotate_app_password``); see
 :mod:`mysql_platform.db.app_user` for passwords and grants.
 
-The command line is :mod:`mysql_platform.cli.bootstrap` (``python -m scripts.bootstrap``).
+The command line is :mod:`mysql_platform.cli.bootstrap` (``mysql-platform bootstrap``).
 """
 
 from __future__ import annotations

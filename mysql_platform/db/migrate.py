@@ -224,7 +224,8 @@ def _migrate(run: _Run) -> int:
         # Flyway says nothing here; a person asking for an older version probably meant undo.
         run.state.printed(
             f"note: target {command.target} is below the newest applied version {result.newest}: "
-            f"migrate never goes back (`migrate undo --target {command.target}` does, with U files)"
+            "migrate never goes back "
+            f"(`mysql-platform migrate undo --target {command.target}` does, with U files)"
         )
     say(f"migrations: {len(result.applied)} applied, {result.skipped} already applied{extra}{above}")
     return EXIT_OK

@@ -38,9 +38,9 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
 # names them with the escape `${{`, so it is valid whatever values a run has (${app_user} exists only
 # for a plain user name). Kept apart from the first line: the text is full of braces.
 NEW_FILE_HEADER = (
-    "-- Applied once, in version order, by `mysql-platform migrate` (or the bootstrap); never edit it\n"
-    "-- once applied: add the next version instead. Write statements that converge when rerun after a\n"
-    "-- failure part-way (CREATE ... IF NOT EXISTS, CREATE OR REPLACE, INSERT IGNORE).\n"
+    "-- Applied once, in version order, by `mysql-platform migrate migrate` (or the bootstrap);\n"
+    "-- never edit it once applied: add the next version instead. Write statements that converge when\n"
+    "-- rerun after a failure part-way (CREATE ... IF NOT EXISTS, CREATE OR REPLACE, INSERT IGNORE).\n"
     "-- Placeholders: ${{database}, ${{app_user} and ${{ops_schema}. This comment writes them with the\n"
     "-- escape ${{ (a literal dollar and brace) so that it stays valid whatever the values.\n\n"
 )

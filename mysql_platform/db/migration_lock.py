@@ -85,7 +85,8 @@ class HeldLock:
             f"{migration.script} ran, but the migration lock '{self.name}' was lost while it ran (the "
             "connection that held it was closed: the server's wait_timeout, a proxy's idle timeout, or "
             f"the network), so another run may be applying migrations now; {migration.script} was not "
-            "recorded and its last transaction was rolled back. Check `migrate info`, then rerun"
+            "recorded and its last transaction was rolled back. "
+            "Check `mysql-platform migrate info`, then rerun"
         )
 
     @contextmanager

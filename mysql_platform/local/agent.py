@@ -265,7 +265,7 @@ class Agent:
         if self.lease is None:
             return
         if role == "replica" and maintenance.is_paused(self.env.state_dir):
-            return  # `local pause`: no promotion (a primary may still take the lease back)
+            return  # `mysql-platform local pause`: no promotion (a primary may still take the lease back)
         views = self.verified(self.consensus.reports())
         if best_candidate(views) != self.name:
             return
@@ -284,7 +284,7 @@ class Agent:
         if role == "primary":
             return
         if maintenance.is_paused(self.env.state_dir):
-            # `local pause` landed during the election: hand the key back, promote nothing.
+            # `mysql-platform local pause` landed during the election: hand the key back, promote nothing.
             self.consensus.resign(self.name)
             self.watchdog.disarm()
             return

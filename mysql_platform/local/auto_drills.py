@@ -284,7 +284,7 @@ def two_replicas_drill(env: LocalEnv) -> TwoReplicasResult:
     the primary. The more advanced replica must win, and the other must follow it."""
     state = env.store.load()
     if state is None or len(state.replicas) != 2:
-        raise RuntimeError("the two-replica drill needs `up --replicas 2`")
+        raise RuntimeError("the two-replica drill needs `mysql-platform local up --replicas 2`")
     behind, ahead = state.replicas
     with env.servers.ops_connection(behind) as conn, contextlib.closing(conn.cursor()) as cur:
         cur.execute("STOP SLAVE SQL_THREAD")

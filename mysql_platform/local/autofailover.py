@@ -71,7 +71,7 @@ def load(state_dir: Path) -> Settings | None:
         return Settings(int(doc["lease_ttl_s"]), members, tls=doc.get("tls") is True)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise LocalEnvError(
-            f"{path} is not usable ({exc}): delete it and run `up --auto-failover` again"
+            f"{path} is not usable ({exc}): delete it and run `mysql-platform local up --auto-failover` again"
         ) from None
 
 
@@ -205,8 +205,9 @@ def _not_ready(state_dir: Path, expected: str, leader: str | None, silent: list[
     if leader is not None and leader != expected:
         return (
             f"the agent of {leader} holds the leader lease, not {expected}'s: {expected} did not answer "
-            f"while `up` waited, and {leader} took over (`local history` says when and why). Run `up` "
-            f"again to bring {expected} back as a replica; see {logs}/*.log"
+            f"while `mysql-platform local up` waited, and {leader} took over "
+            "(`mysql-platform local history` says when and why). "
+            f"Run `mysql-platform local up` again to bring {expected} back as a replica; see {logs}/*.log"
         )
     if leader != expected:
         return (
@@ -280,28 +281,32 @@ def problems(summary: dict[str, Any] | None, primary: str, state_dir: Path) -> l
     if summary is None:
         return []
     found = [
-        f"etcd member {m['name']} is not running: run `local up` to start it"
+        f"etcd member {m['name']} is not running: run `mysql-platform local up` to start it"
         for m in summary["etcd"]
         if not m["alive"]
     ]
     found += [
-        f"the agent of {s} is not running: run `local up` to start it"
+        f"the agent of {s} is not running: run `mysql-platform local up` to start it"
         for s, a in summary["agents"].items()
         if not a["alive"]
     ]
     if not summary.get("etcd_reachable"):
         found.append(
             "no etcd member answers: no failover can happen, and the primary fences itself; "
-            "run `local up` to start the members that are down, `local logs etcd` says why"
+            "run `mysql-platform local up` to start the members that are down, "
+            "`mysql-platform local logs etcd` says why"
         )
         return found
     leader = summary.get("leader")
     if leader is None:
-        found.append("no agent holds the leader lease: no failover can happen; see `local logs agent`")
+        found.append(
+            "no agent holds the leader lease: no failover can happen; see `mysql-platform local logs agent`"
+        )
     elif leader != primary:
         found.append(
             f"the leader lease is {leader}'s but the primary is {primary}: a failover may be under way "
-            f"(run `local status` again in a few seconds); if it lasts, see `local logs agent`"
+            "(run `mysql-platform local status` again in a few seconds); "
+            "if it lasts, see `mysql-platform local logs agent`"
         )
     agent = summary["agents"].get(primary, {})
     view = agent.get("view") or {}
@@ -309,6 +314,6 @@ def problems(summary: dict[str, Any] | None, primary: str, state_dir: Path) -> l
         # An agent reports only while its server answers; the report lapses with its lease.
         found.append(
             f"the agent of the primary {primary} does not report it healthy (its server does not answer "
-            f"the agent); see `local logs agent` and `local logs {primary}`"
+            f"the agent); see `mysql-platform local logs agent` and `mysql-platform local logs {primary}`"
         )
     return found

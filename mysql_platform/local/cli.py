@@ -1,4 +1,4 @@
-"""``python -m scripts.local_env up|down|status|list|failover|...``: the local environment's command line.
+"""``mysql-platform local up|down|status|list|failover|...``: the local environment's command line.
 
 It decides what people see: the library (:mod:`mysql_platform.local.env`) only logs, and its
 warnings reach stderr through the logging set up here. Exit status: 0 done (for
@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
+from mysql_platform.core.command_names import prog
 from mysql_platform.core.contract import StackOutputs
 from mysql_platform.local import autofailover, commands, maintenance
 from mysql_platform.local.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE, exit_codes
@@ -33,7 +34,8 @@ down, replication is not running, the primary is read-only, HAProxy's view
 disagrees with the servers (its writer port not sent to the primary), with
 auto-failover the leader lease not the primary's or its agent not reporting it
 healthy, or there is no environment), each reason printed after "NOT HEALTHY:"
-with what to run next. After `down` it says one line: "stopped: run `local up`".
+with what to run next. After `mysql-platform local down` it says one line: "stopped: run
+`mysql-platform local up`".
 """
 
 _JSON_HELP = (
@@ -44,8 +46,8 @@ _JSON_HELP = (
     "seconds_behind_master (null: unknown), gtid_current_pos, last_error or error}, replicas [as "
     "replication, the other replicas], needs_rejoin [server], proxy [{backend, server, address, state}] "
     "(HAProxy's view), proxy_disagreements [str], auto_failover (with auto-failover), problems [str, "
-    "each saying what to run next], healthy (bool); after `down`, stopped (true) with one problem; "
-    "same exit status"
+    "each saying what to run next], healthy (bool); after `mysql-platform local down`, stopped (true) "
+    "with one problem; same exit status"
 )
 
 
@@ -74,16 +76,20 @@ def status_lines(status: dict[str, Any]) -> list[str]:
         orphans = status.get("orphans") or []
         if orphans:
             which = ", ".join(f"{p['name']} pid {p['pid']}" for p in orphans)
-            lines.append(f"no state file, yet processes of this state dir still run ({which}): run `down`")
+            lines.append(
+                f"no state file, yet processes of this state dir still run ({which}): "
+                "run `mysql-platform local down`"
+            )
         else:
-            lines.append("no local environment here (run `up`)")
+            lines.append("no local environment here (run `mysql-platform local up`)")
         return lines
     if status.get("stopped"):
         return [problems[0]]
     lines.append(
         f"replication: {'semi-sync' if status['semi_sync'] else 'async'}; roles: {roles_text(status)}"
     )
-    lines.append(f"database: {status.get('db_name') or '(none recorded: the next `up` creates it)'}")
+    unset = "(none recorded: the next `mysql-platform local up` creates it)"
+    lines.append(f"database: {status.get('db_name') or unset}")
     for p in status["processes"]:
         ports = ",".join(str(x) for x in p["ports"])
         pid = _unknown(p["pid"])
@@ -177,7 +183,7 @@ class Extension(Protocol):
 
 def build_parser(extension: Extension | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.local_env",
+        prog=prog("local"),
         description="Local MariaDB primary/replica + HAProxy + TLS on loopback, "
         "with the stack outputs contract.",
         epilog="exit status: 0 done (status: healthy); 1 failed (status: not healthy; failover: "
@@ -200,7 +206,8 @@ def build_parser(extension: Extension | None = None) -> argparse.ArgumentParser:
     up.add_argument(
         "--semi-sync",
         action="store_true",
-        help="semi-synchronous replication when the environment is created (default async); a later `up` "
+        help="semi-synchronous replication when the environment is created (default async); a later "
+        "`mysql-platform local up` "
         "without it keeps the recorded mode, and with it on an async environment is refused (a mode never "
         "changes in place)",
     )
@@ -209,13 +216,14 @@ def build_parser(extension: Extension | None = None) -> argparse.ArgumentParser:
         type=int,
         choices=range(1, MAX_REPLICAS + 1),
         metavar="N",
-        help=f"replicas when the environment is created: 1 (default) to {MAX_REPLICAS}; kept by later `up`s",
+        help=f"replicas when the environment is created: 1 (default) to {MAX_REPLICAS}; kept by later runs "
+        "of `mysql-platform local up`",
     )
     up.add_argument(
         "--auto-failover",
         action="store_true",
         help="etcd and one agent per server: the primary holds a lease, the replica takes over when it "
-        "expires (kept on for later `up`s)",
+        "expires (kept on by later runs of `mysql-platform local up`)",
     )
     up.add_argument("--etcd-members", type=int, default=1, metavar="N", help="1, or 3 to show quorum (1)")
     up.add_argument(
@@ -275,7 +283,7 @@ def main(argv: list[str] | None = None, extension: Extension | None = None) -> i
     except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     # Warnings from the library (e.g. down working without a usable state file) reach the user.
-    logging.basicConfig(level=logging.WARNING, format="local_env: %(message)s", stream=sys.stderr)
+    logging.basicConfig(level=logging.WARNING, format="local: %(message)s", stream=sys.stderr)
     if extension is not None and (code := extension.run(args)) is not None:
         return code
     env: LocalEnv | None = None
@@ -307,7 +315,7 @@ def main(argv: list[str] | None = None, extension: Extension | None = None) -> i
         elif args.command in commands.RUNNERS:
             return commands.RUNNERS[args.command](env, args)
     except LocalEnvError as exc:
-        print(f"local_env {args.command}: {exc}", file=sys.stderr)
+        print(f"local {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:
         # A server or HAProxy that stopped answering mid-command (a timeout, a lost connection):
@@ -316,8 +324,8 @@ def main(argv: list[str] | None = None, extension: Extension | None = None) -> i
             raise
         what = (env.servers.scrub(str(exc)) if env is not None else str(exc)) or type(exc).__name__
         print(
-            f"local_env {args.command}: a server or HAProxy did not answer ({what}); "
-            "`local status` says which, `local logs` shows their logs",
+            f"local {args.command}: a server or HAProxy did not answer ({what}); "
+            "`mysql-platform local status` says which, `mysql-platform local logs` shows their logs",
             file=sys.stderr,
         )
         return EXIT_FAILED

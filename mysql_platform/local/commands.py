@@ -44,7 +44,7 @@ down, the candidate applies what it received and the old primary rejoins when it
 Refused (exit 1, naming the candidate) when the candidate is not a replica, is not running, has
 diverged or is a former primary that has not rejoined, does not replicate, or lags beyond the
 bounds (with the primary down: lacks transactions that another replica received).
-`switchover` is the same command.
+`mysql-platform local switchover` is the same command.
 """
 
 
@@ -100,9 +100,10 @@ def add_commands(sub: Any) -> None:
     hist.add_argument("--json", action="store_true", help="print a JSON array of the entries instead")
     pause = sub.add_parser(
         "pause",
-        help="maintenance mode: no automatic failover until `resume`",
+        help="maintenance mode: no automatic failover until `mysql-platform local resume`",
         description="Maintenance mode: while paused, no agent promotes a replica (the primary keeps "
-        "its lease and its writes); `local failover` still works. The flag is <state dir>/paused.",
+        "its lease and its writes); `mysql-platform local failover` still works. "
+        "The flag is <state dir>/paused.",
         epilog=exit_codes("paused (or already was)", "no environment"),
     )
     pause.add_argument("--reason", default="local pause", help="recorded with the flag (status shows it)")
@@ -132,7 +133,7 @@ def add_commands(sub: Any) -> None:
 
 def _require_env(env: LocalEnv) -> None:
     if env.store.load() is None:
-        raise LocalEnvError(f"no local environment in {env.state_dir}; run `local up`")
+        raise LocalEnvError(f"no local environment in {env.state_dir}; run `mysql-platform local up`")
 
 
 def run_list(env: LocalEnv, args: argparse.Namespace) -> int:
@@ -158,7 +159,7 @@ def run_failover(env: LocalEnv, args: argparse.Namespace) -> int:
         print(f"local {args.command}: --max-lag-s and --max-lag-trx must be 0 or more", file=sys.stderr)
         return EXIT_USAGE
     started = time.monotonic()
-    reason = f"`local {args.command}" + (f" --to {args.to}`" if args.to else "`")
+    reason = f"`mysql-platform local {args.command}" + (f" --to {args.to}`" if args.to else "`")
     outputs = env.checked_failover(
         args.to, max_lag_s=args.max_lag_s, max_lag_trx=args.max_lag_trx, reason=reason
     )
@@ -182,7 +183,10 @@ def run_pause(env: LocalEnv, args: argparse.Namespace) -> int:
     _require_env(env)
     newly = maintenance.pause(env.state_dir, args.reason)
     note = "" if autofailover.load(env.state_dir) else " (no agents run here: nothing fails over by itself)"
-    print(("paused" if newly else "already paused") + f": no automatic failover until `local resume`{note}")
+    print(
+        ("paused" if newly else "already paused")
+        + f": no automatic failover until `mysql-platform local resume`{note}"
+    )
     return EXIT_OK
 
 
@@ -197,7 +201,7 @@ def run_resume(env: LocalEnv, args: argparse.Namespace) -> int:
 def run_logs(env: LocalEnv, args: argparse.Namespace) -> int:
     state = env.store.load()
     if state is None:
-        raise LocalEnvError(f"no local environment in {env.state_dir}; run `local up`")
+        raise LocalEnvError(f"no local environment in {env.state_dir}; run `mysql-platform local up`")
     known = logs.locations(env.paths, state.names)
     try:
         chosen = logs.select(known, args.name)
@@ -223,7 +227,9 @@ RUNNERS: dict[str, Callable[[LocalEnv, argparse.Namespace], int]] = {
 def _member_name(text: str) -> str:
     """argparse type of ``--to``: a member's name, never empty (an empty one meant the default)."""
     if not text.strip():
-        raise argparse.ArgumentTypeError("expected a member's name, e.g. db2 (`local list` names them)")
+        raise argparse.ArgumentTypeError(
+            "expected a member's name, e.g. db2 (`mysql-platform local list` names them)"
+        )
     return text
 
 

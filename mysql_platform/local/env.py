@@ -1,6 +1,6 @@
 """The local environment: real MariaDB primary/replica + HAProxy + TLS on loopback.
 
-``python -m scripts.local_env up|down|status|list|failover|history|pause|resume|logs`` (see
+``mysql-platform local up|down|status|list|failover|history|pause|resume|logs`` (see
 ``--help``; the CLI is :mod:`~mysql_platform.local.cli`).
 :class:`LocalEnv` is the facade the CLI, the tests and the
 benchmarks use.
@@ -233,7 +233,7 @@ class LocalEnv(Accessors):
         """Every server as ``local list`` shows it, the primary first."""
         state = self.store.load()
         if state is None:
-            raise LocalEnvError(f"no local environment in {self.state_dir}; run `local up`")
+            raise LocalEnvError(f"no local environment in {self.state_dir}; run `mysql-platform local up`")
         return members_report.collect(state, self.servers, autofailover.report(self.state_dir, state.names))
 
     @_exclusive
@@ -249,7 +249,7 @@ class LocalEnv(Accessors):
         the bounds or has diverged (the message names it); ``local failover`` runs this."""
         state = self.store.load()
         if state is None:
-            raise LocalEnvError(f"no local environment in {self.state_dir}; run `local up`")
+            raise LocalEnvError(f"no local environment in {self.state_dir}; run `mysql-platform local up`")
         candidate = target or state.roles.replica
         refused = members_report.refusal(
             self.members(), candidate, max_lag_s=max_lag_s, max_lag_trx=max_lag_trx
@@ -357,7 +357,7 @@ class LocalEnv(Accessors):
             which = ", ".join(f"{p.name} pid {p.pid}" for p in orphans)
             raise LocalEnvError(
                 f"{self.state_path} is missing but processes of {self.state_dir} still run ({which}); "
-                "run `down` to stop them, then `up`"
+                "run `mysql-platform local down` to stop them, then `mysql-platform local up`"
             )
 
     def _adopt_db_name(self) -> None:

@@ -63,5 +63,5 @@ def status_line(paused: dict[str, Any] | None) -> list[str]:
         return []
     return [
         f"maintenance: PAUSED since {paused['since']} ({paused['reason']}): no automatic failover; "
-        "`local resume` ends it"
+        "`mysql-platform local resume` ends it"
     ]

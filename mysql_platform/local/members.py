@@ -207,13 +207,18 @@ def refusal(
     if m.role != "replica":
         return f"{candidate} is the primary already; choose a replica ({others})"
     if not m.alive:
-        return f"{candidate} is not running: start it with `local up`, or choose another replica"
+        return (
+            f"{candidate} is not running: start it with `mysql-platform local up`, or choose another replica"
+        )
     if m.state == "not answering":
-        return f"{candidate} does not answer ({m.last_error}); see `local logs {candidate}`"
+        return f"{candidate} does not answer ({m.last_error}); see `mysql-platform local logs {candidate}`"
     if m.diverged:
         return f"{candidate} has diverged: it holds writes the primary lacks, so it cannot be promoted"
     if m.needs_rejoin:
-        return f"{candidate} is a former primary that has not rejoined yet: run `local up` to rejoin it first"
+        return (
+            f"{candidate} is a former primary that has not rejoined yet: "
+            "run `mysql-platform local up` to rejoin it first"
+        )
     if m.state in ("broken", "writable"):
         why = m.last_error or "it accepts writes as a replica"
         return f"{candidate} cannot be promoted: {why}"
@@ -223,7 +228,7 @@ def refusal(
             return (
                 f"{candidate} is {m.state} (io={m.io_running or 'unknown'}, "
                 f"sql={m.sql_running or 'unknown'}): it would not catch up with the primary; "
-                "`local status` says what to run"
+                "`mysql-platform local status` says what to run"
             )
         if m.behind_trx is not None and m.behind_trx > max_lag_trx:
             return (
@@ -244,7 +249,8 @@ def refusal(
         if missing:
             return (
                 f"{candidate} lacks {missing} transaction(s) that {other.member} received: promoting it "
-                f"would lose them; choose {other.member} (`local failover --to {other.member}`)"
+                f"would lose them; choose {other.member} "
+                f"(`mysql-platform local failover --to {other.member}`)"
             )
     return None
 

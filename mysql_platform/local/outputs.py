@@ -79,7 +79,7 @@ def render_client_cnf(paths: Paths, state: State, secrets_: Secrets) -> str:
     if any(c in ca for c in "\n\"'\\#;"):
         raise LocalEnvError(f"cannot name the CA {ca!r} in an option file; use a plainer state dir path")
     return (
-        "# Written by `python -m scripts.local_env up`. Mode 0600: it holds the password.\n"
+        "# Written by `mysql-platform local up`. Mode 0600: it holds the password.\n"
         "[client]\n"
         f"user={ADMIN_USER}\n"
         f"password={secrets_.admin}\n"

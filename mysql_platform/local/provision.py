@@ -72,12 +72,13 @@ def _cannot_change(paths: Paths, state: State, have: str, want: str, flag: str, 
     """A refusal that says how to keep the data, and what `down --purge` costs (``options``: the
     `up` options of a new environment with ``want``)."""
     dump = client_command(paths.client_cnf, program="mariadb-dump")
-    up = f"up {options}".strip()
+    up = f"mysql-platform local up {options}".strip()
     return (
         f"{paths.state_dir} holds {have} but {want} was asked, and that cannot change in place. "
-        f"To keep this environment and its data, run `up` without {flag}: it keeps what was recorded. "
-        f"Only a new environment can have {want}: `down --purge` DELETES this one and all its data, then "
-        f"`{up}` creates it; copy out what you need first "
+        f"To keep this environment and its data, run `mysql-platform local up` without {flag}: "
+        "it keeps what was recorded. "
+        f"Only a new environment can have {want}: `mysql-platform local down --purge` DELETES this one "
+        f"and all its data, then `{up}` creates it; copy out what you need first "
         f"(e.g. `{dump} --databases {state.db_name or DEFAULT_DB_NAME}`)"
     )
 

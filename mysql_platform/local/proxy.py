@@ -129,7 +129,8 @@ class Proxy:
         except OSError as exc:  # a hung HAProxy (TimeoutError) or a vanished socket
             raise LocalEnvError(
                 f"HAProxy (pid {self.store.current().haproxy.pid}) does not answer on its runtime API "
-                f"({exc or type(exc).__name__}): it may hang; `local down` then `local up` restarts it"
+                f"({exc or type(exc).__name__}): it may hang; `mysql-platform local down` then "
+                "`mysql-platform local up` restarts it"
             ) from None
 
     def sync(self, *, cut_writer_sessions: bool = False) -> None:

@@ -265,8 +265,8 @@ class Replication:
             f"it stays read-only with its data as it was, and {primary} and the other servers run on "
             f"without it; what it holds beyond {primary} was never replicated (its binlog has it, for "
             "`mariadb-binlog`). Making it a replica again means replacing its data with a copy of "
-            f"{primary}'s, which this tool does not do in place; `down --purge` would delete every "
-            "server's data, the primary's too"
+            f"{primary}'s, which this tool does not do in place; `mysql-platform local down --purge` "
+            "would delete every server's data, the primary's too"
         )
         # What it would ask the primary for (current_pos) must be in the primary's binlog,
         # else it holds writes the failover lost. Checked here, not left to error 1236,

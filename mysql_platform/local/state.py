@@ -199,8 +199,9 @@ class UnusableStateError(LocalEnvError):
     def __init__(self, state_dir: Path, problem: str) -> None:
         super().__init__(
             f"cannot use the state in {state_dir} ({problem}); the servers' data directories are "
-            "untouched: restore the file if you have a copy, `down` stops the processes and keeps the "
-            "data, and only `down --purge` then `up` starts afresh (it deletes every server's data)"
+            "untouched: restore the file if you have a copy, `mysql-platform local down` stops the "
+            "processes and keeps the data, and only `mysql-platform local down --purge` then "
+            "`mysql-platform local up` starts afresh (it deletes every server's data)"
         )
         self.problem = problem
 
@@ -359,13 +360,17 @@ class StateStore:
     def current(self) -> State:
         """The loaded state; an error that says to run `up` when there is none."""
         if self.state is None:
-            raise LocalEnvError(f"no local environment in {self.paths.state_dir}; run `up` first")
+            raise LocalEnvError(
+                f"no local environment in {self.paths.state_dir}; run `mysql-platform local up` first"
+            )
         return self.state
 
     @property
     def secrets(self) -> Secrets:
         if self._secrets is None:
-            raise LocalEnvError(f"no local environment in {self.paths.state_dir}; run `up` first")
+            raise LocalEnvError(
+                f"no local environment in {self.paths.state_dir}; run `mysql-platform local up` first"
+            )
         return self._secrets
 
     def known_secrets(self) -> tuple[str, ...]:

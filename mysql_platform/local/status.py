@@ -43,7 +43,7 @@ def not_initialized(paths: Paths, orphans: list[FoundProcess]) -> dict[str, Any]
     return status
 
 
-STOPPED = "stopped: run `local up`"
+STOPPED = "stopped: run `mysql-platform local up`"
 
 
 def stopped(paths: Paths, state: State) -> dict[str, Any]:
@@ -146,12 +146,19 @@ def problems(status: dict[str, Any]) -> list[str]:
         orphans = status.get("orphans") or []
         if orphans:
             which = ", ".join(f"{p['name']} pid {p['pid']}" for p in orphans)
-            return [f"no state file, yet processes of this state dir still run ({which}): run `local down`"]
+            return [
+                f"no state file, yet processes of this state dir still run ({which}): "
+                "run `mysql-platform local down`"
+            ]
         if "roles" not in status:
-            return ["no local environment here: run `local up`"]
-    found = [] if status.get("initialized") else ["the environment was never fully created: run `local up`"]
+            return ["no local environment here: run `mysql-platform local up`"]
+    found = (
+        []
+        if status.get("initialized")
+        else ["the environment was never fully created: run `mysql-platform local up`"]
+    )
     found += [
-        f"{p['name']} ({p['role']}) is not running: run `local up` to start it"
+        f"{p['name']} ({p['role']}) is not running: run `mysql-platform local up` to start it"
         for p in status.get("processes", [])
         if not p.get("alive")
     ]
@@ -162,7 +169,10 @@ def problems(status: dict[str, Any]) -> list[str]:
             found.append(_replication_problem(repl, repl.get("server") in rejoining, primary))
     found += _primary_problems(status.get("primary"), Path(status["state_dir"]))
     # HAProxy's writer port must send to the primary, and every backend to its server.
-    found += [f"{d}: run `local up` to repoint HAProxy" for d in status.get("proxy_disagreements") or []]
+    found += [
+        f"{d}: run `mysql-platform local up` to repoint HAProxy"
+        for d in status.get("proxy_disagreements") or []
+    ]
     found += [status["proxy_error"]] if status.get("proxy_error") else []
     return found
 
@@ -172,19 +182,21 @@ def _replication_problem(repl: dict[str, Any], needs_rejoin: bool, primary: str)
     server = repl.get("server")
     why = repl.get("error") or repl.get("last_error") or "replica threads stopped"
     if why == "server is not running":
-        advice = "`local up` starts it and it resumes replicating"
+        advice = "`mysql-platform local up` starts it and it resumes replicating"
     elif needs_rejoin:
         advice = (
-            f"it is a former primary that has not rejoined: run `local up` to rejoin it; if it holds "
-            f"writes {primary} lacks (`local list` says diverged) it stays read-only and the others run "
-            "on without it (`local logs` says which writes)"
+            "it is a former primary that has not rejoined: run `mysql-platform local up` to rejoin it; "
+            f"if it holds writes {primary} lacks (`mysql-platform local list` says diverged) it stays "
+            "read-only and the others run on without it (`mysql-platform local logs` says which writes)"
         )
     elif why == "replica threads stopped":
-        advice = "run `local up` to start them again"
+        advice = "run `mysql-platform local up` to start them again"
     elif why == "not configured as a replica":
-        advice = f"`local list` shows its state and `local logs {server}` its log"
+        advice = (
+            f"`mysql-platform local list` shows its state and `mysql-platform local logs {server}` its log"
+        )
     else:
-        advice = f"see `local logs {server}`, and `local list` for its state"
+        advice = f"see `mysql-platform local logs {server}`, and `mysql-platform local list` for its state"
     return f"replication to {server} is not running: {why}; {advice}"
 
 
@@ -196,10 +208,11 @@ def _primary_problems(primary: dict[str, Any] | None, state_dir: Path) -> list[s
     if primary.get("read_only"):
         return [
             f"the primary {name} is read-only (fenced): every write through the writer port fails; "
-            "run `local failover` to hand its role to a replica (nothing is lost), or `local down` then "
-            f"`local up` to restart {name} writable"
+            "run `mysql-platform local failover` to hand its role to a replica (nothing is lost), or "
+            "`mysql-platform local down` then "
+            f"`mysql-platform local up` to restart {name} writable"
         ]
     return [
         f"cannot tell whether the primary {name} takes writes: {primary.get('error')}; "
-        f"see `local logs {name}` ({Paths(state_dir).error_log(name)})"
+        f"see `mysql-platform local logs {name}` ({Paths(state_dir).error_log(name)})"
     ]

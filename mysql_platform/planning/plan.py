@@ -102,12 +102,14 @@ class Plan:
     def from_json(cls, data: Any) -> Plan:
         if not isinstance(data, Mapping):
             raise ValueError(
-                f"not a saved plan (`plan --json` output): a JSON {type(data).__name__}, not an object"
+                "not a saved plan (`mysql-platform plan STACK --json` output): a JSON "
+                f"{type(data).__name__}, not an object"
             )
         if data.get("format") != FORMAT:
             found = data.get("format")
             raise ValueError(
-                f"not a saved plan of format {FORMAT} (`plan --json` output), got format {found!r}"
+                f"not a saved plan of format {FORMAT} (`mysql-platform plan STACK --json` output), "
+                f"got format {found!r}"
             )
         resources = [PlannedResource(**r) for r in data["resources"]]
         return cls(data["stack"], data["region"], dict(data["overrides"]), resources, dict(data["exports"]))

@@ -36,7 +36,7 @@ STATEFUL = frozenset({RDS_INSTANCE, "aws:rds/cluster:Cluster"})
 # InvalidVPCNetworkStateFault (terraform-provider-aws issue #512).
 SUBNET_GROUP_MOVE = (
     "RDS refuses to move a DB instance to another subnet group of the same VPC "
-    "(InvalidVPCNetworkStateFault; terraform-provider-aws issue #512): `up` would stop there. "
+    "(InvalidVPCNetworkStateFault; terraform-provider-aws issue #512): `pulumi up` would stop there. "
     "Make a new database and move the data (README: Switching `dbPubliclyAccessible`)"
 )
 # A Multi-AZ DB cluster's parameter group carries gtid-mode as an instance's does.
@@ -258,7 +258,9 @@ def _create_only_warnings(type_: str, changed: tuple[str, ...], ignored: tuple[s
         if prop in ignored:
             out.append(f"{prop} is not applied: ignore_changes keeps the value it was created with; {why}")
         else:
-            out.append(f"{prop} is never applied, and `up` shows the same update again every time; {why}")
+            out.append(
+                f"{prop} is never applied, and `pulumi up` shows the same update again every time; {why}"
+            )
     return tuple(out)
 
 

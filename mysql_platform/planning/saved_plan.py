@@ -1,6 +1,6 @@
-"""Reading a saved plan (``plan --json`` output) for ``--before``: a regular file of bounded size,
-JSON of bounded depth, and every field of the type the plan needs, or PlanFileError naming the
-file and the field."""
+"""Reading a saved plan (``mysql-platform plan STACK --json`` output) for ``--before``: a regular
+file of bounded size, JSON of bounded depth, and every field of the type the plan needs, or
+PlanFileError naming the file and the field."""
 
 from __future__ import annotations
 
@@ -46,14 +46,16 @@ def _read(path: Path) -> str:
     except OSError as exc:
         raise PlanFileError(f"{path}: {exc.strerror or exc}") from None
     if not stat.S_ISREG(info.st_mode):
-        raise PlanFileError(f"{path}: not a regular file (a saved `plan --json` output is one)")
+        raise PlanFileError(
+            f"{path}: not a regular file (a saved `mysql-platform plan STACK --json` output is one)"
+        )
     if info.st_size > MAX_BYTES:
         raise PlanFileError(f"{path}: {info.st_size} bytes, more than the {MAX_BYTES} a saved plan may have")
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise PlanFileError(
-            f"{path}: not UTF-8 text (byte {exc.start}): `plan --json` writes UTF-8"
+            f"{path}: not UTF-8 text (byte {exc.start}): `mysql-platform plan STACK --json` writes UTF-8"
         ) from None
 
 
@@ -73,10 +75,15 @@ def _parse(name: str, text: str) -> Plan:
 
 def _check(name: str, data: Any) -> None:
     if not isinstance(data, dict):
-        raise PlanFileError(f"{name}: not a saved plan (`plan --json` output): a JSON {type(data).__name__}")
+        raise PlanFileError(
+            f"{name}: not a saved plan (`mysql-platform plan STACK --json` output): a JSON "
+            f"{type(data).__name__}"
+        )
     for key in (*_STRINGS, *_MAPS, "resources"):
         if key not in data:
-            raise PlanFileError(f"{name}: no {key!r} field: not a saved `plan --json` output")
+            raise PlanFileError(
+                f"{name}: no {key!r} field: not a saved `mysql-platform plan STACK --json` output"
+            )
     for key in _STRINGS:
         _expect(name, key, data[key], str)
     for key in _MAPS:

@@ -11,7 +11,7 @@ Python services::
     outputs = automation.outputs("dev", opts)       # typed StackOutputs
 
 The bootstrap after ``up`` is :func:`mysql_platform.orchestrate.up_and_bootstrap`; the command line
-is :mod:`mysql_platform.cli.stack` (``python -m scripts.automation``).
+is :mod:`mysql_platform.cli.stack` (``mysql-platform stack``).
 
 Both need the Pulumi CLI on PATH (or ``Options.pulumi_root``): the Automation
 API drives it, it does not replace it. Nothing happens at import time.
@@ -138,7 +138,9 @@ def parse_outputs(raw: Mapping[str, Any], stack_name: str) -> StackOutputs:
     try:
         return from_automation(raw)
     except OutputsError as exc:
-        raise BadInput(f"stack '{stack_name}': {exc} (has `up` completed on this stack?)") from None
+        raise BadInput(
+            f"stack '{stack_name}': {exc} (has `mysql-platform stack up {stack_name} --yes` completed?)"
+        ) from None
 
 
 def render_outputs(stack_outputs: StackOutputs, *, show_secrets: bool = False) -> str:

@@ -125,7 +125,7 @@ def map_command_error(
     if isinstance(exc, auto.StackNotFoundError):
         return StackNotFound(
             f"stack '{stack_name}' does not exist in this backend ('{operation}' never creates one); "
-            f"create it with `python -m scripts.automation up {stack_name} --yes` or check --backend.\n"
+            f"create it with `mysql-platform stack up {stack_name} --yes` or check --backend.\n"
             f"pulumi said: {stderr}"
         )
     if isinstance(exc, auto.StackAlreadyExistsError):

@@ -173,7 +173,8 @@ def warn_on_region_change(stack: auto.Stack, config: Mapping[str, ConfigInput]) 
         return False
     logger.warning(
         "stack '%s': aws:region override %s -> %s on a stack with %d resources; "
-        "`up` replaces every one of them in the new region (databases included, data not carried over)",
+        "`pulumi up` replaces every one of them in the new region "
+        "(databases included, data not carried over)",
         stack.name,
         old,
         new,

@@ -90,6 +90,7 @@ def test_version(installed: Path, tmp_path: Path) -> None:
 def test_local_help_is_the_local_environment_help(installed: Path, tmp_path: Path) -> None:
     done = _console(installed, "local", "--help", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: mysql-platform local "), done.stdout
     for command in ("up", "down", "status", "failover", "--state-dir"):
         assert command in done.stdout
     # Installed outside a checkout, the commands' project-relative defaults are named as such.
@@ -102,6 +103,7 @@ def test_local_help_is_the_local_environment_help(installed: Path, tmp_path: Pat
 def test_other_commands_help(installed: Path, tmp_path: Path, command: str, expected: str) -> None:
     done = _console(installed, "--quiet", command, "--help", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"usage: mysql-platform {command} "), done.stdout
     assert expected in done.stdout
     assert done.stderr == ""
 

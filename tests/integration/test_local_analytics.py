@@ -255,7 +255,7 @@ def test_query_errors_are_named(seeded: LocalEnv, exported: Path, capsys: pytest
 
 def test_without_an_environment(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(capsys, "--state-dir", str(tmp_path), "export")
-    assert code == errors.EXIT_NOT_FOUND and "run `local up` first" in err
+    assert code == errors.EXIT_NOT_FOUND and "run `mysql-platform local up` first" in err
     code, _, err = _run(capsys, "--state-dir", str(tmp_path), "query", "SELECT 1")
     assert code == errors.EXIT_NOT_FOUND and "run `mysql-platform local export` first" in err
 

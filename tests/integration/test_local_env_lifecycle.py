@@ -67,7 +67,7 @@ def test_up_is_idempotent(local_env: LocalEnv) -> None:
     before = local_env.outputs_path.read_text()
     mtime = local_env.outputs_path.stat().st_mtime_ns
     pids = {n: local_env.pid(n) for n in ("primary", "replica", "haproxy")}
-    # A new object, as a second `python -m scripts.local_env up` would be.
+    # A new object, as a second `mysql-platform local up` would be.
     again = LocalEnv(local_env.state_dir).up()
     assert again.to_dict(reveal_secrets=True) == json.loads(before)
     assert local_env.outputs_path.stat().st_mtime_ns == mtime
@@ -99,8 +99,8 @@ def test_rejects_up_with_another_mode_count_or_name_and_says_how_to_keep_the_dat
     err = capsys.readouterr().err
     assert code == 1 and refused in err and "cannot change in place" in err
     # Keeping the data comes first; `down --purge` only with what it costs.
-    assert f"To keep this environment and its data, run `up` without {flag}" in err
-    assert "`down --purge` DELETES this one and all its data" in err
+    assert f"To keep this environment and its data, run `mysql-platform local up` without {flag}" in err
+    assert "`mysql-platform local down --purge` DELETES this one and all its data" in err
     assert f"mariadb-dump --defaults-extra-file={local_env.client_cnf_path} --databases app" in err
     assert local_env.status()["healthy"]  # refused before anything changed
 

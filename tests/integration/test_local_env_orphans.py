@@ -199,7 +199,7 @@ def test_rejects_up_while_processes_of_a_lost_state_still_run(fresh_env: Any) ->
     done = _cli(env.state_dir, "up")
 
     assert done.returncode == 1
-    assert "Traceback" not in done.stderr and "run `down`" in done.stderr
+    assert "Traceback" not in done.stderr and "run `mysql-platform local down`" in done.stderr
     for pid in snap.pids:
         assert str(pid) in done.stderr
     # Not a second topology beside the orphans: the old one still runs, alone.

@@ -135,7 +135,7 @@ def test_failover_to_a_chosen_replica_and_switchover_back_are_in_the_history(
         ("switchover", "db3", "db1", "command"),
     ]
     assert entries[0]["gtid"] == gtid_at_switch and entries[0]["at"].endswith("Z")
-    assert entries[0]["reason"] == "`local failover --to db3`"
+    assert entries[0]["reason"] == "`mysql-platform local failover --to db3`"
     assert entries[1]["gtid"] != gtid_at_switch  # the write on db3 came after
     code, out, _ = _run(env, capsys, "history")
     assert code == 0 and len(out.splitlines()) == 2 and "db3 -> db1" in out.splitlines()[1]
@@ -197,7 +197,7 @@ def test_rejects_failover_to_a_diverged_former_primary(
     assert code == 1 and "db1 has diverged" in err
     entries = json.loads(_run(env, capsys, "history", "--json")[1])
     assert [(e["kind"], e["old_primary"], e["new_primary"]) for e in entries] == [("failover", "db1", "db2")]
-    assert entries[0]["reason"] == "`local failover`"
+    assert entries[0]["reason"] == "`mysql-platform local failover`"
 
 
 def test_failover_with_the_primary_down_promotes_a_replica_whose_io_thread_retries(
@@ -213,7 +213,7 @@ def test_failover_with_the_primary_down_promotes_a_replica_whose_io_thread_retri
     assert code == 0, err
     assert "(failover: db1 -> db2)" in out
     entry = json.loads(_run(env, capsys, "history", "--json")[1])[-1]
-    assert (entry["kind"], entry["reason"]) == ("failover", "`local failover`")
+    assert (entry["kind"], entry["reason"]) == ("failover", "`mysql-platform local failover`")
     assert entry["gtid"] == scalar(env, "writer", "SELECT @@gtid_current_pos")
 
 
@@ -226,7 +226,7 @@ def test_status_after_down_is_one_line_and_up_brings_it_back(
     env = make_env()
     assert _run(env, capsys, "down")[0] == 0
     code, out, _ = _run(env, capsys, "status")
-    assert code == 1 and out == "stopped: run `local up`\n"
+    assert code == 1 and out == "stopped: run `mysql-platform local up`\n"
     assert _run(env, capsys, "up")[0] == 0
     assert _run(env, capsys, "status")[0] == 0
 
@@ -243,7 +243,9 @@ def test_fails_status_with_stopped_threads_and_up_restarts_them_as_it_says(
     problems = out.split("NOT HEALTHY:\n", 1)[1].splitlines()
     # db2 down, replication to db2 and to db3; HAProxy's view of db2 too once it has noticed.
     assert len(problems) >= 3, problems
-    assert all("run `local up`" in p or "`local up` starts it" in p for p in problems), problems
+    assert all(
+        "run `mysql-platform local up`" in p or "`mysql-platform local up` starts it" in p for p in problems
+    ), problems
     assert _run(env, capsys, "up")[0] == 0
     _wait(lambda: _run(env, capsys, "status")[0] == 0, timeout=10)
 

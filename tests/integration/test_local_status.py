@@ -95,7 +95,7 @@ def test_status_fails_when_the_replica_is_down_and_names_what_is_unknown(
     _assert_no_none(out)
     code, doc = _json_status(env, capsys)
     assert code == 1 and doc["healthy"] is False
-    assert "db2 (replica) is not running: run `local up` to start it" in doc["problems"]
+    assert "db2 (replica) is not running: run `mysql-platform local up` to start it" in doc["problems"]
 
 
 def test_status_fails_when_replication_is_stopped(
@@ -126,7 +126,7 @@ def test_status_fails_when_the_primary_is_read_only(
 
     assert code == 1, out
     assert "  - the primary db1 is read-only (fenced): every write through the writer port fails; " in out
-    assert "run `local failover`" in out
+    assert "run `mysql-platform local failover`" in out
     code, doc = _json_status(env, capsys)
     assert doc["primary"] == {"server": "db1", "read_only": True, "error": None}
     with env.ops_cursor("primary") as cur:
@@ -189,7 +189,7 @@ def test_up_makes_haproxy_agree_at_once_after_restarting_a_server(
 
 def test_status_without_an_environment_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--state-dir", str(tmp_path / "none"), "status"]) == 1
-    assert "no local environment here (run `up`)" in capsys.readouterr().out
+    assert "no local environment here (run `mysql-platform local up`)" in capsys.readouterr().out
     assert not (tmp_path / "none").exists()
 
 

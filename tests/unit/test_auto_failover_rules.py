@@ -79,7 +79,7 @@ def test_a_wait_for_the_leader_names_what_it_waited_for(tmp_path: Path) -> None:
     # Another agent leads: the expected primary did not answer during `up` and was taken over.
     message = autofailover._not_ready(tmp_path, "db1", "db2", [], 15)
     assert message.startswith("the agent of db2 holds the leader lease, not db1's: db1 did not answer")
-    assert "Run `up` again to bring db1 back as a replica" in message
+    assert "Run `mysql-platform local up` again to bring db1 back as a replica" in message
 
 
 def _summary(leader: str | None, **agents: dict[str, Any]) -> dict[str, Any]:
@@ -102,6 +102,6 @@ def test_auto_failover_is_healthy_only_when_the_primarys_agent_leads_and_reports
         _summary("db1", db1={"alive": True, "view": None}, db2=replica), "db1", tmp_path
     )
     assert silent.startswith("the agent of the primary db1 does not report it healthy")
-    assert "`local logs agent`" in silent and "`local logs db1`" in silent
+    assert "`mysql-platform local logs agent`" in silent and "`mysql-platform local logs db1`" in silent
     [dead] = autofailover.problems(_summary("db1", db1={"alive": False}, db2=replica), "db1", tmp_path)
-    assert dead == "the agent of db1 is not running: run `local up` to start it"
+    assert dead == "the agent of db1 is not running: run `mysql-platform local up` to start it"

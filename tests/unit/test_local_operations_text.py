@@ -200,7 +200,7 @@ def test_status_names_the_roles_in_words_not_a_dict() -> None:
 def test_status_shows_maintenance_mode() -> None:
     paused = {"since": "2026-01-01T00:00:00Z", "reason": "upgrade"}
     text = "\n".join(cli.status_lines(_status(paused=paused)))
-    assert "PAUSED since 2026-01-01T00:00:00Z (upgrade)" in text and "`local resume`" in text
+    assert "PAUSED since 2026-01-01T00:00:00Z (upgrade)" in text and "`mysql-platform local resume`" in text
 
 
 def test_status_of_a_stopped_environment_is_one_line(tmp_path: Path) -> None:
@@ -209,8 +209,8 @@ def test_status_of_a_stopped_environment_is_one_line(tmp_path: Path) -> None:
     state = State.new([21001, 21002, 21003, 21004], semi_sync=False, db_name="app")
     state.initialized = True
     status = status_report.stopped(Paths(tmp_path), state)
-    assert cli.status_lines(status) == ["stopped: run `local up`"]
-    assert status["healthy"] is False and status["problems"] == ["stopped: run `local up`"]
+    assert cli.status_lines(status) == ["stopped: run `mysql-platform local up`"]
+    assert status["healthy"] is False and status["problems"] == ["stopped: run `mysql-platform local up`"]
     assert status["replication"] == {"server": "db2", "running": False, "error": "server is not running"}
 
 
@@ -238,7 +238,7 @@ def test_every_problem_says_what_to_run_next(overrides: dict[str, Any]) -> None:
     found = status_report.problems(status)
     assert found
     for problem in found:
-        assert "`local " in problem, problem
+        assert "`mysql-platform local " in problem, problem
 
 
 def test_every_auto_failover_problem_says_what_to_run_next(tmp_path: Path) -> None:
@@ -252,7 +252,7 @@ def test_every_auto_failover_problem_says_what_to_run_next(tmp_path: Path) -> No
     found = autofailover.problems(summary, "db1", tmp_path)
     found += autofailover.problems({**summary, "etcd_reachable": True, "leader": None}, "db1", tmp_path)
     assert len(found) == 6
-    assert all("`local " in problem for problem in found), found
+    assert all("`mysql-platform local " in problem for problem in found), found
 
 
 # --- history ----------------------------------------------------------------------------------------
@@ -262,7 +262,7 @@ def test_history_appends_lines_and_keeps_an_unreadable_one(tmp_path: Path) -> No
     paths = Paths(tmp_path)
     assert history.read(paths) == [] and history.lines([]) == ["no failover or switchover yet"]
     entry = history.Entry.now(
-        kind="switchover", by="command", reason="`local failover`", old_primary="db1",
+        kind="switchover", by="command", reason="`mysql-platform local failover`", old_primary="db1",
         new_primary="db2", gtid="0-1-42", took_ms=12.5,
     )  # fmt: skip
     history.record(paths, entry)
@@ -274,7 +274,9 @@ def test_history_appends_lines_and_keeps_an_unreadable_one(tmp_path: Path) -> No
     assert entries[0]["at"].endswith("Z") and entries[0]["gtid"] == "0-1-42"
     assert json.loads(history.path(paths).read_text().splitlines()[0])["old_primary"] == "db1"
     text = history.lines(entries)
-    assert "switchover  db1 -> db2  gtid 0-1-42  by command, 12 ms: `local failover`" in text[0]
+    assert (
+        "switchover  db1 -> db2  gtid 0-1-42  by command, 12 ms: `mysql-platform local failover`" in text[0]
+    )
     assert text[1].startswith("(unreadable line")
 
 

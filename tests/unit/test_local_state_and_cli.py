@@ -66,7 +66,7 @@ def test_rejects_a_state_file_naming_the_key_and_value(tmp_path: Path, edit: Any
 def test_store_without_a_state_file_is_no_environment(tmp_path: Path) -> None:
     store = StateStore(Paths(tmp_path / "none"))
     assert store.load() is None
-    with pytest.raises(LocalEnvError, match="run `up` first"):
+    with pytest.raises(LocalEnvError, match="run `mysql-platform local up` first"):
         store.current()
     assert not (tmp_path / "none").exists()
 

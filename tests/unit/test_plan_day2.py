@@ -242,7 +242,10 @@ def test_odd_saved_plans_are_bad_input_not_a_traceback(
     for name, text in cases.items():
         (tmp_path / name).write_text(text)
     assert plan_cli.main(["prod", "--before", str(tmp_path / "list.json")]) == plan_cli.EXIT_BAD_INPUT
-    assert "list.json: not a saved plan (`plan --json` output): a JSON list" in capsys.readouterr().err
+    assert (
+        "list.json: not a saved plan (`mysql-platform plan STACK --json` output): a JSON list"
+        in capsys.readouterr().err
+    )
     # "on" is ON to MySQL: OFF -> ON is a jump, refused and named, not a crash.
     assert plan_cli.main(["prod", "--before", str(tmp_path / "lower.json")]) == plan_cli.EXIT_REFUSED
     assert "gtid-mode ON -> OFF skips" in capsys.readouterr().out
