@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
 from pulumi import automation as auto
 
@@ -43,8 +43,6 @@ from mysql_platform.stack.workspace import ProgramSource as ProgramSource
 from mysql_platform.stack.workspace import RunLog, open_stack, translated
 
 T = TypeVar("T")
-# Frozen, so one instance serves every call that passes none.
-DEFAULT_OPTIONS: Final = Options()
 
 
 def _update(
@@ -85,8 +83,9 @@ def _streams(options: Options, log: RunLog) -> dict[str, Any]:
     }
 
 
-def preview(stack_name: str, options: Options = DEFAULT_OPTIONS) -> auto.PreviewResult:
+def preview(stack_name: str, options: Options | None = None) -> auto.PreviewResult:
     """``pulumi preview``; creates the stack if it does not exist yet."""
+    options = Options() if options is None else options  # the project directory, looked up now
 
     def call(stack: auto.Stack, log: RunLog) -> auto.PreviewResult:
         return stack.preview(**_streams(options, log))
@@ -94,8 +93,9 @@ def preview(stack_name: str, options: Options = DEFAULT_OPTIONS) -> auto.Preview
     return _update(stack_name, options, "preview", call, create=True, apply_config=True)
 
 
-def up(stack_name: str, options: Options = DEFAULT_OPTIONS) -> auto.UpResult:
+def up(stack_name: str, options: Options | None = None) -> auto.UpResult:
     """``pulumi up --yes``; creates the stack if it does not exist yet."""
+    options = Options() if options is None else options  # the project directory, looked up now
 
     def call(stack: auto.Stack, log: RunLog) -> auto.UpResult:
         # show_secrets=False: the summary's config is never used here, and a decryption
@@ -105,8 +105,9 @@ def up(stack_name: str, options: Options = DEFAULT_OPTIONS) -> auto.UpResult:
     return _update(stack_name, options, "up", call, create=True, apply_config=True)
 
 
-def refresh(stack_name: str, options: Options = DEFAULT_OPTIONS) -> auto.RefreshResult:
+def refresh(stack_name: str, options: Options | None = None) -> auto.RefreshResult:
     """``pulumi refresh --yes`` on an existing stack; ``Options.config`` is not written."""
+    options = Options() if options is None else options  # the project directory, looked up now
 
     def call(stack: auto.Stack, log: RunLog) -> auto.RefreshResult:
         return stack.refresh(**_streams(options, log), show_secrets=False)
@@ -114,11 +115,12 @@ def refresh(stack_name: str, options: Options = DEFAULT_OPTIONS) -> auto.Refresh
     return _update(stack_name, options, "refresh", call, create=False)
 
 
-def destroy(stack_name: str, options: Options = DEFAULT_OPTIONS) -> auto.DestroyResult:
+def destroy(stack_name: str, options: Options | None = None) -> auto.DestroyResult:
     """``pulumi destroy --yes`` on an existing stack (protected resources make it fail, by design).
 
     ``Options.config`` is not written: the stack's saved config is what it was built with.
     """
+    options = Options() if options is None else options  # the project directory, looked up now
 
     def call(stack: auto.Stack, log: RunLog) -> auto.DestroyResult:
         return stack.destroy(**_streams(options, log), show_secrets=False)
@@ -126,8 +128,9 @@ def destroy(stack_name: str, options: Options = DEFAULT_OPTIONS) -> auto.Destroy
     return _update(stack_name, options, "destroy", call, create=False)
 
 
-def outputs(stack_name: str, options: Options = DEFAULT_OPTIONS) -> StackOutputs:
+def outputs(stack_name: str, options: Options | None = None) -> StackOutputs:
     """The stack's outputs contract, typed; the password stays a ``Secret``."""
+    options = Options() if options is None else options  # the project directory, looked up now
     stack = open_stack(stack_name, options, create=False, plugins=False)
     with translated(stack_name, "stack output"):
         raw = stack.outputs()
