@@ -34,7 +34,9 @@ DISTRIBUTION: Final = "mysql-platform"
 EXIT_USAGE: Final = 2
 # The top-level imports each extra adds, so a missing one is named as the extra to install.
 EXTRAS: Final[dict[str, str]] = {
-    **dict.fromkeys(("pulumi", "pulumi_aws", "pulumi_random", "yaml", "semver", "etcd3gw", "requests"), "full"),
+    **dict.fromkeys(
+        ("pulumi", "pulumi_aws", "pulumi_random", "yaml", "semver", "etcd3gw", "requests"), "full"
+    ),
     **dict.fromkeys(("boto3", "botocore", "duckdb", "pyarrow"), "analytics"),
 }
 
@@ -176,7 +178,9 @@ def _missing_extra(exc: ModuleNotFoundError) -> str | None:
 
 def _run(command: Command, name: str, rest: list[str]) -> int:
     try:
-        target: Callable[[list[str]], int] = getattr(importlib.import_module(command.module), command.function)
+        target: Callable[[list[str]], int] = getattr(
+            importlib.import_module(command.module), command.function
+        )
         return int(target(rest))
     except SystemExit as exc:  # a command that lets argparse exit: its code, not an exception
         return _exit_code(exc)

@@ -36,6 +36,7 @@ from mysql_platform.errors import (
     EXIT_USAGE,
     PlatformError,
 )
+from mysql_platform.project import project_dir
 from mysql_platform.stack import automation, tunnel
 from mysql_platform.stack.automation import BadInput, Options, ProgramSource
 from mysql_platform.stack.config import (
@@ -45,7 +46,6 @@ from mysql_platform.stack.config import (
     validate_backend_url,
     validate_stack_name,
 )
-from mysql_platform.project import project_dir
 from mysql_platform.stack.workspace import MINIMUM_CLI_VERSION
 
 _EPILOG = f"""\

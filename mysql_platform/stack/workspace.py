@@ -19,8 +19,8 @@ from typing import Any, Final
 from pulumi import automation as auto
 from semver import VersionInfo
 
-from mysql_platform.core.contract import Secret
 from mysql_platform import project
+from mysql_platform.core.contract import Secret
 from mysql_platform.stack.automation_errors import BadInput, PulumiCliError, map_cli_error, map_command_error
 from mysql_platform.stack.config import (
     ConfigInput,

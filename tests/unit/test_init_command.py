@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 ROOT_FILES = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "__main__.py")
 
 
-def test_creates_the_missing_dir_with_the_project_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_creates_the_missing_dir_with_the_project_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = tmp_path / "new" / "project"
     assert main(["init", str(target)]) == 0
     for name in ROOT_FILES:

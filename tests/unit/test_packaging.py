@@ -115,7 +115,8 @@ def test_delegates_to_the_command_module(name: str, module: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("missing", "extra"), [("pulumi", "full"), ("yaml", "full"), ("pulumi_aws.ec2", "full"), ("pyarrow", "analytics")]
+    ("missing", "extra"),
+    [("pulumi", "full"), ("yaml", "full"), ("pulumi_aws.ec2", "full"), ("pyarrow", "analytics")],
 )
 def test_a_missing_extra_is_named_in_one_line_with_exit_2(
     missing: str, extra: str, commands: dict[str, Recorder], capsys: pytest.CaptureFixture[str]

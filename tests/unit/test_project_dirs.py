@@ -34,14 +34,17 @@ def test_the_checkout_is_found_from_the_package() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["name: mysql-platform\n", "name: 'mysql-platform'\n", 'runtime: python\nname: "mysql-platform"  # x\n']
+    "text",
+    ["name: mysql-platform\n", "name: 'mysql-platform'\n", 'runtime: python\nname: "mysql-platform"  # x\n'],
 )
 def test_a_project_dir_is_one_whose_pulumi_yaml_names_this_project(tmp_path: Path, text: str) -> None:
     (tmp_path / "Pulumi.yaml").write_text(text)
     assert project.is_project_dir(tmp_path)
 
 
-@pytest.mark.parametrize("text", ["name: other\n", "  name: mysql-platform\n", "name: mysql-platform-x\n", ""])
+@pytest.mark.parametrize(
+    "text", ["name: other\n", "  name: mysql-platform\n", "name: mysql-platform-x\n", ""]
+)
 def test_another_pulumi_project_is_not_ours(tmp_path: Path, text: str) -> None:
     (tmp_path / "Pulumi.yaml").write_text(text)
     assert not project.is_project_dir(tmp_path)

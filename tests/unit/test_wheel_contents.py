@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import email.parser
 import zipfile
+
 import pytest
 
 from mysql_platform import project
