@@ -6,15 +6,18 @@ Python services::
     from mysql_platform.stack.automation import Options
 
     log = logging.getLogger("deploy")
-    opts = Options(backend_url="s3://my-state-bucket", on_output=log.info)
+    # work_dir: a project directory (`mysql-platform init DIR` makes one); by default the one
+    # mysql_platform.project finds from the current directory, looked up when Options() is made.
+    opts = Options(work_dir=Path("deploy/mysql"), backend_url="s3://my-state-bucket", on_output=log.info)
     automation.up("dev", opts)
     outputs = automation.outputs("dev", opts)       # typed StackOutputs
 
 The bootstrap after ``up`` is :func:`mysql_platform.orchestrate.up_and_bootstrap`; the command line
-is :mod:`mysql_platform.cli.stack` (``python -m scripts.automation``).
+is :mod:`mysql_platform.cli.stack` (``mysql-platform stack``).
 
 Both need the Pulumi CLI on PATH (or ``Options.pulumi_root``): the Automation
-API drives it, it does not replace it. Nothing happens at import time.
+API drives it, it does not replace it. Nothing happens at import time: no CLI lookup, no
+file read; each call does both.
 """
 
 from __future__ import annotations
