@@ -56,20 +56,20 @@ def found_project_dir(start: Path | None = None) -> Path | None:
 
 
 def packaged_project_dir() -> Path:
-    """The project files shipped with the package (the checkout's own in a source tree)."""
-    packaged = DATA_DIR / "project"
-    if (packaged / PROJECT_FILE).is_file():
-        return packaged
-    return checkout_root() or packaged
+    """The project files shipped with the package (the checkout's own in a source tree, so a
+    stray ``data/`` there never shadows the root files)."""
+    return checkout_root() or DATA_DIR / "project"
 
 
 def packaged_sql_dir() -> Path:
     """The default migrations shipped with the package (the checkout's ``sql/`` in a source tree)."""
-    packaged = DATA_DIR / "sql"
-    if packaged.is_dir():
-        return packaged
     root = checkout_root()
-    return packaged if root is None else root / "sql"
+    return DATA_DIR / "sql" if root is None else root / "sql"
+
+
+def is_packaged(path: Path) -> bool:
+    """``path`` is inside the installed package's data: read it, never write there."""
+    return path.resolve().is_relative_to(DATA_DIR.resolve())
 
 
 def project_dir(start: Path | None = None) -> Path:

@@ -272,6 +272,13 @@ def open_stack(
     validate_stack_name(stack_name)
     if not (options.work_dir / "Pulumi.yaml").is_file():
         raise BadInput(f"work dir '{options.work_dir}' has no Pulumi.yaml: expected this project's root")
+    if project.is_packaged(options.work_dir):
+        # Selecting a stack and saving its config write Pulumi.<stack>.yaml into the work dir.
+        raise BadInput(
+            f"no project directory here: work dir '{options.work_dir}' is the copy installed with the "
+            "package, which is never written to; make one with `mysql-platform init DIR` and run from "
+            "it (or pass its path as the work dir)"
+        )
     overrides = config_json(options.config) if apply_config and options.config else None
     inline = options.source is ProgramSource.INLINE
     to_install = plugin_versions(options.requirements) if inline and plugins else {}

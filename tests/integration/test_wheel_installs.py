@@ -182,6 +182,14 @@ def test_automation_imports_and_names_the_missing_pulumi_cli(full_venv: Path, em
     assert "Traceback" not in cli.stderr
 
 
+def test_stack_commands_refuse_the_packaged_copy(full_venv: Path, empty: Path) -> None:
+    # They write Pulumi.<stack>.yaml into the work dir: outside a project they name `init`.
+    done = _console(full_venv, "stack", "preview", "dev", cwd=empty)
+    assert done.returncode == 2, done.stderr
+    assert "mysql-platform init DIR" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_automation_import_does_no_work(full_venv: Path, empty: Path) -> None:
     # Importing neither looks for the project directory nor starts anything: the default
     # Options (and its project directory) are made per call.
