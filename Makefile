@@ -124,7 +124,9 @@ venv-python: python-check
 	fi
 
 deps: venv-python ## the runtime requirements and this project (editable: the mysql-platform command)
-	@if [ requirements.txt -nt $(RUNTIME_STAMP) ] || [ pyproject.toml -nt $(RUNTIME_STAMP) ]; then \
+	@if [ requirements.txt -nt $(RUNTIME_STAMP) ] || [ requirements-router.txt -nt $(RUNTIME_STAMP) ] \
+		|| [ requirements-full.txt -nt $(RUNTIME_STAMP) ] || [ pyproject.toml -nt $(RUNTIME_STAMP) ] \
+		|| [ setup.py -nt $(RUNTIME_STAMP) ]; then \
 		$(INSTALL) -r requirements.txt -e . && touch $(RUNTIME_STAMP); \
 	fi
 

@@ -1,12 +1,89 @@
-"""Where the project's files are: the one place that knows the checkout's layout.
+"""Where the project's files are: the one place that knows the checkout's and the wheel's layout.
 
-``Pulumi.yaml``, the stack files, ``requirements.txt`` and ``sql/`` sit at the root of a
-checkout, one level above this package.
+A *project directory* holds this project's ``Pulumi.yaml`` (``name: mysql-platform``), its stack
+files ``Pulumi.<stack>.yaml``, ``__main__.py`` and ``sql/``. A command uses, in this order:
+
+1. the current directory or the nearest of its parents that is a project directory, as the
+   ``pulumi`` CLI looks for ``Pulumi.yaml`` (a project made by ``mysql-platform init``, or a
+   checkout the user stands in);
+2. the checkout this package was imported from (a source tree or an editable install);
+3. the copy packaged in the wheel (``mysql_platform/data/project``, ``data/sql``): read only,
+   so ``plan dev`` works from any directory, but nothing is ever written there.
+
+The wheel's copies are made at build time from the checkout's root files (``setup.py``); an
+editable install runs no build step, so the packaged data falls back to the checkout.
+Nothing here reads a file at import time; no third-party import (the router install has none).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Final
 
-CHECKOUT_ROOT: Final = Path(__file__).resolve().parents[1]
+PROJECT_NAME: Final = "mysql-platform"
+PROJECT_FILE: Final = "Pulumi.yaml"
+# The files `init` copies and the wheel ships, besides sql/.
+PROJECT_FILES: Final = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "__main__.py")
+PACKAGE_DIR: Final = Path(__file__).resolve().parent
+DATA_DIR: Final = PACKAGE_DIR / "data"
+# `name: mysql-platform` at the top level of Pulumi.yaml, read without a YAML parser.
+_NAME_LINE: Final = re.compile(r"^name:[ \t]*(['\"]?)" + re.escape(PROJECT_NAME) + r"\1[ \t]*(#.*)?$", re.M)
+
+
+def is_project_dir(path: Path) -> bool:
+    """``path`` holds a ``Pulumi.yaml`` naming this project."""
+    try:
+        text = (path / PROJECT_FILE).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return _NAME_LINE.search(text) is not None
+
+
+def checkout_root() -> Path | None:
+    """The checkout this package runs from, or None when it runs from an installed copy."""
+    root = PACKAGE_DIR.parent
+    return root if (root / "pyproject.toml").is_file() and is_project_dir(root) else None
+
+
+def found_project_dir(start: Path | None = None) -> Path | None:
+    """Rules 1 and 2: a project directory a command may write into, or None."""
+    here = (Path.cwd() if start is None else start).resolve()
+    for candidate in (here, *here.parents):
+        if is_project_dir(candidate):
+            return candidate
+    return checkout_root()
+
+
+def packaged_project_dir() -> Path:
+    """The project files shipped with the package (the checkout's own in a source tree, so a
+    stray ``data/`` there never shadows the root files)."""
+    return checkout_root() or DATA_DIR / "project"
+
+
+def packaged_sql_dir() -> Path:
+    """The default migrations shipped with the package (the checkout's ``sql/`` in a source tree)."""
+    root = checkout_root()
+    return DATA_DIR / "sql" if root is None else root / "sql"
+
+
+def is_packaged(path: Path) -> bool:
+    """``path`` is inside the installed package's data: read it, never write there."""
+    return path.resolve().is_relative_to(DATA_DIR.resolve())
+
+
+def project_dir(start: Path | None = None) -> Path:
+    """The project directory a command reads: rule 1, else 2, else the packaged copy."""
+    return found_project_dir(start) or packaged_project_dir()
+
+
+def sql_dir(start: Path | None = None) -> Path:
+    """The migrations of :func:`project_dir`: its ``sql/``, or the packaged ones."""
+    found = found_project_dir(start)
+    return packaged_sql_dir() if found is None else found / "sql"
+
+
+def writable_dir(start: Path | None = None) -> Path:
+    """Where a command keeps what it writes (``.local/``): the project directory, never the
+    packaged copy; the current directory when there is no project directory."""
+    return found_project_dir(start) or (Path.cwd() if start is None else start)

@@ -6,12 +6,15 @@
     mysql-platform plan STACK [--json] [--compare OTHER] [--before PLAN.json]   offline
     mysql-platform analytics export|query STACK ...        snapshot to Parquet, Glue, Athena (AWS)
     mysql-platform stack preview|up|refresh|destroy|outputs|bootstrap STACK ...
+    mysql-platform init DIR                                 a project of one's own, as `pulumi new`
 
 Everything after the subcommand goes unchanged to that command's own ``main(argv)`` (the one the
 checkout's ``scripts/`` shims run too), so each
 subcommand's ``--help`` is its own. The options before the subcommand are this dispatcher's:
 ``--version``, and ``--verbose``/``--quiet`` for the libraries' log level. A subcommand's module
 is imported only when it runs: ``--help`` and ``--version`` need neither Pulumi nor a database.
+A command whose packages are an extra the install lacks (``[full]``, ``[analytics]``) exits 2 with
+one line naming the extra to install.
 """
 
 from __future__ import annotations
@@ -25,12 +28,18 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from mysql_platform.core.command_names import PROGRAM
-from mysql_platform.project import CHECKOUT_ROOT
+from mysql_platform.project import checkout_root
 
 PROG: Final = PROGRAM
 DISTRIBUTION: Final = "mysql-platform"
 EXIT_USAGE: Final = 2
-_PROJECT_ROOT: Final = CHECKOUT_ROOT
+# The top-level imports each extra adds, so a missing one is named as the extra to install.
+EXTRAS: Final[dict[str, str]] = {
+    **dict.fromkeys(
+        ("pulumi", "pulumi_aws", "pulumi_random", "yaml", "semver", "etcd3gw", "requests"), "full"
+    ),
+    **dict.fromkeys(("boto3", "botocore", "duckdb", "pyarrow"), "analytics"),
+}
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +78,10 @@ COMMANDS: Final[dict[str, Command]] = {
         "mysql_platform.cli.stack",
         "a stack through the Pulumi Automation API: preview, up, refresh, destroy, outputs, bootstrap",
     ),
+    "init": Command(
+        "mysql_platform.cli.init",
+        "a new project directory of one's own: Pulumi.yaml, stack files, __main__.py, sql/ (as pulumi new)",
+    ),
 }
 
 
@@ -81,8 +94,11 @@ def version() -> str:
     except metadata.PackageNotFoundError:
         import tomllib
 
+        root = checkout_root()
+        if root is None:
+            return "unknown"
         try:
-            with (_PROJECT_ROOT / "pyproject.toml").open("rb") as f:
+            with (root / "pyproject.toml").open("rb") as f:
                 return str(tomllib.load(f)["project"]["version"])
         except (OSError, KeyError, tomllib.TOMLDecodeError):
             return "unknown"
@@ -156,16 +172,30 @@ def _exit_code(exc: SystemExit) -> int:
     return 1
 
 
-def _not_a_checkout_warning() -> None:
-    # The commands' defaults (sql/, .local/, Pulumi.yaml) are paths beside the packages: true in
-    # a checkout (and an editable install of it), not in a copy installed into site-packages.
-    if not (_PROJECT_ROOT / "Pulumi.yaml").is_file():
-        log.warning(
-            "running from an installed copy in %s, not from a checkout of the project: "
-            "the defaults that name project files (sql/, .local/, Pulumi.yaml) point there; "
-            "install the checkout in editable mode (`pip install -e .`) or pass the paths",
-            _PROJECT_ROOT,
+def _missing_extra(exc: ModuleNotFoundError) -> str | None:
+    """The extra that ships the module ``exc`` names, or None when no extra does."""
+    return EXTRAS.get((exc.name or "").partition(".")[0])
+
+
+def _run(command: Command, name: str, rest: list[str]) -> int:
+    try:
+        target: Callable[[list[str]], int] = getattr(
+            importlib.import_module(command.module), command.function
         )
+        return int(target(rest))
+    except SystemExit as exc:  # a command that lets argparse exit: its code, not an exception
+        return _exit_code(exc)
+    except ModuleNotFoundError as exc:
+        extra = _missing_extra(exc)
+        if extra is None:
+            raise
+        # One line, no traceback: an install with fewer extras than the command needs.
+        print(
+            f"{PROG} {name}: needs the [{extra}] install ({exc.name} is not installed): "
+            f"pip install 'mysql-platform[{extra}]'",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -187,14 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     root.addHandler(handler)
     root.setLevel(level)
     try:
-        _not_a_checkout_warning()
-        target: Callable[[list[str]], int] = getattr(
-            importlib.import_module(command.module), command.function
-        )
-        try:
-            return int(target(rest))
-        except SystemExit as exc:  # a command that lets argparse exit: its code, not an exception
-            return _exit_code(exc)
+        return _run(command, args.command, rest)
     finally:
         root.removeHandler(handler)
         root.setLevel(saved_level)

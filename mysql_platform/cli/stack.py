@@ -37,6 +37,7 @@ from mysql_platform.errors import (
     EXIT_USAGE,
     PlatformError,
 )
+from mysql_platform.project import project_dir
 from mysql_platform.stack import automation, tunnel
 from mysql_platform.stack.automation import BadInput, Options, ProgramSource
 from mysql_platform.stack.config import (
@@ -46,7 +47,7 @@ from mysql_platform.stack.config import (
     validate_backend_url,
     validate_stack_name,
 )
-from mysql_platform.stack.workspace import MINIMUM_CLI_VERSION, PROJECT_DIR
+from mysql_platform.stack.workspace import MINIMUM_CLI_VERSION
 
 _EPILOG = f"""\
 commands:
@@ -95,8 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument(
         "--work-dir",
         type=Path,
-        default=PROJECT_DIR,
-        help="project directory whose __main__.py `pulumi` runs (default: this project)",
+        default=project_dir(),
+        help="project directory whose __main__.py `pulumi` runs (default: the current project "
+        "directory, else the checkout, else the copy installed with the package)",
     )
     source.add_argument(
         "--inline",

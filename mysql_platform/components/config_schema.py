@@ -9,9 +9,9 @@ The schema knows ``string``, ``integer``, ``boolean`` and ``array`` (of strings 
 has no schema type: it is declared without ``type`` and with a map default, and read as
 ``object`` (a map of strings, which arrives as JSON like arrays do).
 
-The file is found beside the ``components`` package, i.e. at the project root. It is not
-shipped as package data, so ``components`` works from a checkout of the project only; a
-missing or malformed file raises :class:`ProjectFileError` naming the path.
+The file is the one of the project directory (:func:`mysql_platform.project.project_dir`: the
+current project, else the checkout, else the copy shipped in the wheel); a missing or
+malformed file raises :class:`ProjectFileError` naming the path.
 """
 
 from __future__ import annotations
@@ -25,12 +25,14 @@ from typing import Any, Final, Literal
 
 import yaml  # type: ignore[import-untyped]
 
-from mysql_platform.project import CHECKOUT_ROOT
+from mysql_platform import project
 
 FieldType = Literal["string", "integer", "boolean", "array", "object"]
 RawGetter = Callable[[str], str | None]
 
-PROJECT_FILE: Final = CHECKOUT_ROOT / "Pulumi.yaml"
+# The project directory the command runs in (`pulumi up` runs the program there), else the
+# checkout, else the packaged copy: mysql_platform.project states the rule.
+PROJECT_FILE: Final = project.project_dir() / project.PROJECT_FILE
 # The Python type each schema type's default (and parsed value) has.
 _DEFAULT_TYPES: Final[dict[str, type]] = {"string": str, "integer": int, "boolean": bool, "array": list}
 
@@ -64,7 +66,7 @@ def load_schema(path: Path = PROJECT_FILE) -> ProjectSchema:
     except FileNotFoundError:
         raise ProjectFileError(
             f"{path}: not found; the settings read the config schema from the project's Pulumi.yaml, "
-            "expected beside the components package (the project root of a checkout)"
+            "expected in the project directory (mysql-platform init DIR makes one)"
         ) from None
     try:
         document = yaml.safe_load(text)

@@ -17,9 +17,10 @@ from mysql_platform.core.contract import Endpoint, StackOutputs
 from mysql_platform.db import app_user, migration_files, sql_placeholders
 from mysql_platform.db import connection as db
 from mysql_platform.errors import EXIT_BAD_INPUT, PlatformError
-from mysql_platform.project import CHECKOUT_ROOT
+from mysql_platform.project import sql_dir
 
-DEFAULT_SQL_DIR = CHECKOUT_ROOT / "sql"
+# The project directory's sql/, else the migrations shipped with the package (read only).
+DEFAULT_SQL_DIR = sql_dir()
 # The application schema when neither --app-schema nor the outputs name one: dbName's
 # default, and what the migrations created before they took the name from the outputs.
 FALLBACK_APP_SCHEMA = "app"

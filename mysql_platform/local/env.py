@@ -70,7 +70,7 @@ from mysql_platform.local.proxy import Proxy
 from mysql_platform.local.replication import Replication
 from mysql_platform.local.servers import STOP_TIMEOUT_S, Servers
 from mysql_platform.local.state import HAPROXY, SERVER_NAMES, Secrets, State, StateStore, UnusableStateError
-from mysql_platform.project import CHECKOUT_ROOT
+from mysql_platform.project import writable_dir
 
 # Re-exported: what tests, bench and other scripts import from here.
 from mysql_platform.local.procs import LocalEnvError as LocalEnvError  # isort: skip
@@ -81,8 +81,8 @@ from mysql_platform.local.state import Role as Role  # isort: skip
 
 log = logging.getLogger(__name__)
 
-REPO_ROOT = CHECKOUT_ROOT
-DEFAULT_STATE_DIR = REPO_ROOT / ".local"
+# In the project directory (never in an installed package), else in the current directory.
+DEFAULT_STATE_DIR = writable_dir() / ".local"
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")

@@ -31,9 +31,9 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.settings import get_root_resource
 
 from mysql_platform.planning.mock_attributes import computed_attributes
-from mysql_platform.project import CHECKOUT_ROOT
+from mysql_platform.project import project_dir
 
-ROOT = CHECKOUT_ROOT  # the project: Pulumi*.yaml
+ROOT = project_dir()  # the project's Pulumi*.yaml: the rule is mysql_platform.project's
 PROJECT = "mysql-platform"
 DEFAULT_REGION = "us-east-1"
 ZONE_LETTERS = "abcd"

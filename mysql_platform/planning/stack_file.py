@@ -27,9 +27,9 @@ import yaml  # type: ignore[import-untyped]
 
 from mysql_platform.components.config_schema import FIELDS, PROJECT
 from mysql_platform.components.settings import ConfigError
-from mysql_platform.project import CHECKOUT_ROOT
+from mysql_platform.project import project_dir
 
-ROOT = CHECKOUT_ROOT  # the project: Pulumi*.yaml
+ROOT = project_dir()  # the project's Pulumi*.yaml: the rule is mysql_platform.project's
 # The committed stack files are under 2 KiB; a stack file of a few hundred keys stays far below this.
 MAX_BYTES: Final = 256 * 1024
 KNOWN_KEYS: Final = frozenset(f.key for f in FIELDS)

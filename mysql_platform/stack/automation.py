@@ -6,7 +6,9 @@ Python services::
     from mysql_platform.stack.automation import Options
 
     log = logging.getLogger("deploy")
-    opts = Options(backend_url="s3://my-state-bucket", on_output=log.info)
+    # work_dir: a project directory (`mysql-platform init DIR` makes one); by default the one
+    # mysql_platform.project finds from the current directory, looked up when Options() is made.
+    opts = Options(work_dir=Path("deploy/mysql"), backend_url="s3://my-state-bucket", on_output=log.info)
     automation.up("dev", opts)
     outputs = automation.outputs("dev", opts)       # typed StackOutputs
 
@@ -14,14 +16,15 @@ The bootstrap after ``up`` is :func:`mysql_platform.orchestrate.up_and_bootstrap
 is :mod:`mysql_platform.cli.stack` (``mysql-platform stack``).
 
 Both need the Pulumi CLI on PATH (or ``Options.pulumi_root``): the Automation
-API drives it, it does not replace it. Nothing happens at import time.
+API drives it, it does not replace it. Nothing happens at import time: no CLI lookup, no
+file read; each call does both.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
 from pulumi import automation as auto
 
@@ -43,8 +46,6 @@ from mysql_platform.stack.workspace import ProgramSource as ProgramSource
 from mysql_platform.stack.workspace import RunLog, open_stack, translated
 
 T = TypeVar("T")
-# Frozen, so one instance serves every call that passes none.
-DEFAULT_OPTIONS: Final = Options()
 
 
 def _update(
@@ -85,8 +86,9 @@ def _streams(options: Options, log: RunLog) -> dict[str, Any]:
     }
 
 
-def preview(stack_name: str, options: Options = DEFAULT_OPTIONS) -> auto.PreviewResult:
+def preview(stack_name: str, options: Options | None = None) -> auto.PreviewResult:
     """``pulumi preview``; creates the stack if it does not exist yet."""
+    options = Options() if options is None else options  # the project directory, looked up now
 
     def call(stack: auto.Stack, log: RunLog) -> auto.PreviewResult:
         return stack.preview(**_streams(options, log))
@@ -94,8 +96,9 @@ def preview(stack_name: str, options: Options = DEFAULT_OPTIONS) -> auto.Preview
     return _update(stack_name, options, "preview", call, create=True, apply_config=True)
 
 
-def up(stack_name: str, options: Options = DEFAULT_OPTIONS) -> auto.UpResult:
+def up(stack_name: str, options: Options | None = None) -> auto.UpResult:
     """``pulumi up --yes``; creates the stack if it does not exist yet."""
+    options = Options() if options is None else options  # the project directory, looked up now
 
     def call(stack: auto.Stack, log: RunLog) -> auto.UpResult:
         # show_secrets=False: the summary's config is never used here, and a decryption
@@ -105,8 +108,9 @@ def up(stack_name: str, options: Options = DEFAULT_OPTIONS) -> auto.UpResult:
     return _update(stack_name, options, "up", call, create=True, apply_config=True)
 
 
-def refresh(stack_name: str, options: Options = DEFAULT_OPTIONS) -> auto.RefreshResult:
+def refresh(stack_name: str, options: Options | None = None) -> auto.RefreshResult:
     """``pulumi refresh --yes`` on an existing stack; ``Options.config`` is not written."""
+    options = Options() if options is None else options  # the project directory, looked up now
 
     def call(stack: auto.Stack, log: RunLog) -> auto.RefreshResult:
         return stack.refresh(**_streams(options, log), show_secrets=False)
@@ -114,11 +118,12 @@ def refresh(stack_name: str, options: Options = DEFAULT_OPTIONS) -> auto.Refresh
     return _update(stack_name, options, "refresh", call, create=False)
 
 
-def destroy(stack_name: str, options: Options = DEFAULT_OPTIONS) -> auto.DestroyResult:
+def destroy(stack_name: str, options: Options | None = None) -> auto.DestroyResult:
     """``pulumi destroy --yes`` on an existing stack (protected resources make it fail, by design).
 
     ``Options.config`` is not written: the stack's saved config is what it was built with.
     """
+    options = Options() if options is None else options  # the project directory, looked up now
 
     def call(stack: auto.Stack, log: RunLog) -> auto.DestroyResult:
         return stack.destroy(**_streams(options, log), show_secrets=False)
@@ -126,8 +131,9 @@ def destroy(stack_name: str, options: Options = DEFAULT_OPTIONS) -> auto.Destroy
     return _update(stack_name, options, "destroy", call, create=False)
 
 
-def outputs(stack_name: str, options: Options = DEFAULT_OPTIONS) -> StackOutputs:
+def outputs(stack_name: str, options: Options | None = None) -> StackOutputs:
     """The stack's outputs contract, typed; the password stays a ``Secret``."""
+    options = Options() if options is None else options  # the project directory, looked up now
     stack = open_stack(stack_name, options, create=False, plugins=False)
     with translated(stack_name, "stack output"):
         raw = stack.outputs()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import importlib
+import importlib.metadata
 import re
 import subprocess
 from collections.abc import Callable, Iterator, Mapping
@@ -18,8 +19,8 @@ from typing import Any, Final
 from pulumi import automation as auto
 from semver import VersionInfo
 
+from mysql_platform import project
 from mysql_platform.core.contract import Secret
-from mysql_platform.project import CHECKOUT_ROOT
 from mysql_platform.stack.automation_errors import BadInput, PulumiCliError, map_cli_error, map_command_error
 from mysql_platform.stack.config import (
     ConfigInput,
@@ -30,12 +31,10 @@ from mysql_platform.stack.config import (
     warn_on_region_change,
 )
 
-PROJECT_DIR: Final = CHECKOUT_ROOT
-PROJECT_NAME: Final = "mysql-platform"
-REQUIREMENTS: Final = PROJECT_DIR / "requirements.txt"
+PROJECT_NAME: Final = project.PROJECT_NAME
 # The function __main__.py runs; the inline source runs the very same one.
 INLINE_PROGRAM: Final = "mysql_platform.components.program:program"
-# Resource plugins the program uses, keyed by plugin name -> pip package pinned in requirements.txt.
+# Resource plugins the program uses, keyed by plugin name -> its provider SDK's pip package.
 PLUGIN_PACKAGES: Final[Mapping[str, str]] = {"aws": "pulumi-aws", "random": "pulumi-random"}
 
 
@@ -84,7 +83,8 @@ class Options:
     """
 
     source: ProgramSource = ProgramSource.WORK_DIR
-    work_dir: Path = PROJECT_DIR
+    # The project directory by mysql_platform.project's rule, looked up when Options() is made.
+    work_dir: Path = field(default_factory=project.project_dir)
     backend_url: str | None = None
     config: Mapping[str, ConfigInput] = field(default_factory=dict)
     on_output: OnOutput | None = None
@@ -95,7 +95,9 @@ class Options:
     secrets_provider: str | None = None
     # Never in repr: it may hold PULUMI_CONFIG_PASSPHRASE or cloud credentials.
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
-    requirements: Path = REQUIREMENTS
+    # The inline program's plugin versions: None = the installed provider SDKs' (the very ones
+    # the inline program imports); a requirements file = its `pulumi-aws==X` pins.
+    requirements: Path | None = None
 
 
 def read_pins(requirements: Path) -> dict[str, str]:
@@ -112,11 +114,16 @@ def read_pins(requirements: Path) -> dict[str, str]:
     return pins
 
 
-def plugin_versions(requirements: Path = REQUIREMENTS) -> dict[str, str]:
-    """``plugin -> "vX.Y.Z"`` for the inline program, from the pip pins of the provider SDKs.
+def plugin_versions(requirements: Path | None = None) -> dict[str, str]:
+    """``plugin -> "vX.Y.Z"`` for the inline program: the installed provider SDKs' versions, or
+    the pins of ``requirements``.
 
-    A provider SDK's version is its plugin's version, so the pin is the one truth.
+    A provider SDK's version is its plugin's version. The inline program runs in this process,
+    with the SDKs installed here, so their versions are the default; a project made by
+    ``mysql-platform init`` pins the package, not the SDKs, in its requirements.txt.
     """
+    if requirements is None:
+        return _installed_plugin_versions()
     pins = read_pins(requirements)
     versions: dict[str, str] = {}
     for plugin, package in PLUGIN_PACKAGES.items():
@@ -126,6 +133,19 @@ def plugin_versions(requirements: Path = REQUIREMENTS) -> dict[str, str]:
                 f"the inline program needs it to install the '{plugin}' plugin"
             )
         versions[plugin] = "v" + pins[package]
+    return versions
+
+
+def _installed_plugin_versions() -> dict[str, str]:
+    versions: dict[str, str] = {}
+    for plugin, package in PLUGIN_PACKAGES.items():
+        try:
+            versions[plugin] = "v" + importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            raise BadInput(
+                f"{package} is not installed; the inline program needs it for the '{plugin}' plugin: "
+                "pip install 'mysql-platform[full]'"
+            ) from None
     return versions
 
 
@@ -252,6 +272,13 @@ def open_stack(
     validate_stack_name(stack_name)
     if not (options.work_dir / "Pulumi.yaml").is_file():
         raise BadInput(f"work dir '{options.work_dir}' has no Pulumi.yaml: expected this project's root")
+    if project.is_packaged(options.work_dir):
+        # Selecting a stack and saving its config write Pulumi.<stack>.yaml into the work dir.
+        raise BadInput(
+            f"no project directory here: work dir '{options.work_dir}' is the copy installed with the "
+            "package, which is never written to; make one with `mysql-platform init DIR` and run from "
+            "it (or pass its path as the work dir)"
+        )
     overrides = config_json(options.config) if apply_config and options.config else None
     inline = options.source is ProgramSource.INLINE
     to_install = plugin_versions(options.requirements) if inline and plugins else {}

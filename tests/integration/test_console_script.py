@@ -1,16 +1,16 @@
 """The package as people install it: a wheel built from the sources, installed into a throwaway
 venv, and its `mysql-platform` console script run for real.
 
-The wheel is built offline (the build backend comes from the dev requirements, no build
-isolation) from a copy of the files the package needs, so the checkout gets no build/ or
+The wheel is built offline (tests.support.wheel: the build backend comes from the dev
+requirements, no build isolation) from a copy of the sources, so the checkout gets no build/ or
 egg-info. The throwaway venv has no pip and installs no dependencies: a .pth file lends it the
 project venv's site-packages (pulumi, the MySQL connector), while the package itself is the copy
-installed from the wheel, which comes first on sys.path.
+installed from the wheel, which comes first on sys.path. The installs with their extras from
+PyPI, in fresh venvs: test_wheel_installs.py.
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -19,10 +19,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.wheel import ROOT, build_wheel
+
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-# What the wheel is built from: the build configuration and the package.
-SOURCES = ("pyproject.toml", "requirements.txt", "README.md", "mysql_platform")
 
 
 def _run(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -33,25 +32,7 @@ def _run(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProces
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bin directory of a throwaway venv with the package installed from a freshly built wheel."""
     work = tmp_path_factory.mktemp("console-script")
-    source = work / "source"
-    source.mkdir()
-    for name in SOURCES:
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(ROOT / name, source / name)
-
-    wheels = work / "wheels"
-    build = _run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
-         "--disable-pip-version-check", "-q", "-w", str(wheels), str(source)]
-    )  # fmt: skip
-    if build.returncode != 0:
-        pytest.skip(
-            "pip cannot build the wheel offline here (needs setuptools>=70.1 from requirements-dev.txt "
-            f"in {sys.prefix}): {build.stderr.strip().splitlines()[-1:]}"
-        )
-    (wheel,) = wheels.glob("mysql_platform-*.whl")
+    wheel = build_wheel(work)
 
     venv = work / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)]).check_returncode()
@@ -93,8 +74,18 @@ def test_local_help_is_the_local_environment_help(installed: Path, tmp_path: Pat
     assert done.stdout.startswith("usage: mysql-platform local "), done.stdout
     for command in ("up", "down", "status", "failover", "--state-dir"):
         assert command in done.stdout
-    # Installed outside a checkout, the commands' project-relative defaults are named as such.
-    assert "not from a checkout" in done.stderr
+    assert done.stderr == ""
+    # Installed, outside any project: the state dir is the current directory's, never site-packages.
+    where = _run(
+        [
+            str(installed / "python"),
+            "-c",
+            "from mysql_platform.local.env import DEFAULT_STATE_DIR as d; print(d)",
+        ],
+        cwd=tmp_path,
+    )
+    assert where.returncode == 0, where.stderr
+    assert where.stdout.strip() == str(tmp_path.resolve() / ".local")
 
 
 @pytest.mark.parametrize(

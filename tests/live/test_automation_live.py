@@ -26,7 +26,16 @@ from mysql_platform.stack.automation import Options, ProgramSource, StackNotFoun
 pytestmark = pytest.mark.live
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT_FILES = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "__main__.py", "requirements.txt")
+# requirements.txt names the other two with -r lines (Pulumi's runtime installs it).
+PROJECT_FILES = (
+    "Pulumi.yaml",
+    "Pulumi.dev.yaml",
+    "Pulumi.prod.yaml",
+    "__main__.py",
+    "requirements.txt",
+    "requirements-router.txt",
+    "requirements-full.txt",
+)
 
 
 def _aws_credentials_present() -> bool:

@@ -106,9 +106,11 @@ def test_rejects_bad_arguments_with_exit_2_and_no_systemexit(
         ("migrate", "mysql_platform.cli.migrate"),
         ("plan", "mysql_platform.cli.plan"),
         ("stack", "mysql_platform.cli.stack"),
+        ("init", "mysql_platform.cli.init"),
     ],
 )
 def test_delegates_to_the_command_module(name: str, module: str) -> None:
+    # Modules of the package, not the checkout's scripts/ shims: the wheel ships no scripts/.
     assert cli.COMMANDS[name].module == module
     assert cli.COMMANDS[name].function == "main"
 
@@ -120,6 +122,28 @@ def test_every_command_module_is_in_the_installed_package() -> None:
         spec = importlib.util.find_spec(command.module)
         assert spec is not None and spec.origin is not None, (name, command.module)
         assert Path(spec.origin).is_relative_to(ROOT / "mysql_platform"), (name, spec.origin)
+
+
+@pytest.mark.parametrize(
+    ("missing", "extra"),
+    [("pulumi", "full"), ("yaml", "full"), ("pulumi_aws.ec2", "full"), ("pyarrow", "analytics")],
+)
+def test_a_missing_extra_is_named_in_one_line_with_exit_2(
+    missing: str, extra: str, commands: dict[str, Recorder], capsys: pytest.CaptureFixture[str]
+) -> None:
+    commands["plan"].raises = ModuleNotFoundError(f"No module named '{missing}'", name=missing)
+    assert cli.main(["plan", "dev"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"mysql-platform plan: needs the [{extra}] install ({missing} is not installed): "
+        f"pip install 'mysql-platform[{extra}]'\n"
+    )
+
+
+def test_a_missing_module_no_extra_ships_is_not_hidden(commands: dict[str, Recorder]) -> None:
+    commands["plan"].raises = ModuleNotFoundError("No module named 'nope'", name="nope")
+    with pytest.raises(ModuleNotFoundError, match="nope"):
+        cli.main(["plan", "dev"])
 
 
 @pytest.mark.parametrize(
@@ -172,8 +196,7 @@ def test_version_and_help_import_no_command_module() -> None:
     code = (
         "import sys; from mysql_platform.cli.main import main; main(['--help']); main(['--version']);"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'mysql')"
-        " or m in ('scripts.local_env', 'scripts.bootstrap', 'scripts.migrate', 'scripts.plan',"
-        " 'scripts.automation')))"
+        " or m.startswith('mysql_platform.cli.') and m != 'mysql_platform.cli.main'))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
@@ -243,28 +266,55 @@ def _requirement_lines(path: Path) -> list[str]:
     return [line for line in lines if line]
 
 
-def test_dependencies_are_requirements_txt_all_pinned() -> None:
-    # One list: Pulumi's python runtime installs requirements.txt; the package reads it too.
+PIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*==[0-9][0-9A-Za-z.]*")
+
+
+def test_the_base_install_is_the_router_and_every_extra_its_own_pinned_list() -> None:
+    # Extras only add packages: the base must be the router's, or [router] would pull in Pulumi.
     assert "dependencies" in PYPROJECT["project"]["dynamic"]
-    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["dependencies"] == {"file": ["requirements.txt"]}
-    lines = _requirement_lines(ROOT / "requirements.txt")
-    assert lines
-    for line in lines:
-        # setuptools reads requirement lines only (no -r/-e/--options), each pinned exactly.
-        assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*==[0-9][0-9A-Za-z.]*", line), line
+    dynamic = PYPROJECT["tool"]["setuptools"]["dynamic"]
+    assert dynamic["dependencies"] == {"file": ["requirements-router.txt"]}
+    assert dynamic["optional-dependencies"] == {
+        "router": {"file": ["requirements-router.txt"]},
+        "full": {"file": ["requirements-full.txt"]},
+        "analytics": {"file": ["requirements-analytics.txt"]},
+    }
+    for name in ("requirements-router.txt", "requirements-full.txt", "requirements-analytics.txt"):
+        lines = _requirement_lines(ROOT / name)
+        assert lines, name
+        for line in lines:
+            # setuptools reads requirement lines only (no -r/-e/--options), each pinned exactly.
+            assert PIN.fullmatch(line), f"{name}: {line}"
+    assert {line.split("==")[0] for line in _requirement_lines(ROOT / "requirements-router.txt")} == {
+        "mysql-connector-python"
+    }
+    full = {line.split("==")[0] for line in _requirement_lines(ROOT / "requirements-full.txt")}
+    assert {"pulumi", "pulumi-aws", "pulumi-random", "etcd3gw", "pyyaml", "semver"} <= full
+
+
+def test_requirements_txt_is_the_full_runtime_router_and_full() -> None:
+    # Pulumi's python runtime and `make demo` install requirements.txt: the whole runtime.
+    assert _requirement_lines(ROOT / "requirements.txt") == [
+        "-r requirements-router.txt",
+        "-r requirements-full.txt",
+    ]
+
+
+def _runtime() -> set[str]:
+    return {
+        line.split("==")[0].lower()
+        for name in ("requirements-router.txt", "requirements-full.txt")
+        for line in _requirement_lines(ROOT / name)
+    }
 
 
 def test_the_analytics_extra_is_its_own_pinned_list_outside_the_demo() -> None:
     # boto3, DuckDB and pyarrow (about 80 MB) only for `pip install -e '.[analytics]'` and the tests.
-    assert "optional-dependencies" in PYPROJECT["project"]["dynamic"]
-    extras = PYPROJECT["tool"]["setuptools"]["dynamic"]["optional-dependencies"]
-    assert extras == {"analytics": {"file": ["requirements-analytics.txt"]}}
     lines = _requirement_lines(ROOT / "requirements-analytics.txt")
     # botocore pinned beside boto3, which admits a whole minor series of it.
     assert {line.split("==")[0] for line in lines} == {"boto3", "botocore", "duckdb", "pyarrow"}
-    assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*==[0-9][0-9A-Za-z.]*", line) for line in lines)
-    runtime = {line.split("==")[0].lower() for line in _requirement_lines(ROOT / "requirements.txt")}
-    assert not runtime & {"boto3", "duckdb", "pyarrow", "moto"}
+    assert all(PIN.fullmatch(line) for line in lines)
+    assert not _runtime() & {"boto3", "duckdb", "pyarrow", "moto"}
     assert "-r requirements-analytics.txt" in _requirement_lines(ROOT / "requirements-dev.txt")
 
 
@@ -273,7 +323,7 @@ def test_tool_requirements_are_pinned_and_not_runtime(name: str) -> None:
     lines = _requirement_lines(ROOT / name)
     for line in lines:
         assert line.startswith("-r ") or "==" in line, line
-    runtime = {line.split("==")[0].lower() for line in _requirement_lines(ROOT / "requirements.txt")}
+    runtime = _runtime()
     tools = {line.split("==")[0].lower() for line in lines if "==" in line}
     assert not runtime & tools
     assert not {"pytest", "ruff", "mypy", "mutmut", "uv"} & runtime

@@ -1,0 +1,100 @@
+"""`mysql-platform init DIR`: a project directory as `pulumi new` makes one, never overwriting."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mysql_platform import __version__
+from mysql_platform.cli import init
+from mysql_platform.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+ROOT_FILES = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "__main__.py")
+
+
+def test_creates_the_missing_dir_with_the_project_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "new" / "project"
+    assert main(["init", str(target)]) == 0
+    for name in ROOT_FILES:
+        assert (target / name).read_bytes() == (ROOT / name).read_bytes(), name
+    sql = sorted(p.name for p in (ROOT / "sql").glob("*.sql"))
+    assert sql and sorted(p.name for p in (target / "sql").iterdir()) == sql
+    for name in sql:
+        assert (target / "sql" / name).read_bytes() == (ROOT / "sql" / name).read_bytes()
+    out = capsys.readouterr().out
+    assert f"cd {target}" in out and "mysql-platform plan dev" in out
+
+
+def test_requirements_name_the_full_install_at_this_version(tmp_path: Path) -> None:
+    assert main(["init", str(tmp_path)]) == 0
+    lines = [
+        line for line in (tmp_path / "requirements.txt").read_text().splitlines() if not line.startswith("#")
+    ]
+    assert lines == [f"mysql-platform[full]=={__version__}"]
+
+
+def test_the_gitignore_keeps_the_secrets_out(tmp_path: Path) -> None:
+    assert main(["init", str(tmp_path)]) == 0
+    for name in ("secret.password", ".local/secrets.json", "outputs.json", "client-app.cnf", "tls.key"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    ignored = subprocess.run(
+        ["git", "-C", str(tmp_path), "check-ignore", "secret.password", ".local/secrets.json",
+         "outputs.json", "client-app.cnf", "tls.key"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert len(ignored.stdout.split()) == 5, ignored.stdout
+
+
+def test_refuses_to_overwrite_names_every_existing_file_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("mine\n")
+    (tmp_path / "sql").mkdir()
+    (tmp_path / "sql" / "V001__create_tempdb.sql").write_text("mine\n")
+    assert main(["init", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "Pulumi.yaml" in err and "sql/V001__create_tempdb.sql" in err and "nothing was written" in err
+    assert (tmp_path / "Pulumi.yaml").read_text() == "mine\n"
+    assert not (tmp_path / "Pulumi.dev.yaml").exists()
+
+
+def test_a_file_in_place_of_the_dir_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "taken").write_text("x")
+    assert main(["init", str(tmp_path / "taken")]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+
+
+def test_a_dir_is_required(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init"]) == 2
+    assert "DIR" in capsys.readouterr().err
+
+
+def _plan(cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mysql_platform.cli.main", "plan", "dev"],
+        cwd=cwd, capture_output=True, text=True, timeout=120,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(cwd)},
+    )  # fmt: skip
+
+
+def test_plan_runs_inside_the_new_project_on_its_own_stack_file(tmp_path: Path) -> None:
+    target = tmp_path / "mine"
+    assert init.main([str(target)]) == 0
+    done = _plan(target)
+    assert done.returncode == 0, done.stderr
+    assert "policy:" in done.stdout
+    # The project's own stack file is the one read, not the checkout's.
+    stack = target / "Pulumi.dev.yaml"
+    stack.write_text(stack.read_text().replace("config:", "config:\n  mysql-platform:azCount: 7", 1))
+    done = _plan(target)
+    assert done.returncode == 2, done.stderr
+    assert "azCount: got 7" in done.stderr

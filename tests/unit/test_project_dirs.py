@@ -1,0 +1,99 @@
+"""Which project directory a command uses: the current project, else the checkout, else the
+packaged copy; what it writes never goes into the packaged copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mysql_platform import project
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _project(path: Path, name: str = "mysql-platform") -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "Pulumi.yaml").write_text(f"name: {name}\nruntime: python\n")
+    return path
+
+
+@pytest.fixture
+def installed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The package as a wheel installs it: no checkout above it, its data/ beside it."""
+    package = tmp_path / "site-packages" / "mysql_platform"
+    _project(package / "data" / "project")
+    (package / "data" / "sql").mkdir(parents=True)
+    monkeypatch.setattr(project, "PACKAGE_DIR", package)
+    monkeypatch.setattr(project, "DATA_DIR", package / "data")
+    return package
+
+
+def test_the_checkout_is_found_from_the_package() -> None:
+    assert project.checkout_root() == ROOT
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["name: mysql-platform\n", "name: 'mysql-platform'\n", 'runtime: python\nname: "mysql-platform"  # x\n'],
+)
+def test_a_project_dir_is_one_whose_pulumi_yaml_names_this_project(tmp_path: Path, text: str) -> None:
+    (tmp_path / "Pulumi.yaml").write_text(text)
+    assert project.is_project_dir(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "text", ["name: other\n", "  name: mysql-platform\n", "name: mysql-platform-x\n", ""]
+)
+def test_another_pulumi_project_is_not_ours(tmp_path: Path, text: str) -> None:
+    (tmp_path / "Pulumi.yaml").write_text(text)
+    assert not project.is_project_dir(tmp_path)
+
+
+def test_the_current_project_comes_first(tmp_path: Path) -> None:
+    mine = _project(tmp_path / "mine")
+    assert project.project_dir(mine) == mine
+    assert project.sql_dir(mine) == mine / "sql"
+    assert project.writable_dir(mine) == mine
+
+
+def test_a_parent_project_is_found_from_a_subdirectory(tmp_path: Path) -> None:
+    mine = _project(tmp_path / "mine")
+    (mine / "sql" / "deep").mkdir(parents=True)
+    assert project.project_dir(mine / "sql" / "deep") == mine
+
+
+def test_outside_any_project_a_checkout_is_used(tmp_path: Path) -> None:
+    _project(tmp_path, name="someone-elses")
+    assert project.project_dir(tmp_path) == ROOT
+    assert project.sql_dir(tmp_path) == ROOT / "sql"
+    assert project.writable_dir(tmp_path) == ROOT
+
+
+def test_in_a_checkout_the_packaged_data_is_the_checkouts_own_files() -> None:
+    # An editable install runs no build step: there is no data/ in the source tree.
+    assert project.packaged_project_dir() == ROOT
+    assert project.packaged_sql_dir() == ROOT / "sql"
+
+
+def test_installed_and_outside_any_project_the_packaged_copy_is_read(installed: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert project.checkout_root() is None
+    assert project.project_dir(empty) == installed / "data" / "project"
+    assert project.sql_dir(empty) == installed / "data" / "sql"
+
+
+def test_installed_what_a_command_writes_goes_to_the_current_dir_never_the_package(
+    installed: Path, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert project.found_project_dir(empty) is None
+    assert project.writable_dir(empty) == empty
+
+
+def test_installed_a_project_of_ones_own_is_used(installed: Path, tmp_path: Path) -> None:
+    mine = _project(tmp_path / "mine")
+    assert project.project_dir(mine) == mine
+    assert project.sql_dir(mine) == mine / "sql"
