@@ -183,6 +183,11 @@ class AnalyticsCommands:
             return EXIT_INTERRUPTED
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """The parser ``main`` runs: the local environment's commands plus export and query."""
+    return local_cli.build_parser(AnalyticsCommands())
+
+
 def main(argv: list[str] | None = None) -> int:
     return local_cli.main(argv, extension=AnalyticsCommands())
 
