@@ -133,7 +133,7 @@ UPGRADE_STEP_2 = {**UPGRADE_STEP_1, "dbEngineVersion": "8.4", "dbEngineLifecycle
 
 
 def test_major_upgrade_step_two_puts_the_replicas_back_on_the_primarys_group() -> None:
-    # README, step 2: the replicas run the primary's line again, so they share its group at once.
+    # docs/aws-day2.md, step 2: the replicas run the primary's line again, so they share its group at once.
     step2 = run("prod", **UPGRADE_STEP_2)
     primary, replica = step2.one(RDS, "db-primary-instance"), step2.one(RDS, "db-replica-1")
     assert primary.plain("engineVersion") == "8.4"
@@ -143,7 +143,7 @@ def test_major_upgrade_step_two_puts_the_replicas_back_on_the_primarys_group() -
 
 
 def test_major_upgrade_step_three_only_turns_major_upgrades_off_again() -> None:
-    # README, step 3: nothing moves between groups any more.
+    # Day 2 page, step 3: nothing moves between groups any more.
     step2, done = run("prod", **UPGRADE_STEP_2), run("prod")
     for name in ("db-primary-instance", "db-replica-1"):
         before, after = step2.one(RDS, name), done.one(RDS, name)
@@ -159,7 +159,7 @@ def test_major_upgrade_step_three_only_turns_major_upgrades_off_again() -> None:
 def test_replicas_are_protected_like_the_primary_so_prod_removes_one_in_two_steps(
     stack: str, protected: bool
 ) -> None:
-    # README, "Adding or removing a replica": on prod a replica is protected (Pulumi protect and
+    # Day 2 page, "Adding or removing a replica": on prod a replica is protected (Pulumi protect and
     # RDS deletion protection); removing it needs that one replica unprotected first.
     for db in instances(run(stack, dbReplicaCount=2)):
         assert db.protect is protected
@@ -167,7 +167,7 @@ def test_replicas_are_protected_like_the_primary_so_prod_removes_one_in_two_step
 
 
 def test_dbdeletionprotection_is_stack_wide_so_it_is_no_way_to_retire_the_old_primary() -> None:
-    # README, "Failover on AWS": after promotion the old primary is still declared, and turning
+    # docs/failover.md, "Failover on AWS": after promotion the old primary is still declared, and turning
     # dbDeletionProtection off would unprotect the promoted writer as well.
     promoted = run("prod", dbPromoteReplica=1)
     assert promoted.one(RDS, "db-primary-instance").protect is True
