@@ -38,7 +38,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 ANALYTICS_STAMP := $(VENV)/.installed-analytics
 MUTATION_STAMP := $(VENV)/.installed-mutation
 
-.PHONY: help demo down clean test unit contract integration lint typecheck check system-deps \
+.PHONY: help demo down clean test docs unit contract integration lint typecheck check system-deps \
 	python-check venv-python deps deps-analytics deps-dev deps-mutation venv mutation
 
 help: ## this list (a bare `make` shows it too)
@@ -66,7 +66,7 @@ clean: ## down, then delete .local (data, TLS, outputs), the tool caches and bui
 		if [ -x $(PY) ]; then $(PY) -m scripts.local_env --state-dir .local down; \
 		else $(PYTHON) -m scripts.local_env --state-dir .local down; fi; \
 	fi
-	rm -rf .local .pytest_cache .mypy_cache .ruff_cache build dist mysql_platform.egg-info
+	rm -rf .local .pytest_cache .mypy_cache .ruff_cache build dist site mysql_platform.egg-info
 
 # --- tests --------------------------------------------------------------------------------
 
@@ -83,12 +83,19 @@ lint: deps-dev ## ruff check and ruff format --check
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-typecheck: deps-dev ## mypy --strict
+# The docs' reference generator is outside the packages pyproject.toml lists for mypy: checked by name.
+typecheck: deps-dev ## mypy --strict (the packages, and the docs' reference generator)
 	$(PY) -m mypy
+	$(PY) -m mypy docs/hooks/reference.py
 
 check: lint typecheck unit ## the fast gate: lint, typecheck, unit tests
 
-test: python-check system-deps deps-dev lint typecheck ## everything CI runs (.ci/run): lint, mypy, all tests
+# --strict: a broken link or anchor, a page missing from the nav or a reference marker the hook
+# cannot fill fails the build. NO_MKDOCS_2_WARNING quiets mkdocs-material's banner about MkDocs 2.
+docs: deps-dev ## build the documentation site into site/ (mkdocs build --strict; reference pages from the code)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet
+
+test: python-check system-deps deps-dev lint typecheck docs ## everything CI runs (.ci/run): lint, mypy, the docs, all tests
 	$(PY) -m pytest -q
 
 mutation: deps-mutation ## mutation testing with mutmut (slow; not in CI): tests/mutation/run.sh
@@ -135,8 +142,9 @@ deps-analytics: deps ## deps + the analytics extra: boto3, DuckDB, pyarrow (requ
 		$(INSTALL) -r requirements-analytics.txt && touch $(ANALYTICS_STAMP); \
 	fi
 
-deps-dev: deps ## deps + the test and quality tools (requirements-dev.txt, the analytics extra too)
+deps-dev: deps ## deps + the test, quality and docs tools (requirements-dev.txt, the analytics extra too)
 	@if [ requirements-dev.txt -nt $(DEV_STAMP) ] || [ requirements-analytics.txt -nt $(DEV_STAMP) ] \
+		|| [ requirements-docs.txt -nt $(DEV_STAMP) ] \
 		|| [ $(RUNTIME_STAMP) -nt $(DEV_STAMP) ]; then \
 		$(INSTALL) -r requirements-dev.txt && touch $(DEV_STAMP); \
 	fi

@@ -28,7 +28,7 @@ from mysql_platform.stack.automation import (
     ResultsUnreadable,
     StackNotFound,
 )
-from tests.support import fake_pulumi
+from tests.support import docs, fake_pulumi
 
 ROOT = Path(__file__).resolve().parents[2]
 LIST_KEYS = [
@@ -368,17 +368,14 @@ def test_selecting_a_missing_stack_for_destroy_is_stack_not_found(
     assert not [c for c in cli.calls() if c[:2] == ["stack", "init"]]
 
 
-def test_every_python_block_of_the_readme_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    readme = (ROOT / "README.md").read_text()
-    blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
-    # The router's example needs a running environment: test_router.py runs it against one.
-    blocks = [b for b in blocks if "router.connect(" not in b]
-    assert blocks, "the README has no Python sample"
+def test_every_python_block_of_the_aws_page_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = [b.code for b in docs.blocks("aws", "python")]
+    assert blocks, "docs/aws.md has no Python sample"
     seen: list[tuple[str, str, Options]] = []
     for module, name in ((automation, "up"), (automation, "outputs"), (orchestrate, "up_and_bootstrap")):
         monkeypatch.setattr(module, name, lambda stack, opts, _n=name: seen.append((_n, stack, opts)) or 0)
     for number, block in enumerate(blocks, start=1):
-        exec(compile(block, f"README.md python block {number}", "exec"), {})  # noqa: S102 - our README
+        exec(compile(block, f"docs/aws.md python block {number}", "exec"), {})  # noqa: S102 - our docs
     assert [(n, s) for n, s, _ in seen] == [("up", "dev"), ("outputs", "dev"), ("up_and_bootstrap", "dev")]
     opts = seen[0][2]
     assert json.loads(stack_config.config_json(opts.config))["dbAllowedCidrs"]["objectValue"] == [

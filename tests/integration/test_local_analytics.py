@@ -17,6 +17,7 @@ from mysql_platform.analytics import local_export
 from mysql_platform.cli import bootstrap as bootstrap_cli
 from mysql_platform.cli import local as local_cli
 from mysql_platform.local.env import LocalEnv
+from tests.support import docs
 from tests.support.migration_fixtures import FIXTURE_SQL
 from tests.support.row_checksum import checksum
 
@@ -201,10 +202,9 @@ def test_query_names_tables_as_athena_does(
 
 
 def readme_queries() -> list[str]:
-    """The SQL of the README's `local query` examples (the same text `analytics query` sends)."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    found = re.findall(r'^mysql-platform local query "([^"]+)"$', readme, flags=re.M)
-    assert len(found) >= 3, "the README's analytics examples are missing"
+    """The SQL of the analytics page's `local query` examples (the same text `analytics query` sends)."""
+    found = re.findall(r'^mysql-platform local query "([^"]+)"$', docs.page("analytics"), flags=re.M)
+    assert len(found) >= 3, "docs/analytics.md's examples are missing"
     return found
 
 

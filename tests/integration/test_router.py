@@ -23,6 +23,7 @@ from mysql_platform.cli import bootstrap as bootstrap_cli
 from mysql_platform.core.contract import Secret
 from mysql_platform.local.env import LocalEnv, missing_binaries
 from mysql_platform.router import AmbiguousWrite, RouterSettings, RoutingRefused, WriteNotApplied
+from tests.support import docs
 from tests.support.migration_fixtures import FIXTURE_SQL
 
 FAST = RouterSettings(writer_wait_s=20.0)
@@ -469,18 +470,16 @@ def test_clients_resume_after_a_planned_switchover_with_nothing_lost(tmp_path: P
     assert switched
 
 
-# ----- the README's example ---------------------------------------------------------------------
+# ----- the router page's example ---------------------------------------------------------------------
 
 
-def test_the_readme_example_runs_as_written(renv: LocalEnv) -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme.split("### Read/write routing for Python services", 1)[1]
-    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+def test_the_router_page_example_runs_as_written(renv: LocalEnv) -> None:
+    code = docs.blocks("router", "python")[0].code
     assert '".local/outputs.json"' in code
     code = code.replace('".local/', f'"{renv.state_dir}/')
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        exec(compile(code, "README.md", "exec"), {})  # noqa: S102 - the README's own code
+        exec(compile(code, "docs/router.md", "exec"), {})  # noqa: S102 - the docs' own code
     lines = printed.getvalue().splitlines()
     assert lines[0].startswith("[(") and "'Ada')]" in lines[0]
     assert len(lines) == 3 and all(" True ok " in line for line in lines[1:])

@@ -133,7 +133,7 @@ UPGRADE_STEP_2 = {**UPGRADE_STEP_1, "dbEngineVersion": "8.4", "dbEngineLifecycle
 
 
 def test_major_upgrade_step_two_puts_the_replicas_back_on_the_primarys_group() -> None:
-    # README, step 2: the replicas run the primary's line again, so they share its group at once.
+    # docs/aws-day2.md, step 2: the replicas run the primary's line again, so they share its group at once.
     step2 = run("prod", **UPGRADE_STEP_2)
     primary, replica = step2.one(RDS, "db-primary-instance"), step2.one(RDS, "db-replica-1")
     assert primary.plain("engineVersion") == "8.4"
@@ -143,7 +143,7 @@ def test_major_upgrade_step_two_puts_the_replicas_back_on_the_primarys_group() -
 
 
 def test_major_upgrade_step_three_only_turns_major_upgrades_off_again() -> None:
-    # README, step 3: nothing moves between groups any more.
+    # Day 2 page, step 3: nothing moves between groups any more.
     step2, done = run("prod", **UPGRADE_STEP_2), run("prod")
     for name in ("db-primary-instance", "db-replica-1"):
         before, after = step2.one(RDS, name), done.one(RDS, name)
@@ -159,7 +159,7 @@ def test_major_upgrade_step_three_only_turns_major_upgrades_off_again() -> None:
 def test_replicas_are_protected_like_the_primary_so_prod_removes_one_in_two_steps(
     stack: str, protected: bool
 ) -> None:
-    # README, "Adding or removing a replica": on prod a replica is protected (Pulumi protect and
+    # Day 2 page, "Adding or removing a replica": on prod a replica is protected (Pulumi protect and
     # RDS deletion protection); removing it needs that one replica unprotected first.
     for db in instances(run(stack, dbReplicaCount=2)):
         assert db.protect is protected
@@ -167,7 +167,7 @@ def test_replicas_are_protected_like_the_primary_so_prod_removes_one_in_two_step
 
 
 def test_dbdeletionprotection_is_stack_wide_so_it_is_no_way_to_retire_the_old_primary() -> None:
-    # README, "Failover on AWS": after promotion the old primary is still declared, and turning
+    # docs/failover.md, "Failover on AWS": after promotion the old primary is still declared, and turning
     # dbDeletionProtection off would unprotect the promoted writer as well.
     promoted = run("prod", dbPromoteReplica=1)
     assert promoted.one(RDS, "db-primary-instance").protect is True
@@ -414,10 +414,11 @@ def test_storage_autoscaling_is_off_or_above_the_allocated_size() -> None:
     )
 
 
-def test_the_readme_day2_steps_say_what_the_tests_above_show() -> None:
-    from tests.support.pulumi_harness import ROOT
+def test_the_day2_page_says_what_the_tests_above_show() -> None:
+    from tests.support import docs
 
-    text = " ".join((ROOT / "README.md").read_text().split())
+    # Day 2's steps, and promotion's (on the failover page), which the last check is about.
+    text = docs.flat("aws-day2") + " " + docs.flat("failover")
     # Major upgrade: the replicas return to the primary's group at step 2, not step 3.
     assert "In the same `up` the replicas go back to the primary's (new 8.4) parameter group" in text
     assert "the replicas go back to the primary's parameter group; no downtime" not in text

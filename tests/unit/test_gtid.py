@@ -55,7 +55,7 @@ def test_gtids_stay_off_by_default_so_a_stack_from_before_the_setting_does_not_j
 ) -> None:
     # A stack created before dbGtidMode runs with GTIDs off; a default of ON took it there in one
     # jump at its next reboot (which RDS may do in the maintenance window). OFF is at most one
-    # step from where it is; the operator moves on one step per `pulumi up` (README, Day 2).
+    # step from where it is; the operator moves on one step per `pulumi up` (docs/aws-day2.md).
     assert gtid_entries(run(stack, preview), "db-primary-params") == {
         "gtid-mode": ("OFF", "pending-reboot"),
         "enforce_gtid_consistency": ("OFF", "pending-reboot"),

@@ -15,6 +15,7 @@ from mysql_platform.planning import diagram, render, replace_rules
 from mysql_platform.planning.compare import compare
 from mysql_platform.planning.plan import SECRET, Plan
 from mysql_platform.planning.predict import predict
+from tests.support import docs
 from tests.support.plans import plan as shared_plan
 from tests.support.pulumi_harness import shared_run
 from tests.support.stacks import CLUSTER, FEATURES, TWO_REPLICAS
@@ -223,11 +224,9 @@ def test_json_is_the_saved_plan(capsys: pytest.CaptureFixture[str], prod: Plan) 
 
 # --- the diagram --------------------------------------------------------------------------------
 
-README = Path(__file__).resolve().parents[2] / "README.md"
 
-
-def test_the_readme_diagram_is_what_the_plan_draws(prod: Plan) -> None:
-    text = README.read_text()
+def test_the_plan_page_diagram_is_what_the_plan_draws(prod: Plan) -> None:
+    text = docs.page("plan")
     start = text.index("<!-- plan-diagram:prod:start -->\n```mermaid\n") + len(
         "<!-- plan-diagram:prod:start -->\n```mermaid\n"
     )

@@ -21,12 +21,12 @@ from mysql_platform.planning.architecture import (
     node_id,
 )
 from mysql_platform.planning.plan import Plan, PlannedResource
+from tests.support import docs
 from tests.support.plans import plan as shared_plan
 from tests.support.stacks import ALERT_EMAIL, APP_SG, CLUSTER, FEATURES, PROXY_CIDR, SSH_CIDR
 
 pytestmark = pytest.mark.usefixtures("shared_plans")
 
-README = Path(__file__).resolve().parents[2] / "README.md"
 PRIMARY, REPLICA, HOST = node_id("db-primary-instance"), node_id("db-replica-1"), node_id("host-instance")
 
 
@@ -152,8 +152,8 @@ def test_a_subnet_is_public_by_its_route_to_an_internet_gateway_not_its_name() -
     )
 
 
-def test_the_readme_shows_the_dev_and_prod_architecture_the_plan_draws() -> None:
-    text = README.read_text()
+def test_the_plan_page_shows_the_dev_and_prod_architecture_the_plan_draws() -> None:
+    text = docs.page("plan")
     for stack in ("dev", "prod"):
         opening = f"<!-- plan-diagram:{stack}-architecture:start -->\n```mermaid\n"
         start = text.index(opening) + len(opening)

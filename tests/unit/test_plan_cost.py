@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from mysql_platform.cli import plan as plan_cli
 from mysql_platform.planning import cost, prices
 from mysql_platform.planning.plan import make_plan
+from tests.support import docs
 from tests.support.plans import plan as shared_plan
 from tests.support.stacks import CLUSTER
-
-README = Path(__file__).resolve().parents[2] / "README.md"
 
 pytestmark = pytest.mark.usefixtures("shared_plans")
 
@@ -133,10 +131,10 @@ def test_an_unpriced_region_reads_unpriced_never_zero_or_inf(capsys: pytest.Capt
     assert json.loads(capsys.readouterr().out)["cost"]["monthly_total"] is None
 
 
-def test_the_cost_is_in_the_json_and_the_readme_quotes_the_plan(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cost_is_in_the_json_and_the_docs_quote_the_plan(capsys: pytest.CaptureFixture[str]) -> None:
     assert plan_cli.main(["dev", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["cost"]["monthly_total"] == 29.61
-    readme = README.read_text()
+    readme = docs.section("aws", "Stacks")
     for figure in ("$29.61", "$17.73", "$170.95", "$7.30", f"at most {200 / 29.61:.1f} months"):
         assert figure in readme, figure
 

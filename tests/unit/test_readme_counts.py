@@ -1,14 +1,13 @@
-"""The resource counts the README shows are the ones `mysql-platform plan` prints."""
+"""The resource counts the docs show are the ones `mysql-platform plan` prints."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from mysql_platform.planning import render
+from tests.support import docs
 from tests.support.plans import plan
 
-README = Path(__file__).resolve().parents[2] / "README.md"
 HEAD = re.compile(r"^stack (\w+) \(([\w-]+)\): (\d+) resources in (\d+) components$", re.MULTILINE)
 ROW = re.compile(
     r"^\| resources \(`mysql-platform plan`\) \| (\d+) in (\d+) components \| (\d+) in (\d+) components \|$",
@@ -24,7 +23,7 @@ def counts(stack: str) -> tuple[str, str]:
 
 
 def test_the_dev_and_prod_table_shows_the_plans_counts() -> None:
-    rows = ROW.findall(README.read_text())
+    rows = ROW.findall(docs.section("aws", "Stacks"))
     assert len(rows) == 1, "the dev/prod table's resources row is missing or changed its form"
     dev_resources, dev_components, prod_resources, prod_components = rows[0]
     assert (dev_resources, dev_components) == counts("dev")
@@ -32,7 +31,7 @@ def test_the_dev_and_prod_table_shows_the_plans_counts() -> None:
 
 
 def test_every_quoted_plan_head_line_is_what_the_plan_prints() -> None:
-    quoted = list(HEAD.finditer(README.read_text()))
-    assert quoted, "the README quotes no plan head line"
+    quoted = [line for name in docs.page_names() for line in HEAD.finditer(docs.page(name))]
+    assert quoted, "no page quotes a plan head line"
     for line in quoted:
         assert line[0] == render.tree(plan(line[1]))[0]
