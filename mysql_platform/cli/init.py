@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Final
 
 from mysql_platform import __version__, project
+from mysql_platform.core.command_names import prog
 from mysql_platform.errors import EXIT_BAD_INPUT, EXIT_OK
 
-PROG: Final = "mysql-platform init"
+PROG: Final = prog("init")
 REQUIREMENTS_NAME: Final = "requirements.txt"
 GITIGNORE_NAME: Final = ".gitignore"
 # What the tools write into a project directory that must not reach git: the same patterns as
@@ -46,7 +47,7 @@ out.json
 client-*.cnf
 *.key
 .pulumi/
-# Plans saved for `plan --before`.
+# Plans saved for `mysql-platform plan STACK --before FILE`.
 *-plan.json
 """
 
