@@ -89,7 +89,7 @@ typecheck: deps-dev ## mypy --strict
 check: lint typecheck unit ## the fast gate: lint, typecheck, unit tests
 
 test: python-check system-deps deps-dev lint typecheck ## everything CI runs (.ci/run): lint, mypy, all tests
-	$(PY) -m pytest -q
+	HYPOTHESIS_PROFILE=ci $(PY) -m pytest -q
 
 mutation: deps-mutation ## mutation testing with mutmut (slow; not in CI): tests/mutation/run.sh
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash tests/mutation/run.sh
