@@ -95,8 +95,9 @@ check: lint typecheck unit ## the fast gate: lint, typecheck, unit tests
 docs: deps-dev ## build the documentation site into site/ (mkdocs build --strict; reference pages from the code)
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet
 
+# HYPOTHESIS_PROFILE=ci: the property tests draw every example here (a tenth in `make unit`).
 test: python-check system-deps deps-dev lint typecheck docs ## everything CI runs (.ci/run): lint, mypy, the docs, all tests
-	$(PY) -m pytest -q
+	HYPOTHESIS_PROFILE=ci $(PY) -m pytest -q
 
 mutation: deps-mutation ## mutation testing with mutmut (slow; not in CI): tests/mutation/run.sh
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash tests/mutation/run.sh

@@ -18,16 +18,20 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import yaml  # type: ignore[import-untyped]
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.settings import get_root_resource
 
 from mysql_platform.planning.mock_attributes import computed_attributes
@@ -233,11 +237,25 @@ def _alias(alias: Any) -> dict[str, Any]:
 
 def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
     """The stack file's config as the engine hands it to a program: namespaced keys, string values."""
-    data = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"] if stack else {}
+    data = _stack_file_config(ROOT / f"Pulumi.{stack}.yaml") if stack else {}
     merged: dict[str, Any] = dict(data or {})
     for key, value in (overrides or {}).items():
         merged[key if ":" in key else f"{PROJECT}:{key}"] = value
     return {k: config_string(v) for k, v in merged.items() if v is not None}
+
+
+# Parsed stack files by (path, mtime, size): a test session runs the program some 150 times on
+# two files, and parsing one is a few milliseconds. A changed file has a new mtime or size.
+_STACK_FILES: dict[tuple[Path, int, int], Any] = {}
+
+
+def _stack_file_config(path: Path) -> Any:
+    """The ``config`` of one stack file; the caller copies it and never changes what it holds."""
+    stat = path.stat()
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    if key not in _STACK_FILES:
+        _STACK_FILES[key] = yaml.safe_load(path.read_text())["config"]
+    return _STACK_FILES[key]
 
 
 def config_string(value: Any) -> str:
@@ -277,15 +295,57 @@ class ProgramRun:
         return f"{r.name}-id"
 
 
-# The SDK records the caller's whole stack with every registration (for the engine's display of
-# where a resource was declared). Under pytest that stack is some 60 frames deep and walking it
-# took a third of each run; the program runs in this worker thread instead, whose stack is short.
-# One thread, so runs stay sequential and keep their event loop.
-_WORKER = ThreadPoolExecutor(
-    max_workers=1,
-    thread_name_prefix="pulumi-mocks",
-    initializer=lambda: asyncio.set_event_loop(asyncio.new_event_loop()),
-)
+class _InlineExecutor(ThreadPoolExecutor):
+    """Runs what is submitted at once, in the submitting thread.
+
+    The SDK hands every call to the monitor (each registration, each invoke) to the event loop's
+    default executor, a thread pool, and awaits it. The mock monitor answers from memory, so the
+    hop to another thread and back is pure cost: some 50 a run, each a wake-up of two threads,
+    which a loaded machine makes slow. Inline, the calls run in the order the SDK makes them.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)  # never starts a thread: submit below does the work
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        done: Future[Any] = Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the awaiting coroutine, as a pool does
+            done.set_exception(exc)
+        return done
+
+
+def _start_worker() -> None:
+    loop = asyncio.new_event_loop()
+    loop.set_default_executor(_InlineExecutor())
+    asyncio.set_event_loop(loop)
+
+
+# One thread, so runs stay sequential and keep their event loop (and its inline executor).
+_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pulumi-mocks", initializer=_start_worker)
+
+
+@contextmanager
+def _no_stack_traces() -> Iterator[None]:
+    """Registrations without the caller's stack trace, for the length of a run.
+
+    With every registration the SDK walks the caller's whole stack and turns each frame into a
+    file URI (for the engine's display of where a resource was declared): a fifth of a run's time.
+    The mock monitor reads neither the trace nor the source position, and neither is recorded
+    here, so what a run registers is the same without them. The SDK's function is put back after
+    the run; runs happen one at a time, in the worker thread.
+    """
+    walk = pulumi_resource._get_stack_trace
+    pulumi_resource._get_stack_trace = _empty_stack_trace
+    try:
+        yield
+    finally:
+        pulumi_resource._get_stack_trace = walk
+
+
+def _empty_stack_trace() -> Any:
+    return source_pb2.StackTrace()
 
 
 def run_program(
@@ -338,5 +398,6 @@ def _run(
         exports = dict(root.outputs) if root is not None else {}  # type: ignore[attr-defined]
         return pulumi.Output.from_input(asyncio.ensure_future(_resolve(exports)))
 
-    _program()
+    with _no_stack_traces():
+        _program()
     return ProgramRun(stack, preview, monitor.registered, mocks.calls, resolved, secrets, mocks.outputs)

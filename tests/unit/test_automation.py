@@ -10,8 +10,6 @@ import ast
 import importlib.metadata
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -194,17 +192,6 @@ def test_too_old_cli_maps_to_cli_error() -> None:
     assert type(mapped) is PulumiCliError
     assert mapped.exit_code == errors.EXIT_CLI_MISSING
     assert "3.272.0" in str(mapped)
-
-
-def test_import_does_no_work(no_pulumi_on_path: Path) -> None:
-    """Importing and --help must work without the CLI (services import us at start-up)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    code = "import scripts.automation as a; a.main(['--help'])"
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert "exit codes" in result.stdout
 
 
 # --- pins from requirements.txt ---------------------------------------------------------------

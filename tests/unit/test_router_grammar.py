@@ -13,8 +13,9 @@ the test fails both ways.
 Settings: ``derandomize=True`` makes every run draw the same examples, so CI is reproducible
 (a failure is a failure of the code, not of the draw) and ``database=None`` keeps no example
 database in the checkout; ``deadline=None`` because the first calls pay for regex compilation
-and a loaded CI machine must not turn that into a flaky failure; the example counts keep the
-whole module near 5 s.
+and a loaded CI machine must not turn that into a flaky failure. The counts below are CI's
+(``make test`` sets HYPOTHESIS_PROFILE=ci; the module takes near 5 s there); the unit profile,
+the default, draws a tenth of each (tests/support/properties.py).
 """
 
 from __future__ import annotations
@@ -28,14 +29,16 @@ from hypothesis import strategies as st
 
 from mysql_platform.router.errors import RoutingRefused
 from mysql_platform.router.statements import Route, reads_diagnostics, route_of, statement_count
+from tests.support.properties import example_count
 
 Pieces = list[str]
 Strategy = st.SearchStrategy[Pieces]
 
 
 def examples(count: int) -> settings:
+    """``count`` examples in CI (HYPOTHESIS_PROFILE=ci), a tenth in the quick unit loop."""
     return settings(
-        max_examples=count,
+        max_examples=example_count(count),
         deadline=None,
         derandomize=True,
         database=None,

@@ -1,5 +1,7 @@
 """What the command lines import before their first statement, checked in a fresh interpreter.
 
+A fresh interpreter is a subprocess, so these run with the integration tests.
+
 Each import costs start-up time on every run: OpenTelemetry's SDK (which the connector loads
 when it is installed, and Pulumi installs it) was a third of ``import mysql.connector``, and
 ``importlib.metadata`` 40 ms of ``--help``. These tests fail when such an import comes back.
@@ -106,3 +108,31 @@ def test_help_does_not_import_importlib_metadata() -> None:
         "    main(['--help'])"
     )
     assert "importlib.metadata" not in loaded["modules"]  # type: ignore[operator]
+
+
+def test_version_and_help_import_no_command_module() -> None:
+    # The commands pull in Pulumi and the MySQL connector: `--help` must not pay for them.
+    code = (
+        "import sys; from mysql_platform.cli.main import main; main(['--help']); main(['--version']);"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'mysql')"
+        " or m in ('scripts.local_env', 'scripts.bootstrap', 'scripts.migrate', 'scripts.plan',"
+        " 'scripts.automation')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_automation_command_imports_and_shows_help_without_the_pulumi_cli(tmp_path: Path) -> None:
+    """Importing and --help must work without the CLI (services import us at start-up)."""
+    empty = tmp_path / "empty-bin"  # a PATH with no pulumi on it, whether or not this machine has one
+    empty.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK"}
+    env.update(PATH=str(empty), PYTHONPATH=str(ROOT))
+    code = "import scripts.automation as a; a.main(['--help'])"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "exit codes" in result.stdout
