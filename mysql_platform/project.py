@@ -17,7 +17,10 @@ Nothing here reads a file at import time; no third-party import (the router inst
 
 from __future__ import annotations
 
+import logging
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Final
 
@@ -27,17 +30,60 @@ PROJECT_FILE: Final = "Pulumi.yaml"
 PROJECT_FILES: Final = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "__main__.py")
 PACKAGE_DIR: Final = Path(__file__).resolve().parent
 DATA_DIR: Final = PACKAGE_DIR / "data"
+# A Pulumi.yaml is a few kilobytes; a larger "project file" is not ours, and a device or a FIFO
+# named Pulumi.yaml must not hang or exhaust a command that only looks for its project.
+MAX_PROJECT_FILE_BYTES: Final = 1 << 20
+log = logging.getLogger(__name__)
 # `name: mysql-platform` at the top level of Pulumi.yaml, read without a YAML parser.
 _NAME_LINE: Final = re.compile(r"^name:[ \t]*(['\"]?)" + re.escape(PROJECT_NAME) + r"\1[ \t]*(#.*)?$", re.M)
 
 
 def is_project_dir(path: Path) -> bool:
-    """``path`` holds a ``Pulumi.yaml`` naming this project."""
+    """``path`` holds a ``Pulumi.yaml`` naming this project, and both are trusted (:func:`_trusted`)."""
+    text = _read_project_file(path / PROJECT_FILE)
+    return text is not None and _NAME_LINE.search(text) is not None and _trusted(path)
+
+
+def _read_project_file(path: Path) -> str | None:
+    """The text of a regular file of at most MAX_PROJECT_FILE_BYTES, else None (never blocks:
+    a FIFO opens at once with O_NONBLOCK and is then refused as not regular)."""
     try:
-        text = (path / PROJECT_FILE).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_PROJECT_FILE_BYTES:
+            return None
+        try:
+            return handle.read(MAX_PROJECT_FILE_BYTES + 1).decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+
+def _trusted(path: Path) -> bool:
+    """The directory and its Pulumi.yaml belong to the user running the command or to root, and
+    no other user may add files to the directory. A project directory decides which program
+    ``stack`` runs and which stack files ``plan`` reads, so, as git does with a repository owned by
+    someone else, another user's directory is not taken as the project (a warning says why)."""
+    me = os.geteuid()
+    try:
+        folder, file = path.stat(), (path / PROJECT_FILE).stat()
+    except OSError:
         return False
-    return _NAME_LINE.search(text) is not None
+    owners = {folder.st_uid, file.st_uid} - {me, 0}
+    open_to_others = folder.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and folder.st_uid != me
+    if owners or open_to_others:
+        log.warning(
+            "ignoring the project in %s: %s; run from a project directory of your own "
+            "(mysql-platform init DIR)",
+            path,
+            f"owned by uid {sorted(owners)[0]}, not by you (uid {me}) or root"
+            if owners
+            else "other users may write into that directory",
+        )
+        return False
+    return True
 
 
 def checkout_root() -> Path | None:
@@ -47,10 +93,14 @@ def checkout_root() -> Path | None:
 
 
 def found_project_dir(start: Path | None = None) -> Path | None:
-    """Rules 1 and 2: a project directory a command may write into, or None."""
-    here = (Path.cwd() if start is None else start).resolve()
+    """Rules 1 and 2: a project directory a command may write into, or None. The installed
+    package's own copy never counts, even when the command runs from inside it."""
+    try:
+        here = (Path.cwd() if start is None else start).resolve()
+    except OSError:  # the current directory was deleted
+        return checkout_root()
     for candidate in (here, *here.parents):
-        if is_project_dir(candidate):
+        if not is_packaged(candidate) and is_project_dir(candidate):
             return candidate
     return checkout_root()
 
@@ -69,7 +119,10 @@ def packaged_sql_dir() -> Path:
 
 def is_packaged(path: Path) -> bool:
     """``path`` is inside the installed package's data: read it, never write there."""
-    return path.resolve().is_relative_to(DATA_DIR.resolve())
+    try:
+        return path.resolve().is_relative_to(DATA_DIR.resolve())
+    except OSError:
+        return False
 
 
 def project_dir(start: Path | None = None) -> Path:
@@ -86,4 +139,12 @@ def sql_dir(start: Path | None = None) -> Path:
 def writable_dir(start: Path | None = None) -> Path:
     """Where a command keeps what it writes (``.local/``): the project directory, never the
     packaged copy; the current directory when there is no project directory."""
-    return found_project_dir(start) or (Path.cwd() if start is None else start)
+    found = found_project_dir(start)
+    if found is not None:
+        return found
+    if start is not None:
+        return start
+    try:
+        return Path.cwd()
+    except OSError:  # the current directory was deleted: the command names the path it fails on
+        return Path(".")

@@ -47,5 +47,5 @@ def require_extra(module: str) -> None:
     except ImportError:
         raise MissingExtra(
             f"this command needs the Python package '{module}', which is in the analytics extra: "
-            "`make deps-analytics`, or `pip install -e '.[analytics]'` in the checkout"
+            "pip install 'mysql-platform[analytics]' (in a checkout: `make deps-analytics`)"
         ) from None

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mysql_platform import project
 from mysql_platform.cli.db_options import (
     add_connection_arguments,
     apply_settings,
@@ -221,6 +222,14 @@ def _bad_input(command: str, message: str, emitter: Emitter | None) -> int:
 
 
 def _new(sql_dir: Path, name: str) -> int:
+    if project.is_packaged(sql_dir):
+        print(
+            f"migrate: bad input error: '{sql_dir}' holds the migrations installed with the package, "
+            "which are never written to; run in your project directory (mysql-platform init DIR) or "
+            "pass --sql-dir",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     try:
         path = migration_commands.new_file(sql_dir, name)
     except (PlatformError, OSError) as exc:

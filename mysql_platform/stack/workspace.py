@@ -277,7 +277,7 @@ def open_stack(
         raise BadInput(
             f"no project directory here: work dir '{options.work_dir}' is the copy installed with the "
             "package, which is never written to; make one with `mysql-platform init DIR` and run from "
-            "it (or pass its path as the work dir)"
+            "it (or pass its path: `mysql-platform stack preview STACK --work-dir DIR`)"
         )
     overrides = config_json(options.config) if apply_config and options.config else None
     inline = options.source is ProgramSource.INLINE

@@ -158,7 +158,7 @@ def test_without_the_extra(
 ) -> None:
     monkeypatch.setitem(__import__("sys").modules, "boto3", None)
     code, _, err = run(capsys, "query", "dev", "SELECT 1", "--outputs", str(tmp_path / "o.json"))
-    assert code == errors.EXIT_BAD_INPUT and "make deps-analytics" in err
+    assert code == errors.EXIT_BAD_INPUT and "pip install 'mysql-platform[analytics]'" in err
 
 
 # --- recorded responses: what moto cannot do -------------------------------------------------------

@@ -3,6 +3,7 @@ packaged copy; what it writes never goes into the packaged copy."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,76 @@ def test_installed_a_project_of_ones_own_is_used(installed: Path, tmp_path: Path
     mine = _project(tmp_path / "mine")
     assert project.project_dir(mine) == mine
     assert project.sql_dir(mine) == mine / "sql"
+
+
+# --- what a project directory must be before it is trusted ----------------------------------
+
+
+def test_a_fifo_named_pulumi_yaml_is_refused_without_blocking(tmp_path: Path) -> None:
+    # Opening a FIFO for reading blocks until a writer comes: every command would hang.
+    os.mkfifo(tmp_path / "Pulumi.yaml")
+    assert not project.is_project_dir(tmp_path)
+    assert project.found_project_dir(tmp_path) == project.checkout_root()
+
+
+def test_a_pulumi_yaml_that_is_a_device_or_too_large_is_refused(tmp_path: Path) -> None:
+    device = tmp_path / "device"
+    device.mkdir()
+    (device / "Pulumi.yaml").symlink_to("/dev/zero")
+    large = _project(tmp_path / "large")
+    with (large / "Pulumi.yaml").open("a") as handle:
+        handle.write("# padding\n" * (project.MAX_PROJECT_FILE_BYTES // 10 + 1))
+    assert not project.is_project_dir(device)
+    assert not project.is_project_dir(large)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_another_users_project_is_not_trusted(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    theirs = _project(tmp_path / "theirs")
+    os.chown(theirs / "Pulumi.yaml", 4242, 4242)
+    with caplog.at_level("WARNING", logger="mysql_platform.project"):
+        assert project.found_project_dir(theirs) == project.checkout_root()
+    assert "owned by uid 4242, not by you (uid 0) or root" in caplog.text
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a directory to another user needs root")
+def test_a_directory_others_may_write_into_is_not_trusted(tmp_path: Path) -> None:
+    shared = _project(tmp_path / "shared")
+    os.chown(shared, 4242, 4242)
+    os.chown(shared / "Pulumi.yaml", 0, 0)
+    shared.chmod(0o1777)
+    assert not project.is_project_dir(shared)
+    shared.chmod(0o755)
+    assert not project.is_project_dir(shared)  # still another user's directory
+
+
+def test_my_own_group_writable_project_is_trusted(tmp_path: Path) -> None:
+    mine = _project(tmp_path / "mine")
+    mine.chmod(0o775)
+    assert project.is_project_dir(mine)
+
+
+def test_the_packaged_copy_is_never_the_project_even_from_inside_it(installed: Path) -> None:
+    inside = installed / "data" / "project"
+    assert project.found_project_dir(inside) is None
+    assert project.writable_dir(inside) == inside  # what writes there refuses it (migrate new, stack)
+
+
+def test_a_deleted_current_directory_is_no_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    assert project.found_project_dir() == project.checkout_root()
+    assert project.writable_dir() in (ROOT, Path("."))
+
+
+def test_migrate_new_never_writes_into_the_packaged_migrations(
+    installed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mysql_platform.cli import migrate
+
+    packaged = installed / "data" / "sql"
+    assert migrate.main(["new", "add_orders", "--sql-dir", str(packaged)]) == 2
+    assert list(packaged.iterdir()) == []
+    assert "installed with the package, which are never written to" in capsys.readouterr().err
