@@ -75,7 +75,12 @@ def test_help_exits_zero_and_lists_exit_codes(capsys: pytest.CaptureFixture[str]
     "argv",
     [[], ["--outputs"], ["--outputs", "x", "--connect-timeout", "soon"], ["--outputs", "x", "--bogus"]],
 )
-def test_rejects_bad_arguments_with_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+def test_rejects_bad_arguments_with_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without --outputs the bootstrap reads ./.local/outputs.json when it exists: after `make demo`
+    # that is the running local environment, which this test must not touch.
+    monkeypatch.chdir(tmp_path)
     assert run(capsys, *argv)[0] == errors.EXIT_BAD_INPUT
 
 
