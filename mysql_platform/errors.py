@@ -27,6 +27,7 @@ EXIT_DENIED: Final = 12  # analytics: no AWS credentials, or AWS refused a call,
 EXIT_TASK_FAILED: Final = 13  # analytics: an export task, a crawl or a query failed
 EXIT_INTERRUPTED: Final = 130  # 128 + SIGINT, what shells report for Ctrl-C
 EXIT_TERMINATED: Final = 143  # 128 + SIGTERM: timeout(1), CI cancellation, container stop
+EXIT_BROKEN_PIPE: Final = 141  # 128 + SIGPIPE: what read the output stopped reading (`| head`)
 
 
 class Terminated(KeyboardInterrupt):

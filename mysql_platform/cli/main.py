@@ -20,14 +20,17 @@ one line naming the extra to install.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from mysql_platform.core.command_names import PROGRAM
+from mysql_platform.errors import EXIT_BROKEN_PIPE, PlatformError
 from mysql_platform.project import checkout_root
 
 PROG: Final = PROGRAM
@@ -185,6 +188,16 @@ def _run(command: Command, name: str, rest: list[str]) -> int:
         return int(target(rest))
     except SystemExit as exc:  # a command that lets argparse exit: its code, not an exception
         return _exit_code(exc)
+    except PlatformError as exc:  # e.g. a project file that cannot be read, met on import
+        print(f"{PROG} {name}: {exc.label} error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except BrokenPipeError:
+        # `mysql-platform plan dev | head`: the reader left. Later writes, and the interpreter's
+        # flush at exit, go nowhere instead of ending in a traceback.
+        # A stdout that is no file descriptor (captured, in-process) needs nothing.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except ModuleNotFoundError as exc:
         extra = _missing_extra(exc)
         if extra is None:

@@ -26,6 +26,7 @@ from typing import Any, Final, Literal
 import yaml  # type: ignore[import-untyped]
 
 from mysql_platform import project
+from mysql_platform.errors import EXIT_BAD_INPUT, PlatformError
 
 FieldType = Literal["string", "integer", "boolean", "array", "object"]
 RawGetter = Callable[[str], str | None]
@@ -37,8 +38,11 @@ PROJECT_FILE: Final = project.project_dir() / project.PROJECT_FILE
 _DEFAULT_TYPES: Final[dict[str, type]] = {"string": str, "integer": int, "boolean": bool, "array": list}
 
 
-class ProjectFileError(RuntimeError):
+class ProjectFileError(PlatformError, RuntimeError):
     """``Pulumi.yaml`` is missing or its ``config:`` schema cannot be read; names the path."""
+
+    exit_code = EXIT_BAD_INPUT
+    label = "bad input"
 
 
 @dataclass(frozen=True)

@@ -330,3 +330,21 @@ def test_every_code_directory_is_a_shipped_package() -> None:
             package = ".".join(folder.relative_to(ROOT).parts)
             assert (folder / "__init__.py").is_file(), f"{package} has modules but no __init__.py"
             assert any(p.match(package) for p in patterns), f"{package} is not in the package list"
+
+
+def test_an_error_met_on_import_is_one_line_with_its_exit_code(
+    commands: dict[str, Recorder], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mysql_platform.components.config_schema import ProjectFileError
+
+    commands["plan"].raises = ProjectFileError("/p/Pulumi.yaml: expected a config: section")
+    assert cli.main(["plan", "dev"]) == 2
+    assert capsys.readouterr().err == (
+        "mysql-platform plan: bad input error: /p/Pulumi.yaml: expected a config: section\n"
+    )
+
+
+def test_a_reader_that_stops_reading_ends_the_command_with_141(commands: dict[str, Recorder]) -> None:
+    # `mysql-platform plan dev | head -2`: no BrokenPipeError traceback, the exit status of SIGPIPE.
+    commands["plan"].raises = BrokenPipeError(32, "Broken pipe")
+    assert cli.main(["plan", "dev"]) == 141
