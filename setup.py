@@ -36,6 +36,8 @@ class BuildWithProjectData(build_py):
         if getattr(self, "editable_mode", False):
             return
         data = Path(self.build_lib) / "mysql_platform" / "data"
+        # build/ outlives a build: a migration deleted from sql/ must not ship from the last one.
+        shutil.rmtree(data, ignore_errors=True)
         for relative, source in project_data().items():
             target = data / relative
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ Nothing here reads a file at import time; no third-party import (the router inst
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -34,6 +35,7 @@ DATA_DIR: Final = PACKAGE_DIR / "data"
 # named Pulumi.yaml must not hang or exhaust a command that only looks for its project.
 MAX_PROJECT_FILE_BYTES: Final = 1 << 20
 log = logging.getLogger(__name__)
+_ANY_NAME_LINE: Final = re.compile(r"^name:[ \t]*['\"]?([^'\"#\s]+)", re.M)
 # `name: mysql-platform` at the top level of Pulumi.yaml, read without a YAML parser.
 _NAME_LINE: Final = re.compile(r"^name:[ \t]*(['\"]?)" + re.escape(PROJECT_NAME) + r"\1[ \t]*(#.*)?$", re.M)
 
@@ -102,7 +104,26 @@ def found_project_dir(start: Path | None = None) -> Path | None:
     for candidate in (here, *here.parents):
         if not is_packaged(candidate) and is_project_dir(candidate):
             return candidate
+        _warn_if_another_project(candidate)
     return checkout_root()
+
+
+@functools.cache  # once a process: the lookup runs for several defaults
+def _warn_if_another_project(path: Path) -> None:
+    """A Pulumi.yaml of another name is passed over: say so, or a renamed project would silently
+    read the checkout's or the packaged stack files. The name is also the config keys' namespace
+    (``mysql-platform:vpcCidr``), so this program's project keeps it."""
+    text = _read_project_file(path / PROJECT_FILE)
+    if text is None or _NAME_LINE.search(text):
+        return
+    other = _ANY_NAME_LINE.search(text)
+    log.warning(
+        "ignoring %s: its project is %s, not %s (the name is also the namespace of the config "
+        "keys); looking further up",
+        path / PROJECT_FILE,
+        repr(other.group(1)) if other else "unnamed",
+        PROJECT_NAME,
+    )
 
 
 def packaged_project_dir() -> Path:

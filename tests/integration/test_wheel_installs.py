@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from mysql_platform.errors import EXIT_CLI_MISSING
-from tests.support.wheel import build_wheel
+from tests.support.wheel import build_from, build_wheel
 
 UV = Path(sys.executable).parent / "uv"
 # No PYTHONPATH, no checkout: PATH has the venv's bin and the system's, and no `pulumi`.
@@ -229,3 +229,17 @@ def test_no_checkout_is_reachable(full_venv: Path, empty: Path) -> None:
     done = _python(full_venv, "import components", empty)
     assert done.returncode != 0
     assert shutil.which("pulumi", path=_env(full_venv, empty)["PATH"]) is None
+
+
+def test_a_migration_deleted_since_the_last_build_is_not_shipped(wheel: Path) -> None:
+    # pip builds in place and build/ outlives a build: the packaged sql/ is rebuilt, not added to.
+    import zipfile
+
+    source = wheel.parents[1] / "source"
+    extra = source / "sql" / "V999__gone.sql"
+    extra.write_text("SELECT 1;\n")
+    with zipfile.ZipFile(build_from(source, wheel.parents[1] / "with-extra")) as built:
+        assert "mysql_platform/data/sql/V999__gone.sql" in built.namelist()
+    extra.unlink()
+    with zipfile.ZipFile(build_from(source, wheel.parents[1] / "without-extra")) as built:
+        assert "mysql_platform/data/sql/V999__gone.sql" not in built.namelist()

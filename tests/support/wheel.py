@@ -44,7 +44,11 @@ def build_wheel(work: Path) -> Path:
             shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(ROOT / name, source / name)
-    wheels = work / "wheels"
+    return build_from(source, work / "wheels")
+
+
+def build_from(source: Path, wheels: Path) -> Path:
+    """The wheel pip builds from the source tree ``source`` (in place: its build/ stays) into ``wheels``."""
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
          "--disable-pip-version-check", "-q", "-w", str(wheels), str(source)],

@@ -171,3 +171,14 @@ def test_migrate_new_never_writes_into_the_packaged_migrations(
     assert migrate.main(["new", "add_orders", "--sql-dir", str(packaged)]) == 2
     assert list(packaged.iterdir()) == []
     assert "installed with the package, which are never written to" in capsys.readouterr().err
+
+
+def test_a_pulumi_yaml_of_another_project_is_passed_over_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    renamed = _project(tmp_path / "renamed", name="orders-db")
+    with caplog.at_level("WARNING", logger="mysql_platform.project"):
+        assert project.found_project_dir(renamed) == project.checkout_root()
+    assert (
+        f"ignoring {renamed / 'Pulumi.yaml'}: its project is 'orders-db', not mysql-platform" in caplog.text
+    )
