@@ -32,6 +32,8 @@ TARGETS: dict[str, tuple[str, ...]] = {
     ),
     "renderer": ("mysql_platform/core/haproxy_config.py",),
     "outputs": ("mysql_platform/core/outputs.py", "mysql_platform/core/contract.py"),
+    "router": ("mysql_platform/router/statements.py",),
+    "predict": ("mysql_platform/planning/replace_rules.py", "mysql_platform/planning/predict.py"),
 }
 
 # mutmut's exit-code meanings (mutmut.stats.status_by_exit_code). A timeout counts as killed:
