@@ -99,3 +99,10 @@ def test_printable_shows_undecodable_bytes_as_the_replacement_character() -> Non
     text = b"SELECT '\xff' -- \xc3\xa9".decode("utf-8", "surrogateescape")
     assert sql_split.printable(text) == "SELECT '\ufffd' -- é"
     assert sql_split.printable("SELECT 1") == "SELECT 1"
+
+
+def test_a_statement_that_opens_with_an_optimizer_hint_starts_at_the_hint() -> None:
+    assert split_sql("SELECT 1;\n\n/*+ BKA(t) */ SELECT 2;") == [
+        Statement("SELECT 1", 1),
+        Statement("/*+ BKA(t) */ SELECT 2", 3),
+    ]
