@@ -91,7 +91,7 @@ check: lint typecheck unit ## the fast gate: lint, typecheck, unit tests
 test: python-check system-deps deps-dev lint typecheck ## everything CI runs (.ci/run): lint, mypy, all tests
 	$(PY) -m pytest -q
 
-mutation: deps-mutation ## mutation testing with mutmut (slow; not in CI): tests/mutation/run.sh
+mutation: deps-mutation ## mutation testing with mutmut: every target must score 90 % (.ci/run runs it)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash tests/mutation/run.sh
 
 # --- the interpreter, the venv and the packages ---------------------------------------------------------

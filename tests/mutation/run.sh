@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Mutation testing of the pure modules (splitter, settings, HAProxy renderer, outputs parser and
-# contract) with mutmut; prints each target's score, killed / (total - excluded), and exits 1
-# when one is below MUTATION_MIN_SCORE (default 90).
+# contract, the router's statement classifier, the plan's replace prediction) with mutmut; prints
+# each target's score, killed / (total - excluded), and exits 1 when one is below
+# MUTATION_MIN_SCORE (default 90). .ci/run runs it (make mutation) after make test.
 #
 #   make mutation                       # installs requirements-mutation.txt, then runs this
 #   bash tests/mutation/run.sh          # from anywhere; uses mutmut from PATH or .venv/bin
@@ -63,6 +64,8 @@ if ! "$mutmut" run --max-children "${MUTATION_JOBS:-$(nproc)}" >"$work/mutmut-ru
     exit 2
 fi
 tail -c 200 "$work/mutmut-run.log" | tr '\r' '\n' | tail -n 2
-echo "mutmut run took $((SECONDS - start)) s"
+# CPU time (user, system) of everything the script waited for, mutmut's workers included: the
+# run's cost apart from what else the machine was doing.
+echo "mutmut run took $((SECONDS - start)) s; CPU user and system: $(times | tail -n 1)"
 
 "$python" "$here/score.py" --min "${MUTATION_MIN_SCORE:-90}"
