@@ -221,3 +221,52 @@ def test_a_control_character_opens_a_dash_comment_and_a_non_ascii_space_does_not
     assert statement_count("SELECT 1 --\x01; DELETE FROM t") == 1
     assert statement_count("SELECT 1 --\u00a0; DELETE FROM t") == 2
     assert statement_count("SELECT 1 --") == 1
+
+
+# --- stored function calls ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sql", "calls"),
+    [
+        ("SELECT 1 /*! , now () */", True),  # an executable comment's spaced name is an identifier too
+        ("SELECT 1 /*! , now() */", False),
+        ("SELECT _f(1)", True),
+        ("SELECT $f(1)", True),
+        ('SELECT "f"(1)', True),  # an identifier under ANSI_QUOTES
+        ("SELECT 1 (2)", False),
+        ("SELECT x.y.f(1)", True),
+        ("EXPLAIN FORMAT=TREE (SELECT 1)", False),
+        ("(EXPLAIN FORMAT = TREE (SELECT 1))", False),
+        ("SELECT tree (1)", True),
+        ("SELECT * FROM JSON_TABLE('[]', \"$[*]\" COLUMNS (a INT PATH '$.a')) AS j", False),
+        ("WITH RECURSIVE r (n) AS (SELECT 1) SELECT * FROM r", False),
+        ("WITH r (n) AS (SELECT 1), s (m) AS (SELECT 2) SELECT * FROM r, s", False),
+        ("SELECT r (n) FROM t", True),  # a name before "(" that starts no AS ( is a call
+        ("SELECT a FROM t WHERE f (n) AS x", True),
+    ],
+)
+def test_which_statements_call_stored_functions(sql: str, calls: bool) -> None:
+    assert statements.calls_stored_functions(sql) is calls
+
+
+def test_declared_read_only_functions_are_no_stored_calls() -> None:
+    assert statements.calls_stored_functions("SELECT app.report(1)", frozenset({"app.report"})) is False
+    assert (
+        statements.calls_stored_functions("SELECT app.report(1), bump()", frozenset({"app.report"})) is True
+    )
+
+
+def test_a_qualified_name_like_a_lock_function_is_a_stored_function_a_hint_may_declare() -> None:
+    assert route_of("/* router:reader */ SELECT app.get_lock(1)") is Route.READ
+    assert route_of("SELECT app.get_lock(1)") is Route.WRITE
+    assert route_of("/* ROUTER:Reader */ SELECT app.bump()") is Route.READ
+    assert route_of("/* Router:Writer */ SELECT 1") is Route.WRITE
+
+
+def test_create_or_replace_without_temporary_is_a_write() -> None:
+    assert route_of("CREATE OR REPLACE TABLE t (a INT)") is Route.WRITE
+    assert route_of("CREATE OR REPLACE VIEW v AS SELECT 1") is Route.WRITE
+    assert route_of("CREATE OR TEMPORARY TABLE t (a INT)") is Route.WRITE
+    assert route_of("DROP") is Route.WRITE
+    assert route_of("CREATE") is Route.WRITE
