@@ -6,6 +6,8 @@ settings' public API (tests/support/settings_api.py). Pure: no Pulumi runtime.
 
 from __future__ import annotations
 
+import locale
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +68,22 @@ def test_rejects_a_missing_or_empty_config_section(tmp_path: Path, config: str) 
     )
 
 
-def test_reads_a_non_ascii_description(tmp_path: Path) -> None:
+@pytest.fixture
+def ascii_locale() -> Iterator[None]:
+    """The C locale, whose default text encoding is ASCII (a server's LANG may be unset)."""
+    before = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")
+    try:
+        yield
+    finally:
+        locale.setlocale(locale.LC_CTYPE, before)
+
+
+@pytest.mark.usefixtures("ascii_locale")
+def test_reads_a_non_ascii_description_as_utf_8_whatever_the_locale(tmp_path: Path) -> None:
     path = tmp_path / "Pulumi.yaml"
-    path.write_text(
-        "name: p\nconfig:\n  k:\n    type: string\n    description: Zürich\n    default: ''\n", "utf-8"
-    )
+    text = "name: p\nconfig:\n  k:\n    type: string\n    description: Zürich\n    default: ''\n"
+    path.write_bytes(text.encode("utf-8"))
     assert load_schema(path).fields[0].description == "Zürich"
 
 

@@ -270,3 +270,39 @@ def test_create_or_replace_without_temporary_is_a_write() -> None:
     assert route_of("CREATE OR TEMPORARY TABLE t (a INT)") is Route.WRITE
     assert route_of("DROP") is Route.WRITE
     assert route_of("CREATE") is Route.WRITE
+
+
+def test_a_declared_name_is_matched_whole() -> None:
+    # Letters the backquotes sit beside are part of the name.
+    assert statements.route_for("SELECT xapp.fix(1)", frozenset({"xapp.fix"})) is Route.READ
+    assert statements.route_for("SELECT `xapp`.`fix`(1)", frozenset({"xapp.fix"})) is Route.READ
+    assert statements.route_for("SELECT xapp.fix(1)", frozenset({"app.fi"})) is Route.WRITE
+
+
+def test_a_call_as_the_whole_statement_names_its_function() -> None:
+    # What the router's plans ask of a text that is only a call (plans.py): the name as written.
+    assert statements.calls_stored_functions("bump()") is True
+    assert statements.calls_stored_functions("a.f()", frozenset({"a.f"})) is False
+    assert statements.calls_stored_functions("a.f()", frozenset({".f"})) is True
+    assert statements.calls_stored_functions(".f()", frozenset({".f"})) is False
+
+
+@pytest.mark.parametrize(
+    "sql", ["SELECT ~(1)", "SELECT 1 |(2)", "SELECT 1 ^(2)", "SELECT a FROM t WHERE b = {(1)}"]
+)
+def test_operators_before_a_parenthesis_call_nothing(sql: str) -> None:
+    assert route_of(sql) is Route.READ
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT \x80f(1)",  # U+0080, the first character an unquoted identifier may start with
+        "SELECT bump(1",  # unbalanced: still a call
+        "SELECT bump((1) AS (2))",
+        "SELECT (bump(1)) AS (x)",
+        "WITH a (x) AS (SELECT 1) SELECT bump(1) FROM a",  # only the CTE's own name is no call
+    ],
+)
+def test_calls_the_classifier_must_not_miss(sql: str) -> None:
+    assert route_of(sql) is Route.WRITE
