@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from mysql_platform.planning.plan import Plan, PlannedResource
 from mysql_platform.planning.predict import SUBNET_GROUP_MOVE, Change, Prediction, predict
 
@@ -573,3 +575,31 @@ def test_a_urn_that_is_not_four_parts_is_shown_whole() -> None:
         f"  replace a::b (new URN, Pulumi URN rules: {URN}{VPC}::a::b -> {URN}{NET}${VPC}::a::b and no "
         "alias names the old URN, so the engine creates the new one and deletes the old)"
     )
+
+
+def test_a_covered_input_does_not_stop_the_judging_of_the_next() -> None:
+    # description is covered by replace_on_changes; path, after it, is replace-only by the schema.
+    before = [res(ROLE, "role", inputs={"description": "a", "path": "/"}, replace_on_changes=["description"])]
+    after = [
+        res(ROLE, "role", inputs={"description": "b", "path": "/x/"}, replace_on_changes=["description"])
+    ]
+    change = predict(plan(*before), plan(*after)).changes[0]
+    assert change.forcing == ("description", "path")
+    assert change.reasons == ("program: replace_on_changes description", "provider schema: ForceNew")
+
+
+def test_a_replace_on_changes_path_covers_the_fields_under_it() -> None:
+    before = [res(ROLE, "role", inputs={"mystery": {"x": 1}}, replace_on_changes=["mystery"])]
+    after = [res(ROLE, "role", inputs={"mystery": {"x": 2}}, replace_on_changes=["mystery"])]
+    change = predict(plan(*before), plan(*after)).changes[0]
+    assert (change.forcing, change.unknown, change.changed) == (("mystery",), (), ("mystery.x",))
+
+
+def test_two_unknown_inputs_are_listed() -> None:
+    change = Change("k", "n", "replace", changed=("a", "b"), unknown=("a", "b"))
+    assert change.describe() == "replace n (a, b) [not in the replace table: a, b]"
+
+
+def test_reasons_that_do_not_match_the_forcing_inputs_are_a_bug_not_half_a_line() -> None:
+    with pytest.raises(ValueError):
+        Change("k", "n", "replace", forcing=("a", "b"), reasons=("r",)).describe()

@@ -306,3 +306,18 @@ def test_operators_before_a_parenthesis_call_nothing(sql: str) -> None:
 )
 def test_calls_the_classifier_must_not_miss(sql: str) -> None:
     assert route_of(sql) is Route.WRITE
+
+
+@pytest.mark.parametrize(
+    ("sql", "calls"),
+    [
+        ("EXPLAIN EXTENDED bump(1)", True),  # the first word after the options is the statement's
+        ("DESCRIBE FORMAT=TREE (SELECT 1)", False),
+        ("DESC FORMAT=TREE (SELECT 1)", False),
+        ("EXPLAIN FORMAT", False),
+        ("(", False),
+        ("SELECT bump(", True),
+    ],
+)
+def test_explain_options_and_the_last_word(sql: str, calls: bool) -> None:
+    assert statements.calls_stored_functions(sql) is calls
