@@ -603,3 +603,13 @@ def test_two_unknown_inputs_are_listed() -> None:
 def test_reasons_that_do_not_match_the_forcing_inputs_are_a_bug_not_half_a_line() -> None:
     with pytest.raises(ValueError):
         Change("k", "n", "replace", forcing=("a", "b"), reasons=("r",)).describe()
+
+
+def test_an_ignored_input_that_did_not_change_is_not_named() -> None:
+    before = [
+        res(ROLE, "role", inputs={"description": "a", "tags": {"a": "1"}}, ignore_changes=["description"])
+    ]
+    after = [
+        res(ROLE, "role", inputs={"description": "a", "tags": {"a": "2"}}, ignore_changes=["description"])
+    ]
+    assert lines(before, after)[1] == "  update role (tags.a)"
