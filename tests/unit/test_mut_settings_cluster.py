@@ -242,3 +242,18 @@ def test_regions_without_multi_az_db_clusters() -> None:
 )
 def test_which_iops_the_cluster_sends(storage_type: str, iops: int, gib: int, sent: bool) -> None:
     assert cluster_rules.sends_iops(storage_type, iops, gib) is sent
+
+
+def test_a_clusters_replica_class_is_still_checked_as_a_class() -> None:
+    assert cluster_problems(dbReplicaInstanceClass="db.bogus") == [
+        "dbReplicaInstanceClass: got 'db.bogus'; expected an RDS class such as db.t4g.micro",
+        "dbReplicaInstanceClass: got 'db.bogus'; not with dbTopology multi-az-cluster: its standbys run "
+        "the writer's class; leave it empty",
+    ]
+
+
+def test_the_audit_log_is_one_problem_not_two() -> None:
+    assert problems(dbLogExports=["audit"]) == [
+        "dbLogExports: got 'audit'; the audit log needs an option group with the MariaDB audit plugin, "
+        "which this program does not create: remove it, or add the option group first"
+    ]
