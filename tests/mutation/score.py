@@ -167,10 +167,10 @@ def main(argv: list[str] | None = None) -> int:
                 print("      " + "\n      ".join(diff.splitlines()[2:]))
 
     scored_functions = {
-        path.replace("/", ".").removesuffix(".py")
+        str(meta.relative_to("mutants"))[: -len(".py.meta")].replace("/", ".")
         for files in targets.values()
         for g in files
-        for path in (str(p.relative_to("mutants"))[: -len(".meta")] for p in Path("mutants").glob(g + ".meta"))
+        for meta in Path("mutants").glob(g + ".meta")
     }
     # An entry of a target not run this time is not stale.
     stale = [

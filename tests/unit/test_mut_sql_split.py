@@ -106,3 +106,18 @@ def test_a_statement_that_opens_with_an_optimizer_hint_starts_at_the_hint() -> N
         Statement("SELECT 1", 1),
         Statement("/*+ BKA(t) */ SELECT 2", 3),
     ]
+
+
+def test_a_comment_between_code_and_a_string_becomes_one_space_not_two() -> None:
+    assert split_sql("SELECT/* c */1,'x';") == [Statement("SELECT 1,'x'", 1)]
+
+
+def test_binary_bytes_may_sit_in_a_string_literal_but_not_in_a_quoted_identifier() -> None:
+    byte = b"\xff".decode("utf-8", "surrogateescape")
+    assert split_sql(f"SELECT 'a{byte}b';") == [Statement(f"SELECT 'a{byte}b'", 1)]
+    with pytest.raises(SplitError) as info:
+        split_sql(f"SELECT 1;\nSELECT `a{byte}b`;")
+    assert str(info.value) == (
+        "line 2: bytes that are not UTF-8 outside a string literal "
+        "(only string literals may hold binary data)"
+    )
