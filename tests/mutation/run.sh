@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Mutation testing of the pure modules (splitter, settings, HAProxy renderer, outputs parser and
-# contract) with mutmut; prints each target's score, killed / (total - excluded), and exits 1
-# when one is below MUTATION_MIN_SCORE (default 90).
+# contract, the router's statement classifier, the plan's replace prediction) with mutmut; prints
+# each target's score, killed / (total - excluded), and exits 1 when one is below
+# MUTATION_MIN_SCORE (default 90). .ci/run runs it (make mutation) after make test.
 #
 #   make mutation                       # installs requirements-mutation.txt, then runs this
 #   bash tests/mutation/run.sh          # from anywhere; uses mutmut from PATH or .venv/bin
@@ -13,6 +14,7 @@
 # its setup.cfg, and the copy is deleted at the end unless --keep. Environment:
 #   MUTATION_MIN_SCORE  lowest acceptable score in %   (default 90)
 #   MUTATION_JOBS       parallel mutant workers         (default: the number of CPUs)
+#   MUTATION_TARGETS    only these targets, e.g. "router predict" (default: all; score.py's list)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,7 +23,7 @@ keep=0
 for arg in "$@"; do
     case "$arg" in
         --keep) keep=1 ;;
-        -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -47,6 +49,18 @@ trap cleanup EXIT
     | (cd "$work" && tar -xf -)
 cp "$here/setup.cfg" "$work/setup.cfg"
 cd "$work"
+targets="${MUTATION_TARGETS:-}"
+if [ -n "$targets" ]; then
+    # Mutate only those targets' files: score.py's list of them replaces setup.cfg's only_mutate.
+    globs="$("$python" "$here/score.py" --targets "$targets" --only-mutate)" || exit 2
+    GLOBS="$globs" "$python" - <<'EOF'
+import os, re
+path = "setup.cfg"
+lines = "".join(f"    {g}\n" for g in os.environ["GLOBS"].splitlines())
+text = re.sub(r"(?m)^only_mutate =\n(?:    .*\n)+", "only_mutate =\n" + lines, open(path).read())
+open(path, "w").write(text)
+EOF
+fi
 "$python" - <<'EOF'
 import sys, tomllib
 if "mutmut" in tomllib.load(open("pyproject.toml", "rb")).get("tool", {}):
@@ -63,6 +77,8 @@ if ! "$mutmut" run --max-children "${MUTATION_JOBS:-$(nproc)}" >"$work/mutmut-ru
     exit 2
 fi
 tail -c 200 "$work/mutmut-run.log" | tr '\r' '\n' | tail -n 2
-echo "mutmut run took $((SECONDS - start)) s"
+# CPU time (user, system) of everything the script waited for, mutmut's workers included: the
+# run's cost apart from what else the machine was doing.
+echo "mutmut run took $((SECONDS - start)) s; CPU user and system: $(times | tail -n 1)"
 
-"$python" "$here/score.py" --min "${MUTATION_MIN_SCORE:-90}"
+"$python" "$here/score.py" --min "${MUTATION_MIN_SCORE:-90}" --targets "$targets"

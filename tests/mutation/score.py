@@ -32,6 +32,8 @@ TARGETS: dict[str, tuple[str, ...]] = {
     ),
     "renderer": ("mysql_platform/core/haproxy_config.py",),
     "outputs": ("mysql_platform/core/outputs.py", "mysql_platform/core/contract.py"),
+    "router": ("mysql_platform/router/statements.py",),
+    "predict": ("mysql_platform/planning/replace_rules.py", "mysql_platform/planning/predict.py"),
 }
 
 # mutmut's exit-code meanings (mutmut.stats.status_by_exit_code). A timeout counts as killed:
@@ -76,12 +78,36 @@ def load_exclusions(path: Path) -> list[dict[str, str]]:
     return entries
 
 
+def selected(names: str) -> dict[str, tuple[str, ...]]:
+    """The targets named (comma- or space-separated), all of them for an empty string."""
+    wanted = names.replace(",", " ").split()
+    unknown = [n for n in wanted if n not in TARGETS]
+    if unknown:
+        raise ValueError(f"unknown target(s) {', '.join(unknown)}; expected some of {', '.join(TARGETS)}")
+    return {name: files for name, files in TARGETS.items() if not wanted or name in wanted}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min", type=float, default=90.0, help="lowest acceptable score in %% (default 90)")
     parser.add_argument("--exclusions", type=Path, default=HERE / "exclusions.toml")
     parser.add_argument("--quiet", action="store_true", help="do not print the diffs of surviving mutants")
+    parser.add_argument(
+        "--targets", default="", help="score only these targets (comma-separated; default: all)"
+    )
+    parser.add_argument(
+        "--only-mutate",
+        action="store_true",
+        help="print the targets' source globs, one a line (run.sh writes them into only_mutate), and exit",
+    )
     args = parser.parse_args(argv)
+    try:
+        targets = selected(args.targets)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.only_mutate:
+        print("\n".join(glob for files in targets.values() for glob in files))
+        return 0
 
     from mutmut.mutation.diff_apply import get_diff_for_mutant  # reads ./setup.cfg: after cwd is set
 
@@ -89,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     used: set[int] = set()
     failed = False
     rows = []
-    for target, files in TARGETS.items():
+    for target, files in targets.items():
         counts: dict[str, int] = defaultdict(int)
         lost: list[tuple[str, str, str]] = []
         excluded: list[tuple[str, str]] = []
@@ -140,7 +166,18 @@ def main(argv: list[str] | None = None) -> int:
             if not args.quiet:
                 print("      " + "\n      ".join(diff.splitlines()[2:]))
 
-    stale = [e for i, e in enumerate(exclusions) if i not in used]
+    scored_functions = {
+        str(meta.relative_to("mutants"))[: -len(".py.meta")].replace("/", ".")
+        for files in targets.values()
+        for g in files
+        for meta in Path("mutants").glob(g + ".meta")
+    }
+    # An entry of a target not run this time is not stale.
+    stale = [
+        e
+        for i, e in enumerate(exclusions)
+        if i not in used and function_of(e["mutant"]).rsplit(".x", 1)[0] in scored_functions
+    ]
     if stale:
         print("\nStale exclusions (no such mutant left alive; update exclusions.toml):")
         for entry in stale:

@@ -113,3 +113,10 @@ def test_rejects_a_fifo_without_waiting_for_a_writer(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with pytest.raises(outputs.OutputsError, match=r"is not a regular file"):
         outputs.from_json_file(fifo)  # opening it for reading would block until someone writes
+
+
+def test_a_file_that_fails_while_read_is_named_with_the_systems_reason() -> None:
+    # /proc/self/mem is a regular file whose first page is unmapped: reading it fails with EIO.
+    with pytest.raises(outputs.OutputsError) as info:
+        outputs.from_json_file("/proc/self/mem")
+    assert str(info.value) == "outputs: cannot read file '/proc/self/mem': Input/output error"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from mysql_platform.db import sql_split
 from mysql_platform.db.sql_split import SplitError, Statement, split_sql
 
 
@@ -82,3 +83,41 @@ def test_rejects_with_an_exact_message(sql: str, message: str) -> None:
         split_sql(sql)
     assert str(info.value) == message
     assert info.value.line == int(message.split(":")[0].removeprefix("line "))
+
+
+# --- a statement's bytes, and its text for a message ------------------------------------------
+
+
+def test_encoded_gives_back_the_files_bytes_undecodable_ones_included() -> None:
+    assert sql_split.encoded("SELECT 'é'") == b"SELECT '\xc3\xa9'"
+    # A byte that is no UTF-8 is read as a lone surrogate and written back as that byte.
+    raw = b"INSERT INTO t VALUES ('\xff\xfe')"
+    assert sql_split.encoded(raw.decode("utf-8", "surrogateescape")) == raw
+
+
+def test_printable_shows_undecodable_bytes_as_the_replacement_character() -> None:
+    text = b"SELECT '\xff' -- \xc3\xa9".decode("utf-8", "surrogateescape")
+    assert sql_split.printable(text) == "SELECT '\ufffd' -- é"
+    assert sql_split.printable("SELECT 1") == "SELECT 1"
+
+
+def test_a_statement_that_opens_with_an_optimizer_hint_starts_at_the_hint() -> None:
+    assert split_sql("SELECT 1;\n\n/*+ BKA(t) */ SELECT 2;") == [
+        Statement("SELECT 1", 1),
+        Statement("/*+ BKA(t) */ SELECT 2", 3),
+    ]
+
+
+def test_a_comment_between_code_and_a_string_becomes_one_space_not_two() -> None:
+    assert split_sql("SELECT/* c */1,'x';") == [Statement("SELECT 1,'x'", 1)]
+
+
+def test_binary_bytes_may_sit_in_a_string_literal_but_not_in_a_quoted_identifier() -> None:
+    byte = b"\xff".decode("utf-8", "surrogateescape")
+    assert split_sql(f"SELECT 'a{byte}b';") == [Statement(f"SELECT 'a{byte}b'", 1)]
+    with pytest.raises(SplitError) as info:
+        split_sql(f"SELECT 1;\nSELECT `a{byte}b`;")
+    assert str(info.value) == (
+        "line 2: bytes that are not UTF-8 outside a string literal "
+        "(only string literals may hold binary data)"
+    )
