@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,111 @@ def test_plan_runs_inside_the_new_project_on_its_own_stack_file(tmp_path: Path) 
     done = _plan(target)
     assert done.returncode == 2, done.stderr
     assert "azCount: got 7" in done.stderr
+
+
+def _names(directory: Path) -> list[str]:
+    return sorted(str(path.relative_to(directory)) for path in directory.rglob("*"))
+
+
+def test_rejects_a_dangling_symlink_and_writes_nothing_through_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "d"
+    target.mkdir()
+    (target / "Pulumi.yaml").symlink_to(tmp_path / "victim")
+    assert main(["init", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "already has Pulumi.yaml;" in err and "nothing was written" in err
+    assert not os.path.lexists(tmp_path / "victim")
+    assert _names(target) == ["Pulumi.yaml"]
+
+
+def test_rejects_a_symlinked_sql_dir_and_writes_nothing_into_its_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = tmp_path / "d"
+    target.mkdir()
+    (target / "sql").symlink_to(elsewhere)
+    assert main(["init", str(target)]) == 2
+    assert "already has sql (a symlink);" in capsys.readouterr().err
+    assert list(elsewhere.iterdir()) == []
+    assert _names(target) == ["sql"]
+
+
+def test_rejects_a_file_in_place_of_sql_before_writing_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "sql").write_text("mine\n")
+    assert main(["init", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "already has sql (not a directory);" in err and "nothing was written" in err
+    assert _names(tmp_path) == ["sql"]
+
+
+@pytest.mark.parametrize("swap", ["dangling Pulumi.dev.yaml", "sql symlink"])
+def test_a_symlink_that_appears_after_the_checks_is_not_written_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], swap: str
+) -> None:
+    # The checks found nothing; the name appears before the write (another process, a race).
+    monkeypatch.setattr(init, "conflicts", lambda target, files: [])
+    elsewhere = tmp_path / "elsewhere"
+    target = tmp_path / "d"
+    target.mkdir()
+    if swap == "sql symlink":
+        elsewhere.mkdir()
+        (target / "sql").symlink_to(elsewhere)
+    else:
+        (target / "Pulumi.dev.yaml").symlink_to(elsewhere)
+    assert main(["init", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write" in err and "removed what this run had written" in err
+    assert _names(target) == ["sql" if swap == "sql symlink" else "Pulumi.dev.yaml"]
+    assert not elsewhere.exists() or list(elsewhere.iterdir()) == []
+
+
+def _init_with_file_size_limit(target: Path, limit: int) -> subprocess.CompletedProcess[str]:
+    # A real write error midway: the process may not write a file larger than `limit` bytes
+    # (RLIMIT_FSIZE; Python ignores SIGXFSZ, so the write fails with EFBIG).
+    code = (
+        "import resource, sys\n"
+        "hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]\n"
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, hard))\n"
+        "from mysql_platform.cli.init import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, str(target)], capture_output=True, text=True, timeout=120,
+        env={"PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+
+
+def _limit_that_fails_only_pulumi_yaml() -> int:
+    sizes = {
+        str(relative): len(source.read_bytes()) if isinstance(source, Path) else len(source.encode())
+        for relative, source in init.planned_files().items()
+    }
+    limit = sizes.pop("Pulumi.yaml") - 1
+    assert max(sizes.values()) < limit, sizes  # every other file fits: the failure is midway
+    return limit
+
+
+def test_a_write_failing_midway_removes_the_files_and_the_dirs_it_made(tmp_path: Path) -> None:
+    done = _init_with_file_size_limit(tmp_path / "new" / "project", _limit_that_fails_only_pulumi_yaml())
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        f"mysql-platform init: cannot write '{tmp_path / 'new' / 'project' / 'Pulumi.yaml'}': "
+        "File too large; removed what this run had written\n"
+    )
+    assert _names(tmp_path) == []
+
+
+def test_a_write_failing_midway_keeps_what_was_there_before(tmp_path: Path) -> None:
+    (tmp_path / "sql").mkdir()
+    (tmp_path / "sql" / "V900__mine.sql").write_text("mine\n")
+    done = _init_with_file_size_limit(tmp_path, _limit_that_fails_only_pulumi_yaml())
+    assert done.returncode == 2, done.stderr
+    assert "File too large; removed what this run had written" in done.stderr
+    assert _names(tmp_path) == ["sql", "sql/V900__mine.sql"]
+    assert (tmp_path / "sql" / "V900__mine.sql").read_text() == "mine\n"
