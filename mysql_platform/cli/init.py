@@ -19,6 +19,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import importlib.metadata
+import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -57,12 +59,63 @@ client-*.cnf
 """
 
 
-def requirements_text(version: str = __version__) -> str:
+DISTRIBUTION: Final = "mysql-platform"
+REQUIREMENT: Final = "mysql-platform[full]"
+
+
+def installed_direct_url() -> str | None:
+    """The installed distribution's ``direct_url.json`` (PEP 610): present when it was installed
+    from a file or URL (a wheel path, a checkout dir, editable or not); None when it came from a
+    package index or is not installed."""
+    try:
+        return importlib.metadata.distribution(DISTRIBUTION).read_text("direct_url.json")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _pep508_url(direct_url: str | None) -> str | None:
+    """The URL pip takes back after ``@`` for a ``direct_url.json``, or None when it names none."""
+    try:
+        record: object = json.loads(direct_url or "null")
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("url"), str) or not record["url"]:
+        return None
+    url: str = record["url"]
+    vcs = record.get("vcs_info")
+    if isinstance(vcs, dict) and vcs.get("vcs") and vcs.get("commit_id"):
+        url = f"{vcs['vcs']}+{url}@{vcs['commit_id']}"
+    subdirectory = record.get("subdirectory")
+    return f"{url}#subdirectory={subdirectory}" if isinstance(subdirectory, str) and subdirectory else url
+
+
+def requirement(version: str = __version__) -> tuple[str, str]:
+    """The line that installs the copy running now, and where it came from (for a comment).
+
+    The running copy decides: a checkout (a plain source tree, or an editable install of it)
+    is named by its directory, since its code may differ from any installed metadata; an
+    installed copy by the file or URL it was installed from; else by its version on an index.
+    Pulumi's runtime pip-installs a directory non-editable, which a project wants.
+    """
+    checkout = project.checkout_root()
+    if checkout is not None:
+        return f"{REQUIREMENT} @ {checkout.as_uri()}", f"the checkout at {checkout}"
+    url = _pep508_url(installed_direct_url())
+    if url is not None:
+        return f"{REQUIREMENT} @ {url}", "the file or URL this copy was installed from"
+    return f"{REQUIREMENT}=={version}", f"version {version}, installed from a package index"
+
+
+def requirements_text() -> str:
     # Pulumi's python runtime installs only this file into the project's virtualenv.
+    line, source = requirement()
     return (
         "# What Pulumi's python runtime installs into .venv before it runs __main__.py:\n"
-        "# the program and the CLI, pinned to the version that made this project.\n"
-        f"mysql-platform[full]=={version}\n"
+        "# the program and the CLI, the same copy that made this project.\n"
+        f"# `mysql-platform init` wrote the line below from {source}.\n"
+        f"# To install another copy, replace it with `{REQUIREMENT}==VERSION` (from a package\n"
+        f"# index) or `{REQUIREMENT} @ URL` (a wheel file, a checkout dir: file:///path).\n"
+        f"{line}\n"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mysql_platform import __version__
+from mysql_platform import __version__, project
 from mysql_platform.cli import init
 from mysql_platform.cli.main import main
 
@@ -32,12 +33,57 @@ def test_creates_the_missing_dir_with_the_project_files(
     assert f"cd {target}" in out and "mysql-platform plan dev" in out
 
 
-def test_requirements_name_the_full_install_at_this_version(tmp_path: Path) -> None:
+def _requirement_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if not line.startswith("#")]
+
+
+def test_requirements_from_a_checkout_name_its_directory(tmp_path: Path) -> None:
+    # These tests run from a checkout: the line installs it (non-editable, as Pulumi's runtime
+    # does), the only copy a fresh .venv can get; nothing is on a package index.
     assert main(["init", str(tmp_path)]) == 0
-    lines = [
-        line for line in (tmp_path / "requirements.txt").read_text().splitlines() if not line.startswith("#")
-    ]
-    assert lines == [f"mysql-platform[full]=={__version__}"]
+    text = (tmp_path / "requirements.txt").read_text()
+    assert _requirement_lines(text) == [f"mysql-platform[full] @ {ROOT.as_uri()}"]
+    assert f"wrote the line below from the checkout at {ROOT}." in text
+    assert "replace it with `mysql-platform[full]==VERSION`" in text
+
+
+WHEEL = "file:///srv/wheels/mysql_platform-0.1.0-py3-none-any.whl"
+
+
+@pytest.mark.parametrize(
+    ("checkout", "direct_url", "line"),
+    [
+        # A checkout runs: its directory, whatever metadata an install left beside it.
+        (
+            Path("/src/mp"),
+            json.dumps({"url": WHEEL, "archive_info": {}}),
+            "mysql-platform[full] @ file:///src/mp",
+        ),
+        # Installed from a wheel file, from a checkout dir (editable or not), from git.
+        (None, json.dumps({"url": WHEEL, "archive_info": {"hashes": {}}}), f"mysql-platform[full] @ {WHEEL}"),
+        (
+            None,
+            '{"url": "file:///src/mp", "dir_info": {"editable": true}}',
+            "mysql-platform[full] @ file:///src/mp",
+        ),
+        (None, '{"url": "file:///src/mp", "dir_info": {}}', "mysql-platform[full] @ file:///src/mp"),
+        (
+            None,
+            '{"url": "https://example.org/mp.git", "vcs_info": {"vcs": "git", "commit_id": "0a1b"}}',
+            "mysql-platform[full] @ git+https://example.org/mp.git@0a1b",
+        ),
+        # From a package index (no direct_url.json), and a record that names no URL.
+        (None, None, f"mysql-platform[full]=={__version__}"),
+        (None, "{not json", f"mysql-platform[full]=={__version__}"),
+    ],
+    ids=["checkout", "wheel", "editable-dir", "dir", "git", "index", "unreadable-record"],
+)
+def test_requirements_name_the_copy_that_runs(
+    monkeypatch: pytest.MonkeyPatch, checkout: Path | None, direct_url: str | None, line: str
+) -> None:
+    monkeypatch.setattr(project, "checkout_root", lambda: checkout)
+    monkeypatch.setattr(init, "installed_direct_url", lambda: direct_url)
+    assert _requirement_lines(init.requirements_text()) == [line]
 
 
 def test_the_gitignore_keeps_the_secrets_out(tmp_path: Path) -> None:
@@ -207,3 +253,17 @@ def test_a_write_failing_midway_keeps_what_was_there_before(tmp_path: Path) -> N
     assert "File too large; removed what this run had written" in done.stderr
     assert _names(tmp_path) == ["sql", "sql/V900__mine.sql"]
     assert (tmp_path / "sql" / "V900__mine.sql").read_text() == "mine\n"
+
+
+@pytest.mark.parametrize("record", ['{"url": "file:///srv/mp.whl", "archive_info": {}}', None])
+def test_the_lookup_reads_direct_url_json_of_the_installed_distribution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, record: str | None
+) -> None:
+    # A distribution found first on sys.path, as an installer lays it out (PEP 610; none from an index).
+    info = tmp_path / "mysql_platform-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mysql-platform\nVersion: 0.1.0\n")
+    if record is not None:
+        (info / "direct_url.json").write_text(record)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert init.installed_direct_url() == record
