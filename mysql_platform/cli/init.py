@@ -22,6 +22,7 @@ import functools
 import importlib.metadata
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -274,7 +275,7 @@ def next_steps(target: Path) -> str:
     return (
         f"created a mysql-platform project in {target}\n"
         "next:\n"
-        f"  cd {target}\n"
+        f"  cd {shlex.quote(str(target))}\n"
         "  mysql-platform plan dev          what the dev stack would create (offline, no credentials)\n"
         "  mysql-platform migrate new NAME  the next migration in sql/\n"
         "  pulumi stack select --create dev && pulumi up\n"
@@ -290,13 +291,18 @@ def build_parser() -> argparse.ArgumentParser:
         "Pulumi.dev.yaml, Pulumi.prod.yaml, __main__.py, sql/, requirements.txt, .gitignore. "
         "Existing files are never overwritten.",
     )
-    parser.add_argument("dir", type=Path, metavar="DIR", help="the project directory (created when missing)")
+    # A str, not a Path: Path("") is ".", which would scaffold the current directory unasked.
+    parser.add_argument("dir", metavar="DIR", help="the project directory (created when missing)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    target: Path = args.dir
+    if not args.dir:
+        print(f"{PROG}: DIR is an empty string; expected a directory path ('.' for the current directory)",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_BAD_INPUT
+    target = Path(args.dir)
     if os.path.lexists(target) and not target.is_dir():
         print(f"{PROG}: '{target}' exists and is not a directory; expected a directory to create files in",
               file=sys.stderr)  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -267,3 +268,22 @@ def test_the_lookup_reads_direct_url_json_of_the_installed_distribution(
         (info / "direct_url.json").write_text(record)
     monkeypatch.syspath_prepend(str(tmp_path))
     assert init.installed_direct_url() == record
+
+
+def test_the_next_steps_quote_dir_for_the_shell(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "my db; rm -rf ~"
+    assert main(["init", str(target)]) == 0
+    out = capsys.readouterr().out
+    cd = next(line.strip() for line in out.splitlines() if line.strip().startswith("cd "))
+    assert shlex.split(cd) == ["cd", str(target)]
+
+
+def test_rejects_an_empty_dir_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", ""]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mysql-platform init: DIR is an empty string; expected a directory path")
+    assert err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
