@@ -156,11 +156,10 @@ def conflicts(target: Path, files: dict[Path, Path | str]) -> list[str]:
         else:
             continue
         blocked.add(parent)
-    found.extend(
-        str(relative)
-        for relative in files
-        if relative.parent not in blocked and os.path.lexists(target / relative)
-    )
+    for relative in files:
+        path = target / relative
+        if relative.parent not in blocked and os.path.lexists(path):
+            found.append(f"{relative} (a symlink)" if path.is_symlink() else str(relative))
     return found
 
 
@@ -171,7 +170,8 @@ class WriteFailed(Exception):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
-        self.left_behind: list[Path] = []  # what could not be removed again
+        self.removed = 0  # what this run had created and removed again
+        self.left_behind: list[Path] = []  # what it could not remove
 
 
 # What one step created, and how to remove it again.
@@ -266,6 +266,7 @@ def write_project(target: Path, files: dict[Path, Path | str]) -> None:
             for path, remove in reversed(undo):
                 try:
                     remove()
+                    failed.removed += 1
                 except OSError:
                     failed.left_behind.append(path)
             raise
@@ -326,7 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_project(target, files)
     except WriteFailed as exc:
         left = ", ".join(str(path) for path in exc.left_behind)
-        undone = f"could not remove {left}" if left else "removed what this run had written"
+        undone = "removed what this run had written" if exc.removed else "nothing was written"
+        undone = f"could not remove {left}" if left else undone
         print(f"{PROG}: cannot write '{exc.path}': {exc.reason}; {undone}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(next_steps(target), end="")

@@ -160,7 +160,7 @@ def test_rejects_a_dangling_symlink_and_writes_nothing_through_it(
     (target / "Pulumi.yaml").symlink_to(tmp_path / "victim")
     assert main(["init", str(target)]) == 2
     err = capsys.readouterr().err
-    assert "already has Pulumi.yaml;" in err and "nothing was written" in err
+    assert "already has Pulumi.yaml (a symlink);" in err and "nothing was written" in err
     assert not os.path.lexists(tmp_path / "victim")
     assert _names(target) == ["Pulumi.yaml"]
 
@@ -189,11 +189,12 @@ def test_rejects_a_file_in_place_of_sql_before_writing_anything(
     assert _names(tmp_path) == ["sql"]
 
 
-@pytest.mark.parametrize("swap", ["dangling Pulumi.dev.yaml", "sql symlink"])
+@pytest.mark.parametrize("swap", ["dangling requirements.txt", "sql symlink"])
 def test_a_symlink_that_appears_after_the_checks_is_not_written_through(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], swap: str
 ) -> None:
     # The checks found nothing; the name appears before the write (another process, a race).
+    # Both names come after files already written, so the run has something to remove.
     monkeypatch.setattr(init, "conflicts", lambda target, files: [])
     elsewhere = tmp_path / "elsewhere"
     target = tmp_path / "d"
@@ -202,11 +203,12 @@ def test_a_symlink_that_appears_after_the_checks_is_not_written_through(
         elsewhere.mkdir()
         (target / "sql").symlink_to(elsewhere)
     else:
-        (target / "Pulumi.dev.yaml").symlink_to(elsewhere)
+        (target / "requirements.txt").symlink_to(elsewhere)
     assert main(["init", str(target)]) == 2
     err = capsys.readouterr().err
-    assert "cannot write" in err and "removed what this run had written" in err
-    assert _names(target) == ["sql" if swap == "sql symlink" else "Pulumi.dev.yaml"]
+    name = "sql" if swap == "sql symlink" else "requirements.txt"
+    assert f"cannot write '{target / name}" in err and "removed what this run had written" in err
+    assert _names(target) == [name]
     assert not elsewhere.exists() or list(elsewhere.iterdir()) == []
 
 
@@ -287,3 +289,15 @@ def test_rejects_an_empty_dir_and_writes_nothing(
     assert err.startswith("mysql-platform init: DIR is an empty string; expected a directory path")
     assert err.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_dir_under_a_dangling_symlink_fails_saying_nothing_was_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    assert main(["init", str(tmp_path / "link" / "project")]) == 2
+    assert capsys.readouterr().err == (
+        f"mysql-platform init: cannot write '{tmp_path / 'link' / 'project'}': No such file or directory; "
+        "nothing was written\n"
+    )
+    assert not os.path.lexists(tmp_path / "nowhere")
