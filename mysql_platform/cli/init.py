@@ -113,7 +113,7 @@ def requirements_text() -> str:
     return (
         "# What Pulumi's python runtime installs into .venv before it runs __main__.py:\n"
         "# the program and the CLI, the same copy that made this project.\n"
-        f"# `mysql-platform init` wrote the line below from {source}.\n"
+        f"# `mysql-platform init DIR` wrote the line below from {source}.\n"
         f"# To install another copy, replace it with `{REQUIREMENT}==VERSION` (from a package\n"
         f"# index) or `{REQUIREMENT} @ URL` (a wheel file, a checkout dir: file:///path).\n"
         f"{line}\n"
