@@ -5,7 +5,8 @@
 Writes ``Pulumi.yaml`` (the config schema), ``Pulumi.dev.yaml`` and ``Pulumi.prod.yaml``,
 ``__main__.py`` (which runs the installed package's program), ``sql/`` with the default
 migrations, ``requirements.txt`` (what Pulumi's python runtime installs: this package with the
-``[full]`` extra, at this version) and a ``.gitignore`` for the secrets the tools write.
+``[full]`` extra, the copy that runs: see :func:`requirement`) and a ``.gitignore`` for the
+secrets the tools write.
 DIR is created when missing; a name already there (a dangling symlink too, and a ``sql`` that
 is a symlink or a file) is never written to: every check runs first, the command names every
 such name and exits 2 having written nothing. Files are created exclusively (``O_EXCL``,
