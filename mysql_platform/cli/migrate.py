@@ -100,7 +100,7 @@ def _connected(sub: Any, name: str, help_: str) -> argparse.ArgumentParser:
         "--json",
         action="store_true",
         help="one JSON document on stdout (command, ok, exit_code, error, the command's fields; "
-        "see the README); progress on stderr",
+        "docs/migrations.md); progress on stderr",
     )
     return p
 

@@ -1,4 +1,4 @@
-"""The one JSON document a ``migrate`` command writes under ``--json`` (shape in the README).
+"""The one JSON document a ``migrate`` command writes under ``--json`` (shape in docs/migrations.md).
 
     {"command": "info", "ok": true, "exit_code": 0, "error": null, ...the command's fields}
     {"command": "migrate", "ok": false, "exit_code": 3, "error": {"kind": "connect", "message": "..."}, ...}

@@ -59,7 +59,7 @@ def step(old_inputs: Mapping[str, Any], new_inputs: Mapping[str, Any]) -> tuple[
         return None, (
             f"{change} skips {', '.join(skipped)}: each instance takes it at its next reboot, and a "
             "replica stops at a transaction its mode cannot replicate; go one step per `pulumi up` "
-            "and reboot every instance between steps (README, Day 2, GTIDs)"
+            "and reboot every instance between steps (docs/aws-day2.md, GTIDs)"
         )
     return (
         f"{change}: one step, applied at each instance's next reboot (yours, or RDS's in the "

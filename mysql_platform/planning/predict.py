@@ -37,7 +37,7 @@ STATEFUL = frozenset({RDS_INSTANCE, "aws:rds/cluster:Cluster"})
 SUBNET_GROUP_MOVE = (
     "RDS refuses to move a DB instance to another subnet group of the same VPC "
     "(InvalidVPCNetworkStateFault; terraform-provider-aws issue #512): `pulumi up` would stop there. "
-    "Make a new database and move the data (README: Switching `dbPubliclyAccessible`)"
+    "Make a new database and move the data (docs/aws-day2.md: Switching `dbPubliclyAccessible`)"
 )
 # A Multi-AZ DB cluster's parameter group carries gtid-mode as an instance's does.
 PARAMETER_GROUPS = frozenset(

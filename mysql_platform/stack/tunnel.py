@@ -229,7 +229,7 @@ _HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
     (
         ("Connection timed out", "Connection refused", "No route to host"),
         "the host's security group must admit your address on the SSH port (stack config "
-        "sshAllowedCidrs); without SSH access use Session Manager (see the README)",
+        "sshAllowedCidrs); without SSH access use Session Manager (docs/aws.md)",
     ),
     (
         ("Permission denied",),
@@ -340,7 +340,7 @@ def target_for(outputs: StackOutputs, access: HostAccess) -> SshTarget:
         raise TunnelError(
             f"the database of '{outputs.environment}' is reached through the EC2 host "
             f"{outputs.host.public_dns or outputs.host.public_ip}, but no SSH key was given: pass --ssh-key "
-            "PATH or set MYSQL_PLATFORM_SSH_KEY (or use Session Manager, see the README)"
+            "PATH or set MYSQL_PLATFORM_SSH_KEY (or use Session Manager, docs/aws.md)"
         )
     return SshTarget.from_outputs(
         outputs, key, port=access.ssh_port, known_hosts=access.known_hosts, config_file=access.config_file

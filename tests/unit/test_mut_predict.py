@@ -234,8 +234,8 @@ def test_an_instance_moved_to_another_subnet_group_is_refused() -> None:
     assert lines(before, after)[1] == f"  update db (dbSubnetGroupName): refused, {SUBNET_GROUP_MOVE}"
     assert SUBNET_GROUP_MOVE == (
         "RDS refuses to move a DB instance to another subnet group of the same VPC "
-        "(InvalidVPCNetworkStateFault; terraform-provider-aws issue #512): `up` would stop there. "
-        "Make a new database and move the data (README: Switching `dbPubliclyAccessible`)"
+        "(InvalidVPCNetworkStateFault; terraform-provider-aws issue #512): `pulumi up` would stop there. "
+        "Make a new database and move the data (docs/aws-day2.md: Switching `dbPubliclyAccessible`)"
     )
 
 
@@ -256,7 +256,7 @@ def test_a_create_only_input_warns_that_it_is_never_applied() -> None:
     assert lines(before, after) == [
         "against the saved plan: 1 to update; 1 warning",
         "  update db (engineLifecycleSupport)",
-        "  warning: db: engineLifecycleSupport is never applied, and `up` shows the same update again "
+        "  warning: db: engineLifecycleSupport is never applied, and `pulumi up` shows the same update again "
         "every time; RDS sets Extended Support enrollment only at create or restore (restore a "
         "snapshot to a new instance to change it)",
     ]

@@ -43,7 +43,7 @@ def test_a_missing_project_file_says_where_it_was_looked_for(tmp_path: Path) -> 
         load_schema(missing)
     assert str(info.value) == (
         f"{missing}: not found; the settings read the config schema from the project's Pulumi.yaml, "
-        "expected beside the components package (the project root of a checkout)"
+        "expected in the project directory (mysql-platform init DIR makes one)"
     )
 
 
