@@ -121,3 +121,15 @@ def test_binary_bytes_may_sit_in_a_string_literal_but_not_in_a_quoted_identifier
         "line 2: bytes that are not UTF-8 outside a string literal "
         "(only string literals may hold binary data)"
     )
+
+
+def test_binary_bytes_in_a_quoted_identifier_are_reported_on_their_own_line() -> None:
+    # The identifier starts on line 1; the byte sits two line ends into it.
+    byte = b"\xff".decode("utf-8", "surrogateescape")
+    with pytest.raises(SplitError) as info:
+        split_sql(f"SELECT `a\n\nb{byte}`;")
+    assert str(info.value).startswith("line 3: bytes that are not UTF-8 outside a string literal")
+
+
+def test_a_comment_before_a_quoted_name_becomes_one_space() -> None:
+    assert split_sql("SELECT/* c */`x`, 1/* d */ `y`;") == [Statement("SELECT `x`, 1 `y`", 1)]
