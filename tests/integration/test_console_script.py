@@ -103,3 +103,15 @@ def test_unknown_command_exits_2(installed: Path, tmp_path: Path) -> None:
     done = _console(installed, "no-such-command", cwd=tmp_path)
     assert done.returncode == 2
     assert "invalid choice: 'no-such-command'" in done.stderr
+
+
+def test_a_checkout_shim_shows_the_same_usage() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "scripts.migrate", "info", "--target", "x"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and done.stderr.startswith("usage: mysql-platform migrate info "), done.stderr

@@ -14,7 +14,6 @@ import functools
 import importlib
 import re
 import shlex
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,6 +27,7 @@ from mysql_platform.errors import EXIT_BAD_INPUT
 from mysql_platform.local import provision
 from mysql_platform.local.layout import Paths
 from mysql_platform.local.procs import LocalEnvError
+from tests.support.source_trees import parsed
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "mysql_platform"
@@ -97,18 +97,6 @@ def test_an_argparse_error_names_the_command_typed(
     assert f"{PROGRAM} {path}: error:" in err
 
 
-def test_a_checkout_shim_shows_the_same_usage() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "scripts.migrate", "info", "--target", "x"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 2 and done.stderr.startswith("usage: mysql-platform migrate info "), done.stderr
-
-
 def test_nothing_in_the_package_says_python_m_scripts() -> None:
     said = [
         f"{path.relative_to(ROOT)}:{number}"
@@ -131,7 +119,8 @@ def _message_strings() -> Iterator[tuple[str, str]]:
     """(where, text) of every string in the package that is not a docstring; an f-string's values
     are HOLE."""
     for path in sorted(PACKAGE.rglob("*.py")):
-        tree = ast.parse(path.read_text(), str(path))
+        tree = parsed(path)
+        relative = path.relative_to(ROOT)
         skip: set[int] = set()
         for node in ast.walk(tree):
             body = getattr(node, "body", None)
@@ -142,14 +131,14 @@ def _message_strings() -> Iterator[tuple[str, str]]:
             if isinstance(node, ast.JoinedStr):
                 skip.update(id(value) for value in node.values)
         for node in ast.walk(tree):
-            where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
             if isinstance(node, ast.JoinedStr):
+                where = f"{relative}:{node.lineno}"
                 yield (
                     where,
                     "".join(str(v.value) if isinstance(v, ast.Constant) else HOLE for v in node.values),
                 )
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
-                yield where, node.value
+                yield f"{relative}:{node.lineno}", node.value
 
 
 def filled(command: str) -> str:

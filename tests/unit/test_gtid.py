@@ -122,8 +122,9 @@ def test_rejects_a_gtid_mode_rds_does_not_know(mode: str) -> None:
 
 @pytest.mark.parametrize("overrides", [{}, {"dbGtidMode": "ON_PERMISSIVE"}, REPLICA_GROUP])
 def test_a_second_run_registers_the_same_parameters(overrides: dict[str, Any]) -> None:
-    # Fresh runs, not the shared one: a second `pulumi up` must see no change in any group.
-    first = run_program(program, "prod", overrides=overrides)
+    # A fresh run against the shared one (another run of the program, made earlier): a second
+    # `pulumi up` must see no change in any group.
+    first = shared_run(program, "prod", overrides=overrides)
     second = run_program(program, "prod", overrides=overrides)
     # By name: the engine diffs by URN, and groups registered from output callbacks (the replica's
     # waits for the primary's) may register in either order.

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.source_trees import parsed
+
 ROOT = Path(__file__).resolve().parents[2]
 SUBPACKAGES = (
     "mysql_platform.analytics",
@@ -50,7 +52,7 @@ def module_name(path: Path) -> str:
 def imported_modules(path: Path) -> frozenset[str]:
     """Every module a file imports, absolute names (``from x import y`` counts ``x`` and ``x.y``)."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:

@@ -169,8 +169,8 @@ def test_the_proxy_splits_between_the_cluster_and_reader_endpoints() -> None:
 
 
 def test_a_second_run_registers_the_same_cluster() -> None:
-    first = shared_run(program, "prod", overrides={**CLUSTER, "tags": {"run": "a"}})
-    second = shared_run(program, "prod", overrides={**CLUSTER, "tags": {"run": "a"}}, preview=True)
+    first = shared_run(program, "prod", overrides=CLUSTER)
+    second = shared_run(program, "prod", overrides=CLUSTER, preview=True)
     (a,), (b,) = first.of_type(CLUSTER_TYPE), second.of_type(CLUSTER_TYPE)
     keys = ("clusterIdentifier", "dbClusterInstanceClass", "storageType", "iops", "finalSnapshotIdentifier")
     assert [a.plain(k) for k in keys] == [b.plain(k) for k in keys]
