@@ -66,7 +66,7 @@ def outputs_table() -> str:
         c.HOST: c.HOST_KEYS,
         c.DB: tuple(f"{k} (optional)" if k in c.DB_OPTIONAL_KEYS else k for k in c.DB_KEYS),
         c.PROXY: c.PROXY_KEYS,
-        c.ANALYTICS: c.ANALYTICS_KEYS,
+        c.ANALYTICS: (*c.ANALYTICS_KEYS, *(f"{k} (optional)" for k in c.ANALYTICS_OPTIONAL_KEYS)),
         c.ALERTS: c.ALERTS_KEYS,
     }
     rows = []

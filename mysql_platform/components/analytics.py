@@ -24,6 +24,8 @@ results encrypted under the results prefix and a cutoff on the bytes one query m
   Catalog") on this catalog database and its tables;
   S3 reads of ``exports/``, reads and writes of ``results/`` (Athena writes the results with the
   caller's credentials); kms:Decrypt and kms:GenerateDataKey on the key.
+- Redshift Spectrum (``spectrum``): a role Redshift assumes that may only read (analytics_access),
+  and the ``CREATE EXTERNAL SCHEMA`` that shows the Glue database to Redshift (spectrum_sql).
 - Roles: the export role trusts ``export.rds.amazonaws.com`` (RDS User Guide, "Exporting DB
   snapshot data to Amazon S3": the role's policy needs s3:PutObject*, s3:ListBucket,
   s3:GetObject*, s3:DeleteObject*, s3:GetBucketLocation); the crawler role trusts
@@ -40,9 +42,18 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from mysql_platform.components.analytics_access import (
+    EXPORT_PREFIX,
+    RESULTS_PREFIX,
+    SPECTRUM_SERVICE,
+    policy_document,
+    query_statements,
+    spectrum_statements,
+    trust,
+)
+from mysql_platform.components.spectrum_sql import external_schema_sql, region_of
+
 TOKEN = "mysql-platform:analytics:Analytics"
-EXPORT_PREFIX = "exports/"
-RESULTS_PREFIX = "results/"
 RESULTS_RETENTION_DAYS = 30
 GLUE_SERVICE_POLICY = "arn:{partition}:iam::aws:policy/service-role/AWSGlueServiceRole"
 # An RDS export writes ``<export id>/<database>/<database>.<table>/<batch>/part-*.gz.parquet``
@@ -64,6 +75,8 @@ class AnalyticsArgs:
     """How long an export stays in the bucket (and noncurrent versions after it)."""
     partition: pulumi.Input[str] = "aws"
     tags: Mapping[str, str] = field(default_factory=dict)
+    spectrum: bool = False
+    """Whether a role lets Redshift Spectrum read the exports through the Glue database."""
 
 
 def glue_database_name(stack: str) -> str:
@@ -98,77 +111,6 @@ def query_policy_name_prefix(stack: str) -> str:
     return prefix
 
 
-def query_statements(
-    workgroup_arn: str, database_arn: str, bucket_arn: str, key_arn: str
-) -> list[dict[str, object]]:
-    """Least privilege for ``analytics query``: each action on the one resource it needs."""
-    # arn:<partition>:glue:<region>:<account>:database/<name>: the catalog and the tables share
-    # the prefix (Glue guide, "Specifying AWS Glue resource ARNs").
-    prefix, db = database_arn.split(":database/", 1)
-    results, exports = f"{bucket_arn}/{RESULTS_PREFIX}*", f"{bucket_arn}/{EXPORT_PREFIX}*"
-    return [
-        {
-            "Sid": "AthenaInTheWorkgroup",
-            "Effect": "Allow",
-            "Action": [
-                "athena:StartQueryExecution",
-                "athena:GetQueryExecution",
-                "athena:GetQueryResults",
-                "athena:StopQueryExecution",
-            ],
-            "Resource": workgroup_arn,
-        },
-        {
-            "Sid": "CatalogReads",
-            "Effect": "Allow",
-            "Action": ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartitions"],
-            "Resource": [f"{prefix}:catalog", database_arn, f"{prefix}:table/{db}/*"],
-        },
-        {
-            "Sid": "ListOnlyTheTwoPrefixes",
-            "Effect": "Allow",
-            "Action": "s3:ListBucket",
-            "Resource": bucket_arn,
-            "Condition": {"StringLike": {"s3:prefix": [f"{EXPORT_PREFIX}*", f"{RESULTS_PREFIX}*"]}},
-        },
-        {"Sid": "BucketRegion", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": bucket_arn},
-        {"Sid": "ReadExports", "Effect": "Allow", "Action": "s3:GetObject", "Resource": exports},
-        {
-            # Athena's results location needs these (Athena guide, "Access to Amazon S3").
-            "Sid": "ReadAndWriteResults",
-            "Effect": "Allow",
-            "Action": [
-                "s3:GetObject",
-                "s3:PutObject",
-                "s3:AbortMultipartUpload",
-                "s3:ListMultipartUploadParts",
-            ],
-            "Resource": results,
-        },
-        {
-            # Decrypt reads SSE-KMS objects; GenerateDataKey writes them (S3 guide, "Permissions
-            # for SSE-KMS": with S3 Bucket Keys the data key is per bucket, the call the same).
-            "Sid": "TheBucketsKey",
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-            "Resource": key_arn,
-        },
-    ]
-
-
-def _trust(service: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-        }
-    )
-
-
-def _policy(statements: list[dict[str, object]]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
-
-
 class Analytics(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     key_arn: pulumi.Output[str]
@@ -177,6 +119,8 @@ class Analytics(pulumi.ComponentResource):
     crawler_name: pulumi.Output[str]
     workgroup: pulumi.Output[str]
     query_policy_arn: pulumi.Output[str]
+    spectrum_role_arn: pulumi.Output[str] | None = None
+    spectrum_schema_sql: pulumi.Output[str] | None = None
 
     def __init__(self, name: str, args: AnalyticsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TOKEN, name, None, opts)
@@ -228,7 +172,7 @@ class Analytics(pulumi.ComponentResource):
             name_prefix=query_policy_name_prefix(args.stack),
             description="Run mysql-platform analytics query: this workgroup, catalog database and bucket",
             policy=pulumi.Output.all(workgroup.arn, database.arn, bucket.arn, key.arn).apply(
-                lambda a: _policy(query_statements(a[0], a[1], a[2], a[3]))
+                lambda a: policy_document(query_statements(a[0], a[1], a[2], a[3]))
             ),
             tags=tags,
             opts=child,
@@ -240,6 +184,7 @@ class Analytics(pulumi.ComponentResource):
         self.glue_database = database.name
         self.crawler_name = crawler.name
         self.workgroup = workgroup.name
+        spectrum = self._spectrum(name, bucket, key, database, tags) if args.spectrum else {}
         self.register_outputs(
             {
                 "bucket": self.bucket_name,
@@ -249,8 +194,42 @@ class Analytics(pulumi.ComponentResource):
                 "crawler": self.crawler_name,
                 "workgroup": self.workgroup,
                 "query_policy_arn": self.query_policy_arn,
+                **spectrum,
             }
         )
+
+    def _spectrum(
+        self,
+        name: str,
+        bucket: aws.s3.Bucket,
+        key: aws.kms.Key,
+        database: aws.glue.CatalogDatabase,
+        tags: Mapping[str, str],
+    ) -> dict[str, pulumi.Output[str]]:
+        """The role Redshift Spectrum assumes (reads only; see analytics_access.spectrum_statements)
+        and the CREATE EXTERNAL SCHEMA that names it. The schema takes the Glue database's name;
+        REGION is the database's own, read from its ARN."""
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-spectrum-role",
+            description="Redshift Spectrum: read the exports through this stack's Glue database",
+            assume_role_policy=trust(SPECTRUM_SERVICE),
+            tags=dict(tags),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-spectrum-read",
+            role=role.id,
+            policy=pulumi.Output.all(bucket.arn, key.arn, database.arn).apply(
+                lambda a: policy_document(spectrum_statements(a[0], a[1], a[2]))
+            ),
+            opts=child,
+        )
+        self.spectrum_role_arn = role.arn
+        self.spectrum_schema_sql = pulumi.Output.all(database.name, database.arn, role.arn).apply(
+            lambda a: external_schema_sql(a[0], a[0], region_of(a[1]), a[2])
+        )
+        return {"spectrum_role_arn": role.arn, "spectrum_schema_sql": self.spectrum_schema_sql}
 
     def _kept(self, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
         """Options of what outlives ``pulumi destroy`` (see the module docstring)."""
@@ -318,9 +297,9 @@ class Analytics(pulumi.ComponentResource):
         actions, key actions) and nothing else."""
         objects, bucket_actions, key_actions = access
         child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(name, assume_role_policy=_trust(service), tags=tags, opts=child)
+        role = aws.iam.Role(name, assume_role_policy=trust(service), tags=tags, opts=child)
         policy = pulumi.Output.all(bucket.arn, key.arn).apply(
-            lambda a: _policy(
+            lambda a: policy_document(
                 [
                     {"Effect": "Allow", "Action": objects, "Resource": f"{a[0]}/{EXPORT_PREFIX}*"},
                     {"Effect": "Allow", "Action": bucket_actions, "Resource": a[0]},

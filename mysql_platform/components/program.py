@@ -12,7 +12,8 @@ import pulumi
 import pulumi_aws as aws
 
 from mysql_platform.components.alerts import Alerts, AlertsArgs, cluster_member_ids
-from mysql_platform.components.analytics import EXPORT_PREFIX, Analytics, AnalyticsArgs
+from mysql_platform.components.analytics import Analytics, AnalyticsArgs
+from mysql_platform.components.analytics_access import EXPORT_PREFIX
 from mysql_platform.components.cluster_rules import region_problem
 from mysql_platform.components.database import MySqlDatabaseArgs
 from mysql_platform.components.db_shape import DatabaseShape
@@ -137,7 +138,16 @@ def _analytics(settings: Settings, db: DatabaseShape, tags: dict[str, str]) -> d
             export_retention_days=settings.analytics_export_retention_days,
             partition=aws.get_partition_output().partition,
             tags=tags,
+            spectrum=settings.analytics_spectrum_enabled,
         ),
+    )
+    spectrum = (
+        {
+            "spectrum_role_arn": analytics.spectrum_role_arn,
+            "spectrum_schema_sql": analytics.spectrum_schema_sql,
+        }
+        if settings.analytics_spectrum_enabled
+        else {}
     )
     return {
         contract.ANALYTICS: {
@@ -151,6 +161,7 @@ def _analytics(settings: Settings, db: DatabaseShape, tags: dict[str, str]) -> d
             # The instance whose snapshots are exported: the writer (the promoted replica after
             # dbPromoteReplica).
             "source_db_instance": db.writer_identifier,
+            **spectrum,
         }
     }
 

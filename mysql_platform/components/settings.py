@@ -114,6 +114,7 @@ class Settings:
     analytics_enabled: bool
     analytics_bytes_scanned_cutoff_mib: int
     analytics_export_retention_days: int
+    analytics_spectrum_enabled: bool
     alert_email: str
     tags: Mapping[str, str]
     """The user's own tags; :attr:`resource_tags` is what resources get."""

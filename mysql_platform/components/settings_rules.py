@@ -355,3 +355,8 @@ def _check_analytics(values: Mapping[str, Any], problems: list[str]) -> None:
         )
     if days < 1:
         problems.append(f"analyticsExportRetentionDays: got {days}; expected 1 or more days")
+    if values["analyticsSpectrumEnabled"] and not values["analyticsEnabled"]:
+        problems.append(
+            "analyticsSpectrumEnabled: got True; needs analyticsEnabled: true "
+            "(the Spectrum role reads the analytics bucket and Glue database)"
+        )

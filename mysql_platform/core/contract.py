@@ -52,6 +52,9 @@ ANALYTICS_KEYS: Final[tuple[str, ...]] = (
     "bucket", "export_prefix", "export_role_arn", "key_arn", "glue_database", "crawler", "workgroup",
     "source_db_instance",
 )  # fmt: skip
+# With analyticsSpectrumEnabled only: the role Redshift Spectrum assumes, and the statement that
+# makes the Glue database a Redshift external schema through it.
+ANALYTICS_OPTIONAL_KEYS: Final[tuple[str, ...]] = ("spectrum_role_arn", "spectrum_schema_sql")
 ALERTS_KEYS: Final[tuple[str, ...]] = ("topic_arn",)
 
 
@@ -147,9 +150,15 @@ class AnalyticsInfo:
     workgroup: str
     source_db_instance: str
     """The writer's DB instance identifier: the instance whose snapshots are exported."""
+    spectrum_role_arn: str | None = None
+    """The role Redshift Spectrum assumes (``analyticsSpectrumEnabled``), else None."""
+    spectrum_schema_sql: str | None = None
+    """``CREATE EXTERNAL SCHEMA ...`` naming the Glue database and that role, else None."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ANALYTICS_KEYS}
+        out = {k: getattr(self, k) for k in ANALYTICS_KEYS}
+        out.update({k: getattr(self, k) for k in ANALYTICS_OPTIONAL_KEYS if getattr(self, k) is not None})
+        return out
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,8 @@ def _proxy(obj: Mapping[str, Any]) -> ProxyInfo:
 
 def _analytics(obj: Mapping[str, Any]) -> AnalyticsInfo:
     p = "analytics."
-    return AnalyticsInfo(**{k: _str(obj, k, p, allow_empty=False) for k in contract.ANALYTICS_KEYS})
+    keys = [*contract.ANALYTICS_KEYS, *(k for k in contract.ANALYTICS_OPTIONAL_KEYS if k in obj)]
+    return AnalyticsInfo(**{k: _str(obj, k, p, allow_empty=False) for k in keys})
 
 
 def _alerts(obj: Mapping[str, Any]) -> AlertsInfo:

@@ -360,9 +360,11 @@ class _Builder:
         info = self.plan.exports.get("analytics")
         if not isinstance(info, dict):
             return
+        # The Spectrum role's ARN is exported only when Redshift Spectrum may read the catalog.
+        engines = "Athena, Redshift Spectrum" if info.get("spectrum_role_arn") else "Athena"
         label = (
             "analytics",
-            f"S3 {info.get('export_prefix', '')} (KMS) → Glue {info.get('glue_database', '')} → Athena",
+            f"S3 {info.get('export_prefix', '')} (KMS) → Glue {info.get('glue_database', '')} → {engines}",
         )
         aid = self.node(Node("a_analytics", label, ""))
         for db in self.db_nodes([info.get("source_db_instance")]):

@@ -10,16 +10,19 @@ each publicly accessible RDS instance's), the low-storage CloudWatch alarms, and
 The host's detailed monitoring has no vendored price: it is listed as missing.
 Usage-based items (backup beyond
 the free allowance, log ingestion and storage, data transfer; with analytics, S3 storage, KMS
-requests, crawler DPU-hours and Athena's bytes scanned) are listed with their unit prices, never
+requests, crawler DPU-hours and Athena's bytes scanned; with the Redshift Spectrum role, Spectrum's
+bytes scanned) are listed with their unit prices, never
 guessed into the total. A price the table lacks is said so, not counted as zero. A month is 730 hours, as AWS
 prices a month.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from mysql_platform.components.analytics_access import SPECTRUM_SERVICE
 from mysql_platform.planning import prices
 from mysql_platform.planning.plan import Plan, PlannedResource
 
@@ -92,11 +95,30 @@ def estimate(plan: Plan) -> Estimate:
     usage = ["rds:backup", "logs:ingestion", "logs:storage", "transfer:out"]
     if any(r.type == "aws:athena/workgroup:Workgroup" for r in plan.resources):
         usage += ["s3:standard", "kms:requests", "glue:crawler", "athena:scan"]
+    if any(_trusts(r, SPECTRUM_SERVICE) for r in plan.resources):
+        usage.append("redshift:spectrum-scan")
     for key in usage:
         found = prices.price(plan.region, key)
         if found is not None:
             est.usage_based.append(f"{key}: ${found.usd} per {found.unit}")
     return est
+
+
+def _trusts(r: PlannedResource, service: str) -> bool:
+    """Whether ``r`` is an IAM role that ``service`` may assume (its trust policy names it)."""
+    if r.type != "aws:iam/role:Role":
+        return False
+    try:
+        document = json.loads(str(r.inputs.get("assumeRolePolicy") or "{}"))
+    except ValueError:
+        return False
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    return any(
+        isinstance(s, dict)
+        and isinstance(s.get("Principal"), dict)
+        and s["Principal"].get("Service") == service
+        for s in statements
+    )
 
 
 def _add(est: Estimate, resource: str, what: str, key: str, quantity: float) -> None:

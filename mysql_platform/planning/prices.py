@@ -167,6 +167,18 @@ PRICES: dict[str, dict[str, Price]] = {
             "third-party only: athena.guide 'Athena Basics: Pricing Model' (2020-10-15): $5 per TB, 10 MB"
             " minimum per query; the AWS page itself was not in the stored material",
         ),
+        # Redshift Spectrum (analyticsSpectrumEnabled): billed to the Redshift cluster's account
+        # per byte its queries scan in S3, like Athena.
+        "redshift:spectrum-scan": Price(
+            5.0,
+            "TB scanned",
+            "AWS Knowledge Center 'How do I calculate the query charges in Amazon Redshift Spectrum?'"
+            " (repost.aws/knowledge-center/redshift-spectrum-query-charges, undated): '$5 to $6.25 per TB"
+            " of data scanned ... depending on the Region', bytes rounded up to the next megabyte, 10 MB"
+            " minimum per query, no charge for DDL or failed queries; $5 is the range's low end, taken"
+            " for us-east-1: aws.amazon.com/redshift/pricing/'s Spectrum table was not in the stored"
+            " material",
+        ),
     },
 }
 
@@ -182,6 +194,7 @@ USAGE_BASED: frozenset[str] = frozenset(
         "s3:standard",
         "glue:crawler",
         "athena:scan",
+        "redshift:spectrum-scan",
     }
 )
 

@@ -44,3 +44,8 @@ CLUSTER: dict[str, Any] = {
     "dbClusterStorageType": "io1",
     "dbClusterIops": 1000,
 }
+
+# Analytics with every part on, Redshift Spectrum included: the analytics component tests, the
+# plan's replace table and the analytics policy tests read this one run. Analytics without
+# Spectrum is the dev plan the cost tests read ({"analyticsEnabled": True} on dev).
+ANALYTICS: dict[str, Any] = {"analyticsEnabled": True, "analyticsSpectrumEnabled": True}

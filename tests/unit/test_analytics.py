@@ -10,8 +10,9 @@ from mysql_platform.components.program import program
 from mysql_platform.components.settings import ConfigError
 from mysql_platform.core import contract, outputs
 from tests.support.pulumi_harness import ProgramRun, Registered, shared_run
+from tests.support.stacks import ANALYTICS
 
-ON = {"analyticsEnabled": True}
+ON = ANALYTICS
 KEY = "aws:kms/key:Key"
 BUCKET = "aws:s3/bucket:Bucket"
 

@@ -18,7 +18,7 @@ from mysql_platform.planning.predict import predict
 from tests.support import docs
 from tests.support.plans import plan as shared_plan
 from tests.support.pulumi_harness import shared_run
-from tests.support.stacks import CLUSTER, FEATURES, TWO_REPLICAS
+from tests.support.stacks import ANALYTICS, CLUSTER, FEATURES, TWO_REPLICAS
 
 pytestmark = pytest.mark.usefixtures("shared_plans")
 
@@ -195,7 +195,7 @@ def test_more_replicas_create_and_fewer_delete_a_stateful_instance(prod: Plan) -
         ("dev", FEATURES),
         ("prod", FEATURES),
         ("prod", TWO_REPLICAS),
-        ("prod", {"analyticsEnabled": True}),
+        ("prod", ANALYTICS),
         ("prod", CLUSTER),
         ("dev", {**CLUSTER, "dbClusterStorageType": "gp3", "dbClusterIops": 0}),
     ],

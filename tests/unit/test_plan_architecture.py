@@ -23,7 +23,7 @@ from mysql_platform.planning.architecture import (
 from mysql_platform.planning.plan import Plan, PlannedResource
 from tests.support import docs
 from tests.support.plans import plan as shared_plan
-from tests.support.stacks import ALERT_EMAIL, APP_SG, CLUSTER, FEATURES, PROXY_CIDR, SSH_CIDR
+from tests.support.stacks import ALERT_EMAIL, ANALYTICS, APP_SG, CLUSTER, FEATURES, PROXY_CIDR, SSH_CIDR
 
 pytestmark = pytest.mark.usefixtures("shared_plans")
 
@@ -116,6 +116,14 @@ def test_the_proxy_ssh_alerts_and_analytics_come_from_the_configuration() -> Non
     assert (REPLICA, "a_analytics") not in flow  # the export reads the primary's snapshots
     assert next(n for n in a.nodes if n.id == topic).label[1] == "SNS topic → email"
     assert ALERT_EMAIL not in json.dumps([n.label for n in a.nodes])
+    analytics = next(n for n in a.nodes if n.id == "a_analytics")
+    assert analytics.label[1] == "S3 exports/ (KMS) → Glue mysql_platform_dev → Athena"
+
+
+def test_the_analytics_node_names_redshift_spectrum_when_its_role_exists() -> None:
+    a = architecture(shared_plan("prod", **_as_overrides(ANALYTICS)))
+    analytics = next(n for n in a.nodes if n.id == "a_analytics")
+    assert analytics.label[1] == "S3 exports/ (KMS) → Glue mysql_platform_prod → Athena, Redshift Spectrum"
 
 
 def _res(type_: str, name: str, **inputs: Any) -> PlannedResource:

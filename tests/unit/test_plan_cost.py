@@ -11,7 +11,7 @@ from mysql_platform.planning import cost, prices
 from mysql_platform.planning.plan import make_plan
 from tests.support import docs
 from tests.support.plans import plan as shared_plan
-from tests.support.stacks import CLUSTER
+from tests.support.stacks import ANALYTICS, CLUSTER
 
 pytestmark = pytest.mark.usefixtures("shared_plans")
 
@@ -28,6 +28,9 @@ pytestmark = pytest.mark.usefixtures("shared_plans")
         ("ec2:t3.micro", 0.0104),
         ("ebs:gp3", 0.08),
         ("vpc:public-ipv4", 0.005),
+        # Usage-based: bytes scanned, as Athena bills them.
+        ("athena:scan", 5.0),
+        ("redshift:spectrum-scan", 5.0),
     ],
 )
 def test_the_prices_the_stacks_use_are_pinned_with_their_source(key: str, usd: float) -> None:
@@ -152,6 +155,16 @@ def test_analytics_adds_its_key_and_lists_what_depends_on_use() -> None:
         "athena:scan: $5.0 per TB scanned",
     ):
         assert key in listed
+    assert "redshift" not in listed  # no Spectrum role: nothing scans for Redshift
+
+
+def test_the_spectrum_role_adds_spectrum_scans_to_the_usage_based_lines_and_nothing_to_the_total() -> None:
+    # A role costs nothing; Redshift Spectrum bills the bytes its queries scan (prices.py cites it).
+    est = cost.estimate(shared_plan("prod", **{k: "true" for k in ANALYTICS}))
+    listed = [line for line in est.usage_based if line.startswith("redshift:")]
+    assert listed == ["redshift:spectrum-scan: $5.0 per TB scanned"]
+    assert "athena:scan: $5.0 per TB scanned" in est.usage_based
+    assert round(est.total - cost.estimate(shared_plan("prod")).total, 2) == 1.0  # the key only
 
 
 def test_a_cluster_is_three_instances_plus_storage_and_iops_at_its_own_rates() -> None:

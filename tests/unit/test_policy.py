@@ -15,6 +15,7 @@ from mysql_platform.planning import policy_rules
 from mysql_platform.planning.plan import Plan, make_plan
 from mysql_platform.planning.policy_rules import ADVISORY, MANDATORY, Resource, evaluate
 from tests.support.plans import plan as shared_plan
+from tests.support.stacks import ANALYTICS
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
 
@@ -135,7 +136,7 @@ def test_the_crossguard_pack_runs_the_same_rules(prod: Plan) -> None:
 
 @pytest.fixture(scope="module")
 def analytics() -> Plan:
-    return shared_plan("prod", analyticsEnabled="true")
+    return shared_plan("prod", **{k: "true" for k in ANALYTICS})
 
 
 def test_the_analytics_stack_passes_every_rule(analytics: Plan) -> None:
