@@ -3,15 +3,20 @@ MariaDB accepts: the folder stays inside the export, no two tables share a name,
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 import unicodedata
+from pathlib import Path
 
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mysql_platform.analytics import layout
+from mysql_platform.analytics import layout, local_query
 from mysql_platform.analytics.errors import BadInput
 from tests.support.properties import example_count
 
@@ -126,3 +131,54 @@ def test_other_names_carry_a_digest_of_the_exact_name() -> None:
 def test_a_collision_the_rule_cannot_rule_out_names_both_tables() -> None:
     with pytest.raises(BadInput, match=r"tables 'a_b\.c' and 'a\.b_c' would both be 'a_b_c'"):
         layout.names_of([("a_b", "c"), ("a", "b_c")])
+
+
+@pytest.mark.parametrize("odd", ["d[1]", "s*", "q?", "[!a]", "b]r", "c{a,b}"])
+def test_duckdb_reads_an_escaped_path_as_itself(tmp_path: Path, odd: str) -> None:
+    # Unescaped, DuckDB reads "d[1]" as a glob even in a list of files: it reads "d1" instead.
+    for i, folder in enumerate([odd, "d1", "sx", "qx", "a", "cb"]):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        if not (tmp_path / folder / "f.parquet").exists():
+            pq.write_table(pa.table({"i": [i]}), tmp_path / folder / "f.parquet")
+    path = tmp_path / odd / "f.parquet"
+    con = duckdb.connect()
+    assert con.execute("SELECT i FROM read_parquet(?)", [[local_query.glob_escaped(path)]]).fetchall() == [
+        (0,)
+    ]
+
+
+def test_a_landing_file_with_glob_characters_is_read_as_itself(tmp_path: Path) -> None:
+    (tmp_path / "raw[1].csv").write_text("k\nbracket\n")
+    (tmp_path / "raw1.csv").write_text("k\ndecoy\n")
+    con = local_query.connect(None, local_query.parse_landing([f"raw={tmp_path / 'raw[1].csv'}"]))
+    assert local_query.run(con, "SELECT k FROM raw", 10).rows == [("bracket",)]
+
+
+def _legacy_export(root: Path, tables: list[str]) -> Path:
+    """An export as written before the mapping: ``<database>/<database>.<table>``, no ``folder``."""
+    export = root / "local-1"
+    for i, table in enumerate(tables):
+        folder = export / "app" / f"app.{table}" / "1"
+        folder.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table({"i": [i]}), folder / "part-00000-x.gz.parquet")
+    info = {"export_id": "local-1", "tables": [{"database": "app", "table": t} for t in tables]}
+    (export / "export_info_local-1.json").write_text(json.dumps(info))
+    return export
+
+
+def test_an_older_export_reads_with_todays_names(tmp_path: Path) -> None:
+    export = _legacy_export(tmp_path, ["sales-2024", "sales_2024"])
+    files = local_query.table_files(export)
+    assert {name: [f.parent.parent.name for f in found] for name, found in files.items()} == {
+        layout.athena_name("app", "sales-2024"): ["app.sales-2024"],
+        "app_sales_2024": ["app.sales_2024"],
+    }
+
+
+def test_an_older_export_with_a_folder_outside_it_is_refused(tmp_path: Path) -> None:
+    export = _legacy_export(tmp_path, ["orders"])
+    info = json.loads((export / "export_info_local-1.json").read_text())
+    info["tables"].append({"database": "app", "table": "../../../../x"})
+    (export / "export_info_local-1.json").write_text(json.dumps(info))
+    with pytest.raises(BadInput, match=r"table 'app\.\.\./(\.\./)+x' has its folder outside the export"):
+        local_query.table_files(export)
