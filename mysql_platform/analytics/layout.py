@@ -26,9 +26,11 @@ EXPORT_INFO: Final = "export_info_{export_id}.json"
 PARQUET_SUFFIX: Final = ".gz.parquet"
 
 
-# Athena and Glue: table names of lower-case letters, digits and underscores, 1 to 255 bytes (Athena
-# User Guide, "Name databases, tables, and columns"; Glue API reference, "Table" structure: Name,
-# 1-255 bytes).
+# Athena and Glue: table names in lower case, 1 to 255 bytes (Athena User Guide, "Name databases,
+# tables, and columns"; Glue Developer Guide, "Table API", Table.Name: a UTF-8 string of 1 to 255
+# bytes, entirely lower case for Hive compatibility), and underscore the only special character
+# Athena supports in them (AWS Knowledge Center, "parse-exception-missing-eof-athena"). A name that
+# starts with a digit or an underscore must be quoted in Athena SQL (the same User Guide page).
 ATHENA_NAME_RE: Final = re.compile(r"[a-z0-9_]{1,255}")
 ATHENA_NAME_MAX: Final = 255
 # A folder name: at most 255 bytes on the common file systems (ext4, APFS, NTFS); the names here are
@@ -36,8 +38,9 @@ ATHENA_NAME_MAX: Final = 255
 FOLDER_NAME_MAX: Final = 255
 # A name kept as it is: nothing a file system, a glob or a case-insensitive catalog reads otherwise.
 PLAIN_RE: Final = re.compile(r"[a-z0-9_]+")
-DIGEST_CHARS: Final = 10  # 40 bits of SHA-256: a collision between two tables of one database is
-# as likely as 2 in 2**40 draws; names_of() refuses one rather than trusting that.
+# 40 bits of SHA-256: two given names share a digest with a chance of 2**-40; names_of() refuses
+# such a pair rather than trusting that it never happens.
+DIGEST_CHARS: Final = 10
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,7 @@ def _views(capsys: pytest.CaptureFixture[str], state: Path) -> dict[str, list[st
     return found
 
 
-def _exported(env: LocalEnv, state: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, list[str]]:
+def _exported(state: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, list[str]]:
     """Export the state dir's database; its views, each checked against the export's summary."""
     code, out, err = _run(capsys, "--state-dir", str(state), "export")
     assert code == 0, err
@@ -98,7 +98,7 @@ def test_a_table_name_never_leaves_the_export(
     odd: LocalEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state = _state(odd, tmp_path / "state", "trav")
-    views = _exported(odd, state, capsys)
+    views = _exported(state, capsys)
     assert sorted(views.values()) == sorted(ODD_TABLES["trav"].values())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state"]
     assert sorted(p.name for p in state.iterdir()) == ["exports", "outputs.json"]
@@ -111,14 +111,14 @@ def test_a_table_name_never_leaves_the_export(
 def test_two_tables_alike_after_normalising_stay_two(
     odd: LocalEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    views = _exported(odd, _state(odd, tmp_path / "state", "alike"), capsys)
+    views = _exported(_state(odd, tmp_path / "state", "alike"), capsys)
     assert sorted(views.values()) == sorted(ODD_TABLES["alike"].values())
 
 
 def test_glob_characters_in_a_table_name_are_read_as_themselves(
     odd: LocalEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    views = _exported(odd, _state(odd, tmp_path / "state", "globs"), capsys)
+    views = _exported(_state(odd, tmp_path / "state", "globs"), capsys)
     assert sorted(views.values()) == sorted(ODD_TABLES["globs"].values())
 
 
@@ -127,7 +127,7 @@ def test_glob_characters_in_the_state_dir_are_read_as_themselves(
 ) -> None:
     state = _state(odd, tmp_path / "st[ab]", "alike")
     (tmp_path / "sta").mkdir()  # what the glob st[ab] matches
-    views = _exported(odd, state, capsys)
+    views = _exported(state, capsys)
     assert sorted(views.values()) == sorted(ODD_TABLES["alike"].values())
 
 
