@@ -10,10 +10,11 @@ export. The data of older exports stays in S3 until the bucket's lifecycle expir
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from mysql_platform.analytics import layout
 from mysql_platform.analytics.aws_calls import translated
 from mysql_platform.analytics.errors import TaskFailed
 
@@ -88,3 +89,68 @@ def crawl(
         raise TaskFailed(
             f"Glue crawler '{crawler}' ended {last.get('Status')}: {last.get('ErrorMessage') or 'no message'}"
         )
+
+
+@dataclass(frozen=True)
+class Catalogued:
+    """A Glue table of the newest export, its folder, and what it says about the names."""
+
+    name: str
+    folder: str
+    """The table's location under the export: ``<database>/<database>.<table>`` for a table folder."""
+    note: str
+
+
+def _expected(folder: str) -> layout.TableNames | None:
+    """The names of the table whose folder ``<database>/<database>.<table>`` is, else None."""
+    parts = folder.split("/")
+    database, dot, table = parts[-1].partition(".")
+    if len(parts) != 2 or not dot or parts[0] != database or not table:
+        return None
+    return layout.names(database, table)
+
+
+def compare(found: Sequence[CatalogTable], export_url: str, requested: Sequence[str] = ()) -> tuple[
+    list[Catalogued], list[str]
+]:  # fmt: skip
+    """The crawler's tables under ``export_url`` against the mapping (:func:`layout.names`), and
+    warnings: a table over several folders, a name the mapping gives another folder, a requested
+    table with no catalog table. A crawler names a table after its folder, and partitions folders
+    of similar schemas into one table (Glue Developer Guide, "How does a crawler determine when to
+    create partitions?"), so what it gave is reported, never guessed at."""
+    fresh = sorted((t for t in found if under(t.location, export_url)), key=lambda t: t.name)
+    rows: list[Catalogued] = []
+    warnings: list[str] = []
+    expected_by_folder: dict[str, layout.TableNames] = {}
+    for table in fresh:
+        folder = table.location.rstrip("/")[len(export_url.rstrip("/")) + 1 :]
+        names = _expected(folder)
+        if names is None:
+            rows.append(Catalogued(table.name, folder, "   (not one table's folder: see the warning)"))
+            warnings.append(
+                f"Glue table {table.name} covers '{folder or '/'}', not one table's folder: the crawler "
+                "merged folders into one table; its log is in CloudWatch, /aws-glue/crawlers"
+            )
+            continue
+        expected_by_folder[folder] = names
+        note = (
+            ""
+            if table.name == names.athena
+            else f"   (named {table.name}, not {names.athena}: use {table.name})"
+        )
+        rows.append(Catalogued(table.name, folder, note))
+    owner = {n.athena: folder for folder, n in expected_by_folder.items()}
+    for row in rows:
+        other = owner.get(row.name)
+        if other is not None and other != row.folder:
+            warnings.append(
+                f"Glue table {row.name} reads '{row.folder}', but that name is the one `local query` gives "
+                f"'{other}': a query written locally reads another table in Athena"
+            )
+    catalogued = {names.database + "." + names.table for names in expected_by_folder.values()}
+    warnings += [
+        f"{name} was exported, but the crawler catalogued no table at its folder"
+        for name in requested
+        if name not in catalogued
+    ]
+    return rows, warnings

@@ -7,7 +7,10 @@ same layout, so one set of names and one SQL serve both.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Final
 
@@ -23,9 +26,107 @@ EXPORT_INFO: Final = "export_info_{export_id}.json"
 PARQUET_SUFFIX: Final = ".gz.parquet"
 
 
+# Athena and Glue: table names in lower case, 1 to 255 bytes (Athena User Guide, "Name databases,
+# tables, and columns"; Glue Developer Guide, "Table API", Table.Name: a UTF-8 string of 1 to 255
+# bytes, entirely lower case for Hive compatibility), and underscore the only special character
+# Athena supports in them (AWS Knowledge Center, "parse-exception-missing-eof-athena"). A name that
+# starts with a digit or an underscore must be quoted in Athena SQL (the same User Guide page).
+ATHENA_NAME_RE: Final = re.compile(r"[a-z0-9_]{1,255}")
+ATHENA_NAME_MAX: Final = 255
+# A folder name: at most 255 bytes on the common file systems (ext4, APFS, NTFS); the names here are
+# ASCII, so characters are bytes.
+FOLDER_NAME_MAX: Final = 255
+# A name kept as it is: nothing a file system, a glob or a case-insensitive catalog reads otherwise.
+PLAIN_RE: Final = re.compile(r"[a-z0-9_]+")
+# 40 bits of SHA-256: two given names share a digest with a chance of 2**-40; names_of() refuses
+# such a pair rather than trusting that it never happens.
+DIGEST_CHARS: Final = 10
+
+
+@dataclass(frozen=True)
+class TableNames:
+    """One table's names in an export: its folders and its query name."""
+
+    database: str
+    table: str
+    database_folder: str
+    """The database's folder inside an export."""
+    folder: str
+    """The table's folder inside the database's folder."""
+    athena: str
+    """The table's name in Athena (what the crawler is expected to give) and in ``local query``."""
+
+
+def _plain(name: str) -> bool:
+    return bool(PLAIN_RE.fullmatch(name))
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^a-z0-9_]", "_", name.lower()) or "_"
+
+
+def _digest(*parts: str) -> str:
+    exact = "\0".join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(exact).hexdigest()[:DIGEST_CHARS]
+
+
+def _bounded(text: str, digest: str | None, limit: int) -> str:
+    if digest is None:
+        return text
+    return f"{text[: limit - len(digest) - 1]}_{digest}"
+
+
+def names(database: str, table: str) -> TableNames:
+    """The folders and the query name of ``database.table``: the one mapping, for RDS and local exports.
+
+    A name of lower-case letters, digits and underscores is kept: ``app.orders`` is the folder
+    ``app/app.orders`` (what RDS writes: RDS User Guide, "File naming conventions for exports to
+    Amazon S3") and the table ``app_orders`` (what the Glue crawler names it, after the folder).
+    Any other name (upper case, ``-``, ``$``, a dot, a slash, unicode, over-long) is lower-cased,
+    each other character becomes ``_``, and a suffix of 10 hex digits of the SHA-256 of the exact
+    original name is added: ``app.sales-2024`` is ``app_sales_2024_<digest>``. So the name depends
+    on the table alone, never on which other tables exist (it is the same in every export), and
+    two tables that normalise alike (``sales-2024`` and ``sales_2024``, ``Orders`` and ``orders``,
+    NFC and NFD forms of one word) get different names. A folder then holds only ``[a-z0-9_.]``:
+    no ``/``, no ``..``, no leading dot, no glob character, nothing a case-insensitive file system
+    folds, and at most 255 characters. :func:`names_of` checks a whole export's names for the
+    collisions a per-name rule cannot rule out (``a_b.c`` against ``a.b_c``, a digest collision).
+
+    On AWS, RDS names the folders and the crawler the tables: where the crawler's name for a table
+    differs from ``athena`` here, the export command says so.
+    """
+    db_digest = None if _plain(database) and len(database) <= FOLDER_NAME_MAX else _digest(database)
+    plain = _plain(database) and _plain(table)
+    digest = None if plain and len(database) + len(table) < FOLDER_NAME_MAX else _digest(database, table)
+    return TableNames(
+        database,
+        table,
+        _bounded(_safe(database), db_digest, FOLDER_NAME_MAX),
+        _bounded(f"{_safe(database)}.{_safe(table)}", digest, FOLDER_NAME_MAX),
+        _bounded(f"{_safe(database)}_{_safe(table)}", digest, ATHENA_NAME_MAX),
+    )
+
+
+def names_of(tables: Iterable[tuple[str, str]]) -> list[TableNames]:
+    """The names of every (database, table) of one export; two tables given one name are refused."""
+    found = [names(database, table) for database, table in tables]
+    for key in ("athena", "folder"):
+        seen: dict[tuple[str, ...], TableNames] = {}
+        for n in found:
+            folded = (n.database_folder, n.folder) if key == "folder" else (n.athena,)
+            other = seen.setdefault(folded, n)
+            if other is not n:
+                raise BadInput(
+                    f"tables '{other.database}.{other.table}' and '{n.database}.{n.table}' would both be "
+                    f"'{'/'.join(folded)}' in the export: rename one of them"
+                )
+    return found
+
+
 def table_folder(export_id: str, database: str, table: str) -> PurePosixPath:
-    """``<export id>/<database>/<database>.<table>``: one table's folder in an export."""
-    return PurePosixPath(export_id, database, f"{database}.{table}")
+    """``<export id>/<database folder>/<table folder>``: one table's folder in an export."""
+    n = names(database, table)
+    return PurePosixPath(export_id, n.database_folder, n.folder)
 
 
 def part_file(batch: int, partition: int, uuid: str) -> PurePosixPath:
@@ -34,14 +135,8 @@ def part_file(batch: int, partition: int, uuid: str) -> PurePosixPath:
 
 
 def athena_name(database: str, table: str) -> str:
-    """The catalog name of ``database.table``'s folder.
-
-    A Glue crawler names a table after its folder, and Athena takes only lower-case letters,
-    digits and underscores in table names (Athena User Guide, "Name databases, tables, and
-    columns"); so ``app.orders`` is ``app_orders``. The export command prints the names the
-    crawler actually gave, and warns where one differs from this.
-    """
-    return re.sub(r"[^a-z0-9_]", "_", f"{database}.{table}".lower())
+    """The Athena name of ``database.table``: see :func:`names`."""
+    return names(database, table).athena
 
 
 def split_folder_name(folder: str) -> tuple[str, str]:

@@ -11,7 +11,6 @@ under a hidden folder and renamed into place at the end: a failed export leaves 
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ from typing import Any, Final
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mysql_platform.analytics import arrow_types, layout
+from mysql_platform.analytics import arrow_types, layout, partials
 from mysql_platform.analytics.arrow_types import Column
 from mysql_platform.analytics.errors import BadInput, NotFound
 
@@ -37,6 +36,8 @@ class TableExport:
     table: str
     name: str
     """The table's name in Athena and in ``local query``."""
+    folder: str
+    """The table's folder in the export, ``<database folder>/<table folder>``."""
     rows: int
     files: int
     bytes: int
@@ -47,6 +48,8 @@ class ExportSummary:
     export_id: str
     path: Path
     tables: list[TableExport]
+    removed: list[str]
+    """The stale ``.partial-*`` folders of killed exports that this export removed."""
 
 
 def _rows(cursor: Any, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
@@ -218,14 +221,18 @@ class _Files:
 
 def export_table(
     conn: Any,
-    database: str,
-    table: str,
-    folder: Path,
+    names: layout.TableNames,
+    root: Path,
     *,
     batch_rows: int = BATCH_ROWS,
     rows_per_file: int = ROWS_PER_FILE,
     on_rows: Callable[[str, int], None] = lambda _t, _n: None,
 ) -> TableExport:
+    """Write ``names``' table to its folder under ``root`` (the export's folder)."""
+    database, table = names.database, names.table
+    folder = root / names.database_folder / names.folder
+    if not folder.resolve().is_relative_to(root.resolve()):  # layout.names() rules this out
+        raise BadInput(f"table '{database}.{table}': its folder {folder} is outside the export {root}")
     columns = columns_of(conn, database, table)
     schema = arrow_types.schema(columns)
     files = _Files(folder, schema, rows_per_file)
@@ -239,7 +246,8 @@ def export_table(
         files.close()
     count = files.finish()
     size = sum(p.stat().st_size for p in files.paths)
-    return TableExport(database, table, layout.athena_name(database, table), rows, count, size)
+    where = f"{names.database_folder}/{names.folder}"
+    return TableExport(database, table, names.athena, where, rows, count, size)
 
 
 @contextmanager
@@ -285,32 +293,27 @@ def export_database(
     rows_per_file: int = ROWS_PER_FILE,
     on_rows: Callable[[str, int], None] = lambda _t, _n: None,
 ) -> ExportSummary:
-    """Export ``database`` (or the ``only`` tables) to ``root/<export_id>``."""
+    """Export ``database`` (or the ``only`` tables) to ``root/<export_id>``.
+
+    The export is written to ``root/.partial-<export_id>`` while this process holds the lock on
+    ``root/.partial-<export_id>.lock``, and renamed into place at the end; stale partial folders
+    of killed exports are removed first (:func:`partials.remove_stale`).
+    """
     layout.check_export_id(export_id)
     final = root / export_id
     if final.exists():
         raise BadInput(f"export '{export_id}' already exists in {root}")
-    partial = root / f".partial-{export_id}"
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
+    root.mkdir(parents=True, exist_ok=True)
+    removed = partials.remove_stale(root)
+    with partials.claimed(root, export_id) as partial:
         with _snapshot(conn):
-            tables = _chosen_tables(conn, database, only)
+            chosen = _chosen_tables(conn, database, only)
             done = [
-                export_table(
-                    conn,
-                    database,
-                    t,
-                    partial / layout.table_folder(export_id, database, t).relative_to(export_id),
-                    batch_rows=batch_rows,
-                    rows_per_file=rows_per_file,
-                    on_rows=on_rows,
-                )
-                for t in tables
-            ]
+                export_table(conn, n, partial, batch_rows=batch_rows, rows_per_file=rows_per_file,
+                             on_rows=on_rows)
+                for n in layout.names_of((database, t) for t in chosen)
+            ]  # fmt: skip
         info = {"export_id": export_id, "database": database, "tables": [asdict(t) for t in done]}
         (partial / layout.EXPORT_INFO.format(export_id=export_id)).write_text(json.dumps(info, indent=2))
         partial.rename(final)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    return ExportSummary(export_id, final, done)
+    return ExportSummary(export_id, final, done, removed)

@@ -1,4 +1,8 @@
-"""DuckDB over a local export: each table folder a view named as Athena names it.
+"""DuckDB over a local export: each table a view named as Athena names it.
+
+The SQL is the user's own and runs with the user's file access: DuckDB's functions read and write
+any file the user can (``read_csv('/etc/...')``, ``COPY ... TO``). For a command a user runs on
+their own exports that is no more than their shell allows; it is not a sandbox for others' SQL.
 
 DuckDB reads Parquet as a stream of row groups (projection and filter pushed into the scan), so
 a query's memory follows its result and its aggregates, not the files' size; the connection's
@@ -11,6 +15,7 @@ VARCHAR): nothing is checked when they land, and the query's casts decide what a
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,14 +70,64 @@ def choose_export(root: Path, export_id: str | None) -> Path:
     return found[-1]
 
 
-def table_folders(export_dir: Path) -> dict[str, Path]:
-    """Athena-style name -> folder, for every ``<database>/<database>.<table>`` of the export."""
-    folders: dict[str, Path] = {}
-    for database in sorted(p for p in export_dir.iterdir() if p.is_dir()):
-        for folder in sorted(p for p in database.iterdir() if p.is_dir()):
-            db_name, table = layout.split_folder_name(folder.name)
-            folders[layout.athena_name(db_name, table)] = folder
-    return folders
+def _info(export_dir: Path) -> dict[str, Any]:
+    path = export_dir / layout.EXPORT_INFO.format(export_id=export_dir.name)
+    try:
+        info = json.loads(path.read_text())
+        tables = info["tables"]
+        if not isinstance(tables, list):
+            raise TypeError("'tables' is not a list")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BadInput(f"export {export_dir.name}: {path.name} is unreadable ({exc}); export again") from None
+    return dict(info)
+
+
+def _folder(export_dir: Path, entry: dict[str, Any]) -> Path:
+    """A table's folder, as the export recorded it; an export made before ``folder`` was recorded
+    used ``<database>/<database>.<table>``, which must still lie inside the export."""
+    names = layout.names(str(entry["database"]), str(entry["table"]))
+    relative = entry.get("folder") or f"{names.database}/{names.database}.{names.table}"
+    folder = export_dir / str(relative)
+    if not folder.resolve().is_relative_to(export_dir.resolve()):
+        raise BadInput(
+            f"export {export_dir.name}: table '{names.database}.{names.table}' has its folder outside "
+            "the export; export again"
+        )
+    return folder
+
+
+def table_files(export_dir: Path) -> dict[str, list[Path]]:
+    """Query name -> the table's Parquet files, for every table the export's info lists.
+
+    The names come from the one mapping (:func:`layout.names_of`), so two tables never share one
+    (an export made before the mapping, with ``sales-2024`` beside ``sales_2024``, reads as two).
+    The files are listed here, so that DuckDB is given each file, never a pattern.
+    """
+    entries = _info(export_dir)["tables"]
+    try:
+        found = layout.names_of((str(e["database"]), str(e["table"])) for e in entries)
+        folders = [_folder(export_dir, e) for e in entries]
+    except (KeyError, TypeError) as exc:
+        raise BadInput(f"export {export_dir.name}: a table entry has no {exc}; export again") from None
+    files = {}
+    for names, folder in zip(found, folders, strict=True):
+        parts = sorted(folder.glob(f"*/*{layout.PARQUET_SUFFIX}"))
+        if not parts:
+            raise NotFound(f"export {export_dir.name}: table '{names.database}.{names.table}' has no "
+                           f"Parquet file in {folder}; export again")  # fmt: skip
+        files[names.athena] = parts
+    return files
+
+
+def glob_escaped(path: Path) -> str:
+    """``path`` as DuckDB reads it literally: DuckDB reads every file path as a glob, even in a
+    list (``.../d[1]/f.parquet`` reads ``.../d1/f.parquet``), and a character class of one
+    character is that character, so ``*``, ``?`` and ``[`` become ``[*]``, ``[?]``, ``[[]``."""
+    return re.sub(r"([*?\[])", r"[\1]", str(path.resolve()))
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def parse_landing(pairs: list[str]) -> dict[str, Path]:
@@ -90,6 +145,16 @@ def parse_landing(pairs: list[str]) -> dict[str, Path]:
     return landing
 
 
+def _create_view(con: duckdb.DuckDBPyConnection, name: str, files: list[Path]) -> None:
+    listed = ", ".join(_literal(glob_escaped(f)) for f in files)
+    try:
+        con.execute(f"CREATE VIEW {_identifier(name)} AS SELECT * FROM read_parquet([{listed}])")
+    except duckdb.Error as exc:
+        raise TaskFailed(
+            f"reading table {name} from {files[0].parent.parent}: {str(exc).splitlines()[0]}"
+        ) from None
+
+
 def connect(
     export_dir: Path | None, landing: dict[str, Path], *, memory_limit: str = "1GB"
 ) -> duckdb.DuckDBPyConnection:
@@ -97,10 +162,9 @@ def connect(
     con = duckdb.connect(":memory:", config={"memory_limit": memory_limit})
     # Results need not keep the files' order, which lets scans stream in parallel.
     con.execute("SET preserve_insertion_order = false")
-    views = table_folders(export_dir) if export_dir is not None else {}
-    for name, folder in views.items():
-        pattern = str(folder / "*" / f"*{layout.PARQUET_SUFFIX}")
-        con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM read_parquet({_literal(pattern)})')
+    views = table_files(export_dir) if export_dir is not None else {}
+    for name, files in views.items():
+        _create_view(con, name, files)
     if landing:
         # DuckDB 2.0's type pushdown moves a TRY_CAST over a CSV column into the CSV reader, where
         # it becomes a strict conversion that fails the scan; the text must reach the query's cast.
@@ -108,8 +172,8 @@ def connect(
     for name, path in landing.items():
         if name in views:
             raise BadInput(f"--landing {name}: the export already has a table of that name")
-        reader = LANDING_READERS[path.suffix.lower()].format(path=_literal(str(path.resolve())))
-        con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {reader}')
+        reader = LANDING_READERS[path.suffix.lower()].format(path=_literal(glob_escaped(path)))
+        con.execute(f"CREATE VIEW {_identifier(name)} AS SELECT * FROM {reader}")
     return con
 
 

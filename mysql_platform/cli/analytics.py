@@ -166,26 +166,28 @@ def run_export(args: argparse.Namespace, info: AnalyticsInfo) -> int:
         poll_s=min(args.poll, 15.0),
     )
     progress.finish(f"crawler {info.crawler} done")
-    return _print_tables(args.stack, info, catalog.tables(glue, info.glue_database), export_url)
+    found = catalog.tables(glue, info.glue_database)
+    return _print_tables(args.stack, info, found, export_url, tables)
 
 
-def _print_tables(stack: str, info: AnalyticsInfo, found: Sequence[Any], export_url: str) -> int:
+def _print_tables(
+    stack: str, info: AnalyticsInfo, found: Sequence[Any], export_url: str, requested: Sequence[str] = ()
+) -> int:
     from mysql_platform.analytics import catalog
     from mysql_platform.analytics.errors import TaskFailed
 
-    fresh = sorted((t for t in found if catalog.under(t.location, export_url)), key=lambda t: t.name)
-    if not fresh:
+    rows, warnings = catalog.compare(found, export_url, requested)
+    if not rows:
         raise TaskFailed(
             f"the crawler catalogued no table under {export_url}: is the export empty "
             "(a --tables list that matched nothing)? Its log is in CloudWatch, /aws-glue/crawlers"
         )
     print(f"queryable in Athena (workgroup {info.workgroup}, database {info.glue_database}):")
-    for table in fresh:
-        folder = table.location.rstrip("/").rsplit("/", 1)[-1]
-        expected = layout.athena_name(*layout.split_folder_name(folder))
-        note = "" if table.name == expected else f"   (named {table.name}, not {expected}: use {table.name})"
-        print(f"  {table.name:28} <- {folder}{note}")
-    print(f'query: mysql-platform analytics query {stack} "SELECT count(*) FROM {fresh[0].name}"')
+    for row in rows:
+        print(f"  {row.name:28} <- {row.folder.rsplit('/', 1)[-1]}{row.note}")
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f'query: mysql-platform analytics query {stack} "SELECT count(*) FROM {rows[0].name}"')
     return 0
 
 

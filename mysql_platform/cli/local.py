@@ -131,6 +131,8 @@ def run_export(args: argparse.Namespace) -> int:
     progress.finish(
         f"exported {rows:,} rows from {target.describe()} in {took:.2f} s ({rows / took:,.0f} rows/s)"
     )
+    for name in summary.removed:
+        print(f"removed {name}: the unfinished folder of an export that was killed")
     print(f"export {summary.export_id} in {summary.path}")
     for t in summary.tables:
         print(f"  {t.name:24} {t.rows:>12,} rows  {t.files} file(s)  {t.bytes / 1e6:,.2f} MB")

@@ -98,6 +98,55 @@ def test_a_crawler_name_other_than_expected_is_reported(
     assert "(named app_orders_0f3a, not app_orders: use app_orders_0f3a)" in out
 
 
+def crawl_creates(monkeypatch: pytest.MonkeyPatch, tables: dict[str, str]) -> None:
+    """After each StartCrawler, the Glue tables ``tables`` names (name -> folder under the newest
+    export): what a crawl that merged folders, or named them otherwise, leaves."""
+    real = aws_calls.client
+
+    def crawl(**_: Any) -> None:
+        task = real("rds", REGION).describe_export_tasks()["ExportTasks"][-1]
+        export_url = f"s3://{task['S3Bucket']}/{task['S3Prefix']}/{task['ExportTaskIdentifier']}/"
+        for name, folder in tables.items():
+            real("glue", REGION).create_table(
+                DatabaseName=DATABASE,
+                TableInput={"Name": name, "TableType": "EXTERNAL_TABLE",
+                            "StorageDescriptor": {"Location": export_url + folder}},
+            )  # fmt: skip
+
+    def client(service: str, region: str) -> Any:
+        made = real(service, region)
+        if service == "glue":
+            made.meta.events.register("after-call.glue.StartCrawler", crawl)
+        return made
+
+    monkeypatch.setattr(aws_calls, "client", client)
+
+
+def test_names_swapped_by_the_crawler_are_reported(
+    cloud: Cloud, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crawl_creates(monkeypatch, {"app_customers": "app/app.orders/", "app_orders": "app/app.customers/"})
+    code, out, err = export(cloud, capsys, "--tables", "app.orders,app.customers")
+    assert code == 0, err
+    assert "(named app_customers, not app_orders: use app_customers)" in out
+    assert (
+        "warning: Glue table app_orders reads 'app/app.customers', but that name is the one `local query` "
+        "gives 'app/app.orders'" in err
+    )
+
+
+def test_a_table_over_several_folders_and_a_missing_one_are_reported(
+    cloud: Cloud, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crawl_creates(monkeypatch, {"app": "app/"})
+    code, out, err = export(cloud, capsys, "--tables", "app.orders,app.customers")
+    assert code == 0, err
+    assert "app                          <- app   (not one table's folder" in out
+    assert "warning: Glue table app covers 'app', not one table's folder" in err
+    assert "warning: app.orders was exported, but the crawler catalogued no table at its folder" in err
+    assert "Traceback" not in err
+
+
 def test_an_empty_crawl_is_a_failure(cloud: Cloud, capsys: pytest.CaptureFixture[str]) -> None:
     # moto's crawler itself creates no table: what a real crawl of an empty export does.
     code, _, err = export(cloud, capsys)

@@ -1,0 +1,164 @@
+"""``local export`` and ``local query`` over table names MariaDB accepts and a file system does not:
+slashes and ``..``, names that differ only by ``-`` and ``_``, glob characters; and the hidden
+folders an export killed midway leaves behind."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mysql_platform.cli import local as local_cli
+from mysql_platform.local.env import LocalEnv
+
+# A database per case, so that each case fails on its own; each table with the notes its rows hold:
+# each view must give back its own rows.
+ODD_TABLES = {
+    # From <exports>/.partial-<id>/trav/: the state dir's parent.
+    "trav": {"x/../../../../escaped": ["outside?"], "plain": ["plain"]},
+    "alike": {"sales-2024": ["dash"], "sales_2024": ["underscore", "underscore"]},
+    # stats2 is what the glob stats[2024] matches: read instead of it, silently.
+    "globs": {"stats[2024]": ["bracket"] * 3, "stats2": ["decoy"] * 5},
+}
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = local_cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _catch_up(env: LocalEnv) -> None:
+    """Wait until the replica has every transaction of the primary (the export reads the replica)."""
+    with env.connect("primary") as primary, primary.cursor() as cur:
+        cur.execute("SELECT @@gtid_binlog_pos")
+        (position,) = cur.fetchone()
+    with env.connect("replica") as replica, replica.cursor() as cur:
+        cur.execute("SELECT MASTER_GTID_WAIT(%s, 30)", (position,))
+        assert cur.fetchone() == (0,)
+
+
+def _quoted(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+@pytest.fixture(scope="module")
+def odd(env: LocalEnv) -> LocalEnv:
+    with env.connect("writer") as conn, conn.cursor() as cur:
+        for database, tables in ODD_TABLES.items():
+            cur.execute(f"CREATE DATABASE {database}")
+            for table, notes in tables.items():
+                name = f"{database}.{_quoted(table)}"
+                cur.execute(f"CREATE TABLE {name} (id INT PRIMARY KEY, note VARCHAR(20))")
+                rows = ", ".join(f"({i}, %s)" for i in range(len(notes)))
+                cur.execute(f"INSERT INTO {name} VALUES {rows}", notes)
+    _catch_up(env)
+    return env
+
+
+def _state(env: LocalEnv, where: Path, database: str) -> Path:
+    """A state dir whose outputs name ``database``: the one ``local export`` exports."""
+    where.mkdir(parents=True)
+    outputs = json.loads(env.outputs_path.read_text())
+    outputs["db"]["database"] = database
+    (where / "outputs.json").write_text(json.dumps(outputs))
+    return where
+
+
+def _views(capsys: pytest.CaptureFixture[str], state: Path) -> dict[str, list[str]]:
+    """Every view ``local query`` offers, with the notes its rows hold."""
+    code, out, err = _run(capsys, "--state-dir", str(state), "query", "--json",
+                          "SELECT view_name FROM duckdb_views() WHERE NOT internal")  # fmt: skip
+    assert code == 0, err
+    found = {}
+    for row in json.loads(out)["rows"]:
+        name = row["view_name"]
+        sql = f'SELECT note FROM "{name}" ORDER BY note'
+        code, out, err = _run(capsys, "--state-dir", str(state), "query", "--json", sql)
+        assert code == 0, err
+        found[name] = [r["note"] for r in json.loads(out)["rows"]]
+    return found
+
+
+def _exported(state: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, list[str]]:
+    """Export the state dir's database; its views, each checked against the export's summary."""
+    code, out, err = _run(capsys, "--state-dir", str(state), "export")
+    assert code == 0, err
+    views = _views(capsys, state)
+    for name in views:
+        assert out.count(f"  {name} ") == 1, out  # the summary names the views the query has
+    return views
+
+
+def test_a_table_name_never_leaves_the_export(
+    odd: LocalEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = _state(odd, tmp_path / "state", "trav")
+    views = _exported(state, capsys)
+    assert sorted(views.values()) == sorted(ODD_TABLES["trav"].values())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state"]
+    assert sorted(p.name for p in state.iterdir()) == ["exports", "outputs.json"]
+    (export,) = (state / "exports").iterdir()
+    written = [p for p in state.rglob("*") if p.is_file() and p.name != "outputs.json"]
+    assert len(written) == len(ODD_TABLES["trav"]) + 1  # a file per table, and export_info
+    assert all(p.resolve().is_relative_to(export.resolve()) for p in written)
+
+
+def test_two_tables_alike_after_normalising_stay_two(
+    odd: LocalEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    views = _exported(_state(odd, tmp_path / "state", "alike"), capsys)
+    assert sorted(views.values()) == sorted(ODD_TABLES["alike"].values())
+
+
+def test_glob_characters_in_a_table_name_are_read_as_themselves(
+    odd: LocalEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    views = _exported(_state(odd, tmp_path / "state", "globs"), capsys)
+    assert sorted(views.values()) == sorted(ODD_TABLES["globs"].values())
+
+
+def test_glob_characters_in_the_state_dir_are_read_as_themselves(
+    odd: LocalEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = _state(odd, tmp_path / "st[ab]", "alike")
+    (tmp_path / "sta").mkdir()  # what the glob st[ab] matches
+    views = _exported(state, capsys)
+    assert sorted(views.values()) == sorted(ODD_TABLES["alike"].values())
+
+
+@pytest.fixture
+def state(odd: LocalEnv, tmp_path: Path) -> Path:
+    return _state(odd, tmp_path / "state", "alike")
+
+
+@pytest.fixture
+def busy_lock(state: Path) -> Iterator[Path]:
+    """The lock of a partial export that is still being written: held, as its export holds it."""
+    (state / "exports").mkdir()
+    lock = state / "exports" / ".partial-local-busy.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        yield lock
+    finally:
+        os.close(fd)
+
+
+def test_stale_partial_exports_are_removed_and_running_ones_kept(
+    state: Path, busy_lock: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exports = state / "exports"
+    for name in (".partial-local-killed", ".partial-local-busy"):
+        (exports / name / "alike").mkdir(parents=True)
+    # A killed export's lock file stays behind, unlocked: the kernel let go when the process died.
+    (exports / ".partial-local-killed.lock").touch()
+    code, out, err = _run(capsys, "--state-dir", str(state), "export")
+    assert code == 0, err
+    left = sorted(p.name for p in exports.iterdir() if p.name.startswith("."))
+    assert left == [".partial-local-busy", ".partial-local-busy.lock"]
+    assert "removed .partial-local-killed" in out
