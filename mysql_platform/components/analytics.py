@@ -45,7 +45,7 @@ import pulumi_aws as aws
 from mysql_platform.components.analytics_access import (
     EXPORT_PREFIX,
     RESULTS_PREFIX,
-    SPECTRUM_SERVICE,
+    SPECTRUM_SERVICES,
     policy_document,
     query_statements,
     spectrum_statements,
@@ -213,7 +213,7 @@ class Analytics(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-spectrum-role",
             description="Redshift Spectrum: read the exports through this stack's Glue database",
-            assume_role_policy=trust(SPECTRUM_SERVICE),
+            assume_role_policy=trust(*SPECTRUM_SERVICES),
             tags=dict(tags),
             opts=child,
         )

@@ -10,12 +10,16 @@ from __future__ import annotations
 import json
 from typing import Final
 
+from mysql_platform.components.spectrum_sql import region_of
+
 EXPORT_PREFIX: Final = "exports/"
 RESULTS_PREFIX: Final = "results/"
 # The trust a role for Redshift has: "Principal": {"Service": "redshift.amazonaws.com"},
 # "Action": "sts:AssumeRole" (Redshift Management Guide, "Authorizing Amazon Redshift to access
-# other AWS services on your behalf").
-SPECTRUM_SERVICE: Final = "redshift.amazonaws.com"
+# other AWS services on your behalf"); Redshift Serverless needs "redshift-serverless.amazonaws.com
+# and redshift.amazonaws.com as principal service names" (Management Guide, "Granting permissions
+# to Amazon Redshift Serverless"). Provisioned clusters and Serverless workgroups both use this role.
+SPECTRUM_SERVICES: Final = ("redshift.amazonaws.com", "redshift-serverless.amazonaws.com")
 # The reads of the Glue actions Redshift Spectrum's minimum policy lists (Redshift Database
 # Developer Guide, "IAM policies for Amazon Redshift Spectrum", policy to grant minimum
 # permissions): that list also has the Create/Update/Delete/BatchCreate/BatchDelete actions, which
@@ -64,7 +68,16 @@ def spectrum_statements(bucket_arn: str, key_arn: str, database_arn: str) -> lis
             "Action": "s3:GetObject",
             "Resource": f"{bucket_arn}/{EXPORT_PREFIX}*",
         },
-        {"Sid": "DecryptWithTheBucketsKey", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn},
+        {
+            # Only through S3 (the SSE-KMS reads): kms:ViaService names the service that calls KMS
+            # on the role's behalf (KMS guide, "kms:ViaService"; its value for S3 is
+            # s3.<region>.amazonaws.com). The key lives in the bucket's Region.
+            "Sid": "DecryptWithTheBucketsKey",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": key_arn,
+            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region_of(key_arn)}.amazonaws.com"}},
+        },
         {
             "Sid": "CatalogReads",
             "Effect": "Allow",
@@ -129,14 +142,12 @@ def query_statements(
     ]
 
 
-def trust(service: str) -> str:
-    """A role trust policy: ``service`` may assume the role, nobody else."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-        }
-    )
+def trust(*services: str) -> str:
+    """A role trust policy: ``services`` may assume the role, nobody else (one service is written
+    as a string, several as a list, as IAM accepts both)."""
+    principal: str | list[str] = services[0] if len(services) == 1 else list(services)
+    statement = {"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
 def policy_document(statements: list[dict[str, object]]) -> str:

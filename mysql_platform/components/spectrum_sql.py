@@ -30,8 +30,9 @@ import re
 from typing import Final
 
 IDENTIFIER_MAX_BYTES: Final = 127
-# An AWS Region code: us-east-1, eu-central-2, us-gov-west-1, cn-north-1.
-_REGION: Final = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
+# An AWS Region code: us-east-1, eu-central-2, us-gov-west-1, cn-north-1 (no fixed length for
+# the first part: only the shape is checked, a quote can never pass).
+_REGION: Final = re.compile(r"[a-z]+(?:-[a-z]+)+-\d+")
 # An IAM role ARN (IAM User Guide, "IAM identifiers": role names are letters, digits and
 # +=,.@_- with optional /path/); commas are refused here, see the module docstring.
 _ROLE_ARN: Final = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=.@_/-]+")

@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from mysql_platform.components.analytics_access import SPECTRUM_SERVICE
+from mysql_platform.components.analytics_access import SPECTRUM_SERVICES
 from mysql_platform.planning import prices
 from mysql_platform.planning.plan import Plan, PlannedResource
 
@@ -95,7 +95,7 @@ def estimate(plan: Plan) -> Estimate:
     usage = ["rds:backup", "logs:ingestion", "logs:storage", "transfer:out"]
     if any(r.type == "aws:athena/workgroup:Workgroup" for r in plan.resources):
         usage += ["s3:standard", "kms:requests", "glue:crawler", "athena:scan"]
-    if any(_trusts(r, SPECTRUM_SERVICE) for r in plan.resources):
+    if any(_trusts(r, SPECTRUM_SERVICES[0]) for r in plan.resources):
         usage.append("redshift:spectrum-scan")
     for key in usage:
         found = prices.price(plan.region, key)
@@ -116,9 +116,14 @@ def _trusts(r: PlannedResource, service: str) -> bool:
     return any(
         isinstance(s, dict)
         and isinstance(s.get("Principal"), dict)
-        and s["Principal"].get("Service") == service
+        and service in _names(s["Principal"].get("Service"))
         for s in statements
     )
+
+
+def _names(service: object) -> list[object]:
+    """A trust's Service: one name as a string, or a list of them (IAM takes both)."""
+    return service if isinstance(service, list) else [service]
 
 
 def _add(est: Estimate, resource: str, what: str, key: str, quantity: float) -> None:

@@ -167,11 +167,13 @@ PRICES: dict[str, dict[str, Price]] = {
             "third-party only: athena.guide 'Athena Basics: Pricing Model' (2020-10-15): $5 per TB, 10 MB"
             " minimum per query; the AWS page itself was not in the stored material",
         ),
-        # Redshift Spectrum (analyticsSpectrumEnabled): billed to the Redshift cluster's account
-        # per byte its queries scan in S3, like Athena.
+        # Redshift Spectrum (analyticsSpectrumEnabled): a provisioned cluster's account is billed
+        # per byte its queries scan in S3, like Athena; a Serverless workgroup bills the same scans
+        # as its RPU-hours (Redshift Database Developer Guide, SYS_SERVERLESS_USAGE: RPUs process
+        # the data "queried from an Amazon S3 data lake"), priced by the workgroup, not here.
         "redshift:spectrum-scan": Price(
             5.0,
-            "TB scanned",
+            "TB scanned by a provisioned cluster (Serverless: its RPU-hours)",
             "AWS Knowledge Center 'How do I calculate the query charges in Amazon Redshift Spectrum?'"
             " (repost.aws/knowledge-center/redshift-spectrum-query-charges, undated): '$5 to $6.25 per TB"
             " of data scanned ... depending on the Region', bytes rounded up to the next megabyte, 10 MB"

@@ -75,13 +75,14 @@ def test_needs_analytics() -> None:
 def test_the_role_is_for_redshift_only() -> None:
     role = spectrum().one(ROLE, "analytics-spectrum-role")
     # Redshift Management Guide, "Authorizing Amazon Redshift to access other AWS services on
-    # your behalf": the trust relationship of a role for Redshift.
+    # your behalf": the trust relationship of a role for Redshift; "Granting permissions to Amazon
+    # Redshift Serverless": Serverless needs both service names.
     assert json.loads(role.plain("assumeRolePolicy")) == {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Effect": "Allow",
-                "Principal": {"Service": "redshift.amazonaws.com"},
+                "Principal": {"Service": ["redshift.amazonaws.com", "redshift-serverless.amazonaws.com"]},
                 "Action": "sts:AssumeRole",
             }
         ],
@@ -115,7 +116,14 @@ def test_the_role_reads_the_exports_the_key_and_this_catalog_and_writes_nothing(
                 "Action": "s3:GetObject",
                 "Resource": f"{bucket}/exports/*",
             },
-            {"Sid": "DecryptWithTheBucketsKey", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key},
+            {
+                "Sid": "DecryptWithTheBucketsKey",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": key,
+                # Only when S3 calls KMS for the role (an SSE-KMS read), in the key's Region.
+                "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}},
+            },
             {
                 "Sid": "CatalogReads",
                 "Effect": "Allow",

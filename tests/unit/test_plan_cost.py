@@ -162,7 +162,9 @@ def test_the_spectrum_role_adds_spectrum_scans_to_the_usage_based_lines_and_noth
     # A role costs nothing; Redshift Spectrum bills the bytes its queries scan (prices.py cites it).
     est = cost.estimate(shared_plan("prod", **{k: "true" for k in ANALYTICS}))
     listed = [line for line in est.usage_based if line.startswith("redshift:")]
-    assert listed == ["redshift:spectrum-scan: $5.0 per TB scanned"]
+    assert listed == [
+        "redshift:spectrum-scan: $5.0 per TB scanned by a provisioned cluster (Serverless: its RPU-hours)"
+    ]
     assert "athena:scan: $5.0 per TB scanned" in est.usage_based
     assert round(est.total - cost.estimate(shared_plan("prod")).total, 2) == 1.0  # the key only
 
