@@ -41,3 +41,13 @@ def test_secret_equality_and_hash_follow_the_value() -> None:
     assert Secret("a") != "a"
     assert hash(Secret("a")) == hash("a")
     assert len({Secret("a"), Secret("a"), Secret("b")}) == 2
+
+
+def test_analytics_to_dict_adds_the_spectrum_keys_only_when_set() -> None:
+    assert contract.ANALYTICS_OPTIONAL_KEYS == ("spectrum_role_arn", "spectrum_schema_sql")
+    base = {k: f"v-{k}" for k in contract.ANALYTICS_KEYS}
+    assert contract.AnalyticsInfo(**base).to_dict() == base
+    role = {"spectrum_role_arn": "arn:aws:iam::123456789012:role/r"}
+    assert contract.AnalyticsInfo(**base, **role).to_dict() == {**base, **role}
+    both = {**role, "spectrum_schema_sql": "CREATE EXTERNAL SCHEMA x;"}
+    assert list(contract.AnalyticsInfo(**base, **both).to_dict().items()) == [*base.items(), *both.items()]
