@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mysql_platform.analytics import layout
 from mysql_platform.cli import local as local_cli
 from mysql_platform.local.env import LocalEnv
 
@@ -23,6 +24,8 @@ ODD_TABLES = {
     "alike": {"sales-2024": ["dash"], "sales_2024": ["underscore", "underscore"]},
     # stats2 is what the glob stats[2024] matches: read instead of it, silently.
     "globs": {"stats[2024]": ["bracket"] * 3, "stats2": ["decoy"] * 5},
+    # A table named as the mapping hashes `Orders`: it must not take that name from it.
+    "hashy": {"Orders": ["upper"], layout.athena_name("hashy", "Orders").removeprefix("hashy_"): ["named"]},
 }
 
 
@@ -113,6 +116,13 @@ def test_two_tables_alike_after_normalising_stay_two(
 ) -> None:
     views = _exported(_state(odd, tmp_path / "state", "alike"), capsys)
     assert sorted(views.values()) == sorted(ODD_TABLES["alike"].values())
+
+
+def test_a_table_named_as_another_is_hashed_does_not_block_the_export(
+    odd: LocalEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    views = _exported(_state(odd, tmp_path / "state", "hashy"), capsys)
+    assert sorted(views.values()) == sorted(ODD_TABLES["hashy"].values())
 
 
 def test_glob_characters_in_a_table_name_are_read_as_themselves(

@@ -55,14 +55,21 @@ def variants(name: str) -> list[str]:
     ]
 
 
+def hashed_form(name: str) -> str:
+    """The table name that, kept as it is, would be ``app.<name>``'s hashed name."""
+    return layout.athena_name("app", name).removeprefix("app_")
+
+
+HASHED_LIKE = r"[a-z0-9_]{0,12}_[0-9a-f]{10}"
 names = st.one_of(
     st.sampled_from(TRICKY),
     st.text(min_size=1, max_size=80),
     st.text(alphabet="aB-_.$/[]*?", min_size=1, max_size=12),
     st.text(min_size=200, max_size=400),
+    st.from_regex(HASHED_LIKE, fullmatch=True),
 )
 name_sets = st.lists(names, min_size=1, max_size=8).map(
-    lambda found: sorted({v for n in found for v in variants(n)})
+    lambda found: sorted({v for n in found for v in [*variants(n), hashed_form(n)]})
 )
 
 
@@ -109,6 +116,25 @@ def test_across_databases_names_differ_or_both_tables_are_named(
         assert sum(f"'{d}.{t}'" in text for d, t in pairs) >= 2, text
         return
     assert len({n.athena for n in found}) == len({(n.database_folder, n.folder) for n in found}) == len(pairs)
+
+
+@examples(300)
+@given(database=st.one_of(st.just("app"), names), table=names)
+def test_a_kept_name_never_has_the_hashed_form(database: str, table: str) -> None:
+    found = layout.names(database, table)
+    tail = re.compile(r"_[0-9a-f]{10}$")
+    if found.athena == f"{database}_{table}":  # kept as it is
+        assert not tail.search(found.athena) and not tail.search(found.folder)
+    if found.database_folder == database:
+        assert not tail.search(database)
+
+
+def test_a_table_named_as_another_is_hashed_is_not_refused() -> None:
+    hashed = layout.names("app", "Orders").athena.removeprefix("app_")
+    found = layout.names_of([("app", "Orders"), ("app", hashed)])
+    assert found[1].athena != found[0].athena and found[1].athena.startswith(f"app_{hashed}_")
+    for database in ("x_ab", layout.names("App", "t").database_folder):
+        assert layout.names(database, "0123456789").athena != f"{database}_0123456789"
 
 
 def test_plain_names_are_what_rds_and_the_crawler_give() -> None:
