@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from mysql_platform.analytics import layout
 from mysql_platform.analytics.aws_calls import translated
+from mysql_platform.analytics.display import shown
 from mysql_platform.analytics.errors import TaskFailed
 
 # GetCrawler's LastCrawl.Status values that mean the crawl did not do its work (Glue API reference).
@@ -128,8 +129,8 @@ def compare(found: Sequence[CatalogTable], export_url: str, requested: Sequence[
         if names is None:
             rows.append(Catalogued(table.name, folder, "   (not one table's folder: see the warning)"))
             warnings.append(
-                f"Glue table {table.name} covers '{folder or '/'}', not one table's folder: the crawler "
-                "merged folders into one table; its log is in CloudWatch, /aws-glue/crawlers"
+                f"Glue table {shown(table.name)} covers '{shown(folder or '/')}', not one table's folder: "
+                "the crawler merged folders into one table; its log is in CloudWatch, /aws-glue/crawlers"
             )
             continue
         expected_by_folder[folder] = names
@@ -144,12 +145,12 @@ def compare(found: Sequence[CatalogTable], export_url: str, requested: Sequence[
         other = owner.get(row.name)
         if other is not None and other != row.folder:
             warnings.append(
-                f"Glue table {row.name} reads '{row.folder}', but that name is the one `local query` gives "
-                f"'{other}': a query written locally reads another table in Athena"
+                f"Glue table {shown(row.name)} reads '{shown(row.folder)}', but that name is the one "
+                f"`local query` gives '{shown(other)}': a query written locally reads another table in Athena"
             )
     catalogued = {names.database + "." + names.table for names in expected_by_folder.values()}
     warnings += [
-        f"{name} was exported, but the crawler catalogued no table at its folder"
+        f"{shown(name)} was exported, but the crawler catalogued no table at its folder"
         for name in requested
         if name not in catalogued
     ]

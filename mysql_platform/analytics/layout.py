@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Final
 
+from mysql_platform.analytics.display import shown, shown_table
 from mysql_platform.analytics.errors import BadInput
 
 # A partial export (ExportOnly) accepts only names of Latin letters, digits, '$' and '_' (RDS User
@@ -125,9 +126,10 @@ def names_of(tables: Iterable[tuple[str, str]]) -> list[TableNames]:
             folded = (n.database_folder, n.folder) if key == "folder" else (n.athena,)
             other = seen.setdefault(folded, n)
             if other is not n:
+                first, second = shown_table(other.database, other.table), shown_table(n.database, n.table)
                 raise BadInput(
-                    f"tables '{other.database}.{other.table}' and '{n.database}.{n.table}' would both be "
-                    f"'{'/'.join(folded)}' in the export: rename one of them"
+                    f"tables '{first}' and '{second}' would both be '{'/'.join(folded)}' in the export: "
+                    "rename one of them"
                 )
     return found
 
@@ -152,7 +154,7 @@ def split_folder_name(folder: str) -> tuple[str, str]:
     """``app.orders`` -> (``app``, ``orders``): the database and table of a table folder."""
     database, dot, table = folder.partition(".")
     if not dot or not database or not table:
-        raise BadInput(f"'{folder}' is not a table folder name (expected DATABASE.TABLE)")
+        raise BadInput(f"'{shown(folder)}' is not a table folder name (expected DATABASE.TABLE)")
     return database, table
 
 
@@ -160,12 +162,12 @@ def parse_tables(text: str) -> tuple[str, ...]:
     """``--tables app.orders,app.customers``: each DATABASE.TABLE, as a partial export takes them."""
     names = tuple(part.strip() for part in text.split(",") if part.strip())
     if not names:
-        raise BadInput(f"--tables '{text}': expected DATABASE.TABLE[,DATABASE.TABLE...]")
+        raise BadInput(f"--tables '{shown(text)}': expected DATABASE.TABLE[,DATABASE.TABLE...]")
     for name in names:
         parts = name.split(".")
         if len(parts) != 2 or not all(NAME_RE.fullmatch(p) for p in parts):
             raise BadInput(
-                f"--tables: '{name}' is not DATABASE.TABLE with names of letters, digits, '$' and '_' "
+                f"--tables: '{shown(name)}' is not DATABASE.TABLE with names of letters, digits, '$' and '_' "
                 "(what an RDS partial export accepts)"
             )
     return names

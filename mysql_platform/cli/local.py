@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mysql_platform.analytics.display import shown, shown_table
 from mysql_platform.analytics.errors import NotFound, require_extra
 from mysql_platform.analytics.progress import Progress
 from mysql_platform.analytics.table_text import aligned, as_json
@@ -124,7 +125,7 @@ def run_export(args: argparse.Namespace) -> int:
             export_id,
             only=only,
             batch_rows=args.batch_rows,
-            on_rows=lambda table, rows: progress.update(f"export {table}", None, f"{rows:,} rows"),
+            on_rows=lambda table, rows: progress.update(f"export {shown(table)}", None, f"{rows:,} rows"),
         )
     took = time.monotonic() - started
     rows = sum(t.rows for t in summary.tables)
@@ -134,8 +135,9 @@ def run_export(args: argparse.Namespace) -> int:
     for name in summary.removed:
         print(f"removed {name}: the unfinished folder of an export that was killed")
     print(f"export {summary.export_id} in {summary.path}")
-    for t in summary.tables:
-        print(f"  {t.name:24} {t.rows:>12,} rows  {t.files} file(s)  {t.bytes / 1e6:,.2f} MB")
+    for t in summary.tables:  # the source too: `a/b` and `a'b` are both app_a_b_<digest>
+        print(f"  {shown_table(t.database, t.table)} -> {t.name}  {t.rows:,} rows  {t.files} file(s)  "
+              f"{t.bytes / 1e6:,.2f} MB")  # fmt: skip
     print('query it: mysql-platform local query "SELECT count(*) FROM <table>"')
     return 0
 
@@ -150,11 +152,8 @@ def run_query(args: argparse.Namespace) -> int:
     if args.export or not landing or local_query.exports(root):
         export_dir = local_query.choose_export(root, args.export)
     started = time.monotonic()
-    con = local_query.connect(export_dir, landing, memory_limit=args.memory_limit)
-    try:
+    with local_query.session(export_dir, landing, memory_limit=args.memory_limit) as con:
         result = local_query.run(con, args.sql, args.max_rows)
-    finally:
-        con.close()
     took = time.monotonic() - started
     source = export_dir.name if export_dir else "landing files only"
     if args.json:

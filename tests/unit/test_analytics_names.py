@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import shutil
 import unicodedata
 from pathlib import Path
 
@@ -159,25 +160,28 @@ def test_a_collision_the_rule_cannot_rule_out_names_both_tables() -> None:
         layout.names_of([("a_b", "c"), ("a", "b_c")])
 
 
-@pytest.mark.parametrize("odd", ["d[1]", "s*", "q?", "[!a]", "b]r", "c{a,b}"])
-def test_duckdb_reads_an_escaped_path_as_itself(tmp_path: Path, odd: str) -> None:
-    # Unescaped, DuckDB reads "d[1]" as a glob even in a list of files: it reads "d1" instead.
-    for i, folder in enumerate([odd, "d1", "sx", "qx", "a", "cb"]):
-        (tmp_path / folder).mkdir(exist_ok=True)
+@pytest.mark.parametrize("odd", ["d[1]", "s*", "q?", "[!a]", "b]r", "c{a,b}", "p*\\b", "p[a]\\b", "p?\\b"])
+def test_duckdb_reads_a_linked_path_as_itself(tmp_path: Path, odd: str) -> None:
+    # Given the path itself, DuckDB reads "d[1]" as a glob even in a list of files (it reads "d1"),
+    # and "p*\\b" as the folder "p*" and "b" in it.
+    for i, folder in enumerate([odd, "d1", "sx", "qx", "a", "cb", "p*/b", "pa/b", "px/b"]):
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
         if not (tmp_path / folder / "f.parquet").exists():
             pq.write_table(pa.table({"i": [i]}), tmp_path / folder / "f.parquet")
     path = tmp_path / odd / "f.parquet"
-    con = duckdb.connect()
-    assert con.execute("SELECT i FROM read_parquet(?)", [[local_query.glob_escaped(path)]]).fetchall() == [
-        (0,)
-    ]
+    links = local_query.Links(local_query.link_folder())
+    try:
+        read = duckdb.connect().execute("SELECT i FROM read_parquet(?)", [[links.to(path, ".parquet")]])
+        assert read.fetchall() == [(0,)]
+    finally:
+        shutil.rmtree(links.folder)
 
 
 def test_a_landing_file_with_glob_characters_is_read_as_itself(tmp_path: Path) -> None:
     (tmp_path / "raw[1].csv").write_text("k\nbracket\n")
     (tmp_path / "raw1.csv").write_text("k\ndecoy\n")
-    con = local_query.connect(None, local_query.parse_landing([f"raw={tmp_path / 'raw[1].csv'}"]))
-    assert local_query.run(con, "SELECT k FROM raw", 10).rows == [("bracket",)]
+    with local_query.session(None, local_query.parse_landing([f"raw={tmp_path / 'raw[1].csv'}"])) as con:
+        assert local_query.run(con, "SELECT k FROM raw", 10).rows == [("bracket",)]
 
 
 def _legacy_export(root: Path, tables: list[str]) -> Path:
