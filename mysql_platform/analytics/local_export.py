@@ -49,8 +49,8 @@ class ExportSummary:
     export_id: str
     path: Path
     tables: list[TableExport]
-    removed: list[str]
-    """The stale ``.partial-*`` folders of killed exports that this export removed."""
+    cleanup: partials.Cleanup
+    """The stale ``.partial-*`` folders of killed exports this export removed, and those it could not."""
 
 
 def _rows(cursor: Any, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
@@ -308,8 +308,11 @@ def export_database(
     final = root / export_id
     if final.exists():
         raise BadInput(f"export '{export_id}' already exists in {root}")
-    root.mkdir(parents=True, exist_ok=True)
-    removed = partials.remove_stale(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"cannot create the exports folder {shown(str(root))}: {exc.strerror}") from None
+    cleanup = partials.remove_stale(root)
     with partials.claimed(root, export_id) as partial:
         with _snapshot(conn):
             chosen = _chosen_tables(conn, database, only)
@@ -321,4 +324,4 @@ def export_database(
         info = {"export_id": export_id, "database": database, "tables": [asdict(t) for t in done]}
         (partial / layout.EXPORT_INFO.format(export_id=export_id)).write_text(json.dumps(info, indent=2))
         partial.rename(final)
-    return ExportSummary(export_id, final, done, removed)
+    return ExportSummary(export_id, final, done, cleanup)

@@ -132,8 +132,11 @@ def run_export(args: argparse.Namespace) -> int:
     progress.finish(
         f"exported {rows:,} rows from {target.describe()} in {took:.2f} s ({rows / took:,.0f} rows/s)"
     )
-    for name in summary.removed:
-        print(f"removed {name}: the unfinished folder of an export that was killed")
+    for name in summary.cleanup.removed:
+        print(f"removed {shown(name)}: the unfinished folder of an export that was killed")
+    for folder, why in summary.cleanup.not_removed:
+        print(f"not removed {shown(str(folder))}, the unfinished folder of a killed export ({why}): "
+              "remove it by hand when no export runs (rm -rf)", file=sys.stderr)  # fmt: skip
     print(f"export {summary.export_id} in {summary.path}")
     for t in summary.tables:  # the source too: `a/b` and `a'b` are both app_a_b_<digest>
         print(f"  {shown_table(t.database, t.table)} -> {t.name}  {t.rows:,} rows  {t.files} file(s)  "

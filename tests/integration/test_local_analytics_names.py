@@ -7,6 +7,8 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +28,18 @@ ODD_TABLES = {
     "globs": {"stats[2024]": ["bracket"] * 3, "stats2": ["decoy"] * 5},
     # A table named as the mapping hashes `Orders`: it must not take that name from it.
     "hashy": {"Orders": ["upper"], layout.athena_name("hashy", "Orders").removeprefix("hashy_"): ["named"]},
+    # All five are punct_a_b_<digest>: the summary must say which is which.
+    "punct": {
+        "a'b": ["quote"],
+        'a"b': ["double"],
+        "a/b": ["slash"],
+        "a`b": ["backquote"],
+        "a\\b": ["backslash"],
+    },
+    # Printed raw, these would retitle the terminal, clear it, break or reverse the line.
+    "ctl": {"evil\x1b]0;PWNED\x07\x1b[2J\x1b[31mred": ["evil"], "new\nline": ["nl"], "rtl\u202eltr": ["rtl"]},
 }
+RAW_CONTROLS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\u202e]")  # a newline is the end of a line
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -176,3 +189,77 @@ def test_stale_partial_exports_are_removed_and_running_ones_kept(
     left = sorted(p.name for p in exports.iterdir() if p.name.startswith("."))
     assert left == [".partial-local-busy", ".partial-local-busy.lock"]
     assert "removed .partial-local-killed" in out
+
+
+def test_the_summary_names_each_table_with_its_view(
+    odd: LocalEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = _state(odd, tmp_path / "state", "punct")
+    code, out, err = _run(capsys, "--state-dir", str(state), "export")
+    assert code == 0, err
+    for table, notes in ODD_TABLES["punct"].items():
+        (line,) = [line for line in out.splitlines() if line.startswith(f"  punct.{table} -> ")]
+        view = line.split(" -> ")[1].split()[0]
+        code, got, err = _run(
+            capsys, "--state-dir", str(state), "query", "--json", f"SELECT note FROM {view}"
+        )
+        assert code == 0, err
+        assert [r["note"] for r in json.loads(got)["rows"]] == notes
+
+
+def test_control_characters_in_names_are_printed_escaped(
+    odd: LocalEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = _state(odd, tmp_path / "state", "ctl")
+    code, out, err = _run(capsys, "--state-dir", str(state), "export")
+    assert code == 0, err
+    assert not RAW_CONTROLS.search(out + err), out + err
+    assert "ctl.evil\\x1b]0;PWNED\\x07\\x1b[2J\\x1b[31mred -> ctl_evil__0_pwned" in out
+    assert "export evil\\x1b]0;PWNED" in err and "ctl.new\\x0aline -> " in out and "rtl\\u202eltr" in out
+    code, out, err = _run(capsys, "--state-dir", str(state), "export", "--tables", "ctl.missing")
+    assert code == 11 and "has no table 'missing'" in err and not RAW_CONTROLS.search(err), err
+
+
+@pytest.mark.parametrize("target", ["absent", "folder"])
+def test_a_lock_file_that_is_a_link_is_refused(
+    state: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    pointed = tmp_path / "pointed"
+    if target == "folder":
+        pointed.mkdir()
+    (state / "exports").mkdir()
+    lock = state / "exports" / ".partial-local-planted.lock"
+    lock.symlink_to(pointed)
+    code, _, err = _run(capsys, "--state-dir", str(state), "export")
+    assert (code, err) == (
+        2,
+        f"local export: {lock} is a symbolic link, not an export's lock file: remove it (rm {lock})\n",
+    )
+    assert pointed.exists() == (target == "folder")  # nothing created through the link
+
+
+@pytest.fixture
+def undeletable(state: Path) -> Iterator[Path]:
+    """A killed export's folder holding a file not even root may remove (chattr +i, immutable)."""
+    killed = state / "exports" / ".partial-local-killed"
+    killed.mkdir(parents=True)
+    (killed / "f").touch()
+    made = subprocess.run(["chattr", "+i", str(killed / "f")], capture_output=True, text=True, check=False)
+    if made.returncode != 0:
+        pytest.skip(f"chattr +i is needed to make a file no one may remove: {made.stderr.strip()}")
+    try:
+        yield killed
+    finally:
+        subprocess.run(["chattr", "-i", str(killed / "f")], check=True)
+
+
+def test_a_folder_that_cannot_be_removed_is_not_reported_removed(
+    state: Path, undeletable: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "--state-dir", str(state), "export")
+    assert code == 0, err
+    assert "removed .partial-local-killed" not in out
+    assert (
+        f"not removed {undeletable}, the unfinished folder of a killed export (Operation not permitted: "
+        f"{undeletable}/f): remove it by hand when no export runs (rm -rf)"
+    ) in err
