@@ -103,12 +103,18 @@ class Catalogued:
 
 
 def _expected(folder: str) -> layout.TableNames | None:
-    """The names of the table whose folder ``<database>/<database>.<table>`` is, else None."""
+    """The names of the table whose folder ``<database>/<database>.<table>`` is, else None.
+
+    The database is the first folder, so the table folder is split after that name, not at its
+    first dot: ``a.b/a.b.t`` is table ``t`` of database ``a.b`` (RDS writes
+    ``database_name/schema_name.table_name/``: RDS User Guide, "File naming conventions for exports
+    to Amazon S3")."""
     parts = folder.split("/")
-    database, dot, table = parts[-1].partition(".")
-    if len(parts) != 2 or not dot or parts[0] != database or not table:
+    if len(parts) != 2 or not parts[0] or not parts[1].startswith(parts[0] + "."):
         return None
-    return layout.names(database, table)
+    database = parts[0]
+    table = parts[1][len(database) + 1 :]
+    return layout.names(database, table) if table else None
 
 
 def compare(found: Sequence[CatalogTable], export_url: str, requested: Sequence[str] = ()) -> tuple[
