@@ -143,7 +143,7 @@ def compare(found: Sequence[CatalogTable], export_url: str, requested: Sequence[
         note = (
             ""
             if table.name == names.athena
-            else f"   (named {table.name}, not {names.athena}: use {table.name})"
+            else f"   (named {shown(table.name)}, not {names.athena}: use {shown(table.name)})"
         )
         rows.append(Catalogued(table.name, folder, note))
     owner = {n.athena: folder for folder, n in expected_by_folder.items()}

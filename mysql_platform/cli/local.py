@@ -7,9 +7,9 @@
 
 The export reads from the replica (the writer when there is none), in one consistent snapshot,
 and writes under ``<state dir>/exports/<export id>/``. Exit codes: 0 ok, 2 bad input (or the
-analytics extra missing), 3 cannot reach the database, 11 no environment, export or file,
-13 the query failed. The module imports only the standard library at first: ``down`` must run
-without the venv.
+analytics extra missing, or an exports folder or lock file it cannot use), 3 cannot reach the
+database, 11 no environment, export or file, 13 the query failed. The module imports only the
+standard library at first: ``down`` must run without the venv.
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ def _add_export(sub: Any) -> None:
         "in one consistent snapshot. Needs the analytics extra.",
     )
     p.epilog = (
-        "exit status: 0 exported; 2 bad input (or the analytics extra missing); 3 cannot reach the "
-        "database; 11 no environment"
+        "exit status: 0 exported; 2 bad input (or the analytics extra missing, or an exports folder or "
+        "lock file it cannot use); 3 cannot reach the database; 11 no environment"
     )
     p.add_argument("--tables", metavar="DB.T1,DB.T2", help="only these tables (default: all)")
     p.add_argument("--batch-rows", type=int, default=50_000, metavar="N", help="rows per row group (50000)")
