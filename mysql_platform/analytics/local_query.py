@@ -241,6 +241,14 @@ def connect(
     return con
 
 
+def _one_line(exc: BaseException) -> str:
+    """DuckDB's message on one line: its lines joined, without the SQL it quotes (``LINE 1:`` and
+    the caret under it), which the user has."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    quoted = next((i for i, line in enumerate(lines) if re.match(r"LINE \d+:", line)), len(lines))
+    return " ".join(lines[:quoted]) or type(exc).__name__
+
+
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
@@ -252,7 +260,7 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> LocalResult:
         columns = [d[0] for d in cursor.description or []]
         rows = cursor.fetchmany(max_rows + 1) if columns else []
     except duckdb.Error as exc:
-        raise TaskFailed(f"query failed: {exc}") from None
+        raise TaskFailed(f"query failed: {_one_line(exc)}") from None
     return LocalResult(columns, rows[:max_rows], len(rows) > max_rows)
 
 

@@ -100,3 +100,13 @@ def test_a_landing_name_a_view_has_in_another_case_is_refused(
     )
     assert code == errors.EXIT_BAD_INPUT
     assert "--landing APP_ORDERS: the export already has a table of that name" in err and err.count("\n") == 1
+
+
+def test_a_failed_query_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a.csv").write_text("who\nreal\n")
+    code, _, err = _query(
+        capsys, tmp_path / "state", "--landing", f"x={tmp_path / 'a.csv'}", "SELECT * FROM y"
+    )
+    assert code == errors.EXIT_TASK_FAILED
+    assert err.startswith("local query: query failed: Catalog Error: Table with name y does not exist!")
+    assert err.count("\n") == 1 and "LINE 1" not in err
