@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from mysql_platform.analytics import layout
 from mysql_platform.analytics.aws_calls import translated
+from mysql_platform.analytics.display import shown
 from mysql_platform.analytics.errors import TaskFailed
 
 # GetCrawler's LastCrawl.Status values that mean the crawl did not do its work (Glue API reference).
@@ -102,12 +103,18 @@ class Catalogued:
 
 
 def _expected(folder: str) -> layout.TableNames | None:
-    """The names of the table whose folder ``<database>/<database>.<table>`` is, else None."""
+    """The names of the table whose folder ``<database>/<database>.<table>`` is, else None.
+
+    The database is the first folder, so the table folder is split after that name, not at its
+    first dot: ``a.b/a.b.t`` is table ``t`` of database ``a.b`` (RDS writes
+    ``database_name/schema_name.table_name/``: RDS User Guide, "File naming conventions for exports
+    to Amazon S3")."""
     parts = folder.split("/")
-    database, dot, table = parts[-1].partition(".")
-    if len(parts) != 2 or not dot or parts[0] != database or not table:
+    if len(parts) != 2 or not parts[0] or not parts[1].startswith(parts[0] + "."):
         return None
-    return layout.names(database, table)
+    database = parts[0]
+    table = parts[1][len(database) + 1 :]
+    return layout.names(database, table) if table else None
 
 
 def compare(found: Sequence[CatalogTable], export_url: str, requested: Sequence[str] = ()) -> tuple[
@@ -128,15 +135,15 @@ def compare(found: Sequence[CatalogTable], export_url: str, requested: Sequence[
         if names is None:
             rows.append(Catalogued(table.name, folder, "   (not one table's folder: see the warning)"))
             warnings.append(
-                f"Glue table {table.name} covers '{folder or '/'}', not one table's folder: the crawler "
-                "merged folders into one table; its log is in CloudWatch, /aws-glue/crawlers"
+                f"Glue table {shown(table.name)} covers '{shown(folder or '/')}', not one table's folder: "
+                "the crawler merged folders into one table; its log is in CloudWatch, /aws-glue/crawlers"
             )
             continue
         expected_by_folder[folder] = names
         note = (
             ""
             if table.name == names.athena
-            else f"   (named {table.name}, not {names.athena}: use {table.name})"
+            else f"   (named {shown(table.name)}, not {names.athena}: use {shown(table.name)})"
         )
         rows.append(Catalogued(table.name, folder, note))
     owner = {n.athena: folder for folder, n in expected_by_folder.items()}
@@ -144,12 +151,12 @@ def compare(found: Sequence[CatalogTable], export_url: str, requested: Sequence[
         other = owner.get(row.name)
         if other is not None and other != row.folder:
             warnings.append(
-                f"Glue table {row.name} reads '{row.folder}', but that name is the one `local query` gives "
-                f"'{other}': a query written locally reads another table in Athena"
+                f"Glue table {shown(row.name)} reads '{shown(row.folder)}', but that name is the one "
+                f"`local query` gives '{shown(other)}': a query written locally reads another table in Athena"
             )
     catalogued = {names.database + "." + names.table for names in expected_by_folder.values()}
     warnings += [
-        f"{name} was exported, but the crawler catalogued no table at its folder"
+        f"{shown(name)} was exported, but the crawler catalogued no table at its folder"
         for name in requested
         if name not in catalogued
     ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Final
 
+from mysql_platform.analytics.display import shown, shown_table
 from mysql_platform.analytics.errors import BadInput
 
 # A partial export (ExportOnly) accepts only names of Latin letters, digits, '$' and '_' (RDS User
@@ -38,6 +39,10 @@ ATHENA_NAME_MAX: Final = 255
 FOLDER_NAME_MAX: Final = 255
 # A name kept as it is: nothing a file system, a glob or a case-insensitive catalog reads otherwise.
 PLAIN_RE: Final = re.compile(r"[a-z0-9_]+")
+# The tail a hashed name ends with. A name that already ends so is hashed too: then no kept name can
+# equal another table's hashed name (``Orders`` is ``orders_13b4465d67``; a table really called
+# ``orders_13b4465d67`` is hashed again), so kept and hashed names are two disjoint sets.
+HASHED_TAIL: Final = re.compile(r"_[0-9a-f]{10}$")
 # 40 bits of SHA-256: two given names share a digest with a chance of 2**-40; names_of() refuses
 # such a pair rather than trusting that it never happens.
 DIGEST_CHARS: Final = 10
@@ -58,7 +63,8 @@ class TableNames:
 
 
 def _plain(name: str) -> bool:
-    return bool(PLAIN_RE.fullmatch(name))
+    """Kept as it is: ``[a-z0-9_]`` only, and not ending as a hashed name does."""
+    return bool(PLAIN_RE.fullmatch(name)) and not HASHED_TAIL.search(name)
 
 
 def _safe(name: str) -> str:
@@ -82,21 +88,25 @@ def names(database: str, table: str) -> TableNames:
     A name of lower-case letters, digits and underscores is kept: ``app.orders`` is the folder
     ``app/app.orders`` (what RDS writes: RDS User Guide, "File naming conventions for exports to
     Amazon S3") and the table ``app_orders`` (what the Glue crawler names it, after the folder).
-    Any other name (upper case, ``-``, ``$``, a dot, a slash, unicode, over-long) is lower-cased,
+    Any other name (upper case, ``-``, ``$``, a dot, a slash, unicode, over-long, or a name that
+    already ends as a hashed one does, ``_`` and 10 hex digits) is lower-cased,
     each other character becomes ``_``, and a suffix of 10 hex digits of the SHA-256 of the exact
     original name is added: ``app.sales-2024`` is ``app_sales_2024_<digest>``. So the name depends
     on the table alone, never on which other tables exist (it is the same in every export), and
     two tables that normalise alike (``sales-2024`` and ``sales_2024``, ``Orders`` and ``orders``,
     NFC and NFD forms of one word) get different names. A folder then holds only ``[a-z0-9_.]``:
     no ``/``, no ``..``, no leading dot, no glob character, nothing a case-insensitive file system
-    folds, and at most 255 characters. :func:`names_of` checks a whole export's names for the
-    collisions a per-name rule cannot rule out (``a_b.c`` against ``a.b_c``, a digest collision).
+    folds, and at most 255 characters. A kept name never ends as a hashed one does, so a kept name
+    and a hashed one never meet. :func:`names_of` checks a whole export's names for the collisions
+    a per-name rule cannot rule out: two kept names across databases (``a_b.c`` against
+    ``a.b_c``), or two hashed names whose digests agree.
 
     On AWS, RDS names the folders and the crawler the tables: where the crawler's name for a table
     differs from ``athena`` here, the export command says so.
     """
     db_digest = None if _plain(database) and len(database) <= FOLDER_NAME_MAX else _digest(database)
-    plain = _plain(database) and _plain(table)
+    # ``db_table`` is checked whole: ``x_ab.0123456789`` would end as a hashed name does.
+    plain = _plain(database) and _plain(table) and _plain(f"{database}_{table}")
     digest = None if plain and len(database) + len(table) < FOLDER_NAME_MAX else _digest(database, table)
     return TableNames(
         database,
@@ -116,9 +126,10 @@ def names_of(tables: Iterable[tuple[str, str]]) -> list[TableNames]:
             folded = (n.database_folder, n.folder) if key == "folder" else (n.athena,)
             other = seen.setdefault(folded, n)
             if other is not n:
+                first, second = shown_table(other.database, other.table), shown_table(n.database, n.table)
                 raise BadInput(
-                    f"tables '{other.database}.{other.table}' and '{n.database}.{n.table}' would both be "
-                    f"'{'/'.join(folded)}' in the export: rename one of them"
+                    f"tables '{first}' and '{second}' would both be '{'/'.join(folded)}' in the export: "
+                    "rename one of them"
                 )
     return found
 
@@ -143,7 +154,7 @@ def split_folder_name(folder: str) -> tuple[str, str]:
     """``app.orders`` -> (``app``, ``orders``): the database and table of a table folder."""
     database, dot, table = folder.partition(".")
     if not dot or not database or not table:
-        raise BadInput(f"'{folder}' is not a table folder name (expected DATABASE.TABLE)")
+        raise BadInput(f"'{shown(folder)}' is not a table folder name (expected DATABASE.TABLE)")
     return database, table
 
 
@@ -151,12 +162,12 @@ def parse_tables(text: str) -> tuple[str, ...]:
     """``--tables app.orders,app.customers``: each DATABASE.TABLE, as a partial export takes them."""
     names = tuple(part.strip() for part in text.split(",") if part.strip())
     if not names:
-        raise BadInput(f"--tables '{text}': expected DATABASE.TABLE[,DATABASE.TABLE...]")
+        raise BadInput(f"--tables '{shown(text)}': expected DATABASE.TABLE[,DATABASE.TABLE...]")
     for name in names:
         parts = name.split(".")
         if len(parts) != 2 or not all(NAME_RE.fullmatch(p) for p in parts):
             raise BadInput(
-                f"--tables: '{name}' is not DATABASE.TABLE with names of letters, digits, '$' and '_' "
+                f"--tables: '{shown(name)}' is not DATABASE.TABLE with names of letters, digits, '$' and '_' "
                 "(what an RDS partial export accepts)"
             )
     return names

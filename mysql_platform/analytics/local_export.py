@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from mysql_platform.analytics import arrow_types, layout, partials
 from mysql_platform.analytics.arrow_types import Column
+from mysql_platform.analytics.display import shown, shown_table
 from mysql_platform.analytics.errors import BadInput, NotFound
 
 BATCH_ROWS: Final = 50_000
@@ -48,8 +49,8 @@ class ExportSummary:
     export_id: str
     path: Path
     tables: list[TableExport]
-    removed: list[str]
-    """The stale ``.partial-*`` folders of killed exports that this export removed."""
+    cleanup: partials.Cleanup
+    """The stale ``.partial-*`` folders of killed exports this export removed, and those it could not."""
 
 
 def _rows(cursor: Any, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
@@ -232,7 +233,9 @@ def export_table(
     database, table = names.database, names.table
     folder = root / names.database_folder / names.folder
     if not folder.resolve().is_relative_to(root.resolve()):  # layout.names() rules this out
-        raise BadInput(f"table '{database}.{table}': its folder {folder} is outside the export {root}")
+        raise BadInput(
+            f"table '{shown_table(database, table)}': its folder {shown(str(folder))} is outside the export"
+        )
     columns = columns_of(conn, database, table)
     schema = arrow_types.schema(columns)
     files = _Files(folder, schema, rows_per_file)
@@ -265,18 +268,20 @@ def _snapshot(conn: Any) -> Iterator[None]:
 def _chosen_tables(conn: Any, database: str, only: tuple[str, ...]) -> list[str]:
     present = list_tables(conn, database)
     if not present:
-        raise NotFound(f"database '{database}' has no tables to export (has the bootstrap run?)")
+        raise NotFound(f"database '{shown(database)}' has no tables to export (has the bootstrap run?)")
     if not only:
         return present
     wanted = []
     for name in only:
         db_name, table = layout.split_folder_name(name)
         if db_name != database:
-            raise BadInput(f"--tables: '{name}' is not in database '{database}', the one being exported")
+            raise BadInput(
+                f"--tables: '{shown(name)}' is not in database '{shown(database)}', the one being exported"
+            )
         if table not in present:
             raise NotFound(
-                f"--tables: '{name}': database '{database}' has no table '{table}' "
-                f"(it has: {', '.join(present)})"
+                f"--tables: '{shown(name)}': database '{shown(database)}' has no table '{shown(table)}' "
+                f"(it has: {', '.join(shown(p) for p in present)})"
             )
         wanted.append(table)
     return wanted
@@ -303,8 +308,11 @@ def export_database(
     final = root / export_id
     if final.exists():
         raise BadInput(f"export '{export_id}' already exists in {root}")
-    root.mkdir(parents=True, exist_ok=True)
-    removed = partials.remove_stale(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"cannot create the exports folder {shown(str(root))}: {exc.strerror}") from None
+    cleanup = partials.remove_stale(root)
     with partials.claimed(root, export_id) as partial:
         with _snapshot(conn):
             chosen = _chosen_tables(conn, database, only)
@@ -316,4 +324,4 @@ def export_database(
         info = {"export_id": export_id, "database": database, "tables": [asdict(t) for t in done]}
         (partial / layout.EXPORT_INFO.format(export_id=export_id)).write_text(json.dumps(info, indent=2))
         partial.rename(final)
-    return ExportSummary(export_id, final, done, removed)
+    return ExportSummary(export_id, final, done, cleanup)

@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -24,6 +28,7 @@ from typing import Any, Final
 import duckdb
 
 from mysql_platform.analytics import layout
+from mysql_platform.analytics.display import shown, shown_table
 from mysql_platform.analytics.errors import BadInput, NotFound, TaskFailed
 
 IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -64,7 +69,9 @@ def choose_export(root: Path, export_id: str | None) -> Path:
             if path.name == export_id:
                 return path
         names = ", ".join(p.name for p in found) or "none"
-        raise NotFound(f"no export '{export_id}' in {root} (exports there: {names})")
+        raise NotFound(
+            f"no export '{shown(export_id)}' in {shown(str(root))} (exports there: {shown(names)})"
+        )
     if not found:
         raise NotFound(f"no export in {root}: run `mysql-platform local export` first")
     return found[-1]
@@ -90,8 +97,8 @@ def _folder(export_dir: Path, entry: dict[str, Any]) -> Path:
     folder = export_dir / str(relative)
     if not folder.resolve().is_relative_to(export_dir.resolve()):
         raise BadInput(
-            f"export {export_dir.name}: table '{names.database}.{names.table}' has its folder outside "
-            "the export; export again"
+            f"export {export_dir.name}: table '{shown_table(names.database, names.table)}' has its "
+            "folder outside the export; export again"
         )
     return folder
 
@@ -113,17 +120,44 @@ def table_files(export_dir: Path) -> dict[str, list[Path]]:
     for names, folder in zip(found, folders, strict=True):
         parts = sorted(folder.glob(f"*/*{layout.PARQUET_SUFFIX}"))
         if not parts:
-            raise NotFound(f"export {export_dir.name}: table '{names.database}.{names.table}' has no "
-                           f"Parquet file in {folder}; export again")  # fmt: skip
+            raise NotFound(f"export {export_dir.name}: table '{shown_table(names.database, names.table)}' "
+                           f"has no Parquet file in {shown(str(folder))}; export again")  # fmt: skip
         files[names.athena] = parts
     return files
 
 
-def glob_escaped(path: Path) -> str:
-    """``path`` as DuckDB reads it literally: DuckDB reads every file path as a glob, even in a
-    list (``.../d[1]/f.parquet`` reads ``.../d1/f.parquet``), and a character class of one
-    character is that character, so ``*``, ``?`` and ``[`` become ``[*]``, ``[?]``, ``[[]``."""
-    return re.sub(r"([*?\[])", r"[\1]", str(path.resolve()))
+# What DuckDB may read as a pattern in a path: its glob characters, and a backslash, which DuckDB
+# takes for a folder separator once the path holds a glob character.
+PATTERN_CHARS: Final = re.compile(r"[*?\[\]{}\\]")
+
+
+def link_folder() -> Path:
+    """A new private folder (mode 0700) for the links DuckDB reads through: see :class:`Links`."""
+    folder = Path(tempfile.mkdtemp(prefix="mysql-platform-query-"))
+    if PATTERN_CHARS.search(str(folder)):
+        folder.rmdir()
+        raise BadInput(
+            f"the temporary folder {shown(str(folder))} has a character DuckDB reads as a pattern "
+            "(* ? [ ] { } \\): set TMPDIR to a folder without them"
+        )
+    return folder
+
+
+class Links:
+    """DuckDB reads every file path as a glob, even in a list of files, and once a path holds a glob
+    character it reads ``\\`` as a folder separator, so no escaping makes every path read as
+    itself. DuckDB is given none of the user's paths: each file is a symbolic link in a private
+    folder whose own path holds no pattern character, named ``<n><suffix>``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+
+    def to(self, target: Path, suffix: str) -> str:
+        link = self.folder / f"{self.count}{suffix}"
+        self.count += 1
+        link.symlink_to(target.resolve())
+        return str(link)
 
 
 def _identifier(name: str) -> str:
@@ -135,46 +169,88 @@ def parse_landing(pairs: list[str]) -> dict[str, Path]:
     for pair in pairs:
         name, eq, file = pair.partition("=")
         if not eq or not IDENTIFIER.fullmatch(name):
-            raise BadInput(f"--landing '{pair}': expected NAME=FILE with NAME a plain identifier")
+            raise BadInput(f"--landing '{shown(pair)}': expected NAME=FILE with NAME a plain identifier")
+        same = next((other for other in landing if other.casefold() == name.casefold()), None)
+        if same is not None:
+            raise BadInput(
+                f"--landing {name}: {same} is given already (DuckDB's names ignore case): one file a name"
+            )
         path = Path(file)
         if path.suffix.lower() not in LANDING_READERS:
-            raise BadInput(f"--landing {name}: '{file}' is not .csv, .json, .jsonl or .ndjson")
+            raise BadInput(f"--landing {name}: '{shown(file)}' is not .csv, .json, .jsonl or .ndjson")
         if not path.is_file():
-            raise NotFound(f"--landing {name}: no file '{file}'")
+            raise NotFound(f"--landing {name}: no file '{shown(file)}'")
         landing[name] = path
     return landing
 
 
-def _create_view(con: duckdb.DuckDBPyConnection, name: str, files: list[Path]) -> None:
-    listed = ", ".join(_literal(glob_escaped(f)) for f in files)
+def _create_view(con: duckdb.DuckDBPyConnection, name: str, files: list[Path], links: Links) -> None:
+    listed = ", ".join(_literal(links.to(f, ".parquet")) for f in files)
     try:
         con.execute(f"CREATE VIEW {_identifier(name)} AS SELECT * FROM read_parquet([{listed}])")
     except duckdb.Error as exc:
         raise TaskFailed(
-            f"reading table {name} from {files[0].parent.parent}: {str(exc).splitlines()[0]}"
+            f"reading table {name} from {shown(str(files[0].parent.parent))}: {_first_line(exc)}"
         ) from None
 
 
-def connect(
+@contextmanager
+def session(
     export_dir: Path | None, landing: dict[str, Path], *, memory_limit: str = "1GB"
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """:func:`connect` with its links' folder, both closed and removed when the block ends."""
+    folder = link_folder()
+    try:
+        con = connect(export_dir, landing, Links(folder), memory_limit=memory_limit)
+        try:
+            yield con
+        finally:
+            con.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # links only: the files they name stay
+
+
+def connect(
+    export_dir: Path | None, landing: dict[str, Path], links: Links, *, memory_limit: str = "1GB"
 ) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with a view per exported table and per landing file."""
+    """An in-memory DuckDB with a view per exported table and per landing file, read through
+    ``links``, which must outlive the connection (DuckDB reads the files when a query runs)."""
     con = duckdb.connect(":memory:", config={"memory_limit": memory_limit})
     # Results need not keep the files' order, which lets scans stream in parallel.
     con.execute("SET preserve_insertion_order = false")
     views = table_files(export_dir) if export_dir is not None else {}
     for name, files in views.items():
-        _create_view(con, name, files)
+        _create_view(con, name, files, links)
     if landing:
         # DuckDB 2.0's type pushdown moves a TRY_CAST over a CSV column into the CSV reader, where
         # it becomes a strict conversion that fails the scan; the text must reach the query's cast.
         con.execute("SET disabled_optimizers = 'type_pushdown'")
+    taken = {view.casefold() for view in views}  # DuckDB's identifiers ignore case
     for name, path in landing.items():
-        if name in views:
-            raise BadInput(f"--landing {name}: the export already has a table of that name")
-        reader = LANDING_READERS[path.suffix.lower()].format(path=_literal(glob_escaped(path)))
-        con.execute(f"CREATE VIEW {_identifier(name)} AS SELECT * FROM {reader}")
+        if name.casefold() in taken:
+            raise BadInput(
+                f"--landing {name}: the export already has a table of that name (DuckDB's names ignore "
+                "case): choose another NAME"
+            )
+        suffix = path.suffix.lower()
+        reader = LANDING_READERS[suffix].format(path=_literal(links.to(path, suffix)))
+        try:
+            con.execute(f"CREATE VIEW {_identifier(name)} AS SELECT * FROM {reader}")
+        except duckdb.Error as exc:
+            raise TaskFailed(f"--landing {name}: reading {shown(str(path))}: {_first_line(exc)}") from None
     return con
+
+
+def _one_line(exc: BaseException) -> str:
+    """DuckDB's message on one line: its lines joined, without the SQL it quotes (``LINE 1:`` and
+    the caret under it), which the user has."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    quoted = next((i for i, line in enumerate(lines) if re.match(r"LINE \d+:", line)), len(lines))
+    return " ".join(lines[:quoted]) or type(exc).__name__
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def run(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> LocalResult:
@@ -184,7 +260,7 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> LocalResult:
         columns = [d[0] for d in cursor.description or []]
         rows = cursor.fetchmany(max_rows + 1) if columns else []
     except duckdb.Error as exc:
-        raise TaskFailed(f"query failed: {exc}") from None
+        raise TaskFailed(f"query failed: {_one_line(exc)}") from None
     return LocalResult(columns, rows[:max_rows], len(rows) > max_rows)
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from mysql_platform.analytics import layout
+from mysql_platform.analytics.display import shown
 from mysql_platform.analytics.errors import BadInput, require_extra
 from mysql_platform.analytics.progress import Progress
 from mysql_platform.analytics.table_text import aligned, as_json
@@ -184,7 +185,7 @@ def _print_tables(
         )
     print(f"queryable in Athena (workgroup {info.workgroup}, database {info.glue_database}):")
     for row in rows:
-        print(f"  {row.name:28} <- {row.folder.rsplit('/', 1)[-1]}{row.note}")
+        print(f"  {shown(row.name):28} <- {shown(row.folder.rsplit('/', 1)[-1])}{row.note}")
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f'query: mysql-platform analytics query {stack} "SELECT count(*) FROM {rows[0].name}"')

@@ -7,9 +7,9 @@
 
 The export reads from the replica (the writer when there is none), in one consistent snapshot,
 and writes under ``<state dir>/exports/<export id>/``. Exit codes: 0 ok, 2 bad input (or the
-analytics extra missing), 3 cannot reach the database, 11 no environment, export or file,
-13 the query failed. The module imports only the standard library at first: ``down`` must run
-without the venv.
+analytics extra missing, or an exports folder or lock file it cannot use), 3 cannot reach the
+database, 11 no environment, export or file, 13 the query failed. The module imports only the
+standard library at first: ``down`` must run without the venv.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mysql_platform.analytics.display import shown, shown_table
 from mysql_platform.analytics.errors import NotFound, require_extra
 from mysql_platform.analytics.progress import Progress
 from mysql_platform.analytics.table_text import aligned, as_json
@@ -50,8 +51,8 @@ def _add_export(sub: Any) -> None:
         "in one consistent snapshot. Needs the analytics extra.",
     )
     p.epilog = (
-        "exit status: 0 exported; 2 bad input (or the analytics extra missing); 3 cannot reach the "
-        "database; 11 no environment"
+        "exit status: 0 exported; 2 bad input (or the analytics extra missing, or an exports folder or "
+        "lock file it cannot use); 3 cannot reach the database; 11 no environment"
     )
     p.add_argument("--tables", metavar="DB.T1,DB.T2", help="only these tables (default: all)")
     p.add_argument("--batch-rows", type=int, default=50_000, metavar="N", help="rows per row group (50000)")
@@ -124,18 +125,22 @@ def run_export(args: argparse.Namespace) -> int:
             export_id,
             only=only,
             batch_rows=args.batch_rows,
-            on_rows=lambda table, rows: progress.update(f"export {table}", None, f"{rows:,} rows"),
+            on_rows=lambda table, rows: progress.update(f"export {shown(table)}", None, f"{rows:,} rows"),
         )
     took = time.monotonic() - started
     rows = sum(t.rows for t in summary.tables)
     progress.finish(
         f"exported {rows:,} rows from {target.describe()} in {took:.2f} s ({rows / took:,.0f} rows/s)"
     )
-    for name in summary.removed:
-        print(f"removed {name}: the unfinished folder of an export that was killed")
+    for name in summary.cleanup.removed:
+        print(f"removed {shown(name)}: the unfinished folder of an export that was killed")
+    for folder, why in summary.cleanup.not_removed:
+        print(f"not removed {shown(str(folder))}, the unfinished folder of a killed export ({why}): "
+              "remove it by hand when no export runs (rm -rf)", file=sys.stderr)  # fmt: skip
     print(f"export {summary.export_id} in {summary.path}")
-    for t in summary.tables:
-        print(f"  {t.name:24} {t.rows:>12,} rows  {t.files} file(s)  {t.bytes / 1e6:,.2f} MB")
+    for t in summary.tables:  # the source too: `a/b` and `a'b` are both app_a_b_<digest>
+        print(f"  {shown_table(t.database, t.table)} -> {t.name}  {t.rows:,} rows  {t.files} file(s)  "
+              f"{t.bytes / 1e6:,.2f} MB")  # fmt: skip
     print('query it: mysql-platform local query "SELECT count(*) FROM <table>"')
     return 0
 
@@ -150,11 +155,8 @@ def run_query(args: argparse.Namespace) -> int:
     if args.export or not landing or local_query.exports(root):
         export_dir = local_query.choose_export(root, args.export)
     started = time.monotonic()
-    con = local_query.connect(export_dir, landing, memory_limit=args.memory_limit)
-    try:
+    with local_query.session(export_dir, landing, memory_limit=args.memory_limit) as con:
         result = local_query.run(con, args.sql, args.max_rows)
-    finally:
-        con.close()
     took = time.monotonic() - started
     source = export_dir.name if export_dir else "landing files only"
     if args.json:

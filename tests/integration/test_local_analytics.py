@@ -311,6 +311,17 @@ def test_a_landing_file_is_read_as_the_query_declares(
     assert code == errors.EXIT_TASK_FAILED and "twelve" in err
 
 
+def test_a_landing_name_an_exported_table_has_in_another_case_is_one_line(
+    seeded: LocalEnv, exported: Path, landing: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # DuckDB's names ignore case: APP_CUSTOMERS is the view app_customers.
+    base = ["--state-dir", str(seeded.state_dir), "query", "--export", exported.name]
+    base += ["--landing", f"APP_CUSTOMERS={landing['csv']}"]
+    code, _, err = _run(capsys, *base, "SELECT 1")
+    assert code == errors.EXIT_BAD_INPUT and err.count("\n") == 1
+    assert err.startswith("local query: --landing APP_CUSTOMERS: the export already has a table of that name")
+
+
 def test_ctrl_c_during_an_export_keeps_nothing(
     seeded: LocalEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

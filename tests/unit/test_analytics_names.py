@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import shutil
 import unicodedata
 from pathlib import Path
 
@@ -55,14 +56,21 @@ def variants(name: str) -> list[str]:
     ]
 
 
+def hashed_form(name: str) -> str:
+    """The table name that, kept as it is, would be ``app.<name>``'s hashed name."""
+    return layout.athena_name("app", name).removeprefix("app_")
+
+
+HASHED_LIKE = r"[a-z0-9_]{0,12}_[0-9a-f]{10}"
 names = st.one_of(
     st.sampled_from(TRICKY),
     st.text(min_size=1, max_size=80),
     st.text(alphabet="aB-_.$/[]*?", min_size=1, max_size=12),
     st.text(min_size=200, max_size=400),
+    st.from_regex(HASHED_LIKE, fullmatch=True),
 )
 name_sets = st.lists(names, min_size=1, max_size=8).map(
-    lambda found: sorted({v for n in found for v in variants(n)})
+    lambda found: sorted({v for n in found for v in [*variants(n), hashed_form(n)]})
 )
 
 
@@ -111,6 +119,25 @@ def test_across_databases_names_differ_or_both_tables_are_named(
     assert len({n.athena for n in found}) == len({(n.database_folder, n.folder) for n in found}) == len(pairs)
 
 
+@examples(300)
+@given(database=st.one_of(st.just("app"), names), table=names)
+def test_a_kept_name_never_has_the_hashed_form(database: str, table: str) -> None:
+    found = layout.names(database, table)
+    tail = re.compile(r"_[0-9a-f]{10}$")
+    if found.athena == f"{database}_{table}":  # kept as it is
+        assert not tail.search(found.athena) and not tail.search(found.folder)
+    if found.database_folder == database:
+        assert not tail.search(database)
+
+
+def test_a_table_named_as_another_is_hashed_is_not_refused() -> None:
+    hashed = layout.names("app", "Orders").athena.removeprefix("app_")
+    found = layout.names_of([("app", "Orders"), ("app", hashed)])
+    assert found[1].athena != found[0].athena and found[1].athena.startswith(f"app_{hashed}_")
+    for database in ("x_ab", layout.names("App", "t").database_folder):
+        assert layout.names(database, "0123456789").athena != f"{database}_0123456789"
+
+
 def test_plain_names_are_what_rds_and_the_crawler_give() -> None:
     plain = layout.names("app", "order_items")
     assert (plain.database_folder, plain.folder, plain.athena) == (
@@ -133,25 +160,28 @@ def test_a_collision_the_rule_cannot_rule_out_names_both_tables() -> None:
         layout.names_of([("a_b", "c"), ("a", "b_c")])
 
 
-@pytest.mark.parametrize("odd", ["d[1]", "s*", "q?", "[!a]", "b]r", "c{a,b}"])
-def test_duckdb_reads_an_escaped_path_as_itself(tmp_path: Path, odd: str) -> None:
-    # Unescaped, DuckDB reads "d[1]" as a glob even in a list of files: it reads "d1" instead.
-    for i, folder in enumerate([odd, "d1", "sx", "qx", "a", "cb"]):
-        (tmp_path / folder).mkdir(exist_ok=True)
+@pytest.mark.parametrize("odd", ["d[1]", "s*", "q?", "[!a]", "b]r", "c{a,b}", "p*\\b", "p[a]\\b", "p?\\b"])
+def test_duckdb_reads_a_linked_path_as_itself(tmp_path: Path, odd: str) -> None:
+    # Given the path itself, DuckDB reads "d[1]" as a glob even in a list of files (it reads "d1"),
+    # and "p*\\b" as the folder "p*" and "b" in it.
+    for i, folder in enumerate([odd, "d1", "sx", "qx", "a", "cb", "p*/b", "pa/b", "px/b"]):
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
         if not (tmp_path / folder / "f.parquet").exists():
             pq.write_table(pa.table({"i": [i]}), tmp_path / folder / "f.parquet")
     path = tmp_path / odd / "f.parquet"
-    con = duckdb.connect()
-    assert con.execute("SELECT i FROM read_parquet(?)", [[local_query.glob_escaped(path)]]).fetchall() == [
-        (0,)
-    ]
+    links = local_query.Links(local_query.link_folder())
+    try:
+        read = duckdb.connect().execute("SELECT i FROM read_parquet(?)", [[links.to(path, ".parquet")]])
+        assert read.fetchall() == [(0,)]
+    finally:
+        shutil.rmtree(links.folder)
 
 
 def test_a_landing_file_with_glob_characters_is_read_as_itself(tmp_path: Path) -> None:
     (tmp_path / "raw[1].csv").write_text("k\nbracket\n")
     (tmp_path / "raw1.csv").write_text("k\ndecoy\n")
-    con = local_query.connect(None, local_query.parse_landing([f"raw={tmp_path / 'raw[1].csv'}"]))
-    assert local_query.run(con, "SELECT k FROM raw", 10).rows == [("bracket",)]
+    with local_query.session(None, local_query.parse_landing([f"raw={tmp_path / 'raw[1].csv'}"])) as con:
+        assert local_query.run(con, "SELECT k FROM raw", 10).rows == [("bracket",)]
 
 
 def _legacy_export(root: Path, tables: list[str]) -> Path:

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from mysql_platform.analytics import layout
+from mysql_platform.analytics import catalog, display, layout
 from mysql_platform.analytics.errors import BadInput
 from mysql_platform.analytics.progress import Progress
 from mysql_platform.analytics.table_text import aligned, as_json
@@ -92,3 +92,31 @@ def test_results_as_text_and_json() -> None:
     data = json.loads(as_json(["status", "total", "f", "bin"], rows, export="e1"))
     assert data["rows"][0] == {"status": "paid", "total": 18446744073709551615, "f": None, "bin": "0x00ff"}
     assert data["rows"][1]["total"] == "1.50" and data["export"] == "e1"
+
+
+def test_a_database_with_a_dot_is_split_at_its_own_name() -> None:
+    url = "s3://b/exports/e1/"
+    found = [
+        catalog.CatalogTable("a_b_t_x", f"{url}a.b/a.b.t"),
+        catalog.CatalogTable("app_orders", f"{url}app/app.orders"),
+    ]
+    rows, warnings = catalog.compare(found, url, ["a.b.t", "app.orders"])
+    assert warnings == []  # no "merged folders", no "catalogued no table" for a.b.t
+    assert [r.folder for r in rows] == ["a.b/a.b.t", "app/app.orders"]
+    assert rows[0].note == f"   (named a_b_t_x, not {layout.athena_name('a.b', 't')}: use a_b_t_x)"
+
+
+@pytest.mark.parametrize(
+    ("name", "printed"),
+    [
+        ("orders", "orders"),
+        ("zażółć 🐬", "zażółć 🐬"),
+        ("evil\x1b]0;PWNED\x07\x1b[2J", "evil\\x1b]0;PWNED\\x07\\x1b[2J"),
+        ("a\nb\tc\x7f", "a\\x0ab\\x09c\\x7f"),
+        ("rtl\u202eltr\u200b", "rtl\\u202eltr\\u200b"),
+        ("\U000e0001tag", "\\U000e0001tag"),
+    ],
+)
+def test_names_are_printed_with_control_and_format_characters_escaped(name: str, printed: str) -> None:
+    assert display.shown(name) == printed
+    assert display.shown_table(name, "t") == f"{printed}.t"
