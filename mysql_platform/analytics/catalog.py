@@ -152,7 +152,8 @@ def compare(found: Sequence[CatalogTable], export_url: str, requested: Sequence[
         if other is not None and other != row.folder:
             warnings.append(
                 f"Glue table {shown(row.name)} reads '{shown(row.folder)}', but that name is the one "
-                f"`local query` gives '{shown(other)}': a query written locally reads another table in Athena"
+                f"mysql-platform local query gives '{shown(other)}': a query written locally reads "
+                "another table in Athena"
             )
     catalogued = {names.database + "." + names.table for names in expected_by_folder.values()}
     warnings += [
