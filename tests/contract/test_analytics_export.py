@@ -130,8 +130,8 @@ def test_names_swapped_by_the_crawler_are_reported(
     assert code == 0, err
     assert "(named app_customers, not app_orders: use app_customers)" in out
     assert (
-        "warning: Glue table app_orders reads 'app/app.customers', but that name is the one mysql-platform local query "
-        "gives 'app/app.orders'" in err
+        "warning: Glue table app_orders reads 'app/app.customers', but that name is the one "
+        "mysql-platform local query gives 'app/app.orders'" in err
     )
 
 
