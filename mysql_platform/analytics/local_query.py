@@ -95,6 +95,11 @@ def _folder(export_dir: Path, entry: dict[str, Any]) -> Path:
     names = layout.names(str(entry["database"]), str(entry["table"]))
     relative = entry.get("folder") or f"{names.database}/{names.database}.{names.table}"
     folder = export_dir / str(relative)
+    if "\0" in str(relative):  # no path holds one; resolve() would fail on it
+        raise BadInput(
+            f"export {export_dir.name}: table '{shown_table(names.database, names.table)}' has a folder "
+            f"'{shown(str(relative))}' with a NUL character, expected a path inside the export; export again"
+        )
     if not folder.resolve().is_relative_to(export_dir.resolve()):
         raise BadInput(
             f"export {export_dir.name}: table '{shown_table(names.database, names.table)}' has its "
@@ -133,7 +138,13 @@ PATTERN_CHARS: Final = re.compile(r"[*?\[\]{}\\]")
 
 def link_folder() -> Path:
     """A new private folder (mode 0700) for the links DuckDB reads through: see :class:`Links`."""
-    folder = Path(tempfile.mkdtemp(prefix="mysql-platform-query-"))
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="mysql-platform-query-"))
+    except OSError as exc:
+        raise BadInput(
+            f"cannot create a folder in the temporary folder {shown(tempfile.gettempdir())} "
+            f"({exc.strerror}): set TMPDIR to a writable folder"
+        ) from None
     if PATTERN_CHARS.search(str(folder)):
         folder.rmdir()
         raise BadInput(
@@ -156,7 +167,14 @@ class Links:
     def to(self, target: Path, suffix: str) -> str:
         link = self.folder / f"{self.count}{suffix}"
         self.count += 1
-        link.symlink_to(target.resolve())
+        try:
+            link.symlink_to(target.resolve())
+        except (OSError, ValueError) as exc:  # a full or read-only TMPDIR; a NUL in the path
+            why = exc.strerror if isinstance(exc, OSError) else str(exc)
+            raise BadInput(
+                f"cannot link {shown(str(target))} in {shown(str(self.folder))} ({why}): "
+                "expected a writable TMPDIR with room for a link"
+            ) from None
         return str(link)
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from mysql_platform.analytics.display import shown, shown_table
 from mysql_platform.analytics.errors import NotFound, require_extra
+from mysql_platform.analytics.options import at_least_one, at_least_zero, memory_size
 from mysql_platform.analytics.progress import Progress
 from mysql_platform.analytics.table_text import aligned, as_json
 from mysql_platform.core import outputs as outputs_file
@@ -55,7 +56,9 @@ def _add_export(sub: Any) -> None:
         "lock file it cannot use); 3 cannot reach the database; 11 no environment"
     )
     p.add_argument("--tables", metavar="DB.T1,DB.T2", help="only these tables (default: all)")
-    p.add_argument("--batch-rows", type=int, default=50_000, metavar="N", help="rows per row group (50000)")
+    p.add_argument(
+        "--batch-rows", type=at_least_one, default=50_000, metavar="N", help="rows per row group (50000)"
+    )
 
 
 def _add_query(sub: Any) -> None:
@@ -77,8 +80,12 @@ def _add_query(sub: Any) -> None:
         help="a raw .csv/.json(l) file as view NAME, read as text (schema on read); repeatable",
     )
     p.add_argument("--json", action="store_true", help="the result as JSON")
-    p.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS, metavar="N", help="rows shown (1000)")
-    p.add_argument("--memory-limit", default="1GB", metavar="SIZE", help="DuckDB's memory cap (1GB)")
+    p.add_argument(
+        "--max-rows", type=at_least_zero, default=DEFAULT_MAX_ROWS, metavar="N", help="rows shown (1000)"
+    )
+    p.add_argument(
+        "--memory-limit", type=memory_size, default="1GB", metavar="SIZE", help="DuckDB's memory cap (1GB)"
+    )
 
 
 def _outputs(state_dir: Path) -> StackOutputs:

@@ -1,0 +1,81 @@
+"""``local export`` and ``local query``: an option value they cannot use is refused before anything
+runs (exit 2, naming the option, the value and what is expected), and a temporary folder or an
+export record they cannot use is one line, never a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from mysql_platform import errors
+from mysql_platform.analytics import local_query
+from mysql_platform.analytics.errors import BadInput
+from mysql_platform.cli import local as local_cli
+
+
+def _run(capsys: pytest.CaptureFixture[str], state: Path, *argv: str) -> tuple[int, str]:
+    code = local_cli.main(["--state-dir", str(state), *argv])
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "option", "value", "expected"),
+    [
+        (["export", "--batch-rows", "0"], "--batch-rows", "0", "at least 1"),
+        (["export", "--batch-rows", "-1"], "--batch-rows", "-1", "at least 1"),
+        (["export", "--batch-rows", "many"], "--batch-rows", "many", "at least 1"),
+        (["query", "--max-rows", "-3", "SELECT 1"], "--max-rows", "-3", "at least 0"),
+        (["query", "--memory-limit", "abc", "SELECT 1"], "--memory-limit", "abc", "a number and a unit"),
+        (["query", "--memory-limit", "1XB", "SELECT 1"], "--memory-limit", "1XB", "a number and a unit"),
+    ],
+)
+def test_an_unusable_option_value_is_bad_input(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    option: str,
+    value: str,
+    expected: str,
+) -> None:
+    # No environment in tmp_path: an accepted value would fail later, with 11, not 2.
+    code, err = _run(capsys, tmp_path, *argv)
+    assert code == errors.EXIT_BAD_INPUT
+    error = err.strip().splitlines()[-1]
+    assert option in error and f"'{value}'" in error and expected in error
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("argv", "value"), [(["export", "--batch-rows", "1"], 1),
+                                            (["query", "--max-rows", "0", "SELECT 1"], 0)])  # fmt: skip
+def test_the_least_usable_value_is_taken(argv: list[str], value: int) -> None:
+    args = local_cli.build_parser().parse_args(argv)
+    assert (args.batch_rows if argv[0] == "export" else args.max_rows) == value
+
+
+def test_memory_sizes_duckdb_takes_are_taken() -> None:
+    for size in ("1GB", "512MB", "2GiB", "1.5GB", "100kb"):
+        args = local_cli.build_parser().parse_args(["query", "--memory-limit", size, "SELECT 1"])
+        assert args.memory_limit == size
+
+
+def test_a_link_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("x\n1\n")
+    gone = local_query.Links(tmp_path / "no-such-folder")  # as a full or vanished TMPDIR fails
+    with pytest.raises(BadInput, match=r"^cannot link .*a\.csv in .*no-such-folder \(.+\): expected"):
+        gone.to(tmp_path / "a.csv", ".csv")
+    with pytest.raises(BadInput, match=r"^cannot link .*a\\x00b\.csv"):
+        local_query.Links(tmp_path).to(tmp_path / "a\0b.csv", ".csv")
+
+
+def test_a_recorded_folder_with_a_nul_is_one_line(tmp_path: Path) -> None:
+    export = tmp_path / "local-1"
+    (export / "app" / "app.orders" / "1").mkdir(parents=True)
+    pq.write_table(pa.table({"i": [1]}), export / "app" / "app.orders" / "1" / "part-00000-x.gz.parquet")
+    info = {"export_id": "local-1", "tables": [{"database": "app", "table": "orders", "folder": "app/a\0b"}]}
+    (export / "export_info_local-1.json").write_text(json.dumps(info))
+    with pytest.raises(BadInput, match=r"has a folder 'app/a\\x00b' with a NUL character"):
+        local_query.table_files(export)
