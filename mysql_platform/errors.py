@@ -2,7 +2,7 @@
 
 The numbers are documented (README, ``--help``): they do not change. The bootstrap uses
 0, 2-5 and 130; the stack commands use 0-2 and 6-10 and pass the bootstrap's codes through
-(``bootstrap``, ``up --bootstrap``); the analytics commands use 0-3 and 11-13. This module
+(``bootstrap``, ``up --bootstrap``); the analytics commands use 0-3, 11-13, 130 and 143. This module
 imports nothing of the project, so every subpackage may use it.
 """
 

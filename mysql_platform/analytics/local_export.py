@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -260,9 +260,14 @@ def _snapshot(conn: Any) -> Iterator[None]:
         cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
     try:
         yield
-    finally:
-        with conn.cursor() as cur:
+    except BaseException:
+        # An interrupted read leaves the connection unusable (an unread answer, a shut socket): the
+        # ROLLBACK's error would replace the interruption, and the server rolls back when it goes.
+        with suppress(Exception), conn.cursor() as cur:
             cur.execute("ROLLBACK")
+        raise
+    with conn.cursor() as cur:
+        cur.execute("ROLLBACK")
 
 
 def _chosen_tables(conn: Any, database: str, only: tuple[str, ...]) -> list[str]:

@@ -19,6 +19,7 @@ import json
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -272,7 +273,33 @@ def _first_line(exc: BaseException) -> str:
 
 
 def run(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> LocalResult:
-    """Run ``sql``; DuckDB's message (syntax, unknown table, failed cast) becomes a TaskFailed."""
+    """Run ``sql`` on a thread of its own while this one waits: Ctrl-C and SIGTERM reach this thread's
+    handler at once and interrupt DuckDB (left to DuckDB, a query whose output is not a terminal
+    saw the signal tens of seconds later). DuckDB's message (syntax, unknown table, failed cast)
+    becomes a TaskFailed."""
+    outcome: list[LocalResult | BaseException] = []
+
+    def attempt() -> None:
+        try:
+            outcome.append(_run(con, sql, max_rows))
+        except BaseException as exc:  # raised again in the caller's thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=attempt, name="duckdb-query", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except BaseException:
+        con.interrupt()
+        worker.join()
+        raise
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> LocalResult:
     try:
         cursor = con.execute(sql)
         columns = [d[0] for d in cursor.description or []]

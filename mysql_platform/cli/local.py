@@ -8,7 +8,8 @@
 The export reads from the replica (the writer when there is none), in one consistent snapshot,
 and writes under ``<state dir>/exports/<export id>/``. Exit codes: 0 ok, 2 bad input (or the
 analytics extra missing, or an exports folder or lock file it cannot use), 3 cannot reach the
-database, 11 no environment, export or file, 13 the query failed. The module imports only the
+database, 11 no environment, export or file, 13 the query failed, 130 Ctrl-C, 143 SIGTERM (an
+interrupted export or query keeps nothing). The module imports only the
 standard library at first: ``down`` must run without the venv.
 """
 
@@ -23,13 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from mysql_platform.analytics.display import shown, shown_table
 from mysql_platform.analytics.errors import NotFound, require_extra
+from mysql_platform.analytics.interrupts import interruptible
 from mysql_platform.analytics.options import at_least_one, at_least_zero, memory_size
 from mysql_platform.analytics.progress import Progress
 from mysql_platform.analytics.table_text import aligned, as_json
 from mysql_platform.core import outputs as outputs_file
 from mysql_platform.core.contract import Endpoint, StackOutputs
 from mysql_platform.core.outputs import OutputsError
-from mysql_platform.errors import EXIT_INTERRUPTED, PlatformError
+from mysql_platform.errors import PlatformError, interrupt_exit
 from mysql_platform.local import cli as local_cli
 
 if TYPE_CHECKING:
@@ -53,7 +55,7 @@ def _add_export(sub: Any) -> None:
     )
     p.epilog = (
         "exit status: 0 exported; 2 bad input (or the analytics extra missing, or an exports folder or "
-        "lock file it cannot use); 3 cannot reach the database; 11 no environment"
+        "lock file it cannot use); 3 cannot reach the database; 11 no environment; 130 Ctrl-C; 143 SIGTERM"
     )
     p.add_argument("--tables", metavar="DB.T1,DB.T2", help="only these tables (default: all)")
     p.add_argument(
@@ -68,7 +70,7 @@ def _add_query(sub: Any) -> None:
         description="Run SQL with DuckDB over a local export. Each table is a view named as Athena "
         "names it (app.orders is app_orders); --landing adds raw files as text-only views.",
         epilog="exit status: 0 done; 2 bad input (or the analytics extra missing); 11 no environment, "
-        "export or file; 13 the query failed",
+        "export or file; 13 the query failed; 130 Ctrl-C; 143 SIGTERM",
     )
     p.add_argument("sql", metavar="SQL")
     p.add_argument("--export", metavar="ID", help="this export instead of the newest")
@@ -187,13 +189,25 @@ class AnalyticsCommands:
         if runner is None:
             return None
         try:
-            return runner(args)
+            with interruptible(_abort_connections if args.command == "export" else lambda: None) as caught:
+                try:
+                    return runner(args)
+                except Exception:
+                    caught.raise_if_interrupted()
+                    raise
         except PlatformError as exc:  # the analytics errors, and the database's (connect, lost)
             print(f"local {args.command}: {exc}", file=sys.stderr)
             return exc.exit_code
-        except KeyboardInterrupt:  # an export's half-written folder is already removed
-            print(f"local {args.command}: interrupted; nothing was kept", file=sys.stderr)
-            return EXIT_INTERRUPTED
+        except KeyboardInterrupt as exc:  # an export's half-written folder is already removed
+            code, what = interrupt_exit(exc)
+            print(f"local {args.command}: {what}; nothing was kept", file=sys.stderr)
+            return code
+
+
+def _abort_connections() -> None:
+    from mysql_platform.db import connection as db
+
+    db.abort_connections()
 
 
 def build_parser() -> argparse.ArgumentParser:

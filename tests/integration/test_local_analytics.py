@@ -338,5 +338,37 @@ def test_ctrl_c_during_an_export_keeps_nothing(
 
     monkeypatch.setattr(local_export._Files, "write", write)
     code, _, err = _run(capsys, "--state-dir", str(state), "export", "--batch-rows", "1000")
-    assert code == errors.EXIT_INTERRUPTED and "interrupted; nothing was kept" in err
+    assert code == errors.EXIT_INTERRUPTED and "interrupted (Ctrl-C); nothing was kept" in err
+    assert list((state / "exports").iterdir()) == []
+
+
+def test_ctrl_c_in_a_streamed_read_is_130_not_the_rollbacks_error(
+    seeded: LocalEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table without a primary key is read as one streamed SELECT: interrupted, its unread rows make
+    the connection refuse the ROLLBACK, whose error must not replace the interruption."""
+    with seeded.connect("writer", database="app") as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS no_key_events (n INT)")
+        cur.execute("TRUNCATE no_key_events")
+        cur.execute("INSERT INTO no_key_events SELECT seq FROM seq_1_to_20000")
+        conn.commit()
+    _catch_up(seeded)
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "outputs.json").write_text(seeded.outputs_path.read_text())
+    writes = iter(range(100))
+    real = local_export._Files.write
+
+    def write(self: Any, batch: Any) -> None:
+        if next(writes) == 1:
+            raise KeyboardInterrupt
+        real(self, batch)
+
+    monkeypatch.setattr(local_export._Files, "write", write)
+    code, _, err = _run(
+        capsys, "--state-dir", str(state), "export", "--tables", "app.no_key_events", "--batch-rows", "100"
+    )
+    assert code == errors.EXIT_INTERRUPTED  # above it, only the progress line
+    assert err.splitlines()[-1] == "local export: interrupted (Ctrl-C); nothing was kept"
+    assert "Traceback" not in err and err.count("local export:") == 1
     assert list((state / "exports").iterdir()) == []
