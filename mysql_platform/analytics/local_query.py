@@ -234,7 +234,13 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with a view per exported table and per landing file, read through
     ``links``, which must outlive the connection (DuckDB reads the files when a query runs)."""
-    con = duckdb.connect(":memory:", config={"memory_limit": memory_limit})
+    # DuckDB spills past memory_limit to temp_directory, by default `.tmp` in the current folder: made
+    # 0755, left behind, and a `.tmp` link planted there would choose where query data goes. The
+    # links' folder is private (0700) and removed with the session.
+    spill = links.folder / "spill"
+    spill.mkdir(mode=0o700, exist_ok=True)
+    config = {"memory_limit": memory_limit, "temp_directory": str(spill)}
+    con = duckdb.connect(":memory:", config=config)
     # Results need not keep the files' order, which lets scans stream in parallel.
     con.execute("SET preserve_insertion_order = false")
     views = table_files(export_dir) if export_dir is not None else {}

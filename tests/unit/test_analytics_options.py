@@ -79,3 +79,21 @@ def test_a_recorded_folder_with_a_nul_is_one_line(tmp_path: Path) -> None:
     (export / "export_info_local-1.json").write_text(json.dumps(info))
     with pytest.raises(BadInput, match=r"has a folder 'app/a\\x00b' with a NUL character"):
         local_query.table_files(export)
+
+
+def test_duckdb_spills_into_the_private_link_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a.csv").write_text("x\n1\n")
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    folder = tmp_path / "links"
+    folder.mkdir(mode=0o700)
+    con = local_query.connect(None, {"a": tmp_path / "a.csv"}, local_query.Links(folder))
+    try:
+        (where,) = con.execute("SELECT current_setting('temp_directory')").fetchone() or ("",)
+        con.execute("SELECT count(*) FROM a").fetchall()
+    finally:
+        con.close()
+    assert Path(where) == folder / "spill"
+    assert (folder / "spill").stat().st_mode & 0o777 == 0o700
+    assert list(cwd.iterdir()) == []
