@@ -239,7 +239,10 @@ def connect(
     # links' folder is private (0700) and removed with the session.
     spill = links.folder / "spill"
     spill.mkdir(mode=0o700, exist_ok=True)
-    config = {"memory_limit": memory_limit, "temp_directory": str(spill)}
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": memory_limit,
+        "temp_directory": str(spill),
+    }
     con = duckdb.connect(":memory:", config=config)
     # Results need not keep the files' order, which lets scans stream in parallel.
     con.execute("SET preserve_insertion_order = false")
