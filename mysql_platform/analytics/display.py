@@ -23,3 +23,9 @@ def shown(name: str) -> str:
 def shown_table(database: str, table: str) -> str:
     """``database.table`` as :func:`shown` prints names."""
     return f"{shown(database)}.{shown(table)}"
+
+
+def printable(text: str) -> str:
+    """``text`` (a query's value, a DuckDB message quoting one) with the characters :func:`shown`
+    escapes escaped, and its backslashes as they are: values read as they were stored."""
+    return "".join(_escaped(c) if unicodedata.category(c).startswith("C") else c for c in text)

@@ -29,7 +29,7 @@ from typing import Any, Final
 import duckdb
 
 from mysql_platform.analytics import layout
-from mysql_platform.analytics.display import shown, shown_table
+from mysql_platform.analytics.display import printable, shown, shown_table
 from mysql_platform.analytics.errors import BadInput, NotFound, TaskFailed
 
 IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -164,6 +164,14 @@ class Links:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.count = 0
+        self.targets: dict[str, str] = {}
+        """Each link's path, and the path of the user's file it stands for."""
+
+    def named(self, message: str) -> str:
+        """``message`` (DuckDB's) with each link's path replaced by the user's file's, escaped."""
+        for link in sorted(self.targets, key=len, reverse=True):
+            message = message.replace(link, self.targets[link])
+        return printable(message)
 
     def to(self, target: Path, suffix: str) -> str:
         link = self.folder / f"{self.count}{suffix}"
@@ -176,6 +184,7 @@ class Links:
                 f"cannot link {shown(str(target))} in {shown(str(self.folder))} ({why}): "
                 "expected a writable TMPDIR with room for a link"
             ) from None
+        self.targets[str(link)] = str(target)
         return str(link)
 
 
@@ -209,20 +218,22 @@ def _create_view(con: duckdb.DuckDBPyConnection, name: str, files: list[Path], l
         con.execute(f"CREATE VIEW {_identifier(name)} AS SELECT * FROM read_parquet([{listed}])")
     except duckdb.Error as exc:
         raise TaskFailed(
-            f"reading table {name} from {shown(str(files[0].parent.parent))}: {_first_line(exc)}"
+            f"reading table {name} from {shown(str(files[0].parent.parent))}: {links.named(_first_line(exc))}"
         ) from None
 
 
 @contextmanager
 def session(
     export_dir: Path | None, landing: dict[str, Path], *, memory_limit: str = "1GB"
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """:func:`connect` with its links' folder, both closed and removed when the block ends."""
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, Links]]:
+    """:func:`connect` and its links (for :func:`run`'s messages), closed and removed when the block
+    ends."""
     folder = link_folder()
     try:
-        con = connect(export_dir, landing, Links(folder), memory_limit=memory_limit)
+        links = Links(folder)
+        con = connect(export_dir, landing, links, memory_limit=memory_limit)
         try:
-            yield con
+            yield con, links
         finally:
             con.close()
     finally:
@@ -265,7 +276,9 @@ def connect(
         try:
             con.execute(f"CREATE VIEW {_identifier(name)} AS SELECT * FROM {reader}")
         except duckdb.Error as exc:
-            raise TaskFailed(f"--landing {name}: reading {shown(str(path))}: {_first_line(exc)}") from None
+            raise TaskFailed(
+                f"--landing {name}: reading {shown(str(path))}: {links.named(_first_line(exc))}"
+            ) from None
     return con
 
 
@@ -281,7 +294,7 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def run(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> LocalResult:
+def run(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int, links: Links | None = None) -> LocalResult:
     """Run ``sql`` on a thread of its own while this one waits: Ctrl-C and SIGTERM reach this thread's
     handler at once and interrupt DuckDB (left to DuckDB, a query whose output is not a terminal
     saw the signal tens of seconds later). DuckDB's message (syntax, unknown table, failed cast)
@@ -290,7 +303,7 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> LocalResult:
 
     def attempt() -> None:
         try:
-            outcome.append(_run(con, sql, max_rows))
+            outcome.append(_run(con, sql, max_rows, links or Links(Path())))
         except BaseException as exc:  # raised again in the caller's thread
             outcome.append(exc)
 
@@ -308,13 +321,13 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> LocalResult:
     return outcome[0]
 
 
-def _run(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> LocalResult:
+def _run(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int, links: Links) -> LocalResult:
     try:
         cursor = con.execute(sql)
         columns = [d[0] for d in cursor.description or []]
         rows = cursor.fetchmany(max_rows + 1) if columns else []
     except duckdb.Error as exc:
-        raise TaskFailed(f"query failed: {_one_line(exc)}") from None
+        raise TaskFailed(f"query failed: {links.named(_one_line(exc))}") from None
     return LocalResult(columns, rows[:max_rows], len(rows) > max_rows)
 
 

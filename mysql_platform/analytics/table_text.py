@@ -7,6 +7,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from mysql_platform.analytics.display import printable, shown
+
 NULL = "NULL"
 
 
@@ -19,8 +21,10 @@ def _cell(value: object) -> str:
 
 
 def aligned(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """Columns padded to their widest cell, a rule under the header, numbers as they came."""
-    text = [[_cell(v) for v in row] for row in rows]
+    """Columns padded to their widest cell, a rule under the header, numbers as they came; control
+    characters in names and values escaped (``\\x1b``), as a terminal would otherwise obey them."""
+    columns = [shown(c) for c in columns]
+    text = [[printable(_cell(v)) for v in row] for row in rows]
     widths = [max([len(c), *(len(r[i]) for r in text)]) for i, c in enumerate(columns)]
     lines = [
         "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip(),

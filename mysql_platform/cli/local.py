@@ -164,8 +164,8 @@ def run_query(args: argparse.Namespace) -> int:
     if args.export or not landing or local_query.exports(root):
         export_dir = local_query.choose_export(root, args.export)
     started = time.monotonic()
-    with local_query.session(export_dir, landing, memory_limit=args.memory_limit) as con:
-        result = local_query.run(con, args.sql, args.max_rows)
+    with local_query.session(export_dir, landing, memory_limit=args.memory_limit) as (con, links):
+        result = local_query.run(con, args.sql, args.max_rows, links)
     took = time.monotonic() - started
     source = export_dir.name if export_dir else "landing files only"
     if args.json:

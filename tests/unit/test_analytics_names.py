@@ -180,8 +180,9 @@ def test_duckdb_reads_a_linked_path_as_itself(tmp_path: Path, odd: str) -> None:
 def test_a_landing_file_with_glob_characters_is_read_as_itself(tmp_path: Path) -> None:
     (tmp_path / "raw[1].csv").write_text("k\nbracket\n")
     (tmp_path / "raw1.csv").write_text("k\ndecoy\n")
-    with local_query.session(None, local_query.parse_landing([f"raw={tmp_path / 'raw[1].csv'}"])) as con:
-        assert local_query.run(con, "SELECT k FROM raw", 10).rows == [("bracket",)]
+    landing = local_query.parse_landing([f"raw={tmp_path / 'raw[1].csv'}"])
+    with local_query.session(None, landing) as (con, links):
+        assert local_query.run(con, "SELECT k FROM raw", 10, links).rows == [("bracket",)]
 
 
 def _legacy_export(root: Path, tables: list[str]) -> Path:

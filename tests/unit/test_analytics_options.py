@@ -97,3 +97,42 @@ def test_duckdb_spills_into_the_private_link_folder(tmp_path: Path, monkeypatch:
     assert Path(where) == folder / "spill"
     assert (folder / "spill").stat().st_mode & 0o777 == 0o700
     assert list(cwd.iterdir()) == []
+
+
+def test_text_output_escapes_control_characters_in_names_and_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.csv").write_text("v\nfine\n")
+    sql = "SELECT chr(27) || '[2J' AS \"\x1b[41mx\", 'a\\b' AS back FROM a"
+    code = local_cli.main(["--state-dir", str(tmp_path / "state"), "query", "--landing",
+                           f"a={tmp_path / 'a.csv'}", sql])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "\x1b" not in out + err
+    assert out.splitlines()[0].startswith("\\x1b[41mx") and "\\x1b[2J" in out.splitlines()[2]
+    assert "a\\b" in out  # a value's backslash as stored
+
+
+def test_a_duckdb_message_is_escaped_and_names_the_users_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    landing = tmp_path / "raw.csv"
+    landing.write_text("n\n1\n\x1b[2Jtwelve\n")
+    code = local_cli.main(["--state-dir", str(tmp_path / "state"), "query", "--landing", f"r={landing}",
+                           "SELECT CAST(n AS INTEGER) FROM r"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == errors.EXIT_TASK_FAILED
+    assert "\x1b" not in err and "\\x1b[2Jtwelve" in err and err.count("\n") == 1
+    assert "mysql-platform-query-" not in err
+
+
+def test_a_duckdb_message_names_the_users_file_not_its_link(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    landing = tmp_path / "raw.json"
+    landing.write_text('{"a": 1}\n{"a":\n')
+    code = local_cli.main(["--state-dir", str(tmp_path / "state"), "query", "--landing", f"r={landing}",
+                           "SELECT * FROM r"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == errors.EXIT_TASK_FAILED and err.count("\n") == 1
+    assert f'Malformed JSON in file "{landing}"' in err and "mysql-platform-query-" not in err
