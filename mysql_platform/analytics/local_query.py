@@ -212,8 +212,20 @@ def parse_landing(pairs: list[str]) -> dict[str, Path]:
     return landing
 
 
+def _linked(files: list[Path], links: Links) -> list[str]:
+    """The paths DuckDB reads ``files`` by: one link to the table's folder when every path below it is
+    free of pattern characters (an export's always are), so a table of thousands of files costs one
+    link, not thousands; a link per file otherwise."""
+    folder = files[0].parent.parent  # <table folder>/<batch>/part-*.gz.parquet
+    below = [f.relative_to(folder).as_posix() if f.is_relative_to(folder) else "*" for f in files]
+    if any(PATTERN_CHARS.search(path) for path in below):
+        return [links.to(f, ".parquet") for f in files]
+    base = links.to(folder, "")
+    return [f"{base}/{path}" for path in below]
+
+
 def _create_view(con: duckdb.DuckDBPyConnection, name: str, files: list[Path], links: Links) -> None:
-    listed = ", ".join(_literal(links.to(f, ".parquet")) for f in files)
+    listed = ", ".join(_literal(path) for path in _linked(files, links))
     try:
         con.execute(f"CREATE VIEW {_identifier(name)} AS SELECT * FROM read_parquet([{listed}])")
     except duckdb.Error as exc:

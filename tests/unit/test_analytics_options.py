@@ -136,3 +136,33 @@ def test_a_duckdb_message_names_the_users_file_not_its_link(
     err = capsys.readouterr().err
     assert code == errors.EXIT_TASK_FAILED and err.count("\n") == 1
     assert f'Malformed JSON in file "{landing}"' in err and "mysql-platform-query-" not in err
+
+
+def _export(root: Path, parts: list[str]) -> Path:
+    export = root / "local-1"
+    for i, part in enumerate(parts):
+        (export / "app" / "app.t" / part).parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table({"i": [i]}), export / "app" / "app.t" / part)
+    info = {"export_id": "local-1", "tables": [{"database": "app", "table": "t", "folder": "app/app.t"}]}
+    (export / "export_info_local-1.json").write_text(json.dumps(info))
+    return export
+
+
+@pytest.mark.parametrize(
+    ("parts", "links"),
+    [
+        ([f"1/part-{i:05d}-x.gz.parquet" for i in range(6)], 1),  # as an export writes them
+        (["1/part-00000-x.gz.parquet", "1/part-[1]-x.gz.parquet", "1/part-00002-x.gz.parquet"], 3),
+    ],
+)
+def test_a_table_folder_is_one_link_unless_a_path_below_it_reads_as_a_pattern(
+    tmp_path: Path, parts: list[str], links: int
+) -> None:
+    folder = tmp_path / "links"
+    folder.mkdir()
+    con = local_query.connect(_export(tmp_path, parts), {}, local_query.Links(folder))
+    try:
+        assert sorted(r[0] for r in con.execute("SELECT i FROM app_t").fetchall()) == list(range(len(parts)))
+    finally:
+        con.close()
+    assert len([p for p in folder.iterdir() if p.is_symlink()]) == links
