@@ -311,14 +311,16 @@ def export_database(
     """
     layout.check_export_id(export_id)
     final = root / export_id
-    if final.exists():
-        raise BadInput(f"export '{export_id}' already exists in {root}")
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BadInput(f"cannot create the exports folder {shown(str(root))}: {exc.strerror}") from None
     cleanup = partials.remove_stale(root)
     with partials.claimed(root, export_id) as partial:
+        # Under the lock: another export of the same id (started in the same microsecond) has
+        # either renamed its folder into place by now, or cannot until this one is done.
+        if final.exists():
+            raise BadInput(f"export '{export_id}' already exists in {shown(str(root))}: export again")
         with _snapshot(conn):
             chosen = _chosen_tables(conn, database, only)
             done = [
@@ -328,5 +330,10 @@ def export_database(
             ]  # fmt: skip
         info = {"export_id": export_id, "database": database, "tables": [asdict(t) for t in done]}
         (partial / layout.EXPORT_INFO.format(export_id=export_id)).write_text(json.dumps(info, indent=2))
-        partial.rename(final)
+        try:
+            partial.rename(final)
+        except OSError as exc:
+            raise BadInput(
+                f"cannot rename {shown(str(partial))} to {shown(str(final))} ({exc.strerror}): export again"
+            ) from None
     return ExportSummary(export_id, final, done, cleanup)

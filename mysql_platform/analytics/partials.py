@@ -115,6 +115,8 @@ def _removed(folder: Path) -> str | None:
     failed: list[str] = []
 
     def note(path: str, exc: BaseException) -> None:
+        if isinstance(exc, FileNotFoundError):
+            return  # gone already: what was asked
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         failed.append(f"{why}: {shown(path)}")
 
@@ -142,16 +144,19 @@ def remove_stale(root: Path) -> Cleanup:
         fd = _try_lock(lock)
         if fd is None:
             continue  # a running export is writing it
+        # Its export may have renamed it into place and let go of its lock after the listing: then
+        # the lock this took is one it made, on a folder that is no longer there.
+        present = folder.is_dir() and not folder.is_symlink()
         try:
-            why = _removed(folder)
+            why = _removed(folder) if present else None
             if why is None:
                 lock.unlink(missing_ok=True)
         finally:
             os.close(fd)
-        if why is None:
-            done.removed.append(folder.name)
-        else:
+        if why is not None:
             done.not_removed.append((folder, why))
+        elif present:
+            done.removed.append(folder.name)
     for lock in orphans:
         fd = _try_lock(lock)
         if fd is not None:

@@ -51,3 +51,43 @@ def test_an_export_waits_while_another_exports_cleanup_holds_its_lock(
     with partials.claimed(tmp_path, "local-1") as partial:
         assert partial.is_dir()
     assert len(waits) == 1
+
+
+def test_a_folder_its_export_renamed_after_the_listing_is_not_reported_nor_its_lock_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Export A renames its folder into place and lets go of its lock between B's listing and B's
+    lock: B must take the folder for gone, and remove the lock file it made."""
+    partial = tmp_path / ".partial-local-1"
+    (partial / "app").mkdir(parents=True)
+    (partial / "app" / "part").write_text("x")
+    real_try = partials._try_lock
+
+    def a_finishes(lock: Path) -> int | None:
+        partial.rename(tmp_path / "local-1")
+        return real_try(lock)
+
+    monkeypatch.setattr(partials, "_try_lock", a_finishes)
+    done = partials.remove_stale(tmp_path)
+    assert (done.removed, done.not_removed) == ([], [])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["local-1"]
+    assert (tmp_path / "local-1" / "app" / "part").read_text() == "x"
+
+
+def test_an_export_of_an_id_that_appears_before_its_lock_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two exports of one id: the other renames its folder into place after this one looked, before
+    it took the lock. The check under the lock refuses it before the database is touched."""
+    from mysql_platform.analytics import local_export
+
+    real = partials.remove_stale
+
+    def the_other_finishes(root: Path) -> partials.Cleanup:
+        (root / "local-1").mkdir()
+        return real(root)
+
+    monkeypatch.setattr(partials, "remove_stale", the_other_finishes)
+    with pytest.raises(BadInput, match=r"^export 'local-1' already exists in .+: export again$"):
+        local_export.export_database(None, "app", tmp_path, "local-1")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["local-1"]
