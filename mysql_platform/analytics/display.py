@@ -16,8 +16,9 @@ def _escaped(char: str) -> str:
 
 def shown(name: str) -> str:
     """``name`` with every control, format, surrogate, private-use or unassigned character (Unicode
-    category C*) written as ``\\xNN``, ``\\uNNNN`` or ``\\UNNNNNNNN``; other characters as they are."""
-    return "".join(_escaped(c) if unicodedata.category(c).startswith("C") else c for c in name)
+    category C*) written as ``\\xNN``, ``\\uNNNN`` or ``\\UNNNNNNNN``, and a backslash as ``\\\\`` (so a
+    name holding the text ``\\x1b`` does not print as one holding ESC); other characters as they are."""
+    return "\\\\".join(printable(part) for part in name.split("\\"))
 
 
 def shown_table(database: str, table: str) -> str:

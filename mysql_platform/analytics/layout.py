@@ -170,6 +170,9 @@ def parse_tables(text: str) -> tuple[str, ...]:
                 f"--tables: '{shown(name)}' is not DATABASE.TABLE with names of letters, digits, '$' and '_' "
                 "(what an RDS partial export accepts)"
             )
+    twice = next((name for i, name in enumerate(names) if name in names[:i]), None)
+    if twice is not None:
+        raise BadInput(f"--tables: '{shown(twice)}' is given twice: expected each table once")
     return names
 
 

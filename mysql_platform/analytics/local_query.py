@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import stat
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -192,6 +193,17 @@ def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _kind(path: Path) -> str | None:
+    """What ``path`` is when it is there but is not a regular file; None when it is not there."""
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):  # missing, a dangling link, a NUL in the name
+        return None
+    kinds = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket",
+             stat.S_ISCHR: "a character device", stat.S_ISBLK: "a block device"}  # fmt: skip
+    return next((what for test, what in kinds.items() if test(mode)), "not a regular file")
+
+
 def parse_landing(pairs: list[str]) -> dict[str, Path]:
     landing: dict[str, Path] = {}
     for pair in pairs:
@@ -207,7 +219,10 @@ def parse_landing(pairs: list[str]) -> dict[str, Path]:
         if path.suffix.lower() not in LANDING_READERS:
             raise BadInput(f"--landing {name}: '{shown(file)}' is not .csv, .json, .jsonl or .ndjson")
         if not path.is_file():
-            raise NotFound(f"--landing {name}: no file '{shown(file)}'")
+            kind = _kind(path)
+            if kind is None:
+                raise NotFound(f"--landing {name}: no file '{shown(file)}'")
+            raise BadInput(f"--landing {name}: '{shown(file)}' is {kind}, expected a regular file")
         landing[name] = path
     return landing
 

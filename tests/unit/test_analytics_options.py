@@ -5,6 +5,8 @@ export record they cannot use is one line, never a traceback."""
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -166,3 +168,27 @@ def test_a_table_folder_is_one_link_unless_a_path_below_it_reads_as_a_pattern(
     finally:
         con.close()
     assert len([p for p in folder.iterdir() if p.is_symlink()]) == links
+
+
+def test_a_backslash_in_a_name_is_shown_doubled() -> None:
+    from mysql_platform.analytics.display import shown
+
+    assert shown("esc\\x1b[2J") == "esc\\\\x1b[2J"
+    assert shown("esc\x1b[2J") == "esc\\x1b[2J"  # the two no longer print alike
+
+
+def test_a_table_given_twice_is_called_a_duplicate() -> None:
+    from mysql_platform.analytics import layout
+
+    with pytest.raises(BadInput, match=r"^--tables: 'app\.Orders' is given twice: expected each table once$"):
+        layout.parse_tables("app.Orders,app.Orders")
+    assert layout.parse_tables("app.Orders,app.orders") == ("app.Orders", "app.orders")
+
+
+@pytest.mark.parametrize(("make", "kind"), [(lambda p: p.mkdir(), "a folder"), (os.mkfifo, "a FIFO")])
+def test_a_landing_path_that_is_not_a_file_says_what_it_is(
+    tmp_path: Path, make: Callable[[Path], None], kind: str
+) -> None:
+    make(tmp_path / "raw.csv")
+    with pytest.raises(BadInput, match=rf"^--landing r: '.*raw\.csv' is {kind}, expected a regular file$"):
+        local_query.parse_landing([f"r={tmp_path / 'raw.csv'}"])
