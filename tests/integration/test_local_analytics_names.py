@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from mysql_platform.analytics import layout
+from mysql_platform.analytics.display import shown
 from mysql_platform.cli import local as local_cli
 from mysql_platform.local.env import LocalEnv
 
@@ -198,7 +199,7 @@ def test_the_summary_names_each_table_with_its_view(
     code, out, err = _run(capsys, "--state-dir", str(state), "export")
     assert code == 0, err
     for table, notes in ODD_TABLES["punct"].items():
-        (line,) = [line for line in out.splitlines() if line.startswith(f"  punct.{table} -> ")]
+        (line,) = [line for line in out.splitlines() if line.startswith(f"  punct.{shown(table)} -> ")]
         view = line.split(" -> ")[1].split()[0]
         code, got, err = _run(
             capsys, "--state-dir", str(state), "query", "--json", f"SELECT note FROM {view}"
