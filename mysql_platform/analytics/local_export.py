@@ -20,6 +20,7 @@ from typing import Any, Final
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from mysql.connector import errors as mysql_errors
 
 from mysql_platform.analytics import arrow_types, layout, partials
 from mysql_platform.analytics.arrow_types import Column
@@ -150,10 +151,18 @@ def read_batches(
     if any(select_expression(columns[names.index(k)]) != _quoted(k) for k in key):
         key = []  # a TIME, SET or BIT key is read as text: its order is not the column's
     if not key:
-        with conn.cursor(raw=True, buffered=False) as cur:
+        cur = conn.cursor(raw=True, buffered=False)
+        try:
             cur.execute(f"SELECT {select} FROM {source}")
             while chunk := cur.fetchmany(batch_rows):
                 yield chunk
+        finally:
+            # Closed early (interrupted, or a write failed), the stream still has rows: the
+            # connector refuses to close the cursor over them ("Unread result found"), and raised
+            # while the generator is finalised that is printed as an ignored exception with its
+            # traceback. The connection is abandoned then anyway; what went wrong is raised already.
+            with suppress(mysql_errors.Error):
+                cur.close()
         return
     positions = [names.index(k) for k in key]
     binary = {k for k in key if arrow_types.arrow_type(columns[names.index(k)]) == pa.binary()}

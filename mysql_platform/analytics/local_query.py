@@ -16,8 +16,10 @@ VARCHAR): nothing is checked when they land, and the query's casts decide what a
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import stat
 import tempfile
 import threading
@@ -322,30 +324,53 @@ def _first_line(exc: BaseException) -> str:
 
 
 def run(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int, links: Links | None = None) -> LocalResult:
-    """Run ``sql`` on a thread of its own while this one waits: Ctrl-C and SIGTERM reach this thread's
-    handler at once and interrupt DuckDB (left to DuckDB, a query whose output is not a terminal
-    saw the signal tens of seconds later). DuckDB's message (syntax, unknown table, failed cast)
-    becomes a TaskFailed."""
-    outcome: list[LocalResult | BaseException] = []
+    """Run ``sql``; Ctrl-C and SIGTERM interrupt DuckDB at once (:func:`_interrupted_by_signals`).
+    DuckDB's message (syntax, unknown table, failed cast) becomes a TaskFailed."""
+    with _interrupted_by_signals(con):
+        return _run(con, sql, max_rows, links or Links(Path()))
 
-    def attempt() -> None:
-        try:
-            outcome.append(_run(con, sql, max_rows, links or Links(Path())))
-        except BaseException as exc:  # raised again in the caller's thread
-            outcome.append(exc)
 
-    worker = threading.Thread(target=attempt, name="duckdb-query", daemon=True)
-    worker.start()
+@contextmanager
+def _interrupted_by_signals(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """While the query runs in this thread, a SIGINT or SIGTERM calls ``con.interrupt()``.
+
+    A Python signal handler runs only between bytecodes of the main thread, and DuckDB, busy in a
+    query, looks for it rarely (a query whose output was not a terminal saw it tens of seconds
+    later). The C-level handler writes the signal's number to the wakeup fd at once
+    (``signal.set_wakeup_fd``); a thread that only reads that fd interrupts the query, and the
+    Python handler then runs as the query returns. The query itself stays in this thread: a thread
+    that ran DuckDB and was still ending when the interpreter finalised aborted the process
+    ("FATAL: exception not rethrown").
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
     try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except BaseException:
-        con.interrupt()
-        worker.join()
-        raise
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    return outcome[0]
+        previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    except ValueError:  # no handlers can be set here: nothing to wake
+        os.close(read_end)
+        os.close(write_end)
+        yield
+        return
+    watcher = threading.Thread(
+        target=_interrupt_on_wakeup, args=(con, read_end), name="query-signals", daemon=True
+    )
+    watcher.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        os.close(write_end)  # the watcher reads the end of the pipe and returns
+        watcher.join()
+        os.close(read_end)
+
+
+def _interrupt_on_wakeup(con: duckdb.DuckDBPyConnection, read_end: int) -> None:
+    while data := os.read(read_end, 64):
+        if signal.SIGINT in data or signal.SIGTERM in data:
+            con.interrupt()
 
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int, links: Links) -> LocalResult:

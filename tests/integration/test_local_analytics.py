@@ -342,6 +342,9 @@ def test_ctrl_c_during_an_export_keeps_nothing(
     assert list((state / "exports").iterdir()) == []
 
 
+# Closing the streamed read's cursor with rows unread raises in the generator's finaliser, which
+# Python prints to stderr as "Exception ignored in: <generator ...>" with its traceback.
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
 def test_ctrl_c_in_a_streamed_read_is_130_not_the_rollbacks_error(
     seeded: LocalEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
