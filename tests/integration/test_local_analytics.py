@@ -18,6 +18,7 @@ from mysql_platform.cli import bootstrap as bootstrap_cli
 from mysql_platform.cli import local as local_cli
 from mysql_platform.local.env import LocalEnv
 from tests.support import docs
+from tests.support.local_analytics import catch_up, run_local
 from tests.support.migration_fixtures import FIXTURE_SQL
 from tests.support.row_checksum import checksum
 
@@ -49,22 +50,6 @@ ALL_TYPES_REFERENCE = (
 )
 FLOAT_COLUMN = 14
 ORDERS = 30_000
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = local_cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _catch_up(env: LocalEnv) -> None:
-    """Wait until the replica has every transaction of the primary (the export reads the replica)."""
-    with env.connect("primary") as primary, primary.cursor() as cur:
-        cur.execute("SELECT @@gtid_binlog_pos")
-        (position,) = cur.fetchone()
-    with env.connect("replica") as replica, replica.cursor() as cur:
-        cur.execute("SELECT MASTER_GTID_WAIT(%s, 30)", (position,))
-        assert cur.fetchone() == (0,)
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +86,7 @@ def seeded(env: LocalEnv) -> LocalEnv:
             "INSERT INTO app.order_items (order_id, product_id, quantity, unit_price_cents) "
             "SELECT id, 1 + (id + 7) % 50, 2, 100 FROM app.orders WHERE id % 2 = 0"
         )
-    _catch_up(env)
+    catch_up(env)
     return env
 
 
@@ -185,7 +170,7 @@ def test_large_tables_split_into_files_and_read_back_whole(seeded: LocalEnv, tmp
 def test_query_names_tables_as_athena_does(
     exported: Path, seeded: LocalEnv, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = _run(
+    code, out, err = run_local(
         capsys,
         "--state-dir",
         str(seeded.state_dir),
@@ -212,20 +197,22 @@ def readme_queries() -> list[str]:
 def test_the_readme_examples_run_locally(
     exported: Path, seeded: LocalEnv, sql: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = _run(capsys, "--state-dir", str(seeded.state_dir), "query", "--json", sql)
+    code, out, err = run_local(capsys, "--state-dir", str(seeded.state_dir), "query", "--json", sql)
     assert code == 0, err
     assert json.loads(out)["rows"], f"no rows from: {sql}"
 
 
 def test_only_the_named_tables_with_tables(seeded: LocalEnv, capsys: pytest.CaptureFixture[str]) -> None:
     before = set((seeded.state_dir / "exports").iterdir())
-    code, _, err = _run(capsys, "--state-dir", str(seeded.state_dir), "export", "--tables", "app.products")
+    code, _, err = run_local(
+        capsys, "--state-dir", str(seeded.state_dir), "export", "--tables", "app.products"
+    )
     assert code == 0, err
     (new,) = set((seeded.state_dir / "exports").iterdir()) - before
     assert [p.name for p in (new / "app").iterdir()] == ["app.products"]
     for bad, expected in (("app.nope", errors.EXIT_NOT_FOUND), ("other.t", errors.EXIT_BAD_INPUT),
                           ("app.orders;drop", errors.EXIT_BAD_INPUT)):  # fmt: skip
-        code, _, err = _run(capsys, "--state-dir", str(seeded.state_dir), "export", "--tables", bad)
+        code, _, err = run_local(capsys, "--state-dir", str(seeded.state_dir), "export", "--tables", bad)
         assert code == expected, err
         assert bad.split(",")[0] in err
 
@@ -236,7 +223,7 @@ def test_a_failed_export_leaves_nothing_behind(seeded: LocalEnv, tmp_path: Path)
         cur.execute("CREATE TABLE geo.a (id INT PRIMARY KEY)")
         cur.execute("INSERT INTO geo.a VALUES (1)")
         cur.execute("CREATE TABLE geo.b (id INT PRIMARY KEY, p POINT)")
-    _catch_up(seeded)
+    catch_up(seeded)
     with (
         seeded.connect("replica") as conn,
         pytest.raises(local_export.BadInput, match="column 'p' has type point"),
@@ -247,16 +234,16 @@ def test_a_failed_export_leaves_nothing_behind(seeded: LocalEnv, tmp_path: Path)
 
 def test_query_errors_are_named(seeded: LocalEnv, exported: Path, capsys: pytest.CaptureFixture[str]) -> None:
     state = str(seeded.state_dir)
-    code, _, err = _run(capsys, "--state-dir", state, "query", "SELECT * FROM app_nope")
+    code, _, err = run_local(capsys, "--state-dir", state, "query", "SELECT * FROM app_nope")
     assert code == errors.EXIT_TASK_FAILED and "app_nope" in err and "Traceback" not in err
-    code, _, err = _run(capsys, "--state-dir", state, "query", "--export", "local-1", "SELECT 1")
+    code, _, err = run_local(capsys, "--state-dir", state, "query", "--export", "local-1", "SELECT 1")
     assert code == errors.EXIT_NOT_FOUND and "no export 'local-1'" in err
 
 
 def test_without_an_environment(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(capsys, "--state-dir", str(tmp_path), "export")
+    code, _, err = run_local(capsys, "--state-dir", str(tmp_path), "export")
     assert code == errors.EXIT_NOT_FOUND and "run `mysql-platform local up` first" in err
-    code, _, err = _run(capsys, "--state-dir", str(tmp_path), "query", "SELECT 1")
+    code, _, err = run_local(capsys, "--state-dir", str(tmp_path), "query", "SELECT 1")
     assert code == errors.EXIT_NOT_FOUND and "run `mysql-platform local export` first" in err
 
 
@@ -292,7 +279,7 @@ def test_a_landing_file_is_read_as_the_query_declares(
     base = ["--state-dir", str(seeded.state_dir), "query", "--landing", f"products_raw={landing[kind]}"]
 
     def rows(sql: str) -> list[dict[str, Any]]:
-        code, out, err = _run(capsys, *base, "--json", sql)
+        code, out, err = run_local(capsys, *base, "--json", sql)
         assert code == 0, err
         return list(json.loads(out)["rows"])
 
@@ -307,7 +294,7 @@ def test_a_landing_file_is_read_as_the_query_declares(
     ]
     kept = rows("SELECT sku FROM products_raw WHERE TRY_CAST(price_cents AS INTEGER) IS NOT NULL")
     assert kept == [{"sku": "X-1"}]
-    code, _, err = _run(capsys, *base, "SELECT sku, CAST(price_cents AS INTEGER) FROM products_raw")
+    code, _, err = run_local(capsys, *base, "SELECT sku, CAST(price_cents AS INTEGER) FROM products_raw")
     assert code == errors.EXIT_TASK_FAILED and "twelve" in err
 
 
@@ -317,7 +304,7 @@ def test_a_landing_name_an_exported_table_has_in_another_case_is_one_line(
     # DuckDB's names ignore case: APP_CUSTOMERS is the view app_customers.
     base = ["--state-dir", str(seeded.state_dir), "query", "--export", exported.name]
     base += ["--landing", f"APP_CUSTOMERS={landing['csv']}"]
-    code, _, err = _run(capsys, *base, "SELECT 1")
+    code, _, err = run_local(capsys, *base, "SELECT 1")
     assert code == errors.EXIT_BAD_INPUT and err.count("\n") == 1
     assert err.startswith("local query: --landing APP_CUSTOMERS: the export already has a table of that name")
 
@@ -337,7 +324,7 @@ def test_ctrl_c_during_an_export_keeps_nothing(
         real(self, batch)
 
     monkeypatch.setattr(local_export._Files, "write", write)
-    code, _, err = _run(capsys, "--state-dir", str(state), "export", "--batch-rows", "1000")
+    code, _, err = run_local(capsys, "--state-dir", str(state), "export", "--batch-rows", "1000")
     assert code == errors.EXIT_INTERRUPTED and "interrupted (Ctrl-C); nothing was kept" in err
     assert list((state / "exports").iterdir()) == []
 
@@ -355,7 +342,7 @@ def test_ctrl_c_in_a_streamed_read_is_130_not_the_rollbacks_error(
         cur.execute("TRUNCATE no_key_events")
         cur.execute("INSERT INTO no_key_events SELECT seq FROM seq_1_to_20000")
         conn.commit()
-    _catch_up(seeded)
+    catch_up(seeded)
     state = tmp_path / "state"
     state.mkdir()
     (state / "outputs.json").write_text(seeded.outputs_path.read_text())
@@ -368,7 +355,7 @@ def test_ctrl_c_in_a_streamed_read_is_130_not_the_rollbacks_error(
         real(self, batch)
 
     monkeypatch.setattr(local_export._Files, "write", write)
-    code, _, err = _run(
+    code, _, err = run_local(
         capsys, "--state-dir", str(state), "export", "--tables", "app.no_key_events", "--batch-rows", "100"
     )
     assert code == errors.EXIT_INTERRUPTED  # above it, only the progress line

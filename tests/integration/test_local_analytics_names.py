@@ -16,8 +16,8 @@ import pytest
 
 from mysql_platform.analytics import layout
 from mysql_platform.analytics.display import shown
-from mysql_platform.cli import local as local_cli
 from mysql_platform.local.env import LocalEnv
+from tests.support.local_analytics import catch_up, run_local
 
 # A database per case, so that each case fails on its own; each table with the notes its rows hold:
 # each view must give back its own rows.
@@ -43,22 +43,6 @@ ODD_TABLES = {
 RAW_CONTROLS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\u202e]")  # a newline is the end of a line
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = local_cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _catch_up(env: LocalEnv) -> None:
-    """Wait until the replica has every transaction of the primary (the export reads the replica)."""
-    with env.connect("primary") as primary, primary.cursor() as cur:
-        cur.execute("SELECT @@gtid_binlog_pos")
-        (position,) = cur.fetchone()
-    with env.connect("replica") as replica, replica.cursor() as cur:
-        cur.execute("SELECT MASTER_GTID_WAIT(%s, 30)", (position,))
-        assert cur.fetchone() == (0,)
-
-
 def _quoted(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
@@ -73,7 +57,7 @@ def odd(env: LocalEnv) -> LocalEnv:
                 cur.execute(f"CREATE TABLE {name} (id INT PRIMARY KEY, note VARCHAR(20))")
                 rows = ", ".join(f"({i}, %s)" for i in range(len(notes)))
                 cur.execute(f"INSERT INTO {name} VALUES {rows}", notes)
-    _catch_up(env)
+    catch_up(env)
     return env
 
 
@@ -88,14 +72,14 @@ def _state(env: LocalEnv, where: Path, database: str) -> Path:
 
 def _views(capsys: pytest.CaptureFixture[str], state: Path) -> dict[str, list[str]]:
     """Every view ``local query`` offers, with the notes its rows hold."""
-    code, out, err = _run(capsys, "--state-dir", str(state), "query", "--json",
+    code, out, err = run_local(capsys, "--state-dir", str(state), "query", "--json",
                           "SELECT view_name FROM duckdb_views() WHERE NOT internal")  # fmt: skip
     assert code == 0, err
     found = {}
     for row in json.loads(out)["rows"]:
         name = row["view_name"]
         sql = f'SELECT note FROM "{name}" ORDER BY note'
-        code, out, err = _run(capsys, "--state-dir", str(state), "query", "--json", sql)
+        code, out, err = run_local(capsys, "--state-dir", str(state), "query", "--json", sql)
         assert code == 0, err
         found[name] = [r["note"] for r in json.loads(out)["rows"]]
     return found
@@ -103,7 +87,7 @@ def _views(capsys: pytest.CaptureFixture[str], state: Path) -> dict[str, list[st
 
 def _exported(state: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, list[str]]:
     """Export the state dir's database; its views, each checked against the export's summary."""
-    code, out, err = _run(capsys, "--state-dir", str(state), "export")
+    code, out, err = run_local(capsys, "--state-dir", str(state), "export")
     assert code == 0, err
     views = _views(capsys, state)
     for name in views:
@@ -185,7 +169,7 @@ def test_stale_partial_exports_are_removed_and_running_ones_kept(
         (exports / name / "alike").mkdir(parents=True)
     # A killed export's lock file stays behind, unlocked: the kernel let go when the process died.
     (exports / ".partial-local-killed.lock").touch()
-    code, out, err = _run(capsys, "--state-dir", str(state), "export")
+    code, out, err = run_local(capsys, "--state-dir", str(state), "export")
     assert code == 0, err
     left = sorted(p.name for p in exports.iterdir() if p.name.startswith("."))
     assert left == [".partial-local-busy", ".partial-local-busy.lock"]
@@ -196,12 +180,12 @@ def test_the_summary_names_each_table_with_its_view(
     odd: LocalEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state = _state(odd, tmp_path / "state", "punct")
-    code, out, err = _run(capsys, "--state-dir", str(state), "export")
+    code, out, err = run_local(capsys, "--state-dir", str(state), "export")
     assert code == 0, err
     for table, notes in ODD_TABLES["punct"].items():
         (line,) = [line for line in out.splitlines() if line.startswith(f"  punct.{shown(table)} -> ")]
         view = line.split(" -> ")[1].split()[0]
-        code, got, err = _run(
+        code, got, err = run_local(
             capsys, "--state-dir", str(state), "query", "--json", f"SELECT note FROM {view}"
         )
         assert code == 0, err
@@ -212,12 +196,12 @@ def test_control_characters_in_names_are_printed_escaped(
     odd: LocalEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state = _state(odd, tmp_path / "state", "ctl")
-    code, out, err = _run(capsys, "--state-dir", str(state), "export")
+    code, out, err = run_local(capsys, "--state-dir", str(state), "export")
     assert code == 0, err
     assert not RAW_CONTROLS.search(out + err), out + err
     assert "ctl.evil\\x1b]0;PWNED\\x07\\x1b[2J\\x1b[31mred -> ctl_evil__0_pwned" in out
     assert "export evil\\x1b]0;PWNED" in err and "ctl.new\\x0aline -> " in out and "rtl\\u202eltr" in out
-    code, out, err = _run(capsys, "--state-dir", str(state), "export", "--tables", "ctl.missing")
+    code, out, err = run_local(capsys, "--state-dir", str(state), "export", "--tables", "ctl.missing")
     assert code == 11 and "has no table 'missing'" in err and not RAW_CONTROLS.search(err), err
 
 
@@ -231,7 +215,7 @@ def test_a_lock_file_that_is_a_link_is_refused(
     (state / "exports").mkdir()
     lock = state / "exports" / ".partial-local-planted.lock"
     lock.symlink_to(pointed)
-    code, _, err = _run(capsys, "--state-dir", str(state), "export")
+    code, _, err = run_local(capsys, "--state-dir", str(state), "export")
     assert (code, err) == (
         2,
         f"local export: {lock} is a symbolic link, not an export's lock file: remove it (rm {lock})\n",
@@ -257,7 +241,7 @@ def undeletable(state: Path) -> Iterator[Path]:
 def test_a_folder_that_cannot_be_removed_is_not_reported_removed(
     state: Path, undeletable: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = _run(capsys, "--state-dir", str(state), "export")
+    code, out, err = run_local(capsys, "--state-dir", str(state), "export")
     assert code == 0, err
     assert "removed .partial-local-killed" not in out
     assert (
